@@ -1,0 +1,63 @@
+/** Every /v1 route except authorize: parse, call the use case, map the result. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { auditQuery, cancelBody, createRequestBody, decisionBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
+import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/http';
+import type { Principal } from '../../shared/identity';
+import { runtime, type Deps } from '../../shared/runtime';
+import { decide } from '../../shared/usecases/decisions';
+import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
+import { listPolicies } from '../../shared/usecases/policies';
+import { readAudit } from '../../shared/usecases/audit';
+import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
+import { openApiDocument } from '../../shared/openapi';
+
+type Route = (deps: Deps, caller: Principal, event: APIGatewayProxyEvent, id: string) => Promise<APIGatewayProxyResult>;
+
+const routes: Record<string, Route> = {
+  'POST /v1/requests': async (deps, caller, event) => {
+    const body = parseBody(event, createRequestBody);
+    const key = header(event, 'idempotency-key');
+    const result = await createRequest(deps, caller, body, { linkBase: linkBaseFrom(event), ...(key ? { idempotencyKey: validate(idempotencyKey, key, 'Idempotency-Key header') } : {}) });
+    return json(result.created ? 201 : 200, result.request, result.created ? { location: `/v1/requests/${result.request.id}` } : {});
+  },
+  'GET /v1/requests': async (deps, caller, event) => {
+    const query = validate(listQuery, event.queryStringParameters ?? {}, 'query');
+    return json(200, { requests: await listRequests(deps, caller, query.role, query.status) });
+  },
+  'GET /v1/requests/{id}': async (deps, caller, _event, id) => json(200, await getRequest(deps, caller, id)),
+  'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) => json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
+  'POST /v1/requests/{id}/decisions': async (deps, caller, event, id) => {
+    const body = parseBody(event, decisionBody);
+    return json(200, await decide(deps, { person: caller, groups: caller.groups, via: 'api' }, id, body.decision, body.reason));
+  },
+  'POST /v1/requests/{id}/cancel': async (deps, caller, event, id) => {
+    parseBody(event, cancelBody);
+    return json(200, await cancelRequest(deps, caller, id));
+  },
+  'POST /v1/requests/{id}/revoke': async (deps, caller, event, id) => json(200, await revokeGrant(deps, caller, id, parseBody(event, revokeBody).reason)),
+  'POST /v1/mfa/totp': async (deps, caller) => json(201, await enrolTotp(deps, caller)),
+  'POST /v1/mfa/totp/verify': async (deps, caller, event) => json(200, await confirmTotp(deps, caller, parseBody(event, mfaBody).code)),
+  'GET /v1/policies': async (deps, caller) => json(200, listPolicies(deps, caller)),
+  'GET /v1/audit': async (deps, caller, event) => {
+    assertAuditor(deps, caller);
+    const query = validate(auditQuery, event.queryStringParameters ?? {}, 'query');
+    const page = await readAudit(deps, query);
+    if (query.format === 'jsonl') {
+      return { statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}) }, body: page.events.map((e) => JSON.stringify(e)).join('\n') + (page.events.length ? '\n' : '') };
+    }
+    return json(200, page);
+  },
+};
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    if (event.httpMethod === 'GET' && event.resource === '/openapi.json') return json(200, openApiDocument());
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    if (!route) return json(404, { type: 'https://jitgate.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route ${event.httpMethod} ${event.path}` }, { 'content-type': 'application/problem+json' });
+    const deps = runtime();
+    const caller = await deps.verifier.verify(header(event, 'authorization'));
+    return await route(deps, caller, event, event.pathParameters?.id ?? '');
+  } catch (err) {
+    return errorResponse(err);
+  }
+}

@@ -1,0 +1,31 @@
+/** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
+import { z } from 'zod';
+
+const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
+const resource = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f#]+$/, 'no control characters or #');
+
+export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict();
+export const createRequestBody = z.object({
+  action,
+  resource: resource.optional(),
+  justification: z.string().max(2000).optional(),
+  durationSeconds: z.number().int().positive().max(31 * 86400).optional(),
+}).strict();
+export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
+export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict();
+export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const cancelBody = z.object({}).strict();
+export const listQuery = z.object({
+  role: z.enum(['requester', 'approver']).default('requester'),
+  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out']).optional(),
+}).strict();
+export const auditQuery = z.object({
+  requestId: z.string().max(64).optional(),
+  actor: z.string().max(512).optional(),
+  since: z.string().datetime().optional(),
+  until: z.string().datetime().optional(),
+  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  format: z.enum(['json', 'jsonl']).default('json'),
+}).strict();
+export const idempotencyKey = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');

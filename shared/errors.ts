@@ -1,0 +1,145 @@
+/**
+ * One error tree. Each failure a caller can act on is its own class, mapped once
+ * (in `shared/http.ts`) to a status and an RFC 9457 problem document.
+ */
+export abstract class JitgateError extends Error {
+  abstract readonly status: number;
+  /** Short, stable slug; the problem document's `type` is built from it. */
+  abstract readonly code: string;
+  abstract readonly title: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailed extends JitgateError {
+  readonly status = 400;
+  readonly code = 'validation-failed';
+  readonly title = 'The request is not valid';
+  constructor(message: string, readonly errors: { path: string; message: string }[] = []) {
+    super(message);
+  }
+}
+
+/** RFC 6750: no token, or one that fails verification. */
+export class InvalidToken extends JitgateError {
+  readonly status = 401;
+  readonly code = 'invalid-token';
+  readonly title = 'The bearer token is missing or not valid';
+}
+
+/** RFC 9470: a valid token whose authentication is not strong or fresh enough. */
+export class InsufficientAuthentication extends JitgateError {
+  readonly status = 401;
+  readonly code = 'insufficient-user-authentication';
+  readonly title = 'A stronger or more recent sign-in is required';
+  constructor(message: string, readonly acrValues: string[], readonly maxAge: number | undefined) {
+    super(message);
+  }
+}
+
+export class PolicyDenied extends JitgateError {
+  readonly status = 403;
+  readonly code = 'policy-denied';
+  readonly title = 'A policy denies this action';
+  constructor(message: string, readonly rule: string) {
+    super(message);
+  }
+}
+
+export class NotAnApprover extends JitgateError {
+  readonly status = 403;
+  readonly code = 'not-an-approver';
+  readonly title = 'You may not decide this request';
+}
+
+export class SelfApproval extends JitgateError {
+  readonly status = 403;
+  readonly code = 'self-approval';
+  readonly title = 'Requesters cannot decide their own requests';
+}
+
+export class Forbidden extends JitgateError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+  readonly title = 'You may not do this';
+}
+
+export class NotFound extends JitgateError {
+  readonly status = 404;
+  readonly code = 'not-found';
+  readonly title = 'Not found';
+}
+
+/** The request is no longer in a state where this makes sense (already decided, cancelled, expired...). */
+export class AlreadyDecided extends JitgateError {
+  readonly status = 409;
+  readonly code = 'already-decided';
+  readonly title = 'The request is no longer pending';
+  constructor(message: string, readonly currentStatus: string) {
+    super(message);
+  }
+}
+
+export class WindowClosed extends JitgateError {
+  readonly status = 409;
+  readonly code = 'window-closed';
+  readonly title = 'The window for this step has closed';
+}
+
+export class Conflict extends JitgateError {
+  readonly status = 409;
+  readonly code = 'conflict';
+  readonly title = 'Conflict';
+}
+
+export class MfaFailed extends JitgateError {
+  readonly status = 400;
+  readonly code = 'mfa-failed';
+  readonly title = 'The code is not valid';
+  constructor(message: string, readonly attemptsLeft: number) {
+    super(message);
+  }
+}
+
+export class MfaNotEnrolled extends JitgateError {
+  readonly status = 409;
+  readonly code = 'mfa-not-enrolled';
+  readonly title = 'No confirmed authenticator';
+}
+
+export class InvalidLink extends JitgateError {
+  readonly status = 400;
+  readonly code = 'invalid-link';
+  readonly title = 'This link is not valid';
+}
+
+export class PayloadTooLarge extends JitgateError {
+  readonly status = 413;
+  readonly code = 'payload-too-large';
+  readonly title = 'The body is larger than 64 KiB';
+}
+
+export class UnsupportedMediaType extends JitgateError {
+  readonly status = 415;
+  readonly code = 'unsupported-media-type';
+  readonly title = 'Send the body as application/json';
+}
+
+export class DependencyUnavailable extends JitgateError {
+  readonly status = 503;
+  readonly code = 'dependency-unavailable';
+  readonly title = 'A service jitgate depends on is unavailable';
+  constructor(message: string, readonly retryAfterSeconds = 2) {
+    super(message);
+  }
+}
+
+/** Raised at synth and at local start; never reaches HTTP. */
+export class ConfigError extends Error {
+  constructor(message: string, readonly lines: string[] = []) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

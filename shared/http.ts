@@ -1,0 +1,97 @@
+/**
+ * The HTTP edge shared by every API handler: JSON bodies with limits, RFC 9457
+ * problem documents, and the single mapping from the error tree to statuses.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors';
+
+export const logger = new Logger({ serviceName: 'jitgate' });
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const PROBLEM_BASE = 'https://jitgate.dev/problems/';
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === lower && v !== undefined) return v;
+  return undefined;
+}
+
+export function rawBody(event: APIGatewayProxyEvent): string {
+  const body = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is ${Buffer.byteLength(text, 'utf8')} bytes; the limit is ${MAX_BODY_BYTES}`);
+  return text;
+}
+
+/** Parses and validates a JSON body; an absent body is `{}` so optional-only schemas accept it. */
+export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  const text = rawBody(event);
+  let data: unknown = {};
+  if (text.trim().length > 0) {
+    const type = header(event, 'content-type');
+    if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw new UnsupportedMediaType(`content-type is "${type.slice(0, 60)}"; send application/json`);
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new ValidationFailed(`the body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
+    }
+  }
+  return validate(schema, data, 'body');
+}
+
+export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || where, message: i.message }));
+  throw new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}
+
+export function problem(status: number, code: string, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', ...SECURITY_HEADERS, ...headers },
+    body: JSON.stringify({ type: `${PROBLEM_BASE}${code}`, title, status, detail, ...extra }),
+  };
+}
+
+/** The one place errors become responses. Anything unexpected is logged and becomes a bare 500, never a stack trace. */
+export function errorResponse(err: unknown): APIGatewayProxyResult {
+  if (err instanceof JitgateError) {
+    const headers: Record<string, string> = {};
+    const extra: Record<string, unknown> = {};
+    if (err instanceof InvalidToken) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${err.message.replace(/["\\\r\n]/g, "'")}"`;
+    if (err instanceof InsufficientAuthentication) {
+      const params = ['error="insufficient_user_authentication"', `error_description="${err.message.replace(/["\\\r\n]/g, "'")}"`];
+      if (err.acrValues.length) params.push(`acr_values="${err.acrValues.join(' ')}"`);
+      if (err.maxAge !== undefined) params.push(`max_age=${err.maxAge}`);
+      headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
+    }
+    if (err instanceof DependencyUnavailable) headers['retry-after'] = String(err.retryAfterSeconds);
+    if (err instanceof ValidationFailed && err.errors.length) extra.errors = err.errors;
+    for (const field of ['rule', 'currentStatus', 'attemptsLeft'] as const) {
+      if (field in err) extra[field] = (err as unknown as Record<string, unknown>)[field];
+    }
+    return problem(err.status, err.code, err.title, err.message, extra, headers);
+  }
+  logger.error('unhandled error', { error: err as Error });
+  return problem(500, 'internal', 'Internal error', 'jitgate failed to handle this request; it has been logged');
+}
+
+/** Where approval links point: this API's own base URL, as API Gateway saw it (execute-api URLs carry the stage; custom domains do not). */
+export function linkBaseFrom(event: APIGatewayProxyEvent): string {
+  const host = event.requestContext?.domainName ?? header(event, 'host') ?? 'localhost';
+  if (/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return `http://${host}/approve/`;
+  const stage = host.includes('.execute-api.') && event.requestContext?.stage ? `/${event.requestContext.stage}` : '';
+  return `https://${host}${stage}/approve/`;
+}

@@ -1,0 +1,139 @@
+/**
+ * A request for a sensitive action and its life:
+ *
+ *   pending_mfa → pending_approval → active → expired | revoked | consumed
+ *   or denied, cancelled, timed_out
+ *
+ * The status is a discriminated union: each status carries exactly the fields it
+ * implies (`active` has `expiresAt`, `denied` has `decidedBy`). Every change goes
+ * through `transition`, and the DynamoDB condition guarding it is derived from the
+ * same table (`transitionCondition`), so the rule is never written twice.
+ */
+import { AlreadyDecided } from './errors';
+import type { Requirements } from './policy';
+
+export interface PersonRef {
+  id: string;
+  issuer: string;
+  sub: string;
+  name?: string;
+  email?: string;
+}
+
+export interface Approval {
+  approver: PersonRef;
+  decision: 'approve' | 'deny';
+  /** The approver groups this person belonged to when deciding (from their token, or the link). */
+  groups: string[];
+  reason?: string;
+  at: string;
+  via: 'api' | 'link';
+}
+
+export interface NotifiedApprover extends PersonRef {
+  groups: string[];
+}
+
+export interface RequestBase {
+  id: string;
+  action: string;
+  resource: string;
+  justification?: string;
+  requester: PersonRef;
+  /** Which policy decided, for the audit trail and `explain`. */
+  policy: { action: string; resource?: string };
+  requirements: Requirements;
+  /** Seconds the grant lasts once active (window grants), or its use-by window (once grants). */
+  durationSeconds: number;
+  createdAt: string;
+  /** Optimistic concurrency: every write is conditional on the version it read. */
+  version: number;
+  mfa: { required: boolean; passedAt?: string; failures: number };
+  approvals: Approval[];
+  notified: NotifiedApprover[];
+  autoApproved: boolean;
+}
+
+export type RequestState =
+  | { status: 'pending_mfa'; mfaDeadline: string }
+  | { status: 'pending_approval'; approvalDeadline: string }
+  | { status: 'active'; activatedAt: string; expiresAt: string }
+  | { status: 'consumed'; activatedAt: string; expiresAt: string; consumedAt: string }
+  | { status: 'expired'; activatedAt: string; expiresAt: string; endedAt: string }
+  | { status: 'revoked'; activatedAt: string; expiresAt: string; endedAt: string; revokedBy: PersonRef; reason?: string }
+  | { status: 'denied'; decidedAt: string; decidedBy: PersonRef | 'jitgate'; reason?: string }
+  | { status: 'cancelled'; cancelledAt: string }
+  | { status: 'timed_out'; endedAt: string };
+
+export type JitRequest = RequestBase & RequestState;
+export type RequestStatus = RequestState['status'];
+
+export const PENDING: readonly RequestStatus[] = ['pending_mfa', 'pending_approval'];
+export const TERMINAL: readonly RequestStatus[] = ['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out'];
+
+/** The legal moves: name → the statuses it may start from. */
+export const TRANSITIONS = {
+  passMfa: ['pending_mfa'],
+  failMfa: ['pending_mfa'],
+  awaitApproval: ['pending_mfa', 'pending_approval'],
+  recordApproval: ['pending_approval'],
+  deny: ['pending_approval', 'pending_mfa'],
+  activate: ['pending_mfa', 'pending_approval'],
+  cancel: ['pending_mfa', 'pending_approval'],
+  timeOut: ['pending_mfa', 'pending_approval'],
+  consume: ['active'],
+  revoke: ['active'],
+  expire: ['active'],
+} as const satisfies Record<string, readonly RequestStatus[]>;
+
+export type TransitionName = keyof typeof TRANSITIONS;
+
+/** Throws `AlreadyDecided` (409) unless `name` may start from the request's status. */
+export function assertTransition(request: JitRequest, name: TransitionName): void {
+  const from: readonly RequestStatus[] = TRANSITIONS[name];
+  if (!from.includes(request.status)) {
+    throw new AlreadyDecided(`request ${request.id} is ${request.status}; it can no longer be changed this way`, request.status);
+  }
+}
+
+/**
+ * The DynamoDB ConditionExpression that admits exactly the statuses `name` may start
+ * from. Used where the write happens outside the domain (the state machine's Activate step).
+ */
+export function transitionCondition(name: TransitionName): { expression: string; names: Record<string, string>; values: Record<string, string> } {
+  const from: readonly RequestStatus[] = TRANSITIONS[name];
+  const values = Object.fromEntries(from.map((s, i) => [`:from${i}`, s]));
+  return { expression: `#status IN (${Object.keys(values).join(', ')})`, names: { '#status': 'status' }, values };
+}
+
+export function isPending(request: JitRequest): request is RequestBase & Extract<RequestState, { status: 'pending_mfa' | 'pending_approval' }> {
+  return request.status === 'pending_mfa' || request.status === 'pending_approval';
+}
+
+export function isTerminal(request: JitRequest): boolean {
+  return TERMINAL.includes(request.status);
+}
+
+/** Builds the next version of a request with a new state, keeping the common fields. */
+export function withState(request: JitRequest, state: RequestState, changes: Partial<RequestBase> = {}): JitRequest {
+  const base = baseOf(request);
+  return { ...base, ...changes, version: request.version + 1, ...state } as JitRequest;
+}
+
+const STATE_FIELDS = [
+  'status', 'mfaDeadline', 'approvalDeadline', 'activatedAt', 'expiresAt', 'consumedAt', 'endedAt',
+  'revokedBy', 'reason', 'decidedAt', 'decidedBy', 'cancelledAt',
+] as const;
+
+export function baseOf(request: JitRequest): RequestBase {
+  const copy: Record<string, unknown> = { ...request };
+  for (const f of STATE_FIELDS) delete copy[f];
+  return copy as unknown as RequestBase;
+}
+
+export function personRef(p: PersonRef): PersonRef {
+  const ref: PersonRef = { id: p.id, issuer: p.issuer, sub: p.sub };
+  if (p.name) ref.name = p.name;
+  if (p.email) ref.email = p.email;
+  return ref;
+}

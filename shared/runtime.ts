@@ -1,0 +1,66 @@
+/**
+ * The edge where the environment is read, once per Lambda container (or once per
+ * local-mode process): config, clients and keys become a typed `Deps` that the use
+ * cases receive. Nothing below this reads `process.env`.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Notifier } from './adapters/notifier';
+import { linkKeyLoader } from './adapters/secrets';
+import { Store } from './adapters/store';
+import { Workflow } from './adapters/workflow';
+import { parseConfig, type Config } from './config';
+import { PolicyIndex } from './policy';
+import { createTokenVerifier, type TokenVerifier } from './tokens';
+
+export interface Deps {
+  config: Config;
+  policies: PolicyIndex;
+  verifier: TokenVerifier;
+  store: Store;
+  workflow: Workflow;
+  notifier: Notifier;
+  linkKey(): Promise<Buffer>;
+  now(): Date;
+  newId(): string;
+  /** Base URL for links in notifications when the API sits behind a custom domain. */
+  publicUrl?: string;
+}
+
+let deps: Deps | undefined;
+
+export function runtime(): Deps {
+  deps ??= fromEnv(process.env);
+  return deps;
+}
+
+/** For local mode and tests that change the environment between runs. */
+export function resetRuntime(): void {
+  deps = undefined;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+export function fromEnv(env: NodeJS.ProcessEnv): Deps {
+  const config = parseConfig(JSON.parse(required(env, 'JITGATE_CONFIG_JSON')), 'the bundled config');
+  // Reused across invocations; short timeouts so a slow dependency becomes a 503, not a hung request.
+  const clientOptions = { maxAttempts: 3 };
+  return {
+    config,
+    policies: new PolicyIndex(config),
+    verifier: createTokenVerifier(config),
+    store: new Store(new DynamoDBClient(clientOptions), required(env, 'TABLE_NAME')),
+    workflow: new Workflow(new SFNClient(clientOptions), env.STATE_MACHINE_ARN ?? ''),
+    notifier: new Notifier(new SNSClient(clientOptions), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
+    linkKey: linkKeyLoader({ secretArn: env.LINK_KEY_SECRET_ARN, hexKey: env.LINK_KEY }),
+    now: () => new Date(),
+    newId: () => randomUUID(),
+    publicUrl: env.PUBLIC_URL || undefined,
+  };
+}

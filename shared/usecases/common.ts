@@ -1,0 +1,77 @@
+/** Helpers the use cases share: loading with visibility rules, retrying on races, completion. */
+import { quorum } from '../approvals';
+import { NotFound } from '../errors';
+import { grantTimes, type GrantTimes } from '../grant';
+import type { Principal } from '../identity';
+import type { JitRequest } from '../request';
+import { ConcurrentModification, type StoredRequest } from '../adapters/store';
+import type { Deps } from '../runtime';
+
+export async function load(deps: Deps, id: string): Promise<StoredRequest> {
+  const stored = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.store.getRequest(id) : undefined;
+  if (!stored) throw new NotFound(`no request ${id.slice(0, 64)}`);
+  return stored;
+}
+
+/**
+ * Runs a read-decide-write step, re-reading and deciding again when another writer
+ * got there first. The domain then sees the winner's write: a second approver finds
+ * the request decided and gets 409, never a double decision.
+ */
+export async function withRetry<T>(step: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof ConcurrentModification) || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
+export function isAuditor(deps: Deps, p: Principal): boolean {
+  return p.groups.some((g) => deps.config.auditorGroups.includes(g));
+}
+
+export function isAdmin(deps: Deps, p: Principal): boolean {
+  return p.groups.some((g) => deps.config.adminGroups.includes(g));
+}
+
+export function isEligibleApprover(request: JitRequest, p: Principal): boolean {
+  if (p.id === request.requester.id) return false;
+  return request.requirements.approvals.some((a) => p.groups.includes(a.group)) || request.notified.some((n) => n.id === p.id);
+}
+
+/** Who may see a request: its requester, its eligible approvers, auditors, admins. Everyone else gets 404. */
+export function assertVisible(deps: Deps, request: JitRequest, p: Principal): void {
+  if (p.id === request.requester.id || isEligibleApprover(request, p) || isAuditor(deps, p) || isAdmin(deps, p)) return;
+  throw new NotFound(`no request ${request.id}`);
+}
+
+/** Are all requirements met, so the grant can start? Then its times, computed now by whoever completed the last one. */
+export function completion(request: JitRequest, now: Date): GrantTimes | undefined {
+  const mfaDone = !request.mfa.required || request.mfa.passedAt !== undefined;
+  const approvalsDone = quorum(request.requirements, request.approvals).satisfied;
+  return mfaDone && approvalsDone ? grantTimes(request.durationSeconds, now) : undefined;
+}
+
+/**
+ * After a step that completes the requirements, the state machine activates the
+ * grant within moments. Wait for it (bounded) so the caller sees `active` rather
+ * than having to poll; the document is correct either way.
+ */
+export async function settle(deps: Deps, id: string, waitingWhile: readonly string[] = ['pending_mfa', 'pending_approval'], timeoutMs = 3000): Promise<JitRequest> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    const { request } = await load(deps, id);
+    if (!waitingWhile.includes(request.status)) return request;
+    if (Date.now() >= deadline) return request;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+export function addSeconds(now: Date, seconds: number): string {
+  return new Date(now.getTime() + seconds * 1000).toISOString();
+}
