@@ -1,0 +1,20 @@
+/** Principals as the demo IdP would vouch for them, for unit tests of the domain. */
+import { parseConfig, type Config } from '../../shared/config';
+import { toPrincipal, type Principal } from '../../shared/identity';
+import demoConfig from '../../jitgate.config.json';
+
+export const config: Config = parseConfig(demoConfig);
+const dev = config.issuers.dev!;
+
+const claims: Record<string, Record<string, unknown>> = {
+  alice: { groups: ['engineering'], roles: ['editor'], email: 'alice@example.com', name: 'Alice' },
+  bob: { groups: ['security-admins'], roles: ['admin'], email: 'bob@example.com', name: 'Bob' },
+  carol: { groups: ['security-admins', 'finance-approvers'], email: 'carol@example.com', name: 'Carol' },
+  dave: { roles: ['editor'], employment: 'contractor', email: 'dave@example.com', name: 'Dave' },
+  erin: { roles: ['guest'], email: 'erin@example.com', name: 'Erin' },
+  audrey: { groups: ['auditors'], email: 'audrey@example.com', name: 'Audrey' },
+};
+
+export function demo(user: keyof typeof claims | string): Principal {
+  return toPrincipal('dev', dev, { sub: user, iss: dev.issuer, ...(claims[user] ?? {}) });
+}
