@@ -70,9 +70,9 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
   if (err instanceof JitgateError) {
     const headers: Record<string, string> = {};
     const extra: Record<string, unknown> = {};
-    if (err instanceof InvalidToken) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${err.message.replace(/["\\\r\n]/g, "'")}"`;
+    if (err instanceof InvalidToken) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${headerSafe(err.message)}"`;
     if (err instanceof InsufficientAuthentication) {
-      const params = ['error="insufficient_user_authentication"', `error_description="${err.message.replace(/["\\\r\n]/g, "'")}"`];
+      const params = ['error="insufficient_user_authentication"', `error_description="${headerSafe(err.message)}"`];
       if (err.acrValues.length) params.push(`acr_values="${err.acrValues.join(' ')}"`);
       if (err.maxAge !== undefined) params.push(`max_age=${err.maxAge}`);
       headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
@@ -89,6 +89,11 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
 }
 
 /** Where approval links point: this API's own base URL, as API Gateway saw it (execute-api URLs carry the stage; custom domains do not). */
+/** RFC 6750 error_description: printable ASCII without `"` or `\\`. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ').slice(0, 200);
+}
+
 export function linkBaseFrom(event: APIGatewayProxyEvent): string {
   const host = event.requestContext?.domainName ?? header(event, 'host') ?? 'localhost';
   if (/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return `http://${host}/approve/`;

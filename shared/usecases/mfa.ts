@@ -65,10 +65,10 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
       throw new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
     case 'passed': {
-      // Without the task token yet, the MfaChallenge step will see `passedAt` and complete itself.
       if (result.token) await deps.workflow.succeed(result.token, completion(result.request, deps.now()) ?? {});
       // The state machine moves on at once (to approval, or to activation); show where it went.
-      return requestView(result.token ? await settle(deps, id, ['pending_mfa']) : result.request);
+      // Without the token yet, the MfaChallenge step parks it, sees `passedAt` and moves on itself.
+      return requestView(await settle(deps, id, ['pending_mfa']));
     }
   }
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+'use strict';
+// `npx jitgate ...` runs under plain node: register tsx, then hand over to local/cli.ts.
+require('tsx/cjs/api').register();
+const { main } = require('../local/cli.ts');
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`jitgate: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

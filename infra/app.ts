@@ -1,0 +1,33 @@
+/**
+ * The CDK app (`npx cdk synth|deploy`): reads the config file (JITGATE_CONFIG, default
+ * jitgate.config.json at the repository root), validates it, and builds the stack
+ * with cdk-nag's AWS Solutions checks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { parseConfig, type Config } from '../shared/config';
+import { REPO_ROOT } from './functions';
+import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
+
+function loadConfig(): Config {
+  const file = process.env.JITGATE_CONFIG ? path.resolve(process.env.JITGATE_CONFIG) : path.join(REPO_ROOT, 'jitgate.config.json');
+  const source = path.relative(process.cwd(), file) || file;
+  try {
+    return parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), source);
+  } catch (err) {
+    const message = err instanceof SyntaxError ? `${source} is not valid JSON: ${err.message}` : (err as Error).message;
+    console.error(message.startsWith(source) ? message : `${source}: ${message}`);
+    process.exit(1);
+  }
+}
+
+const app = new App();
+const stack = new JitgateStack(app, STACK_NAME, { config: loadConfig() });
+addNagChecks(app);
+
+const { droppedIssuers, config } = stack.deployed;
+if (droppedIssuers.length > 0) console.error(`jitgate: development issuer(s) not deployed: ${droppedIssuers.join(', ')}`);
+if (Object.keys(config.issuers).length === 0) {
+  console.error('\n*** jitgate WARNING: no issuer is deployed (all are development issuers). Every request will be refused. ***\n');
+}

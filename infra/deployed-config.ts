@@ -1,0 +1,58 @@
+/**
+ * What of a validated config goes to AWS. Development issuers are served by local
+ * mode's own IdP and cannot exist on AWS: they are dropped, together with the approver
+ * group members they vouch for, so the deployed config still validates (fail closed:
+ * nobody can sign in through an issuer that is not deployed).
+ */
+import type { Config, Member } from '../shared/config';
+import { principalId } from '../shared/identity';
+
+export interface DeployedConfig {
+  /** The config inlined into every function bundle. */
+  config: Config;
+  /** Names of the development issuers that were left out. */
+  droppedIssuers: string[];
+  /** Approver group members left out with them, as `<group>: <issuer>#<sub>`. */
+  droppedMembers: string[];
+}
+
+export function deployedConfig(config: Config): DeployedConfig {
+  const droppedIssuers = Object.entries(config.issuers).filter(([, i]) => i.development).map(([name]) => name);
+  const keep = (m: Member) => !droppedIssuers.includes(m.issuer);
+  const droppedMembers: string[] = [];
+  const approverGroups: Config['approverGroups'] = {};
+  for (const [name, group] of Object.entries(config.approverGroups)) {
+    for (const m of group.members) if (!keep(m)) droppedMembers.push(`${name}: ${m.issuer}#${m.sub}`);
+    approverGroups[name] = { ...group, members: group.members.filter(keep) };
+  }
+  const { $schema: _schema, ...rest } = config;
+  return {
+    config: {
+      ...rest,
+      issuers: Object.fromEntries(Object.entries(config.issuers).filter(([name]) => !droppedIssuers.includes(name))),
+      approverGroups,
+    },
+    droppedIssuers,
+    droppedMembers,
+  };
+}
+
+export interface Approver {
+  /** `<issuer URL>#<sub>`, the value of the `approver` message attribute. */
+  principalId: string;
+  email: string;
+}
+
+/** Every distinct (principal, email) among the approver group members, in config order. */
+export function approvers(config: Config): Approver[] {
+  const seen = new Map<string, Approver>();
+  for (const group of Object.values(config.approverGroups)) {
+    for (const m of group.members) {
+      const issuer = config.issuers[m.issuer];
+      if (!issuer || issuer.development) continue;
+      const approver = { principalId: principalId(issuer.issuer, m.sub), email: m.email };
+      seen.set(`${approver.principalId}\u0000${approver.email}`, approver);
+    }
+  }
+  return [...seen.values()];
+}

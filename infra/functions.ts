@@ -1,0 +1,109 @@
+/**
+ * One NodejsFunction per entry point in docs/ARCHITECTURE.md ("Lambda entry points"),
+ * all built the same way: Node 22 on arm64, bundled and minified by the local esbuild
+ * with the AWS SDK v3 inside the bundle, the validated config inlined with `define`,
+ * its own log group and its own role (no AWS managed policies), X-Ray tracing on.
+ *
+ * Each function's CloudFormation resource carries the metadata
+ * `"jitgate:entry": "functions/<entry>/index.ts"`, which local mode uses to find the
+ * handler module for a logical id in the synthesized template.
+ */
+import * as path from 'node:path';
+import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Charset, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+export const ENTRIES = ['api', 'authorize', 'approve', 'mfa-challenge', 'await-approval', 'end-request'] as const;
+export type Entry = (typeof ENTRIES)[number];
+
+/** The metadata key on each function's CloudFormation resource. */
+export const ENTRY_METADATA_KEY = 'jitgate:entry';
+
+export const LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+export function entryPath(entry: Entry): string {
+  return `functions/${entry}/index.ts`;
+}
+
+/**
+ * esbuild output is ESM (top-level await allowed in handlers). Dependencies that are
+ * still CommonJS may `require()` Node built-ins, which ESM output cannot do by itself,
+ * so every bundle starts with a `require` made by `createRequire`.
+ */
+const ESM_REQUIRE_BANNER = "import{createRequire as __jitgateCreateRequire}from'node:module';const require=__jitgateCreateRequire(import.meta.url);";
+
+export interface JitgateFunctionProps {
+  entry: Entry;
+  description: string;
+  /** JSON text of the deployed config, inlined into the bundle as `process.env.JITGATE_CONFIG_JSON`. */
+  configJson: string;
+  environment: Record<string, string>;
+  memorySize?: number;
+  timeout?: Duration;
+}
+
+/** A jitgate Lambda function: `<id>` (the function), `<id>Role`, `<id>Logs`, all children of `scope`. */
+export function jitgateFunction(scope: Construct, id: string, props: JitgateFunctionProps): NodejsFunction {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: LOG_RETENTION,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // An own role instead of the default one, which would attach the AWS managed
+  // AWSLambdaBasicExecutionRole (logs:* on every log group of the account).
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `jitgate ${props.entry} function`,
+  });
+  logGroup.grantWrite(role);
+
+  const fn = new NodejsFunction(scope, id, {
+    entry: path.join(REPO_ROOT, entryPath(props.entry)),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    description: props.description,
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize ?? 512,
+    timeout: props.timeout ?? Duration.seconds(10),
+    role,
+    logGroup,
+    tracing: lambda.Tracing.ACTIVE,
+    environment: props.environment,
+    bundling: {
+      minify: true,
+      sourceMap: false,
+      target: 'node22',
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_BANNER,
+      // Nothing external: the bundled AWS SDK v3 is the one the code was tested with.
+      externalModules: [],
+      // Replaces the expression `process.env.JITGATE_CONFIG_JSON` (literally) with the config text.
+      define: { 'process.env.JITGATE_CONFIG_JSON': JSON.stringify(props.configJson) },
+      // Smaller bundles: UTF-8 instead of \u escapes, no license banners (Node 22 reads UTF-8 sources).
+      charset: Charset.UTF8,
+      esbuildArgs: { '--legal-comments': 'none' },
+      logLevel: LogLevel.WARNING,
+    },
+  });
+  (fn.node.defaultChild as CfnResource).addMetadata(ENTRY_METADATA_KEY, entryPath(props.entry));
+
+  acknowledge(
+    role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
+  );
+  acknowledge(
+    fn,
+    'AwsSolutions-L1',
+    'Node.js 22 is the runtime jitgate is built and tested for (esbuild target node22, the AWS SDK v3 support window); moving to a newer runtime is a deliberate, tested upgrade.',
+  );
+  return fn;
+}

@@ -1,0 +1,33 @@
+/**
+ * Table access for the functions: exactly the item operations shared/adapters/store.ts
+ * uses (Get, Query on the table and its two indexes, Put / Update / Delete /
+ * ConditionCheck, alone or inside TransactWriteItems, which is authorized as the
+ * operations it contains), on the table and its named indexes: no Scan, no batch
+ * operations, no `index/*` wildcard. Plus the table key, for the encrypted items.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+
+export const TABLE_INDEXES = ['gsi1', 'gsi2'] as const;
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+export function grantTableAccess(table: dynamodb.ITable, key: kms.IKey, grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: READ_ACTIONS,
+      resources: [table.tableArn, ...TABLE_INDEXES.map((index) => `${table.tableArn}/index/${index}`)],
+    }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
+  key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+}
+
+/** sns:Publish on one topic, and the topic key (SNS encrypts the message under it on the publisher's behalf). */
+export function grantPublish(topic: sns.ITopic, key: kms.IKey, grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+  key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+}

@@ -1,0 +1,347 @@
+/**
+ * The request lifecycle as a Standard state machine, one execution per request
+ * (docs/ARCHITECTURE.md, "The state machine"):
+ *
+ *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
+ *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
+ *   "Closed" on MfaChallenge / AwaitApproval, TransactionCanceled on Activate ─> Closed
+ *
+ * Each state is built by one small function below, with its timeout, retries and
+ * error names next to it. Local mode runs this very definition (from the synthesized
+ * template), so everything the states read and write is part of the contract.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { transitionCondition } from '../shared/request';
+import { LOG_RETENTION, jitgateFunction } from './functions';
+import { acknowledge, nagRef } from './nag';
+import { grantPublish, grantTableAccess } from './permissions';
+
+/** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
+export const STATE = {
+  needsMfa: 'NeedsMfa',
+  mfaChallenge: 'MfaChallenge',
+  needsApproval: 'NeedsApproval',
+  awaitApproval: 'AwaitApproval',
+  activate: 'Activate',
+  waitUntilExpiring: 'WaitUntilExpiring',
+  notifyExpiring: 'NotifyExpiring',
+  waitUntilExpiry: 'WaitUntilExpiry',
+  expire: 'Expire',
+  timedOut: 'TimedOut',
+  closed: 'Closed',
+} as const;
+
+/** Sent with SendTaskFailure when a request is denied, cancelled or locked out of MFA. */
+export const CLOSED_ERROR = 'Closed';
+
+export interface JitgateWorkflowProps {
+  table: dynamodb.Table;
+  key: kms.IKey;
+  approverTopic: sns.ITopic;
+  eventsTopic: sns.ITopic;
+  linkKeySecret: secretsmanager.ISecret;
+  /** JSON text of the deployed config, inlined into the function bundles. */
+  configJson: string;
+}
+
+export class JitgateWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly mfaChallengeFunction: lambda.IFunction;
+  readonly awaitApprovalFunction: lambda.IFunction;
+  readonly endRequestFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: JitgateWorkflowProps) {
+    super(scope, id);
+    const { table, key } = props;
+
+    // The functions the state machine invokes. They get no STATE_MACHINE_ARN: the state
+    // machine references them, and they only ever answer it through their return value.
+    const mfaChallenge = jitgateFunction(this, 'MfaChallengeFunction', {
+      entry: 'mfa-challenge',
+      description: 'jitgate MfaChallenge: stores the task token on the request',
+      configJson: props.configJson,
+      environment: { TABLE_NAME: table.tableName, EVENTS_TOPIC_ARN: props.eventsTopic.topicArn },
+    });
+    grantTableAccess(table, key, mfaChallenge);
+    grantPublish(props.eventsTopic, key, mfaChallenge);
+
+    const awaitApproval = jitgateFunction(this, 'AwaitApprovalFunction', {
+      entry: 'await-approval',
+      description: 'jitgate AwaitApproval: stores the task token, notifies each approver',
+      configJson: props.configJson,
+      environment: {
+        TABLE_NAME: table.tableName,
+        APPROVER_TOPIC_ARN: props.approverTopic.topicArn,
+        EVENTS_TOPIC_ARN: props.eventsTopic.topicArn,
+        LINK_KEY_SECRET_ARN: props.linkKeySecret.secretArn,
+      },
+    });
+    grantTableAccess(table, key, awaitApproval);
+    grantPublish(props.approverTopic, key, awaitApproval);
+    grantPublish(props.eventsTopic, key, awaitApproval);
+    props.linkKeySecret.grantRead(awaitApproval);
+
+    const endRequest = jitgateFunction(this, 'EndRequestFunction', {
+      entry: 'end-request',
+      description: 'jitgate Expire/TimedOut: ends the request, audits, publishes the event',
+      configJson: props.configJson,
+      environment: { TABLE_NAME: table.tableName, EVENTS_TOPIC_ARN: props.eventsTopic.topicArn },
+    });
+    grantTableAccess(table, key, endRequest);
+    grantPublish(props.eventsTopic, key, endRequest);
+
+    this.mfaChallengeFunction = mfaChallenge;
+    this.awaitApprovalFunction = awaitApproval;
+    this.endRequestFunction = endRequest;
+
+    // The states, then the wiring.
+    const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
+    const timedOut = endRequestTask(this, STATE.timedOut, endRequest, 'timed_out');
+    const expire = endRequestTask(this, STATE.expire, endRequest, 'expired');
+    const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
+    const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
+    const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
+    const activate = activateTask(this, table, closed);
+    const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
+    const needsApproval = new sfn.Choice(this, STATE.needsApproval)
+      .when(sfn.Condition.booleanEquals('$.approval', true), awaitApprovalState)
+      .otherwise(activate);
+    const mfaChallengeState = mfaChallengeTask(this, mfaChallenge, timedOut, closed);
+    const needsMfa = new sfn.Choice(this, STATE.needsMfa)
+      .when(sfn.Condition.booleanEquals('$.mfa', true), mfaChallengeState)
+      .otherwise(needsApproval);
+
+    mfaChallengeState.next(needsApproval);
+    awaitApprovalState.next(activate);
+    activate.next(waitUntilExpiring);
+    waitUntilExpiring.next(notifyExpiring);
+    notifyExpiring.next(waitUntilExpiry);
+    waitUntilExpiry.next(expire);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'jitgate: one execution per request, named after the request id',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(needsMfa),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    // Activate writes the CMK-encrypted table; NotifyExpiring publishes to the CMK-encrypted topic.
+    key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+
+    acknowledge(
+      this.stateMachine,
+      'AwsSolutions-SF1',
+      'Logs at ERROR on purpose: every state change of a request is already in the audit trail (DynamoDB) and in the execution history; ALL would log each transition of every execution, at a cost per lifecycle, without adding information.',
+    );
+    acknowledge(
+      this.stateMachine,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
+    );
+    for (const fn of [mfaChallenge, awaitApproval, endRequest]) {
+      acknowledge(
+        this.stateMachine,
+        `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,
+        `lambda:InvokeFunction on the versions and aliases of ${fn.node.id} (the function ARN with a qualifier), granted by the LambdaInvoke task; scoped to that one function.`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// MfaChallenge and AwaitApproval: a Lambda stores the task token, then the execution
+// waits until SendTaskSuccess (output → $.grant), SendTaskFailure "Closed", or the
+// timeout the execution input gives.
+
+const MFA_TIMEOUT_PATH = '$.mfaTimeoutSeconds';
+const APPROVAL_TIMEOUT_PATH = '$.approvalTimeoutSeconds';
+
+function mfaChallengeTask(scope: Construct, fn: lambda.IFunction, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
+  const task = new tasks.LambdaInvoke(scope, STATE.mfaChallenge, {
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      taskToken: sfn.JsonPath.taskToken,
+    }),
+    taskTimeout: sfn.Timeout.at(MFA_TIMEOUT_PATH),
+    resultPath: '$.grant',
+  });
+  return catchTimeoutAndClosed(task, timedOut, closed);
+}
+
+function awaitApprovalTask(scope: Construct, fn: lambda.IFunction, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
+  const task = new tasks.LambdaInvoke(scope, STATE.awaitApproval, {
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      taskToken: sfn.JsonPath.taskToken,
+      linkBase: sfn.JsonPath.stringAt('$.linkBase'),
+    }),
+    taskTimeout: sfn.Timeout.at(APPROVAL_TIMEOUT_PATH),
+    resultPath: '$.grant',
+  });
+  return catchTimeoutAndClosed(task, timedOut, closed);
+}
+
+/** The window closed → TimedOut; denied / cancelled / locked out → Closed. The error lands in $.error. */
+function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
+  return task
+    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+}
+
+// ---------------------------------------------------------------------------------
+// Activate: one DynamoDB transaction, no Lambda. Request → active (only from a
+// pending status, the same rule the domain uses), grant slot → active (only if it
+// still belongs to this request), and the audit event. A cancelled transaction means
+// the request was closed in the meantime.
+
+const ACTIVATE_TIMEOUT = Duration.seconds(30);
+const DYNAMODB_TRANSIENT_ERRORS = [
+  'DynamoDb.ProvisionedThroughputExceededException',
+  'DynamoDb.RequestLimitExceededException',
+  'DynamoDb.ThrottlingException',
+  'DynamoDb.InternalServerErrorException',
+  'DynamoDb.InternalServerError',
+  'DynamoDb.TransactionInProgressException',
+];
+const TRANSACTION_CANCELED = 'DynamoDb.TransactionCanceledException';
+
+function activateTask(scope: Construct, table: dynamodb.ITable, closed: sfn.IChainable): sfn.TaskStateBase {
+  const at = sfn.JsonPath.stringAt('$.grant.activatedAt');
+  const exp = sfn.JsonPath.stringAt('$.grant.expiresAt');
+  const requestId = sfn.JsonPath.stringAt('$.requestId');
+  const condition = transitionCondition('activate');
+
+  const updateRequest = {
+    TableName: table.tableName,
+    Key: { pk: { S: sfn.JsonPath.stringAt('$.requestPk') }, sk: { S: 'REQUEST' } },
+    UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+    ConditionExpression: condition.expression,
+    ExpressionAttributeNames: mergeNames(condition.names, { '#status': 'status', '#version': 'version' }),
+    ExpressionAttributeValues: mergeValues(
+      Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])),
+      { ':active': { S: 'active' }, ':at': { S: at }, ':exp': { S: exp }, ':one': { N: '1' } },
+    ),
+  };
+  const updateGrantSlot = {
+    TableName: table.tableName,
+    Key: { pk: { S: sfn.JsonPath.stringAt('$.grantPk') }, sk: { S: 'GRANT' } },
+    UpdateExpression: 'SET #status = :active, expiresAt = :exp',
+    ConditionExpression: 'requestId = :rid',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':active': { S: 'active' }, ':exp': { S: exp }, ':rid': { S: requestId } },
+  };
+  const auditEvent = {
+    TableName: table.tableName,
+    Item: {
+      pk: { S: sfn.JsonPath.stringAt('$.requestPk') },
+      sk: { S: sfn.JsonPath.format('EVT#{}#activated', at) },
+      type: { S: 'activated' },
+      actor: { S: 'jitgate' },
+      at: { S: at },
+      requestId: { S: requestId },
+      gsi1pk: { S: 'AUDIT' },
+      gsi1sk: { S: sfn.JsonPath.format('{}#{}', at, requestId) },
+      gsi2pk: { S: 'ACTOR#jitgate' },
+      gsi2sk: { S: at },
+    },
+  };
+
+  return new tasks.CallAwsService(scope, STATE.activate, {
+    service: 'dynamodb',
+    action: 'transactWriteItems',
+    parameters: { TransactItems: [{ Update: updateRequest }, { Update: updateGrantSlot }, { Put: auditEvent }] },
+    // TransactWriteItems is authorized as the actions it contains.
+    iamAction: 'dynamodb:UpdateItem',
+    iamResources: [table.tableArn],
+    additionalIamStatements: [new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] })],
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(ACTIVATE_TIMEOUT),
+  })
+    .addRetry({ errors: DYNAMODB_TRANSIENT_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL })
+    // A concurrent write to the same items cancels the transaction too: try once more,
+    // then a cancelled transaction means the request was closed meanwhile.
+    .addRetry({ errors: [TRANSACTION_CANCELED], interval: Duration.seconds(1), maxAttempts: 1 })
+    .addCatch(closed, { errors: [TRANSACTION_CANCELED], resultPath: '$.error' });
+}
+
+function mergeNames(a: Record<string, string>, b: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(b)) {
+    if (k in a && a[k] !== v) throw new Error(`Activate: expression attribute name ${k} is "${a[k]}" in transitionCondition('activate') but "${v}" here`);
+  }
+  return { ...a, ...b };
+}
+
+function mergeValues(a: Record<string, { S: string }>, b: Record<string, Record<string, string>>): Record<string, Record<string, string>> {
+  for (const k of Object.keys(b)) {
+    if (k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k])) throw new Error(`Activate: expression attribute value ${k} is used by transitionCondition('activate') and by the update`);
+  }
+  return { ...a, ...b };
+}
+
+// ---------------------------------------------------------------------------------
+// NotifyExpiring: tells the requester (through the events topic) that the grant ends
+// soon. Best effort: a failed notification never holds up revocation.
+
+const NOTIFY_TIMEOUT = Duration.seconds(30);
+
+function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.SnsPublish(scope, STATE.notifyExpiring, {
+    topic,
+    message: sfn.TaskInput.fromObject({
+      type: 'grant.expiring',
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
+    }),
+    messageAttributes: { event: { value: 'grant.expiring' } },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+}
+
+// ---------------------------------------------------------------------------------
+// Expire and TimedOut: end-request marks the request expired / timed_out, audits and
+// publishes. It is idempotent (conditional writes), so it is retried hard: a grant
+// must end. (Authorization checks expiresAt anyway, so even a failed Expire is safe.)
+
+const END_REQUEST_TIMEOUT = Duration.seconds(60);
+const END_REQUEST_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  sfn.Errors.TASKS_FAILED,
+  sfn.Errors.TIMEOUT,
+];
+
+function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, outcome: 'expired' | 'timed_out'): sfn.TaskStateBase {
+  return new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ requestId: sfn.JsonPath.stringAt('$.requestId'), outcome }),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(END_REQUEST_TIMEOUT),
+  }).addRetry({
+    errors: END_REQUEST_RETRY_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 8,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}

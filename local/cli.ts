@@ -1,0 +1,177 @@
+/**
+ * `npx jitgate <command>`: a small command table, so a new command is one entry.
+ * Each command returns its exit code: 0 ok, 1 failed, 2 usage error. Results go to
+ * stdout alone (a token can be captured with `$(npx jitgate token alice)`);
+ * messages go to stderr.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig, parseDuration } from '../shared/config';
+import { ConfigError } from '../shared/errors';
+import { DEMO_USERS, describeDemoUsers } from './demo-users';
+import { createDevTokenSigner, UnknownDemoUser } from './idp';
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+export interface Command {
+  /** One line for the command list. */
+  summary: string;
+  /** Full help, printed for `--help` and after a usage error. */
+  help: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A mistake in how the command was called: print the message and the command's help, exit 2. */
+export class UsageError extends Error {}
+
+export const commands: Record<string, Command> = {
+  token: {
+    summary: 'print a signed development token for a demo user',
+    help: `Usage: jitgate token <user> [--amr mfa] [--acr X] [--ttl 3600] [--aud jitgate] [--auth-age 0] [--access]
+
+Prints a token signed by local mode's development IdP for a demo user. Works
+without the local server running: the signing keys are read from (or created in)
+.jitgate/idp-keys.json (or $JITGATE_DATA_DIR/idp-keys.json), and the issuer is the
+development issuer of jitgate.config.json (or $JITGATE_CONFIG), its port replaced
+by $PORT when set: the same keys and issuer \`npm start\` uses.
+
+Options:
+  --amr <value>       authentication methods, repeated or comma-separated (e.g. --amr pwd,mfa)
+  --acr <value>       authentication context class
+  --ttl <duration>    lifetime: seconds or 90s, 30m, 8h, 2d (default 1h)
+  --aud <audience>    audience (default jitgate)
+  --auth-age <dur>    how long ago the user signed in: auth_time = now - dur (default 0)
+  --access            an access token (RFC 9068: typ at+jwt, token_use access) instead of an ID token
+
+Demo users:
+${describeDemoUsers(DEMO_USERS)}
+`,
+    run: tokenCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const list = Object.entries(commands)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join('\n');
+  return `Usage: jitgate <command> [options]\n\nCommands:\n${list}\n\nRun "jitgate <command> --help" for a command's options.\n`;
+}
+
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, ...io };
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? full.stderr : full.stdout).write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    full.stderr.write(`jitgate: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    full.stdout.write(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(args, full);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      full.stderr.write(`jitgate ${name}: ${err.message}\n\n${command.help}`);
+      return EXIT.usage;
+    }
+    if (err instanceof UnknownDemoUser) {
+      full.stderr.write(`jitgate ${name}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      full.stderr.write(`jitgate ${name}: ${err.message}\n`);
+      return EXIT.failed;
+    }
+    full.stderr.write(`jitgate ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failed;
+  }
+}
+
+async function tokenCommand(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        amr: { type: 'string', multiple: true },
+        acr: { type: 'string' },
+        ttl: { type: 'string' },
+        aud: { type: 'string' },
+        'auth-age': { type: 'string' },
+        access: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name a demo user' : `one user at a time (got ${positionals.join(' ')})`);
+  const user = positionals[0] as string;
+  const ttl = values.ttl === undefined ? 3600 : duration('--ttl', values.ttl);
+  const authAge = values['auth-age'] === undefined ? 0 : duration('--auth-age', values['auth-age'], true);
+  const amr = values.amr?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+
+  const issuer = developmentIssuer(io);
+  // Same data dir as `npm start` (local/main.ts): $JITGATE_DATA_DIR or ./.jitgate.
+  const signer = await createDevTokenSigner({ issuer, dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate') });
+  const token = await signer.signToken(user, {
+    expiresIn: ttl,
+    tokenUse: values.access ? 'access' : 'id',
+    authTime: Math.floor(Date.now() / 1000) - authAge,
+    ...(values.aud ? { audience: values.aud } : {}),
+    ...(amr?.length ? { amr } : {}),
+    ...(values.acr ? { acr: values.acr } : {}),
+  });
+  io.stdout.write(`${token}\n`);
+  return EXIT.ok;
+}
+
+function duration(flag: string, text: string, zeroAllowed = false): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : /^\d+(s|m|h|d)$/.test(text) ? parseDuration(text) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < (zeroAllowed ? 0 : 1)) {
+    throw new UsageError(`${flag} takes a number of seconds or a duration such as 90s, 30m, 8h, 2d (got "${text}")`);
+  }
+  return seconds;
+}
+
+/** The issuer with `development: true` in the project's config, on $PORT when set (as `npm start` serves it). */
+export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
+  const file = path.resolve(io.cwd, io.env.JITGATE_CONFIG || 'jitgate.config.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `no config at ${file}; run from the project directory or set JITGATE_CONFIG`
+        : `cannot read ${file}: ${(err as Error).message}`,
+    );
+  }
+  const config = parseConfig(raw, path.basename(file));
+  const dev = Object.values(config.issuers).find((i) => i.development);
+  if (!dev) throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
+  const port = io.env.PORT;
+  if (!port) return dev.issuer;
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new ConfigError(`PORT must be a port number (got "${port}")`);
+  const url = new URL(dev.issuer);
+  // Replace the origin as text: URL#href would add a trailing slash to a bare origin, and `iss` must match exactly.
+  return dev.issuer.replace(url.origin, `${url.protocol}//${url.hostname}:${port}`);
+}

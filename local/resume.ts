@@ -1,0 +1,65 @@
+/**
+ * The local interpreter keeps executions in memory. After a restart, each request
+ * that was still waiting gets its execution back: the same definition, started at
+ * the state that matches the request's status. The workflow steps are idempotent
+ * (a parked token is replaced, approvers are not notified twice), so resuming is safe.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { grantTimes } from '../shared/grant';
+import { keys } from '../shared/adapters/store';
+import type { ExecutionInput } from '../shared/adapters/workflow';
+import type { JitRequest } from '../shared/request';
+import { STATE } from '../infra/workflow';
+import type { LocalStepFunctions } from './stepfunctions';
+
+export async function resumeExecutions(opts: { client: DynamoDBClient; table: string; sfn: LocalStepFunctions; linkBase: string; now?: Date }): Promise<number> {
+  const doc = DynamoDBDocumentClient.from(opts.client);
+  const now = opts.now ?? new Date();
+  let resumed = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({
+      TableName: opts.table,
+      FilterExpression: 'sk = :sk AND #status IN (:a, :b, :c)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sk': 'REQUEST', ':a': 'pending_mfa', ':b': 'pending_approval', ':c': 'active' },
+      ExclusiveStartKey: start,
+    }));
+    for (const item of page.Items ?? []) {
+      const plan = resumePlan(item as unknown as JitRequest, opts.linkBase, now);
+      await opts.sfn.startExecution({ name: plan.input.requestId, input: JSON.stringify(plan.input), startAt: plan.startAt });
+      resumed++;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return resumed;
+}
+
+/** Which state a request's execution was in, and the input that state expects. */
+export function resumePlan(request: JitRequest, linkBase: string, now: Date): { startAt: string; input: ExecutionInput } {
+  const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - now.getTime()) / 1000));
+  const input: ExecutionInput = {
+    requestId: request.id,
+    requestPk: keys.request(request.id).pk,
+    grantPk: keys.grantSlot(request.requester.id, request.action, request.resource).pk,
+    mfa: request.mfa.required,
+    approval: !request.autoApproved,
+    mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : request.requirements.mfaWindowSeconds,
+    approvalTimeoutSeconds: request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, request.requirements.approvalWindowSeconds),
+    linkBase,
+  };
+  switch (request.status) {
+    case 'active':
+      // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
+      return { startAt: STATE.waitUntilExpiry, input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } } };
+    case 'pending_mfa':
+      return { startAt: STATE.mfaChallenge, input };
+    case 'pending_approval':
+      // An auto-approved request waits only for activation; its grant starts now.
+      if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input: { ...input, grant: grantTimes(request.durationSeconds, now) } };
+      return { startAt: STATE.awaitApproval, input };
+    default:
+      throw new Error(`request ${request.id} is ${request.status}; nothing to resume`);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Local mode, composed: the synthesized stack's table, state machine and routes,
+ * served on one port with the very same handlers as on AWS. Only endpoints and
+ * bindings change: DynamoDB Local for DynamoDB, this process's own Step Functions
+ * and SNS endpoints for those services, the development IdP for the issuer.
+ */
+import './polyfills';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Context } from 'aws-lambda';
+import { parseConfig, type Config } from '../shared/config';
+import { principalId } from '../shared/identity';
+import { synthesizeTemplate } from '../infra/stack';
+import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
+import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
+import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
+import { createDevIdp, type DevIdp } from './idp';
+import { readBody, sendProblem } from './http-util';
+import { Outbox, outboxHttpHandler } from './outbox';
+import { resumeExecutions } from './resume';
+import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
+import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
+
+export const TABLE_NAME = 'jitgate';
+export const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
+const REGION = 'us-east-1';
+
+export interface LocalOptions {
+  port?: number;
+  /** Where data lives between runs (`.jitgate/`). */
+  dataDir?: string;
+  /** Keep DynamoDB in memory (tests, benchmarks). */
+  inMemory?: boolean;
+  /** The config file; default `jitgate.config.json` in the working directory. */
+  configPath?: string;
+  /** Already-parsed config (tests). */
+  config?: Config;
+  log?: (line: string) => void;
+}
+
+export interface LocalJitgate {
+  url: string;
+  port: number;
+  config: Config;
+  idp: DevIdp;
+  outbox: Outbox;
+  sfn: LocalStepFunctions;
+  dynamodb: DynamoDbLocal;
+  template: CfnTemplate;
+  resumed: number;
+  startupMs: Record<string, number>;
+  close(): Promise<void>;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export function loadConfigFile(file: string): Config {
+  if (!existsSync(file)) throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path.basename(file));
+}
+
+/** The development issuer follows local mode's port; its keys are served by the dev IdP. */
+function localConfig(config: Config, baseUrl: string): { config: Config; devIssuer?: string } {
+  const issuers = { ...config.issuers };
+  let devIssuer: string | undefined;
+  for (const [name, issuer] of Object.entries(issuers)) {
+    if (!issuer.development) continue;
+    devIssuer = `${baseUrl}/dev/idp`;
+    issuers[name] = { ...issuer, issuer: devIssuer, jwksUri: `${devIssuer}/.well-known/jwks.json` };
+  }
+  return { config: { ...config, issuers }, devIssuer };
+}
+
+function linkKeyHex(dataDir: string): string {
+  const file = path.join(dataDir, 'link-key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function startLocal(options: LocalOptions = {}): Promise<LocalJitgate> {
+  const t0 = Date.now();
+  const startupMs: Record<string, number> = {};
+  const mark = (what: string, since: number) => (startupMs[what] = Date.now() - since);
+  const log = options.log ?? (() => undefined);
+  const port = options.port ?? 4000;
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = path.resolve(options.dataDir ?? '.jitgate');
+  mkdirSync(dataDir, { recursive: true });
+
+  const fileConfig = options.config ?? loadConfigFile(path.resolve(options.configPath ?? 'jitgate.config.json'));
+  const { config, devIssuer } = localConfig(fileConfig, url);
+
+  let t = Date.now();
+  const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
+  mark('synth', t);
+
+  t = Date.now();
+  const dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
+  mark('dynamodb', t);
+  const ddbClient = localDynamoDbClient(dynamodb.endpoint);
+  const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
+  if (tables.length !== 1) throw new Error(`expected one table in the stack, found ${tables.length}`);
+  await ensureTable(ddbClient, tables[0]!.resource.Properties as unknown as CfnTableProperties, TABLE_NAME);
+
+  // Topics: every AWS::SNS::Topic gets a local ARN named after its logical id.
+  const topicArn = (logicalId: string) => `arn:aws:sns:local:000000000000:${logicalId}`;
+  const topics = findResources(template, 'AWS::SNS::Topic').map((r) => r.logicalId);
+  const envOf = (logicalId: string) => (template.Resources?.[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const entries = lambdaEntries(template);
+  const apiFn = Object.keys(entries).find((id) => entries[id] === 'functions/api/index.ts');
+  const topicRefOf = (variable: string): string => {
+    const value = apiFn ? envOf(apiFn)[variable] : undefined;
+    const ref = (value as { Ref?: string } | undefined)?.Ref;
+    if (!ref) throw new Error(`the api function has no ${variable} Ref to a topic in the template`);
+    return ref;
+  };
+  const approverTopic = topicArn(topicRefOf('APPROVER_TOPIC_ARN'));
+  const eventsTopic = topicArn(topicRefOf('EVENTS_TOPIC_ARN'));
+
+  const outbox = new Outbox(options.inMemory ? undefined : path.join(dataDir, 'outbox.jsonl'));
+  const sns = new LocalSns({ outbox, topics: topics.map(topicArn), subscriptions: approverSubscriptions(config, approverTopic) });
+  outbox.onMessage((m) => {
+    for (const link of m.links) log(`  ✉  ${m.deliveredTo ?? m.topicArn.split(':').pop()}: ${link}`);
+  });
+
+  // The environment the handlers read, exactly as the stack sets it on AWS, with local endpoints.
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_SFN: `${url}/dev/aws/sfn`,
+    AWS_ENDPOINT_URL_SNS: `${url}/dev/aws/sns`,
+    TABLE_NAME,
+    STATE_MACHINE_ARN,
+    APPROVER_TOPIC_ARN: approverTopic,
+    EVENTS_TOPIC_ARN: eventsTopic,
+    LINK_KEY: linkKeyHex(dataDir),
+    JITGATE_CONFIG_JSON: JSON.stringify(config),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+  delete process.env.LINK_KEY_SECRET_ARN;
+  const { resetRuntime } = await import('../shared/runtime');
+  resetRuntime();
+
+  const handlers = new Map<string, Handler>();
+  const handlerFor = async (logicalId: string): Promise<Handler> => {
+    let h = handlers.get(logicalId);
+    if (!h) {
+      const entry = entries[logicalId];
+      if (!entry) throw new Error(`function ${logicalId} has no jitgate:entry metadata`);
+      const mod = (await import(path.resolve(__dirname, '..', entry))) as { handler?: Handler };
+      if (typeof mod.handler !== 'function') throw new Error(`${entry} exports no handler`);
+      h = mod.handler;
+      handlers.set(logicalId, h);
+    }
+    return h;
+  };
+  const invokeLambda = async (logicalId: string, payload: unknown) => (await handlerFor(logicalId))(payload, lambdaContext(logicalId));
+
+  const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
+  const sfn = new LocalStepFunctions({
+    definition: machine.definition,
+    stateMachineArn: STATE_MACHINE_ARN,
+    invokeLambda,
+    dynamodb: ddbClient,
+    publishSns: async (params) => sns.publish(params),
+  });
+
+  t = Date.now();
+  const idp = await createDevIdp({ issuer: devIssuer ?? `${url}/dev/idp`, dataDir });
+  mark('idp', t);
+
+  const router = buildRouter(template);
+  const sfnEndpoint = createStepFunctionsEndpoint(sfn);
+  const snsEndpoint = createSnsEndpoint(sns);
+  const outboxEndpoint = outboxHttpHandler(outbox);
+
+  const server: Server = createServer((req, res) => {
+    void serve(req, res).catch((err: Error) => {
+      log(`local mode: ${req.method} ${req.url} failed: ${err.stack ?? err.message}`);
+      if (!res.headersSent) sendProblem(res, 500, 'Internal error', 'local mode failed to handle this request; see the console');
+      else res.end();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
+    if (await outboxEndpoint(req, res)) return;
+    // The AWS SDK posts to the endpoint's path with a trailing slash.
+    const service = /^\/dev\/aws\/(sfn|sns)\/?$/.exec(pathname)?.[1];
+    if (service) {
+      const body = (await readBody(req)).toString('utf8');
+      return service === 'sfn' ? sfnEndpoint(req, res, body) : snsEndpoint(req, res, body);
+    }
+    const match = router.match(req.method ?? 'GET', pathname);
+    if (!match) return sendProblem(res, 404, 'Not found', `no route ${req.method} ${pathname}`);
+    // API Gateway's own payload limit is 10 MB; the handlers enforce 64 KiB with a 413 problem document.
+    let body: Buffer;
+    try {
+      body = await readBody(req, 10 * 1024 * 1024);
+    } catch {
+      return sendProblem(res, 413, 'Payload too large', 'the body is larger than API Gateway accepts');
+    }
+    if (match.kind === 'mock') {
+      res.writeHead(match.statusCode, match.headers);
+      res.end(match.body);
+      return;
+    }
+    const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${port}` });
+    const result = await invokeLambda(match.functionLogicalId, event);
+    writeProxyResult(res, result as Parameters<typeof writeProxyResult>[1]);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  server.keepAliveTimeout = 5000;
+
+  t = Date.now();
+  const resumed = await resumeExecutions({ client: ddbClient, table: TABLE_NAME, sfn, linkBase: `${url}/approve/` });
+  mark('resume', t);
+  mark('total', t0);
+
+  return {
+    url, port, config, idp, outbox, sfn, dynamodb, template, resumed, startupMs,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await sfn.close();
+      await idp.close();
+      ddbClient.destroy();
+      await dynamodb.stop();
+    },
+  };
+}
+
+/** Locally, every approver group member gets a subscription like those the stack creates on AWS. */
+function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
+  const seen = new Map<string, SnsSubscription>();
+  for (const group of Object.values(config.approverGroups)) {
+    for (const m of group.members) {
+      const issuer = config.issuers[m.issuer];
+      if (!issuer) continue;
+      const id = principalId(issuer.issuer, m.sub);
+      seen.set(id, { topicArn, endpoint: m.email, protocol: 'email', filterPolicy: { approver: [id] } });
+    }
+  }
+  return [...seen.values()];
+}
+
+function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomBytes(16).toString('hex'),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Starts local mode the way `npm start` does (a separate Node process running
+ * local/main.ts through tsx), on a free port with its own data directory, and
+ * gives tests an HTTP client and demo tokens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createDevTokenSigner, type SignTokenOptions } from '../../local/idp';
+import { currentCode } from '../../shared/totp';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Running {
+  url: string;
+  dataDir: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(opts.port), JITGATE_DATA_DIR: opts.dataDir, ...(opts.configPath ? { JITGATE_CONFIG: opts.configPath } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local mode did not start in time:\n${out}`)), opts.timeoutMs ?? 90_000);
+    const check = () => {
+      if (out.includes('jitgate local mode is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local mode exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${opts.port}`,
+    dataDir: opts.dataDir,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The demo config plus one policy with a 2-second approval window, to watch a request time out. */
+export function e2eConfig(dir: string): string {
+  const demo = require(path.join(ROOT, 'jitgate.config.json')) as { policies: unknown[] };
+  const config = {
+    ...demo,
+    policies: [...demo.policies, { action: 'e2e:short-window', approvals: { groups: { 'security-admins': 1 }, window: '2s' }, grant: { mode: 'once', useWithin: '1m' } }],
+  };
+  const file = path.join(dir, 'jitgate.e2e.config.json');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export class Client {
+  constructor(readonly url: string, private readonly dataDir: string) {}
+
+  private signer?: ReturnType<typeof createDevTokenSigner>;
+
+  /** A token for a demo user; `as` gives a distinct principal with the same claims (sub `<user>-<as>`). */
+  async token(user: string, opts: SignTokenOptions & { as?: string } = {}): Promise<string> {
+    this.signer ??= createDevTokenSigner({ issuer: `${this.url}/dev/idp`, dataDir: this.dataDir });
+    const { as, ...rest } = opts;
+    return (await this.signer).signToken(user, as ? { ...rest, extraClaims: { ...rest.extraClaims, sub: `${user}-${as}` } } : rest);
+  }
+
+  async call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${this.url}${path}`, { method, headers, body, redirect: 'manual' });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  /** Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()` gives one that is not valid now). */
+  async enrolTotp(token: string): Promise<(() => string) & { wrong: () => string }> {
+    const enrol = await this.call('POST', '/v1/mfa/totp', { token });
+    if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${enrol.text}`);
+    const secret: string = enrol.json.secret;
+    let offset = 0;
+    const next = () => currentCode(secret, new Date(Date.now() + 30_000 * offset++));
+    const verify = await this.call('POST', '/v1/mfa/totp/verify', { token, body: { code: next() } });
+    if (verify.status !== 200) throw new Error(`verify failed: ${verify.status} ${verify.text}`);
+    const wrong = () => {
+      const valid = new Set([-1, 0, 1, 2, 3].map((k) => currentCode(secret, new Date(Date.now() + 30_000 * k))));
+      let candidate = 0;
+      while (valid.has(String(candidate).padStart(6, '0'))) candidate++;
+      return String(candidate).padStart(6, '0');
+    };
+    return Object.assign(next, { wrong });
+  }
+
+  async outbox(to?: string): Promise<{ deliveredTo?: string; message: string; links: string[]; topicArn: string; attributes?: Record<string, unknown> }[]> {
+    const res = await this.call('GET', `/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ''}`);
+    return res.json.messages;
+  }
+
+  /** The personal link sent to `email` for request `id`. */
+  async linkFor(email: string, id: string, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const messages = await this.outbox(email);
+      for (const m of messages) {
+        const link = m.links.find((l) => l.includes('/approve/'));
+        if (link && (await this.linkRequestId(link)) === id) return link;
+      }
+      if (Date.now() > deadline) throw new Error(`no link for ${email} and request ${id}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async linkRequestId(link: string): Promise<string> {
+    const payload = link.split('/approve/')[1]!.split('.')[0]!;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).r;
+  }
+
+  async waitForStatus(token: string, id: string, status: string, timeoutMs = 10_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.call('GET', `/v1/requests/${id}`, { token });
+      if (res.json?.status === status) return res.json;
+      if (Date.now() > deadline) throw new Error(`request ${id} is ${res.json?.status}, not ${status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Submits the approval page's form as a browser would: GET the page, take its CSRF token, POST. */
+export async function decideByLink(link: string, decision: 'approve' | 'deny', reason?: string) {
+  const page = await fetch(link);
+  const html = await page.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  const form = new URLSearchParams({ decision, ...(csrf ? { csrf } : {}), ...(reason ? { reason } : {}) });
+  const res = await fetch(link, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin } });
+  return { pageStatus: page.status, status: res.status, html: await res.text() };
+}
