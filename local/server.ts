@@ -5,8 +5,8 @@
  * and SNS endpoints for those services, the development IdP for the issuer.
  */
 import './polyfills';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -16,7 +16,7 @@ import { synthesizeTemplate } from '../infra/stack';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
 import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
-import { createDevIdp, type DevIdp } from './idp';
+import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
 import { readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { resumeExecutions } from './resume';
@@ -38,13 +38,19 @@ export interface LocalOptions {
   /** Already-parsed config (tests). */
   config?: Config;
   log?: (line: string) => void;
+  /**
+   * `full` (default): the oidc-provider development IdP. `keys`: only discovery and
+   * JWKS from the same persisted keys, for in-process use under jest (which cannot
+   * load oidc-provider, an ES module) and for benchmarks.
+   */
+  idp?: 'full' | 'keys';
 }
 
 export interface LocalJitgate {
   url: string;
   port: number;
   config: Config;
-  idp: DevIdp;
+  idp: DevTokenSigner & { handle(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> };
   outbox: Outbox;
   sfn: LocalStepFunctions;
   dynamodb: DynamoDbLocal;
@@ -79,6 +85,28 @@ function localConfig(config: Config, baseUrl: string): { config: Config; devIssu
   return { config: { ...config, issuers }, devIssuer };
 }
 
+/**
+ * Synthesizing the stack takes seconds; its template is a pure function of the
+ * infra code, the shared code it imports, the locked dependencies and the config,
+ * so it is cached under node_modules/.cache keyed by a hash of all of them.
+ */
+function cachedTemplate(config: Config): CfnTemplate {
+  const root = path.resolve(__dirname, '..');
+  const hash = createHash('sha256').update(JSON.stringify(config));
+  for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
+    for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts')).sort()) hash.update(f).update(readFileSync(path.join(root, dir, f)));
+  }
+  hash.update(readFileSync(path.join(root, 'package-lock.json')));
+  const cacheDir = path.join(root, 'node_modules', '.cache', 'jitgate');
+  const file = path.join(cacheDir, `template-${hash.digest('hex').slice(0, 32)}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
+  const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(`${file}.${process.pid}`, JSON.stringify(template));
+  renameSync(`${file}.${process.pid}`, file);
+  return template;
+}
+
 function linkKeyHex(dataDir: string): string {
   const file = path.join(dataDir, 'link-key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
@@ -98,12 +126,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const fileConfig = options.config ?? loadConfigFile(path.resolve(options.configPath ?? 'jitgate.config.json'));
   const { config, devIssuer } = localConfig(fileConfig, url);
 
+  // The JVM starts in its own process while this one synthesizes: they overlap on two cores.
   let t = Date.now();
-  const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
+  const dynamodbStarting = startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
+  dynamodbStarting.catch(() => undefined);
+  const template = cachedTemplate(config);
   mark('synth', t);
-
-  t = Date.now();
-  const dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
+  const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
@@ -176,7 +205,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   });
 
   t = Date.now();
-  const idp = await createDevIdp({ issuer: devIssuer ?? `${url}/dev/idp`, dataDir });
+  const issuer = devIssuer ?? `${url}/dev/idp`;
+  const idp = options.idp === 'keys' ? await keysOnlyIdp(issuer, dataDir) : await createDevIdp({ issuer, dataDir });
   mark('idp', t);
 
   const router = buildRouter(template);
@@ -244,6 +274,22 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       ddbClient.destroy();
       await dynamodb.stop();
     },
+  };
+}
+
+async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgate['idp']> {
+  const signer = await createDevTokenSigner({ issuer, dataDir });
+  const discovery = JSON.stringify({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] });
+  const jwks = JSON.stringify(signer.jwks());
+  return {
+    ...signer,
+    handle(req, res) {
+      const p = (req.url ?? '').split('?')[0];
+      const body = p === '/dev/idp/.well-known/jwks.json' ? jwks : p === '/dev/idp/.well-known/openid-configuration' ? discovery : undefined;
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(body ?? '{}');
+    },
+    close: async () => undefined,
   };
 }
 

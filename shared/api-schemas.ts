@@ -1,5 +1,5 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
 const resource = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f#]+$/, 'no control characters or #');

@@ -3,7 +3,7 @@
  * policies. Parsed once at the edge (synth, local start, Lambda cold start) and then
  * passed around as the typed `Config`; nothing deeper reads files or env.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 
 /** "90s", "30m", "8h", "2d" or a number of seconds. */

@@ -1,5 +1,5 @@
 /** GET /openapi.json: the OpenAPI 3.1 description of the HTTP API, with the request bodies generated from the same zod schemas the handlers use. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { authorizeBody, createRequestBody, decisionBody, mfaBody, revokeBody } from './api-schemas';
 
 const problem = { description: 'RFC 9457 problem document', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
