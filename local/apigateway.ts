@@ -505,10 +505,8 @@ export function writeProxyResult(res: ServerResponse, result: APIGatewayProxyRes
   else if (!Number.isInteger(Number(r.statusCode)) || Number(r.statusCode) < 100 || Number(r.statusCode) > 599) {
     error = `statusCode is not an HTTP status: ${JSON.stringify(r.statusCode)}`;
   } else if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') error = 'body is not a string';
-  else if (r.headers !== undefined && (typeof r.headers !== 'object' || r.headers === null)) error = 'headers is not an object';
-  else if (r.multiValueHeaders !== undefined && (typeof r.multiValueHeaders !== 'object' || r.multiValueHeaders === null)) {
-    error = 'multiValueHeaders is not an object';
-  }
+  else if (r.headers != null && typeof r.headers !== 'object') error = 'headers is not an object';
+  else if (r.multiValueHeaders != null && typeof r.multiValueHeaders !== 'object') error = 'multiValueHeaders is not an object';
   if (error) {
     const body = Buffer.from('{"message": "Internal server error"}');
     res.statusCode = 502;

@@ -201,7 +201,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     stateMachineArn: STATE_MACHINE_ARN,
     invokeLambda,
     dynamodb: ddbClient,
-    publishSns: async (params) => sns.publish(params),
+    publishSns: sns.publishSns,
   });
 
   t = Date.now();

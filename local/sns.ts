@@ -279,10 +279,14 @@ export class LocalSns {
     return out;
   };
 
-  /** Like publishSns, synchronous, and also returns the outbox records written. */
+  /**
+   * Like publishSns, synchronous, and also returns the outbox records written.
+   * As Step Functions' `sns:publish` does, a Message that is not a string (an object from
+   * the state's input) is sent as its JSON text, and so are non-string attribute values.
+   */
   publish(params: SnsPublishParams): PublishOutcome {
     const topicArn = this.checkTopic(params);
-    return this.deliver(topicArn, params);
+    return this.deliver(topicArn, normalize(params));
   }
 
   /** PublishBatch: up to 10 entries, distinct ids; invalid entries are reported in Failed, the rest delivered. */
@@ -304,13 +308,13 @@ export class LocalSns {
       if (ids.has(e.Id)) throw new SnsError('BatchEntryIdsNotDistinct', `Two or more batch entries in the request have the same Id: ${e.Id}`);
       ids.add(e.Id);
     }
-    const total = entries.reduce((n, e) => n + payloadSize(e), 0);
+    const total = entries.reduce((n, e) => n + payloadSize(normalize(e)), 0);
     if (total > MAX_SIZE) throw new SnsError('BatchRequestTooLong', 'The length of all the batch messages put together is more than the limit.');
     const Successful: { Id: string; MessageId: string; SequenceNumber?: string }[] = [];
     const Failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
     for (const e of entries) {
       try {
-        const { MessageId, SequenceNumber } = this.deliver(topicArn, { ...e, TopicArn: topicArn });
+        const { MessageId, SequenceNumber } = this.deliver(topicArn, normalize({ ...e, TopicArn: topicArn }));
         Successful.push({ Id: e.Id!, MessageId, ...(SequenceNumber ? { SequenceNumber } : {}) });
       } catch (err) {
         if (!(err instanceof SnsError)) throw err;
@@ -401,6 +405,23 @@ export class LocalSns {
       deliveries,
     };
   }
+}
+
+const asText = (v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+
+function normalize<T extends Pick<SnsPublishParams, 'Message' | 'MessageAttributes'>>(params: T): T {
+  const out = { ...params };
+  if (out.Message !== undefined && out.Message !== null && typeof out.Message !== 'string') out.Message = asText(out.Message);
+  if (out.MessageAttributes) {
+    out.MessageAttributes = Object.fromEntries(
+      Object.entries(out.MessageAttributes).map(([k, v]) => [
+        k,
+        v && v.StringValue !== undefined && typeof v.StringValue !== 'string' ? { ...v, StringValue: asText(v.StringValue)! } : v,
+      ]),
+    );
+  }
+  return out;
 }
 
 function payloadSize(p: Pick<SnsPublishParams, 'Message' | 'MessageAttributes'>): number {

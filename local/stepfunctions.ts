@@ -697,6 +697,7 @@ export class LocalStepFunctions {
    * interpreter reads the task's timeout from the same `input` object.
    */
   private runTask(exec: Execution, binding: TaskBinding, input: unknown): Promise<unknown> {
+    if (exec.closed) return Promise.reject(new ExecutionClosedError()); // e.g. a retry after StopExecution
     let parameters: unknown = input;
     let timeoutSeconds = binding.timeoutSeconds ?? LIBRARY_DEFAULT_TASK_TIMEOUT_SECONDS;
     if (binding.wrapped && isObject(input)) {
@@ -1081,7 +1082,8 @@ const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
 function toWire(value: unknown): string {
   return JSON.stringify(value, function replacer(this: Record<string, unknown>, key: string, item: unknown) {
     const original = this[key];
-    return original instanceof Date ? original.getTime() / 1000 : item;
+    // (tag check, not instanceof: Dates may come from another realm, e.g. under jest)
+    return Object.prototype.toString.call(original) === '[object Date]' ? (original as Date).getTime() / 1000 : item;
   });
 }
 
@@ -1143,11 +1145,17 @@ export function createStepFunctionsEndpoint(sfn: LocalStepFunctions): (req: Inco
         ...(str(input['nextToken']) !== undefined ? { nextToken: str(input['nextToken'])! } : {}),
       });
       if (input['includeExecutionData'] === false) {
-        for (const event of history.events) {
-          for (const value of Object.values(event)) {
-            if (isObject(value)) for (const field of ['input', 'output', 'parameters']) delete value[field];
+        // Copies: the details objects are shared with the stored history.
+        history.events = history.events.map((event) => {
+          const copy: HistoryEvent = { ...event };
+          for (const [key, value] of Object.entries(event)) {
+            if (!isObject(value) || key === 'timestamp') continue;
+            const details = { ...value };
+            for (const field of ['input', 'output', 'parameters']) delete details[field];
+            copy[key] = details;
           }
-        }
+          return copy;
+        });
       }
       return history;
     },

@@ -1,0 +1,33 @@
+import { parseConfig } from '../../shared/config';
+import { approvers, deployedConfig } from '../../infra/deployed-config';
+import { CORP_ISSUER, configWithHttpsIssuer, demoConfig } from './support';
+
+test('development issuers and the members they vouch for are not deployed', () => {
+  const { config, droppedIssuers, droppedMembers } = deployedConfig(configWithHttpsIssuer());
+  expect(droppedIssuers).toEqual(['dev']);
+  expect(Object.keys(config.issuers)).toEqual(['corp']);
+  expect(droppedMembers).toEqual(['security-admins: dev#bob', 'security-admins: dev#carol', 'finance-approvers: dev#carol']);
+  expect(config.approverGroups['security-admins']!.members.map((m) => m.sub)).toEqual(['dana']);
+  // What is deployed is itself a valid config (the functions parse it at cold start).
+  expect(() => parseConfig(JSON.parse(JSON.stringify(config)))).not.toThrow();
+});
+
+test('the demo config deploys no issuer at all (fail closed)', () => {
+  const { config, droppedIssuers } = deployedConfig(demoConfig());
+  expect(droppedIssuers).toEqual(['dev']);
+  expect(config.issuers).toEqual({});
+  expect(() => parseConfig(JSON.parse(JSON.stringify(config)))).toThrow(/at least one issuer/);
+});
+
+test('$schema is not inlined', () => {
+  const raw = { $schema: './schema.json', issuers: { corp: { issuer: CORP_ISSUER, audience: ['a'] } }, policies: [] };
+  expect(deployedConfig(parseConfig(raw)).config).not.toHaveProperty('$schema');
+});
+
+test('approvers: one per principal and email, principal id = <issuer URL>#<sub>', () => {
+  expect(approvers(configWithHttpsIssuer())).toEqual([
+    { principalId: `${CORP_ISSUER}#dana`, email: 'dana@example.com' },
+    { principalId: `${CORP_ISSUER}#erik`, email: 'erik@example.com' },
+  ]);
+  expect(approvers(demoConfig())).toEqual([]);
+});
