@@ -5,40 +5,11 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './errors';
+import { issuerSchema } from './issuer-config';
+import { policySchema } from './policy-config';
 
-/** "90s", "30m", "8h", "2d" or a number of seconds. */
-export const durationSchema = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(s|m|h|d)$/, 'use a number of seconds or a string like "90s", "30m", "8h", "2d"')])
-  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
-
-export function parseDuration(text: string): number {
-  const n = Number(text.slice(0, -1));
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
-  return n * unit;
-}
-
-/** A dotted path into a token's claims: `groups`, `cognito:groups`, `https://example.com/roles`, `realm_access.roles`. */
-const claimPath = z.string().min(1).regex(/^[^.\s][^\s]*$/, 'a claim name or dotted path such as "groups" or "realm_access.roles"');
-
-const issuerSchema = z.object({
-  issuer: z.string().url('an absolute URL such as "https://idp.example.com"'),
-  audience: z.array(z.string().min(1)).min(1, 'list at least one audience (the client id or API identifier your tokens carry in "aud")'),
-  tokenUse: z.enum(['id', 'access']).default('id'),
-  jwksUri: z.string().url().optional(),
-  algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'])).default(['RS256', 'ES256']),
-  /** Where this issuer puts the claims jitgate reads. */
-  claims: z
-    .object({
-      groups: claimPath.default('groups'),
-      roles: claimPath.default('roles'),
-      email: claimPath.default('email'),
-      name: claimPath.default('name'),
-      attributes: z.record(z.string(), claimPath).default({}),
-    })
-    .default({ groups: 'groups', roles: 'roles', email: 'email', name: 'name', attributes: {} }),
-  /** Served by local mode's development IdP; never deployed. */
-  development: z.boolean().default(false),
-});
+export { durationSchema, parseDuration } from './duration';
+export { conditionSchema, type Condition } from './policy-config';
 
 const memberSchema = z.object({
   issuer: z.string().min(1),
@@ -46,61 +17,6 @@ const memberSchema = z.object({
   email: z.string().email(),
   name: z.string().optional(),
 });
-
-/** A condition on the requester's mapped claims (groups, roles, email, name, and each attribute). */
-export type Condition =
-  | { claim: string; equals: string }
-  | { claim: string; oneOf: string[] }
-  | { claim: string; contains: string }
-  | { claim: string; exists: boolean }
-  | { not: Condition }
-  | { all: Condition[] }
-  | { any: Condition[] };
-
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.object({ claim: z.string().min(1), equals: z.string() }).strict(),
-    z.object({ claim: z.string().min(1), oneOf: z.array(z.string()).min(1) }).strict(),
-    z.object({ claim: z.string().min(1), contains: z.string() }).strict(),
-    z.object({ claim: z.string().min(1), exists: z.boolean() }).strict(),
-    z.object({ not: conditionSchema }).strict(),
-    z.object({ all: z.array(conditionSchema).min(1) }).strict(),
-    z.object({ any: z.array(conditionSchema).min(1) }).strict(),
-  ]),
-);
-
-const policySchema = z
-  .object({
-    /** Exact name or glob: `projects:delete`, `prod:*`. */
-    action: z.string().regex(/^[A-Za-z0-9_.:*/-]+$/, 'letters, digits and : . _ - / with * as a wildcard'),
-    /** Glob on the resource; omitted means any resource. */
-    resource: z.string().min(1).optional(),
-    description: z.string().optional(),
-    deny: z.array(z.object({ when: conditionSchema, reason: z.string().min(1) }).strict()).default([]),
-    autoApprove: z.union([z.boolean(), conditionSchema]).default(false),
-    approvals: z
-      .object({
-        /** Group name to how many distinct approvers from it. */
-        groups: z.record(z.string(), z.number().int().min(1)).refine((g) => Object.keys(g).length > 0, 'name at least one approver group'),
-        window: durationSchema.default(3600),
-      })
-      .strict()
-      .optional(),
-    mfa: z
-      .union([
-        z.literal('none'),
-        z.literal('totp'),
-        z.object({ stepUp: z.object({ acr: z.array(z.string()).optional(), amr: z.array(z.string()).optional(), maxAge: durationSchema }).strict() }).strict(),
-      ])
-      .default('none'),
-    mfaWindow: durationSchema.default(600),
-    grant: z.discriminatedUnion('mode', [
-      z.object({ mode: z.literal('once'), useWithin: durationSchema.default(300) }).strict(),
-      z.object({ mode: z.literal('window'), maxDuration: durationSchema, defaultDuration: durationSchema.optional() }).strict(),
-    ]),
-    justification: z.object({ required: z.boolean().default(false), minLength: z.number().int().min(0).default(0) }).strict().default({ required: false, minLength: 0 }),
-  })
-  .strict();
 
 export const configSchema = z
   .object({
