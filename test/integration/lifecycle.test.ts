@@ -1,0 +1,106 @@
+/**
+ * The use cases against the real thing, in process: DynamoDB Local and the
+ * synthesized state machine run by the local interpreter. Here the races and
+ * retries that HTTP tests can only sample are driven on purpose.
+ */
+import { toPrincipal, type Principal } from '../../shared/identity';
+import { runtime, type Deps } from '../../shared/runtime';
+import { currentCode } from '../../shared/totp';
+import { decide } from '../../shared/usecases/decisions';
+import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
+import { createRequest } from '../../shared/usecases/requests';
+import { awaitApproval, endRequest } from '../../shared/usecases/workflow-steps';
+import { startLocal, type LocalJitgate } from '../../local/server';
+import { freePort, tempDir } from '../support/local-mode';
+
+let local: LocalJitgate;
+let deps: Deps;
+
+beforeAll(async () => {
+  local = await startLocal({ port: await freePort(), dataDir: tempDir('jitgate-int-'), inMemory: true, idp: 'keys' });
+  deps = runtime();
+}, 120_000);
+
+afterAll(async () => {
+  await local?.close();
+});
+
+function person(sub: string, claims: Record<string, unknown>): Principal {
+  const issuer = local.config.issuers.dev!;
+  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, ...claims });
+}
+
+const linkBase = () => `${local.url}/approve/`;
+
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('ten approvers racing on one request: one approval counts, nine get 409, one activation', async () => {
+  const alice = person('alice-race', { groups: ['engineering'] });
+  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'race/10', durationSeconds: 60 }, { linkBase: linkBase() });
+  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+
+  const approvers = Array.from({ length: 10 }, (_, i) => person(`approver-${i}`, { groups: ['security-admins'] }));
+  const outcomes = await Promise.allSettled(approvers.map((p) => decide(deps, { person: p, groups: p.groups, via: 'api' }, request.id, 'approve', undefined)));
+  const ok = outcomes.filter((o) => o.status === 'fulfilled');
+  const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+  expect(ok).toHaveLength(1);
+  expect(refused.map((r) => (r.reason as { status: number }).status)).toEqual(Array(9).fill(409));
+
+  const active = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'active');
+  expect(active?.request.approvals).toHaveLength(1);
+  const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
+  expect(audit.events.filter((e) => e.type === 'activated')).toHaveLength(1);
+  expect(audit.events.filter((e) => e.type === 'approved')).toHaveLength(1);
+});
+
+test('a retried AwaitApproval step parks the new token but notifies approvers once', async () => {
+  const alice = person('alice-retry', { groups: ['engineering'] });
+  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1' }, { linkBase: linkBase() });
+  const first = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const before = local.outbox.list().filter((m) => m.message.includes(request.id) || m.links.some((l) => l.includes('/approve/'))).length;
+
+  await awaitApproval(deps, request.id, 'token-from-a-retry', linkBase());
+  const after = await deps.store.getRequest(request.id);
+  expect(after?.tokens.approvalTaskToken).toBe('token-from-a-retry');
+  expect(after?.tokens.approvalTaskToken).not.toBe(first?.tokens.approvalTaskToken);
+  expect(local.outbox.list().filter((m) => m.message.includes(request.id) || m.links.some((l) => l.includes('/approve/'))).length).toBe(before);
+});
+
+test('ending a request twice changes it once', async () => {
+  const alice = person('alice-end', { groups: ['engineering'] });
+  const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'end/1', durationSeconds: 60 }, { linkBase: linkBase() });
+  expect(request.status).toBe('active');
+  expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: true });
+  expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: false });
+  expect(await endRequest(deps, request.id, 'timed_out')).toEqual({ changed: false });
+  const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
+  expect(audit.events.filter((e) => e.type === 'expired')).toHaveLength(1);
+});
+
+test('five wrong MFA codes deny the request and close its execution; a code is accepted once', async () => {
+  const alice = person('alice-mfa', { groups: ['engineering'] });
+  const { secret } = await enrolTotp(deps, alice);
+  await confirmTotp(deps, alice, currentCode(secret, new Date()));
+  // The confirmation used the current step: the same code must not pass again.
+  const { request } = await createRequest(deps, alice, { action: 'projects:delete', resource: 'projects/mfa', justification: 'test lockout' }, { linkBase: linkBase() });
+  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date()))).rejects.toMatchObject({ status: 400, attemptsLeft: 4 });
+  for (let i = 3; i >= 1; i--) {
+    await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ attemptsLeft: i });
+  }
+  await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ attemptsLeft: 0 });
+  const denied = await deps.store.getRequest(request.id);
+  expect(denied?.request).toMatchObject({ status: 'denied', decidedBy: 'jitgate' });
+  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date(Date.now() + 30_000)))).rejects.toMatchObject({ status: 409 });
+
+  const execution = await waitFor(() => local.sfn.describeExecution({ executionArn: local.sfn.executionArnFor(request.id) }), (d) => d.status !== 'RUNNING');
+  expect(execution.status).toBe('SUCCEEDED');
+  const history = await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(request.id) });
+  expect(history.events.map((e) => e.type)).toContain('SucceedStateEntered');
+});
