@@ -128,6 +128,8 @@ export function synthesizeTemplate(config: Config, opts: SynthesizeOptions = {})
       outdir,
       // Without bundling, NodejsFunction skips esbuild and hashes nothing.
       context: opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+      // CDK's own template checks only warn and cost ~2 s on a cold start; `cdk synth` runs them.
+      builtinCloudFormationValidation: Boolean(opts.nag),
     });
     new JitgateStack(app, STACK_NAME, { config });
     if (opts.nag) addNagChecks(app);

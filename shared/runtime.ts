@@ -48,7 +48,11 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function fromEnv(env: NodeJS.ProcessEnv): Deps {
-  const config = parseConfig(JSON.parse(required(env, 'JITGATE_CONFIG_JSON')), 'the bundled config');
+  // On AWS esbuild inlines the literal expression `process.env.JITGATE_CONFIG_JSON` at synth
+  // (no size limit, unlike Lambda environment variables); local mode sets the variable.
+  const configJson = process.env.JITGATE_CONFIG_JSON ?? env.JITGATE_CONFIG_JSON;
+  if (!configJson) throw new Error('JITGATE_CONFIG_JSON is not set: the bundle was built without its config');
+  const config = parseConfig(JSON.parse(configJson), 'the bundled config');
   // Reused across invocations; short timeouts so a slow dependency becomes a 503, not a hung request.
   const clientOptions = { maxAttempts: 3 };
   return {

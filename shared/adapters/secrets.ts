@@ -11,8 +11,9 @@ export function linkKeyLoader(env: { secretArn?: string; hexKey?: string }): () 
       if (env.hexKey) return Buffer.from(env.hexKey, 'hex');
       if (!env.secretArn) throw new Error('set LINK_KEY_SECRET_ARN (AWS) or LINK_KEY (local mode)');
       const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: env.secretArn }));
-      if (!out.SecretString) throw new Error('the link key secret is empty');
-      return Buffer.from(out.SecretString, 'utf8');
+      // The stack generates 64 hex characters: the same 32-byte key local mode keeps in .jitgate/link-key.
+      if (!out.SecretString || !/^[0-9a-f]{64}$/i.test(out.SecretString)) throw new Error('the link key secret must be 64 hex characters');
+      return Buffer.from(out.SecretString, 'hex');
     })().catch((err) => {
       cached = undefined;
       throw err;
