@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createDevTokenSigner, type SignTokenOptions } from '../../local/idp';
@@ -13,16 +12,8 @@ import { currentCode } from '../../shared/totp';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** One way to find a free port: the one local mode uses. */
+export { freePort } from '../../local/dynamodb-local';
 
 export interface Running {
   url: string;
