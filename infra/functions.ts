@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Charset, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
@@ -89,8 +89,8 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
       // Replaces the expression `process.env.JITGATE_CONFIG_JSON` (literally) with the config text.
       define: { 'process.env.JITGATE_CONFIG_JSON': JSON.stringify(props.configJson) },
       // Smaller bundles: UTF-8 instead of \u escapes, no license banners (Node 22 reads UTF-8 sources).
-      charset: Charset.UTF8,
-      esbuildArgs: { '--legal-comments': 'none' },
+      // Passed as raw esbuild arguments: this aws-cdk-lib does not forward its own `charset` option.
+      esbuildArgs: { '--legal-comments': 'none', '--charset': 'utf8' },
       logLevel: LogLevel.WARNING,
     },
   });

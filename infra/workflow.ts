@@ -26,24 +26,9 @@ import { transitionCondition } from '../shared/request';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { grantPublish, grantTableAccess } from './permissions';
+import { CLOSED_ERROR, STATE } from './states';
 
-/** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
-export const STATE = {
-  needsMfa: 'NeedsMfa',
-  mfaChallenge: 'MfaChallenge',
-  needsApproval: 'NeedsApproval',
-  awaitApproval: 'AwaitApproval',
-  activate: 'Activate',
-  waitUntilExpiring: 'WaitUntilExpiring',
-  notifyExpiring: 'NotifyExpiring',
-  waitUntilExpiry: 'WaitUntilExpiry',
-  expire: 'Expire',
-  timedOut: 'TimedOut',
-  closed: 'Closed',
-} as const;
-
-/** Sent with SendTaskFailure when a request is denied, cancelled or locked out of MFA. */
-export const CLOSED_ERROR = 'Closed';
+export { CLOSED_ERROR, STATE } from './states';
 
 export interface JitgateWorkflowProps {
   table: dynamodb.Table;

@@ -10,7 +10,7 @@ import { grantTimes } from '../shared/grant';
 import { keys } from '../shared/adapters/store';
 import type { ExecutionInput } from '../shared/adapters/workflow';
 import type { JitRequest } from '../shared/request';
-import { STATE } from '../infra/workflow';
+import { STATE } from '../infra/states';
 import type { LocalStepFunctions } from './stepfunctions';
 
 export async function resumeExecutions(opts: { client: DynamoDBClient; table: string; sfn: LocalStepFunctions; linkBase: string; now?: Date }): Promise<number> {

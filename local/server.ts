@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { parseConfig, type Config } from '../shared/config';
 import { principalId } from '../shared/identity';
-import { synthesizeTemplate } from '../infra/stack';
+import { redactUrl } from '../shared/links';
+import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
 import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
@@ -70,7 +71,7 @@ export function loadConfigFile(file: string): Config {
   } catch (err) {
     throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(raw, path.basename(file));
+  return parseConfig(raw, path.basename(file), { mode: 'local' });
 }
 
 /** The development issuer follows local mode's port; its keys are served by the dev IdP. */
@@ -90,7 +91,7 @@ function localConfig(config: Config, baseUrl: string): { config: Config; devIssu
  * infra code, the shared code it imports, the locked dependencies and the config,
  * so it is cached under node_modules/.cache keyed by a hash of all of them.
  */
-function cachedTemplate(config: Config): CfnTemplate {
+async function cachedTemplate(config: Config): Promise<CfnTemplate> {
   const root = path.resolve(__dirname, '..');
   const hash = createHash('sha256').update(JSON.stringify(config));
   for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
@@ -100,6 +101,8 @@ function cachedTemplate(config: Config): CfnTemplate {
   const cacheDir = path.join(root, 'node_modules', '.cache', 'jitgate');
   const file = path.join(cacheDir, `template-${hash.digest('hex').slice(0, 32)}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
+  // aws-cdk-lib is loaded only on a cache miss: it adds ~100 MB to the process.
+  const { synthesizeTemplate } = await import('../infra/stack');
   const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(`${file}.${process.pid}`, JSON.stringify(template));
@@ -123,14 +126,16 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const dataDir = path.resolve(options.dataDir ?? '.jitgate');
   mkdirSync(dataDir, { recursive: true });
 
-  const fileConfig = options.config ?? loadConfigFile(path.resolve(options.configPath ?? 'jitgate.config.json'));
-  const { config, devIssuer } = localConfig(fileConfig, url);
+  const configFile = path.resolve(options.configPath ?? 'jitgate.config.json');
+  const fileConfig = options.config ?? loadConfigFile(configFile);
+  // Discovery happens here, once: the handlers receive every issuer with its jwksUri.
+  const { config, devIssuer } = localConfig(await resolveIssuers(fileConfig, undefined, { source: path.basename(configFile) }), url);
 
   // The JVM starts in its own process while this one synthesizes: they overlap on two cores.
   let t = Date.now();
   const dynamodbStarting = startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
   dynamodbStarting.catch(() => undefined);
-  const template = cachedTemplate(config);
+  const template = await cachedTemplate(config);
   mark('synth', t);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
@@ -174,6 +179,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     EVENTS_TOPIC_ARN: eventsTopic,
     LINK_KEY: linkKeyHex(dataDir),
     JITGATE_CONFIG_JSON: JSON.stringify(config),
+    JITGATE_MODE: 'local',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   delete process.env.LINK_KEY_SECRET_ARN;
@@ -214,9 +220,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const snsEndpoint = createSnsEndpoint(sns);
   const outboxEndpoint = outboxHttpHandler(outbox);
 
-  const server: Server = createServer((req, res) => {
+  // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
+  const server: Server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
     void serve(req, res).catch((err: Error) => {
-      log(`local mode: ${req.method} ${req.url} failed: ${err.stack ?? err.message}`);
+      // Approval links are credentials: never print one (only the outbox prints links, on purpose).
+      log(`local mode: ${req.method} ${redactUrl(req.url ?? '/')} failed: ${err.stack ?? err.message}`);
       if (!res.headersSent) sendProblem(res, 500, 'Internal error', 'local mode failed to handle this request; see the console');
       else res.end();
     });

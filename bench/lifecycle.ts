@@ -1,0 +1,250 @@
+/**
+ * 4. One full lifecycle over HTTP in local mode (request, TOTP MFA, approval by bob,
+ * activation, expiring notice, expiry), counted from the execution history: state
+ * transitions (StateEntered events) and Lambda invocations (TaskScheduled with
+ * resourceType lambda, and LambdaFunctionScheduled for a plain function ARN resource).
+ *
+ * While it runs, every DynamoDB call made in this process (the handlers' clients and the
+ * state machine's Activate integration) and every SNS publish (the outbox) is counted,
+ * for the cost model. The TOTP enrolment happens before counting starts (once per user).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { currentCode } from '../shared/totp';
+import { fmtMs, sleep, target, type Row, type SectionResult } from './stats';
+import { FULL_ACTION, type BenchLocal } from './support';
+
+// ---------------------------------------------------------------------------------
+// Counting DynamoDB calls (both the low-level client and the DocumentClient)
+
+export interface DynamoDbOp {
+  /** GetItem, Query, PutItem, UpdateItem, DeleteItem, TransactWriteItems, ... */
+  operation: string;
+  /** What the keys name: request, grant slot, audit event, TOTP enrolment, idempotency key. */
+  items: { action: 'Get' | 'Put' | 'Update' | 'Delete' | 'ConditionCheck' | 'Query'; kind: string; bytes?: number; key: string }[];
+  transactional: boolean;
+}
+
+type Sendable = { send(command: unknown, ...rest: unknown[]): Promise<unknown> };
+
+const OPERATION: Record<string, string> = {
+  GetCommand: 'GetItem', PutCommand: 'PutItem', UpdateCommand: 'UpdateItem', DeleteCommand: 'DeleteItem', QueryCommand: 'Query', ScanCommand: 'Scan',
+  TransactWriteCommand: 'TransactWriteItems', TransactGetCommand: 'TransactGetItems', BatchGetCommand: 'BatchGetItem', BatchWriteCommand: 'BatchWriteItem',
+};
+
+/** Plain value of a (possibly marshalled) attribute: `{ S: 'x' }` → 'x'. */
+function plain(v: unknown): unknown {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const keys = Object.keys(v);
+    if (keys.length === 1 && ['S', 'N', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS'].includes(keys[0]!)) return (v as Record<string, unknown>)[keys[0]!];
+  }
+  return v;
+}
+
+function kindOf(key: Record<string, unknown> | undefined): { kind: string; key: string } {
+  const pk = String(plain(key?.pk) ?? '');
+  const sk = String(plain(key?.sk) ?? '');
+  const kind = pk.startsWith('GRANT#') ? 'grant slot'
+    : pk.startsWith('USER#') ? 'TOTP enrolment'
+    : pk.startsWith('IDEM#') ? 'idempotency key'
+    : pk.startsWith('REQ#') && sk.startsWith('EVT#') ? 'audit event'
+    : pk.startsWith('REQ#') ? 'request'
+    : 'other';
+  return { kind, key: `${pk}|${sk}` };
+}
+
+/** Approximate DynamoDB item size: attribute names plus values, as JSON text. */
+const sizeOf = (item: unknown) => Buffer.byteLength(JSON.stringify(item ?? {}));
+
+function describe(command: { constructor: { name: string }; input?: any }): DynamoDbOp {
+  const name = command.constructor.name;
+  const operation = OPERATION[name] ?? name.replace(/Command$/, '');
+  const input = command.input ?? {};
+  if (operation === 'TransactWriteItems') {
+    const items = (input.TransactItems ?? []).map((t: any) => {
+      const action = (['Put', 'Update', 'Delete', 'ConditionCheck'] as const).find((a) => t[a])!;
+      const body = t[action];
+      const k = kindOf(action === 'Put' ? body.Item : body.Key);
+      return { action, ...k, ...(action === 'Put' ? { bytes: sizeOf(body.Item) } : {}) };
+    });
+    return { operation, items, transactional: true };
+  }
+  const action = operation === 'GetItem' ? 'Get' : operation === 'PutItem' ? 'Put' : operation === 'UpdateItem' ? 'Update' : operation === 'DeleteItem' ? 'Delete' : 'Query';
+  const k = kindOf(action === 'Put' ? input.Item : action === 'Query' ? undefined : input.Key);
+  return { operation, items: [{ action, ...k, ...(action === 'Put' ? { bytes: sizeOf(input.Item) } : {}), ...(action === 'Query' ? { kind: `query ${input.IndexName ?? 'table'}` } : {}) }], transactional: false };
+}
+
+export class DynamoDbCounter {
+  readonly ops: DynamoDbOp[] = [];
+  private restore: (() => void)[] = [];
+
+  start(): void {
+    for (const cls of [DynamoDBClient, DynamoDBDocumentClient] as unknown as { prototype: Sendable }[]) {
+      const proto = cls.prototype;
+      const own = Object.prototype.hasOwnProperty.call(proto, 'send');
+      const original = proto.send;
+      const ops = this.ops;
+      proto.send = function (this: Sendable, command: unknown, ...rest: unknown[]) {
+        ops.push(describe(command as { constructor: { name: string } }));
+        return original.call(this, command, ...rest);
+      };
+      this.restore.push(() => {
+        if (own) proto.send = original;
+        else delete (proto as Partial<Sendable>).send;
+      });
+    }
+  }
+
+  stop(): void {
+    for (const r of this.restore.splice(0)) r();
+  }
+}
+
+export interface CapacityLine {
+  what: string;
+  count: number;
+  rru: number;
+  wru: number;
+}
+
+/**
+ * On-demand capacity units from the counted calls: a consistent read of up to 4 KB is
+ * 1 RRU; a write is 1 WRU per KB of the item; in a transaction, twice that. Item sizes
+ * come from the Puts seen (the largest version of each key); an item never seen is 1 KB.
+ */
+export function capacity(ops: readonly DynamoDbOp[]): { lines: CapacityLine[]; rru: number; wru: number } {
+  const sizes = new Map<string, number>();
+  for (const op of ops) for (const i of op.items) if (i.bytes !== undefined) sizes.set(i.key, Math.max(sizes.get(i.key) ?? 0, i.bytes));
+  const lines = new Map<string, CapacityLine>();
+  for (const op of ops) {
+    for (const i of op.items) {
+      const bytes = i.bytes ?? sizes.get(i.key) ?? 1024;
+      const what = `${op.transactional ? 'TransactWriteItems: ' : ''}${i.action} ${i.kind}`;
+      const line = lines.get(what) ?? { what, count: 0, rru: 0, wru: 0 };
+      line.count++;
+      if (i.action === 'Get' || i.action === 'Query') line.rru += Math.max(1, Math.ceil(bytes / 4096));
+      else line.wru += Math.max(1, Math.ceil(bytes / 1024)) * (op.transactional ? 2 : 1);
+      lines.set(what, line);
+    }
+  }
+  const all = [...lines.values()].sort((a, b) => a.what.localeCompare(b.what));
+  return { lines: all, rru: all.reduce((s, l) => s + l.rru, 0), wru: all.reduce((s, l) => s + l.wru, 0) };
+}
+
+// ---------------------------------------------------------------------------------
+// The lifecycle
+
+export interface LifecycleFigures {
+  section: SectionResult;
+  transitions: number;
+  lambdaInvocations: number;
+  /** API calls of one lifecycle (besides authorize) and their wall times, ns. */
+  apiCalls: { name: string; ns: number }[];
+  /** Lambda tasks the state machine ran and how long each took, ms (from the history). */
+  lambdaTasks: { state: string; ms: number }[];
+  dynamodb: ReturnType<typeof capacity> & { calls: number };
+  sns: { publishes: number; emailDeliveries: number };
+}
+
+interface HistoryEvent {
+  type: string;
+  timestamp: Date;
+  stateEnteredEventDetails?: { name: string };
+  taskScheduledEventDetails?: { resourceType: string; resource: string };
+}
+
+export async function benchLifecycle({ local, api }: BenchLocal): Promise<LifecycleFigures> {
+  const alice = await local.idp.signToken('alice');
+  const bob = await local.idp.signToken('bob');
+
+  // Once per user, not per lifecycle: enrol and confirm a TOTP authenticator.
+  const enrol = await api.expect(201, 'POST', '/v1/mfa/totp', alice);
+  const secret: string = enrol.json.secret;
+  let step = 0;
+  const nextCode = () => currentCode(secret, new Date(Date.now() + 30_000 * step++));
+  await api.expect(200, 'POST', '/v1/mfa/totp/verify', alice, { code: nextCode() });
+
+  const counter = new DynamoDbCounter();
+  const since = new Date();
+  counter.start();
+  const t0 = process.hrtime.bigint();
+  let id = '';
+  const apiCalls: { name: string; ns: number }[] = [];
+  let executionArn = '';
+  try {
+    const created = await api.expect(201, 'POST', '/v1/requests', alice, { action: FULL_ACTION, justification: 'bench: one full lifecycle', durationSeconds: 2 });
+    apiCalls.push({ name: 'POST /v1/requests', ns: created.ns });
+    id = created.json.id;
+    if (created.json.status !== 'pending_mfa') throw new Error(`new ${FULL_ACTION} request is ${created.json.status}, not pending_mfa`);
+    const mfa = await api.expect(200, 'POST', `/v1/requests/${id}/mfa`, alice, { code: nextCode() });
+    apiCalls.push({ name: 'POST /v1/requests/{id}/mfa', ns: mfa.ns });
+    if (mfa.json.status !== 'pending_approval') throw new Error(`after MFA the request is ${mfa.json.status}, not pending_approval`);
+    const decided = await api.expect(200, 'POST', `/v1/requests/${id}/decisions`, bob, { decision: 'approve', reason: 'bench' });
+    apiCalls.push({ name: 'POST /v1/requests/{id}/decisions', ns: decided.ns });
+    if (decided.json.status !== 'active') throw new Error(`after approval the request is ${decided.json.status}, not active`);
+
+    // The execution is named after the request id; it ends after Expire.
+    executionArn = (await local.sfn.listExecutions()).executions.find((e) => e.name === id)?.executionArn ?? local.sfn.executionArnFor(id);
+    const deadline = Date.now() + 20_000;
+    while ((await local.sfn.describeExecution({ executionArn })).status === 'RUNNING') {
+      if (Date.now() > deadline) throw new Error(`execution ${executionArn} still running after 20 s`);
+      await sleep(20);
+    }
+  } finally {
+    counter.stop();
+  }
+  const wallNs = Number(process.hrtime.bigint() - t0);
+  const description = await local.sfn.describeExecution({ executionArn });
+  const final = await api.expect(200, 'GET', `/v1/requests/${id}`, alice);
+
+  const { events } = (await local.sfn.getExecutionHistory({ executionArn })) as { events: HistoryEvent[] };
+  const entered = events.filter((e) => e.type.endsWith('StateEntered'));
+  const path = entered.map((e) => e.stateEnteredEventDetails?.name ?? '?');
+  // Lambda tasks: scheduled → submitted (callback tasks: the function returned) or succeeded.
+  const lambdaTasks: { state: string; ms: number }[] = [];
+  let currentState = '';
+  let scheduledAt: Date | undefined;
+  const otherTasks: string[] = [];
+  for (const e of events) {
+    if (e.type.endsWith('StateEntered')) currentState = e.stateEnteredEventDetails?.name ?? '?';
+    const isLambda = e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda');
+    if (isLambda) scheduledAt = e.timestamp;
+    else if (e.type === 'TaskScheduled') otherTasks.push(`${currentState} (${e.taskScheduledEventDetails?.resourceType}:${e.taskScheduledEventDetails?.resource})`);
+    if (scheduledAt && ['TaskSubmitted', 'TaskSucceeded', 'TaskFailed', 'LambdaFunctionSucceeded', 'LambdaFunctionFailed'].includes(e.type)) {
+      lambdaTasks.push({ state: currentState, ms: new Date(e.timestamp).getTime() - new Date(scheduledAt).getTime() });
+      scheduledAt = undefined;
+    }
+  }
+  const lambdaInvocations = events.filter((e) => e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda')).length;
+
+  const records = local.outbox.list({ since });
+  const sns = { publishes: new Set(records.map((r) => r.messageId)).size, emailDeliveries: records.filter((r) => r.deliveredTo?.includes('@')).length };
+  const dynamodb = { ...capacity(counter.ops), calls: counter.ops.length };
+
+  const rows: Row[] = [
+    { name: 'state transitions (StateEntered)', value: String(entered.length), detail: path.join(' → '), target: target('≤ 10', entered.length <= 10) },
+    { name: 'Lambda invocations', value: String(lambdaInvocations), detail: lambdaTasks.map((t) => `${t.state} ${t.ms} ms`).join(', '), target: target('≤ 4', lambdaInvocations <= 4) },
+    { name: 'other Task states', value: String(otherTasks.length), detail: otherTasks.join(', ') },
+    { name: 'execution / request status', value: `${description.status} / ${final.json.status}`, detail: `request ${id}` },
+    { name: 'lifecycle wall time', value: fmtMs(wallNs, 0), detail: 'create → execution ended (grant window 2 s)' },
+    ...apiCalls.map((c) => ({ name: `  ${c.name}`, value: fmtMs(c.ns, 1), detail: 'over HTTP, local mode' })),
+    { name: 'DynamoDB calls', value: String(dynamodb.calls), detail: `≈ ${dynamodb.rru} RRU, ${dynamodb.wru} WRU (breakdown in the cost model)` },
+    { name: 'SNS publishes / email deliveries', value: `${sns.publishes} / ${sns.emailDeliveries}`, detail: 'from the outbox' },
+  ];
+  return {
+    section: {
+      title: `4. One full lifecycle (${FULL_ACTION}: request, TOTP MFA, approval, activation, expiring notice, expiry)`,
+      rows,
+      notes: [
+        `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, maxDuration 2 s }; alice requests, bob approves through the API`,
+        'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) + LambdaFunctionScheduled (Expire: a plain function ARN resource)',
+      ],
+    },
+    transitions: entered.length,
+    lambdaInvocations,
+    apiCalls,
+    lambdaTasks,
+    dynamodb,
+    sns,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: the performance and cost targets of DESIGN.md ("Performance and
+ * cost targets"), measured and printed as tables with PASS / MISS next to each target.
+ * Benchmarks print figures, they do not assert: a missed target still exits 0; only a
+ * section that could not run (an error) makes the exit code 1.
+ *
+ * Order: the sections that need no local mode first (bundles, policy evaluation), then
+ * local mode started once in this process for the rest (JWT, authorize, one lifecycle,
+ * 1,000 lifecycles), then the cost model from the counts.
+ */
+import os from 'node:os';
+import { benchAuthorize, type AuthorizeFigures } from './authorize';
+import { benchBundles } from './bundles';
+import { benchConcurrency } from './concurrency';
+import { benchCost } from './cost';
+import { benchJwt, benchVerifier } from './jwt';
+import { benchLifecycle, type LifecycleFigures } from './lifecycle';
+import { benchPolicy } from './policy';
+import { renderSection, table, type SectionResult } from './stats';
+import { startBenchLocal, type BenchLocal } from './support';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const done: SectionResult[] = [];
+  const errors: string[] = [];
+
+  console.log(`jitgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.arch()}, ${new Date().toISOString()}\n`);
+
+  const run = async <T>(title: string, fn: () => Promise<T>, toSection: (value: T) => SectionResult): Promise<T | undefined> => {
+    const started = Date.now();
+    log(`▶ ${title}`);
+    try {
+      const value = await fn();
+      const section = toSection(value);
+      done.push(section);
+      console.log(`${renderSection(section)}\n`);
+      log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return value;
+    } catch (err) {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      errors.push(`${title}: ${message}`);
+      const section: SectionResult = { title, rows: [{ name: 'ERROR', value: (err as Error)?.message ?? String(err) }], notes: [] };
+      done.push(section);
+      console.log(`${renderSection(section)}\n`);
+      log(message);
+      return undefined;
+    }
+  };
+
+  await run('1. Lambda bundles', () => benchBundles(log), (s) => s);
+  await run('7. Policy evaluation', () => benchPolicy(), (s) => s);
+
+  let bench: BenchLocal | undefined;
+  try {
+    log('▶ starting local mode (synth, DynamoDB Local, in memory)');
+    const started = Date.now();
+    bench = await startBenchLocal();
+    log(`  local mode on ${bench.local.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(bench.local.startupMs)})`);
+    const b = bench;
+
+    const verifier = await benchVerifier(b.local);
+    await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
+    const authorize: AuthorizeFigures | undefined = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
+    const lifecycle: LifecycleFigures | undefined = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
+    await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(b, log), (s) => s);
+    if (lifecycle) {
+      await run('6. Cost model', async () => benchCost(lifecycle, authorize?.handlerMedianNs ?? 100e6), (s) => s);
+    } else {
+      errors.push('6. Cost model: skipped, the lifecycle section failed');
+    }
+  } catch (err) {
+    errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    log(errors.at(-1)!);
+  } finally {
+    if (bench) {
+      log('▶ closing local mode');
+      await bench.close().catch((err: Error) => log(`closing local mode failed: ${err.message}`));
+    }
+  }
+
+  // Summary: every target, PASS or MISS.
+  const targets = done.flatMap((s) => s.rows.filter((r) => r.target).map((r) => [s.title.split(' ')[0] ?? '', r.name.trim(), r.value, r.target!.text, r.target!.pass ? 'PASS' : 'MISS']));
+  console.log('== Targets ==');
+  console.log(table(['§', 'measure', 'value', 'target', ''], targets));
+  const missed = targets.filter((t) => t[4] === 'MISS').length;
+  console.log(`\n${targets.length - missed} of ${targets.length} targets met, ${missed} missed; ${errors.length} section error(s); total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  for (const e of errors) console.log(`ERROR ${e.split('\n')[0]}`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
