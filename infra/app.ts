@@ -7,14 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { parseConfig, type Config } from '../shared/config';
+import { resolveIssuers } from '../shared/issuers';
 import { REPO_ROOT } from './functions';
 import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
 
-function loadConfig(): Config {
+async function loadConfig(): Promise<Config> {
   const file = process.env.JITGATE_CONFIG ? path.resolve(process.env.JITGATE_CONFIG) : path.join(REPO_ROOT, 'jitgate.config.json');
   const source = path.relative(process.cwd(), file) || file;
   try {
-    return parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), source);
+    // Deploy rules (https issuers only), then OIDC discovery of each jwksUri not configured: once, here, never per request.
+    return await resolveIssuers(parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), source, { mode: 'deploy' }), undefined, { source });
   } catch (err) {
     const message = err instanceof SyntaxError ? `${source} is not valid JSON: ${err.message}` : (err as Error).message;
     console.error(message.startsWith(source) ? message : `${source}: ${message}`);
@@ -22,12 +24,15 @@ function loadConfig(): Config {
   }
 }
 
-const app = new App();
-const stack = new JitgateStack(app, STACK_NAME, { config: loadConfig() });
-addNagChecks(app);
+// Discovery is asynchronous; the App synthesizes when the process is about to exit, after this has run.
+void loadConfig().then((loaded) => {
+  const app = new App();
+  const stack = new JitgateStack(app, STACK_NAME, { config: loaded });
+  addNagChecks(app);
 
-const { droppedIssuers, config } = stack.deployed;
-if (droppedIssuers.length > 0) console.error(`jitgate: development issuer(s) not deployed: ${droppedIssuers.join(', ')}`);
-if (Object.keys(config.issuers).length === 0) {
-  console.error('\n*** jitgate WARNING: no issuer is deployed (all are development issuers). Every request will be refused. ***\n');
-}
+  const { droppedIssuers, config } = stack.deployed;
+  if (droppedIssuers.length > 0) console.error(`jitgate: development issuer(s) not deployed: ${droppedIssuers.join(', ')}`);
+  if (Object.keys(config.issuers).length === 0) {
+    console.error('\n*** jitgate WARNING: no issuer is deployed (all are development issuers). Every request will be refused. ***\n');
+  }
+});

@@ -24,10 +24,11 @@ export function principalId(issuer: string, sub: string): string {
 
 /** Reads `path` from claims: a top-level claim name first (names may contain dots or colons), then a dotted path. */
 export function claimAt(claims: Record<string, unknown>, path: string): unknown {
-  if (path in claims) return claims[path];
+  if (Object.hasOwn(claims, path)) return claims[path];
   let value: unknown = claims;
   for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
+    // Own properties only: a path such as "constructor" or "a.__proto__" reads nothing.
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;

@@ -1,0 +1,27 @@
+/** Reads local mode's DynamoDB Local directly, to prove a request changed nothing. */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+
+/** The endpoint from local mode's banner line `DynamoDB Local    http://127.0.0.1:<port>`. */
+export function dynamoDbEndpoint(output: string): string {
+  const match = /DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+  if (!match) throw new Error(`no DynamoDB Local endpoint in local mode's output:\n${output}`);
+  return match[1]!;
+}
+
+export function tableCounter(endpoint: string, table = 'jitgate') {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return {
+    /** Every item in the table, counted with a consistent Scan. */
+    async count(): Promise<number> {
+      let total = 0;
+      let start: Record<string, any> | undefined;
+      do {
+        const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start }));
+        total += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return total;
+    },
+    close: () => client.destroy(),
+  };
+}
