@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig, parseDuration } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { DEMO_USERS, describeDemoUsers } from './demo-users';
+import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from './idp';
 
 export interface CliIo {
@@ -51,10 +52,17 @@ Options:
   --auth-age <dur>    how long ago the user signed in: auth_time = now - dur (default 0)
   --access            an access token (RFC 9068: typ at+jwt, token_use access) instead of an ID token
 
+Step-up: prod:deploy in the demo config wants a fresh sign-in with MFA
+(amr mfa, auth_time within 15 minutes): jitgate token alice --amr mfa
+
 Demo users:
 ${describeDemoUsers(DEMO_USERS)}
 `,
     run: tokenCommand,
+  },
+  // A getter: local/explain.ts imports UsageError from this module, so either may be loaded first.
+  get explain() {
+    return explainCommand;
   },
 };
 
@@ -165,7 +173,7 @@ export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
         : `cannot read ${file}: ${(err as Error).message}`,
     );
   }
-  const config = parseConfig(raw, path.basename(file));
+  const config = parseConfig(raw, path.basename(file), { mode: 'local' });
   const dev = Object.values(config.issuers).find((i) => i.development);
   if (!dev) throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
   const port = io.env.PORT;

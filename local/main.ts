@@ -4,18 +4,35 @@
  */
 import { ConfigError } from '../shared/errors';
 import { requirementsOf } from '../shared/policy';
+import { describeCondition } from '../shared/policy-config';
 import type { Config } from '../shared/config';
 import { startLocal } from './server';
 
 function policySummary(config: Config): string[] {
-  return config.policies.map((p) => {
+  const width = Math.min(32, Math.max(...config.policies.map((p) => p.action.length + (p.resource ? p.resource.length + 1 : 0))));
+  const lines = config.policies.flatMap((p) => {
     const r = requirementsOf(p);
-    const approvals = p.autoApprove === true ? 'auto-approved' : r.approvals.map((a) => `${a.required} from ${a.group}`).join(' + ') + (p.autoApprove ? ' (auto for some)' : '');
+    const groups = r.approvals.map((a) => `${a.required} ${a.group}`).join(' + ');
+    const approvals = p.autoApprove === true ? 'auto-approved' : typeof p.autoApprove === 'object' ? `auto if ${describeCondition(p.autoApprove)}, else ${groups}` : groups;
     const mfa = typeof r.mfa === 'string' ? (r.mfa === 'none' ? 'no MFA' : 'MFA totp') : 'MFA step-up';
-    const grant = r.grant.mode === 'once' ? `once within ${r.grant.useWithinSeconds}s` : `window ≤ ${r.grant.maxDurationSeconds}s`;
-    const deny = p.deny.length ? `, deny: ${p.deny.map((d) => d.reason).join('; ')}` : '';
-    return `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(22)} ${approvals}; ${mfa}; ${grant}${p.justification.required ? '; justification' : ''}${deny}`;
+    const grant = r.grant.mode === 'once' ? `once ≤${short(r.grant.useWithinSeconds)}` : `window ≤${short(r.grant.maxDurationSeconds)}`;
+    const { required, minLength } = p.justification;
+    const why = required ? `justification${minLength ? ` ≥${minLength}` : ''}` : minLength ? `justification ≥${minLength} if given` : '';
+    const ticket = p.ticket ? `ticket${p.ticket.required ? '' : ' (optional)'}${p.ticket.pattern ? ` ${p.ticket.pattern}` : ''}` : '';
+    const glass = p.breakGlass ? `break-glass ≤${short(p.breakGlass.maxDuration)} → ${p.breakGlass.notify}` : '';
+    const line = `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(width)}  ${[approvals, mfa, grant, why, ticket, glass].filter(Boolean).join('; ')}`;
+    const who = [p.requesters && `only if ${describeCondition(p.requesters)}`, p.deny.length && `deny: ${p.deny.map((d) => d.reason).join('; ')}`].filter(Boolean).join('; ');
+    return who ? [line, `  ${''.padEnd(width)}  ${who}`] : [line];
   });
+  return [...lines, `  ${'anything else'.padEnd(width)}  denied`];
+}
+
+/** 300 → 5m, 1800 → 30m, 28800 → 8h. */
+function short(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
 }
 
 async function main(): Promise<void> {
@@ -39,9 +56,8 @@ async function main(): Promise<void> {
       `  OpenID provider   ${u}/dev/idp   (users: alice bob carol dave erin audrey)`,
       `  outbox            ${u}/dev/outbox.html  (JSON: ${u}/dev/outbox)`,
       '',
-      'Policies:',
+      'Policies (the most specific match decides; then deny rules, requesters, autoApprove; `npx jitgate explain` for one user):',
       ...policySummary(local.config),
-      '  anything else          denied',
       '',
       'Try it:',
       `  TOKEN=$(npx jitgate token alice)`,

@@ -10,6 +10,10 @@ export const createRequestBody = z.object({
   resource: resource.optional(),
   justification: z.string().max(2000).optional(),
   durationSeconds: z.number().int().positive().max(31 * 86400).optional(),
+  /** A ticket reference (policies with `ticket` require one matching their pattern). */
+  ticket: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'no control characters').optional(),
+  /** Emergency self-grant without approval, where the policy allows `breakGlass`; needs a justification. */
+  breakGlass: z.boolean().optional(),
 }).strict();
 export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
 export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict();

@@ -17,26 +17,90 @@ export type Condition =
   | { all: Condition[] }
   | { any: Condition[] };
 
+const OPERATORS = ['equals', 'oneOf', 'contains', 'exists'] as const;
+const COMBINATORS = ['not', 'all', 'any'] as const;
+const CONDITION_EXAMPLE = '{"claim": "groups", "contains": "engineering"}';
+
+/** Why a value is not a condition, in words, with the fix (the zod union alone would only say "Invalid input"). */
+export function conditionProblem(input: unknown, at = ''): string | undefined {
+  const where = at ? `in ${at}: ` : '';
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return `${where}a condition is an object such as ${CONDITION_EXAMPLE}`;
+  const o = input as Record<string, unknown>;
+  const keys = Object.keys(o);
+  const combinator = COMBINATORS.filter((k) => k in o);
+  if (combinator.length > 0) {
+    if (keys.length > 1) return `${where}"${combinator[0]}" stands alone; put the other keys (${keys.filter((k) => k !== combinator[0]).join(', ')}) in a condition inside it`;
+    const k = combinator[0]!;
+    if (k === 'not') return conditionProblem(o.not, `${at}${at ? '.' : ''}not`);
+    const list = o[k];
+    if (!Array.isArray(list) || list.length === 0) return `${where}"${k}" takes a non-empty list of conditions`;
+    for (const [i, c] of list.entries()) {
+      const p = conditionProblem(c, `${at}${at ? '.' : ''}${k}[${i}]`);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (!('claim' in o)) return `${where}name the claim: ${CONDITION_EXAMPLE}, or combine conditions with "not", "all" or "any"`;
+  if (typeof o.claim !== 'string' || o.claim.length === 0) return `${where}"claim" is a claim name such as "groups", "roles", "email" or a mapped attribute`;
+  const ops = keys.filter((k) => k !== 'claim');
+  const known = ops.filter((k) => (OPERATORS as readonly string[]).includes(k));
+  const unknown = ops.filter((k) => !(OPERATORS as readonly string[]).includes(k));
+  if (unknown.length) return `${where}unknown operator "${unknown[0]}"${suggest(unknown[0]!, [...OPERATORS])}; use one of ${OPERATORS.join(', ')} (negate with {"not": ...})`;
+  if (known.length === 0) return `${where}add an operator to the claim: ${OPERATORS.join(', ')}`;
+  if (known.length > 1) return `${where}one operator per condition (got ${known.join(' and ')}); combine several with {"all": [...]}`;
+  const op = known[0]!;
+  const v = o[op];
+  if (op === 'oneOf' && !(Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'))) return `${where}"oneOf" takes a non-empty list of strings`;
+  if (op === 'exists' && typeof v !== 'boolean') return `${where}"exists" takes true or false`;
+  if ((op === 'equals' || op === 'contains') && typeof v !== 'string') return `${where}"${op}" takes a string`;
+  return undefined;
+}
+
+/** ` (did you mean "approvals"?)` when a close name exists. */
+export function suggest(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 const claim = z.string().min(1).describe('groups, roles, email, name, sub, issuer, or an attribute mapped under issuers.<name>.claims.attributes');
+
+/** One shape of condition; a stray key gets the same explanation as a condition matching no shape. */
+function conditionObject<T extends z.ZodRawShape>(shape: T) {
+  return z.object(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? conditionProblem(issue.input) : undefined) }).strict();
+}
 
 export const conditionSchema: z.ZodType<Condition> = z
   .lazy(() =>
     z.union([
-      z.object({ claim, equals: z.string().describe('true when the claim has exactly one value and it is this one') }).strict(),
-      z.object({ claim, oneOf: z.array(z.string()).min(1).describe('true when any value of the claim is one of these') }).strict(),
-      z.object({ claim, contains: z.string().describe('true when the claim (a list, or a single value) includes this value') }).strict(),
-      z.object({ claim, exists: z.boolean().describe('true: the claim has at least one value; false: it is absent or empty') }).strict(),
-      z.object({ not: conditionSchema.describe('true when the inner condition is false') }).strict(),
-      z.object({ all: z.array(conditionSchema).min(1).describe('true when every condition is true') }).strict(),
-      z.object({ any: z.array(conditionSchema).min(1).describe('true when at least one condition is true') }).strict(),
-    ]),
-  )
-  .meta({ id: 'Condition', description: 'A test on the requester\'s mapped claims; combine with not / all / any.' });
+      conditionObject({ claim, equals: z.string().describe('true when the claim has exactly one value and it is this one') }),
+      conditionObject({ claim, oneOf: z.array(z.string()).min(1).describe('true when any value of the claim is one of these') }),
+      conditionObject({ claim, contains: z.string().describe('true when the claim (a list, or a single value) includes this value') }),
+      conditionObject({ claim, exists: z.boolean().describe('true: the claim has at least one value; false: it is absent or empty') }),
+      conditionObject({ not: conditionSchema }).describe('true when the inner condition is false'),
+      conditionObject({ all: z.array(conditionSchema).min(1, '"all" takes a non-empty list of conditions') }).describe('true when every condition is true'),
+      conditionObject({ any: z.array(conditionSchema).min(1, '"any" takes a non-empty list of conditions') }).describe('true when at least one condition is true'),
+    ], { error: (issue) => conditionProblem(issue.input) }).meta({ id: 'Condition', description: 'A test on the requester\'s mapped claims; combine with not / all / any.' }),
+  );
 
 const patternChars = /^[A-Za-z0-9_.:*/-]+$/;
 
-export const policySchema = z
-  .object({
+/** The fields of a policy; `policySchema` adds the unknown-key message that lists them. */
+const policyShape = {
     action: z.string().regex(patternChars, 'letters, digits and : . _ - / with * as a wildcard')
       .describe('Exact action name (projects:delete) or glob (prod:*). The most specific matching policy decides; an action no policy matches is denied.'),
     resource: z.string().min(1)
@@ -50,7 +114,9 @@ export const policySchema = z
       .array(z.object({ when: conditionSchema, reason: z.string().min(1).describe('Told to the caller and written to the audit trail.') }).strict())
       .default([])
       .describe('Checked first, in order: the first matching rule denies with its reason.'),
-    autoApprove: z.union([z.boolean(), conditionSchema]).default(false)
+    autoApprove: z.union([z.boolean(), conditionSchema], {
+      error: (issue) => (issue.input !== null && typeof issue.input === 'object' ? conditionProblem(issue.input) : `true, false, or a condition such as ${CONDITION_EXAMPLE}`),
+    }).default(false)
       .describe('true: no approval needed; a condition: no approval for callers matching it, the approvals below for everyone else.'),
     approvals: z
       .object({
@@ -58,6 +124,19 @@ export const policySchema = z
           .refine((g) => Object.keys(g).length > 0, 'name at least one approver group')
           .describe('Approver group name → how many distinct approvers from it. The requester never counts; one approver counts once.'),
         window: durationSchema.default(3600).describe('How long approvers have before the request times out (default 1h).'),
+        denials: z.number().int().min(1).default(1)
+          .describe('How many approvers must deny before the request ends as denied (default 1: a single "no" ends it). Fewer denials are recorded, and the request stays pending.'),
+        remindAfter: durationSchema
+          .describe('Remind the approvers who have not decided yet, once, this long after they were first notified (e.g. "10m"). Must be shorter than window.')
+          .optional(),
+        escalate: z
+          .object({
+            group: z.string().min(1).describe('An approver group (under "approverGroups") whose members are told the request is about to time out.'),
+            before: durationSchema.describe('How long before the window closes they are told (e.g. "5m"). Must be shorter than window.'),
+          })
+          .strict()
+          .describe('Tell an escalation group shortly before the window closes. Its members can decide only if they are also in one of the required groups; otherwise the message is informational.')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -68,7 +147,7 @@ export const policySchema = z
         z.object({
           stepUp: z.object({ acr: z.array(z.string()).optional(), amr: z.array(z.string()).optional(), maxAge: durationSchema }).strict(),
         }).strict(),
-      ])
+      ], { error: () => 'use "none", "totp", or {"stepUp": {"maxAge": "15m", "amr": ["mfa"]}} (a fresh IdP sign-in)' })
       .default('none')
       .describe('none; totp (a code from an enrolled authenticator); or stepUp: a fresh IdP sign-in with the wanted acr/amr within maxAge (RFC 9470).'),
     mfaWindow: durationSchema.default(600).describe('How long the requester has to answer the TOTP challenge (default 10m).'),
@@ -80,7 +159,7 @@ export const policySchema = z
           maxDuration: durationSchema.describe('The longest grant a request may ask for; above it the request gets 400.'),
           defaultDuration: durationSchema.describe('Used when the request names no durationSeconds (default: maxDuration).').optional(),
         }).strict(),
-      ])
+      ], { error: () => 'a grant is {"mode": "once", "useWithin": "5m"} (one use) or {"mode": "window", "maxDuration": "30m"} (repeated use for a while)' })
       .describe('once: one use within useWithin; window: repeated use for the requested duration.'),
     justification: z
       .object({
@@ -105,6 +184,17 @@ export const policySchema = z
       .strict()
       .describe('Allows an emergency self-grant without approval: the request sends "breakGlass": true with a justification. Deny rules, requesters, MFA and ticket still apply.')
       .optional(),
+    approverAuth: z
+      .enum(['link', 'sso'])
+      .default('link')
+      .describe('How an approver proves who they are on the approval page. link (default): the personal link alone. sso: the approver also signs in through the issuer named in "approverSignIn" (authorization code + PKCE), must be the link\'s approver and still in an approver group according to the fresh ID token.'),
+};
+
+export const policySchema = z
+  .object(policyShape, {
+    error: (issue) => issue.code === 'unrecognized_keys'
+      ? issue.keys.map((k) => `unknown key "${k}"${suggest(k, Object.keys(policyShape))}; a policy has ${Object.keys(policyShape).join(', ')}`).join('; ')
+      : undefined,
   })
   .strict();
 
@@ -131,6 +221,7 @@ export interface Tie {
 export function findTies(policies: readonly Pick<PolicyInput, 'action' | 'resource'>[]): Tie[] {
   const groups = new Map<string, number[]>();
   policies.forEach((p, i) => {
+    if (typeof p.action !== 'string') return;
     const exact = !p.action.includes('*');
     // Exact names can only tie with the same name.
     const key = exact ? `=${p.action}\u0000${specificity(p.resource ?? '*')}` : `*${specificity(p.action)}\u0000${specificity(p.resource ?? '*')}`;
@@ -158,8 +249,10 @@ export const LIST_CLAIMS = ['groups', 'roles'];
 
 /** Problems inside one condition: `equals` on a list claim. Paths are relative to the condition. */
 export function conditionIssues(c: Condition, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
-  if ('all' in c) return c.all.flatMap((d, i) => conditionIssues(d, [...path, 'all', i]));
-  if ('any' in c) return c.any.flatMap((d, i) => conditionIssues(d, [...path, 'any', i]));
+  // Also called on configs that failed elsewhere (zod runs refinements after recoverable issues): skip what is malformed.
+  if (c === null || typeof c !== 'object') return [];
+  if ('all' in c) return Array.isArray(c.all) ? c.all.flatMap((d, i) => conditionIssues(d, [...path, 'all', i])) : [];
+  if ('any' in c) return Array.isArray(c.any) ? c.any.flatMap((d, i) => conditionIssues(d, [...path, 'any', i])) : [];
   if ('not' in c) return conditionIssues(c.not, [...path, 'not']);
   if ('equals' in c && LIST_CLAIMS.includes(c.claim)) {
     return [{ path: [...path, 'equals'], message: `"${c.claim}" is a list, and "equals" is true only when it holds exactly one value; use {"claim": "${c.claim}", "contains": ${JSON.stringify(c.equals)}}` }];

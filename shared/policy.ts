@@ -1,10 +1,24 @@
 /**
  * Match an action (and resource) to its policy, and decide what it takes.
  * Fail closed: an action no policy names is denied.
+ *
+ * Precedence: the single most specific matching policy decides (policies never
+ * merge). Specificity is compared on the action pattern first, then on the resource
+ * pattern (see `specificity` in glob.ts: an exact name beats any glob, more literal
+ * characters beat fewer, no resource pattern counts as "*"). Two policies that could
+ * match the same (action, resource) with equal scores are refused when the config is
+ * validated (`findTies`), so at run time the winner is always unique.
+ *
+ * Within the winning policy: `deny` rules first (the first match denies with its
+ * reason), then `requesters` (a caller not matching is denied), then `autoApprove`.
  */
 import type { Condition, Config, Policy } from './config';
 import { PolicyDenied, ValidationFailed } from './errors';
+import { compileGlob, isGlob, specificity } from './glob';
 import { claimValues, type Principal } from './identity';
+import { describeCondition } from './policy-config';
+
+export { globToRegex } from './glob';
 
 export type MfaRequirement = 'none' | 'totp' | { stepUp: { acr?: string[]; amr?: string[]; maxAge: number } };
 
@@ -15,63 +29,113 @@ export interface Requirements {
   mfaWindowSeconds: number;
   grant: { mode: 'once'; useWithinSeconds: number } | { mode: 'window'; maxDurationSeconds: number };
   justification: { required: boolean; minLength: number };
+  /** A ticket reference the request must carry (`ticket` in POST /v1/requests). */
+  ticket?: { required: boolean; pattern?: string };
+  /** The policy allows an emergency self-grant: at most this long, announced to this approver group. */
+  breakGlass?: { maxDurationSeconds: number; notify: string };
+  /** How approvers authenticate on the approval page; absent means `link` (requests stored before the field existed). */
+  approverAuth?: 'link' | 'sso';
+  /** Denials that end the request as `denied`; absent means 1 (a single "no" ends it). */
+  denials?: number;
+  /** Remind the approvers who have not decided, once, this many seconds after they were first notified. */
+  remindAfterSeconds?: number;
+  /** Tell this approver group's members this many seconds before the approval window closes. */
+  escalate?: { group: string; beforeSeconds: number };
 }
 
-export type Evaluation =
-  | { outcome: 'denied'; rule: string; reason: string }
-  | { outcome: 'requestable'; policy: Policy; rule: string; requirements: Requirements; autoApproved: boolean };
+/** What the caller gets: denied, requestable (needs approval), or auto (no approval needed). */
+export type Decision = 'denied' | 'requestable' | 'auto';
 
-/** Compiled once per config: exact action names in a map, globs in order of specificity. */
+export type Evaluation =
+  | {
+      outcome: 'denied';
+      rule: string;
+      reason: string;
+      /** Which part of the policy denied: `deny[0]`, `requesters`, `autoApprove`; absent for the default deny. */
+      clause?: string;
+      policy?: Policy;
+    }
+  | { outcome: 'requestable'; policy: Policy; rule: string; reason: string; requirements: Requirements; autoApproved: boolean };
+
+export function decisionOf(e: Evaluation): Decision {
+  return e.outcome === 'denied' ? 'denied' : e.autoApproved ? 'auto' : 'requestable';
+}
+
+interface Entry {
+  policy: Policy;
+  index: number;
+  actionScore: number;
+  resourceScore: number;
+  matchAction: (action: string) => boolean;
+  matchResource: (resource: string) => boolean;
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  /** Globs whose literal prefix (the text before the first `*`) ends at this node. */
+  entries: Entry[];
+}
+
+const newNode = (): TrieNode => ({ children: new Map(), entries: [] });
+const ALWAYS = () => true;
+
+/**
+ * Compiled once per config. Exact action names sit in a map; globs sit in a trie keyed
+ * by their literal prefix, so a lookup only looks at the globs whose prefix the action
+ * starts with: its cost follows the action's length and the few globs that could
+ * match, not the number of policies.
+ */
 export class PolicyIndex {
-  private readonly exact = new Map<string, { policy: Policy; index: number }[]>();
-  private readonly globs: { regex: RegExp; policy: Policy; index: number }[] = [];
+  private readonly exact = new Map<string, Entry[]>();
+  private readonly globs: TrieNode = newNode();
 
   constructor(readonly config: Config) {
     config.policies.forEach((policy, index) => {
-      if (policy.action.includes('*')) this.globs.push({ regex: globToRegex(policy.action), policy, index });
-      else this.exact.set(policy.action, [...(this.exact.get(policy.action) ?? []), { policy, index }]);
+      const resource = policy.resource ?? '*';
+      const entry: Entry = {
+        policy,
+        index,
+        actionScore: specificity(policy.action),
+        resourceScore: specificity(resource),
+        matchAction: compileGlob(policy.action),
+        matchResource: compileGlob(resource),
+      };
+      if (!isGlob(policy.action)) {
+        const list = this.exact.get(policy.action) ?? [];
+        list.push(entry);
+        list.sort((a, b) => b.resourceScore - a.resourceScore);
+        this.exact.set(policy.action, list);
+        return;
+      }
+      // Reached through the trie, a glob's literal prefix has matched already: `prod:*` needs no further test.
+      const star = policy.action.indexOf('*');
+      if (star === policy.action.length - 1) entry.matchAction = ALWAYS;
+      let node = this.globs;
+      for (const c of policy.action.slice(0, star)) {
+        let next = node.children.get(c);
+        if (!next) node.children.set(c, (next = newNode()));
+        node = next;
+      }
+      node.entries.push(entry);
     });
-    this.globs.sort((a, b) => specificity(b.policy.action) - specificity(a.policy.action));
   }
 
   /** The most specific policy for the action and resource, or undefined (deny). */
   match(action: string, resource: string): { policy: Policy; index: number } | undefined {
-    const candidates = this.exact.get(action) ?? [];
-    const found = pickByResource(candidates, resource);
-    if (found) return found;
-    const globbed = this.globs.filter((g) => g.regex.test(action));
-    return pickByResource(globbed, resource);
-  }
-}
-
-function pickByResource<T extends { policy: Policy }>(candidates: T[], resource: string): T | undefined {
-  let best: T | undefined;
-  let bestScore = -1;
-  for (const c of candidates) {
-    const pattern = c.policy.resource;
-    if (pattern !== undefined && !globToRegex(pattern).test(resource)) continue;
-    const score = pattern === undefined ? 0 : 1 + specificity(pattern);
-    if (score > bestScore) {
-      best = c;
-      bestScore = score;
+    // An exact name outranks every glob that matches it; its resource patterns are in order of specificity.
+    const exact = this.exact.get(action);
+    if (exact) for (const e of exact) if (e.matchResource(resource)) return e;
+    let best: Entry | undefined;
+    let node: TrieNode | undefined = this.globs;
+    for (let i = 0; node; i++) {
+      for (const e of node.entries) {
+        if (best && (e.actionScore < best.actionScore || (e.actionScore === best.actionScore && e.resourceScore <= best.resourceScore))) continue;
+        if (e.matchAction(action) && e.matchResource(resource)) best = e;
+      }
+      node = i < action.length ? node.children.get(action[i]!) : undefined;
     }
+    return best;
   }
-  return best;
-}
-
-/** More literal characters = more specific. */
-function specificity(pattern: string): number {
-  return pattern.replace(/\*/g, '').length;
-}
-
-const regexCache = new Map<string, RegExp>();
-export function globToRegex(glob: string): RegExp {
-  let re = regexCache.get(glob);
-  if (!re) {
-    re = new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-    regexCache.set(glob, re);
-  }
-  return re;
 }
 
 export function matches(condition: Condition, p: Principal): boolean {
@@ -86,7 +150,7 @@ export function matches(condition: Condition, p: Principal): boolean {
 }
 
 export function requirementsOf(policy: Policy): Requirements {
-  return {
+  const requirements: Requirements = {
     approvals: Object.entries(policy.approvals?.groups ?? {}).map(([group, required]) => ({ group, required })),
     approvalWindowSeconds: policy.approvals?.window ?? 0,
     mfa: policy.mfa,
@@ -96,6 +160,13 @@ export function requirementsOf(policy: Policy): Requirements {
       : { mode: 'window', maxDurationSeconds: policy.grant.maxDuration },
     justification: policy.justification,
   };
+  if (policy.ticket) requirements.ticket = { required: policy.ticket.required, ...(policy.ticket.pattern !== undefined ? { pattern: policy.ticket.pattern } : {}) };
+  if (policy.breakGlass) requirements.breakGlass = { maxDurationSeconds: policy.breakGlass.maxDuration, notify: policy.breakGlass.notify };
+  if (policy.approverAuth === 'sso') requirements.approverAuth = 'sso';
+  if (policy.approvals && policy.approvals.denials > 1) requirements.denials = policy.approvals.denials;
+  if (policy.approvals?.remindAfter !== undefined) requirements.remindAfterSeconds = policy.approvals.remindAfter;
+  if (policy.approvals?.escalate) requirements.escalate = { group: policy.approvals.escalate.group, beforeSeconds: policy.approvals.escalate.before };
+  return requirements;
 }
 
 export function ruleName(policy: Policy, index: number): string {
@@ -104,20 +175,40 @@ export function ruleName(policy: Policy, index: number): string {
 
 export function evaluate(index: PolicyIndex, principal: Principal, action: string, resource: string): Evaluation {
   const found = index.match(action, resource);
-  if (!found) return { outcome: 'denied', rule: 'default', reason: `no policy names "${action}"; unknown actions are denied` };
-  const { policy } = found;
-  const rule = ruleName(policy, found.index);
-  for (const deny of policy.deny) {
-    if (matches(deny.when, principal)) return { outcome: 'denied', rule, reason: deny.reason };
+  if (!found) return { outcome: 'denied', rule: 'default', reason: `no policy covers "${action}" on resource "${resource}"; what no policy covers is denied` };
+  return evaluatePolicy(found.policy, found.index, principal, action);
+}
+
+/** One policy's answer for this principal (the policy already matched, or listed by GET /v1/policies). */
+export function evaluatePolicy(policy: Policy, index: number, principal: Principal, action: string = policy.action): Evaluation {
+  const rule = cached(policy, index, () => ruleName(policy, index));
+  for (const [k, deny] of policy.deny.entries()) {
+    if (matches(deny.when, principal)) return { outcome: 'denied', rule, clause: `deny[${k}]`, reason: deny.reason, policy };
+  }
+  if (policy.requesters && !matches(policy.requesters, principal)) {
+    return { outcome: 'denied', rule, clause: 'requesters', reason: `"${action}" may only be requested by callers where ${describeCondition(policy.requesters)}`, policy };
   }
   const requirements = requirementsOf(policy);
   const autoApproved = policy.autoApprove === true || (typeof policy.autoApprove === 'object' && matches(policy.autoApprove, principal));
-  if (autoApproved) requirements.approvals = [];
-  else if (requirements.approvals.length === 0) {
-    // autoApprove was a condition this principal does not meet, and the policy names no approvers.
-    return { outcome: 'denied', rule, reason: `"${action}" is only auto-approved for callers matching its condition` };
+  if (autoApproved) {
+    requirements.approvals = [];
+    const reason = policy.autoApprove === true ? 'auto-approved' : cached(policy, 'auto', () => `auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}`);
+    return { outcome: 'requestable', policy, rule, reason, requirements, autoApproved };
   }
-  return { outcome: 'requestable', policy, rule, requirements, autoApproved };
+  if (requirements.approvals.length === 0) {
+    // autoApprove was a condition this principal does not meet, and the policy names no approvers.
+    return { outcome: 'denied', rule, clause: 'autoApprove', reason: `"${action}" is only auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}, and no approvers are named for anyone else`, policy };
+  }
+  const reason = cached(policy, 'approval', () => `needs approval: ${requirements.approvals.map((a) => `${a.required} from ${a.group}`).join(' and ')}`);
+  return { outcome: 'requestable', policy, rule, reason, requirements, autoApproved };
+}
+
+/** Texts that depend on the policy alone, built once (evaluate is on the authorize hot path). */
+const texts = new WeakMap<Policy, Record<string | number, string>>();
+function cached(policy: Policy, key: 'auto' | 'approval' | number, build: () => string): string {
+  let entry = texts.get(policy);
+  if (!entry) texts.set(policy, (entry = {}));
+  return (entry[key] ??= build());
 }
 
 /** Throws PolicyDenied when the evaluation denies. */
@@ -126,27 +217,110 @@ export function assertRequestable(evaluation: Evaluation): Extract<Evaluation, {
   return evaluation;
 }
 
-/** The grant's length for a request, validated against the policy. */
-export function grantDuration(policy: Policy, requested: number | undefined): number {
+export interface RequestInput {
+  justification?: string;
+  ticket?: string;
+  durationSeconds?: number;
+  breakGlass?: boolean;
+}
+
+export interface PreparedRequest {
+  /** The grant's length (window) or use-by window (once), capped for break-glass. */
+  durationSeconds: number;
+  /** As stored on the request: without approvals when glass is broken. */
+  requirements: Requirements;
+  /** No approval step: the policy auto-approves this caller, or glass was broken. */
+  autoApproved: boolean;
+  breakGlass: boolean;
+}
+
+/**
+ * The checks a request passes once its policy said yes (the step-up check aside: it
+ * needs the token and the clock): break-glass allowed, justification, ticket, duration.
+ * Break-glass waives the approvals only; MFA, justification (always required for it)
+ * and ticket still apply, and the grant is capped at the break-glass maximum.
+ */
+export function prepareRequest(e: Extract<Evaluation, { outcome: 'requestable' }>, action: string, input: RequestInput): PreparedRequest {
+  const breakGlass = input.breakGlass === true;
+  if (breakGlass && !e.policy.breakGlass) {
+    throw new PolicyDenied(`"${action}" does not allow break-glass; ask for approval (send the request without "breakGlass")`, e.rule);
+  }
+  checkJustification(e.requirements, input.justification, { breakGlass });
+  checkTicket(e.requirements, input.ticket);
+  const durationSeconds = grantDuration(e.policy, input.durationSeconds, { breakGlass });
+  return { durationSeconds, requirements: breakGlass ? { ...e.requirements, approvals: [] } : e.requirements, autoApproved: e.autoApproved || breakGlass, breakGlass };
+}
+
+/** What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp", "approval from security-admins x1"]`. */
+export function stillNeeded(requirements: Requirements): string[] {
+  const out = ['request'];
+  const { justification, ticket } = requirements;
+  if (justification.required) out.push(justification.minLength > 0 ? `justification (at least ${justification.minLength} characters)` : 'justification');
+  if (ticket?.required) out.push(ticket.pattern ? `ticket matching ${ticket.pattern}` : 'ticket');
+  const mfa = describeMfa(requirements.mfa);
+  if (mfa) out.push(mfa);
+  for (const a of requirements.approvals) out.push(`approval from ${a.group} x${a.required}`);
+  return out;
+}
+
+/** `mfa totp`, `mfa step-up (amr mfa, acr X, signed in within 300 s)`, or undefined for none. */
+export function describeMfa(mfa: MfaRequirement): string | undefined {
+  if (mfa === 'none') return undefined;
+  if (mfa === 'totp') return 'mfa totp';
+  const { acr, amr, maxAge } = mfa.stepUp;
+  const parts = [amr?.length ? `amr ${amr.join('+')}` : '', acr?.length ? `acr ${acr.join(' or ')}` : '', `signed in within ${maxAge} s`].filter(Boolean);
+  return `mfa step-up (${parts.join(', ')})`;
+}
+
+/** The grant's length for a request, validated against the policy (and, for break-glass, against its shorter cap). */
+export function grantDuration(policy: Policy, requested: number | undefined, opts: { breakGlass?: boolean } = {}): number {
+  const cap = opts.breakGlass ? policy.breakGlass?.maxDuration : undefined;
   if (policy.grant.mode === 'once') {
     if (requested !== undefined) throw new ValidationFailed(`"${policy.action}" grants one use within ${policy.grant.useWithin} s; do not send durationSeconds`, [{ path: 'durationSeconds', message: 'not allowed for one-time grants' }]);
-    return policy.grant.useWithin;
+    return cap === undefined ? policy.grant.useWithin : Math.min(cap, policy.grant.useWithin);
   }
-  const max = policy.grant.maxDuration;
-  const duration = requested ?? policy.grant.defaultDuration ?? max;
+  const max = cap ?? policy.grant.maxDuration;
+  const duration = requested ?? Math.min(policy.grant.defaultDuration ?? max, max);
   if (duration > max) {
-    throw new ValidationFailed(`durationSeconds ${duration} is above the maximum of ${max} s for "${policy.action}"`, [{ path: 'durationSeconds', message: `at most ${max}` }]);
+    const what = cap === undefined ? 'the maximum' : 'the break-glass maximum';
+    throw new ValidationFailed(`durationSeconds ${duration} is above ${what} of ${max} s for "${policy.action}"`, [{ path: 'durationSeconds', message: `at most ${max}` }]);
   }
   return duration;
 }
 
-export function checkJustification(requirements: Requirements, justification: string | undefined): void {
+export function checkJustification(requirements: Requirements, justification: string | undefined, opts: { breakGlass?: boolean } = {}): void {
   const { required, minLength } = requirements.justification;
   const text = justification?.trim() ?? '';
+  if (opts.breakGlass && text.length === 0) {
+    throw new ValidationFailed('break-glass needs a justification: say what is broken and why it cannot wait; send "justification": "<why>"', [{ path: 'justification', message: 'required for break-glass' }]);
+  }
   if (required && text.length === 0) {
     throw new ValidationFailed('this action needs a justification; send "justification": "<why you need it>"', [{ path: 'justification', message: 'required' }]);
   }
   if (text.length > 0 && text.length < minLength) {
     throw new ValidationFailed(`justification must be at least ${minLength} characters`, [{ path: 'justification', message: `at least ${minLength} characters` }]);
+  }
+}
+
+const ticketRegexes = new Map<string, RegExp>();
+
+/** The whole ticket must match the policy's pattern (anchors in the pattern are allowed, not needed). */
+export function ticketMatches(pattern: string, ticket: string): boolean {
+  let re = ticketRegexes.get(pattern);
+  if (!re) ticketRegexes.set(pattern, (re = new RegExp(`^(?:${pattern})$`)));
+  return re.test(ticket);
+}
+
+/** 400 naming the pattern when the policy wants a ticket and the request has none, or one that does not match. */
+export function checkTicket(requirements: Requirements, ticket: string | undefined): void {
+  const spec = requirements.ticket;
+  const text = ticket?.trim() ?? '';
+  if (!spec) return;
+  const shape = spec.pattern ? ` matching ${spec.pattern}` : '';
+  if (spec.required && text.length === 0) {
+    throw new ValidationFailed(`this action needs a ticket reference${shape}; send "ticket": "<reference>"`, [{ path: 'ticket', message: `required${shape}` }]);
+  }
+  if (text.length > 0 && spec.pattern && !ticketMatches(spec.pattern, text)) {
+    throw new ValidationFailed(`ticket ${JSON.stringify(text.slice(0, 100))} does not match ${spec.pattern}`, [{ path: 'ticket', message: `must match ${spec.pattern}` }]);
   }
 }

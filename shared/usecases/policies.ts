@@ -1,23 +1,35 @@
-/** GET /v1/policies: which actions are sensitive and what each takes, for this caller. */
-import { matches, requirementsOf, ruleName } from '../policy';
+/**
+ * GET /v1/policies: which actions are sensitive and what each takes, for this caller.
+ * Each policy is evaluated for the caller exactly as a request would be (deny rules,
+ * requesters, autoApprove), so "mayRequest" here never disagrees with POST /v1/requests.
+ */
+import { describeCondition } from '../policy-config';
+import { decisionOf, evaluatePolicy, requirementsOf, stillNeeded } from '../policy';
 import type { Principal } from '../identity';
 import type { Deps } from '../runtime';
 
 export function listPolicies(deps: Deps, caller: Principal) {
   return {
     policies: deps.config.policies.map((policy, index) => {
-      const denied = policy.deny.find((d) => matches(d.when, caller));
-      const requirements = requirementsOf(policy);
-      const autoApproved = policy.autoApprove === true || (typeof policy.autoApprove === 'object' && matches(policy.autoApprove, caller));
+      const e = evaluatePolicy(policy, index, caller);
+      const requirements = e.outcome === 'requestable' ? e.requirements : requirementsOf(policy);
+      const mayRequest = e.outcome === 'requestable';
       return {
         action: policy.action,
         ...(policy.resource ? { resource: policy.resource } : {}),
         ...(policy.description ? { description: policy.description } : {}),
-        rule: ruleName(policy, index),
-        mayRequest: !denied,
-        ...(denied ? { deniedBecause: denied.reason } : {}),
-        autoApproved,
-        requirements: autoApproved ? { ...requirements, approvals: [] } : requirements,
+        rule: e.rule,
+        /** denied, requestable (needs approval) or auto (no approval needed). */
+        decision: decisionOf(e),
+        mayRequest,
+        ...(e.outcome === 'denied' ? { deniedBecause: e.reason, ...(e.clause ? { deniedBy: e.clause } : {}) } : {}),
+        ...(policy.requesters ? { requesters: describeCondition(policy.requesters) } : {}),
+        autoApproved: e.outcome === 'requestable' && e.autoApproved,
+        requirements,
+        ...(mayRequest ? { needs: stillNeeded(requirements) } : {}),
+        ...(policy.breakGlass
+          ? { breakGlass: { allowed: mayRequest, maxDurationSeconds: policy.breakGlass.maxDuration, notify: policy.breakGlass.notify, needs: `send "breakGlass": true with a justification: no approval, at most ${policy.breakGlass.maxDuration} s; MFA and ticket still apply; announced to ${policy.breakGlass.notify} and audited` } }
+          : {}),
       };
     }),
     unknownActions: 'denied',

@@ -1,5 +1,9 @@
-import { parseConfig } from '../../shared/config';
-import { evaluate, grantDuration, globToRegex, matches, PolicyIndex } from '../../shared/policy';
+import { parseConfig, type Config, type ConfigInput } from '../../shared/config';
+import { commonMatch, compileGlob, specificity } from '../../shared/glob';
+import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../shared/policy';
+import { describeCondition, findTies } from '../../shared/policy-config';
+import { missingOn } from '../../shared/usecases/authorize';
+import type { JitRequest } from '../../shared/request';
 import { config, demo } from '../support/principals';
 
 const index = new PolicyIndex(config);
@@ -98,5 +102,155 @@ describe('config validation', () => {
   });
   it('refuses a policy that neither names approvals nor auto-approves', () => {
     expect(() => parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, policies: [{ action: 'a', grant: { mode: 'once' } }] })).toThrow('neither names approvals nor sets autoApprove');
+  });
+});
+
+describe('globs', () => {
+  it('scores an exact name above every glob that matches it, and more literal characters above fewer', () => {
+    expect(specificity('prod:debug')).toBeGreaterThan(specificity('prod:debu*'));
+    expect(specificity('prod:debug')).toBeGreaterThan(specificity('prod:*'));
+    expect(specificity('prod:db:*')).toBeGreaterThan(specificity('prod:*'));
+    expect(specificity('*')).toBe(0);
+  });
+  it.each([
+    ['prod:*', '*:debug', true],
+    ['prod:*', 'test:*', false],
+    ['a*b', 'a*c', false],
+    ['*x*', '*y*', true],
+    ['projects/*', 'projects/42', true],
+    ['projects/4*', 'projects/5*', false],
+    ['a*', 'ab*c', true],
+    ['*', '*', true],
+  ])('%s and %s can both match: %s (and the witness does)', (a, b, overlap) => {
+    const w = commonMatch(a, b);
+    expect(w !== undefined).toBe(overlap);
+    if (w !== undefined) {
+      expect(compileGlob(a)(w)).toBe(true);
+      expect(compileGlob(b)(w)).toBe(true);
+    }
+  });
+  it('agrees with brute force on random patterns', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pattern = () => Array.from({ length: 1 + rnd(4) }, () => 'ab*'[rnd(3)]).join('');
+    const strings: string[] = [''];
+    for (let len = 1; len <= 6; len++) for (const s of strings.filter((x) => x.length === len - 1)) strings.push(`${s}a`, `${s}b`);
+    for (let i = 0; i < 300; i++) {
+      const [a, b] = [pattern(), pattern()];
+      const brute = strings.some((s) => compileGlob(a)(s) && compileGlob(b)(s));
+      expect([a, b, commonMatch(a, b) !== undefined]).toEqual([a, b, brute]);
+    }
+  });
+});
+
+describe('ties', () => {
+  it('finds equally specific overlapping policies, with an example they both match', () => {
+    expect(findTies([{ action: 'prod:*' }, { action: '*:prod' }])).toEqual([{ first: 0, second: 1, action: 'prod:prod', resource: '', identical: false }]);
+    expect(findTies([{ action: 'a', resource: 'x/*' }, { action: 'a', resource: '*/y' }])).toMatchObject([{ action: 'a', resource: 'x/y' }]);
+    expect(findTies([{ action: 'a' }, { action: 'a', resource: '*' }])).toMatchObject([{ identical: true }]);
+  });
+  it('ignores overlaps that are not ties and ties that cannot overlap', () => {
+    expect(findTies([{ action: 'prod:*' }, { action: 'prod:db:*' }, { action: 'prod:db:drop' }, { action: 'test:*' }, { action: 'a', resource: 'x/*' }, { action: 'a', resource: 'y/*' }, { action: 'a' }])).toEqual([]);
+  });
+  it('checks 1,000 policies quickly (grouped, not every pair)', () => {
+    const policies = Array.from({ length: 1000 }, (_, i) => ({ action: i % 10 === 9 ? `team${i}:*` : `svc${i}:operate` }));
+    const t0 = Date.now();
+    expect(findTies(policies)).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('the index agrees with scanning every policy', () => {
+  it('on random configs and queries', () => {
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const actions = ['a:x', 'a:y', 'a:xy', 'b:x', 'ab:x', 'a:', 'x'];
+    const resources = ['*', 'r/1', 'r/12', 's/1', 'r/'];
+    const actionPatterns = ['a:x', 'a:y', 'a:*', 'a:x*', '*:x', '*', 'b:*', 'a*', '*y', 'ab:x'];
+    const resourcePatterns = [undefined, 'r/*', 'r/1', 's/*', 'r/1*', '*/1'];
+    for (let round = 0; round < 150; round++) {
+      const policies: NonNullable<ConfigInput['policies']> = [];
+      for (let i = 0; i < 1 + rnd(8); i++) {
+        const resource = resourcePatterns[rnd(resourcePatterns.length)];
+        policies.push({ action: actionPatterns[rnd(actionPatterns.length)]!, ...(resource ? { resource } : {}), autoApprove: true, grant: { mode: 'once' } });
+      }
+      if (findTies(policies).length) continue; // the config would be refused
+      const cfg = parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, policies });
+      const idx = new PolicyIndex(cfg);
+      for (const action of actions) {
+        for (const resource of resources) {
+          const scan = cfg.policies
+            .map((p, i) => ({ p, i }))
+            .filter(({ p }) => compileGlob(p.action)(action) && compileGlob(p.resource ?? '*')(resource))
+            .sort((x, y) => specificity(y.p.action) - specificity(x.p.action) || specificity(y.p.resource ?? '*') - specificity(x.p.resource ?? '*'))[0];
+          expect([action, resource, idx.match(action, resource)?.index]).toEqual([action, resource, scan?.i]);
+        }
+      }
+    }
+  });
+});
+
+describe('the index does not scan every rule', () => {
+  function configWith(n: number): Config {
+    const policies = Array.from({ length: n }, (_, i) => ({
+      action: i % 10 === 9 ? `team${i}:*` : `svc${i}:operate`,
+      approvals: { groups: { g: 1 } },
+      grant: { mode: 'window' as const, maxDuration: '1h' },
+    }));
+    return parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, approverGroups: { g: { members: [] } }, policies });
+  }
+  it('a decision with 1,000 policies costs about what it costs with 10 (bench/policy.ts measures it; here a loose bound against a linear scan)', () => {
+    const p = demo('alice');
+    const time = (n: number) => {
+      const idx = new PolicyIndex(configWith(n));
+      const asks = ['svc0:operate', 'svc5:operate', `team${n - 1}:read`, 'nobody:here'];
+      const samples: number[] = [];
+      for (let s = 0; s < 30; s++) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < 2000; i++) evaluate(idx, p, asks[i % asks.length]!, '*');
+        samples.push(Number(process.hrtime.bigint() - t0));
+      }
+      return samples.sort((a, b) => a - b)[15]!;
+    };
+    time(10);
+    time(1000);
+    // A scan of every glob would be ~100x; the index stays near 1x. 5x leaves room for a busy CI machine.
+    expect(time(1000) / time(10)).toBeLessThan(5);
+  });
+});
+
+describe('words', () => {
+  it('describes conditions the way a reviewer reads them', () => {
+    expect(describeCondition({ all: [{ claim: 'groups', oneOf: ['a', 'b'] }, { not: { claim: 'employment', equals: 'contractor' } }] }))
+      .toBe('groups is one of "a", "b" and not employment equals "contractor"');
+    expect(describeCondition({ not: { any: [{ claim: 'roles', contains: 'guest' }, { claim: 'x', exists: true }] } })).toBe('not (roles contains "guest" or x is present)');
+    expect(describeCondition({ claim: 'x', exists: false })).toBe('x is absent');
+  });
+  it('lists what is still needed, from nothing', () => {
+    const r = requirementsOf(config.policies.find((p) => p.action === 'prod:*')!);
+    expect(stillNeeded(r)).toEqual(['request', 'justification (at least 20 characters)', 'ticket matching ^(INC|CHG)-\\d+$', 'mfa totp', 'approval from security-admins x1']);
+    expect(describeMfa({ stepUp: { amr: ['mfa'], acr: ['gold'], maxAge: 300 } })).toBe('mfa step-up (amr mfa, acr gold, signed in within 300 s)');
+  });
+  it('lists what a pending request still waits for', () => {
+    const base = { requirements: { ...requirementsOf(config.policies.find((p) => p.action === 'payments:approve')!) }, approvals: [], mfa: { required: true, failures: 0 } };
+    expect(missingOn(base as unknown as JitRequest)).toEqual(['mfa totp', 'approval from security-admins x1', 'approval from finance-approvers x1']);
+    const approved = { ...base, mfa: { required: true, failures: 0, passedAt: 'now' }, approvals: [{ approver: { id: 'c' }, decision: 'approve', groups: ['finance-approvers'] }] };
+    expect(missingOn(approved as unknown as JitRequest)).toEqual(['approval from security-admins x1']);
+  });
+});
+
+describe('tickets', () => {
+  const r = requirementsOf(config.policies.find((p) => p.action === 'prod:*')!);
+  it('match the whole pattern', () => {
+    expect(ticketMatches('^(INC|CHG)-\\d+$', 'INC-1')).toBe(true);
+    expect(ticketMatches('(INC|CHG)-\\d+', 'xINC-1')).toBe(false);
+    expect(() => checkTicket(r, 'CHG-7')).not.toThrow();
+  });
+  it('are named with the pattern in the 400', () => {
+    expect(() => checkTicket(r, undefined)).toThrow('needs a ticket reference matching ^(INC|CHG)-\\d+$');
+    expect(() => checkTicket(r, 'TICKET-1')).toThrow('"TICKET-1" does not match ^(INC|CHG)-\\d+$');
+    const optional = { ...r, ticket: { required: false, pattern: 'T-\\d+' } };
+    expect(() => checkTicket(optional, undefined)).not.toThrow();
+    expect(() => checkTicket(optional, 'X')).toThrow('does not match');
   });
 });
