@@ -51,6 +51,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/openapi.json', target: 'api' },
   { method: 'GET', path: '/approve/{link}', target: 'approve' },
   { method: 'POST', path: '/approve/{link}', target: 'approve' },
+  // Approver single sign-on (policies with approverAuth "sso"): off to the IdP, and back.
+  { method: 'GET', path: '/approve/{link}/signin', target: 'approve' },
+  { method: 'GET', path: '/approve/callback', target: 'approve' },
 ];
 
 /** Answered by API Gateway itself (a mock integration). */
@@ -170,7 +173,9 @@ export class JitgateApi extends Construct {
           status: true,
           user: true,
         }),
-        tracingEnabled: true,
+        // Off at the stage: API Gateway's X-Ray segments record the full URL, and for
+        // /approve/{link} that is the approver's personal link. Lambda tracing stays on.
+        tracingEnabled: false,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,

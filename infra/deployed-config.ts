@@ -14,6 +14,8 @@ export interface DeployedConfig {
   droppedIssuers: string[];
   /** Approver group members left out with them, as `<group>: <issuer>#<sub>`. */
   droppedMembers: string[];
+  /** What makes this config undeployable; the stack reports each as a synth error. */
+  errors: string[];
 }
 
 export function deployedConfig(config: Config): DeployedConfig {
@@ -25,10 +27,19 @@ export function deployedConfig(config: Config): DeployedConfig {
     for (const m of group.members) if (!keep(m)) droppedMembers.push(`${name}: ${m.issuer}#${m.sub}`);
     approverGroups[name] = { ...group, members: group.members.filter(keep) };
   }
-  const { $schema: _schema, ...rest } = config;
+  const { $schema: _schema, approverSignIn, ...rest } = config;
+  // Approver sign-in through a development issuer cannot work on AWS: the stack turns this
+  // into a synth error (local mode, which synthesizes too, keeps its development issuer).
+  const signInDropped = approverSignIn !== undefined && droppedIssuers.includes(approverSignIn.issuer);
+  const errors: string[] = [];
+  if (signInDropped && config.policies.some((p) => p.approverAuth === 'sso')) {
+    errors.push(`approverSignIn.issuer: "${approverSignIn.issuer}" is a development issuer, which is not deployed; name a real OpenID issuer for approver sign-in, or use "approverAuth": "link"`);
+  }
   return {
+    errors,
     config: {
       ...rest,
+      ...(approverSignIn && !signInDropped ? { approverSignIn } : {}),
       issuers: Object.fromEntries(Object.entries(config.issuers).filter(([name]) => !droppedIssuers.includes(name))),
       approverGroups,
     },

@@ -40,7 +40,8 @@ export class JitgateStack extends Stack {
     super(scope, id, { description: 'jitgate: Just-In-Time action approval', ...props });
 
     this.deployed = deployedConfig(props.config);
-    const { config, droppedIssuers, droppedMembers } = this.deployed;
+    const { config, droppedIssuers, droppedMembers, errors } = this.deployed;
+    for (const error of errors) Annotations.of(this).addError(error);
     if (droppedIssuers.length > 0) {
       Annotations.of(this).addWarningV2(
         'jitgate:development-issuer',

@@ -8,6 +8,10 @@ export const STATE = {
   mfaChallenge: 'MfaChallenge',
   needsApproval: 'NeedsApproval',
   awaitApproval: 'AwaitApproval',
+  /** AwaitApproval cut short at the next reminder or escalation (policies with `approvals.remindAfter` / `approvals.escalate`). */
+  awaitApprovalUntilReminder: 'AwaitApprovalUntilReminder',
+  /** Sends the reminder / escalation that is due, then on to the next approval segment. */
+  remind: 'Remind',
   activate: 'Activate',
   waitUntilExpiring: 'WaitUntilExpiring',
   notifyExpiring: 'NotifyExpiring',

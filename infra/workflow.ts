@@ -7,6 +7,36 @@
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval, TransactionCanceled on Activate ─> Closed
  *
+ * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
+ * approval wait into segments that end at each nudge:
+ *
+ *   NeedsApproval ─($.reminder present)─> AwaitApprovalUntilReminder ─> Activate
+ *     States.Timeout ─> Remind ─> NeedsApproval  (the next segment, or the last one:
+ *                                                 the plain AwaitApproval, as above)
+ *
+ * AwaitApprovalUntilReminder is AwaitApproval with `$.reminder.afterSeconds` as its
+ * timeout; the same function parks the token (a fresh one per segment, as a retry or a
+ * resumed execution would) and notifies the approvers only the first time. Its timeout
+ * is the nudge: Remind (a plain invoke of the same function) sends what is due,
+ * records it on the request (`remindedAt` / `escalatedAt`, version-checked, so a
+ * retried step sends nothing twice), and returns the execution state with the next
+ * `reminder.afterSeconds`, or without `reminder` and with `approvalTimeoutSeconds` set
+ * to what is left of the window; the Choice then takes the plain AwaitApproval, whose
+ * timeout goes to TimedOut as always. A decision that arrives between two segments
+ * finds the old token gone; the next segment's step sees the decision when it parks
+ * its token (denied: Closed; quorum complete: it completes the task itself).
+ *
+ * Why segments, and not a Parallel state with a Wait/Remind branch beside the
+ * approval task: a Parallel ends only when every branch has, so the reminder branch
+ * would have to be cut short by a failure raised from the approval branch, which turns
+ * every approval into an error path and adds states (Parallel, a Fail, a Pass to
+ * recover the grant) to the common path. Segments keep policies without reminders on
+ * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
+ * stays at 9 state transitions and 3 Lambda invocations. A policy with a reminder and
+ * an escalation adds 3 transitions and 2 invocations per nudge (Remind, NeedsApproval,
+ * the next segment's park): 15 transitions and 7 invocations with MFA, approved after
+ * both nudges. No EventBridge schedule and no cron: the execution is the timer.
+ *
  * Each state is built by one small function below, with its timeout, retries and
  * error names next to it. Local mode runs this very definition (from the synthesized
  * template), so everything the states read and write is part of the contract.
@@ -63,7 +93,7 @@ export class JitgateWorkflow extends Construct {
 
     const awaitApproval = jitgateFunction(this, 'AwaitApprovalFunction', {
       entry: 'await-approval',
-      description: 'jitgate AwaitApproval: stores the task token, notifies each approver',
+      description: 'jitgate AwaitApproval/Remind: stores the task token, notifies each approver; sends reminders and escalations',
       configJson: props.configJson,
       environment: {
         TABLE_NAME: table.tableName,
@@ -99,7 +129,11 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
     const activate = activateTask(this, table, closed);
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
+    const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
+    const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
     const needsApproval = new sfn.Choice(this, STATE.needsApproval)
+      // Only policies with a reminder or an escalation still to send carry `$.reminder`.
+      .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.approval', true), sfn.Condition.isPresent(REMINDER_PATH)), awaitUntilReminder)
       .when(sfn.Condition.booleanEquals('$.approval', true), awaitApprovalState)
       .otherwise(activate);
     const mfaChallengeState = mfaChallengeTask(this, mfaChallenge, timedOut, closed);
@@ -109,6 +143,8 @@ export class JitgateWorkflow extends Construct {
 
     mfaChallengeState.next(needsApproval);
     awaitApprovalState.next(activate);
+    awaitUntilReminder.next(activate);
+    remind.next(needsApproval);
     activate.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
@@ -168,7 +204,11 @@ function mfaChallengeTask(scope: Construct, fn: lambda.IFunction, timedOut: sfn.
 }
 
 function awaitApprovalTask(scope: Construct, fn: lambda.IFunction, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
-  const task = new tasks.LambdaInvoke(scope, STATE.awaitApproval, {
+  return catchTimeoutAndClosed(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_TIMEOUT_PATH), timedOut, closed);
+}
+
+function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, timeoutPath: string): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     payload: sfn.TaskInput.fromObject({
@@ -176,10 +216,9 @@ function awaitApprovalTask(scope: Construct, fn: lambda.IFunction, timedOut: sfn
       taskToken: sfn.JsonPath.taskToken,
       linkBase: sfn.JsonPath.stringAt('$.linkBase'),
     }),
-    taskTimeout: sfn.Timeout.at(APPROVAL_TIMEOUT_PATH),
+    taskTimeout: sfn.Timeout.at(timeoutPath),
     resultPath: '$.grant',
   });
-  return catchTimeoutAndClosed(task, timedOut, closed);
 }
 
 /** The window closed → TimedOut; denied / cancelled / locked out → Closed. The error lands in $.error. */
@@ -187,6 +226,49 @@ function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable
   return task
     .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
     .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+}
+
+// ---------------------------------------------------------------------------------
+// Reminder segments (see the top of the file): AwaitApprovalUntilReminder waits until
+// the next nudge; its timeout runs Remind, which sends what is due and returns the
+// state for the next segment (ResultPath `$`: the function returns the whole state).
+
+const REMINDER_PATH = '$.reminder';
+const REMINDER_TIMEOUT_PATH = '$.reminder.afterSeconds';
+const REMIND_TIMEOUT = Duration.seconds(60);
+const REMIND_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'DependencyUnavailable',
+  sfn.Errors.TIMEOUT,
+];
+
+function awaitApprovalUntilReminderTask(scope: Construct, fn: lambda.IFunction, remind: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
+  return approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
+    // The segment's end is the nudge, not the window's: the state goes on unchanged.
+    .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
+    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+}
+
+function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.LambdaInvoke(scope, STATE.remind, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ step: 'remind', state: sfn.JsonPath.entirePayload }),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(REMIND_TIMEOUT),
+  })
+    // Not States.TaskFailed: that wildcard would retry "Closed" too.
+    .addRetry({ errors: REMIND_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL })
+    // No longer pending (denied, cancelled between two segments): end quietly.
+    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' })
+    // A reminder that cannot be sent must not cost the requester their approval: wait for
+    // the rest of the window without further nudges. (AwaitApproval's timeout is then the
+    // whole window again, so TimedOut may come late; decisions after the deadline are
+    // refused all the same.)
+    .addCatch(fallback, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 }
 
 // ---------------------------------------------------------------------------------
@@ -291,9 +373,11 @@ function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChai
     message: sfn.TaskInput.fromObject({
       type: 'grant.expiring',
       requestId: sfn.JsonPath.stringAt('$.requestId'),
+      requester: sfn.JsonPath.stringAt('$.requester'),
       expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
     }),
-    messageAttributes: { event: { value: 'grant.expiring' } },
+    // `requester` lets a requester-side subscription filter, as on the events the functions publish.
+    messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
   }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });

@@ -6,6 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { firstNudgeSeconds, nudgePlan } from '../shared/approvals';
 import { grantTimes } from '../shared/grant';
 import { keys } from '../shared/adapters/store';
 import type { ExecutionInput } from '../shared/adapters/workflow';
@@ -48,16 +49,25 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
     mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : request.requirements.mfaWindowSeconds,
     approvalTimeoutSeconds: request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, request.requirements.approvalWindowSeconds),
     linkBase,
+    requester: request.requester.id,
   };
+  // Reminders / escalation (infra/workflow.ts): the first approval segment, as createRequest sets it.
+  const first = input.approval ? firstNudgeSeconds(request.requirements) : undefined;
   switch (request.status) {
     case 'active':
       // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
       return { startAt: STATE.waitUntilExpiry, input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } } };
     case 'pending_mfa':
-      return { startAt: STATE.mfaChallenge, input };
+      return { startAt: STATE.mfaChallenge, input: first !== undefined ? { ...input, reminder: { afterSeconds: first } } : input };
     case 'pending_approval':
       // An auto-approved request waits only for activation; its grant starts now.
       if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input: { ...input, grant: grantTimes(request.durationSeconds, now) } };
+      if (first !== undefined) {
+        // A nudge still to send: the segment until it (one overdue during the restart goes out at once).
+        const nudges = nudgePlan(request, now);
+        const afterSeconds = nudges.due.length ? 1 : nudges.next?.inSeconds;
+        if (afterSeconds !== undefined) return { startAt: STATE.awaitApprovalUntilReminder, input: { ...input, reminder: { afterSeconds } } };
+      }
       return { startAt: STATE.awaitApproval, input };
     default:
       throw new Error(`request ${request.id} is ${request.status}; nothing to resume`);

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, from Debian's packages:
-# Java 17 for AWS's DynamoDB Local. Safe to run again; does nothing when present.
+# Java 17 for AWS's DynamoDB Local, and Chromium for the browser tests (driven by
+# playwright-core with executablePath /usr/bin/chromium; no browser download).
+# Safe to run again; does nothing when present.
 set -euo pipefail
 
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# Without recommends Chromium brings no font; DejaVu keeps pages (and npm run screenshot) readable.
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 java -version 2>&1 | head -1
+/usr/bin/chromium --version 2>/dev/null || echo "chromium: installed, but --version failed (it still runs headless)"

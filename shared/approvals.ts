@@ -81,3 +81,87 @@ export function wouldCount(request: JitRequest, candidate: Pick<Approval, 'appro
   const hypothetical: Approval = { ...candidate, decision: 'approve', at: '', via: 'api' };
   return filled(quorum(request.requirements, [...request.approvals, hypothetical])) > filled(before);
 }
+
+// ---------------------------------------------------------------------------------
+// Denials: one "no" ends a request unless the policy asks for more (`approvals.denials`).
+
+export interface DenialProgress {
+  /** How many denials end the request (the policy's `approvals.denials`, default 1). */
+  required: number;
+  deniedBy: string[];
+  remaining: number;
+}
+
+export function denials(request: Pick<JitRequest, 'requirements' | 'approvals'>): DenialProgress {
+  const required = Math.max(1, request.requirements.denials ?? 1);
+  const deniedBy = request.approvals.filter((a) => a.decision === 'deny').map((a) => a.approver.id);
+  return { required, deniedBy, remaining: Math.max(0, required - deniedBy.length) };
+}
+
+// ---------------------------------------------------------------------------------
+// Reminders and escalation, run by the state machine (infra/workflow.ts): the approval
+// wait is cut into segments that end at each nudge; the Remind step sends what is due
+// and says how long the next segment lasts.
+
+export type NudgeKind = 'remind' | 'escalate';
+
+/**
+ * When each nudge of a policy is due, in seconds after the approval window opens,
+ * earliest first: the reminder `remindAfter` in, the escalation `escalate.before`
+ * ahead of the window's end. Empty for policies without either.
+ */
+export function nudgeOffsets(requirements: Requirements): { kind: NudgeKind; afterSeconds: number }[] {
+  const window = requirements.approvalWindowSeconds;
+  const out: { kind: NudgeKind; afterSeconds: number }[] = [];
+  const remind = requirements.remindAfterSeconds;
+  if (remind !== undefined && remind > 0 && remind < window) out.push({ kind: 'remind', afterSeconds: remind });
+  const before = requirements.escalate?.beforeSeconds;
+  if (before !== undefined && before > 0 && before < window) out.push({ kind: 'escalate', afterSeconds: window - before });
+  return out.sort((a, b) => a.afterSeconds - b.afterSeconds);
+}
+
+/** The first segment of the approval wait, for the execution input; undefined when the policy neither reminds nor escalates. */
+export function firstNudgeSeconds(requirements: Requirements): number | undefined {
+  return nudgeOffsets(requirements)[0]?.afterSeconds;
+}
+
+export interface NudgePlan {
+  /** Nudges due now and not sent yet. */
+  due: NudgeKind[];
+  /** The next nudge still to come, if any, and the seconds until it (at least 1). */
+  next?: { kind: NudgeKind; at: string; inSeconds: number };
+  /** Seconds until the approval window closes (at least 1). */
+  closesInSeconds: number;
+}
+
+/**
+ * A segment's timeout is a whole number of seconds counted from when the state machine
+ * entered the step, slightly before the step set the window's deadline; a nudge that
+ * comes due within this much is treated as due, rather than waiting one more second.
+ */
+const DUE_EARLY_MS = 1000;
+
+/** At `now`, for a request waiting for approvals: what to send, and when the next nudge or the end comes. */
+export function nudgePlan(request: Extract<JitRequest, { status: 'pending_approval' }>, now: Date): NudgePlan {
+  const deadline = Date.parse(request.approvalDeadline);
+  const opened = deadline - request.requirements.approvalWindowSeconds * 1000;
+  const t = now.getTime();
+  const seconds = (at: number) => Math.max(1, Math.ceil((at - t) / 1000));
+  const sent: Record<NudgeKind, string | undefined> = { remind: request.remindedAt, escalate: request.escalatedAt };
+  const due: NudgeKind[] = [];
+  let next: NudgePlan['next'];
+  for (const nudge of nudgeOffsets(request.requirements)) {
+    if (sent[nudge.kind]) continue;
+    const at = opened + nudge.afterSeconds * 1000;
+    if (t >= deadline) continue; // the window has closed: nothing to nudge any more
+    if (t >= at - DUE_EARLY_MS) due.push(nudge.kind);
+    else next ??= { kind: nudge.kind, at: new Date(at).toISOString(), inSeconds: seconds(at) };
+  }
+  return { due, ...(next ? { next } : {}), closesInSeconds: seconds(deadline) };
+}
+
+/** Who a reminder goes to: notified approvers who have not decided and could still fill a group that needs approvals. */
+export function undecidedApprovers(request: JitRequest): NotifiedApprover[] {
+  const ids = new Set(quorum(request.requirements, request.approvals, request.notified).groups.flatMap((g) => g.mayStillApprove.map((m) => m.id)));
+  return request.notified.filter((n) => ids.has(n.id));
+}

@@ -5,11 +5,14 @@
  */
 export type AuditType =
   | 'created'
+  | 'break_glass'
   | 'denied_by_policy'
   | 'mfa_passed'
   | 'mfa_failed'
   | 'mfa_locked_out'
   | 'approvers_notified'
+  | 'approvers_reminded'
+  | 'escalated'
   | 'approved'
   | 'denied'
   | 'cancelled'

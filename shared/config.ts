@@ -5,8 +5,8 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './errors';
-import { issuerSchema } from './issuer-config';
-import { policySchema } from './policy-config';
+import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
+import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
 
 export { durationSchema, parseDuration } from './duration';
 export { conditionSchema, type Condition } from './policy-config';
@@ -14,23 +14,44 @@ export { conditionSchema, type Condition } from './policy-config';
 const memberSchema = z.object({
   issuer: z.string().min(1),
   sub: z.string().min(1),
-  email: z.string().email(),
+  email: z.string().email('an email address: where this approver\'s notifications go'),
   name: z.string().optional(),
 });
 
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
-    issuers: z.record(z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'), issuerSchema).refine((i) => Object.keys(i).length > 0, 'configure at least one issuer'),
+    issuers: z.record(z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'), issuerSchema, {
+      // zod reports a bad record key as "Invalid key in record"; say what a name may be.
+      error: (issue) => (issue.code === 'invalid_key' ? 'issuer names are lower-case letters, digits and -; rename this issuer (and the "issuer" of its approvers)' : undefined),
+    }).refine((i) => Object.keys(i).length > 0, 'configure at least one issuer'),
     approverGroups: z.record(z.string(), z.object({ members: z.array(memberSchema).default([]) }).strict()).default({}),
     /** Groups (as the tokens carry them) whose members may read every request and the audit trail. */
     auditorGroups: z.array(z.string()).default([]),
     /** Groups whose members may revoke anyone's grant. */
     adminGroups: z.array(z.string()).default([]),
     policies: z.array(policySchema).default([]),
+    /** Where approvers sign in on the approval page for policies with `approverAuth: "sso"`. */
+    approverSignIn: z
+      .object({
+        issuer: z.string().min(1).describe('The name of an issuer under "issuers" (its discovery document gives the authorize and token endpoints).'),
+        clientId: z.string().min(1).describe('The public OIDC client (authorization code + PKCE) registered at that issuer with redirect URI <API URL>/approve/callback; its ID tokens carry it as "aud".'),
+        scope: z.string().regex(/(^|\s)openid(\s|$)/, 'must include "openid"').default('openid email profile').describe('Scopes asked for; must include openid (default "openid email profile").'),
+      })
+      .strict()
+      .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
+      .optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.approverSignIn && !config.issuers[config.approverSignIn.issuer]) {
+      ctx.addIssue({ code: 'custom', path: ['approverSignIn', 'issuer'], message: `unknown issuer "${config.approverSignIn.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });
+    }
+    config.policies.forEach((p, i) => {
+      if (p.approverAuth === 'sso' && !config.approverSignIn) {
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'approverAuth'], message: `"sso" needs "approverSignIn" at the top level: {"issuer": "<issuer name>", "clientId": "<OIDC client id>"}` });
+      }
+    });
     for (const [name, group] of Object.entries(config.approverGroups)) {
       group.members.forEach((m, i) => {
         if (!config.issuers[m.issuer]) {
@@ -44,21 +65,59 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'groups', group], message: `approver group "${group}" is not defined; add it under "approverGroups"` });
         }
       }
+      if (p.approvals?.remindAfter !== undefined && p.approvals.remindAfter >= p.approvals.window) {
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'remindAfter'], message: `the reminder (${p.approvals.remindAfter} s) would come after the window closes (${p.approvals.window} s); make remindAfter shorter than window` });
+      }
+      if (p.approvals?.escalate) {
+        if (!config.approverGroups[p.approvals.escalate.group]) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'group'], message: `approver group "${p.approvals.escalate.group}" is not defined; add it under "approverGroups"` });
+        }
+        if (p.approvals.escalate.before >= p.approvals.window) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'before'], message: `escalating ${p.approvals.escalate.before} s before a ${p.approvals.window} s window means at once; make "before" shorter than window` });
+        }
+      }
       if (p.grant.mode === 'window' && p.grant.defaultDuration && p.grant.defaultDuration > p.grant.maxDuration) {
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'grant', 'defaultDuration'], message: 'defaultDuration is longer than maxDuration; shorten it' });
       }
       if (!p.approvals && p.autoApprove === false) {
         ctx.addIssue({ code: 'custom', path: ['policies', i], message: `policy for "${p.action}" neither names approvals nor sets autoApprove; add "approvals" or "autoApprove": true` });
       }
+      if (p.approvals && p.autoApprove === true) {
+        ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals'], message: `"autoApprove" is true, so these approvals never apply; remove "approvals", or make "autoApprove" a condition such as {"claim": "groups", "contains": "engineering"}` });
+      }
+      const conditions: [(string | number)[], Condition][] = [
+        ...(p.requesters ? [[['requesters'], p.requesters] as [(string | number)[], Condition]] : []),
+        ...p.deny.map((d, k) => [['deny', k, 'when'], d.when] as [(string | number)[], Condition]),
+        ...(typeof p.autoApprove === 'object' ? [[['autoApprove'], p.autoApprove] as [(string | number)[], Condition]] : []),
+      ];
+      for (const [at, condition] of conditions) {
+        for (const issue of conditionIssues(condition)) ctx.addIssue({ code: 'custom', path: ['policies', i, ...at, ...issue.path], message: issue.message });
+      }
+      if (p.ticket?.pattern !== undefined) {
+        try {
+          new RegExp(p.ticket.pattern);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'ticket', 'pattern'], message: `not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')}); write a JavaScript regular expression such as "^(INC|CHG)-\\\\d+$" (backslashes doubled, as JSON needs)` });
+        }
+      }
+      if (p.breakGlass) {
+        if (!config.approverGroups[p.breakGlass.notify]) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined; break-glass must notify a group listed under "approverGroups"` });
+        }
+        if (p.grant.mode === 'window' && p.breakGlass.maxDuration > p.grant.maxDuration) {
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'maxDuration'], message: `break-glass lasts longer (${p.breakGlass.maxDuration} s) than an approved grant (grant.maxDuration ${p.grant.maxDuration} s); make it at most ${p.grant.maxDuration} s` });
+        }
+      }
     });
-    const seen = new Map<string, number>();
-    config.policies.forEach((p, i) => {
-      const key = `${p.action}\u0000${p.resource ?? '*'}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['policies', i], message: `same action and resource as policies[${first}] ("${p.action}", "${p.resource ?? '*'}"); merge the two or make one more specific` });
-      } else seen.set(key, i);
-    });
+    // Most specific wins; two policies equally specific that can match the same (action, resource) would leave it to chance.
+    for (const tie of findTies(config.policies)) {
+      const a = config.policies[tie.first]!;
+      const b = config.policies[tie.second]!;
+      const message = tie.identical
+        ? `same action and resource as policies[${tie.first}] ("${a.action}", "${a.resource ?? '*'}"); merge the two or make one more specific`
+        : `ties with policies[${tie.first}] ("${a.action}" on "${a.resource ?? '*'}"): "${b.action}" on "${b.resource ?? '*'}" is just as specific and both match action "${tie.action || '*'}" on resource "${tie.resource || '*'}"; give one more literal characters (e.g. an exact action or a narrower resource) so it wins, or narrow one so they cannot both match`;
+      ctx.addIssue({ code: 'custom', path: ['policies', tie.second], message });
+    }
   });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -67,11 +126,17 @@ export type IssuerConfig = Config['issuers'][string];
 export type Policy = Config['policies'][number];
 export type Member = z.output<typeof memberSchema>;
 
+export interface ParseOptions {
+  /** `deploy` (default: `cdk synth`, the deployed functions) accepts https issuers only; `local` (`npm start`, the CLI) also http. */
+  mode?: ConfigMode;
+}
+
 /** Validates raw config; errors name the path, the value and the fix. */
-export function parseConfig(raw: unknown, source = 'jitgate.config.json'): Config {
+export function parseConfig(raw: unknown, source = 'jitgate.config.json', options: ParseOptions = {}): Config {
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const issues: { path: PropertyKey[]; message: string }[] = result.success ? issuerIssues(result.data.issuers, options.mode ?? 'deploy') : result.error.issues;
+  if (result.success && issues.length === 0) return result.data;
+  const lines = issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
     const value = valueAt(raw, issue.path as (string | number)[]);
     const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)?.slice(0, 80)})`;

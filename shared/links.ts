@@ -61,3 +61,14 @@ export function checkCsrf(link: string, token: string | undefined, key: Buffer):
   const given = Buffer.from(token ?? '');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidLink('the form is stale or was not sent from the approval page; open the link again');
 }
+
+/**
+ * A URL fit for a log line: the link in `/approve/<link>...` and the sign-in callback's
+ * `code` and `state` replaced by `<redacted>`. Links are credentials; only the outbox
+ * (local mode) prints them, on purpose.
+ */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/approve\/(?!callback(?:[/?#]|$))[^/?#]+/, '/approve/<redacted>')
+    .replace(/([?&](?:code|state)=)[^&#]*/g, '$1<redacted>');
+}

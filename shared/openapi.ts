@@ -38,6 +38,12 @@ export function openApiDocument(): object {
         get: { summary: 'Confirmation page; changes nothing', security: [], parameters: [{ name: 'link', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'HTML page' } } },
         post: { summary: 'The decision (form post with CSRF token)', security: [], parameters: [{ name: 'link', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'HTML page' } } },
       },
+      '/approve/{link}/signin': {
+        get: { summary: 'Approver single sign-on (approverAuth "sso"): redirects to the sign-in issuer (authorization code + PKCE)', security: [], parameters: [{ name: 'link', in: 'path', required: true, schema: { type: 'string' } }], responses: { 302: { description: 'to the issuer\'s authorization endpoint' } } },
+      },
+      '/approve/callback': {
+        get: { summary: 'Approver single sign-on: the redirect URI; exchanges the code, verifies the ID token, back to the link page', security: [], parameters: ['code', 'state', 'error'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { 303: { description: 'back to the approval page, signed in' } } },
+      },
       '/health': { get: { summary: 'Liveness', security: [], responses: { 200: ok('{status: "ok"}') } } },
     },
   };

@@ -39,6 +39,10 @@ export interface RequestBase {
   action: string;
   resource: string;
   justification?: string;
+  /** The ticket reference the requester gave (policies with `ticket`), shown to approvers. */
+  ticket?: string;
+  /** An emergency self-grant without approval (the policy's `breakGlass`); announced and audited as such. */
+  breakGlass?: boolean;
   requester: PersonRef;
   /** Which policy decided, for the audit trail and `explain`. */
   policy: { action: string; resource?: string };
@@ -52,6 +56,10 @@ export interface RequestBase {
   approvals: Approval[];
   notified: NotifiedApprover[];
   autoApproved: boolean;
+  /** When the undecided approvers were reminded (policies with `approvals.remindAfter`); set once, before sending. */
+  remindedAt?: string;
+  /** When the escalation group was told (policies with `approvals.escalate`); set once, before sending. */
+  escalatedAt?: string;
 }
 
 export type RequestState =

@@ -1,7 +1,20 @@
-/** State machine step AwaitApproval (.waitForTaskToken): park the token and notify each approver. */
+/**
+ * State machine steps around approval:
+ * - AwaitApproval / AwaitApprovalUntilReminder (.waitForTaskToken): park the token and,
+ *   the first time, notify each approver;
+ * - Remind (plain invoke): send the reminder / escalation that is due and return the
+ *   execution state for the next approval segment.
+ * One function for both: the same table, topic and link key, and one cold start fewer.
+ */
+import type { ExecutionInput } from '../../shared/adapters/workflow';
 import { runtime } from '../../shared/runtime';
-import { awaitApproval } from '../../shared/usecases/workflow-steps';
+import { awaitApproval, remindApprovers } from '../../shared/usecases/workflow-steps';
 
-export async function handler(event: { requestId: string; taskToken: string; linkBase: string }): Promise<void> {
-  await awaitApproval(runtime(), event.requestId, event.taskToken, event.linkBase);
+export type AwaitApprovalEvent = { requestId: string; taskToken: string; linkBase: string };
+export type RemindEvent = { step: 'remind'; state: ExecutionInput };
+
+export async function handler(event: AwaitApprovalEvent | RemindEvent): Promise<ExecutionInput | void> {
+  if ('step' in event && event.step === 'remind') return remindApprovers(runtime(), event.state);
+  const { requestId, taskToken, linkBase } = event as AwaitApprovalEvent;
+  await awaitApproval(runtime(), requestId, taskToken, linkBase);
 }

@@ -1,21 +1,40 @@
 /**
  * SNS: one message per approver on the approver topic, routed by the `approver`
  * message attribute (each approver's subscription has a filter policy on it, so a
- * personal link reaches only its owner); lifecycle events on the events topic.
+ * personal link reaches only its owner); lifecycle events on the events topic, with
+ * the `event` and `requester` attributes so a requester-side subscription can filter
+ * on its own requests.
+ *
+ * Plain text and HTML in one publish. A message attribute cannot carry the HTML
+ * (attributes count towards the same 256 KB and are meant for routing), and SNS email
+ * subscriptions only ever show text. So an approver message with HTML is published
+ * with `MessageStructure: 'json'`:
+ *
+ *   { "email": "<the text>",
+ *     "default": "{\"type\":\"jitgate.approver-message\",\"subject\":...,\"text\":...,\"html\":...}" }
+ *
+ * Email subscribers (what the stack creates per approver) get `email`, the readable
+ * text. Every other protocol (https, lambda, sqs, email-json) gets `default`, a JSON
+ * envelope with subject, text and html, which a forwarder can hand to SES as a
+ * multipart message. Local mode's SNS stand-in does the same (the outbox records the
+ * `email` entry for email subscriptions).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 
-export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'grant.activated' | 'grant.expiring' | 'grant.ended';
+export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'grant.activated' | 'grant.expiring' | 'grant.ended' | 'grant.break_glass';
 
 export class Notifier {
   constructor(private readonly client: SNSClient, private readonly approverTopicArn: string, private readonly eventsTopicArn: string) {}
 
-  async notifyApprover(approverId: string, subject: string, text: string): Promise<void> {
+  async notifyApprover(approverId: string, subject: string, text: string, html?: string): Promise<void> {
+    // SNS email subjects: ASCII, no newlines, at most 100 characters.
+    const safeSubject = subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
     await this.client.send(new PublishCommand({
       TopicArn: this.approverTopicArn,
-      // SNS email subjects: ASCII, no newlines, at most 100 characters.
-      Subject: subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
-      Message: text,
+      Subject: safeSubject,
+      ...(html === undefined
+        ? { Message: text }
+        : { MessageStructure: 'json', Message: approverEnvelope(subject, text, html) }),
       MessageAttributes: { approver: { DataType: 'String', StringValue: approverId } },
     }));
   }
@@ -27,4 +46,9 @@ export class Notifier {
       MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
     }));
   }
+}
+
+/** The `MessageStructure: 'json'` body of an approver message: text for email, a JSON envelope with the HTML for everything else. */
+export function approverEnvelope(subject: string, text: string, html: string): string {
+  return JSON.stringify({ email: text, default: JSON.stringify({ type: 'jitgate.approver-message', subject, text, html }) });
 }

@@ -16,6 +16,16 @@ export interface ExecutionInput {
   approvalTimeoutSeconds: number;
   linkBase: string;
   grant?: GrantTimes;
+  /** The requester's principal id, for the `requester` attribute of the events the state machine publishes (grant.expiring). */
+  requester?: string;
+  /**
+   * Present while the policy still has a reminder or escalation to send
+   * (`approvals.remindAfter`, `approvals.escalate`): the current approval segment
+   * (AwaitApprovalUntilReminder) ends after this many seconds, at the next one. The
+   * Remind step replaces it, or removes it and sets `approvalTimeoutSeconds` to what is
+   * left of the window (infra/workflow.ts).
+   */
+  reminder?: { afterSeconds: number };
 }
 
 /** The error name the state machine catches to end quietly (denied, cancelled, locked out). */

@@ -2,14 +2,20 @@
  * An approver's decision, from the API (their own token) or a personal link.
  * Exactly once: the write is conditional on the version read, so of two racing
  * approvers one wins and the other re-reads, finds the request decided, and gets 409.
+ *
+ * A denial ends the request as `denied` when it is the policy's `approvals.denials`-th
+ * one (default 1: a single "no" ends it). Fewer denials are recorded as decisions
+ * (audit `denied` with `final: false`) and the request keeps waiting; the denier has
+ * decided and cannot decide again.
  */
-import { wouldCount } from '../approvals';
+import { denials, wouldCount } from '../approvals';
 import { auditEvent } from '../audit';
 import { AlreadyDecided, NotAnApprover, SelfApproval, WindowClosed } from '../errors';
-import { assertTransition, personRef, withState, type JitRequest, type PersonRef } from '../request';
+import { assertTransition, isPending, personRef, withState, type Approval, type JitRequest, type PersonRef } from '../request';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../views';
 import { completion, load, settle, withRetry } from './common';
+import { tellRequester } from './outcomes';
 
 export interface Decider {
   person: PersonRef;
@@ -33,27 +39,48 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
     if (request.approvals.some((a) => a.approver.id === decider.person.id)) throw new AlreadyDecided('you have already decided this request', request.status);
     if (completion(request, now)) throw new AlreadyDecided('this request already has all the approvals it needs', request.status);
 
-    const approval = { approver: personRef(decider.person), decision, groups, at: now.toISOString(), via: decider.via, ...(reason ? { reason } : {}) };
+    const approval: Approval = { approver: personRef(decider.person), decision, groups, at: now.toISOString(), via: decider.via, ...(reason ? { reason } : {}) };
+    const approvals = [...request.approvals, approval];
     if (decision === 'deny') {
-      const denied = withState(request, { status: 'denied', decidedAt: now.toISOString(), decidedBy: personRef(decider.person), ...(reason ? { reason } : {}) }, { approvals: [...request.approvals, approval] });
-      await deps.store.saveRequest(stored, denied, [auditEvent(id, 'denied', decider.person.id, now, { reason, details: { via: decider.via } })], {});
-      return { request: denied, token: stored.tokens.approvalTaskToken, grant: undefined };
+      const d = denials({ requirements: request.requirements, approvals });
+      const final = d.remaining === 0;
+      const details = { via: decider.via, final, denials: d.deniedBy.length, denialsRequired: d.required };
+      const next = final
+        ? withState(request, { status: 'denied', decidedAt: now.toISOString(), decidedBy: personRef(decider.person), ...(reason ? { reason } : {}) }, { approvals })
+        : withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals });
+      await deps.store.saveRequest(stored, next, [auditEvent(id, 'denied', decider.person.id, now, { reason, details })], final ? {} : stored.tokens);
+      return { request: next, token: stored.tokens.approvalTaskToken, grant: undefined, final };
     }
     if (!wouldCount(request, approval)) throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
-    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals: [...request.approvals, approval] });
+    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals });
     await deps.store.saveRequest(stored, approved, [auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } })]);
-    return { request: approved, token: stored.tokens.approvalTaskToken, grant: completion(approved, now) };
+    return { request: approved, token: stored.tokens.approvalTaskToken, grant: completion(approved, now), final: false };
   });
 
   if (decision === 'deny') {
+    if (!result.final) return requestView(result.request);
     if (result.token) await deps.workflow.fail(result.token, 'denied by an approver');
-    await deps.notifier.publishEvent('request.denied', result.request.requester.id, { requestId: id, decidedBy: decider.person.id, reason }).catch(() => undefined);
+    const deniedBy = result.request.approvals.filter((a) => a.decision === 'deny');
+    await tellRequester(deps, result.request, 'denied', {
+      decidedBy: decider.person.id,
+      reason,
+      ...(deniedBy.length > 1 ? { denials: deniedBy.map((a) => ({ by: a.approver.id, ...(a.reason ? { reason: a.reason } : {}) })) } : {}),
+    });
     return requestView(result.request);
   }
   // The quorum is complete: hand the grant's times to the state machine, which activates it.
   if (result.grant && result.token) {
-    await deps.workflow.succeed(result.token, result.grant);
-    return requestView(await settle(deps, id));
+    const handedOver = await deps.workflow.succeed(result.token, result.grant);
+    const settled = await settle(deps, id);
+    // Told once, by whoever completed the quorum; if the token had just been replaced (a
+    // reminder segment ending), the step that parks the new one completes and tells instead.
+    // Activation lagging behind the bounded wait still happens with the times handed over.
+    if (handedOver && settled.status === 'active') {
+      await tellRequester(deps, settled, 'activated', { activatedAt: settled.activatedAt, expiresAt: settled.expiresAt });
+    } else if (handedOver && isPending(settled)) {
+      await tellRequester(deps, settled, 'activated', { activatedAt: result.grant.activatedAt, expiresAt: result.grant.expiresAt });
+    }
+    return requestView(settled);
   }
   return requestView(result.request);
 }

@@ -7,6 +7,7 @@ import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri } from '../totp'
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../views';
 import { completion, load, settle, withRetry } from './common';
+import { tellRequester } from './outcomes';
 
 export async function enrolTotp(deps: Deps, principal: Principal): Promise<{ secret: string; otpauthUri: string }> {
   const secret = newTotpSecret();
@@ -65,10 +66,14 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
       throw new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
     case 'passed': {
-      if (result.token) await deps.workflow.succeed(result.token, completion(result.request, deps.now()) ?? {});
+      const grant = completion(result.request, deps.now());
+      const handedOver = result.token ? await deps.workflow.succeed(result.token, grant ?? {}) : false;
       // The state machine moves on at once (to approval, or to activation); show where it went.
       // Without the token yet, the MfaChallenge step parks it, sees `passedAt` and moves on itself.
-      return requestView(await settle(deps, id, ['pending_mfa']));
+      const settled = await settle(deps, id, ['pending_mfa']);
+      // Nothing else was needed (no approval): the requester is told the grant is active, and until when.
+      if (grant && handedOver && settled.status === 'active') await tellRequester(deps, settled, 'activated', { activatedAt: settled.activatedAt, expiresAt: settled.expiresAt });
+      return requestView(settled);
     }
   }
 }

@@ -1,20 +1,27 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
+import { firstNudgeSeconds } from '../approvals';
 import { auditEvent } from '../audit';
-import { Forbidden, InsufficientAuthentication, ValidationFailed } from '../errors';
+import { DependencyUnavailable, Forbidden, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../errors';
 import { ANY_RESOURCE, grantTimes } from '../grant';
-import type { Principal } from '../identity';
-import { assertRequestable, checkJustification, evaluate, grantDuration, type MfaRequirement } from '../policy';
-import { assertTransition, personRef, withState, type JitRequest } from '../request';
+import { principalId, type Principal } from '../identity';
+import { breakGlassMessage } from '../notification';
+import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../policy';
+import { assertTransition, isPending, personRef, withState, type JitRequest } from '../request';
 import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../views';
 import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';
+import { tellRequester } from './outcomes';
 
 export interface NewRequest {
   action: string;
   resource?: string;
   justification?: string;
   durationSeconds?: number;
+  /** A ticket reference; policies with `ticket` require one matching their pattern. */
+  ticket?: string;
+  /** Emergency self-grant without approval, where the policy allows it. */
+  breakGlass?: boolean;
 }
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -33,10 +40,22 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   if (evaluation.outcome === 'denied') {
     await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: evaluation.reason, details: { rule: evaluation.rule } })]);
   }
-  const { policy, rule, requirements, autoApproved } = assertRequestable(evaluation);
-  checkStepUp(requirements.mfa, principal, now);
-  checkJustification(requirements, input.justification);
-  const durationSeconds = grantDuration(policy, input.durationSeconds);
+  const requestable = assertRequestable(evaluation);
+  const { policy, rule } = requestable;
+  checkStepUp(requestable.requirements.mfa, principal, now);
+  // Break-glass waives the approvals, nothing else: deny rules and requesters were checked above,
+  // MFA (TOTP or step-up), justification and ticket still apply, and the grant is capped shorter.
+  let prepared: PreparedRequest;
+  try {
+    prepared = prepareRequest(requestable, input.action, input);
+  } catch (err) {
+    if (err instanceof PolicyDenied) {
+      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, breakGlass: true } })]);
+    }
+    throw err;
+  }
+  // No approval step when the policy auto-approves this caller, or glass was broken.
+  const { requirements, durationSeconds, autoApproved, breakGlass } = prepared;
 
   const id = deps.newId();
   const totp = requirements.mfa === 'totp';
@@ -45,6 +64,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     action: input.action,
     resource,
     ...(input.justification?.trim() ? { justification: input.justification.trim() } : {}),
+    ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}),
+    ...(breakGlass ? { breakGlass: true } : {}),
     requester: personRef(principal),
     policy: { action: policy.action, ...(policy.resource ? { resource: policy.resource } : {}) },
     requirements,
@@ -60,19 +81,31 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     ? { ...base, status: 'pending_mfa', mfaDeadline: addSeconds(now, requirements.mfaWindowSeconds) }
     : { ...base, status: 'pending_approval', approvalDeadline: addSeconds(now, requirements.approvalWindowSeconds) };
 
-  const audit = [auditEvent(id, 'created', principal.id, now, { action: input.action, resource, details: { rule, autoApproved, durationSeconds } })];
+  const audit = [auditEvent(id, 'created', principal.id, now, { action: input.action, resource, details: { rule, autoApproved, durationSeconds, ...(request.ticket ? { ticket: request.ticket } : {}), ...(breakGlass ? { breakGlass: true } : {}) } })];
+  if (breakGlass) {
+    audit.push(auditEvent(id, 'break_glass', principal.id, now, { action: input.action, resource, reason: request.justification, details: { rule, notify: policy.breakGlass!.notify, durationSeconds } }));
+  }
   let outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
   if (!outcome.created && outcome.reason === 'slot') {
     // The slot may be held by a request that has ended without releasing it (e.g. an expired grant whose revocation has not run yet).
     const holder = await deps.store.getRequest(outcome.existingRequestId);
     const live = holder && (holder.request.status === 'pending_mfa' || holder.request.status === 'pending_approval' || (holder.request.status === 'active' && Date.parse(holder.request.expiresAt) > now.getTime()));
-    if (live) return { created: false, request: requestView(holder.request) };
-    outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, replaceSlotOf: outcome.existingRequestId, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+    if (live && breakGlass && isPending(holder.request)) {
+      // Breaking glass while an ordinary request for the same thing still waits: cancel it (which frees the slot) and take its place.
+      await cancelRequest(deps, principal, holder.request.id).catch(() => undefined);
+      outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+    } else if (live) {
+      return { created: false, request: requestView(holder.request) };
+    } else {
+      outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, replaceSlotOf: outcome.existingRequestId, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+    }
   }
   if (!outcome.created) return { created: false, request: requestView((await load(deps, outcome.existingRequestId)).request) };
 
   const approval = !autoApproved;
   try {
+    // Announced before it starts: an emergency grant nobody was told about never begins.
+    if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify);
     await deps.workflow.start({
       requestId: id,
       requestPk: keys.request(id).pk,
@@ -82,7 +115,10 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
       mfaTimeoutSeconds: requirements.mfaWindowSeconds,
       approvalTimeoutSeconds: Math.max(1, requirements.approvalWindowSeconds),
       linkBase: opts.linkBase,
+      requester: principal.id,
       ...(!totp && !approval ? { grant: grantTimes(durationSeconds, now) } : {}),
+      // Reminders / escalation: the approval wait ends first at the earliest nudge (infra/workflow.ts).
+      ...(approval && firstNudgeSeconds(requirements) !== undefined ? { reminder: { afterSeconds: firstNudgeSeconds(requirements)! } } : {}),
     });
   } catch (err) {
     // No workflow, no request: cancel it so the slot is free and nothing waits forever.
@@ -93,9 +129,27 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     }).catch(() => undefined);
     throw err;
   }
-  await deps.notifier.publishEvent('request.created', principal.id, { requestId: id, action: input.action, resource }).catch(() => undefined);
+  await deps.notifier.publishEvent('request.created', principal.id, { requestId: id, action: input.action, resource, ...(breakGlass ? { breakGlass: true } : {}) }).catch(() => undefined);
+  if (breakGlass) {
+    await deps.notifier.publishEvent('grant.break_glass', principal.id, { requestId: id, action: input.action, resource, justification: request.justification, notify: policy.breakGlass!.notify, durationSeconds }).catch(() => undefined);
+  }
   const final = !totp && !approval ? await settle(deps, id) : request;
+  if (final.status === 'active') await tellRequester(deps, final, 'activated', { activatedAt: final.activatedAt, expiresAt: final.expiresAt });
   return { created: true, request: requestView(final) };
+}
+
+/** One informational message per member of the notify group, on the approver topic (each member's own subscription). */
+async function announceBreakGlass(deps: Deps, request: JitRequest, group: string): Promise<void> {
+  try {
+    for (const member of deps.config.approverGroups[group]?.members ?? []) {
+      const issuer = deps.config.issuers[member.issuer];
+      if (!issuer) continue;
+      const { subject, text } = breakGlassMessage(request, member, group);
+      await deps.notifier.notifyApprover(principalId(issuer.issuer, member.sub), subject, text);
+    }
+  } catch (err) {
+    throw new DependencyUnavailable(`break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`);
+  }
 }
 
 /** RFC 9470 step-up: the token must show a strong enough, recent enough sign-in. */
@@ -135,7 +189,7 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
     return { request: cancelled, tokens: stored.tokens };
   });
   for (const token of [tokens.mfaTaskToken, tokens.approvalTaskToken]) if (token) await deps.workflow.fail(token, 'cancelled by the requester');
-  await deps.notifier.publishEvent('request.cancelled', request.requester.id, { requestId: id }).catch(() => undefined);
+  await tellRequester(deps, request, 'cancelled');
   return requestView(request);
 }
 
@@ -151,7 +205,7 @@ export async function revokeGrant(deps: Deps, principal: Principal, id: string, 
     await deps.store.saveRequest(stored, revoked, [auditEvent(id, 'revoked', principal.id, now, { reason })], {});
     return revoked;
   });
-  await deps.notifier.publishEvent('grant.ended', request.requester.id, { requestId: id, outcome: 'revoked', reason }).catch(() => undefined);
+  await tellRequester(deps, request, 'revoked', { reason, revokedBy: principal.id });
   return requestView(request);
 }
 

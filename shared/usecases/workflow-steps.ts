@@ -1,16 +1,24 @@
 /**
  * The steps the state machine runs through Lambda: park a task token on the request
- * (MFA, approval), and end a request (expired, timed out). Each is idempotent, so a
- * retried invocation or a resumed execution changes nothing twice.
+ * (MFA, approval), remind and escalate while approvals are missing, and end a request
+ * (expired, timed out). Each is idempotent, so a retried invocation or a resumed
+ * execution changes nothing twice and notifies nobody twice: what was sent is recorded
+ * on the request (`notified`, `remindedAt`, `escalatedAt`) by the same version-checked
+ * write that decides to send it, before sending.
  */
-import { auditEvent } from '../audit';
+import { nudgePlan, undecidedApprovers, type NudgePlan } from '../approvals';
+import { auditEvent, type AuditEvent } from '../audit';
+import type { ExecutionInput } from '../adapters/workflow';
 import type { Config } from '../config';
 import { principalId } from '../identity';
 import { signLink } from '../links';
+import { approverMessage, escalationNotice, type Message } from '../notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../request';
 import type { Deps } from '../runtime';
-import { approverMessage } from '../notification';
 import { addSeconds, completion, load, withRetry } from './common';
+import { tellRequester } from './outcomes';
+
+type PendingApproval = Extract<JitRequest, { status: 'pending_approval' }>;
 
 /** Thrown to the state machine, which catches it and ends quietly: the request is no longer waiting. */
 export class Closed extends Error {
@@ -28,7 +36,11 @@ export async function parkMfaToken(deps: Deps, requestId: string, taskToken: str
     return s;
   });
   // The answer came before the token was parked: complete the step now.
-  if (stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, completion(stored.request, deps.now()) ?? {});
+  if (stored.request.mfa.passedAt) {
+    const grant = completion(stored.request, deps.now());
+    const handedOver = await deps.workflow.succeed(taskToken, grant ?? {});
+    if (grant && handedOver) await tellRequester(deps, stored.request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
+  }
 }
 
 export async function awaitApproval(deps: Deps, requestId: string, taskToken: string, linkBase: string): Promise<void> {
@@ -38,26 +50,128 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     const now = deps.now();
     const firstTime = s.request.notified.length === 0;
     const notified = firstTime ? approversFor(deps.config, s.request) : s.request.notified;
-    const deadline = s.request.status === 'pending_approval' && !firstTime ? s.request.approvalDeadline : addSeconds(now, s.request.requirements.approvalWindowSeconds);
+    // The window opens when approval is first asked for: at creation without MFA (createRequest
+    // set the deadline), after the MFA answer otherwise. A re-parked token (reminder segments,
+    // a resumed execution) never moves it.
+    const deadline = s.request.status === 'pending_approval' ? s.request.approvalDeadline : addSeconds(now, s.request.requirements.approvalWindowSeconds);
     const next = withState(s.request, { status: 'pending_approval', approvalDeadline: deadline }, { notified });
     const audit = firstTime ? [auditEvent(requestId, 'approvers_notified', 'jitgate', now, { details: { approvers: notified.map((n) => n.id) } })] : [];
     await deps.store.saveRequest(s, next, audit, { approvalTaskToken: taskToken });
-    return { request: next as Extract<JitRequest, { status: 'pending_approval' }>, firstTime };
+    return { request: next as PendingApproval, firstTime };
   });
 
   if (firstTime) {
     const key = await deps.linkKey();
-    const expires = Math.floor(Date.parse(request.approvalDeadline) / 1000);
-    const base = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/approve/` : linkBase;
+    const now = deps.now();
     for (const approver of request.notified) {
-      const link = `${base}${signLink({ r: request.id, a: approver.id, g: approver.groups, e: expires }, key)}`;
-      const { subject, text } = approverMessage(request, approver, link);
-      await deps.notifier.notifyApprover(approver.id, subject, text);
+      const message = approverMessage(request, approver, personalLink(deps, key, request, approver, linkBase), { now });
+      await send(deps, approver.id, message);
     }
   }
   // Approvals that arrived before the token was parked may already complete the quorum.
   const grant = completion(request, deps.now());
-  if (grant) await deps.workflow.succeed(taskToken, grant);
+  if (grant && (await deps.workflow.succeed(taskToken, grant))) {
+    await tellRequester(deps, request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
+  }
+}
+
+function personalLink(deps: Deps, key: Buffer, request: PendingApproval, approver: NotifiedApprover, linkBase: string): string {
+  const base = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/approve/` : linkBase;
+  const expires = Math.floor(Date.parse(request.approvalDeadline) / 1000);
+  return `${base}${signLink({ r: request.id, a: approver.id, g: approver.groups, e: expires }, key)}`;
+}
+
+function send(deps: Deps, to: string, message: Message): Promise<void> {
+  return deps.notifier.notifyApprover(to, message.subject, message.text, message.html);
+}
+
+/**
+ * The state machine's Remind step (infra/workflow.ts), run when an approval segment
+ * times out at a nudge: sends what is due (the reminder to the approvers who have not
+ * decided and could still count; the escalation to the escalation group), records it,
+ * and returns the execution state for the next segment: `reminder.afterSeconds` until
+ * the next nudge, or, when none is left, no `reminder` and `approvalTimeoutSeconds` until
+ * the window closes (the plain AwaitApproval then ends in TimedOut as usual).
+ *
+ * Recorded before sending (at most once): a retried step finds `remindedAt` /
+ * `escalatedAt` set and sends nothing again.
+ */
+export async function remindApprovers(deps: Deps, state: ExecutionInput): Promise<ExecutionInput> {
+  const sent = await withRetry(async () => {
+    const s = await load(deps, state.requestId);
+    const r = s.request;
+    if (r.status !== 'pending_approval') throw new Closed(`request is ${r.status}`);
+    const now = deps.now();
+    const plan = nudgePlan(r, now);
+    if (plan.due.length === 0) return { request: r, reminded: [], escalated: [] };
+    const reminded = plan.due.includes('remind') ? undecidedApprovers(r) : [];
+    const escalated = plan.due.includes('escalate') ? escalationRecipients(deps.config, r) : [];
+    const at = now.toISOString();
+    const next = withState(r, { status: 'pending_approval', approvalDeadline: r.approvalDeadline }, {
+      ...(plan.due.includes('remind') ? { remindedAt: at } : {}),
+      ...(plan.due.includes('escalate') ? { escalatedAt: at } : {}),
+    });
+    const audit: AuditEvent[] = [];
+    if (plan.due.includes('remind')) audit.push(auditEvent(r.id, 'approvers_reminded', 'jitgate', now, { details: { approvers: reminded.map((a) => a.id) } }));
+    if (plan.due.includes('escalate')) {
+      audit.push(auditEvent(r.id, 'escalated', 'jitgate', now, { details: { group: r.requirements.escalate?.group, recipients: escalated.map((e) => e.id), canDecide: escalated.filter((e) => e.approver).map((e) => e.id) } }));
+    }
+    await deps.store.saveRequest(s, next, audit);
+    return { request: next as PendingApproval, reminded, escalated };
+  });
+
+  if (sent.reminded.length || sent.escalated.length) {
+    const request = sent.request as PendingApproval;
+    const key = await deps.linkKey();
+    const now = deps.now();
+    const group = request.requirements.escalate?.group ?? '';
+    const messages: [string, () => Message][] = [
+      ...sent.reminded.map((a): [string, () => Message] => [a.id, () => approverMessage(request, a, personalLink(deps, key, request, a, state.linkBase), { kind: 'reminder', now })]),
+      ...sent.escalated.map((e): [string, () => Message] => [e.id, () => e.approver
+        ? approverMessage(request, e.approver, personalLink(deps, key, request, e.approver, state.linkBase), { kind: 'escalation', group, now })
+        : escalationNotice(request, e.recipient, group, now)]),
+    ];
+    // Best effort per recipient: one failed publish must not keep the others from theirs,
+    // and retrying the step would not resend (it is recorded as sent).
+    for (const [to, message] of messages) await send(deps, to, message()).catch(() => undefined);
+  }
+  return nextSegment(state, sent.request.status === 'pending_approval' ? nudgePlan(sent.request, deps.now()) : undefined);
+}
+
+/** The execution state for the next approval segment. */
+export function nextSegment(state: ExecutionInput, plan: NudgePlan | undefined): ExecutionInput {
+  const { reminder: _done, ...rest } = state;
+  if (plan?.next) return { ...rest, reminder: { afterSeconds: plan.next.inSeconds } };
+  return { ...rest, approvalTimeoutSeconds: plan?.closesInSeconds ?? 1 };
+}
+
+interface EscalationRecipient {
+  id: string;
+  recipient: { name?: string; sub: string };
+  /** Set when the member is also an approver of this request (notified for a required group): they get their personal link. */
+  approver?: NotifiedApprover;
+}
+
+/**
+ * The members of the policy's escalation group who have not decided, never the requester.
+ * Those who are also approvers of the request (in a required group) can decide with
+ * their personal link; the others are told, with no link: escalation informs, it does
+ * not widen who may approve.
+ */
+export function escalationRecipients(config: Config, request: JitRequest): EscalationRecipient[] {
+  const group = request.requirements.escalate?.group;
+  if (!group) return [];
+  const decided = new Set(request.approvals.map((a) => a.approver.id));
+  const out = new Map<string, EscalationRecipient>();
+  for (const member of config.approverGroups[group]?.members ?? []) {
+    const issuer = config.issuers[member.issuer];
+    if (!issuer) continue;
+    const id = principalId(issuer.issuer, member.sub);
+    if (id === request.requester.id || decided.has(id) || out.has(id)) continue;
+    const approver = request.notified.find((n) => n.id === id);
+    out.set(id, { id, recipient: { sub: member.sub, ...(member.name ? { name: member.name } : {}) }, ...(approver ? { approver } : {}) });
+  }
+  return [...out.values()];
 }
 
 /** Each configured member of a required group, once, with all their required groups; never the requester. */
@@ -94,8 +208,7 @@ export async function endRequest(deps: Deps, requestId: string, outcome: 'expire
     return next;
   });
   if (!ended) return { changed: false };
-  const event = outcome === 'expired' ? 'grant.ended' : 'request.timed_out';
   // The state change is what matters; a lost event must not make the state machine retry a finished step.
-  await deps.notifier.publishEvent(event, ended.requester.id, { requestId, outcome }).catch(() => undefined);
+  await tellRequester(deps, ended, outcome, ended.status === 'expired' ? { expiresAt: ended.expiresAt } : {});
   return { changed: true };
 }

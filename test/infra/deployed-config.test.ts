@@ -31,3 +31,11 @@ test('approvers: one per principal and email, principal id = <issuer URL>#<sub>'
   ]);
   expect(approvers(demoConfig())).toEqual([]);
 });
+
+test('approver sign-in through a development issuer is refused at synth when a policy needs it', () => {
+  const raw = JSON.parse(JSON.stringify(configWithHttpsIssuer()));
+  raw.approverSignIn = { issuer: 'dev', clientId: 'jitgate-approver' };
+  expect(deployedConfig(parseConfig(raw)).config).not.toHaveProperty('approverSignIn');
+  raw.policies[0].approverAuth = 'sso';
+  expect(deployedConfig(parseConfig(raw)).errors).toEqual([expect.stringContaining('approverSignIn.issuer: "dev" is a development issuer')]);
+});

@@ -157,8 +157,18 @@ describe('the state machine', () => {
     const s = definition().States;
     expect(s.NeedsMfa).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallenge' }], Default: 'NeedsApproval' });
     expect(s.MfaChallenge.Next).toBe('NeedsApproval');
-    expect(s.NeedsApproval).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' }], Default: 'Activate' });
+    // Policies with a reminder or escalation carry $.reminder and wait in segments; all others take AwaitApproval as before.
+    expect(s.NeedsApproval).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { And: [{ Variable: '$.approval', BooleanEquals: true }, { Variable: '$.reminder', IsPresent: true }], Next: 'AwaitApprovalUntilReminder' },
+        { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
+      ],
+      Default: 'Activate',
+    });
     expect(s.AwaitApproval.Next).toBe('Activate');
+    expect(s.AwaitApprovalUntilReminder.Next).toBe('Activate');
+    expect(s.Remind.Next).toBe('NeedsApproval');
     expect(s.Activate.Next).toBe('WaitUntilExpiring');
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
@@ -183,6 +193,34 @@ describe('the state machine', () => {
     expect(state.Catch).toEqual([
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
       { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
+    ]);
+  });
+
+  test('AwaitApprovalUntilReminder: AwaitApproval cut at the next nudge; its timeout runs Remind, the state unchanged', () => {
+    const s = definition().States;
+    const state = s.AwaitApprovalUntilReminder;
+    expect(state.Resource).toMatch(/:states:::lambda:invoke\.waitForTaskToken$/);
+    expect(state.TimeoutSecondsPath).toBe('$.reminder.afterSeconds');
+    expect(state.ResultPath).toBe('$.grant');
+    expect(state.Parameters).toEqual(s.AwaitApproval.Parameters);
+    expect(state.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'Remind' },
+      { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
+    ]);
+  });
+
+  test('Remind: the await-approval function with the whole state, which it returns for the next segment', () => {
+    const state = definition().States.Remind;
+    expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'await-approval')}.Arn>`);
+    expect(state.Parameters).toEqual({ step: 'remind', 'state.$': '$' });
+    expect(state.ResultPath).toBeUndefined();
+    expect(state.TimeoutSeconds).toBe(60);
+    // "Closed" is not retried (States.TaskFailed would be a wildcard for it).
+    expect(state.Retry[0].ErrorEquals).not.toContain('States.TaskFailed');
+    expect(state.Retry[0].ErrorEquals).not.toContain('Closed');
+    expect(state.Catch).toEqual([
+      { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AwaitApproval' },
     ]);
   });
 
@@ -235,8 +273,11 @@ describe('the state machine', () => {
     expect(state.Resource).toMatch(/:states:::sns:publish$/);
     expect(state.TimeoutSeconds).toBe(30);
     expect(state.ResultPath).toBeNull();
-    expect(state.Parameters.Message).toEqual({ type: 'grant.expiring', 'requestId.$': '$.requestId', 'expiresAt.$': '$.grant.expiresAt' });
-    expect(state.Parameters.MessageAttributes).toEqual({ event: { DataType: 'String', StringValue: 'grant.expiring' } });
+    expect(state.Parameters.Message).toEqual({ type: 'grant.expiring', 'requestId.$': '$.requestId', 'requester.$': '$.requester', 'expiresAt.$': '$.grant.expiresAt' });
+    expect(state.Parameters.MessageAttributes).toEqual({
+      event: { DataType: 'String', StringValue: 'grant.expiring' },
+      requester: { DataType: 'String', 'StringValue.$': '$.requester' },
+    });
     const [eventsTopic] = resourcesOf(template, 'AWS::SNS::Topic').find(([, t]) => t.Properties.DisplayName === 'jitgate lifecycle events')!;
     expect(state.Parameters.TopicArn).toBe(`<Ref:${eventsTopic}>`);
     expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'WaitUntilExpiry' }]);
@@ -266,10 +307,10 @@ describe('the API', () => {
   const methods = () => apiMethods(template);
   const find = (path: string, httpMethod: string) => methods().find((m) => m.path === path && m.httpMethod === httpMethod);
 
-  test('stage prod: throttled 50/100, traced, access and error logs', () => {
+  test('stage prod: throttled 50/100, access and error logs, not traced (X-Ray would record approval links)', () => {
     assertions.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      TracingEnabled: true,
+      TracingEnabled: false,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR' })],
     });
@@ -287,6 +328,7 @@ describe('the API', () => {
       'POST /v1/authorize', 'POST /v1/requests', 'GET /v1/requests', 'GET /v1/requests/{id}', 'POST /v1/requests/{id}/mfa',
       'POST /v1/requests/{id}/decisions', 'POST /v1/requests/{id}/cancel', 'POST /v1/requests/{id}/revoke', 'POST /v1/mfa/totp',
       'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
+      'GET /approve/{link}/signin', 'GET /approve/callback',
     ];
     const proxied = methods().filter((m) => m.integration.Type === 'AWS_PROXY').map((m) => `${m.httpMethod} ${m.path}`);
     expect(proxied.sort()).toEqual(expected.sort());

@@ -32,6 +32,16 @@ function person(sub: string, claims: Record<string, unknown>): Principal {
 
 const linkBase = () => `${local.url}/approve/`;
 
+/** The request a personal link is for (its payload is readable; only its signature is secret). */
+function linkRequestId(link: string): string | undefined {
+  const payload = link.split('/approve/')[1]?.split('.')[0];
+  try {
+    return payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r?: string }).r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -60,17 +70,31 @@ test('ten approvers racing on one request: one approval counts, nine get 409, on
   expect(audit.events.filter((e) => e.type === 'approved')).toHaveLength(1);
 });
 
+/** Approval links sent for request `id` (a link's payload names its request). */
+function linksTo(id: string): number {
+  const requestOf = (link: string) => {
+    try {
+      return JSON.parse(Buffer.from(link.split('/approve/')[1]!.split('.')[0]!, 'base64url').toString('utf8')).r as string;
+    } catch {
+      return undefined;
+    }
+  };
+  return local.outbox.list().flatMap((m) => m.links).filter((l) => l.includes('/approve/') && requestOf(l) === id).length;
+}
+
 test('a retried AwaitApproval step parks the new token but notifies approvers once', async () => {
   const alice = person('alice-retry', { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1' }, { linkBase: linkBase() });
   const first = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
-  const before = local.outbox.list().filter((m) => m.message.includes(request.id) || m.links.some((l) => l.includes('/approve/'))).length;
+  // The step parks the token first, then notifies: wait for both approvers' links before counting.
+  await waitFor(async () => linksTo(request.id), (n) => n >= 2);
+  const before = linksTo(request.id);
 
   await awaitApproval(deps, request.id, 'token-from-a-retry', linkBase());
   const after = await deps.store.getRequest(request.id);
   expect(after?.tokens.approvalTaskToken).toBe('token-from-a-retry');
   expect(after?.tokens.approvalTaskToken).not.toBe(first?.tokens.approvalTaskToken);
-  expect(local.outbox.list().filter((m) => m.message.includes(request.id) || m.links.some((l) => l.includes('/approve/'))).length).toBe(before);
+  expect(linksTo(request.id)).toBe(before);
 });
 
 test('ending a request twice changes it once', async () => {

@@ -18,6 +18,8 @@ export { freePort } from '../../local/dynamodb-local';
 export interface Running {
   url: string;
   dataDir: string;
+  /** Process id of the local-mode Node process (DynamoDB Local's JVM runs under it). */
+  pid: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startLocalMode(opts: { port: number; dataDir: string; conf
   return {
     url: `http://127.0.0.1:${opts.port}`,
     dataDir: opts.dataDir,
+    pid: child.pid!,
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
