@@ -6,6 +6,7 @@
  * matching over all approvals so far, so "carol (security and finance), then bob
  * (security)" satisfies "1 security + 1 finance" whatever the order.
  */
+import type { Config } from './config';
 import type { Principal } from './identity';
 import type { Requirements } from './policy';
 import type { Approval, JitRequest, NotifiedApprover } from './request';
@@ -69,9 +70,17 @@ function assign(required: Requirements['approvals'], approving: Approval[]): Map
   return result;
 }
 
-/** The required groups this principal belongs to, by their token. */
-export function eligibleGroups(request: JitRequest, principal: Principal): string[] {
-  return request.requirements.approvals.map((a) => a.group).filter((g) => principal.groups.includes(g));
+/**
+ * The approver groups a token proves membership of: groups it carries that the config
+ * trusts its issuer for (a group's `trustedIssuers`, by default its members' issuers).
+ */
+export function approverGroupsOf(config: Config, principal: Principal): string[] {
+  return principal.groups.filter((g) => {
+    const group = config.approverGroups[g];
+    if (!group) return false;
+    const trusted = group.trustedIssuers ?? group.members.map((m) => m.issuer);
+    return trusted.includes(principal.issuerName);
+  });
 }
 
 /** Would one more approval from someone in `groups` fill a slot (possibly by re-matching the others)? */

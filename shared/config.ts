@@ -25,7 +25,15 @@ export const configSchema = z
       // zod reports a bad record key as "Invalid key in record"; say what a name may be.
       error: (issue) => (issue.code === 'invalid_key' ? 'issuer names are lower-case letters, digits and -; rename this issuer (and the "issuer" of its approvers)' : undefined),
     }).refine((i) => Object.keys(i).length > 0, 'configure at least one issuer'),
-    approverGroups: z.record(z.string(), z.object({ members: z.array(memberSchema).default([]) }).strict()).default({}),
+    approverGroups: z.record(z.string(), z.object({
+      members: z.array(memberSchema).default([]),
+      /**
+       * Issuers (by name) whose tokens may prove membership of this group. Default: the
+       * issuers its members come from, so another IdP cannot mint approvers by putting
+       * the group's name in its tokens.
+       */
+      trustedIssuers: z.array(z.string()).optional(),
+    }).strict()).default({}),
     /** Groups (as the tokens carry them) whose members may read every request and the audit trail. */
     auditorGroups: z.array(z.string()).default([]),
     /** Groups whose members may revoke anyone's grant. */
@@ -53,6 +61,9 @@ export const configSchema = z
       }
     });
     for (const [name, group] of Object.entries(config.approverGroups)) {
+      (group.trustedIssuers ?? []).forEach((issuer, i) => {
+        if (!config.issuers[issuer]) ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'trustedIssuers', i], message: `unknown issuer "${issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });
+      });
       group.members.forEach((m, i) => {
         if (!config.issuers[m.issuer]) {
           ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'members', i, 'issuer'], message: `unknown issuer "${m.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });

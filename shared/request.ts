@@ -27,7 +27,7 @@ export interface Approval {
   groups: string[];
   reason?: string;
   at: string;
-  via: 'api' | 'link';
+  via: 'api' | 'link' | 'sso';
 }
 
 export interface NotifiedApprover extends PersonRef {

@@ -26,6 +26,7 @@ import type { Config, IssuerConfig } from './config';
 import { DependencyUnavailable, JitgateError } from './errors';
 import { header } from './http';
 import { toPrincipal, type Principal } from './identity';
+import { decodeStrict, FetchJwksFetcher } from './tokens';
 
 /** How long the approver has at the IdP. */
 export const SIGNIN_TTL_SECONDS = 600;
@@ -259,13 +260,6 @@ export async function exchangeCode(discovery: Discovery, si: SignInIssuer, code:
   return b.id_token;
 }
 
-class FetchJwks {
-  async fetch(uri: string): Promise<ArrayBuffer> {
-    const res = await fetch(uri, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`JWKS fetch failed with ${res.status}`);
-    return res.arrayBuffer();
-  }
-}
 
 const verifiers = new Map<string, { verify(token: string): Promise<JwtPayload> }>();
 
@@ -287,13 +281,15 @@ export async function verifyIdToken(si: SignInIssuer, discovery: Discovery, idTo
           if (payload.token_use !== undefined && payload.token_use !== 'id') throw new Error('not an ID token');
         },
       } as never,
-      { jwksCache: new SimpleJwksCache({ fetcher: new FetchJwks() }) },
+      { jwksCache: new SimpleJwksCache({ fetcher: new FetchJwksFetcher() }) },
     ) as unknown as { verify(token: string): Promise<JwtPayload> };
     verifiers.set(cacheKey, verifier);
   }
   if (idToken.length > 16 * 1024) throw new SignInFailed(401, 'Sign-in failed', 'the ID token is too large');
   let payload: JwtPayload;
   try {
+    // The same refusals as for API tokens (token-chosen keys, crit, duplicate keys) before the signature check.
+    decodeStrict(idToken);
     payload = await verifier.verify(idToken);
   } catch (err) {
     throw new SignInFailed(401, 'Sign-in failed', `the ID token from the sign-in service is not valid (${(err as Error).message.slice(0, 120)})`);

@@ -39,7 +39,7 @@ const KID = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
  * (and any http issuer local mode accepts) is http on loopback. One fetch-based
  * fetcher serves those, with a hard timeout.
  */
-class FetchJwksFetcher {
+export class FetchJwksFetcher {
   async fetch(uri: string): Promise<ArrayBuffer> {
     let response: Response;
     try {

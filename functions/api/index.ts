@@ -1,6 +1,7 @@
 /** Every /v1 route except authorize: parse, call the use case, map the result. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { auditQuery, cancelBody, createRequestBody, decisionBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
+import { approverGroupsOf } from '../../shared/approvals';
 import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/http';
 import type { Principal } from '../../shared/identity';
 import { runtime, type Deps } from '../../shared/runtime';
@@ -28,7 +29,7 @@ const routes: Record<string, Route> = {
   'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) => json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
   'POST /v1/requests/{id}/decisions': async (deps, caller, event, id) => {
     const body = parseBody(event, decisionBody);
-    return json(200, await decide(deps, { person: caller, groups: caller.groups, via: 'api' }, id, body.decision, body.reason));
+    return json(200, await decide(deps, { person: caller, groups: approverGroupsOf(deps.config, caller), via: 'api' }, id, body.decision, body.reason));
   },
   'POST /v1/requests/{id}/cancel': async (deps, caller, event, id) => {
     parseBody(event, cancelBody);

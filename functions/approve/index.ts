@@ -12,6 +12,7 @@
  * credential: it is never logged (only a hash of it), never sent to the IdP, and the
  * pages set `Referrer-Policy: no-referrer`.
  */
+import { approverGroupsOf } from '../../shared/approvals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { decisionPage, escapeHtml, messagePage, page, type PageMode, type PendingRequest } from '../../shared/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/errors';
@@ -79,7 +80,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     }
     const groups = session ? session.g.filter((g) => claims.g.includes(g)) : claims.g;
     const reason = form.get('reason')?.trim().slice(0, 2000) || undefined;
-    const after = await decide(deps, { person: approver, groups, via: 'link' }, claims.r, decision, reason);
+    const after = await decide(deps, { person: approver, groups, via: session ? 'sso' : 'link' }, claims.r, decision, reason);
     const requester = request.requester.name ?? request.requester.sub;
     const cookies = session ? [clearCookie(SESSION_COOKIE, scope)] : [];
     if (decision === 'deny') {
@@ -202,7 +203,7 @@ async function finishSignIn(deps: Deps, tx: SignInTransaction, code: string, bas
     throw new SignInFailed(403, 'Signed in as someone else', `You signed in as ${who}, but this link was sent to ${approver.name ?? approver.sub}${approver.email ? ` <${approver.email}>` : ''}. Sign in as that person, or let them decide.`);
   }
   const required = new Set(request.requirements.approvals.map((a) => a.group));
-  const groups = principal.groups.filter((g) => claims.g.includes(g) && required.has(g));
+  const groups = approverGroupsOf(deps.config, principal).filter((g) => claims.g.includes(g) && required.has(g));
   if (groups.length === 0) {
     throw new SignInFailed(403, 'Not an approver any more', `According to your sign-in just now, you are not in ${claims.g.join(' or ')}, which this request needs approvals from. jitgate cannot take your decision.`);
   }

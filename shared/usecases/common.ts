@@ -1,5 +1,5 @@
 /** Helpers the use cases share: loading with visibility rules, retrying on races, completion. */
-import { quorum } from '../approvals';
+import { approverGroupsOf, quorum } from '../approvals';
 import { NotFound } from '../errors';
 import { grantTimes, type GrantTimes } from '../grant';
 import type { Principal } from '../identity';
@@ -37,14 +37,15 @@ export function isAdmin(deps: Deps, p: Principal): boolean {
   return p.groups.some((g) => deps.config.adminGroups.includes(g));
 }
 
-export function isEligibleApprover(request: JitRequest, p: Principal): boolean {
+export function isEligibleApprover(deps: Deps, request: JitRequest, p: Principal): boolean {
   if (p.id === request.requester.id) return false;
-  return request.requirements.approvals.some((a) => p.groups.includes(a.group)) || request.notified.some((n) => n.id === p.id);
+  const groups = approverGroupsOf(deps.config, p);
+  return request.requirements.approvals.some((a) => groups.includes(a.group)) || request.notified.some((n) => n.id === p.id);
 }
 
 /** Who may see a request: its requester, its eligible approvers, auditors, admins. Everyone else gets 404. */
 export function assertVisible(deps: Deps, request: JitRequest, p: Principal): void {
-  if (p.id === request.requester.id || isEligibleApprover(request, p) || isAuditor(deps, p) || isAdmin(deps, p)) return;
+  if (p.id === request.requester.id || isEligibleApprover(deps, request, p) || isAuditor(deps, p) || isAdmin(deps, p)) return;
   throw new NotFound(`no request ${request.id}`);
 }
 

@@ -21,7 +21,7 @@ export interface Decider {
   person: PersonRef;
   /** Approver groups the decider belongs to: from their token (API) or from the link. */
   groups: string[];
-  via: 'api' | 'link';
+  via: 'api' | 'link' | 'sso';
 }
 
 export async function decide(deps: Deps, decider: Decider, id: string, decision: 'approve' | 'deny', reason: string | undefined): Promise<RequestView> {

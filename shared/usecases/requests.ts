@@ -173,7 +173,7 @@ export async function getRequest(deps: Deps, principal: Principal, id: string): 
 export async function listRequests(deps: Deps, principal: Principal, role: 'requester' | 'approver', status?: string): Promise<RequestView[]> {
   const requests = role === 'requester'
     ? await deps.store.listByRequester(principal.id, 100)
-    : (await deps.store.listPendingApproval(200)).filter((r) => isEligibleApprover(r, principal) && !r.approvals.some((a) => a.approver.id === principal.id));
+    : (await deps.store.listPendingApproval(200)).filter((r) => isEligibleApprover(deps, r, principal) && !r.approvals.some((a) => a.approver.id === principal.id));
   return requests.filter((r) => !status || r.status === status).map(requestView);
 }
 

@@ -1,4 +1,6 @@
-import { quorum, wouldCount } from '../../shared/approvals';
+import { approverGroupsOf, quorum, wouldCount } from '../../shared/approvals';
+import { parseConfig } from '../../shared/config';
+import { toPrincipal } from '../../shared/identity';
 import type { Requirements } from '../../shared/policy';
 import type { Approval, JitRequest } from '../../shared/request';
 
@@ -38,5 +40,24 @@ describe('quorum', () => {
     expect(wouldCount(request, { approver: { id: 'bob', issuer: 'i', sub: 'bob' }, groups: ['security-admins'] })).toBe(true);
     const full = { requirements: twoGroups, approvals: [approval('bob', ['security-admins'])] } as unknown as JitRequest;
     expect(wouldCount(full, { approver: { id: 'dan', issuer: 'i', sub: 'dan' }, groups: ['security-admins'] })).toBe(false);
+  });
+});
+
+describe('approver groups from tokens', () => {
+  const config = parseConfig({
+    issuers: { corp: { issuer: 'https://corp.example.com', audience: ['a'] }, partner: { issuer: 'https://partner.example.com', audience: ['a'] } },
+    approverGroups: {
+      'security-admins': { members: [{ issuer: 'corp', sub: 'bob', email: 'bob@corp.example.com' }] },
+      auditors: { members: [], trustedIssuers: ['corp', 'partner'] },
+    },
+    policies: [{ action: 'a', approvals: { groups: { 'security-admins': 1 } }, grant: { mode: 'once' } }],
+  });
+  const as = (issuer: 'corp' | 'partner', groups: string[]) => toPrincipal(issuer, config.issuers[issuer]!, { iss: config.issuers[issuer]!.issuer, sub: 'x', groups });
+
+  it('are trusted only from the issuers the group trusts (by default its members\' issuers)', () => {
+    expect(approverGroupsOf(config, as('corp', ['security-admins', 'auditors']))).toEqual(['security-admins', 'auditors']);
+    // A partner IdP cannot mint security admins by putting the name in its tokens.
+    expect(approverGroupsOf(config, as('partner', ['security-admins', 'auditors']))).toEqual(['auditors']);
+    expect(approverGroupsOf(config, as('corp', ['not-a-group']))).toEqual([]);
   });
 });
