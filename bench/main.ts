@@ -5,8 +5,10 @@
  * section that could not run (an error) makes the exit code 1.
  *
  * Order: the sections that need no local mode first (bundles, policy evaluation), then
- * local mode started once in this process for the rest (JWT, authorize, one lifecycle,
- * 1,000 lifecycles), then the cost model from the counts.
+ * local mode started once in this process (JWT, authorize, one lifecycle), closed before
+ * the 1,000 lifecycles, which run against local mode as its own process (started as
+ * `npm start` starts it, so its memory is local mode's alone), then the cost model from
+ * the counts.
  */
 import os from 'node:os';
 import { benchAuthorize, type AuthorizeFigures } from './authorize';
@@ -53,6 +55,8 @@ async function main(): Promise<number> {
   await run('7. Policy evaluation', () => benchPolicy(), (s) => s);
 
   let bench: BenchLocal | undefined;
+  let lifecycle: LifecycleFigures | undefined;
+  let authorize: AuthorizeFigures | undefined;
   try {
     log('▶ starting local mode (synth, DynamoDB Local, in memory)');
     const started = Date.now();
@@ -62,14 +66,8 @@ async function main(): Promise<number> {
 
     const verifier = await benchVerifier(b.local);
     await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
-    const authorize: AuthorizeFigures | undefined = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
-    const lifecycle: LifecycleFigures | undefined = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
-    await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(b, log), (s) => s);
-    if (lifecycle) {
-      await run('6. Cost model', async () => benchCost(lifecycle, authorize?.handlerMedianNs ?? 100e6), (s) => s);
-    } else {
-      errors.push('6. Cost model: skipped, the lifecycle section failed');
-    }
+    authorize = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
+    lifecycle = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
   } catch (err) {
     errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     log(errors.at(-1)!);
@@ -78,6 +76,15 @@ async function main(): Promise<number> {
       log('▶ closing local mode');
       await bench.close().catch((err: Error) => log(`closing local mode failed: ${err.message}`));
     }
+  }
+
+  // Its own local-mode process (and DynamoDB Local), after the in-process one is gone.
+  await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(log), (s) => s);
+  if (lifecycle) {
+    const figures = lifecycle;
+    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6), (s) => s);
+  } else {
+    errors.push('6. Cost model: skipped, the lifecycle section failed');
   }
 
   // Summary: every target, PASS or MISS.

@@ -6,10 +6,10 @@
  * (so activation, the expiring notice and expiry all happen within seconds).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../infra/functions';
+import { freePort } from '../local/dynamodb-local';
 import { startLocal, type LocalJitgate } from '../local/server';
 import { parseConfig, type Config, type ConfigInput } from '../shared/config';
 
@@ -33,17 +33,6 @@ export function benchConfig(): Config {
     },
     'bench config',
   );
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface BenchLocal {

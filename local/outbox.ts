@@ -1,6 +1,10 @@
 /**
  * The outbox: what SNS would have delivered in local mode, one record per delivery,
  * kept in memory and appended to a JSON-lines file so it survives restarts.
+ *
+ * Memory holds the most recent `maxMessages` records (default `DEFAULT_OUTBOX_MAX_MESSAGES`, about
+ * 2 KB each), so a long-lived local mode does not grow with every notification; the file keeps
+ * every record. `list`, `size`, `waitFor` and the HTTP views see the records in memory.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +41,9 @@ export interface OutboxQuery {
 
 export type OutboxListener = (message: OutboxMessage) => void;
 
+/** Records kept in memory by default (the file keeps them all). */
+export const DEFAULT_OUTBOX_MAX_MESSAGES = 5000;
+
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
 /** http(s) URLs in a text, trailing punctuation trimmed, each once, in order. */
@@ -71,19 +78,32 @@ function sinceMs(since: OutboxQuery['since']): number | undefined {
 export class Outbox {
   private readonly messages: OutboxMessage[] = [];
   private readonly listeners = new Set<OutboxListener>();
+  private readonly maxMessages: number;
 
-  /** @param file the JSON-lines file (e.g. `.jitgate/outbox.jsonl`); absent keeps the outbox in memory only. */
-  constructor(readonly file?: string) {
+  /**
+   * @param file the JSON-lines file (e.g. `.jitgate/outbox.jsonl`); absent keeps the outbox in memory only.
+   * @param options.maxMessages records kept in memory, the most recent (default `DEFAULT_OUTBOX_MAX_MESSAGES`; `Infinity` keeps all).
+   */
+  constructor(readonly file?: string, options: { maxMessages?: number } = {}) {
+    const max = options.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES;
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 0))) throw new RangeError(`Outbox: maxMessages must be a non-negative integer or Infinity, got ${max}`);
+    this.maxMessages = max;
     if (file && existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         if (!line.trim()) continue;
         try {
-          this.messages.push(JSON.parse(line) as OutboxMessage);
+          this.keep(JSON.parse(line) as OutboxMessage);
         } catch {
           /* a torn last line from a crash: skip it */
         }
       }
     }
+  }
+
+  /** Adds a record to memory, dropping the oldest beyond `maxMessages`. */
+  private keep(msg: OutboxMessage): void {
+    this.messages.push(msg);
+    while (this.messages.length > this.maxMessages) this.messages.shift();
   }
 
   /** Records a delivery; fills id, at and links when absent. Listeners run synchronously; their errors are swallowed. */
@@ -99,7 +119,7 @@ export class Outbox {
       ...(entry.deliveredTo !== undefined ? { deliveredTo: entry.deliveredTo } : {}),
       links: entry.links ?? findLinks(entry.message),
     };
-    this.messages.push(msg);
+    this.keep(msg);
     if (this.file) {
       mkdirSync(dirname(this.file), { recursive: true });
       appendFileSync(this.file, JSON.stringify(msg) + '\n');
@@ -126,6 +146,7 @@ export class Outbox {
     );
   }
 
+  /** Records in memory (at most `maxMessages`; the file may hold more). */
   get size(): number {
     return this.messages.length;
   }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { parseConfig, type Config } from '../shared/config';
 import { principalId } from '../shared/identity';
+import { deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
@@ -93,7 +94,9 @@ function localConfig(config: Config, baseUrl: string): { config: Config; devIssu
  */
 async function cachedTemplate(config: Config): Promise<CfnTemplate> {
   const root = path.resolve(__dirname, '..');
-  const hash = createHash('sha256').update(JSON.stringify(config));
+  // The stack is built from the deployed config (development issuers dropped), so the
+  // template does not change with local mode's port: one cache entry serves every port.
+  const hash = createHash('sha256').update(JSON.stringify(deployedConfig(config)));
   for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
     for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts')).sort()) hash.update(f).update(readFileSync(path.join(root, dir, f)));
   }

@@ -4,6 +4,13 @@
  * semantics of the Step Functions API (StartExecution, SendTaskSuccess/Failure,
  * StopExecution, DescribeExecution, GetExecutionHistory).
  *
+ * Retention: running executions are kept; finished ones (with their history and task tokens) are
+ * kept up to `retainFinishedExecutions` (default `DEFAULT_RETAIN_FINISHED_EXECUTIONS`, the most recently
+ * finished), then forgotten, so memory does not grow with every lifecycle a long-lived local mode has run.
+ * A forgotten execution is what AWS answers after its retention period: DescribeExecution and
+ * GetExecutionHistory throw ExecutionDoesNotExist, ListExecutions omits it, its task tokens are
+ * TaskDoesNotExist, and its name may be used again.
+ *
  * Task bindings, chosen by each Task state's `Resource`:
  * - `arn:aws:states:::lambda:invoke` → `invokeLambda(<function logical id>, Payload)`, result
  *   `{ ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode }`;
@@ -59,7 +66,16 @@ export interface LocalStepFunctionsOptions {
   publishSns(params: SnsPublishParams): Promise<{ MessageId: string }>;
   /** Warnings (unsupported resources, callback tasks without a token...). Default: console.warn. */
   log?: (message: string) => void;
+  /**
+   * How many finished executions (with their history and task tokens) to keep, the most recently finished;
+   * older ones are forgotten (see the retention note at the top of this file). Default
+   * `DEFAULT_RETAIN_FINISHED_EXECUTIONS`; `Infinity` keeps them all for the life of the object.
+   */
+  retainFinishedExecutions?: number;
 }
+
+/** Finished executions kept by default (about 30 KB each for jitgate's state machine). */
+export const DEFAULT_RETAIN_FINISHED_EXECUTIONS = 200;
 
 export interface StartExecutionParams {
   name?: string;
@@ -431,6 +447,9 @@ export class LocalStepFunctions {
   private readonly publishSns: LocalStepFunctionsOptions['publishSns'];
   private readonly log: (message: string) => void;
   private closing = false;
+  private readonly retainFinished: number;
+  /** Finished executions still kept, oldest first (insertion order). */
+  private readonly finishedOrder = new Set<Execution>();
 
   constructor(options: LocalStepFunctionsOptions) {
     const definition = options.definition as AslDefinition;
@@ -451,6 +470,11 @@ export class LocalStepFunctions {
     this.dynamodb = options.dynamodb as DynamoDBSender;
     this.publishSns = options.publishSns;
     this.log = options.log ?? ((message) => console.warn(message));
+    const retain = options.retainFinishedExecutions ?? DEFAULT_RETAIN_FINISHED_EXECUTIONS;
+    if (!(retain === Infinity || (Number.isInteger(retain) && retain >= 0))) {
+      throw new Error(`LocalStepFunctions: retainFinishedExecutions must be a non-negative integer or Infinity, got ${retain}`);
+    }
+    this.retainFinished = retain;
     for (const binding of bindings.values()) {
       if (binding.integration.kind === 'unsupported') this.log(`[local stepfunctions] state ${binding.stateName}: ${binding.integration.reason}`);
     }
@@ -963,6 +987,7 @@ export class LocalStepFunctions {
     }
     this.closeExecution(exec);
     exec.finished = true;
+    this.retain(exec);
   }
 
   private onLibraryEvent(exec: Execution, event: any): void {
@@ -1063,6 +1088,17 @@ export class LocalStepFunctions {
       if (record && record.status === 'waiting') record.status = 'closed';
     }
     exec.aborted.reject(new ExecutionClosedError());
+  }
+
+  /** Keeps a finished execution among the most recent `retainFinished`; forgets the oldest beyond that. */
+  private retain(exec: Execution): void {
+    this.finishedOrder.add(exec);
+    while (this.finishedOrder.size > this.retainFinished) {
+      const oldest = this.finishedOrder.values().next().value as Execution;
+      this.finishedOrder.delete(oldest);
+      if (this.executions.get(oldest.arn) === oldest) this.executions.delete(oldest.arn);
+      for (const token of oldest.tokens) if (this.tokens.get(token)?.exec === oldest) this.tokens.delete(token);
+    }
   }
 
   private getExecution(executionArn: unknown): Execution {

@@ -15,6 +15,14 @@ const ROOT = path.resolve(__dirname, '../..');
 /** One way to find a free port: the one local mode uses. */
 export { freePort } from '../../local/dynamodb-local';
 
+/** The node arguments of `npm start` (package.json), so tests run local mode exactly as users do. */
+function startArgs(): string[] {
+  const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
+  const [command, ...args] = script.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "node ..."`);
+  return args.map((a) => (a.endsWith('.ts') ? path.join(ROOT, a) : a));
+}
+
 export interface Running {
   url: string;
   dataDir: string;
@@ -25,7 +33,7 @@ export interface Running {
 }
 
 export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local/main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
     env: { ...process.env, PORT: String(opts.port), JITGATE_DATA_DIR: opts.dataDir, ...(opts.configPath ? { JITGATE_CONFIG: opts.configPath } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
