@@ -22,7 +22,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
-import { grantPublish, grantTableAccess } from './permissions';
+import { connect } from './permissions';
 
 export const STAGE_NAME = 'prod';
 export const THROTTLING = { rateLimit: 50, burstLimit: 100 } as const;
@@ -94,15 +94,9 @@ export class JitgateApi extends Construct {
       entry: 'api',
       description: 'jitgate API: requests, decisions, MFA, enrolment, policies, audit',
       configJson: props.configJson,
-      environment: {
-        TABLE_NAME: table.tableName,
-        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-        APPROVER_TOPIC_ARN: props.approverTopic.topicArn,
-        EVENTS_TOPIC_ARN: props.eventsTopic.topicArn,
-        LINK_KEY_SECRET_ARN: props.linkKeySecret.secretArn,
-      },
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
     });
-    grantTableAccess(table, key, api);
+    connect(api, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
     stateMachine.grantStartExecution(api);
     stateMachine.grantTaskResponse(api);
     // Executions are named after request ids: StopExecution on this state machine's executions.
@@ -118,35 +112,23 @@ export class JitgateApi extends Construct {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${nagRef(stateMachine, 'Name')}:*]`,
       'states:StopExecution on the executions of the jitgate state machine only; an execution is named after its request id, which is not known at deploy time.',
     );
-    grantPublish(props.approverTopic, key, api);
-    grantPublish(props.eventsTopic, key, api);
-    props.linkKeySecret.grantRead(api);
 
     const authorize = jitgateFunction(this, 'AuthorizeFunction', {
       entry: 'authorize',
       description: 'jitgate authorize: the hot path (verify token, one GetItem, a transaction to consume)',
       configJson: props.configJson,
       memorySize: 1024,
-      environment: { TABLE_NAME: table.tableName, EVENTS_TOPIC_ARN: props.eventsTopic.topicArn },
     });
-    grantTableAccess(table, key, authorize);
-    grantPublish(props.eventsTopic, key, authorize);
+    connect(authorize, { table, key, eventsTopic: props.eventsTopic });
 
     const approve = jitgateFunction(this, 'ApproveFunction', {
       entry: 'approve',
       description: "jitgate approve: the approver's confirmation page and decision",
       configJson: props.configJson,
-      environment: {
-        TABLE_NAME: table.tableName,
-        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-        EVENTS_TOPIC_ARN: props.eventsTopic.topicArn,
-        LINK_KEY_SECRET_ARN: props.linkKeySecret.secretArn,
-      },
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
     });
-    grantTableAccess(table, key, approve);
+    connect(approve, { table, key, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
     stateMachine.grantTaskResponse(approve);
-    grantPublish(props.eventsTopic, key, approve);
-    props.linkKeySecret.grantRead(approve);
 
     this.functions = { api, authorize, approve };
 

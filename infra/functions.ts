@@ -43,7 +43,8 @@ export interface JitgateFunctionProps {
   description: string;
   /** JSON text of the deployed config, inlined into the bundle as `process.env.JITGATE_CONFIG_JSON`. */
   configJson: string;
-  environment: Record<string, string>;
+  /** Extra variables; resources a function uses are wired by `connect` (infra/permissions.ts). */
+  environment?: Record<string, string>;
   memorySize?: number;
   timeout?: Duration;
 }

@@ -55,7 +55,7 @@ import { Construct } from 'constructs';
 import { transitionCondition } from '../shared/request';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
-import { grantPublish, grantTableAccess } from './permissions';
+import { connect } from './permissions';
 import { CLOSED_ERROR, STATE } from './states';
 
 export { CLOSED_ERROR, STATE } from './states';
@@ -86,35 +86,22 @@ export class JitgateWorkflow extends Construct {
       entry: 'mfa-challenge',
       description: 'jitgate MfaChallenge: stores the task token on the request',
       configJson: props.configJson,
-      environment: { TABLE_NAME: table.tableName, EVENTS_TOPIC_ARN: props.eventsTopic.topicArn },
     });
-    grantTableAccess(table, key, mfaChallenge);
-    grantPublish(props.eventsTopic, key, mfaChallenge);
+    connect(mfaChallenge, { table, key, eventsTopic: props.eventsTopic });
 
     const awaitApproval = jitgateFunction(this, 'AwaitApprovalFunction', {
       entry: 'await-approval',
       description: 'jitgate AwaitApproval/Remind: stores the task token, notifies each approver; sends reminders and escalations',
       configJson: props.configJson,
-      environment: {
-        TABLE_NAME: table.tableName,
-        APPROVER_TOPIC_ARN: props.approverTopic.topicArn,
-        EVENTS_TOPIC_ARN: props.eventsTopic.topicArn,
-        LINK_KEY_SECRET_ARN: props.linkKeySecret.secretArn,
-      },
     });
-    grantTableAccess(table, key, awaitApproval);
-    grantPublish(props.approverTopic, key, awaitApproval);
-    grantPublish(props.eventsTopic, key, awaitApproval);
-    props.linkKeySecret.grantRead(awaitApproval);
+    connect(awaitApproval, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
 
     const endRequest = jitgateFunction(this, 'EndRequestFunction', {
       entry: 'end-request',
       description: 'jitgate Expire/TimedOut: ends the request, audits, publishes the event',
       configJson: props.configJson,
-      environment: { TABLE_NAME: table.tableName, EVENTS_TOPIC_ARN: props.eventsTopic.topicArn },
     });
-    grantTableAccess(table, key, endRequest);
-    grantPublish(props.eventsTopic, key, endRequest);
+    connect(endRequest, { table, key, eventsTopic: props.eventsTopic });
 
     this.mfaChallengeFunction = mfaChallenge;
     this.awaitApprovalFunction = awaitApproval;

@@ -97,10 +97,6 @@ async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout
   }
 }
 
-async function auditTypes(id: string): Promise<string[]> {
-  const res = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
-  return res.json.events.map((e: { type: string }) => e.type);
-}
 
 const principal = (sub: string) => `${local.url}/dev/idp#${sub}`;
 
@@ -139,7 +135,7 @@ test('the state machine reminds the undecided approvers, then escalates, once ea
   expect(notice!.links).toEqual([]);
   expect(notice!.message).toContain('You cannot decide it yourself');
 
-  expect(await auditTypes(id)).toEqual(expect.arrayContaining(['created', 'approvers_notified', 'denied', 'approvers_reminded', 'escalated', 'timed_out']));
+  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'approvers_notified', 'denied', 'approvers_reminded', 'escalated', 'timed_out']));
   const trail = (await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey })).json.events;
   expect(trail.find((e: { type: string }) => e.type === 'denied').details).toMatchObject({ final: false });
 
@@ -177,7 +173,7 @@ test('two denials end the request; the requester is told why; the other links sa
       attributes: expect.objectContaining({ requester: principal('alice-denials') }),
     }),
   ]);
-  const types = await auditTypes(id);
+  const types = await api.auditTypes(id);
   expect(types.filter((t) => t === 'denied')).toHaveLength(2);
 });
 

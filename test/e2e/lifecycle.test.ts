@@ -19,11 +19,6 @@ afterAll(async () => {
   await local?.stop();
 });
 
-async function auditTypes(id: string): Promise<string[]> {
-  const res = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
-  expect(res.status).toBe(200);
-  return res.json.events.map((e: { type: string }) => e.type);
-}
 
 test('alice deletes project 42: MFA, bob approves by link (GET changes nothing), one use, audited', async () => {
   const alice = await api.token('alice', { as: 'delete' });
@@ -83,7 +78,7 @@ test('alice deletes project 42: MFA, bob approves by link (GET changes nothing),
   expect(again.json.allowed).toBe(false);
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('consumed');
 
-  expect(await auditTypes(id)).toEqual(expect.arrayContaining(['created', 'mfa_failed', 'mfa_passed', 'approvers_notified', 'approved', 'activated', 'consumed']));
+  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'mfa_failed', 'mfa_passed', 'approvers_notified', 'approved', 'activated', 'consumed']));
 });
 
 test('alice approves a payment: needs security AND finance; carol counts once; bob completes it', async () => {
@@ -140,7 +135,7 @@ test('alice debugs production for 3 seconds: approved by API, then the grant exp
 
   await api.waitForStatus(alice, id, 'expired', 15_000);
   expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed).toBe(false);
-  expect(await auditTypes(id)).toEqual(expect.arrayContaining(['approved', 'activated', 'expired']));
+  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['approved', 'activated', 'expired']));
   const ended = (await api.outbox()).find((m) => m.message.includes(id) && m.message.includes('grant.ended'));
   expect(ended).toBeDefined();
 });
@@ -199,7 +194,7 @@ test('a request nobody decides times out; a late approval gets 409', async () =>
   await api.waitForStatus(alice, id, 'timed_out', 15_000);
   const late = await api.call('POST', `/v1/requests/${id}/decisions`, { token: await api.token('bob'), body: { decision: 'approve' } });
   expect(late.status).toBe(409);
-  expect(await auditTypes(id)).toContain('timed_out');
+  expect(await api.auditTypes(id)).toContain('timed_out');
 });
 
 test('two approvers race: exactly one decision wins, the other gets 409, one activation', async () => {
@@ -213,7 +208,7 @@ test('two approvers race: exactly one decision wins, the other gets 409, one act
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     await api.waitForStatus(alice, id, 'active');
-    const types = await auditTypes(id);
+    const types = await api.auditTypes(id);
     expect(types.filter((t) => t === 'approved')).toHaveLength(1);
     expect(types.filter((t) => t === 'activated')).toHaveLength(1);
   }

@@ -26,11 +26,6 @@ afterAll(async () => {
   await local?.stop();
 });
 
-async function auditTypes(id: string): Promise<string[]> {
-  const res = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
-  expect(res.status).toBe(200);
-  return res.json.events.map((e: { type: string }) => e.type);
-}
 
 const JUSTIFICATION = 'checkout is down for everyone, INC-4711';
 
@@ -57,7 +52,7 @@ test('break-glass: an emergency self-grant, active at once without approval, cap
   const event = (await api.outbox()).find((m) => m.message.includes('"grant.break_glass"') && m.message.includes(id));
   expect(event).toBeDefined();
 
-  expect(await auditTypes(id)).toEqual(expect.arrayContaining(['created', 'break_glass', 'activated']));
+  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'break_glass', 'activated']));
   const trail = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
   const glass = trail.json.events.find((e: { type: string }) => e.type === 'break_glass');
   expect(glass).toMatchObject({ action: 'prod:debug', resource: 'cluster/eu-9', reason: JUSTIFICATION, details: { notify: 'security-admins', durationSeconds: 900 } });
@@ -94,8 +89,8 @@ test('break-glass waives approvals only: a policy that demands TOTP still asks f
   const answered = await api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code() } });
   expect(answered.status).toBe(200);
   await api.waitForStatus(alice, id, 'active');
-  expect(await auditTypes(id)).toEqual(expect.arrayContaining(['break_glass', 'mfa_passed', 'activated']));
-  expect(await auditTypes(id)).not.toContain('approvers_notified');
+  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['break_glass', 'mfa_passed', 'activated']));
+  expect(await api.auditTypes(id)).not.toContain('approvers_notified');
 });
 
 test('break-glass replaces an ordinary request still waiting for approval', async () => {

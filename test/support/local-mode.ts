@@ -117,6 +117,13 @@ export class Client {
     return { status: res.status, headers: res.headers, text, json };
   }
 
+  /** The audit event types of a request, read as the demo auditor audrey. */
+  async auditTypes(id: string): Promise<string[]> {
+    const res = await this.call('GET', `/v1/audit?requestId=${id}`, { token: await this.token('audrey') });
+    if (res.status !== 200) throw new Error(`audit read failed: ${res.status} ${res.text}`);
+    return res.json.events.map((e: { type: string }) => e.type);
+  }
+
   /** Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()` gives one that is not valid now). */
   async enrolTotp(token: string): Promise<(() => string) & { wrong: () => string }> {
     const enrol = await this.call('POST', '/v1/mfa/totp', { token });
