@@ -24,7 +24,7 @@ export const configSchema = z
     issuers: z.record(z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'), issuerSchema, {
       // zod reports a bad record key as "Invalid key in record"; say what a name may be.
       error: (issue) => (issue.code === 'invalid_key' ? 'issuer names are lower-case letters, digits and -; rename this issuer (and the "issuer" of its approvers)' : undefined),
-    }).refine((i) => Object.keys(i).length > 0, 'configure at least one issuer'),
+    }),
     approverGroups: z.record(z.string(), z.object({
       members: z.array(memberSchema).default([]),
       /**
@@ -140,12 +140,21 @@ export type Member = z.output<typeof memberSchema>;
 export interface ParseOptions {
   /** `deploy` (default: `cdk synth`, the deployed functions) accepts https issuers only; `local` (`npm start`, the CLI) also http. */
   mode?: ConfigMode;
+  /**
+   * The deployed functions parse the config the stack bundled, from which development
+   * issuers were dropped: with none left, synth has warned, and every token gets 401.
+   */
+  allowNoIssuer?: boolean;
 }
 
 /** Validates raw config; errors name the path, the value and the fix. */
 export function parseConfig(raw: unknown, source = 'jitgate.config.json', options: ParseOptions = {}): Config {
   const result = configSchema.safeParse(raw);
-  const issues: { path: PropertyKey[]; message: string }[] = result.success ? issuerIssues(result.data.issuers, options.mode ?? 'deploy') : result.error.issues;
+  const issues: { path: PropertyKey[]; message: string }[] = result.success ? issuerIssues(result.data.issuers, options.mode ?? 'deploy') : [...result.error.issues];
+  const rawIssuers = (raw as { issuers?: unknown } | null)?.issuers;
+  if (!options.allowNoIssuer && rawIssuers !== null && typeof rawIssuers === 'object' && Object.keys(rawIssuers).length === 0) {
+    issues.unshift({ path: ['issuers'], message: 'configure at least one issuer' });
+  }
   if (result.success && issues.length === 0) return result.data;
   const lines = issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');

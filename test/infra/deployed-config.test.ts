@@ -39,3 +39,10 @@ test('approver sign-in through a development issuer is refused at synth when a p
   raw.policies[0].approverAuth = 'sso';
   expect(deployedConfig(parseConfig(raw)).errors).toEqual([expect.stringContaining('approverSignIn.issuer: "dev" is a development issuer')]);
 });
+
+test('functions deployed with no issuer left still start, and refuse every token', async () => {
+  const { createTokenVerifier } = await import('../../shared/tokens');
+  const { config } = deployedConfig(demoConfig());
+  const bundled = parseConfig(JSON.parse(JSON.stringify(config)), 'the bundled config', { allowNoIssuer: true });
+  await expect(createTokenVerifier(bundled).verify('Bearer a.b.c')).rejects.toMatchObject({ status: 401 });
+});
