@@ -108,7 +108,7 @@ function cdkCliArgs(mod: BundlingModule, scope: unknown, o: CapturedBundling): s
   }
 }
 
-const KNOWN_ESBUILD_ARGS = new Set(['--legal-comments', '--tree-shaking', '--drop', '--pure', '--log-limit']);
+const KNOWN_ESBUILD_ARGS = new Set(['--legal-comments', '--charset', '--tree-shaking', '--drop', '--pure', '--log-limit']);
 
 /** CDK bundling options → esbuild JS API options (the same mapping CDK makes to CLI flags). */
 function toEsbuildOptions(o: CapturedBundling, notes: Set<string>): BuildOptions {
@@ -140,6 +140,7 @@ function toEsbuildOptions(o: CapturedBundling, notes: Set<string>): BuildOptions
   if (o.keepNames) options.keepNames = true;
   if (o.tsconfig) options.tsconfig = o.tsconfig;
   if (o.inject) options.inject = o.inject;
+  if (typeof args['--charset'] === 'string') options.charset = args['--charset'] as BuildOptions['charset'];
   if (typeof args['--legal-comments'] === 'string') options.legalComments = args['--legal-comments'] as BuildOptions['legalComments'];
   if (args['--tree-shaking'] !== undefined) options.treeShaking = args['--tree-shaking'] === true || args['--tree-shaking'] === 'true';
   if (typeof args['--log-limit'] === 'string') options.logLimit = Number(args['--log-limit']);
@@ -193,7 +194,7 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
 
   const first = options.get(ENTRIES[0])!;
   const externals = first.externalModules ?? (first.bundleAwsSDK ? [] : ['@aws-sdk/* (CDK default)']);
-  notes.add(`options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ${first.charset ?? 'ascii'}, mainFields ${first.mainFields?.join(',')}`);
+  notes.add(`options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ${first.charset ?? (typeof first.esbuildArgs?.['--charset'] === 'string' ? first.esbuildArgs['--charset'] : 'ascii')}, mainFields ${first.mainFields?.join(',')}`);
 
   // Options infra declares that CDK does not turn into esbuild arguments.
   const args = cdkArgs.get(ENTRIES[0]);
