@@ -203,6 +203,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     return h;
   };
   const invokeLambda = async (logicalId: string, payload: unknown) => (await handlerFor(logicalId))(payload, lambdaContext(logicalId));
+  // Load every handler now, as warm Lambda containers would have it: a first call must not
+  // pay for compiling its module, or the state machine's first steps lag behind the API.
+  t = Date.now();
+  await Promise.all(Object.keys(entries).map(handlerFor));
+  mark('handlers', t);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
   const sfn = new LocalStepFunctions({

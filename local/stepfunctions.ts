@@ -344,7 +344,7 @@ function parseResource(resource: string): { integration: Integration; callback: 
     resourceType: rest.split(':').slice(0, -1).join(':') || rest,
     resourceLabel: (rest.split(':').pop() ?? rest) + suffix,
   });
-  if (rest.endsWith('.sync') || rest.includes('.sync:')) return unsupported(' (.sync integrations are not implemented)');
+  if (rest.endsWith('.sync') || rest.includes('.sync:')) return unsupported(' (.sync integrations are not supported by local mode; the jitgate state machine uses none)');
   if (rest === 'lambda:invoke') {
     return { integration: { kind: 'lambda-invoke' }, callback, resourceType: 'lambda', resourceLabel: 'invoke' + suffix };
   }
@@ -1151,34 +1151,23 @@ export function createStepFunctionsEndpoint(sfn: LocalStepFunctions): (req: Inco
   const fail = (res: ServerResponse, status: number, type: string, message: string) =>
     send(res, status, { __type: type, message }, { 'x-amzn-errortype': type });
 
+  /** The named fields of a request body that are strings; absent or mistyped ones are left out. */
+  const strings = <K extends string>(input: Record<string, unknown>, names: K[]): Partial<Record<K, string>> =>
+    Object.fromEntries(names.flatMap((n) => (str(input[n]) !== undefined ? [[n, str(input[n])!]] : []))) as Partial<Record<K, string>>;
+
   const operations: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {
-    StartExecution: (input) =>
-      sfn.startExecution({
-        ...(str(input['stateMachineArn']) !== undefined ? { stateMachineArn: str(input['stateMachineArn'])! } : {}),
-        ...(str(input['name']) !== undefined ? { name: str(input['name'])! } : {}),
-        ...(str(input['input']) !== undefined ? { input: str(input['input'])! } : {}),
-      }),
+    StartExecution: (input) => sfn.startExecution(strings(input, ['stateMachineArn', 'name', 'input'])),
     SendTaskSuccess: (input) => sfn.sendTaskSuccess({ taskToken: input['taskToken'] as string, output: input['output'] as string }),
-    SendTaskFailure: (input) =>
-      sfn.sendTaskFailure({
-        taskToken: input['taskToken'] as string,
-        ...(str(input['error']) !== undefined ? { error: str(input['error'])! } : {}),
-        ...(str(input['cause']) !== undefined ? { cause: str(input['cause'])! } : {}),
-      }),
+    SendTaskFailure: (input) => sfn.sendTaskFailure({ taskToken: input['taskToken'] as string, ...strings(input, ['error', 'cause']) }),
     SendTaskHeartbeat: (input) => sfn.sendTaskHeartbeat({ taskToken: input['taskToken'] as string }),
-    StopExecution: (input) =>
-      sfn.stopExecution({
-        executionArn: input['executionArn'] as string,
-        ...(str(input['error']) !== undefined ? { error: str(input['error'])! } : {}),
-        ...(str(input['cause']) !== undefined ? { cause: str(input['cause'])! } : {}),
-      }),
+    StopExecution: (input) => sfn.stopExecution({ executionArn: input['executionArn'] as string, ...strings(input, ['error', 'cause']) }),
     DescribeExecution: (input) => sfn.describeExecution({ executionArn: input['executionArn'] as string }),
     GetExecutionHistory: async (input) => {
       const history = await sfn.getExecutionHistory({
         executionArn: input['executionArn'] as string,
         ...(typeof input['reverseOrder'] === 'boolean' ? { reverseOrder: input['reverseOrder'] } : {}),
         ...(typeof input['maxResults'] === 'number' ? { maxResults: input['maxResults'] } : {}),
-        ...(str(input['nextToken']) !== undefined ? { nextToken: str(input['nextToken'])! } : {}),
+        ...strings(input, ['nextToken']),
       });
       if (input['includeExecutionData'] === false) {
         // Copies: the details objects are shared with the stored history.
