@@ -54,13 +54,17 @@ export interface Approver {
   email: string;
 }
 
-/** Every distinct (principal, email) among the approver group members, in config order. */
-export function approvers(config: Config): Approver[] {
+/**
+ * Every distinct (principal, email) among the approver group members, in config order:
+ * those the stack subscribes on AWS, and with `includeDevelopment` also the members of
+ * development issuers, whom local mode subscribes the same way.
+ */
+export function approvers(config: Config, opts: { includeDevelopment?: boolean } = {}): Approver[] {
   const seen = new Map<string, Approver>();
   for (const group of Object.values(config.approverGroups)) {
     for (const m of group.members) {
       const issuer = config.issuers[m.issuer];
-      if (!issuer || issuer.development) continue;
+      if (!issuer || (issuer.development && !opts.includeDevelopment)) continue;
       const approver = { principalId: principalId(issuer.issuer, m.sub), email: m.email };
       seen.set(`${approver.principalId}\u0000${approver.email}`, approver);
     }

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { escapeHtml, parseRequestUrl, send, sendJson, sendProblem } from './http-util';
+import { escapeHtml } from '../shared/html';
+import { parseRequestUrl, send, sendJson, sendProblem } from './http-util';
 
 export interface OutboxMessage {
   /** Unique per delivery (one publish to two matching subscriptions gives two records). */

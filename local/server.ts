@@ -11,8 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { parseConfig, type Config } from '../shared/config';
-import { principalId } from '../shared/identity';
-import { deployedConfig } from '../infra/deployed-config';
+import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
@@ -309,18 +308,9 @@ async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgat
   };
 }
 
-/** Locally, every approver group member gets a subscription like those the stack creates on AWS. */
+/** Locally, every approver group member gets a subscription like those the stack creates on AWS (infra/notifications.ts). */
 function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
-  const seen = new Map<string, SnsSubscription>();
-  for (const group of Object.values(config.approverGroups)) {
-    for (const m of group.members) {
-      const issuer = config.issuers[m.issuer];
-      if (!issuer) continue;
-      const id = principalId(issuer.issuer, m.sub);
-      seen.set(id, { topicArn, endpoint: m.email, protocol: 'email', filterPolicy: { approver: [id] } });
-    }
-  }
-  return [...seen.values()];
+  return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
 }
 
 function lambdaContext(functionName: string): Context {

@@ -102,14 +102,7 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
-export interface ExecutionListItem {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-}
+export type ExecutionListItem = Pick<ExecutionDescription, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
 
 /** An AWS-shaped history event: `id`, `previousEventId`, `timestamp`, `type` and one `<type>EventDetails` object. */
 export interface HistoryEvent {

@@ -6,6 +6,7 @@
  * with at least WCAG AA contrast. Every value that comes from a request is escaped.
  */
 import { createHash } from 'node:crypto';
+import { escapeHtml } from './html';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { quorum } from './approvals';
 import type { JitRequest } from './request';
@@ -64,10 +65,6 @@ export const PAGE_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin',
   'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
 };
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · jitgate</title><style>${CSS}</style></head><body><header class="top"><span class="mark" aria-hidden="true">j</span><span>jitgate · approval</span></header><main>${body}</main></body></html>`;

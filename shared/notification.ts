@@ -20,6 +20,7 @@
  * - HTML: the same, then HTML-escaped; jitgate's own link is the only anchor.
  */
 import { denials, quorum } from './approvals';
+import { escapeHtml } from './html';
 import type { JitRequest, NotifiedApprover } from './request';
 
 export interface Message {
@@ -48,12 +49,6 @@ export function clean(value: string, max = 500): string {
     .replace(WWW, 'www[.]');
   const chars = Array.from(flat);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 function duration(seconds: number): string {

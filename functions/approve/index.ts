@@ -14,7 +14,8 @@
  */
 import { approverGroupsOf } from '../../shared/approvals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { decisionPage, escapeHtml, messagePage, page, type PageMode, type PendingRequest } from '../../shared/approval-page';
+import { escapeHtml } from '../../shared/html';
+import { decisionPage, messagePage, page, type PageMode, type PendingRequest } from '../../shared/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/errors';
 import { header, linkBaseFrom, logger, rawBody } from '../../shared/http';
 import { checkCsrf, csrfToken, verifyLink, type LinkClaims } from '../../shared/links';

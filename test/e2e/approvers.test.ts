@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, decideByLink, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, decideByLink, freePort, linkRequestId, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import demo from '../../jitgate.config.json';
 
 interface OutboxRecord {
@@ -68,14 +68,6 @@ async function outbox(): Promise<OutboxRecord[]> {
 
 const aboutRequest = (id: string) => (m: OutboxRecord) => m.message.includes(id) || m.links.some((l) => linkRequestId(l) === id);
 
-function linkRequestId(link: string): string | undefined {
-  if (!link.includes('/approve/')) return undefined;
-  try {
-    return JSON.parse(Buffer.from(link.split('/approve/')[1]!.split('.')[0]!, 'base64url').toString('utf8')).r;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Approver messages for a request: the subject line tells which kind. */
 async function approverMessages(id: string): Promise<OutboxRecord[]> {

@@ -11,7 +11,7 @@ import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';
 import { awaitApproval, endRequest } from '../../shared/usecases/workflow-steps';
 import { startLocal, type LocalJitgate } from '../../local/server';
-import { freePort, tempDir } from '../support/local-mode';
+import { freePort, linkRequestId, tempDir } from '../support/local-mode';
 
 let local: LocalJitgate;
 let deps: Deps;
@@ -32,15 +32,6 @@ function person(sub: string, claims: Record<string, unknown>): Principal {
 
 const linkBase = () => `${local.url}/approve/`;
 
-/** The request a personal link is for (its payload is readable; only its signature is secret). */
-function linkRequestId(link: string): string | undefined {
-  const payload = link.split('/approve/')[1]?.split('.')[0];
-  try {
-    return payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r?: string }).r : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -23,6 +23,16 @@ function startArgs(): string[] {
   return args.map((a) => (a.endsWith('.ts') ? path.join(ROOT, a) : a));
 }
 
+/** The request a personal link is for: its payload is readable, only its signature is secret. */
+export function linkRequestId(link: string): string | undefined {
+  const payload = link.split('/approve/')[1]?.split('.')[0];
+  try {
+    return payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r?: string }).r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Running {
   url: string;
   dataDir: string;
@@ -154,16 +164,11 @@ export class Client {
       const messages = await this.outbox(email);
       for (const m of messages) {
         const link = m.links.find((l) => l.includes('/approve/'));
-        if (link && (await this.linkRequestId(link)) === id) return link;
+        if (link && linkRequestId(link) === id) return link;
       }
       if (Date.now() > deadline) throw new Error(`no link for ${email} and request ${id}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-  }
-
-  private async linkRequestId(link: string): Promise<string> {
-    const payload = link.split('/approve/')[1]!.split('.')[0]!;
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).r;
   }
 
   async waitForStatus(token: string, id: string, status: string, timeoutMs = 10_000): Promise<any> {
