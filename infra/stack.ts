@@ -94,6 +94,7 @@ export class JitgateStack extends Stack {
       linkKeySecret: this.linkKeySecret,
       stateMachine: this.workflow.stateMachine,
       configJson,
+      aws: config.aws,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'The jitgate API base URL' });
