@@ -94,11 +94,13 @@ export class JitgateStack extends Stack {
       linkKeySecret: this.linkKeySecret,
       stateMachine: this.workflow.stateMachine,
       configJson,
+      aws: config.aws,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'The jitgate API base URL' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ApproverTopicArn', { value: this.notifications.approverTopic.topicArn, description: 'For npx jitgate subscriptions: who has confirmed their approver email subscription' });
     new CfnOutput(this, 'EventsTopicArn', { value: this.notifications.eventsTopic.topicArn, description: 'Subscribe here for lifecycle events' });
   }
 }

@@ -41,7 +41,7 @@
  * error names next to it. Local mode runs this very definition (from the synthesized
  * template), so everything the states read and write is part of the contract.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -59,6 +59,9 @@ import { connect } from './permissions';
 import { CLOSED_ERROR, STATE } from './states';
 
 export { CLOSED_ERROR, STATE } from './states';
+
+/** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
+export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
 
 export interface JitgateWorkflowProps {
   table: dynamodb.Table;
@@ -137,7 +140,18 @@ export class JitgateWorkflow extends Construct {
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+    // Vended logs go to a log group named under /aws/vendedlogs/states/: otherwise each
+    // state machine adds its log group to the account's CloudWatch Logs resource policy,
+    // which is capped at 5,120 characters, and deploys start failing once it is full
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). The stack id's
+    // UUID keeps the name unique when a retained group outlives a deleted stack.
+    const stack = Stack.of(this);
+    const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `${VENDED_LOGS_PREFIX}${stack.stackName}-${stackUuid}`,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'jitgate: one execution per request, named after the request id',
       stateMachineType: sfn.StateMachineType.STANDARD,
