@@ -148,6 +148,19 @@ export class JitgateWorkflow extends Construct {
     // Activate writes the CMK-encrypted table; NotifyExpiring publishes to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
+    // The parking steps answer their own task when the answer came first: an MFA code
+    // entered before the token was parked, a quorum already complete when the next
+    // approval segment parks (shared/usecases/workflow-steps.ts). Without this the call is
+    // AccessDenied, the execution fails and the request would wait forever. A Policy of its
+    // own, attached to the roles: in the functions' default policies the state machine ARN
+    // would close a dependency cycle (the state machine's role already names the functions).
+    new iam.Policy(this, 'TaskAnswers', {
+      roles: [mfaChallenge.role!, awaitApproval.role!],
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
+      ],
+    });
+
     acknowledge(
       this.stateMachine,
       'AwsSolutions-SF1',
