@@ -13,6 +13,7 @@
 import os from 'node:os';
 import { benchAuthorize, type AuthorizeFigures } from './authorize';
 import { benchBundles } from './bundles';
+import { benchColdStart } from './coldstart';
 import { benchConcurrency } from './concurrency';
 import { benchCost } from './cost';
 import { benchJwt, benchVerifier } from './jwt';
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
     await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
     authorize = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
     lifecycle = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
+    await run('8. Cold start', () => benchColdStart(b, log), (f) => f.section);
   } catch (err) {
     errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     log(errors.at(-1)!);
