@@ -15,7 +15,7 @@ import { benchAuthorize, type AuthorizeFigures } from './authorize';
 import { benchBundles } from './bundles';
 import { benchColdStart } from './coldstart';
 import { benchConcurrency } from './concurrency';
-import { benchCost } from './cost';
+import { benchCost, templateFacts, type TemplateFacts } from './cost';
 import { benchJwt, benchVerifier } from './jwt';
 import { benchLifecycle, type LifecycleFigures } from './lifecycle';
 import { benchPolicy } from './policy';
@@ -58,12 +58,14 @@ async function main(): Promise<number> {
   let bench: BenchLocal | undefined;
   let lifecycle: LifecycleFigures | undefined;
   let authorize: AuthorizeFigures | undefined;
+  let facts: TemplateFacts | undefined;
   try {
     log('▶ starting local mode (synth, DynamoDB Local, in memory)');
     const started = Date.now();
     bench = await startBenchLocal();
     log(`  local mode on ${bench.local.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(bench.local.startupMs)})`);
     const b = bench;
+    facts = templateFacts(b.local.template);
 
     const verifier = await benchVerifier(b.local);
     await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
@@ -82,9 +84,10 @@ async function main(): Promise<number> {
 
   // Its own local-mode process (and DynamoDB Local), after the in-process one is gone.
   await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(log), (s) => s);
-  if (lifecycle) {
+  if (lifecycle && facts) {
     const figures = lifecycle;
-    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6), (s) => s);
+    const template = facts;
+    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6, template), (s) => s);
   } else {
     errors.push('6. Cost model: skipped, the lifecycle section failed');
   }
