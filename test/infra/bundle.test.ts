@@ -42,6 +42,9 @@ test('synth with bundling succeeds; each function is a bundle with the deployed 
           'expression process.env.JITGATE_CONFIG_JSON, so the code must read it that way (not process.env[name]).',
       );
     }
+    // The AWS SDK is bundled (it starts faster than the runtime's; bench section 8): the minified ESM has no
+    // import of it left (the SDK's own messages mention @aws-sdk/signature-v4-crt, for SigV4a only; not code).
+    expect([id, bundle.match(/\bfrom"@aws-sdk\/[^"]+"|\bimport\("@aws-sdk\/[^"]+"\)/)?.[0]]).toEqual([id, undefined]);
     // Development issuers never reach AWS.
     expect([id, bundle.includes('"development":true')]).toEqual([id, false]);
   }
