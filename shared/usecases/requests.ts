@@ -76,6 +76,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     approvals: [],
     notified: [],
     autoApproved,
+    // Nothing to wait for: the grant's times are fixed now (the state machine's Activate reads them from the request).
+    ...(!totp && autoApproved ? { grantTimes: grantTimes(durationSeconds, now) } : {}),
   };
   const request: JitRequest = totp
     ? { ...base, status: 'pending_mfa', mfaDeadline: addSeconds(now, requirements.mfaWindowSeconds) }
@@ -116,7 +118,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
       approvalTimeoutSeconds: Math.max(1, requirements.approvalWindowSeconds),
       linkBase: opts.linkBase,
       requester: principal.id,
-      ...(!totp && !approval ? { grant: grantTimes(durationSeconds, now) } : {}),
+      ...(request.grantTimes ? { grant: request.grantTimes } : {}),
       // Reminders / escalation: the approval wait ends first at the earliest nudge (infra/workflow.ts).
       ...(approval && firstNudgeSeconds(requirements) !== undefined ? { reminder: { afterSeconds: firstNudgeSeconds(requirements)! } } : {}),
     });
