@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig, parseDuration } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { DEMO_USERS, describeDemoUsers } from './demo-users';
+import { auditCommand } from './audit-cli';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from './idp';
 
@@ -63,6 +64,9 @@ ${describeDemoUsers(DEMO_USERS)}
   // A getter: local/explain.ts imports UsageError from this module, so either may be loaded first.
   get explain() {
     return explainCommand;
+  },
+  get audit() {
+    return auditCommand;
   },
 };
 

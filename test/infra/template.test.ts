@@ -347,7 +347,7 @@ describe('the API', () => {
     const expected = [
       'POST /v1/authorize', 'POST /v1/requests', 'GET /v1/requests', 'GET /v1/requests/{id}', 'POST /v1/requests/{id}/mfa',
       'POST /v1/requests/{id}/decisions', 'POST /v1/requests/{id}/cancel', 'POST /v1/requests/{id}/revoke', 'POST /v1/mfa/totp',
-      'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
+      'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /v1/audit/verify', 'GET /v1/audit/export', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
       'GET /approve/{link}/signin', 'GET /approve/callback',
     ];
     const proxied = methods().filter((m) => m.integration.Type === 'AWS_PROXY').map((m) => `${m.httpMethod} ${m.path}`);
