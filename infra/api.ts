@@ -48,6 +48,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/mfa/totp/verify', target: 'api' },
   { method: 'GET', path: '/v1/policies', target: 'api' },
   { method: 'GET', path: '/v1/audit', target: 'api' },
+  // The tamper-evident trail (shared/audit-chain.ts): walk the chains, or export them with their hashes.
+  { method: 'GET', path: '/v1/audit/verify', target: 'api' },
+  { method: 'GET', path: '/v1/audit/export', target: 'api' },
   { method: 'GET', path: '/openapi.json', target: 'api' },
   { method: 'GET', path: '/approve/{link}', target: 'approve' },
   { method: 'POST', path: '/approve/{link}', target: 'approve' },
@@ -99,6 +102,9 @@ export class JitgateApi extends Construct {
       environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
     });
     connect(api, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
+    // GET /v1/audit/verify and /export walk every chain, request items included (a request whose
+    // events were all deleted shows only on its item): one paged Scan, for auditors. Only this function.
+    api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
     stateMachine.grantStartExecution(api);
     stateMachine.grantTaskResponse(api);
     // Executions are named after request ids: StopExecution on this state machine's executions.

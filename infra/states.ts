@@ -12,7 +12,12 @@ export const STATE = {
   awaitApprovalUntilReminder: 'AwaitApprovalUntilReminder',
   /** Sends the reminder / escalation that is due, then on to the next approval segment. */
   remind: 'Remind',
+  /** Reads the request item: the grant's times and the audit chain's head (infra/activate.ts). */
+  readRequest: 'ReadRequest',
   activate: 'Activate',
+  /** After a cancelled Activate: read again, then StillPending decides (retry, go on, or close). */
+  rereadRequest: 'RereadRequest',
+  stillPending: 'StillPending',
   waitUntilExpiring: 'WaitUntilExpiring',
   notifyExpiring: 'NotifyExpiring',
   waitUntilExpiry: 'WaitUntilExpiry',

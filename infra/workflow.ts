@@ -5,7 +5,9 @@
  *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
- *   "Closed" on MfaChallenge / AwaitApproval, TransactionCanceled on Activate ─> Closed
+ *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
+ *   Activate is ReadRequest ─> Activate (infra/activate.ts); a cancelled transaction
+ *   ─> RereadRequest ─> StillPending: pending → Activate, active → WaitUntilExpiring, else Closed
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -54,8 +56,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { transitionCondition } from '../shared/request';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/execution-events';
+import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
@@ -130,7 +132,8 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const activate = activateTask(this, table, closed);
+    const activation = activateStates(this, table, { active: waitUntilExpiring, closed });
+    const activate = activation.start;
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
@@ -148,7 +151,7 @@ export class JitgateWorkflow extends Construct {
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
-    activate.next(waitUntilExpiring);
+    activation.activate.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
@@ -314,94 +317,9 @@ function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainab
 }
 
 // ---------------------------------------------------------------------------------
-// Activate: one DynamoDB transaction, no Lambda. Request → active (only from a
-// pending status, the same rule the domain uses), grant slot → active (only if it
-// still belongs to this request), and the audit event. A cancelled transaction means
-// the request was closed in the meantime.
-
-const ACTIVATE_TIMEOUT = Duration.seconds(30);
-const DYNAMODB_TRANSIENT_ERRORS = [
-  'DynamoDb.ProvisionedThroughputExceededException',
-  'DynamoDb.RequestLimitExceededException',
-  'DynamoDb.ThrottlingException',
-  'DynamoDb.InternalServerErrorException',
-  'DynamoDb.InternalServerError',
-  'DynamoDb.TransactionInProgressException',
-];
-const TRANSACTION_CANCELED = 'DynamoDb.TransactionCanceledException';
-
-function activateTask(scope: Construct, table: dynamodb.ITable, closed: sfn.IChainable): sfn.TaskStateBase {
-  const at = sfn.JsonPath.stringAt('$.grant.activatedAt');
-  const exp = sfn.JsonPath.stringAt('$.grant.expiresAt');
-  const requestId = sfn.JsonPath.stringAt('$.requestId');
-  const condition = transitionCondition('activate');
-
-  const updateRequest = {
-    TableName: table.tableName,
-    Key: { pk: { S: sfn.JsonPath.stringAt('$.requestPk') }, sk: { S: 'REQUEST' } },
-    UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
-    ConditionExpression: condition.expression,
-    ExpressionAttributeNames: mergeNames(condition.names, { '#status': 'status', '#version': 'version' }),
-    ExpressionAttributeValues: mergeValues(
-      Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])),
-      { ':active': { S: 'active' }, ':at': { S: at }, ':exp': { S: exp }, ':one': { N: '1' } },
-    ),
-  };
-  const updateGrantSlot = {
-    TableName: table.tableName,
-    Key: { pk: { S: sfn.JsonPath.stringAt('$.grantPk') }, sk: { S: 'GRANT' } },
-    UpdateExpression: 'SET #status = :active, expiresAt = :exp',
-    ConditionExpression: 'requestId = :rid',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':active': { S: 'active' }, ':exp': { S: exp }, ':rid': { S: requestId } },
-  };
-  const auditEvent = {
-    TableName: table.tableName,
-    Item: {
-      pk: { S: sfn.JsonPath.stringAt('$.requestPk') },
-      sk: { S: sfn.JsonPath.format('EVT#{}#activated', at) },
-      type: { S: 'activated' },
-      actor: { S: 'jitgate' },
-      at: { S: at },
-      requestId: { S: requestId },
-      gsi1pk: { S: 'AUDIT' },
-      gsi1sk: { S: sfn.JsonPath.format('{}#{}', at, requestId) },
-      gsi2pk: { S: 'ACTOR#jitgate' },
-      gsi2sk: { S: at },
-    },
-  };
-
-  return new tasks.CallAwsService(scope, STATE.activate, {
-    service: 'dynamodb',
-    action: 'transactWriteItems',
-    parameters: { TransactItems: [{ Update: updateRequest }, { Update: updateGrantSlot }, { Put: auditEvent }] },
-    // TransactWriteItems is authorized as the actions it contains.
-    iamAction: 'dynamodb:UpdateItem',
-    iamResources: [table.tableArn],
-    additionalIamStatements: [new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] })],
-    resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(ACTIVATE_TIMEOUT),
-  })
-    .addRetry({ errors: DYNAMODB_TRANSIENT_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL })
-    // A concurrent write to the same items cancels the transaction too: try once more,
-    // then a cancelled transaction means the request was closed meanwhile.
-    .addRetry({ errors: [TRANSACTION_CANCELED], interval: Duration.seconds(1), maxAttempts: 1 })
-    .addCatch(closed, { errors: [TRANSACTION_CANCELED], resultPath: '$.error' });
-}
-
-function mergeNames(a: Record<string, string>, b: Record<string, string>): Record<string, string> {
-  for (const [k, v] of Object.entries(b)) {
-    if (k in a && a[k] !== v) throw new Error(`Activate: expression attribute name ${k} is "${a[k]}" in transitionCondition('activate') but "${v}" here`);
-  }
-  return { ...a, ...b };
-}
-
-function mergeValues(a: Record<string, { S: string }>, b: Record<string, Record<string, string>>): Record<string, Record<string, string>> {
-  for (const k of Object.keys(b)) {
-    if (k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k])) throw new Error(`Activate: expression attribute value ${k} is used by transitionCondition('activate') and by the update`);
-  }
-  return { ...a, ...b };
-}
+// ReadRequest ─> Activate (infra/activate.ts): the grant's times and the audit chain's
+// head come from the request item, never from a task's output; the transaction is safe
+// to retry after a commit.
 
 // ---------------------------------------------------------------------------------
 // NotifyExpiring: tells the requester (through the events topic) that the grant ends

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig, parseDuration } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { DEMO_USERS, describeDemoUsers } from './demo-users';
+import { auditCommand } from './audit-cli';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from './idp';
 import { subscriptionsCommand } from './subscriptions';
@@ -67,6 +68,9 @@ ${describeDemoUsers(DEMO_USERS)}
   },
   get subscriptions() {
     return subscriptionsCommand;
+  },
+  get audit() {
+    return auditCommand;
   },
 };
 

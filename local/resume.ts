@@ -7,7 +7,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { firstNudgeSeconds, nudgePlan } from '../shared/approvals';
-import { grantTimes } from '../shared/grant';
 import { keys } from '../shared/adapters/store';
 import type { ExecutionInput } from '../shared/adapters/workflow';
 import type { JitRequest } from '../shared/request';
@@ -60,8 +59,8 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
     case 'pending_mfa':
       return { startAt: STATE.mfaChallenge, input: first !== undefined ? { ...input, reminder: { afterSeconds: first } } : input };
     case 'pending_approval':
-      // An auto-approved request waits only for activation; its grant starts now.
-      if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input: { ...input, grant: grantTimes(request.durationSeconds, now) } };
+      // An auto-approved request waits only for activation, with the times fixed at creation (ReadRequest reads them).
+      if (request.autoApproved && !request.mfa.required) return { startAt: STATE.readRequest, input };
       if (first !== undefined) {
         // A nudge still to send: the segment until it (one overdue during the restart goes out at once).
         const nudges = nudgePlan(request, now);

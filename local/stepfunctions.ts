@@ -33,7 +33,7 @@
  *   for Waits and task timeouts is wrapped to chain long delays (local/long-timers.ts).
  */
 import './polyfills';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { installLongTimers } from './long-timers';
@@ -382,7 +382,32 @@ function forEachStates(definition: { States: Record<string, AslState> }, visit: 
  *   evaluates the path inside `Parameters`: `{ __jitgateParameters: <original Parameters, or "$">,
  *   "__jitgateTimeoutSeconds.$": <path> }` and points `TimeoutSecondsPath` at `$.__jitgateTimeoutSeconds`;
  *   the task handler unwraps it.
+ * - `States.Hash(x, 'SHA-256')` as a whole Parameters value: aws-local-stepfunctions 3.0.0 computes
+ *   a wrong SHA-256 for inputs of 56 bytes or more (checked against node:crypto), where AWS's is
+ *   right; the audit chain hashes longer strings (infra/activate.ts). The rewrite leaves `x` to the
+ *   interpreter, marked (`States.Format('<mark>{}', x)`), and the task handler hashes marked values.
  */
+const SHA256_MARK = 'jitgate-local-sha256:';
+const WHOLE_SHA256 = /^States\.Hash\((.*),\s*'SHA-256'\)$/s;
+
+function markSha256(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(markSha256);
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const hash = key.endsWith('.$') && typeof v === 'string' ? WHOLE_SHA256.exec(v) : null;
+    out[key] = hash ? `States.Format('${SHA256_MARK}{}', ${hash[1]})` : markSha256(v);
+  }
+  return out;
+}
+
+function hashMarked(value: unknown): unknown {
+  if (typeof value === 'string') return value.startsWith(SHA256_MARK) ? createHash('sha256').update(value.slice(SHA256_MARK.length), 'utf8').digest('hex') : value;
+  if (Array.isArray(value)) return value.map(hashMarked);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hashMarked(v)]));
+}
+
 function prepareDefinition(original: AslDefinition): { prepared: AslDefinition; bindings: Map<string, TaskBinding> } {
   const prepared = cloneJson(original);
   const bindings = new Map<string, TaskBinding>();
@@ -401,6 +426,7 @@ function prepareDefinition(original: AslDefinition): { prepared: AslDefinition; 
         state['TimeoutSecondsPath'] = `$.${TIMEOUT_KEY}`;
         wrapped = true;
       }
+      if ('Parameters' in state) state['Parameters'] = markSha256(state['Parameters']);
       bindings.set(stateName, {
         stateName,
         resource,
@@ -735,7 +761,7 @@ export class LocalStepFunctions {
       timeoutSeconds = timeout;
       parameters = input[PARAMS_KEY];
     }
-    parameters = cloneJson(parameters);
+    parameters = hashMarked(cloneJson(parameters));
 
     const invocation: Invocation = { exec, binding, entry: exec.entered.get(binding.stateName) ?? 0, closed: false };
     exec.invocations.add(invocation);

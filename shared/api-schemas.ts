@@ -32,4 +32,8 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   format: z.enum(['json', 'jsonl']).default('json'),
 }).strict();
+/** GET /v1/audit/verify and /v1/audit/export: the chains of requests created since (and journal events since) `since`. */
+export const auditVerifyQuery = z.object({
+  since: z.string().datetime().optional(),
+}).strict();
 export const idempotencyKey = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');

@@ -33,6 +33,8 @@ export function openApiDocument(): object {
       '/v1/mfa/totp': { post: { summary: 'Enrol a TOTP authenticator', responses: { 201: ok('{secret, otpauthUri}'), ...errors } } },
       '/v1/mfa/totp/verify': { post: { summary: 'Confirm the authenticator', requestBody: body(mfaBody), responses: { 200: ok('{confirmed}'), ...errors } } },
       '/v1/policies': { get: { summary: 'Sensitive actions and what each takes, for this caller', responses: { 200: ok('{policies}'), ...errors } } },
+      '/v1/audit/verify': { get: { summary: 'Walk the audit chains (auditors): {ok, checked, chains, firstBroken?: {id, requestId, reason: edited|deleted|inserted|reordered}}', parameters: [{ name: 'since', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('{ok, checked, chains, firstBroken?}'), ...errors } } },
+      '/v1/audit/export': { get: { summary: 'The audit chains as JSON lines, heads and events with their hashes, for offline verification (auditors)', parameters: [{ name: 'since', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('JSON lines'), ...errors } } },
       '/v1/audit': { get: { summary: 'The audit trail (auditors)', parameters: ['requestId', 'actor', 'since', 'until', 'cursor', 'limit', 'format'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { 200: ok('{events, cursor?} or JSON lines'), ...errors } } },
       '/approve/{link}': {
         get: { summary: 'Confirmation page; changes nothing', security: [], parameters: [{ name: 'link', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'HTML page' } } },

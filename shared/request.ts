@@ -11,6 +11,7 @@
  * same table (`transitionCondition`), so the rule is never written twice.
  */
 import { AlreadyDecided } from './errors';
+import type { GrantTimes } from './grant';
 import type { Requirements } from './policy';
 
 export interface PersonRef {
@@ -61,6 +62,14 @@ export interface RequestBase {
   remindedAt?: string;
   /** When the escalation group was told (policies with `approvals.escalate`); set once, before sending. */
   escalatedAt?: string;
+  /**
+   * The grant's times, fixed by whoever completes the last requirement, in the same
+   * version-checked write. The state machine's Activate step reads them from here, never
+   * from a task's output: whoever can call SendTaskSuccess cannot choose `expiresAt`.
+   */
+  grantTimes?: GrantTimes;
+  /** When a window grant was first used (`authorize`); recorded once, with a `grant_used` audit event. */
+  firstUsedAt?: string;
 }
 
 export type RequestState =

@@ -1,6 +1,6 @@
 /** Every /v1 route except authorize: parse, call the use case, map the result. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { auditQuery, cancelBody, createRequestBody, decisionBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
+import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
 import { approverGroupsOf } from '../../shared/approvals';
 import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/http';
 import type { Principal } from '../../shared/identity';
@@ -8,7 +8,7 @@ import { runtime, type Deps } from '../../shared/runtime';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { listPolicies } from '../../shared/usecases/policies';
-import { readAudit } from '../../shared/usecases/audit';
+import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
 import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
 import { openApiDocument } from '../../shared/openapi';
 
@@ -47,6 +47,15 @@ const routes: Record<string, Route> = {
       return { statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}) }, body: page.events.map((e) => JSON.stringify(e)).join('\n') + (page.events.length ? '\n' : '') };
     }
     return json(200, page);
+  },
+  'GET /v1/audit/verify': async (deps, caller, event) => {
+    assertAuditor(deps, caller);
+    return json(200, await verifyAudit(deps, validate(auditVerifyQuery, event.queryStringParameters ?? {}, 'query')));
+  },
+  'GET /v1/audit/export': async (deps, caller, event) => {
+    assertAuditor(deps, caller);
+    const lines = await exportAudit(deps, validate(auditVerifyQuery, event.queryStringParameters ?? {}, 'query'));
+    return { statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' }, body: lines.map((l) => JSON.stringify(l) + '\n').join('') };
   },
 };
 

@@ -6,8 +6,9 @@
  * never both win.
  */
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit';
+import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent, type ChainHead, type ChainToCheck } from '../audit-chain';
 import { DependencyUnavailable } from '../errors';
 import type { GrantSlot } from '../grant';
 import { TERMINAL, type JitRequest } from '../request';
@@ -22,6 +23,8 @@ export interface TaskTokens {
 export interface StoredRequest {
   request: JitRequest;
   tokens: TaskTokens;
+  /** The head of the request's audit chain as read (shared/audit-chain.ts); absent on a request not yet stored. */
+  chain?: ChainHead;
 }
 
 export interface Enrolment {
@@ -44,9 +47,14 @@ export const keys = {
   grantSlot: (principal: string, action: string, resource: string) => ({ pk: `GRANT#${principal}#${action}#${resource}`, sk: 'GRANT' }),
   idempotency: (principal: string, key: string) => ({ pk: `IDEM#${principal}#${key}`, sk: 'IDEM' }),
   enrolment: (principal: string) => ({ pk: `USER#${principal}`, sk: 'TOTP' }),
+  /** Audit events sort by their place on the chain; zero-padded so the sort key order is the chain order. */
+  auditEvent: (requestId: string, seq: number) => ({ pk: `REQ#${requestId}`, sk: `EVT#${String(seq).padStart(10, '0')}` }),
+  /** The head of the journal: the chain of audit events that belong to no request. */
+  journalHead: () => ({ pk: 'AUDIT#JOURNAL', sk: 'HEAD' }),
 };
 
-const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken'];
+const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken', 'auditSeq', 'auditHead', 'chainNext'];
+const RECORD_ATTEMPTS = 8;
 
 export class Store {
   private readonly doc: DynamoDBDocumentClient;
@@ -73,8 +81,9 @@ export class Store {
   async createRequest(request: JitRequest, audit: AuditEvent[], opts: { idempotencyKey?: string; replaceSlotOf?: string; idempotencyTtl: number }): Promise<{ created: true } | { created: false; existingRequestId: string; reason: 'slot' | 'idempotency' }> {
     const slotKey = keys.grantSlot(request.requester.id, request.action, request.resource);
     const slot: GrantSlot = { requestId: request.id, status: 'pending', mode: request.requirements.grant.mode };
+    const chained = chainEvents(ownEvents(request.id, audit), EMPTY_CHAIN);
     const items: TransactItem[] = [
-      { Put: { TableName: this.table, Item: toItem(request, {}), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.table, Item: toItem(request, {}, chained.head), ConditionExpression: 'attribute_not_exists(pk)' } },
       {
         Put: {
           TableName: this.table,
@@ -84,7 +93,7 @@ export class Store {
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         },
       },
-      ...audit.map((e, i) => this.auditPut(e, i)),
+      ...chained.events.map((e) => this.auditPut(e)),
     ];
     if (opts.idempotencyKey) {
       items.push({ Put: { TableName: this.table, Item: { ...keys.idempotency(request.requester.id, opts.idempotencyKey), requestId: request.id, ttl: opts.idempotencyTtl }, ConditionExpression: 'attribute_not_exists(pk)' } });
@@ -117,17 +126,18 @@ export class Store {
    * its audit events; releases the grant slot when the request has ended.
    */
   async saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens: TaskTokens = before.tokens): Promise<void> {
+    const chained = chainEvents(ownEvents(after.id, audit), before.chain ?? EMPTY_CHAIN);
     const items: TransactItem[] = [
       {
         Put: {
           TableName: this.table,
-          Item: toItem(after, tokens),
+          Item: toItem(after, tokens, chained.head),
           ConditionExpression: '#version = :version',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ':version': before.request.version },
         },
       },
-      ...audit.map((e, i) => this.auditPut(e, i)),
+      ...chained.events.map((e) => this.auditPut(e)),
     ];
     if (TERMINAL.includes(after.status)) {
       items.push({
@@ -147,9 +157,105 @@ export class Store {
     }
   }
 
-  /** Audit events that change no request (a policy denial). */
+  /**
+   * Audit events that change no request (a policy denial, a refused decision). Events of
+   * an existing request join its chain: the head moves and the version goes up, in one
+   * transaction conditioned on the version read, so they never fork the chain a
+   * concurrent `saveRequest` (or Activate) extends. Events of no stored request join the
+   * journal. One transaction per request the events name.
+   */
   async recordAudit(events: AuditEvent[]): Promise<void> {
-    await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: events.map((e, i) => this.auditPut(e, i)) })));
+    const byRequest = new Map<string, AuditEvent[]>();
+    for (const e of events) byRequest.set(e.requestId, [...(byRequest.get(e.requestId) ?? []), e]);
+    for (const [requestId, group] of byRequest) await this.appendAudit(requestId, group);
+  }
+
+  private async appendAudit(requestId: string, events: AuditEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.request(requestId), ConsistentRead: true, ProjectionExpression: '#v, auditSeq, auditHead', ExpressionAttributeNames: { '#v': 'version' } })));
+      let items: TransactItem[];
+      if (Item) {
+        const version = Item.version as number;
+        const chained = chainEvents(events, chainOf(Item));
+        items = [
+          {
+            Update: {
+              TableName: this.table,
+              Key: keys.request(requestId),
+              UpdateExpression: 'SET #v = :next, auditSeq = :seq, auditHead = :head, chainNext = :chainNext',
+              ConditionExpression: '#v = :version',
+              ExpressionAttributeNames: { '#v': 'version' },
+              ExpressionAttributeValues: { ':version': version, ':next': version + 1, ':seq': chained.head.seq, ':head': chained.head.head, ':chainNext': chainNext(chained.head) },
+            },
+          },
+          ...chained.events.map((e) => this.auditPut(e)),
+        ];
+      } else {
+        const { Item: journal } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.journalHead(), ConsistentRead: true })));
+        const head = journal ? chainOf(journal) : EMPTY_CHAIN;
+        const chained = chainEvents(events, head, JOURNAL);
+        items = [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...keys.journalHead(), auditSeq: chained.head.seq, auditHead: chained.head.head },
+              ...(journal ? { ConditionExpression: 'auditSeq = :seq', ExpressionAttributeValues: { ':seq': head.seq } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+            },
+          },
+          // The request must not appear meanwhile: its events would then belong on its own chain.
+          { ConditionCheck: { TableName: this.table, Key: keys.request(requestId), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...chained.events.map((e) => this.auditPut(e)),
+        ];
+      }
+      try {
+        await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
+        return;
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException) || attempt >= RECORD_ATTEMPTS) throw err instanceof TransactionCanceledException ? new ConcurrentModification() : err;
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      }
+    }
+  }
+
+  /**
+   * Everything `audit verify` walks: each request's chain with the head on its item, and
+   * the journal. A Scan, paged: verification reads the whole trail (or the requests
+   * created since `since`), which only auditors do.
+   */
+  async readChains(since?: string): Promise<ChainToCheck[]> {
+    const heads = new Map<string, { head: ChainHead; createdAt: string }>();
+    type Stored = ChainedEvent & { sk: string };
+    const events = new Map<string, Stored[]>();
+    const journal: Stored[] = [];
+    let journalHead: ChainHead | undefined;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.call(() => this.doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start })));
+      for (const item of page.Items ?? []) {
+        const pk = String(item.pk);
+        const sk = String(item.sk);
+        if (pk === keys.journalHead().pk && sk === keys.journalHead().sk) journalHead = chainOf(item);
+        else if (pk.startsWith('REQ#') && sk === 'REQUEST') heads.set(pk.slice(4), { head: chainOf(item), createdAt: String(item.createdAt) });
+        else if (pk.startsWith('REQ#') && sk.startsWith('EVT#')) {
+          const event = { ...stripKeys(item), sk } as unknown as Stored;
+          if (event.chain === JOURNAL) journal.push(event);
+          else events.set(pk.slice(4), [...(events.get(pk.slice(4)) ?? []), event]);
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+
+    const chains: ChainToCheck[] = [];
+    for (const id of new Set([...heads.keys(), ...events.keys()])) {
+      const own = (events.get(id) ?? []).sort((a, b) => bySortKey(a, b));
+      const created = heads.get(id)?.createdAt ?? own[0]?.at ?? '';
+      if (since && created < since) continue;
+      chains.push({ chain: id, ...(heads.has(id) ? { head: heads.get(id)!.head } : {}), events: own.map(withoutSortKey) });
+    }
+    journal.sort((a, b) => a.seq - b.seq);
+    const inRange = since ? journal.filter((e) => e.at >= since) : journal;
+    if (inRange.length || journalHead) chains.push({ chain: JOURNAL, ...(journalHead ? { head: journalHead } : {}), events: inRange.map(withoutSortKey), ...(since && inRange.length < journal.length ? { partial: true } : {}) });
+    return chains;
   }
 
   async listAudit(filter: { requestId?: string; actor?: string; since?: string; until?: string; limit: number; cursor?: Record<string, unknown> }): Promise<{ events: AuditEvent[]; cursor?: Record<string, unknown> }> {
@@ -219,11 +325,13 @@ export class Store {
     }
   }
 
-  private auditPut(e: AuditEvent, i: number): TransactItem {
+  private auditPut(e: ChainedEvent): TransactItem {
     return {
       Put: {
         TableName: this.table,
-        Item: { pk: `REQ#${e.requestId}`, sk: `EVT#${e.at}#${e.type}#${i}`, gsi1pk: 'AUDIT', gsi1sk: `${e.at}#${e.requestId}`, gsi2pk: `ACTOR#${e.actor}`, gsi2sk: e.at, ...e },
+        Item: { ...keys.auditEvent(e.requestId, e.seq), gsi1pk: 'AUDIT', gsi1sk: `${e.at}#${e.requestId}`, gsi2pk: `ACTOR#${e.actor}`, gsi2sk: e.at, ...e },
+        // A place on a chain is taken once: a writer that read a stale head can never overwrite an event.
+        ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
   }
@@ -242,8 +350,11 @@ export class Store {
   }
 }
 
-function toItem(request: JitRequest, tokens: TaskTokens): Record<string, unknown> {
+function toItem(request: JitRequest, tokens: TaskTokens, chain: ChainHead): Record<string, unknown> {
   return {
+    auditSeq: chain.seq,
+    auditHead: chain.head,
+    chainNext: chainNext(chain),
     ...keys.request(request.id),
     gsi1pk: `REQUESTER#${request.requester.id}`,
     gsi1sk: request.createdAt,
@@ -257,7 +368,36 @@ function fromItem(item: Record<string, unknown>): StoredRequest {
   const tokens: TaskTokens = {};
   if (typeof item.mfaTaskToken === 'string') tokens.mfaTaskToken = item.mfaTaskToken;
   if (typeof item.approvalTaskToken === 'string') tokens.approvalTaskToken = item.approvalTaskToken;
-  return { request: stripKeys(item) as unknown as JitRequest, tokens };
+  return { request: stripKeys(item) as unknown as JitRequest, tokens, chain: chainOf(item) };
+}
+
+function chainOf(item: Record<string, unknown>): ChainHead {
+  return typeof item.auditSeq === 'number' && typeof item.auditHead === 'string' ? { seq: item.auditSeq, head: item.auditHead } : EMPTY_CHAIN;
+}
+
+/**
+ * What the state machine's Activate step writes next (infra/activate.ts): it reads the
+ * request item and can neither add nor zero-pad, so the writer of the item precomputes
+ * the next event's place. Meaningful only while the request is pending.
+ */
+function chainNext(chain: ChainHead): { seq: number; sk: string } {
+  return { seq: chain.seq + 1, sk: keys.auditEvent('', chain.seq + 1).sk };
+}
+
+/** The events a request's own transaction may chain: its own. Anything else is a bug in the caller. */
+function ownEvents(requestId: string, events: AuditEvent[]): AuditEvent[] {
+  const foreign = events.find((e) => e.requestId !== requestId);
+  if (foreign) throw new Error(`audit event ${foreign.type} names request ${foreign.requestId}, not ${requestId}; record it with recordAudit`);
+  return events;
+}
+
+function bySortKey(a: { sk?: string }, b: { sk?: string }): number {
+  return (a.sk ?? '').localeCompare(b.sk ?? '');
+}
+
+function withoutSortKey<T extends object>(e: T): T {
+  const { sk: _sk, ...rest } = e as T & { sk?: string };
+  return rest as T;
 }
 
 function stripKeys(item: Record<string, unknown>): Record<string, unknown> {

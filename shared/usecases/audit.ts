@@ -2,6 +2,7 @@
 import { ValidationFailed } from '../errors';
 import type { Deps } from '../runtime';
 import { principalId } from '../identity';
+import { verifyChains, type ExportLine, type VerifyReport } from '../audit-chain';
 
 export async function readAudit(deps: Deps, q: { requestId?: string; actor?: string; since?: string; until?: string; cursor?: string; limit: number }) {
   let cursor: Record<string, unknown> | undefined;
@@ -21,4 +22,19 @@ export async function readAudit(deps: Deps, q: { requestId?: string; actor?: str
     throw err;
   });
   return { events: page.events, ...(page.cursor ? { cursor: Buffer.from(JSON.stringify(page.cursor)).toString('base64url') } : {}) };
+}
+
+/** GET /v1/audit/verify: walks every chain (requests created since `since`, journal events since) and names the first broken link. */
+export async function verifyAudit(deps: Deps, q: { since?: string }): Promise<VerifyReport> {
+  return verifyChains(await deps.store.readChains(q.since));
+}
+
+/** GET /v1/audit/export: the same chains as lines (each head, then its events in stored order), so a copy can be verified offline. */
+export async function exportAudit(deps: Deps, q: { since?: string }): Promise<ExportLine[]> {
+  const lines: ExportLine[] = [];
+  for (const c of await deps.store.readChains(q.since)) {
+    if (c.head) lines.push({ kind: 'head', chain: c.chain, seq: c.head.seq, head: c.head.head });
+    for (const e of c.events) lines.push({ kind: 'event', ...e });
+  }
+  return lines;
 }

@@ -4,7 +4,7 @@
  * one-time grant into `consumed` in a conditional transaction, so it is used once.
  */
 import { auditEvent } from '../audit';
-import { AlreadyDecided } from '../errors';
+import { AlreadyDecided, InsufficientAuthentication } from '../errors';
 import { quorum } from '../approvals';
 import { ANY_RESOURCE, isLive, type GrantSlot } from '../grant';
 import type { Principal } from '../identity';
@@ -42,18 +42,27 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
   const now = deps.now();
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') return { allowed: false, reason: evaluation.reason, rule: evaluation.rule };
-  checkStepUp(evaluation.requirements.mfa, principal, now);
+  try {
+    checkStepUp(evaluation.requirements.mfa, principal, now);
+  } catch (err) {
+    if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: evaluation.rule, at: 'authorize' } })]);
+    throw err;
+  }
 
   const slot = await deps.store.getGrantSlot(principal.id, input.action, resource);
   if (!isLive(slot, now)) {
     const pending = await pendingRequest(deps, slot);
     if (pending) {
       const missing = missingOn(pending);
-      return { allowed: false, reason: `request ${pending.id} is ${pending.status}; still needed: ${missing.join(', ')}`, rule: evaluation.rule, requirements: evaluation.requirements, missing, pendingRequestId: pending.id };
+      const reason = `request ${pending.id} is ${pending.status}; still needed: ${missing.join(', ')}`;
+      await deps.store.recordAudit([auditEvent(pending.id, 'authorize_denied', principal.id, now, { action: input.action, resource, reason, details: { missing } })]);
+      return { allowed: false, reason, rule: evaluation.rule, requirements: evaluation.requirements, missing, pendingRequestId: pending.id };
     }
     return { allowed: false, reason: 'no active grant; request one with POST /v1/requests', rule: evaluation.rule, requirements: evaluation.requirements, missing: stillNeeded(evaluation.requirements) };
   }
   const grant = { requestId: slot.requestId, mode: slot.mode, expiresAt: slot.expiresAt };
+  const refused = await checkSlot(deps, principal, input.action, resource, slot, now);
+  if (refused) return { allowed: false, reason: refused, rule: evaluation.rule, requirements: evaluation.requirements, missing: stillNeeded(evaluation.requirements) };
   if (!input.consume || slot.mode === 'window') return { allowed: true, reason: 'active grant', rule: evaluation.rule, grant };
 
   try {
@@ -63,6 +72,49 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
     throw err;
   }
   return { allowed: true, reason: 'one-time grant consumed', rule: evaluation.rule, grant: { ...grant, consumed: true } };
+}
+
+/**
+ * Slots verified against their request: `principal|action|resource|requestId|expiresAt`.
+ * Once a request is active its owner, action, resource and times never change, so a tuple
+ * verified once stays true; revocation and expiry still show on every call, in the slot
+ * read (deleted) and the clock. Bounded: the oldest go first.
+ */
+const verifiedSlots = new Set<string>();
+const MAX_VERIFIED = 10_000;
+
+/**
+ * A grant slot is honoured only if its request is active with the same owner, action,
+ * resource and expiry: a slot item written by anyone but Activate (a forged
+ * SendTaskSuccess, a direct write) authorizes nothing. The request is read once per
+ * container and slot; the hot path stays one GetItem. The first use of a window grant is
+ * recorded then (`grant_used`); later uses are not (docs/ARCHITECTURE.md, "The audit chain").
+ */
+async function checkSlot(deps: Deps, principal: Principal, action: string, resource: string, slot: GrantSlot & { expiresAt: string }, now: Date): Promise<string | undefined> {
+  const key = [principal.id, action, resource, slot.requestId, slot.expiresAt].join('|');
+  if (verifiedSlots.has(key)) return undefined;
+  const stored = await deps.store.getRequest(slot.requestId);
+  const r = stored?.request;
+  const matches = r !== undefined && r.requester.id === principal.id && r.action === action && r.resource === resource && r.status === 'active' && r.expiresAt === slot.expiresAt;
+  if (!matches) {
+    const reason = `the grant slot does not match request ${slot.requestId}${r ? ` (${r.status})` : ' (no such request)'}`;
+    await deps.store.recordAudit([auditEvent(slot.requestId, 'grant_refused', principal.id, now, { action, resource, reason, details: { slotExpiresAt: slot.expiresAt } })]);
+    return reason;
+  }
+  if (slot.mode === 'window' && !r.firstUsedAt) await recordFirstUse(deps, slot.requestId, principal, now);
+  if (verifiedSlots.size >= MAX_VERIFIED) verifiedSlots.delete(verifiedSlots.values().next().value!);
+  verifiedSlots.add(key);
+  return undefined;
+}
+
+async function recordFirstUse(deps: Deps, requestId: string, principal: Principal, now: Date): Promise<void> {
+  await withRetry(async () => {
+    const stored = await load(deps, requestId);
+    const r = stored.request;
+    if (r.status !== 'active' || r.firstUsedAt) return;
+    const used = withState(r, { status: 'active', activatedAt: r.activatedAt, expiresAt: r.expiresAt }, { firstUsedAt: now.toISOString() });
+    await deps.store.saveRequest(stored, used, [auditEvent(requestId, 'grant_used', principal.id, now, { action: r.action, resource: r.resource, details: { first: true } })]);
+  });
 }
 
 /** The request holding the grant slot while it waits (one more read, only on the not-allowed path). */

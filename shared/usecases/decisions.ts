@@ -52,9 +52,17 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
       return { request: next, token: stored.tokens.approvalTaskToken, grant: undefined, final };
     }
     if (!wouldCount(request, approval)) throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
-    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals });
+    const grant = completion(withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals }), now);
+    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals, ...(grant ? { grantTimes: grant } : {}) });
     await deps.store.saveRequest(stored, approved, [auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } })]);
-    return { request: approved, token: stored.tokens.approvalTaskToken, grant: completion(approved, now), final: false };
+    return { request: approved, token: stored.tokens.approvalTaskToken, grant, final: false };
+  }).catch(async (err: unknown) => {
+    // A refused decision is evidence too (someone tried to approve their own request, or to
+    // decide without being an approver, or too late): on the request's chain, then the 4xx.
+    if (err instanceof SelfApproval || err instanceof NotAnApprover || err instanceof AlreadyDecided || err instanceof WindowClosed) {
+      await deps.store.recordAudit([auditEvent(id, 'decision_refused', decider.person.id, deps.now(), { reason: err.message, details: { decision, via: decider.via, refusal: err.name, ...(reason ? { decisionReason: reason } : {}) } })]);
+    }
+    throw err;
   });
 
   if (decision === 'deny') {

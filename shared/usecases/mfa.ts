@@ -53,7 +53,9 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       return { kind: 'failed' as const, request: counted, attemptsLeft: MAX_MFA_FAILURES - failures };
     }
     assertTransition(request, 'passMfa');
-    const passed = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa: { ...request.mfa, passedAt: now.toISOString() } });
+    const mfa = { ...request.mfa, passedAt: now.toISOString() };
+    const grant = completion(withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa }), now);
+    const passed = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa, ...(grant ? { grantTimes: grant } : {}) });
     await deps.store.saveRequest(stored, passed, [auditEvent(id, 'mfa_passed', principal.id, now)]);
     return { kind: 'passed' as const, request: passed, token: stored.tokens.mfaTaskToken };
   });
@@ -66,7 +68,7 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
       throw new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
     case 'passed': {
-      const grant = completion(result.request, deps.now());
+      const grant = result.request.grantTimes;
       const handedOver = result.token ? await deps.workflow.succeed(result.token, grant ?? {}) : false;
       // The state machine moves on at once (to approval, or to activation); show where it went.
       // Without the token yet, the MfaChallenge step parks it, sees `passedAt` and moves on itself.

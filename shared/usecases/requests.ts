@@ -42,7 +42,12 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   }
   const requestable = assertRequestable(evaluation);
   const { policy, rule } = requestable;
-  checkStepUp(requestable.requirements.mfa, principal, now);
+  try {
+    checkStepUp(requestable.requirements.mfa, principal, now);
+  } catch (err) {
+    if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, at: 'request' } })]);
+    throw err;
+  }
   // Break-glass waives the approvals, nothing else: deny rules and requesters were checked above,
   // MFA (TOTP or step-up), justification and ticket still apply, and the grant is capped shorter.
   let prepared: PreparedRequest;
@@ -76,6 +81,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     approvals: [],
     notified: [],
     autoApproved,
+    // Nothing to wait for: the grant's times are fixed now (the state machine's Activate reads them from the request).
+    ...(!totp && autoApproved ? { grantTimes: grantTimes(durationSeconds, now) } : {}),
   };
   const request: JitRequest = totp
     ? { ...base, status: 'pending_mfa', mfaDeadline: addSeconds(now, requirements.mfaWindowSeconds) }
@@ -116,7 +123,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
       approvalTimeoutSeconds: Math.max(1, requirements.approvalWindowSeconds),
       linkBase: opts.linkBase,
       requester: principal.id,
-      ...(!totp && !approval ? { grant: grantTimes(durationSeconds, now) } : {}),
+      ...(request.grantTimes ? { grant: request.grantTimes } : {}),
       // Reminders / escalation: the approval wait ends first at the earliest nudge (infra/workflow.ts).
       ...(approval && firstNudgeSeconds(requirements) !== undefined ? { reminder: { afterSeconds: firstNudgeSeconds(requirements)! } } : {}),
     });
@@ -197,12 +204,14 @@ export async function revokeGrant(deps: Deps, principal: Principal, id: string, 
   const request = await withRetry(async () => {
     const stored = await load(deps, id);
     assertVisible(deps, stored.request, principal);
-    if (stored.request.requester.id !== principal.id && !isAdmin(deps, principal)) throw new Forbidden('only the requester or an admin can revoke a grant');
+    const asAdmin = stored.request.requester.id !== principal.id;
+    if (asAdmin && !isAdmin(deps, principal)) throw new Forbidden('only the requester or an admin can revoke a grant');
     assertTransition(stored.request, 'revoke');
     const current = stored.request as Extract<JitRequest, { status: 'active' }>;
     const now = deps.now();
     const revoked = withState(current, { status: 'revoked', activatedAt: current.activatedAt, expiresAt: current.expiresAt, endedAt: now.toISOString(), revokedBy: personRef(principal), ...(reason ? { reason } : {}) });
-    await deps.store.saveRequest(stored, revoked, [auditEvent(id, 'revoked', principal.id, now, { reason })], {});
+    // An admin revoking someone else's grant is recorded as the admin's act (actor, issuer, reason).
+    await deps.store.saveRequest(stored, revoked, [auditEvent(id, 'revoked', principal.id, now, { reason, details: { as: asAdmin ? 'admin' : 'requester', requester: current.requester.id } })], {});
     return revoked;
   });
   await tellRequester(deps, request, 'revoked', { reason, revokedBy: principal.id });

@@ -15,7 +15,7 @@ import { signLink } from '../links';
 import { approverMessage, escalationNotice, type Message } from '../notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../request';
 import type { Deps } from '../runtime';
-import { addSeconds, completion, load, withRetry } from './common';
+import { addSeconds, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 
 type PendingApproval = Extract<JitRequest, { status: 'pending_approval' }>;
@@ -37,7 +37,7 @@ export async function parkMfaToken(deps: Deps, requestId: string, taskToken: str
   });
   // The answer came before the token was parked: complete the step now.
   if (stored.request.mfa.passedAt) {
-    const grant = completion(stored.request, deps.now());
+    const grant = stored.request.grantTimes;
     const handedOver = await deps.workflow.succeed(taskToken, grant ?? {});
     if (grant && handedOver) await tellRequester(deps, stored.request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
   }
@@ -69,7 +69,7 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     }
   }
   // Approvals that arrived before the token was parked may already complete the quorum.
-  const grant = completion(request, deps.now());
+  const grant = request.grantTimes;
   if (grant && (await deps.workflow.succeed(taskToken, grant))) {
     await tellRequester(deps, request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
   }

@@ -3,7 +3,8 @@
  * the state machine definition, the API routes and the error contract at the edge.
  */
 import { Match, Template as Assertions } from 'aws-cdk-lib/assertions';
-import { transitionCondition } from '../../shared/request';
+import { CANONICAL_VERSION } from '../../shared/audit-chain';
+import { TRANSITIONS, transitionCondition } from '../../shared/request';
 import { ROUTES } from '../../infra/api';
 import { ENTRIES } from '../../infra/functions';
 import { STACK_NAME, synthesizeTemplate } from '../../infra/stack';
@@ -164,12 +165,14 @@ describe('the state machine', () => {
         { And: [{ Variable: '$.approval', BooleanEquals: true }, { Variable: '$.reminder', IsPresent: true }], Next: 'AwaitApprovalUntilReminder' },
         { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
       ],
-      Default: 'Activate',
+      Default: 'ReadRequest',
     });
-    expect(s.AwaitApproval.Next).toBe('Activate');
-    expect(s.AwaitApprovalUntilReminder.Next).toBe('Activate');
+    expect(s.AwaitApproval.Next).toBe('ReadRequest');
+    expect(s.AwaitApprovalUntilReminder.Next).toBe('ReadRequest');
     expect(s.Remind.Next).toBe('NeedsApproval');
+    expect(s.ReadRequest.Next).toBe('Activate');
     expect(s.Activate.Next).toBe('WaitUntilExpiring');
+    expect(s.RereadRequest.Next).toBe('StillPending');
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
     expect(s.WaitUntilExpiry).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiresAt', Next: 'Expire' });
@@ -224,48 +227,65 @@ describe('the state machine', () => {
     ]);
   });
 
-  test('Activate: one DynamoDB transaction, no Lambda', () => {
+  test('ReadRequest: the grant times and the chain head come from the request item, replacing any task output', () => {
+    for (const name of ['ReadRequest', 'RereadRequest']) {
+      const state = definition().States[name];
+      expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:getItem$/);
+      expect(state.Parameters).toMatchObject({ Key: { pk: { 'S.$': '$.requestPk' }, sk: { S: 'REQUEST' } }, ConsistentRead: true });
+      expect(state.ResultPath).toBe('$.grant');
+      expect(state.ResultSelector).toEqual({
+        'activatedAt.$': '$.Item.grantTimes.M.activatedAt.S',
+        'expiresAt.$': '$.Item.grantTimes.M.expiresAt.S',
+        'expiringAt.$': '$.Item.grantTimes.M.expiringAt.S',
+        'status.$': '$.Item.status.S',
+        chain: { 'head.$': '$.Item.auditHead.S', 'seq.$': '$.Item.chainNext.M.seq.N', 'sk.$': '$.Item.chainNext.M.sk.S' },
+      });
+    }
+  });
+
+  test('Activate: one DynamoDB transaction, no Lambda, hashed onto the audit chain, safe to retry', () => {
     const state = definition().States.Activate;
     expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:transactWriteItems$/);
     expect(state.ResultPath).toBeNull();
     expect(state.TimeoutSeconds).toBe(30);
     const [request, slot, audit] = state.Parameters.TransactItems;
     const condition = transitionCondition('activate');
+    const hash = `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', $.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
+    expect(state.Parameters['ClientRequestToken.$']).toBe("States.Hash(States.Format('{}#{}', $.requestId, $.grant.chain.head), 'MD5')");
     expect(request.Update).toMatchObject({
       Key: { pk: { 'S.$': '$.requestPk' }, sk: { S: 'REQUEST' } },
-      UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
-      ConditionExpression: condition.expression,
+      UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+      ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     });
-    expect(request.Update.ExpressionAttributeNames).toEqual({ ...condition.names, '#status': 'status', '#version': 'version' });
     expect(request.Update.ExpressionAttributeValues).toEqual({
       ...Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])),
       ':active': { S: 'active' },
       ':at': { 'S.$': '$.grant.activatedAt' },
       ':exp': { 'S.$': '$.grant.expiresAt' },
       ':one': { N: '1' },
+      ':seq': { 'N.$': '$.grant.chain.seq' },
+      ':hash': { 'S.$': hash },
+      ':prev': { 'S.$': '$.grant.chain.head' },
     });
     expect(slot.Update).toMatchObject({
       Key: { pk: { 'S.$': '$.grantPk' }, sk: { S: 'GRANT' } },
-      UpdateExpression: 'SET #status = :active, expiresAt = :exp',
       ConditionExpression: 'requestId = :rid',
       ExpressionAttributeValues: { ':active': { S: 'active' }, ':exp': { 'S.$': '$.grant.expiresAt' }, ':rid': { 'S.$': '$.requestId' } },
     });
-    expect(audit.Put.Item).toEqual({
-      pk: { 'S.$': '$.requestPk' },
-      sk: { 'S.$': "States.Format('EVT#{}#activated', $.grant.activatedAt)" },
-      type: { S: 'activated' },
-      actor: { S: 'jitgate' },
-      at: { 'S.$': '$.grant.activatedAt' },
-      requestId: { 'S.$': '$.requestId' },
-      gsi1pk: { S: 'AUDIT' },
-      gsi1sk: { 'S.$': "States.Format('{}#{}', $.grant.activatedAt, $.requestId)" },
-      gsi2pk: { S: 'ACTOR#jitgate' },
-      gsi2sk: { 'S.$': '$.grant.activatedAt' },
-    });
+    expect(audit.Put.Item).toMatchObject({ sk: { 'S.$': '$.grant.chain.sk' }, seq: { 'N.$': '$.grant.chain.seq' }, prev: { 'S.$': '$.grant.chain.head' }, hash: { 'S.$': hash } });
+    expect(audit.Put.ConditionExpression).toBe('attribute_not_exists(pk)');
     for (const item of [request.Update, slot.Update, audit.Put]) expect(item.TableName).toMatch(/^<Ref:DataTable/);
-    expect(state.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.ThrottlingException']));
-    expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
-    expect(state.Catch).toEqual([{ ErrorEquals: ['DynamoDb.TransactionCanceledException'], ResultPath: '$.error', Next: 'Closed' }]);
+    expect(state.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.InternalServerError']));
+    expect(state.Catch).toEqual([{ ErrorEquals: ['DynamoDb.TransactionCanceledException'], ResultPath: '$.error', Next: 'RereadRequest' }]);
+    // After a cancellation the item decides: pending again → retry with the new head; already active → go on; else Closed.
+    expect(definition().States.StillPending).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Or: TRANSITIONS.activate.map((s) => ({ Variable: '$.grant.status', StringEquals: s })), Next: 'Activate' },
+        { Variable: '$.grant.status', StringEquals: 'active', Next: 'WaitUntilExpiring' },
+      ],
+      Default: 'Closed',
+    });
   });
 
   test('NotifyExpiring: sns:publish grant.expiring to the events topic; a failure goes on to WaitUntilExpiry', () => {
@@ -327,7 +347,7 @@ describe('the API', () => {
     const expected = [
       'POST /v1/authorize', 'POST /v1/requests', 'GET /v1/requests', 'GET /v1/requests/{id}', 'POST /v1/requests/{id}/mfa',
       'POST /v1/requests/{id}/decisions', 'POST /v1/requests/{id}/cancel', 'POST /v1/requests/{id}/revoke', 'POST /v1/mfa/totp',
-      'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
+      'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /v1/audit/verify', 'GET /v1/audit/export', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
       'GET /approve/{link}/signin', 'GET /approve/callback',
     ];
     const proxied = methods().filter((m) => m.integration.Type === 'AWS_PROXY').map((m) => `${m.httpMethod} ${m.path}`);

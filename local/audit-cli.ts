@@ -1,0 +1,145 @@
+/**
+ * `npx jitgate audit verify|export`: the tamper-evident trail from the command line.
+ * Against local mode by default (or `--url`), as an auditor (`--token`, $JITGATE_TOKEN, or
+ * `--as <demo user>` signed with the development IdP's keys as `jitgate token` does);
+ * `verify --file` checks an export offline with the same verifier the API uses.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/audit-chain';
+import type { CliIo, Command } from './cli';
+import { EXIT, UsageError, developmentIssuer } from './cli';
+import { createDevTokenSigner } from './idp';
+
+const HELP = `Usage: jitgate audit verify [--since <time>] [--file <export.jsonl>] [connection]
+       jitgate audit export [--since <time>] [--format jsonl] [--out <file>] [connection]
+
+verify   walks every audit chain and reports the first broken link (an edited,
+         deleted, inserted or reordered event) with its id. Exit 0: intact; 1: broken.
+         --file checks an export offline (no server, no token).
+export   writes the chains as JSON lines (each head, then its events with their
+         hashes), so a copy kept elsewhere can be verified later with --file.
+
+Options:
+  --since <time>    requests created (and journal events recorded) at or after this ISO time
+  --file <path>     verify this export instead of the live trail
+  --format jsonl    the export format (the only one)
+  --out <path>      write the export to this file instead of stdout
+
+Connection (default: local mode at http://127.0.0.1:$PORT or :4000):
+  --url <url>       the jitgate API
+  --token <jwt>     an auditor's token (or $JITGATE_TOKEN)
+  --as <user>       a demo user, signed by local mode's development IdP (e.g. --as audrey)
+`;
+
+export const auditCommand: Command = {
+  summary: 'verify the tamper-evident audit trail, or export it for offline verification',
+  help: HELP,
+  run: auditCommandRun,
+};
+
+async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
+  const [verb, ...rest] = args;
+  if (verb !== 'verify' && verb !== 'export') throw new UsageError(verb ? `unknown audit command "${verb}"; use verify or export` : 'say verify or export');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        since: { type: 'string' },
+        file: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        as: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since takes an ISO time such as 2026-01-31T00:00:00Z (got "${values.since}")`);
+  const since = values.since === undefined ? undefined : new Date(values.since).toISOString();
+  if (verb === 'export') {
+    if (values.file) throw new UsageError('--file is for verify; export reads the live trail');
+    if (values.format !== undefined && values.format !== 'jsonl') throw new UsageError(`--format: only jsonl is supported (got "${values.format}")`);
+    const body = await fetchText(io, values, '/v1/audit/export', since);
+    if (values.out) {
+      writeFileSync(path.resolve(io.cwd, values.out), body);
+      io.stderr.write(`wrote ${body ? body.trimEnd().split('\n').length : 0} line(s) to ${values.out}\n`);
+    } else io.stdout.write(body);
+    return EXIT.ok;
+  }
+  if (values.format !== undefined || values.out !== undefined) throw new UsageError('--format and --out are for export');
+  let report: VerifyReport;
+  if (values.file) {
+    if (values.url || values.token || values.as) throw new UsageError('--file verifies offline; leave out --url, --token and --as');
+    report = verifyFile(path.resolve(io.cwd, values.file), since);
+  } else {
+    report = JSON.parse(await fetchText(io, values, '/v1/audit/verify', since)) as VerifyReport;
+  }
+  io.stdout.write(`${JSON.stringify(report)}\n`);
+  if (report.ok) io.stderr.write(`intact: ${report.checked} event(s) on ${report.chains} chain(s)\n`);
+  else io.stderr.write(`BROKEN at ${report.firstBroken!.id} (request ${report.firstBroken!.requestId}): ${report.firstBroken!.reason}; ${report.firstBroken!.detail}\n`);
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+/** An export read back: each line must be a head or an event, or the file is refused with its line number. */
+export function verifyFile(file: string, since?: string): VerifyReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const lines: ExportLine[] = [];
+  text.split('\n').forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let line: unknown;
+    try {
+      line = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`${path.basename(file)} line ${i + 1} is not JSON; pass a file written by "jitgate audit export"`);
+    }
+    const kind = (line as { kind?: unknown })?.kind;
+    if (kind !== 'head' && kind !== 'event') throw new UsageError(`${path.basename(file)} line ${i + 1} is neither a head nor an event; pass a file written by "jitgate audit export"`);
+    lines.push(line as ExportLine);
+  });
+  const chains = chainsFromExport(lines);
+  return verifyChains(since ? chains.filter((c) => (c.events[0]?.at ?? '') >= since) : chains);
+}
+
+async function fetchText(io: CliIo, values: { url?: string; token?: string; as?: string }, route: string, since: string | undefined): Promise<string> {
+  const base = (values.url ?? `http://127.0.0.1:${io.env.PORT || '4000'}`).replace(/\/$/, '');
+  const token = await bearer(io, values);
+  const url = `${base}${route}${since ? `?since=${encodeURIComponent(since)}` : ''}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  } catch (err) {
+    throw new Error(`cannot reach ${base} (${(err as Error).cause ?? (err as Error).message}); start local mode with "npm start" or pass --url`);
+  }
+  const body = await res.text();
+  if (!res.ok) {
+    let detail = body.slice(0, 500);
+    try {
+      const problem = JSON.parse(body) as { title?: string; detail?: string };
+      detail = [problem.title, problem.detail].filter(Boolean).join(': ');
+    } catch { /* not a problem document */ }
+    throw new Error(`${route} answered ${res.status}: ${detail}${res.status === 401 || res.status === 403 ? ' (an auditor\'s token is needed: --token, $JITGATE_TOKEN or --as audrey)' : ''}`);
+  }
+  return body;
+}
+
+async function bearer(io: CliIo, values: { token?: string; as?: string }): Promise<string> {
+  if (values.token && values.as) throw new UsageError('--token or --as, not both');
+  if (values.token) return values.token;
+  if (values.as) {
+    const signer = await createDevTokenSigner({ issuer: developmentIssuer(io), dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate') });
+    return signer.signToken(values.as, { expiresIn: 300, tokenUse: 'id', authTime: Math.floor(Date.now() / 1000) });
+  }
+  if (io.env.JITGATE_TOKEN) return io.env.JITGATE_TOKEN;
+  throw new UsageError('no token: pass --token, set JITGATE_TOKEN, or --as <demo user> in local mode (e.g. --as audrey)');
+}
