@@ -42,6 +42,9 @@ export function deployedConfig(config: Config): DeployedConfig {
       ...(approverSignIn && !signInDropped ? { approverSignIn } : {}),
       issuers: Object.fromEntries(Object.entries(config.issuers).filter(([name]) => !droppedIssuers.includes(name))),
       approverGroups,
+      // An auditor or admin group trusted from a development issuer only is trusted from none on AWS.
+      auditorGroups: rest.auditorGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
+      adminGroups: rest.adminGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
     },
     droppedIssuers,
     droppedMembers,
