@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { ConfigError } from './errors';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
-import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
+import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
 import { privilegeIssues } from './privileges';
 
 export { durationSchema, parseDuration } from './duration';
@@ -116,7 +116,7 @@ export const configSchema = z
         ...(typeof p.autoApprove === 'object' ? [[['autoApprove'], p.autoApprove] as [(string | number)[], Condition]] : []),
       ];
       for (const [at, condition] of conditions) {
-        for (const issue of conditionIssues(condition)) ctx.addIssue({ code: 'custom', path: ['policies', i, ...at, ...issue.path], message: issue.message });
+        for (const issue of conditionIssues(condition, [], Object.keys(config.issuers))) ctx.addIssue({ code: 'custom', path: ['policies', i, ...at, ...issue.path], message: issue.message });
       }
       if (p.ticket?.pattern !== undefined) {
         try {
@@ -126,6 +126,10 @@ export const configSchema = z
         }
       }
       if (p.breakGlass) {
+        for (const issue of conditionIssues(p.breakGlass.who, [], Object.keys(config.issuers))) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
+        if (Object.keys(config.issuers).length > 1) {
+          for (const issue of unscopedListTests(p.breakGlass.who)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
+        }
         if (!config.approverGroups[p.breakGlass.notify]) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined; break-glass must notify a group listed under "approverGroups"` });
         }

@@ -47,10 +47,10 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   // MFA (TOTP or step-up), justification and ticket still apply, and the grant is capped shorter.
   let prepared: PreparedRequest;
   try {
-    prepared = prepareRequest(requestable, input.action, input);
+    prepared = prepareRequest(requestable, input.action, input, principal);
   } catch (err) {
     if (err instanceof PolicyDenied) {
-      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, breakGlass: true } })]);
+      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: err.rule, breakGlass: true } })]);
     }
     throw err;
   }

@@ -15,7 +15,7 @@ beforeAll(async () => {
   // The demo config plus one break-glass policy that also demands TOTP.
   const configPath = e2eConfig(dataDir);
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
-  config.policies.push({ action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' }, breakGlass: { maxDuration: '2m', notify: 'security-admins' } });
+  config.policies.push({ action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' }, breakGlass: { maxDuration: '2m', notify: 'security-admins', who: { claim: 'groups', contains: 'engineering' } } });
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   local = await startLocalMode({ port: await freePort(), dataDir, configPath });
   api = new Client(local.url, dataDir);

@@ -67,3 +67,28 @@ test('finding 3: a string-valued groups claim is one value, not split on spaces'
   expect(decided.status).toBe(403);
   expect((await api.call('GET', `/v1/requests/${created.json.id}`, { token: alice })).json.status).toBe('pending_approval');
 });
+
+test('finding 9: deny rules compare trimmed and caseless, and a list under "equals" fails closed', async () => {
+  for (const [as, employment] of [['upper', 'Contractor'], ['space', ' contractor'], ['list', ['contractor', 'temp']]] as const) {
+    const token = await api.token('dave', { extraClaims: { sub: `dave-${as}`, employment } });
+    const res = await api.call('POST', '/v1/requests', { token, body: { action: 'projects:delete', resource: 'projects/9', justification: 'cleaning up old projects' } });
+    expect({ as, status: res.status, detail: res.json.detail }).toEqual({ as, status: 403, detail: 'contractors may not delete projects' });
+  }
+});
+
+test('finding 2: break-glass is refused to whoever breakGlass.who does not name, with a 403 naming it, audited', async () => {
+  const body = { action: 'prod:debug', resource: 'cluster/sec-2', breakGlass: true, justification: 'checkout is down, INC-4711' };
+  for (const user of ['erin', 'dave']) {
+    const token = await api.token(user);
+    const res = await api.call('POST', '/v1/requests', { token, body });
+    expect(res.status).toBe(403);
+    expect(res.json.rule).toBe('policies[2] prod:debug breakGlass.who');
+    expect(res.json.detail).toContain('break-glass on "prod:debug" is only for callers where groups is one of "engineering", "security-admins" (from dev)');
+    expect((await api.call('POST', '/v1/authorize', { token, body: { action: body.action, resource: body.resource } })).json.allowed).toBe(false);
+    const trail = await api.call('GET', `/v1/audit?actor=${encodeURIComponent(`${local.url}/dev/idp#${user}`)}`, { token: await api.token('audrey') });
+    expect(trail.json.events).toEqual([expect.objectContaining({ type: 'denied_by_policy', action: 'prod:debug', details: { rule: 'policies[2] prod:debug breakGlass.who', breakGlass: true } })]);
+  }
+  // A partner token naming an eligible group is not eligible: "who" trusts the development IdP for it.
+  const partnerAdmin = partnerToken('mallory', { groups: ['security-admins'] });
+  expect((await api.call('POST', '/v1/requests', { token: partnerAdmin, body })).status).toBe(403);
+});
