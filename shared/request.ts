@@ -34,6 +34,14 @@ export interface NotifiedApprover extends PersonRef {
   groups: string[];
 }
 
+/** A notify-group member's look, after the fact, at a break-glass grant: fine, or flagged for the security team. */
+export interface BreakGlassReview {
+  reviewer: PersonRef;
+  outcome: 'confirmed' | 'flagged';
+  reason?: string;
+  at: string;
+}
+
 export interface RequestBase {
   id: string;
   action: string;
@@ -60,6 +68,8 @@ export interface RequestBase {
   remindedAt?: string;
   /** When the escalation group was told (policies with `approvals.escalate`); set once, before sending. */
   escalatedAt?: string;
+  /** Break-glass only: the post-hoc reviews by members of the policy's notify group, one each. */
+  reviews?: BreakGlassReview[];
 }
 
 export type RequestState =

@@ -129,7 +129,9 @@ export class Store {
       },
       ...audit.map((e, i) => this.auditPut(e, i)),
     ];
-    if (['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out'].includes(after.status)) {
+    // Released on the move into an end state only: a later write to an ended request (a
+    // break-glass review) must not touch the slot, which a newer request may hold by then.
+    if (after.status !== before.request.status && ['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out'].includes(after.status)) {
       items.push({
         Delete: {
           TableName: this.table,

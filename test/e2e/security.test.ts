@@ -92,3 +92,94 @@ test('finding 2: break-glass is refused to whoever breakGlass.who does not name,
   const partnerAdmin = partnerToken('mallory', { groups: ['security-admins'] });
   expect((await api.call('POST', '/v1/requests', { token: partnerAdmin, body })).status).toBe(403);
 });
+
+/** The review link mailed to `email` for request `id` (a personal link whose payload says purpose "review"). */
+async function reviewLinkFor(email: string, id: string): Promise<string | undefined> {
+  for (let i = 0; i < 50; i++) {
+    for (const m of await api.outbox(email)) {
+      for (const link of m.links.filter((l) => l.includes('/approve/'))) {
+        const payload = JSON.parse(Buffer.from(link.split('/approve/')[1]!.split('.')[0]!, 'base64url').toString()) as { r: string; p?: string };
+        if (payload.r === id && payload.p === 'review') return link;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** Submits the review form as a browser would: GET the page, take its CSRF token, POST. */
+async function reviewByLink(link: string, outcome: string, reason?: string, headers: Record<string, string> = { origin: new URL(link).origin }) {
+  const page = await fetch(link);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  const res = await fetch(link, { method: 'POST', body: new URLSearchParams({ outcome, csrf, ...(reason ? { reason } : {}) }), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  return { status: res.status, html: await res.text() };
+}
+
+test('finding 2: the notify group reviews a break-glass grant afterwards: confirm or flag, once each, audited, a flag published', async () => {
+  const alice = await api.token('alice');
+  const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/sec-r', breakGlass: true, justification: 'checkout is down, INC-4711' } });
+  expect(glass.status).toBe(201);
+  expect(glass.json.status).toBe('active');
+  const id: string = glass.json.id;
+  const bobLink = (await reviewLinkFor('bob@example.com', id))!;
+  const carolLink = (await reviewLinkFor('carol@example.com', id))!;
+  expect(bobLink).toBeDefined();
+  expect(carolLink).toBeDefined();
+
+  // Opening the page changes nothing, however often.
+  for (let i = 0; i < 2; i++) {
+    const page = await fetch(bobLink);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Break-glass: <code>prod:debug</code>');
+  }
+  expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.reviews ?? []).toEqual([]);
+
+  // Guarded like a decision: another site's form, a missing CSRF token, a flag without reason.
+  expect((await reviewByLink(bobLink, 'flagged', 'x', { origin: 'https://evil.example' })).status).toBe(403);
+  const noCsrf = await fetch(bobLink, { method: 'POST', body: 'outcome=confirmed', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(noCsrf.status).toBe(400);
+  expect((await reviewByLink(bobLink, 'flagged')).status).toBe(400);
+  // A review link is not an approval link: the decision form's field does nothing there.
+  expect((await reviewByLink(bobLink, 'approve')).status).toBe(400);
+
+  const confirmed = await reviewByLink(carolLink, 'confirmed');
+  expect(confirmed.status).toBe(200);
+  expect(confirmed.html).toContain('You confirmed');
+  expect((await reviewByLink(carolLink, 'flagged', 'changed my mind')).status).toBe(409);
+  const flagged = await reviewByLink(bobLink, 'flagged', 'no incident INC-4711 exists');
+  expect(flagged.status).toBe(200);
+
+  const after = (await api.call('GET', `/v1/requests/${id}`, { token: alice })).json;
+  expect(after.status).toBe('active');
+  expect(after.reviews).toEqual([
+    expect.objectContaining({ outcome: 'confirmed', reviewer: expect.objectContaining({ sub: 'carol' }) }),
+    expect.objectContaining({ outcome: 'flagged', reason: 'no incident INC-4711 exists', reviewer: expect.objectContaining({ sub: 'bob' }) }),
+  ]);
+  const trail = await api.call('GET', `/v1/audit?requestId=${id}`, { token: await api.token('audrey') });
+  const reviews = trail.json.events.filter((e: { type: string }) => e.type === 'break_glass_reviewed');
+  expect(reviews.map((e: { details: { outcome: string } }) => e.details.outcome)).toEqual(['confirmed', 'flagged']);
+  const events = (await api.outbox()).filter((m) => m.topicArn.includes('EventsTopic') && m.message.includes('"break_glass.flagged"') && m.message.includes(id));
+  expect(events).toHaveLength(1);
+  expect(JSON.parse(events[0]!.message)).toMatchObject({ type: 'break_glass.flagged', requestId: id, reason: 'no incident INC-4711 exists' });
+});
+
+test('finding 2: nobody reviews their own break-glass, and an approval link is no review link', async () => {
+  const bob = await api.token('bob');
+  const glass = await api.call('POST', '/v1/requests', { token: bob, body: { action: 'prod:debug', resource: 'cluster/sec-own', breakGlass: true, justification: 'checkout is down, INC-4712' } });
+  expect(glass.json.status).toBe('active');
+  expect(await reviewLinkFor('carol@example.com', glass.json.id)).toBeDefined();
+  const own = (await api.outbox('bob@example.com')).filter((m) => m.message.includes(glass.json.id));
+  expect(own).toHaveLength(1);
+  expect(own[0]!.message).toContain('You broke glass yourself');
+  expect(own[0]!.links.filter((l) => l.includes('/approve/'))).toEqual([]);
+
+  // An approval link with its payload edited to claim the review purpose: refused, nothing recorded.
+  const ordinary = await api.call('POST', '/v1/requests', { token: await api.token('alice'), body: { action: 'prod:debug', resource: 'cluster/sec-ord', durationSeconds: 600 } });
+  const approval = await api.linkFor('bob@example.com', ordinary.json.id);
+  const [base, token] = approval.split('/approve/') as [string, string];
+  const [payload, sig] = token.split('.') as [string, string];
+  const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), p: 'review' })).toString('base64url');
+  const refused = await fetch(`${base}/approve/${edited}.${sig}`);
+  expect(refused.status).toBe(400);
+  expect((await api.call('GET', `/v1/requests/${ordinary.json.id}`, { token: await api.token('alice') })).json.status).toBe('pending_approval');
+});
