@@ -4,7 +4,7 @@
  * group members they vouch for, so the deployed config still validates (fail closed:
  * nobody can sign in through an issuer that is not deployed).
  */
-import type { Config, Member } from '../shared/config';
+import type { Condition, Config, Member, Policy } from '../shared/config';
 import { principalId } from '../shared/identity';
 
 export interface DeployedConfig {
@@ -16,6 +16,31 @@ export interface DeployedConfig {
   droppedMembers: string[];
   /** What makes this config undeployable; the stack reports each as a synth error. */
   errors: string[];
+}
+
+/**
+ * A condition with the dropped issuers taken out of its `issuers` lists. A test left with
+ * none can be true for no token that reaches AWS, so it becomes one that is never true
+ * (`sub` is always present), which keeps its meaning and the config valid.
+ */
+function withoutIssuers(c: Condition, dropped: readonly string[]): Condition {
+  if ('all' in c) return { all: c.all.map((d) => withoutIssuers(d, dropped)) };
+  if ('any' in c) return { any: c.any.map((d) => withoutIssuers(d, dropped)) };
+  if ('not' in c) return { not: withoutIssuers(c.not, dropped) };
+  if (!c.issuers) return c;
+  const issuers = c.issuers.filter((i) => !dropped.includes(i));
+  return issuers.length ? { ...c, issuers } : { claim: 'sub', exists: false };
+}
+
+function policyWithoutIssuers(p: Policy, dropped: readonly string[]): Policy {
+  const strip = (c: Condition) => withoutIssuers(c, dropped);
+  return {
+    ...p,
+    ...(p.requesters ? { requesters: strip(p.requesters) } : {}),
+    deny: p.deny.map((d) => ({ ...d, when: strip(d.when) })),
+    ...(typeof p.autoApprove === 'object' ? { autoApprove: strip(p.autoApprove) } : {}),
+    ...(p.breakGlass ? { breakGlass: { ...p.breakGlass, who: strip(p.breakGlass.who) } } : {}),
+  };
 }
 
 export function deployedConfig(config: Config): DeployedConfig {
@@ -42,6 +67,10 @@ export function deployedConfig(config: Config): DeployedConfig {
       ...(approverSignIn && !signInDropped ? { approverSignIn } : {}),
       issuers: Object.fromEntries(Object.entries(config.issuers).filter(([name]) => !droppedIssuers.includes(name))),
       approverGroups,
+      policies: rest.policies.map((p) => policyWithoutIssuers(p, droppedIssuers)),
+      // An auditor or admin group trusted from a development issuer only is trusted from none on AWS.
+      auditorGroups: rest.auditorGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
+      adminGroups: rest.adminGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
     },
     droppedIssuers,
     droppedMembers,

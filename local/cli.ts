@@ -38,7 +38,7 @@ export class UsageError extends Error {}
 export const commands: Record<string, Command> = {
   token: {
     summary: 'print a signed development token for a demo user',
-    help: `Usage: jitgate token <user> [--amr mfa] [--acr X] [--ttl 3600] [--aud jitgate] [--auth-age 0] [--access]
+    help: `Usage: jitgate token <user> [--claim name=json]... [--amr mfa] [--acr X] [--ttl 3600] [--aud jitgate] [--auth-age 0] [--access]
 
 Prints a token signed by local mode's development IdP for a demo user. Works
 without the local server running: the signing keys are read from (or created in)
@@ -53,9 +53,16 @@ Options:
   --aud <audience>    audience (default jitgate)
   --auth-age <dur>    how long ago the user signed in: auth_time = now - dur (default 0)
   --access            an access token (RFC 9068: typ at+jwt, token_use access) instead of an ID token
+  --claim <name=json> set a claim, the value as JSON; repeat for more. Replaces the user's
+                      own value (sub too: --claim sub='"mallory"' is someone else)
 
 Step-up: prod:deploy in the demo config wants a fresh sign-in with MFA
 (amr mfa, auth_time within 15 minutes): jitgate token alice --amr mfa
+
+Claim variants, to see what policies make of them:
+  jitgate token dave --claim employment='"Contractor"'
+  jitgate token erin --claim groups='"Friends of security-admins"' --claim sub='"mallory"'
+  jitgate token dave --claim employment='["contractor","temp"]'
 
 Demo users:
 ${describeDemoUsers(DEMO_USERS)}
@@ -132,6 +139,7 @@ async function tokenCommand(args: string[], io: CliIo): Promise<number> {
         aud: { type: 'string' },
         'auth-age': { type: 'string' },
         access: { type: 'boolean' },
+        claim: { type: 'string', multiple: true },
       },
     });
   } catch (err) {
@@ -143,6 +151,7 @@ async function tokenCommand(args: string[], io: CliIo): Promise<number> {
   const ttl = values.ttl === undefined ? 3600 : duration('--ttl', values.ttl);
   const authAge = values['auth-age'] === undefined ? 0 : duration('--auth-age', values['auth-age'], true);
   const amr = values.amr?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const extraClaims = claimOptions(values.claim ?? []);
 
   const issuer = developmentIssuer(io);
   // Same data dir as `npm start` (local/main.ts): $JITGATE_DATA_DIR or ./.jitgate.
@@ -154,9 +163,29 @@ async function tokenCommand(args: string[], io: CliIo): Promise<number> {
     ...(values.aud ? { audience: values.aud } : {}),
     ...(amr?.length ? { amr } : {}),
     ...(values.acr ? { acr: values.acr } : {}),
+    ...(Object.keys(extraClaims).length ? { extraClaims } : {}),
   });
   io.stdout.write(`${token}\n`);
   return EXIT.ok;
+}
+
+/** `--claim name=json`, each once: the value is JSON, so a list, a number or a string with spaces says exactly what the token carries. */
+function claimOptions(options: string[]): Record<string, unknown> {
+  const claims: [string, unknown][] = [];
+  for (const option of options) {
+    const eq = option.indexOf('=');
+    const name = eq < 0 ? option : option.slice(0, eq);
+    if (eq <= 0) throw new UsageError(`--claim takes name=json, such as --claim employment='"contractor"' or --claim groups='["a","b"]' (got "${option}")`);
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') throw new UsageError(`--claim ${name}: not a claim name`);
+    if (claims.some(([n]) => n === name)) throw new UsageError(`--claim ${name} is given twice; give each claim once (a list is one JSON value: --claim ${name}='["a","b"]')`);
+    const text = option.slice(eq + 1);
+    try {
+      claims.push([name, JSON.parse(text)]);
+    } catch {
+      throw new UsageError(`--claim ${name}: the value is JSON, and ${JSON.stringify(text)} is not; quote a string for the shell and for JSON: --claim ${name}='${JSON.stringify(text)}'`);
+    }
+  }
+  return Object.fromEntries(claims);
 }
 
 function duration(flag: string, text: string, zeroAllowed = false): number {

@@ -14,7 +14,8 @@ import { parseConfig, type Config, type IssuerConfig } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { compileGlob, specificity } from '../shared/glob';
 import { toPrincipal, type Principal } from '../shared/identity';
-import { decisionOf, describeMfa, evaluate, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/policy';
+import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/policy';
+import { describeCondition } from '../shared/policy-config';
 import { EXIT, UsageError, type CliIo, type Command } from './cli';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from './demo-users';
 import { UnknownDemoUser } from './idp';
@@ -66,7 +67,7 @@ export interface Explanation {
   requirements?: Requirements;
   /** What the caller still has to do, from nothing (as POST /v1/authorize's `missing`). */
   missing?: string[];
-  breakGlass?: { allowed: boolean; maxDurationSeconds: number; notify: string };
+  breakGlass?: { allowed: boolean; who: string; maxDurationSeconds: number; notify: string };
   stepUp?: { satisfied: boolean; detail: string };
   /** Other policies that also match, less specific: they do not apply while the deciding rule exists. */
   alsoMatching: string[];
@@ -143,7 +144,7 @@ export function explainFor(config: Config, caller: Caller, action: string, resou
     const mfa = e.requirements.mfa;
     if (typeof mfa === 'object') result.stepUp = stepUpCheck(mfa.stepUp, p, caller, now);
   }
-  if (deciding?.breakGlass) result.breakGlass = { allowed: e.outcome === 'requestable', maxDurationSeconds: deciding.breakGlass.maxDuration, notify: deciding.breakGlass.notify };
+  if (deciding?.breakGlass) result.breakGlass = { allowed: e.outcome === 'requestable' && mayBreakGlass(deciding, p), who: describeCondition(deciding.breakGlass.who), maxDurationSeconds: deciding.breakGlass.maxDuration, notify: deciding.breakGlass.notify };
   return result;
 }
 
@@ -255,8 +256,8 @@ function render(r: Explanation, configName: string): string {
   }
   if (r.breakGlass) {
     rows.push(['break-glass', r.breakGlass.allowed
-      ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} (MFA and ticket still apply), announced to ${r.breakGlass.notify}, audited`
-      : 'the policy allows it, but not for this caller (denied above)']);
+      ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} (MFA and ticket still apply), announced to ${r.breakGlass.notify}, who review it afterwards; audited`
+      : `not for this caller: only where ${r.breakGlass.who} (breakGlass.who)${r.decision === 'denied' ? ', and the policy denies above' : ''}`]);
   }
   if (r.alsoMatching.length) rows.push(['also matching', [...r.alsoMatching.map((m) => `${m} (less specific, does not apply)`)]]);
   const width = Math.max(...rows.map(([k]) => k.length));

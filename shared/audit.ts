@@ -6,6 +6,7 @@
 export type AuditType =
   | 'created'
   | 'break_glass'
+  | 'break_glass_reviewed'
   | 'denied_by_policy'
   | 'mfa_passed'
   | 'mfa_failed'

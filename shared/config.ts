@@ -7,10 +7,21 @@ import * as z from 'zod';
 import { ConfigError } from './errors';
 import { lifetimeIssue } from './execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
-import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
+import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
+import { privilegeIssues } from './privileges';
 
 export { durationSchema, parseDuration } from './duration';
 export { conditionSchema, type Condition } from './policy-config';
+
+/** `"auditors"` or `{"group": "auditors", "trustedIssuers": ["corp"]}`; see shared/privileges.ts for the default trust. */
+const privilegedGroupSchema = z.union([
+  z.string().min(1),
+  z.object({
+    group: z.string().min(1),
+    trustedIssuers: z.array(z.string()).describe('Issuers (by name) whose tokens may prove membership of this group.'),
+  }).strict(),
+], { error: () => 'a group name, or {"group": "<name>", "trustedIssuers": ["<issuer name>"]}' })
+  .describe('A group name (trusted from the approver group of that name\'s issuers, or from the only issuer), or {"group", "trustedIssuers"}.');
 
 const memberSchema = z.object({
   issuer: z.string().min(1),
@@ -36,9 +47,11 @@ export const configSchema = z
       trustedIssuers: z.array(z.string()).optional(),
     }).strict()).default({}),
     /** Groups (as the tokens carry them) whose members may read every request and the audit trail. */
-    auditorGroups: z.array(z.string()).default([]),
+    auditorGroups: z.array(privilegedGroupSchema).default([])
+      .describe('Groups whose members may read every request and the audit trail. Each is trusted only from its issuers: see the entry form.'),
     /** Groups whose members may revoke anyone's grant. */
-    adminGroups: z.array(z.string()).default([]),
+    adminGroups: z.array(privilegedGroupSchema).default([])
+      .describe('Groups whose members may revoke anyone\'s grant. Each is trusted only from its issuers: see the entry form.'),
     policies: z.array(policySchema).default([]),
     /** Where approvers sign in on the approval page for policies with `approverAuth: "sso"`. */
     approverSignIn: z
@@ -76,6 +89,7 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'approverAuth'], message: `"sso" needs "approverSignIn" at the top level: {"issuer": "<issuer name>", "clientId": "<OIDC client id>"}` });
       }
     });
+    for (const issue of privilegeIssues(config)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     for (const [name, group] of Object.entries(config.approverGroups)) {
       (group.trustedIssuers ?? []).forEach((issuer, i) => {
         if (!config.issuers[issuer]) ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'trustedIssuers', i], message: `unknown issuer "${issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });
@@ -120,7 +134,7 @@ export const configSchema = z
         ...(typeof p.autoApprove === 'object' ? [[['autoApprove'], p.autoApprove] as [(string | number)[], Condition]] : []),
       ];
       for (const [at, condition] of conditions) {
-        for (const issue of conditionIssues(condition)) ctx.addIssue({ code: 'custom', path: ['policies', i, ...at, ...issue.path], message: issue.message });
+        for (const issue of conditionIssues(condition, [], Object.keys(config.issuers))) ctx.addIssue({ code: 'custom', path: ['policies', i, ...at, ...issue.path], message: issue.message });
       }
       if (p.ticket?.pattern !== undefined) {
         try {
@@ -130,6 +144,10 @@ export const configSchema = z
         }
       }
       if (p.breakGlass) {
+        for (const issue of conditionIssues(p.breakGlass.who, [], Object.keys(config.issuers))) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
+        if (Object.keys(config.issuers).length > 1) {
+          for (const issue of unscopedListTests(p.breakGlass.who)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
+        }
         if (!config.approverGroups[p.breakGlass.notify]) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined; break-glass must notify a group listed under "approverGroups"` });
         }

@@ -34,8 +34,12 @@ export function claimAt(claims: Record<string, unknown>, path: string): unknown 
   return value;
 }
 
-function stringList(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean);
+/** A claim's values as the IdP sent them: a string is one value unless the issuer names a separator. */
+function stringList(value: unknown, separator?: string): string[] {
+  if (typeof value === 'string') {
+    if (separator === undefined) return value.length > 0 ? [value] : [];
+    return value.split(separator).map((v) => v.trim()).filter(Boolean);
+  }
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
 }
@@ -57,8 +61,8 @@ export function toPrincipal(issuerName: string, issuer: IssuerConfig, claims: Re
     issuer: issuer.issuer,
     issuerName,
     sub,
-    groups: stringList(claimAt(claims, issuer.claims.groups)),
-    roles: stringList(claimAt(claims, issuer.claims.roles)),
+    groups: stringList(claimAt(claims, issuer.claims.groups), issuer.claims.separator),
+    roles: stringList(claimAt(claims, issuer.claims.roles), issuer.claims.separator),
     attributes,
   };
   const email = optionalString(claimAt(claims, issuer.claims.email));

@@ -28,6 +28,12 @@ export interface ClaimMapping {
   name: string;
   /** Custom attributes such as `employment`, each from its own claim. */
   attributes: Record<string, string>;
+  /**
+   * Only when set: a string-valued groups or roles claim is split on this
+   * separator. Otherwise a string is one value, as the IdP sent it: splitting on spaces
+   * made `"Friends of security-admins"` a security admin.
+   */
+  separator?: string;
 }
 
 /** One trusted issuer, normalized: what the rest of jitgate reads. */
@@ -70,6 +76,8 @@ const claimsOverride = z
     email: claimPath.optional(),
     name: claimPath.optional(),
     attributes: z.record(z.string().min(1), claimPath).optional(),
+    separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
+      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
   })
   .strict();
 
@@ -136,6 +144,8 @@ const fullIssuer = z
         email: claimPath.default('email'),
         name: claimPath.default('name'),
         attributes: z.record(z.string().min(1), claimPath).default({}),
+        separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
+      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
       })
       .strict()
       .default({ ...DEFAULT_CLAIMS }),
@@ -215,6 +225,7 @@ function mapping(defaults: Partial<ClaimMapping>, overrides: Claims): ClaimMappi
     email: overrides?.email ?? base.email,
     name: overrides?.name ?? base.name,
     attributes: { ...base.attributes, ...overrides?.attributes },
+    ...((overrides?.separator ?? base.separator) !== undefined ? { separator: overrides?.separator ?? base.separator } : {}),
   };
 }
 
@@ -238,7 +249,8 @@ export function normalizeIssuer(v: IssuerInput): IssuerConfig {
         algorithms: v.algorithms ?? ['RS256'],
         clockSkew: v.clockSkew,
         // Access tokens carry no email or name; `username` is what they have.
-        claims: mapping({ groups: 'cognito:groups', roles: 'custom:roles', ...(v.tokenUse === 'access' ? { name: 'username' } : {}) }, v.claims),
+        // Cognito custom attributes are strings; a list in `custom:roles` is written comma-separated, so the preset names the separator.
+        claims: mapping({ groups: 'cognito:groups', roles: 'custom:roles', separator: ',', ...(v.tokenUse === 'access' ? { name: 'username' } : {}) }, v.claims),
         development: false,
         cognito: { userPoolId: v.userPoolId, clientId: v.clientId },
       };

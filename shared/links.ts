@@ -19,23 +19,47 @@ export interface LinkClaims {
   e: number;
   /** nonce, so two links for the same approver and request differ */
   n: string;
+  /** `review` for break-glass review links; absent on approval links. */
+  p?: 'review';
 }
 
 const MAX_LINK_LENGTH = 2048;
+
+/**
+ * What a link lets its holder do: decide a pending request (`approve`), or review a
+ * break-glass grant afterwards (`review`). The purpose is part of what is signed (the
+ * MAC's domain), so a link of one purpose never verifies as the other.
+ */
+export type LinkPurpose = 'approve' | 'review';
+const DOMAIN: Record<LinkPurpose, string> = { approve: 'link', review: 'review' };
 
 function mac(key: Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
 
-export function signLink(claims: Omit<LinkClaims, 'n'>, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify({ ...claims, n: randomBytes(8).toString('base64url') })).toString('base64url');
-  return `${payload}.${mac(key, `link.${payload}`).toString('base64url')}`;
+export function signLink(claims: Omit<LinkClaims, 'n'>, key: Buffer, purpose: LinkPurpose = 'approve'): string {
+  const payload = Buffer.from(JSON.stringify({ ...claims, ...(purpose === 'approve' ? {} : { p: purpose }), n: randomBytes(8).toString('base64url') })).toString('base64url');
+  return `${payload}.${mac(key, `${DOMAIN[purpose]}.${payload}`).toString('base64url')}`;
 }
 
-export function verifyLink(link: string, key: Buffer, now: Date): LinkClaims {
+/**
+ * Which verifier a link is for, read from its unverified payload: only a routing hint.
+ * `verifyLink` then checks the signature under that purpose, so a payload edited to
+ * claim the other purpose fails there.
+ */
+export function linkPurpose(link: string): LinkPurpose {
+  try {
+    const payload = JSON.parse(Buffer.from(link.split('.')[0] ?? '', 'base64url').toString('utf8')) as { p?: unknown };
+    return payload?.p === 'review' ? 'review' : 'approve';
+  } catch {
+    return 'approve';
+  }
+}
+
+export function verifyLink(link: string, key: Buffer, now: Date, purpose: LinkPurpose = 'approve'): LinkClaims {
   if (link.length > MAX_LINK_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(link)) throw new InvalidLink('this link is malformed; open the link from your email again');
   const [payload, signature] = link.split('.') as [string, string];
-  const expected = mac(key, `link.${payload}`);
+  const expected = mac(key, `${DOMAIN[purpose]}.${payload}`);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidLink('this link was not issued by jitgate');
   let claims: LinkClaims;
@@ -44,6 +68,7 @@ export function verifyLink(link: string, key: Buffer, now: Date): LinkClaims {
   } catch {
     throw new InvalidLink('this link is malformed');
   }
+  if ((claims.p ?? 'approve') !== purpose) throw new InvalidLink('this link was not issued by jitgate');
   if (typeof claims.e !== 'number' || claims.e * 1000 <= now.getTime()) throw new InvalidLink('this link has expired');
   return claims;
 }

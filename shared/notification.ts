@@ -231,7 +231,7 @@ export function escalationNotice(request: PendingApproval, recipient: { name?: s
  * member of the policy's notify group; nothing to click, but loud about what happened
  * and how to end it.
  */
-export function breakGlassMessage(request: JitRequest, recipient: { name?: string; sub: string }, group: string): { subject: string; text: string } {
+export function breakGlassMessage(request: JitRequest, recipient: { name?: string; sub: string }, group: string, reviewLink?: string): { subject: string; text: string } {
   const who = clean(request.requester.name ?? request.requester.sub, 80);
   const grant = request.requirements.grant.mode === 'once' ? `one use within ${duration(request.durationSeconds)}` : `access for ${duration(request.durationSeconds)}`;
   const lines = [
@@ -247,8 +247,11 @@ export function breakGlassMessage(request: JitRequest, recipient: { name?: strin
     `Grant:         ${grant}, ending by itself`,
     `Request:       ${request.id}`,
     '',
-    `You are told because you are in ${group}. Nothing is needed from you if this is expected;`,
-    `otherwise revoke it now: POST /v1/requests/${request.id}/revoke (admins), and read the audit trail.`,
+    `You are told because you are in ${group}. If this is not expected, revoke it now:`,
+    `POST /v1/requests/${request.id}/revoke (admins), and read the audit trail.`,
+    ...(reviewLink
+      ? ['', 'Nobody approved this grant, so it needs your review: confirm it, or flag it for the security team.', `Review (personal, works once): ${reviewLink}`]
+      : ['', 'You broke glass yourself: another member of the group reviews it.']),
   ];
   return { subject: `BREAK-GLASS: ${clean(request.action, 60)} by ${who}`, text: lines.join('\n') };
 }

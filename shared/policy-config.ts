@@ -7,17 +7,34 @@ import * as z from 'zod';
 import { durationSchema } from './duration';
 import { commonMatch, specificity } from './glob';
 
+/**
+ * How a test compares values. `exact`: character for character. `caseless`: trimmed and
+ * case-insensitive. Unset: caseless where a match denies (a deny rule, or under a "not"
+ * elsewhere), exact where a match allows, so a stray capital or space never lets anyone
+ * through (`"Contractor"` is a contractor) and never makes anyone more than they are.
+ */
+export type Compare = 'exact' | 'caseless';
+
+/** What every claim test may add: how to compare, and which issuers' tokens it can be true for. */
+export interface ClaimTest {
+  claim: string;
+  compare?: Compare;
+  /** Issuer names (under "issuers"): the test is false for tokens of any other issuer. */
+  issuers?: string[];
+}
+
 /** A condition on the requester's mapped claims (groups, roles, email, name, sub, issuer, and each mapped attribute). */
 export type Condition =
-  | { claim: string; equals: string }
-  | { claim: string; oneOf: string[] }
-  | { claim: string; contains: string }
-  | { claim: string; exists: boolean }
+  | (ClaimTest & { equals: string })
+  | (ClaimTest & { oneOf: string[] })
+  | (ClaimTest & { contains: string })
+  | (ClaimTest & { exists: boolean })
   | { not: Condition }
   | { all: Condition[] }
   | { any: Condition[] };
 
 const OPERATORS = ['equals', 'oneOf', 'contains', 'exists'] as const;
+const MODIFIERS = ['claim', 'compare', 'issuers'];
 const COMBINATORS = ['not', 'all', 'any'] as const;
 const CONDITION_EXAMPLE = '{"claim": "groups", "contains": "engineering"}';
 
@@ -42,7 +59,9 @@ export function conditionProblem(input: unknown, at = ''): string | undefined {
   }
   if (!('claim' in o)) return `${where}name the claim: ${CONDITION_EXAMPLE}, or combine conditions with "not", "all" or "any"`;
   if (typeof o.claim !== 'string' || o.claim.length === 0) return `${where}"claim" is a claim name such as "groups", "roles", "email" or a mapped attribute`;
-  const ops = keys.filter((k) => k !== 'claim');
+  if ('compare' in o && o.compare !== 'exact' && o.compare !== 'caseless') return `${where}"compare" is "exact" (character for character) or "caseless" (trimmed, any case)`;
+  if ('issuers' in o && !(Array.isArray(o.issuers) && o.issuers.length > 0 && o.issuers.every((x) => typeof x === 'string' && x.length > 0))) return `${where}"issuers" takes a non-empty list of issuer names, such as ["corp"]`;
+  const ops = keys.filter((k) => !MODIFIERS.includes(k));
   const known = ops.filter((k) => (OPERATORS as readonly string[]).includes(k));
   const unknown = ops.filter((k) => !(OPERATORS as readonly string[]).includes(k));
   if (unknown.length) return `${where}unknown operator "${unknown[0]}"${suggest(unknown[0]!, [...OPERATORS])}; use one of ${OPERATORS.join(', ')} (negate with {"not": ...})`;
@@ -78,6 +97,13 @@ function editDistance(a: string, b: string): number {
 }
 
 const claim = z.string().min(1).describe('groups, roles, email, name, sub, issuer, or an attribute mapped under issuers.<name>.claims.attributes');
+const compare = z.enum(['exact', 'caseless'])
+  .describe('exact: character for character; caseless: trimmed, any case. Default: caseless where a match denies (deny rules, or under "not"), exact where a match allows.')
+  .optional();
+const issuers = z.array(z.string().min(1)).min(1)
+  .describe('Issuer names: the test is true only for tokens of these issuers (e.g. a group only one IdP may vouch for).')
+  .optional();
+const test = { claim, compare, issuers };
 
 /** One shape of condition; a stray key gets the same explanation as a condition matching no shape. */
 function conditionObject<T extends z.ZodRawShape>(shape: T) {
@@ -87,10 +113,10 @@ function conditionObject<T extends z.ZodRawShape>(shape: T) {
 export const conditionSchema: z.ZodType<Condition> = z
   .lazy(() =>
     z.union([
-      conditionObject({ claim, equals: z.string().describe('true when the claim has exactly one value and it is this one') }),
-      conditionObject({ claim, oneOf: z.array(z.string()).min(1).describe('true when any value of the claim is one of these') }),
-      conditionObject({ claim, contains: z.string().describe('true when the claim (a list, or a single value) includes this value') }),
-      conditionObject({ claim, exists: z.boolean().describe('true: the claim has at least one value; false: it is absent or empty') }),
+      conditionObject({ ...test, equals: z.string().describe('true when the claim has exactly one value and it is this one (a list of several is a match where a match denies: fail closed)') }),
+      conditionObject({ ...test, oneOf: z.array(z.string()).min(1).describe('true when any value of the claim is one of these') }),
+      conditionObject({ ...test, contains: z.string().describe('true when the claim (a list, or a single value) includes this value') }),
+      conditionObject({ ...test, exists: z.boolean().describe('true: the claim has at least one value; false: it is absent or empty') }),
       conditionObject({ not: conditionSchema }).describe('true when the inner condition is false'),
       conditionObject({ all: z.array(conditionSchema).min(1, '"all" takes a non-empty list of conditions') }).describe('true when every condition is true'),
       conditionObject({ any: z.array(conditionSchema).min(1, '"any" takes a non-empty list of conditions') }).describe('true when at least one condition is true'),
@@ -179,10 +205,11 @@ const policyShape = {
     breakGlass: z
       .object({
         maxDuration: durationSchema.describe('The emergency grant lasts at most this; keep it short.'),
-        notify: z.string().min(1).describe('Approver group whose every member is told at once (approver topic) as soon as glass is broken.'),
+        notify: z.string().min(1).describe('Approver group whose every member is told at once (approver topic) as soon as glass is broken, and gets a personal link to review the emergency grant afterwards (confirm or flag).'),
+        who: conditionSchema.describe('Required: who may break glass, e.g. {"claim": "groups", "contains": "oncall", "issuers": ["corp"]}. Everyone else gets 403 naming breakGlass.who. Groups and roles tests must name their "issuers" when several issuers are configured.'),
       })
       .strict()
-      .describe('Allows an emergency self-grant without approval: the request sends "breakGlass": true with a justification. Deny rules, requesters, MFA and ticket still apply.')
+      .describe('Allows an emergency self-grant without approval for the callers "who" names: the request sends "breakGlass": true with a justification. Deny rules, requesters, MFA and ticket still apply; the notify group reviews it afterwards.')
       .optional(),
     approverAuth: z
       .enum(['link', 'sso'])
@@ -247,17 +274,39 @@ export function findTies(policies: readonly Pick<PolicyInput, 'action' | 'resour
 /** Built-in claims that are always lists: `equals` on them is almost always a mistake (a user in two groups never "equals" one). */
 export const LIST_CLAIMS = ['groups', 'roles'];
 
-/** Problems inside one condition: `equals` on a list claim. Paths are relative to the condition. */
-export function conditionIssues(c: Condition, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+/**
+ * Problems inside one condition: `equals` on a list claim, unknown issuer names (when
+ * `knownIssuers` is given). Paths are relative to the condition.
+ */
+export function conditionIssues(c: Condition, path: (string | number)[] = [], knownIssuers?: readonly string[]): { path: (string | number)[]; message: string }[] {
   // Also called on configs that failed elsewhere (zod runs refinements after recoverable issues): skip what is malformed.
   if (c === null || typeof c !== 'object') return [];
-  if ('all' in c) return Array.isArray(c.all) ? c.all.flatMap((d, i) => conditionIssues(d, [...path, 'all', i])) : [];
-  if ('any' in c) return Array.isArray(c.any) ? c.any.flatMap((d, i) => conditionIssues(d, [...path, 'any', i])) : [];
-  if ('not' in c) return conditionIssues(c.not, [...path, 'not']);
+  if ('all' in c) return Array.isArray(c.all) ? c.all.flatMap((d, i) => conditionIssues(d, [...path, 'all', i], knownIssuers)) : [];
+  if ('any' in c) return Array.isArray(c.any) ? c.any.flatMap((d, i) => conditionIssues(d, [...path, 'any', i], knownIssuers)) : [];
+  if ('not' in c) return conditionIssues(c.not, [...path, 'not'], knownIssuers);
+  const out: { path: (string | number)[]; message: string }[] = [];
   if ('equals' in c && LIST_CLAIMS.includes(c.claim)) {
-    return [{ path: [...path, 'equals'], message: `"${c.claim}" is a list, and "equals" is true only when it holds exactly one value; use {"claim": "${c.claim}", "contains": ${JSON.stringify(c.equals)}}` }];
+    out.push({ path: [...path, 'equals'], message: `"${c.claim}" is a list, and "equals" is true only when it holds exactly one value; use {"claim": "${c.claim}", "contains": ${JSON.stringify(c.equals)}}` });
   }
-  return [];
+  if (knownIssuers) {
+    (c.issuers ?? []).forEach((name, i) => {
+      if (!knownIssuers.includes(name)) out.push({ path: [...path, 'issuers', i], message: `unknown issuer "${name}"; use one of: ${knownIssuers.join(', ')}` });
+    });
+  }
+  return out;
+}
+
+/**
+ * Groups and roles tests that do not say which issuers may vouch for them. Where a
+ * condition grants a privilege (break-glass), any issuer could otherwise mint it.
+ */
+export function unscopedListTests(c: Condition, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+  if (c === null || typeof c !== 'object') return [];
+  if ('all' in c) return Array.isArray(c.all) ? c.all.flatMap((d, i) => unscopedListTests(d, [...path, 'all', i])) : [];
+  if ('any' in c) return Array.isArray(c.any) ? c.any.flatMap((d, i) => unscopedListTests(d, [...path, 'any', i])) : [];
+  if ('not' in c) return unscopedListTests(c.not, [...path, 'not']);
+  if (!LIST_CLAIMS.includes(c.claim) || c.issuers) return [];
+  return [{ path, message: `say which issuers may vouch for this ${c.claim} test (any issuer can put a name in a token): add "issuers": ["<issuer name>"]` }];
 }
 
 /** A condition in words: `groups contains "engineering" and not employment equals "contractor"`. */
@@ -265,10 +314,11 @@ export function describeCondition(c: Condition): string {
   if ('all' in c) return c.all.map((d) => wrap(d, 'all')).join(' and ');
   if ('any' in c) return c.any.map((d) => wrap(d, 'any')).join(' or ');
   if ('not' in c) return `not ${wrap(c.not, 'not')}`;
-  if ('equals' in c) return `${c.claim} equals ${JSON.stringify(c.equals)}`;
-  if ('oneOf' in c) return `${c.claim} is one of ${c.oneOf.map((v) => JSON.stringify(v)).join(', ')}`;
-  if ('contains' in c) return `${c.claim} contains ${JSON.stringify(c.contains)}`;
-  return c.exists ? `${c.claim} is present` : `${c.claim} is absent`;
+  const from = c.issuers ? ` (from ${c.issuers.join(' or ')})` : '';
+  if ('equals' in c) return `${c.claim} equals ${JSON.stringify(c.equals)}${from}`;
+  if ('oneOf' in c) return `${c.claim} is one of ${c.oneOf.map((v) => JSON.stringify(v)).join(', ')}${from}`;
+  if ('contains' in c) return `${c.claim} contains ${JSON.stringify(c.contains)}${from}`;
+  return (c.exists ? `${c.claim} is present` : `${c.claim} is absent`) + from;
 }
 
 function wrap(c: Condition, parent: 'all' | 'any' | 'not'): string {

@@ -138,15 +138,32 @@ export class PolicyIndex {
   }
 }
 
-export function matches(condition: Condition, p: Principal): boolean {
-  if ('all' in condition) return condition.all.every((c) => matches(c, p));
-  if ('any' in condition) return condition.any.some((c) => matches(c, p));
-  if ('not' in condition) return !matches(condition.not, p);
-  const values = claimValues(p, condition.claim);
-  if ('equals' in condition) return values.length === 1 && values[0] === condition.equals;
-  if ('oneOf' in condition) return values.some((v) => condition.oneOf.includes(v));
-  if ('contains' in condition) return values.includes(condition.contains);
-  return condition.exists === values.length > 0;
+/**
+ * Where a condition sits: `deny` when its being true denies (a deny rule), `allow` when
+ * its being true lets the caller further (requesters, autoApprove, breakGlass.who).
+ * "not" flips it. Unclear input then errs towards the denial: values compare trimmed
+ * and caseless, and a list reaching `equals` counts as a match.
+ */
+export type Polarity = 'allow' | 'deny';
+
+const fold = (v: string) => v.trim().toLowerCase();
+
+export function matches(condition: Condition, p: Principal, polarity: Polarity = 'allow'): boolean {
+  if ('all' in condition) return condition.all.every((c) => matches(c, p, polarity));
+  if ('any' in condition) return condition.any.some((c) => matches(c, p, polarity));
+  if ('not' in condition) return !matches(condition.not, p, polarity === 'allow' ? 'deny' : 'allow');
+  if (condition.issuers && !condition.issuers.includes(p.issuerName)) return false;
+  if ('exists' in condition) return condition.exists === claimValues(p, condition.claim).length > 0;
+  const caseless = condition.compare === 'caseless' || (condition.compare === undefined && polarity === 'deny');
+  const values = caseless ? claimValues(p, condition.claim).map(fold) : claimValues(p, condition.claim);
+  const want = (v: string) => (caseless ? fold(v) : v);
+  if ('equals' in condition) {
+    // ["contractor", "temp"] never "equals" contractor: where that would let the caller through, fail closed.
+    if (values.length > 1) return polarity === 'deny';
+    return values.length === 1 && values[0] === want(condition.equals);
+  }
+  if ('oneOf' in condition) return values.some((v) => condition.oneOf.some((o) => want(o) === v));
+  return values.includes(want(condition.contains));
 }
 
 export function requirementsOf(policy: Policy): Requirements {
@@ -183,7 +200,7 @@ export function evaluate(index: PolicyIndex, principal: Principal, action: strin
 export function evaluatePolicy(policy: Policy, index: number, principal: Principal, action: string = policy.action): Evaluation {
   const rule = cached(policy, index, () => ruleName(policy, index));
   for (const [k, deny] of policy.deny.entries()) {
-    if (matches(deny.when, principal)) return { outcome: 'denied', rule, clause: `deny[${k}]`, reason: deny.reason, policy };
+    if (matches(deny.when, principal, 'deny')) return { outcome: 'denied', rule, clause: `deny[${k}]`, reason: deny.reason, policy };
   }
   if (policy.requesters && !matches(policy.requesters, principal)) {
     return { outcome: 'denied', rule, clause: 'requesters', reason: `"${action}" may only be requested by callers where ${describeCondition(policy.requesters)}`, policy };
@@ -240,15 +257,23 @@ export interface PreparedRequest {
  * Break-glass waives the approvals only; MFA, justification (always required for it)
  * and ticket still apply, and the grant is capped at the break-glass maximum.
  */
-export function prepareRequest(e: Extract<Evaluation, { outcome: 'requestable' }>, action: string, input: RequestInput): PreparedRequest {
+export function prepareRequest(e: Extract<Evaluation, { outcome: 'requestable' }>, action: string, input: RequestInput, principal: Principal): PreparedRequest {
   const breakGlass = input.breakGlass === true;
   if (breakGlass && !e.policy.breakGlass) {
     throw new PolicyDenied(`"${action}" does not allow break-glass; ask for approval (send the request without "breakGlass")`, e.rule);
+  }
+  if (breakGlass && !mayBreakGlass(e.policy, principal)) {
+    throw new PolicyDenied(`break-glass on "${action}" is only for callers where ${describeCondition(e.policy.breakGlass!.who)} (${e.rule}, breakGlass.who); ask for approval (send the request without "breakGlass")`, `${e.rule} breakGlass.who`);
   }
   checkJustification(e.requirements, input.justification, { breakGlass });
   checkTicket(e.requirements, input.ticket);
   const durationSeconds = grantDuration(e.policy, input.durationSeconds, { breakGlass });
   return { durationSeconds, requirements: breakGlass ? { ...e.requirements, approvals: [] } : e.requirements, autoApproved: e.autoApproved || breakGlass, breakGlass };
+}
+
+/** Break-glass has its own eligibility: being allowed to ask is not being allowed to skip the approvers. */
+export function mayBreakGlass(policy: Policy, principal: Principal): boolean {
+  return policy.breakGlass !== undefined && matches(policy.breakGlass.who, principal, 'allow');
 }
 
 /** What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp", "approval from security-admins x1"]`. */

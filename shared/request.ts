@@ -36,6 +36,14 @@ export interface NotifiedApprover extends PersonRef {
   groups: string[];
 }
 
+/** A notify-group member's look, after the fact, at a break-glass grant: fine, or flagged for the security team. */
+export interface BreakGlassReview {
+  reviewer: PersonRef;
+  outcome: 'confirmed' | 'flagged';
+  reason?: string;
+  at: string;
+}
+
 export interface RequestBase {
   id: string;
   action: string;
@@ -70,6 +78,8 @@ export interface RequestBase {
   grantTimes?: GrantTimes;
   /** When a window grant was first used (`authorize`); recorded once, with a `grant_used` audit event. */
   firstUsedAt?: string;
+  /** Break-glass only: the post-hoc reviews by members of the policy's notify group, one each. */
+  reviews?: BreakGlassReview[];
 }
 
 export type RequestState =

@@ -7,6 +7,9 @@
  *   GET  /approve/{link}/signin   `approverAuth: "sso"` only: off to the approver sign-in issuer
  *   GET  /approve/callback        back from it (authorization code + PKCE; see shared/sso.ts)
  *
+ * A break-glass review link (`shared/review.ts`) uses the same two routes: GET shows the
+ * emergency grant, POST confirms or flags it.
+ *
  * Every refusal (forged, expired, used, foreign links, requests no longer pending,
  * failed sign-ins) is a page with a 4xx status and changes nothing. The link is a
  * credential: it is never logged (only a hash of it), never sent to the IdP, and the
@@ -18,7 +21,9 @@ import { escapeHtml } from '../../shared/html';
 import { decisionPage, messagePage, page, type PageMode, type PendingRequest } from '../../shared/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/errors';
 import { header, linkBaseFrom, logger, rawBody } from '../../shared/http';
-import { checkCsrf, csrfToken, verifyLink, type LinkClaims } from '../../shared/links';
+import { checkCsrf, csrfToken, linkPurpose, verifyLink, type LinkClaims } from '../../shared/links';
+import { isReviewOutcome, reviewerOf, reviewInputProblem, reviewRefusal } from '../../shared/review';
+import { reviewPage } from '../../shared/review-page';
 import type { JitRequest, NotifiedApprover } from '../../shared/request';
 import { runtime, type Deps } from '../../shared/runtime';
 import {
@@ -27,6 +32,7 @@ import {
   SignInFailed, stateMatches, verifyIdToken, type CookieScope, type SignInTransaction,
 } from '../../shared/sso';
 import { decide } from '../../shared/usecases/decisions';
+import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { load } from '../../shared/usecases/common';
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -40,6 +46,10 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     hashed = linkHash(link);
     const key = await deps.linkKey();
     const now = deps.now();
+    if (linkPurpose(link) === 'review') {
+      if (event.resource === '/approve/{link}/signin') return redirect(303, `${base}${link}`);
+      return await review(deps, event, link, key, now, base);
+    }
     const claims = verifyLink(link, key, now);
     const request = await loadForLink(deps, claims);
     const approver = request.notified.find((n) => n.id === claims.a);
@@ -94,6 +104,37 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   } catch (err) {
     return errorPage(err, hashed);
   }
+}
+
+/**
+ * A break-glass review link (purpose `review`): the page, then Confirm or Flag, with the
+ * same guards as a decision (same origin, CSRF token, once per reviewer).
+ */
+async function review(deps: Deps, event: APIGatewayProxyEvent, link: string, key: Buffer, now: Date, base: string): Promise<APIGatewayProxyResult> {
+  const claims = verifyLink(link, key, now, 'review');
+  const request = await loadForLink(deps, claims);
+  const reviewer = reviewerOf(deps.config, request, claims.a);
+  if (!reviewer) return messagePage(403, 'Not your link', 'This link was not issued to a reviewer of this break-glass grant. Links are personal; use the one in your own email.');
+  const refusal = reviewRefusal(request, reviewer.id);
+  if (refusal) return messagePage(refusal.status, refusal.status === 409 ? 'Already reviewed' : 'Not yours to review', refusal.message, { tone: 'info' });
+  const method = event.httpMethod.toUpperCase();
+  if (method === 'GET' || method === 'HEAD') return reviewPage(request, reviewer, csrfToken(link, key), now);
+  if (method !== 'POST') {
+    const res = messagePage(405, 'Method not allowed', 'Open the link from your email.');
+    return { ...res, headers: { ...res.headers, allow: 'GET, POST' } };
+  }
+  if (!sameOrigin(event, base)) return messagePage(403, 'Refused', 'This form was sent from another site; open the link from your email and review there.');
+  const form = new URLSearchParams(rawBody(event));
+  checkCsrf(link, form.get('csrf') ?? undefined, key);
+  const outcome = form.get('outcome');
+  const reason = form.get('reason')?.trim().slice(0, 2000) || undefined;
+  const problem = reviewInputProblem(outcome, reason);
+  if (problem || !isReviewOutcome(outcome)) return messagePage(400, outcome === 'flagged' ? 'Give a reason' : 'Choose Confirm or Flag', problem ?? '');
+  await reviewBreakGlass(deps, reviewer, claims.r, outcome, reason);
+  const requester = request.requester.name ?? request.requester.sub;
+  return outcome === 'confirmed'
+    ? messagePage(200, 'Confirmed', `You confirmed ${requester}'s break-glass on ${request.action}.`, { tone: 'ok', detail: 'Your review is recorded in the audit trail.' })
+    : messagePage(200, 'Flagged', `You flagged ${requester}'s break-glass on ${request.action}.`, { tone: 'no', detail: 'The security team is told, with your reason; your review is recorded in the audit trail.' });
 }
 
 async function loadForLink(deps: Deps, claims: LinkClaims): Promise<JitRequest> {

@@ -139,7 +139,9 @@ export class Store {
       },
       ...chained.events.map((e) => this.auditPut(e)),
     ];
-    if (TERMINAL.includes(after.status)) {
+    // Released on the move into an end state only: a later write to an ended request (a
+    // break-glass review) must not touch the slot, which a newer request may hold by then.
+    if (after.status !== before.request.status && TERMINAL.includes(after.status)) {
       items.push({
         Delete: {
           TableName: this.table,

@@ -3,6 +3,7 @@ import { approverGroupsOf, quorum } from '../approvals';
 import { NotFound } from '../errors';
 import { grantTimes, type GrantTimes } from '../grant';
 import type { Principal } from '../identity';
+import { hasPrivilege } from '../privileges';
 import type { JitRequest } from '../request';
 import { ConcurrentModification, type StoredRequest } from '../adapters/store';
 import type { Deps } from '../runtime';
@@ -29,12 +30,13 @@ export async function withRetry<T>(step: () => Promise<T>, attempts = 5): Promis
   }
 }
 
+/** Auditor and admin are trusted from their groups' issuers only (shared/privileges.ts), as approver groups are. */
 export function isAuditor(deps: Deps, p: Principal): boolean {
-  return p.groups.some((g) => deps.config.auditorGroups.includes(g));
+  return hasPrivilege(deps.config, p, 'auditor');
 }
 
 export function isAdmin(deps: Deps, p: Principal): boolean {
-  return p.groups.some((g) => deps.config.adminGroups.includes(g));
+  return hasPrivilege(deps.config, p, 'admin');
 }
 
 export function isEligibleApprover(deps: Deps, request: JitRequest, p: Principal): boolean {

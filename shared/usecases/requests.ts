@@ -7,6 +7,8 @@ import { principalId, type Principal } from '../identity';
 import { breakGlassMessage } from '../notification';
 import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../policy';
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../request';
+import { signLink } from '../links';
+import { REVIEW_WINDOW_SECONDS } from '../review';
 import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../views';
@@ -52,10 +54,10 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   // MFA (TOTP or step-up), justification and ticket still apply, and the grant is capped shorter.
   let prepared: PreparedRequest;
   try {
-    prepared = prepareRequest(requestable, input.action, input);
+    prepared = prepareRequest(requestable, input.action, input, principal);
   } catch (err) {
     if (err instanceof PolicyDenied) {
-      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, breakGlass: true } })]);
+      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: err.rule, breakGlass: true } })]);
     }
     throw err;
   }
@@ -112,7 +114,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   const approval = !autoApproved;
   try {
     // Announced before it starts: an emergency grant nobody was told about never begins.
-    if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify);
+    if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
     await deps.workflow.start({
       requestId: id,
       requestPk: keys.request(id).pk,
@@ -145,14 +147,22 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   return { created: true, request: requestView(final) };
 }
 
-/** One informational message per member of the notify group, on the approver topic (each member's own subscription). */
-async function announceBreakGlass(deps: Deps, request: JitRequest, group: string): Promise<void> {
+/**
+ * One message per member of the notify group, on the approver topic (each member's own
+ * subscription), with a personal link to review the grant afterwards; the requester, if
+ * a member, is told but gets no link (nobody reviews their own break-glass).
+ */
+async function announceBreakGlass(deps: Deps, request: JitRequest, group: string, linkBase: string): Promise<void> {
   try {
+    const key = await deps.linkKey();
+    const e = Math.floor(deps.now().getTime() / 1000) + REVIEW_WINDOW_SECONDS;
     for (const member of deps.config.approverGroups[group]?.members ?? []) {
       const issuer = deps.config.issuers[member.issuer];
       if (!issuer) continue;
-      const { subject, text } = breakGlassMessage(request, member, group);
-      await deps.notifier.notifyApprover(principalId(issuer.issuer, member.sub), subject, text);
+      const id = principalId(issuer.issuer, member.sub);
+      const reviewLink = id === request.requester.id ? undefined : `${linkBase}${signLink({ r: request.id, a: id, g: [group], e }, key, 'review')}`;
+      const { subject, text } = breakGlassMessage(request, member, group, reviewLink);
+      await deps.notifier.notifyApprover(id, subject, text);
     }
   } catch (err) {
     throw new DependencyUnavailable(`break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`);

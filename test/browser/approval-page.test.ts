@@ -150,6 +150,23 @@ test('a forged link gets a clear error page and no form', async () => {
   await expect(page.locator('form, button, textarea').count()).resolves.toBe(0);
 });
 
+test('break-glass review: open the review link, give a reason, click Flag; the used link says "already reviewed"', async () => {
+  const token = await api.token('alice', { as: 'glass' });
+  const glass = await api.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: 'cluster/glass', breakGlass: true, justification: 'checkout is down, INC-4821' } });
+  expect(glass.json.status).toBe('active');
+  const link = await api.linkFor('carol@example.com', glass.json.id);
+  const page = await newPage();
+  expect((await page.goto(link))!.status()).toBe(200);
+  expect(await h1(page)).toBe('Break-glass: prod:debug');
+  expect(await page.locator('main').innerText()).toContain('checkout is down, INC-4821');
+  await page.getByLabel('Reason (needed to flag)').fill('no such incident');
+  await page.getByRole('button', { name: 'Flag' }).click();
+  expect(await h1(page)).toBe('Flagged');
+  expect((await api.call('GET', `/v1/requests/${glass.json.id}`, { token })).json.reviews).toEqual([expect.objectContaining({ outcome: 'flagged', reason: 'no such incident' })]);
+  expect((await page.goto(link))!.status()).toBe(409);
+  expect(await h1(page)).toBe('Already reviewed');
+});
+
 test('keyboard only: Tab to the reason, type, Tab to Approve (visible focus), Enter', async () => {
   const { token, id, link } = await pendingRequest('keyboard', { action: 'prod:debug', resource: 'cluster/keyboard', durationSeconds: 600 });
   const page = await newPage();

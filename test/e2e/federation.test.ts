@@ -39,6 +39,8 @@ beforeAll(async () => {
         claims: { groups: 'realm_access.roles', roles: 'https://example.com/roles', attributes: { employment: 'ext.employment' } },
       },
     },
+    // Auditors may come from either issuer here; by default a group is trusted from its own issuers only.
+    auditorGroups: [{ group: 'auditors', trustedIssuers: ['dev', 'partner'] }],
     policies: [
       ...demo.policies,
       {
@@ -155,7 +157,7 @@ test('the second issuer\'s claim names: nested groups, a namespaced roles claim,
   expect((await ask(partnerToken('rita', { groups: ['engineering'], roles: ['editor'] }))).json.status).toBe('active');
   expect((await ask(partnerToken('sam', { groups: ['marketing'], roles: ['editor'] }))).json.status).toBe('pending_approval');
 
-  // realm_access.roles = auditors -> an auditor.
+  // realm_access.roles = auditors -> an auditor (this config trusts the partner for auditors).
   expect((await api.call('GET', '/v1/audit', { token: partnerToken('ivy', { groups: ['auditors'] }) })).status).toBe(200);
   expect((await api.call('GET', '/v1/audit', { token: partnerToken('ivy', { groups: [] }) })).status).toBe(403);
 });

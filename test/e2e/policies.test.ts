@@ -15,7 +15,7 @@ beforeAll(async () => {
   // The demo config plus one break-glass policy that also demands TOTP.
   const configPath = e2eConfig(dataDir);
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
-  config.policies.push({ action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' }, breakGlass: { maxDuration: '2m', notify: 'security-admins' } });
+  config.policies.push({ action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' }, breakGlass: { maxDuration: '2m', notify: 'security-admins', who: { claim: 'groups', contains: 'engineering' } } });
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   local = await startLocalMode({ port: await freePort(), dataDir, configPath });
   api = new Client(local.url, dataDir);
@@ -40,13 +40,16 @@ test('break-glass: an emergency self-grant, active at once without approval, cap
   const check = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-9' } });
   expect(check.json).toMatchObject({ allowed: true, grant: { requestId: id, mode: 'window' } });
 
-  // Every member of the notify group is told, on the approver topic (their own subscription); nothing to click.
+  // Every member of the notify group is told, on the approver topic (their own subscription), with one
+  // personal link: to review the grant afterwards (test/e2e/security.test.ts), not to approve it.
   for (const email of ['bob@example.com', 'carol@example.com']) {
     const told = (await api.outbox(email)).find((m) => m.message.includes(id));
     expect(told).toBeDefined();
     expect(told!.message).toContain('BREAK-GLASS');
     expect(told!.message).toContain(JUSTIFICATION);
-    expect(told!.links.filter((l) => l.includes('/approve/'))).toEqual([]);
+    const links = told!.links.filter((l) => l.includes('/approve/'));
+    expect(links).toHaveLength(1);
+    expect(told!.message).toContain(`Review (personal, works once): ${links[0]}`);
   }
   // ... and a lifecycle event for other systems.
   const event = (await api.outbox()).find((m) => m.message.includes('"grant.break_glass"') && m.message.includes(id));
@@ -175,5 +178,6 @@ test('GET /v1/policies tells each caller what they may request and what it takes
   expect(find(dave, 'prod:*')).toMatchObject({ decision: 'denied', mayRequest: false, deniedBy: 'requesters' });
   expect(find(dave, 'reports:read')).toMatchObject({ decision: 'requestable', mayRequest: true, needs: ['request', 'approval from security-admins x1'] });
   expect(find(dave, 'data:export', 'datasets/public-*')).toMatchObject({ decision: 'auto' });
-  expect(find(dave, 'prod:debug').breakGlass).toMatchObject({ allowed: true });
+  // dave may ask for prod:debug, but breakGlass.who does not name him.
+  expect(find(dave, 'prod:debug').breakGlass).toMatchObject({ allowed: false, who: 'groups is one of "engineering", "security-admins" (from dev)' });
 });

@@ -79,7 +79,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 test('edited, deleted, reordered and inserted events are each named by audit verify; restoring them makes the trail whole', async () => {
   const alice = person('alice-audit', ['engineering']);
   const bob = person('bob-audit', ['security-admins']);
-  const admin = person('ada-audit', ['platform-admins', ...local.config.adminGroups]);
+  const admin = person('ada-audit', ['platform-admins', ...local.config.adminGroups.map((g) => (typeof g === 'string' ? g : g.group))]);
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'audit/1', durationSeconds: 300 }, { linkBase: `${local.url}/approve/` });
   await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
   await decide(deps, { person: bob, groups: bob.groups, via: 'api' }, request.id, 'approve', 'looks fine');

@@ -43,7 +43,7 @@ describe('presets normalize to the full form', () => {
       jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz/.well-known/jwks.json',
       algorithms: ['RS256'],
       clockSkew: 60,
-      claims: { groups: 'cognito:groups', roles: 'custom:roles', email: 'email', name: 'name', attributes: {} },
+      claims: { groups: 'cognito:groups', roles: 'custom:roles', email: 'email', name: 'name', attributes: {}, separator: ',' },
       development: false,
       cognito: { userPoolId: 'eu-west-1_AbC123xyz', clientId: ['4k2r0bq5client'] },
     });

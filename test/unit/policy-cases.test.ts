@@ -106,9 +106,9 @@ describe.each(tables)('$file', ({ config, cases, file }) => {
         return;
       }
       if (x.error !== undefined) {
-        expect(() => prepareRequest(e, c.action, c.request!)).toThrow(x.error);
+        expect(() => prepareRequest(e, c.action, c.request!, caller.principal)).toThrow(x.error);
       } else {
-        const prepared = prepareRequest(e, c.action, c.request!);
+        const prepared = prepareRequest(e, c.action, c.request!, caller.principal);
         const p = x.prepared ?? {};
         if (p.durationSeconds !== undefined) expect(prepared.durationSeconds).toBe(p.durationSeconds);
         if (p.approvals !== undefined) expect(approvalsOf(prepared.requirements)).toEqual(p.approvals);
