@@ -1,8 +1,13 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
 import * as z from 'zod';
+import { MAX_RESOURCE_LENGTH, resourceProblem } from './resource';
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
-const resource = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f#]+$/, 'no control characters or #');
+/** The resource grammar (shared/resource.ts): refused, never normalised, so what is approved is what is used. */
+const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) => {
+  const problem = resourceProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict();
 export const createRequestBody = z.object({
