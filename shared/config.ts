@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { ConfigError } from './errors';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
+import { limitsSchema } from './limits-config';
 import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
 
 export { durationSchema, parseDuration } from './duration';
@@ -49,6 +50,7 @@ export const configSchema = z
       .strict()
       .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
       .optional(),
+    limits: limitsSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -60,6 +62,10 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'approverAuth'], message: `"sso" needs "approverSignIn" at the top level: {"issuer": "<issuer name>", "clientId": "<OIDC client id>"}` });
       }
     });
+    const lockoutNotify = config.limits.mfaLockout.notify;
+    if (lockoutNotify && !config.approverGroups[lockoutNotify]) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message: `approver group "${lockoutNotify}" is not defined; name a group listed under "approverGroups"` });
+    }
     for (const [name, group] of Object.entries(config.approverGroups)) {
       (group.trustedIssuers ?? []).forEach((issuer, i) => {
         if (!config.issuers[issuer]) ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'trustedIssuers', i], message: `unknown issuer "${issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });

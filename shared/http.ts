@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited, TooManyPending, UnsupportedMediaType, ValidationFailed } from './errors';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
 
@@ -77,9 +77,13 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
       if (err.maxAge !== undefined) params.push(`max_age=${err.maxAge}`);
       headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
     }
-    if (err instanceof DependencyUnavailable) headers['retry-after'] = String(err.retryAfterSeconds);
+    // 429 and 503 say when to come back (RFC 9110 section 10.2.3), in the header and the document.
+    if (err instanceof DependencyUnavailable || err instanceof RateLimited || err instanceof TooManyPending || err instanceof MfaLocked) {
+      headers['retry-after'] = String(err.retryAfterSeconds);
+      extra.retryAfter = err.retryAfterSeconds;
+    }
     if (err instanceof ValidationFailed && err.errors.length) extra.errors = err.errors;
-    for (const field of ['rule', 'currentStatus', 'attemptsLeft'] as const) {
+    for (const field of ['rule', 'currentStatus', 'attemptsLeft', 'limit'] as const) {
       if (field in err) extra[field] = (err as unknown as Record<string, unknown>)[field];
     }
     return problem(err.status, err.code, err.title, err.message, extra, headers);

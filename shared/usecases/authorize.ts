@@ -42,7 +42,7 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
   const now = deps.now();
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') return { allowed: false, reason: evaluation.reason, rule: evaluation.rule };
-  checkStepUp(evaluation.requirements.mfa, principal, now);
+  checkStepUp(evaluation.requirements.mfa, principal, now, deps.config.issuers[principal.issuerName]?.clockSkew);
 
   const slot = await deps.store.getGrantSlot(principal.id, input.action, resource);
   if (!isLive(slot, now)) {

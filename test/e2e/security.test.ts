@@ -50,3 +50,133 @@ test('finding 6: dave, denied data:export on datasets/q3-payroll, cannot reach i
   const still = await api.call('POST', '/v1/authorize', { token: dave, body: { action: 'data:export', resource: 'datasets/public-x' } });
   expect(still.json.allowed).toBe(false);
 });
+
+/** The audit event types an actor caused, read as the demo auditor audrey. */
+async function auditOf(actor: string): Promise<{ type: string; details?: Record<string, unknown> }[]> {
+  const res = await api.call('GET', `/v1/audit?actor=${encodeURIComponent(actor)}&limit=1000`, { token: await api.token('audrey') });
+  expect(res.status).toBe(200);
+  return res.json.events;
+}
+
+test('finding 4: wrong TOTP codes count per user across requests; 10 lock MFA (429 + Retry-After) even for the right code; a replayed code is not a guess', async () => {
+  const alice = await api.token('alice', { as: 'lockout' });
+  const aliceId = `${local.url}/dev/idp#alice-lockout`;
+  const code = await api.enrolTotp(alice);
+  const ids: string[] = [];
+  for (const n of [1, 2, 3, 4]) {
+    const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'projects:delete', resource: `projects/lock-${n}`, justification: 'cleaning up the lockout test' } });
+    expect(created.status).toBe(201);
+    ids.push(created.json.id);
+  }
+  const right = code();
+  expect((await api.call('POST', `/v1/requests/${ids[0]}/mfa`, { token: alice, body: { code: right } })).status).toBe(200);
+  // The same code again: refused with its own message, and not counted.
+  const replay = await api.call('POST', `/v1/requests/${ids[1]}/mfa`, { token: alice, body: { code: right } });
+  expect(replay.status).toBe(400);
+  expect(replay.json.type).toMatch(/mfa-code-reused$/);
+
+  // The attack: wrong codes raced in parallel over three requests (4 each), more than the 10 allowed.
+  const guesses = await Promise.all(ids.slice(1).flatMap((id) => [0, 1, 2, 3].map(() => api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code.wrong() } }))));
+  const checked = guesses.filter((g) => g.status === 400);
+  const refused = guesses.filter((g) => g.status === 429);
+  expect(checked.length + refused.length).toBe(12);
+  expect(checked.length).toBeLessThanOrEqual(10);
+  expect(refused.length).toBeGreaterThanOrEqual(2);
+
+  // Locked: the right code is refused too, with Retry-After and a document naming the limit.
+  const locked = await api.call('POST', `/v1/requests/${ids[3]}/mfa`, { token: alice, body: { code: code() } });
+  expect(locked.status).toBe(429);
+  expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+  expect(locked.json).toMatchObject({ type: expect.stringMatching(/mfa-locked$/), limit: '10 wrong codes within 15 min lock MFA for 15 min', retryAfter: expect.any(Number) });
+  expect((await api.call('GET', `/v1/requests/${ids[3]}`, { token: alice })).json.status).toBe('pending_mfa');
+
+  // Audited once, told to the user (events topic) and to the security group.
+  const locks = (await auditOf(aliceId)).filter((e) => e.type === 'mfa_user_locked');
+  expect(locks).toHaveLength(1);
+  const all = await api.outbox();
+  expect(all.some((m) => m.message.includes('"type":"mfa.locked"') && m.attributes?.requester === aliceId)).toBe(true);
+  expect((await api.outbox('bob@example.com')).some((m) => m.message.includes('locked the MFA of Alice'))).toBe(true);
+});
+
+test('finding 5: enrolling needs a sign-in at most 10 minutes old; replacing a confirmed authenticator also needs its code; each enrolment is audited', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const id = `${local.url}/dev/idp#erin-enrol`;
+  // A stolen token from an old sign-in cannot bind the thief's authenticator.
+  const stale = await api.call('POST', '/v1/mfa/totp', { token: await api.token('erin', { as: 'enrol', authTime: now - 1200 }) });
+  expect(stale.status).toBe(401);
+  expect(stale.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age=600/);
+  const future = await api.call('POST', '/v1/mfa/totp', { token: await api.token('erin', { as: 'enrol', authTime: now + 600 }) });
+  expect(future.status).toBe(401);
+
+  const fresh = await api.token('erin', { as: 'enrol' });
+  const first = await api.call('POST', '/v1/mfa/totp', { token: fresh });
+  expect(first.status).toBe(201);
+  // Not yet confirmed: a fresh sign-in may start again.
+  const second = await api.call('POST', '/v1/mfa/totp', { token: fresh });
+  expect(second.status).toBe(201);
+  expect(second.json.secret).not.toBe(first.json.secret);
+  const { currentCode } = await import('../../shared/totp');
+  expect((await api.call('POST', '/v1/mfa/totp/verify', { token: fresh, body: { code: currentCode(second.json.secret, new Date()) } })).status).toBe(200);
+
+  // Confirmed: a fresh sign-in alone is not enough, a wrong code neither.
+  const bare = await api.call('POST', '/v1/mfa/totp', { token: fresh });
+  expect(bare.status).toBe(409);
+  const wrongCode = currentCode(second.json.secret, new Date()) === '000000' ? '111111' : '000000';
+  expect((await api.call('POST', '/v1/mfa/totp', { token: fresh, body: { code: wrongCode } })).status).toBe(400);
+  const replaced = await api.call('POST', '/v1/mfa/totp', { token: fresh, body: { code: currentCode(second.json.secret, new Date(Date.now() + 30_000)) } });
+  expect(replaced.status).toBe(201);
+
+  const enrolments = (await auditOf(id)).filter((e) => e.type === 'totp_enrolled').map((e) => e.details?.replaced);
+  expect(enrolments.sort()).toEqual(['confirmed', 'none', 'unconfirmed']);
+});
+
+test('finding 7: 15 parallel creates leave exactly 10 pending (429 + Retry-After for the rest); the approver inbox pages through every pending request', async () => {
+  const erin = await api.token('erin', { as: 'burst' });
+  const burst = await Promise.all(Array.from({ length: 15 }, (_, n) => api.call('POST', '/v1/requests', { token: erin, body: { action: 'prod:debug', resource: `cluster/burst-${n}` } })));
+  expect(burst.filter((r) => r.status === 201)).toHaveLength(10);
+  const refused = burst.filter((r) => r.status === 429);
+  expect(refused).toHaveLength(5);
+  for (const r of refused) {
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+    expect(r.json).toMatchObject({ type: expect.stringMatching(/too-many-pending-requests$/), limit: '10 pending requests per user' });
+  }
+
+  // alice's real request is in carol's inbox, however many others wait.
+  const alice = await api.token('alice', { as: 'inbox' });
+  const mine = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } });
+  expect(mine.status).toBe(201);
+  const carol = await api.token('carol');
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.call('GET', `/v1/requests?role=approver&limit=4${cursor ? `&cursor=${cursor}` : ''}`, { token: carol });
+    expect(page.status).toBe(200);
+    expect(page.json.requests.length).toBeLessThanOrEqual(4);
+    seen.push(...page.json.requests.map((r: { id: string }) => r.id));
+    cursor = page.json.cursor;
+  } while (cursor);
+  expect(new Set(seen).size).toBe(seen.length);
+  expect(seen).toContain(mine.json.id);
+  for (const r of burst.filter((b) => b.status === 201)) expect(seen).toContain(r.json.id);
+
+  // Cursors are checked: forged ones, and one from another query, are 400.
+  const requesterPage = await api.call('GET', '/v1/requests?limit=1', { token: erin });
+  expect(requesterPage.json.cursor).toEqual(expect.any(String));
+  for (const forged of [requesterPage.json.cursor, Buffer.from(JSON.stringify({ pk: 'REQ#x', sk: 'REQUEST', gsi2pk: 'PENDING', gsi2sk: 1 })).toString('base64url'), 'not*base64']) {
+    expect((await api.call('GET', `/v1/requests?role=approver&cursor=${encodeURIComponent(forged)}`, { token: carol })).status).toBe(400);
+  }
+  const audit = await api.call('GET', `/v1/audit?limit=2&cursor=${requesterPage.json.cursor}`, { token: await api.token('audrey') });
+  expect(audit.status).toBe(400);
+
+  // Creating is rate-limited per user as well (20 a minute): erin keeps trying.
+  let limited;
+  for (let i = 0; i < 45 && !limited; i++) {
+    const res = await api.call('POST', '/v1/requests', { token: erin, body: { action: 'prod:debug', resource: `cluster/more-${i}` } });
+    expect(res.status).toBe(429);
+    if (res.json.type.endsWith('/rate-limited')) limited = res;
+  }
+  expect(limited).toBeDefined();
+  expect(Number(limited!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  expect(limited!.json.limit).toBe('20 new requests per 1 min per user');
+});
