@@ -29,6 +29,8 @@ const routes: Record<string, Route> = {
   'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) => json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
   'POST /v1/requests/{id}/decisions': async (deps, caller, event, id) => {
     const body = parseBody(event, decisionBody);
+    // A request the caller may not see is 404 here as on GET: the refusal must not tell its requirements.
+    await getRequest(deps, caller, id);
     return json(200, await decide(deps, { person: caller, groups: approverGroupsOf(deps.config, caller), via: 'api' }, id, body.decision, body.reason));
   },
   'POST /v1/requests/{id}/cancel': async (deps, caller, event, id) => {

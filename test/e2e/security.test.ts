@@ -180,3 +180,74 @@ test('finding 7: 15 parallel creates leave exactly 10 pending (429 + Retry-After
   expect(Number(limited!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
   expect(limited!.json.limit).toBe('20 new requests per 1 min per user');
 });
+
+test('finding 10: hidden characters shown, visible length counted, bare domains defanged, Idempotency-Key bound to its body, strict JSON, Origin required, no leak on decisions, no future auth_time, no foreign links in the outbox', async () => {
+  const alice = await api.token('alice', { as: 'low' });
+
+  // The approval page shows bidi and zero-width characters; the email defangs a bare domain.
+  const sneaky = 'please reset at evil.example.com/login \u202eresu\u200b now';
+  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/low-1', justification: sneaky } });
+  expect(created.status).toBe(201);
+  const id: string = created.json.id;
+  const link = await api.linkFor('bob@example.com', id);
+  const page = await (await fetch(link)).text();
+  expect(page).toContain('[U+202E]resu[U+200B] now');
+  expect(page).not.toMatch(/[\u202e\u200b]/);
+  const email = (await api.outbox('bob@example.com')).find((m) => m.links.includes(link))!;
+  expect(email.message).toContain('evil.example[.]com/login');
+  expect(email.message).not.toContain('evil.example.com');
+
+  // Justification length counts what a reader sees.
+  for (const padded of ['ab' + '\u200b'.repeat(20), 'a' + '\u0301'.repeat(20), 'a' + ' '.repeat(20) + 'b']) {
+    const res = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'projects:delete', resource: 'projects/low', justification: padded } });
+    expect(res.status).toBe(400);
+    expect(res.json.errors[0].path).toBe('justification');
+  }
+
+  // An Idempotency-Key reused with another body is 422; with the same body, the first request.
+  const key = { 'idempotency-key': 'low-key-1' };
+  const first = await api.call('POST', '/v1/requests', { token: alice, headers: key, body: { action: 'prod:debug', resource: 'cluster/low-2' } });
+  expect(first.status).toBe(201);
+  expect((await api.call('POST', '/v1/requests', { token: alice, headers: key, body: { action: 'prod:debug', resource: 'cluster/low-2' } })).json.id).toBe(first.json.id);
+  const other = await api.call('POST', '/v1/requests', { token: alice, headers: key, body: { action: 'prod:debug', resource: 'cluster/low-3' } });
+  expect(other.status).toBe(422);
+  expect(other.json.type).toMatch(/idempotency-key-reused$/);
+
+  // Duplicate keys and invalid UTF-8 are 400, not read one way or another.
+  const dup = await api.call('POST', '/v1/requests', { token: alice, raw: '{"action":"prod:debug","resource":"cluster/low-4","resource":"cluster/low-5"}', headers: { 'content-type': 'application/json' } });
+  expect(dup.status).toBe(400);
+  expect(dup.json.detail).toMatch(/"resource" twice/);
+  const bytes = Buffer.concat([Buffer.from('{"action":"prod:debug","resource":"cluster/low-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+  const invalid = await fetch(`${local.url}/v1/requests`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: bytes });
+  expect(invalid.status).toBe(400);
+  expect(((await invalid.json()) as { detail: string }).detail).toMatch(/UTF-8/);
+
+  // A decision post with no Origin, or Origin: null, is refused and changes nothing.
+  const html = await (await fetch(link)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  for (const origin of [undefined, 'null']) {
+    const res = await fetch(link, { method: 'POST', body: new URLSearchParams({ decision: 'approve', csrf }), headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) } });
+    expect(res.status).toBe(403);
+  }
+  expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
+
+  // Someone who may not see the request gets 404 on a decision too, not its approver groups.
+  const erin = await api.token('erin');
+  expect((await api.call('GET', `/v1/requests/${id}`, { token: erin })).status).toBe(404);
+  const blind = await api.call('POST', `/v1/requests/${id}/decisions`, { token: erin, body: { decision: 'approve' } });
+  expect(blind.status).toBe(404);
+  expect(blind.text).not.toContain('security-admins');
+
+  // Step-up refuses an auth_time in the future.
+  const future = await api.token('alice', { as: 'low', amr: ['mfa'], authTime: Math.floor(Date.now() / 1000) + 3600 });
+  expect((await api.call('POST', '/v1/requests', { token: future, body: { action: 'prod:deploy', resource: 'svc/low' } })).status).toBe(401);
+  expect((await api.call('POST', '/v1/authorize', { token: future, body: { action: 'prod:deploy', resource: 'svc/low' } })).status).toBe(401);
+
+  // The local outbox links jitgate's own URLs only, not one a requester wrote.
+  const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/low-6', breakGlass: true, justification: 'outage, see https://evil.example/phish for details' } });
+  expect(glass.status).toBe(201);
+  const outbox = await (await fetch(`${local.url}/dev/outbox.html`)).text();
+  expect(outbox).toContain('https://evil.example/phish');
+  expect(outbox).not.toContain('href="https://evil.example');
+  expect(outbox).toContain(`href="${link}"`);
+});
