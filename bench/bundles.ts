@@ -26,7 +26,7 @@ const SIZE_LIMIT_BYTES = 250 * 1024;
 const LOAD_RUNS = 5;
 
 /** What NodejsFunction hands to CDK's Bundling (its `bundling` props plus entry, runtime, ...). */
-interface CapturedBundling {
+export interface CapturedBundling {
   entry: string;
   runtime: lambda.Runtime;
   projectRoot: string;
@@ -72,7 +72,7 @@ export function demoConfigJson(): string {
 }
 
 /** Builds every entry's NodejsFunction with bundling intercepted; returns what CDK would bundle with. */
-function captureBundlingOptions(configJson: string): { options: Map<Entry, CapturedBundling>; cdkArgs: Map<Entry, string[] | undefined> } {
+export function captureBundlingOptions(configJson: string): { options: Map<Entry, CapturedBundling>; cdkArgs: Map<Entry, string[] | undefined> } {
   const mod = cdkBundlingModule();
   const original = mod.Bundling.bundle;
   const captured: CapturedBundling[] = [];
@@ -111,7 +111,7 @@ function cdkCliArgs(mod: BundlingModule, scope: unknown, o: CapturedBundling): s
 const KNOWN_ESBUILD_ARGS = new Set(['--legal-comments', '--charset', '--tree-shaking', '--drop', '--pure', '--log-limit']);
 
 /** CDK bundling options → esbuild JS API options (the same mapping CDK makes to CLI flags). */
-function toEsbuildOptions(o: CapturedBundling, notes: Set<string>): BuildOptions {
+export function toEsbuildOptions(o: CapturedBundling, notes: Set<string>): BuildOptions {
   const args = o.esbuildArgs ?? {};
   for (const key of Object.keys(args)) if (!KNOWN_ESBUILD_ARGS.has(key)) notes.add(`esbuildArgs ${key} is not mapped by bench/bundles.ts; add it there`);
   const runtimeMajor = /nodejs(\d+)/.exec(o.runtime.name)?.[1] ?? '22';

@@ -1,68 +1,212 @@
 /**
- * 6. Cost model: dollars per 1,000 lifecycles on AWS (us-east-1, public list prices,
- * free tiers ignored), from what the lifecycle section counted: state transitions,
- * Lambda invocations and their measured durations, API calls, DynamoDB capacity units
- * (from the calls the code made, with a breakdown) and SNS publishes / email deliveries.
+ * 6. Cost model: dollars per 1,000 lifecycles on AWS, and the fixed monthly cost of an
+ * idle deployment, from what the lifecycle section counted (state transitions, Lambda
+ * invocations and their measured durations, API calls, DynamoDB calls with item sizes,
+ * SNS publishes and email deliveries) and from the synthesized template (each
+ * function's memory size, the KMS keys, secrets, alarms and API methods it deploys).
+ * Free tiers are ignored. Where AWS's behaviour depends on caching (KMS data keys,
+ * containers keeping the link key), the model takes the upper bound and says so.
  */
 import type { LifecycleFigures } from './lifecycle';
-import { fmtUsd, type Row, type SectionResult } from './stats';
+import { fmtUsd, target, type Row, type SectionResult } from './stats';
 
-/** us-east-1 list prices, USD. */
+/**
+ * us-east-1 list prices, USD, from the AWS pricing pages (AWS Step Functions, AWS Lambda,
+ * Amazon API Gateway, Amazon DynamoDB, Amazon SNS, AWS X-Ray, AWS KMS, AWS Secrets
+ * Manager, Amazon CloudWatch) as published in 2025; not re-checked by this run.
+ */
 export const PRICES = {
   region: 'us-east-1',
+  /** Step Functions Standard: $0.025 per 1,000 state transitions. */
   sfnPerTransition: 0.025 / 1000,
+  /** Lambda, Arm: $0.0000133334 per GB-second; $0.20 per 1M requests. */
   lambdaPerGbSecondArm: 0.0000133334,
   lambdaPerRequest: 0.2 / 1e6,
+  /** API Gateway REST APIs: $3.50 per 1M requests (first 333M). */
   apiGatewayRestPerRequest: 3.5 / 1e6,
-  dynamoPerWru: 1.25 / 1e6,
-  dynamoPerRru: 0.25 / 1e6,
+  /** DynamoDB on-demand, Standard table class, since 1 November 2024: $0.625 per 1M WRU, $0.125 per 1M RRU. */
+  dynamoPerWru: 0.625 / 1e6,
+  dynamoPerRru: 0.125 / 1e6,
+  /** SNS: $0.50 per 1M publishes (64 KB chunks); email $2.00 per 100,000 deliveries. */
   snsPerPublish: 0.5 / 1e6,
   snsPerEmail: 2.0 / 1e5,
+  /** X-Ray: $5.00 per 1M traces recorded. */
+  xrayPerTrace: 5.0 / 1e6,
+  /** KMS: $1.00 per customer managed key per month (each of its first two rotations adds $1.00); $0.03 per 10,000 requests. */
+  kmsPerKeyMonth: 1.0,
+  kmsPerRotatedKeyMonth: 1.0,
+  kmsPerRequest: 0.03 / 1e4,
+  /** Secrets Manager: $0.40 per secret per month; $0.05 per 10,000 API calls. */
+  secretPerMonth: 0.4,
+  secretPerCall: 0.05 / 1e4,
+  /** CloudWatch Logs Standard: $0.50 per GB ingested. */
+  logsPerGbIngested: 0.5,
+  /** CloudWatch: $0.10 per standard alarm metric per month; $0.30 per custom metric per month (first 10,000). */
+  alarmPerMonth: 0.1,
+  metricPerMonth: 0.3,
 } as const;
 
 /** Assumptions of the model. */
 export const MODEL = {
   /** How often an app calls POST /v1/authorize during one grant. */
   authorizeCallsPerLifecycle: 10,
-  lambdaMemoryGb: 512 / 1024,
   /** Floor for a billed invocation: local durations (loopback DynamoDB) understate AWS ones. */
   minBilledMs: 100,
+  /** CloudWatch Logs bytes per Lambda invocation: START, END and REPORT (with the X-Ray trace id) ≈ 400 B, plus the function's own lines. */
+  logBytesPerInvocation: 1024,
+  /** API Gateway access log line (JSON, the standard fields the stage logs). */
+  logBytesPerApiRequest: 450,
+  /** Metrics API Gateway publishes per method and stage when detailed metrics are on. */
+  detailedMetricsPerMethod: 7,
+  /** Secrets Manager reads of the link key: await-approval (links), the page's GET and POST; each container caches it, so this is the most. */
+  linkKeyReadsPerLifecycle: 3,
+  /** Targets. */
+  maxUsdPer1000Lifecycles: 0.4,
+  maxIdleUsdPerMonth: 3,
 } as const;
 
-export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: number): SectionResult {
-  const n = MODEL.authorizeCallsPerLifecycle;
-  const per1k = (usdPerLifecycle: number) => usdPerLifecycle * 1000;
-  const billedMs = (ms: number) => Math.max(MODEL.minBilledMs, Math.ceil(ms));
+/** What the cost model reads from the synthesized template. */
+export interface TemplateFacts {
+  /** Memory size (MB) per entry (`api`, `authorize`, ...). */
+  memoryMb: Record<string, number>;
+  kmsKeys: number;
+  secrets: number;
+  alarms: number;
+  /** API Gateway methods: with detailed metrics on, each is billed as custom metrics. */
+  apiMethods: number;
+  detailedMetrics: boolean;
+}
 
-  // Lambda: the API calls of the lifecycle, the state machine's functions, and N authorize calls.
-  const invocations = [
-    ...lifecycle.apiCalls.map((c) => ({ what: `api: ${c.name}`, count: 1, ms: c.ns / 1e6 })),
-    ...lifecycle.lambdaTasks.map((t) => ({ what: `state machine: ${t.state}`, count: 1, ms: t.ms })),
-    { what: 'authorize: POST /v1/authorize', count: n, ms: authorizeHandlerNs / 1e6 },
+export function templateFacts(template: { Resources?: Record<string, { Type?: string; Properties?: any; Metadata?: any }> }): TemplateFacts {
+  const resources = Object.values(template.Resources ?? {});
+  const ofType = (type: string) => resources.filter((r) => r.Type === type);
+  const memoryMb: Record<string, number> = {};
+  for (const fn of ofType('AWS::Lambda::Function')) {
+    const entry = /^functions\/([^/]+)\//.exec(String(fn.Metadata?.['jitgate:entry'] ?? ''))?.[1];
+    if (entry) memoryMb[entry] = Number(fn.Properties?.MemorySize ?? 128); // Lambda's default
+  }
+  const stages = ofType('AWS::ApiGateway::Stage');
+  return {
+    memoryMb,
+    kmsKeys: ofType('AWS::KMS::Key').length,
+    secrets: ofType('AWS::SecretsManager::Secret').length,
+    alarms: ofType('AWS::CloudWatch::Alarm').length + ofType('AWS::CloudWatch::CompositeAlarm').length,
+    apiMethods: ofType('AWS::ApiGateway::Method').length,
+    detailedMetrics: stages.some((s) => (s.Properties?.MethodSettings ?? []).some((m: { MetricsEnabled?: boolean }) => m.MetricsEnabled)),
+  };
+}
+
+interface Invocation {
+  what: string;
+  entry: string;
+  count: number;
+  ms: number;
+}
+
+/** Which function a lifecycle step ran in: API routes go to `api`, state machine tasks to their function. */
+const STATE_FUNCTION: Record<string, string> = {
+  MfaChallenge: 'mfa-challenge',
+  AwaitApproval: 'await-approval',
+  AwaitApprovalUntilReminder: 'await-approval',
+  Remind: 'await-approval',
+  Expire: 'end-request',
+  TimedOut: 'end-request',
+};
+
+export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: number, facts: TemplateFacts): SectionResult {
+  const n = MODEL.authorizeCallsPerLifecycle;
+  const billedMs = (ms: number) => Math.max(MODEL.minBilledMs, Math.ceil(ms));
+  const memoryGb = (entry: string) => {
+    const mb = facts.memoryMb[entry];
+    if (mb === undefined) throw new Error(`no function with jitgate:entry functions/${entry}/index.ts in the template`);
+    return mb / 1024;
+  };
+
+  // Approvers decide on the link page: GET (the page) and POST (the decision) on the approve
+  // function, in place of the API's POST /decisions the lifecycle section made.
+  const decision = lifecycle.apiCalls.find((c) => c.name.includes('/decisions'));
+  const apiCalls = lifecycle.apiCalls.filter((c) => c !== decision);
+  const pageMs = (decision?.ns ?? 0) / 1e6;
+  const invocations: Invocation[] = [
+    ...apiCalls.map((c) => ({ what: `api: ${c.name}`, entry: 'api', count: 1, ms: c.ns / 1e6 })),
+    { what: 'approve: GET /approve/{link} (the page)', entry: 'approve', count: 1, ms: pageMs },
+    { what: 'approve: POST /approve/{link} (the decision)', entry: 'approve', count: 1, ms: pageMs },
+    ...lifecycle.lambdaTasks.map((t) => ({ what: `state machine: ${t.state}`, entry: STATE_FUNCTION[t.state] ?? 'api', count: 1, ms: t.ms })),
+    { what: 'authorize: POST /v1/authorize', entry: 'authorize', count: n, ms: authorizeHandlerNs / 1e6 },
   ];
   const lambdaRequests = invocations.reduce((s, i) => s + i.count, 0);
-  const gbSeconds = invocations.reduce((s, i) => s + i.count * (billedMs(i.ms) / 1000) * MODEL.lambdaMemoryGb, 0);
-  const apiRequests = lifecycle.apiCalls.length + n;
-  const rru = lifecycle.dynamodb.rru + n; // each authorize: one consistent GetItem of the grant slot (< 4 KB)
+  const gbSeconds = invocations.reduce((s, i) => s + i.count * (billedMs(i.ms) / 1000) * memoryGb(i.entry), 0);
+  const apiRequests = apiCalls.length + 2 + n;
+
+  // DynamoDB: the base table as counted, plus the GSIs each write lands in (both project ALL,
+  // so a GSI write costs the item's size again). The page's GET reads the request once more.
+  const gsisOf = (kind: string) => (kind === 'audit event' ? 2 : kind === 'request' ? 2 : 0);
+  let gsiWru = 0;
+  for (const line of lifecycle.dynamodb.lines) {
+    if (line.wru === 0) continue;
+    const transactional = line.what.startsWith('TransactWriteItems: ');
+    const kind = line.what.replace(/^TransactWriteItems: /, '').replace(/^\S+ /, '');
+    gsiWru += (transactional ? line.wru / 2 : line.wru) * gsisOf(kind);
+  }
+  const rru = lifecycle.dynamodb.rru + n + 1; // each authorize: one consistent GetItem of the grant slot (< 4 KB); the page's GET
   const wru = lifecycle.dynamodb.wru;
+
+  const traces = apiRequests + 1; // each API request is a trace; the execution with its Lambda tasks is one more
+  // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
+  // role a lifecycle uses (each function's, and the state machine's for Activate); SNS is counted per
+  // publish, each link-key read decrypts once (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
+  const roles = new Set(invocations.map((i) => i.entry)).size + 1;
+  const kmsRequests = roles + lifecycle.sns.publishes + MODEL.linkKeyReadsPerLifecycle;
+  const logGb = (lambdaRequests * MODEL.logBytesPerInvocation + apiRequests * MODEL.logBytesPerApiRequest) / 1024 ** 3;
+  const mem = (entry: string) => `${facts.memoryMb[entry]} MB`;
 
   const items = [
     { name: 'Step Functions Standard', qty: `${lifecycle.transitions} transitions`, price: '$0.025 / 1,000 transitions', usd: lifecycle.transitions * PRICES.sfnPerTransition },
     { name: 'Lambda requests (arm64)', qty: `${lambdaRequests} invocations`, price: '$0.20 / 1M requests', usd: lambdaRequests * PRICES.lambdaPerRequest },
-    { name: 'Lambda compute (arm64, 512 MB)', qty: `${gbSeconds.toFixed(3)} GB-s`, price: '$0.0000133334 / GB-s', usd: gbSeconds * PRICES.lambdaPerGbSecondArm },
+    { name: 'Lambda compute (arm64)', qty: `${gbSeconds.toFixed(3)} GB-s`, price: `$0.0000133334 / GB-s; authorize ${mem('authorize')}, api ${mem('api')}, approve ${mem('approve')}`, usd: gbSeconds * PRICES.lambdaPerGbSecondArm },
     { name: 'API Gateway REST', qty: `${apiRequests} requests`, price: '$3.50 / 1M requests', usd: apiRequests * PRICES.apiGatewayRestPerRequest },
-    { name: 'DynamoDB on-demand writes', qty: `${wru} WRU`, price: '$1.25 / 1M WRU', usd: wru * PRICES.dynamoPerWru },
-    { name: 'DynamoDB on-demand reads', qty: `${rru} RRU`, price: '$0.25 / 1M RRU', usd: rru * PRICES.dynamoPerRru },
+    { name: 'DynamoDB writes, table', qty: `${wru} WRU`, price: '$0.625 / 1M WRU', usd: wru * PRICES.dynamoPerWru },
+    { name: 'DynamoDB writes, GSIs', qty: `${gsiWru} WRU`, price: '$0.625 / 1M WRU', usd: gsiWru * PRICES.dynamoPerWru },
+    { name: 'DynamoDB reads', qty: `${rru} RRU`, price: '$0.125 / 1M RRU', usd: rru * PRICES.dynamoPerRru },
     { name: 'SNS publishes', qty: `${lifecycle.sns.publishes} publishes`, price: '$0.50 / 1M publishes', usd: lifecycle.sns.publishes * PRICES.snsPerPublish },
     { name: 'SNS email deliveries', qty: `${lifecycle.sns.emailDeliveries} emails`, price: '$2.00 / 100,000 emails', usd: lifecycle.sns.emailDeliveries * PRICES.snsPerEmail },
+    { name: 'X-Ray traces', qty: `${traces} traces`, price: '$5.00 / 1M traces recorded', usd: traces * PRICES.xrayPerTrace },
+    { name: 'KMS requests', qty: `≤ ${kmsRequests} requests`, price: '$0.03 / 10,000 requests', usd: kmsRequests * PRICES.kmsPerRequest },
+    { name: 'Secrets Manager reads', qty: `≤ ${MODEL.linkKeyReadsPerLifecycle} calls`, price: '$0.05 / 10,000 calls', usd: MODEL.linkKeyReadsPerLifecycle * PRICES.secretPerCall },
+    { name: 'CloudWatch Logs ingestion', qty: `${((logGb * 1024 ** 3) / 1024).toFixed(1)} KB`, price: '$0.50 / GB ingested', usd: logGb * PRICES.logsPerGbIngested },
   ];
   const total = items.reduce((s, i) => s + i.usd, 0);
+  const per1k = total * 1000;
 
-  const rows: Row[] = items.map((i) => ({ name: i.name, value: fmtUsd(per1k(i.usd)), detail: `${i.qty} per lifecycle × ${i.price}` }));
-  rows.push({ name: 'TOTAL per 1,000 lifecycles', value: fmtUsd(per1k(total)), detail: `${fmtUsd(total, 6)} per lifecycle` });
-  rows.push({ name: '  marginal: 1,000 more authorize calls', value: fmtUsd(1000 * (PRICES.apiGatewayRestPerRequest + PRICES.lambdaPerRequest + (billedMs(authorizeHandlerNs / 1e6) / 1000) * MODEL.lambdaMemoryGb * PRICES.lambdaPerGbSecondArm + PRICES.dynamoPerRru)), detail: 'API Gateway + Lambda + one RRU each' });
+  const idle = [
+    { name: 'KMS customer managed keys', qty: facts.kmsKeys, price: '$1.00 / key-month', usd: facts.kmsKeys * PRICES.kmsPerKeyMonth },
+    { name: 'Secrets Manager secrets', qty: facts.secrets, price: '$0.40 / secret-month', usd: facts.secrets * PRICES.secretPerMonth },
+    { name: 'CloudWatch alarms', qty: facts.alarms, price: '$0.10 / alarm-month', usd: facts.alarms * PRICES.alarmPerMonth },
+    {
+      name: 'API Gateway detailed metrics',
+      qty: facts.detailedMetrics ? facts.apiMethods * MODEL.detailedMetricsPerMethod : 0,
+      price: '$0.30 / metric-month',
+      usd: facts.detailedMetrics ? facts.apiMethods * MODEL.detailedMetricsPerMethod * PRICES.metricPerMonth : 0,
+    },
+  ];
+  const idleTotal = idle.reduce((s, i) => s + i.usd, 0);
+  const detailedIfOn = facts.apiMethods * MODEL.detailedMetricsPerMethod * PRICES.metricPerMonth;
+
+  const rows: Row[] = items.map((i) => ({ name: i.name, value: fmtUsd(i.usd * 1000), detail: `${i.qty} per lifecycle × ${i.price}` }));
+  rows.push({ name: 'TOTAL per 1,000 lifecycles', value: fmtUsd(per1k), detail: `${fmtUsd(total, 6)} per lifecycle`, target: target(`< $${MODEL.maxUsdPer1000Lifecycles.toFixed(2)}`, per1k < MODEL.maxUsdPer1000Lifecycles) });
+  const authorizeUsd = PRICES.apiGatewayRestPerRequest + PRICES.lambdaPerRequest + (billedMs(authorizeHandlerNs / 1e6) / 1000) * memoryGb('authorize') * PRICES.lambdaPerGbSecondArm + PRICES.dynamoPerRru + PRICES.xrayPerTrace;
+  rows.push({ name: '  marginal: 1,000 more authorize calls', value: fmtUsd(1000 * authorizeUsd), detail: `API Gateway + Lambda (${mem('authorize')}) + one RRU + one X-Ray trace each (the trace costs more than the request)` });
+  rows.push({ name: '  the lifecycle without its authorize calls', value: fmtUsd(per1k - n * 1000 * authorizeUsd), detail: `of which Step Functions ${fmtUsd(items[0]!.usd * 1000)} (${lifecycle.transitions} transitions)` });
+  for (const i of idle) rows.push({ name: `idle: ${i.name}`, value: fmtUsd(i.usd, 2), detail: `${i.qty} × ${i.price}` });
+  rows.push({
+    name: 'IDLE deployment per month',
+    value: fmtUsd(idleTotal, 2),
+    detail: `the first year; each of the key's first two yearly rotations adds $1.00 (${fmtUsd(idleTotal + facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} in year 2, ${fmtUsd(idleTotal + 2 * facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} from year 3)`,
+    target: target(`< $${MODEL.maxIdleUsdPerMonth.toFixed(2)}`, idleTotal < MODEL.maxIdleUsdPerMonth),
+  });
+  rows.push({ name: '  with aws.detailedMetrics on', value: `+${fmtUsd(detailedIfOn, 2)}`, detail: `${facts.apiMethods} methods × ${MODEL.detailedMetricsPerMethod} metrics × $0.30` });
   for (const i of invocations) {
-    rows.push({ name: `  Lambda ${i.what}`, value: `×${i.count}`, detail: `measured ${i.ms.toFixed(1)} ms → billed ${billedMs(i.ms)} ms at 512 MB` });
+    rows.push({ name: `  Lambda ${i.what}`, value: `×${i.count}`, detail: `measured ${i.ms.toFixed(1)} ms → billed ${billedMs(i.ms)} ms at ${mem(i.entry)}` });
   }
   for (const line of lifecycle.dynamodb.lines) {
     rows.push({ name: `  DynamoDB ${line.what}`, value: `×${line.count}`, detail: [line.rru ? `${line.rru} RRU` : '', line.wru ? `${line.wru} WRU` : ''].filter(Boolean).join(', ') });
@@ -70,14 +214,15 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   rows.push({ name: '  DynamoDB authorize GetItem (grant slot)', value: `×${n}`, detail: `${n} RRU` });
 
   return {
-    title: `6. Cost model: USD per 1,000 lifecycles on AWS (${PRICES.region}, list prices, free tiers ignored)`,
+    title: `6. Cost model: USD per 1,000 lifecycles and per idle month on AWS (${PRICES.region}, list prices, free tiers ignored)`,
     rows,
     notes: [
-      `one lifecycle = the ${lifecycle.transitions}-transition lifecycle of section 4 (create, MFA answer, one approval, activation, expiring notice, expiry) + ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
-      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) at 512 MB: local durations run against DynamoDB Local on loopback and understate AWS network latency`,
-      'DynamoDB units from the calls the code made during the lifecycle: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB of item, twice that inside TransactWriteItems; item sizes ≈ their JSON size (task tokens on AWS are longer than local ones, which can add a unit to request writes)',
-      'DynamoDB prices are the ones this model was given ($1.25 / $0.25 per million); AWS announced on-demand prices 50% lower in November 2024 ($0.625 / $0.125), so that line is an upper bound',
-      'not modelled: KMS requests (the table and topics use a customer managed key), X-Ray traces, CloudWatch Logs ingestion, Secrets Manager reads (once per container), data transfer',
+      `one lifecycle = section 4's (create, MFA answer, activation, expiring notice, expiry; ${lifecycle.transitions} transitions) with the approval made on the link page (GET + POST on the approve function) + ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
+      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate AWS latency`,
+      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, which sit in gsi2 only while pending); item sizes ≈ their JSON size',
+      `upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
+      `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted`,
+      'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, log storage and data transfer are left out',
     ],
   };
 }

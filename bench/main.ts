@@ -13,8 +13,9 @@
 import os from 'node:os';
 import { benchAuthorize, type AuthorizeFigures } from './authorize';
 import { benchBundles } from './bundles';
+import { benchColdStart } from './coldstart';
 import { benchConcurrency } from './concurrency';
-import { benchCost } from './cost';
+import { benchCost, templateFacts, type TemplateFacts } from './cost';
 import { benchJwt, benchVerifier } from './jwt';
 import { benchLifecycle, type LifecycleFigures } from './lifecycle';
 import { benchPolicy } from './policy';
@@ -57,17 +58,20 @@ async function main(): Promise<number> {
   let bench: BenchLocal | undefined;
   let lifecycle: LifecycleFigures | undefined;
   let authorize: AuthorizeFigures | undefined;
+  let facts: TemplateFacts | undefined;
   try {
     log('▶ starting local mode (synth, DynamoDB Local, in memory)');
     const started = Date.now();
     bench = await startBenchLocal();
     log(`  local mode on ${bench.local.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(bench.local.startupMs)})`);
     const b = bench;
+    facts = templateFacts(b.local.template);
 
     const verifier = await benchVerifier(b.local);
     await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
     authorize = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
     lifecycle = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
+    await run('8. Cold start', () => benchColdStart(b, log), (f) => f.section);
   } catch (err) {
     errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     log(errors.at(-1)!);
@@ -80,9 +84,10 @@ async function main(): Promise<number> {
 
   // Its own local-mode process (and DynamoDB Local), after the in-process one is gone.
   await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(log), (s) => s);
-  if (lifecycle) {
+  if (lifecycle && facts) {
     const figures = lifecycle;
-    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6), (s) => s);
+    const template = facts;
+    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6, template), (s) => s);
   } else {
     errors.push('6. Cost model: skipped, the lifecycle section failed');
   }

@@ -29,7 +29,7 @@ export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).
 export const cancelBody = z.object({}).strict();
 export const listQuery = z.object({
   role: z.enum(['requester', 'approver']).default('requester'),
-  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out']).optional(),
+  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
   cursor: z.string().max(4096).optional(),
 }).strict();

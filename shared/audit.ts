@@ -23,7 +23,8 @@ export type AuditType =
   | 'consumed'
   | 'revoked'
   | 'expired'
-  | 'timed_out';
+  | 'timed_out'
+  | 'failed';
 
 export interface AuditEvent {
   requestId: string;

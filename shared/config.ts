@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './errors';
+import { lifetimeIssue } from './execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
 import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
@@ -51,6 +52,21 @@ export const configSchema = z
       .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
       .optional(),
     limits: limitsSchema,
+    /** Deploy-time choices with a cost or an account-wide effect (infra/api.ts); local mode ignores them. */
+    aws: z
+      .object({
+        detailedMetrics: z
+          .boolean()
+          .default(false)
+          .describe('Per-method API Gateway metrics (detailed CloudWatch metrics): billed as custom metrics every month, even when idle; off by default (stage-wide metrics are free).'),
+        apiGatewayCloudWatchRole: z
+          .boolean()
+          .default(true)
+          .describe("true: the stack creates a role and sets it as the account's API Gateway CloudWatch Logs role for this region (account-wide; it replaces the one set before, and stays when the stack is deleted). false: use the role already set in the account's API Gateway settings (the deploy fails if none is set)."),
+      })
+      .strict()
+      .default({ detailedMetrics: false, apiGatewayCloudWatchRole: true })
+      .describe('Deploy-time choices with a monthly cost or an account-wide effect.'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -96,6 +112,8 @@ export const configSchema = z
       if (p.grant.mode === 'window' && p.grant.defaultDuration && p.grant.defaultDuration > p.grant.maxDuration) {
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'grant', 'defaultDuration'], message: 'defaultDuration is longer than maxDuration; shorten it' });
       }
+      const lifetime = lifetimeIssue(p);
+      if (lifetime) ctx.addIssue({ code: 'custom', path: ['policies', i, ...lifetime.path], message: lifetime.message });
       if (!p.approvals && p.autoApprove === false) {
         ctx.addIssue({ code: 'custom', path: ['policies', i], message: `policy for "${p.action}" neither names approvals nor sets autoApprove; add "approvals" or "autoApprove": true` });
       }
