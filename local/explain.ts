@@ -14,6 +14,7 @@ import { parseConfig, type Config, type IssuerConfig } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { compileGlob, specificity } from '../shared/glob';
 import { toPrincipal, type Principal } from '../shared/identity';
+import { resourceProblem } from '../shared/resource';
 import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/policy';
 import { describeCondition } from '../shared/policy-config';
 import { EXIT, UsageError, type CliIo, type Command } from './cli';
@@ -97,6 +98,8 @@ async function explain(args: string[], io: CliIo): Promise<number> {
   if (!/^[A-Za-z0-9_.:/-]+$/.test(values.action)) throw new UsageError(`--action takes letters, digits and : . _ - / (got "${values.action}")`);
   const resource = values.resource ?? '*';
   if (resource.length === 0) throw new UsageError('--resource is empty; leave it out for any resource');
+  const problem = resourceProblem(resource);
+  if (problem) throw new UsageError(`--resource ${JSON.stringify(resource.slice(0, 80))} is not a valid resource: ${problem}`);
 
   const file = path.resolve(io.cwd, values.config ?? (io.env.JITGATE_CONFIG || 'jitgate.config.json'));
   const config = loadConfig(file);

@@ -199,12 +199,22 @@ function newestFirst(messages: readonly OutboxMessage[]): OutboxMessage[] {
     .map((x) => x.m);
 }
 
-/** Escaped text with its http(s) URLs turned into links. */
-function linkify(text: string): string {
+/**
+ * Only jitgate's own URLs become links: messages carry what requesters wrote (a
+ * justification in an event, say), and a phishing URL in it must not turn into
+ * something to click on a page developers trust.
+ */
+function isOwn(url: string, origin: string | undefined): boolean {
+  return origin === undefined || url === origin || url.startsWith(`${origin}/`);
+}
+
+/** Escaped text with jitgate's own http(s) URLs turned into links. */
+function linkify(text: string, origin: string | undefined): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
     const url = findLinks(m[0])[0] ?? m[0];
+    if (!isOwn(url, origin)) continue;
     out += escapeHtml(text.slice(last, m.index)) + `<a href="${escapeHtml(url)}" rel="noreferrer noopener">${escapeHtml(url)}</a>`;
     last = m.index! + url.length;
   }
@@ -226,8 +236,9 @@ function pretty(message: string): string {
 const topicName = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
 
 /** A self-contained HTML page (no external assets, everything escaped) listing the messages, newest first. */
-export function renderOutboxPage(messages: readonly OutboxMessage[], opts: { title?: string } = {}): string {
+export function renderOutboxPage(messages: readonly OutboxMessage[], opts: { title?: string; origin?: string } = {}): string {
   const title = opts.title ?? 'jitgate outbox';
+  const own = (l: string) => isOwn(l, opts.origin);
   const items = newestFirst(messages).map((m) => {
     const attrs = Object.entries(m.attributes ?? {});
     return `<article>
@@ -235,8 +246,8 @@ export function renderOutboxPage(messages: readonly OutboxMessage[], opts: { tit
     <span class="topic" title="${escapeHtml(m.topicArn)}">${escapeHtml(topicName(m.topicArn))}</span>
     <span class="to">${m.deliveredTo ? `to <b>${escapeHtml(m.deliveredTo)}</b>` : '<i>no subscriber</i>'}</span></header>
   ${m.subject ? `<h2>${escapeHtml(m.subject)}</h2>` : ''}
-  ${m.links.length ? `<ul class="links">${m.links.map((l) => `<li><a href="${escapeHtml(l)}" rel="noreferrer noopener">${escapeHtml(l)}</a></li>`).join('')}</ul>` : ''}
-  <pre>${linkify(pretty(m.message))}</pre>
+  ${m.links.some(own) ? `<ul class="links">${m.links.filter(own).map((l) => `<li><a href="${escapeHtml(l)}" rel="noreferrer noopener">${escapeHtml(l)}</a></li>`).join('')}</ul>` : ''}
+  <pre>${linkify(pretty(m.message), opts.origin)}</pre>
   ${attrs.length ? `<dl>${attrs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>` : ''}
 </article>`;
   });
@@ -298,7 +309,9 @@ export function outboxHttpHandler(
       return true;
     }
     if (html) {
-      send(res, 200, renderOutboxPage(messages), {
+      // The server's own origin, as the browser reached it: only links there are clickable.
+      const host = req.headers.host;
+      send(res, 200, renderOutboxPage(messages, host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? { origin: `http://${host}` } : { origin: 'http://invalid' }), {
         'Content-Type': 'text/html; charset=utf-8',
         'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         'Cache-Control': 'no-store',

@@ -1,8 +1,14 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
 import * as z from 'zod';
+import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './cursor';
+import { MAX_RESOURCE_LENGTH, resourceProblem } from './resource';
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
-const resource = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f#]+$/, 'no control characters or #');
+/** The resource grammar (shared/resource.ts): refused, never normalised, so what is approved is what is used. */
+const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) => {
+  const problem = resourceProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict();
 export const createRequestBody = z.object({
@@ -16,19 +22,23 @@ export const createRequestBody = z.object({
   breakGlass: z.boolean().optional(),
 }).strict();
 export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
+/** Enrolling: replacing a confirmed authenticator needs its current code. */
+export const enrolBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits').optional() }).strict();
 export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict();
 export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).strict();
 export const cancelBody = z.object({}).strict();
 export const listQuery = z.object({
   role: z.enum(['requester', 'approver']).default('requester'),
   status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
+  cursor: z.string().max(4096).optional(),
 }).strict();
 export const auditQuery = z.object({
   requestId: z.string().max(64).optional(),
   actor: z.string().max(512).optional(),
   since: z.string().datetime().optional(),
   until: z.string().datetime().optional(),
-  cursor: z.string().max(2048).optional(),
+  cursor: z.string().max(4096).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   format: z.enum(['json', 'jsonl']).default('json'),
 }).strict();

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { escapeHtml } from './html';
+import { showHidden } from './visible';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { quorum } from './approvals';
 import type { JitRequest } from './request';
@@ -95,7 +96,7 @@ export function messagePage(status: number, title: string, message: string, opts
   return page(
     status,
     title,
-    `<section class="card tone-${tone}"><div class="icon" aria-hidden="true">${ICONS[tone]}</div><h1>${escapeHtml(title)}</h1><p class="message" role="${role}">${escapeHtml(message)}</p>${opts.detail ? `<p class="note">${escapeHtml(opts.detail)}</p>` : ''}</section><p class="note">You can close this page.</p>`,
+    `<section class="card tone-${tone}"><div class="icon" aria-hidden="true">${ICONS[tone]}</div><h1>${escapeHtml(title)}</h1><p class="message" role="${role}">${escapeShown(message)}</p>${opts.detail ? `<p class="note">${escapeHtml(opts.detail)}</p>` : ''}</section><p class="note">You can close this page.</p>`,
     opts,
   );
 }
@@ -113,6 +114,8 @@ export interface Approver {
 export type PageMode = { kind: 'link'; csrf: string } | { kind: 'signin'; signInHref: string; issuer: string } | { kind: 'signed-in'; csrf: string; as: string };
 
 export function decisionPage(request: PendingRequest, approver: Approver, mode: PageMode, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {
+  // What the requester and their token wrote is shown with its hidden characters made visible, as in the email.
+  const escapeHtml = (value: unknown) => escapeShown(String(value));
   const requester = request.requester.name ?? request.requester.sub;
   const q = quorum(request.requirements, request.approvals);
   const missing = q.groups.filter((g) => g.remaining > 0).map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`).join(', ') || 'none';
@@ -143,13 +146,17 @@ ${mode.kind === 'signin' ? signInPart(mode) : formPart(mode, requester)}
   return page(200, `Approve ${request.action}?`, details, extras);
 }
 
+function escapeShown(value: string): string {
+  return escapeHtml(showHidden(value));
+}
+
 function formPart(mode: Extract<PageMode, { csrf: string }>, requester: string): string {
-  return `${mode.kind === 'signed-in' ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeHtml(mode.as)}</p>` : ''}
+  return `${mode.kind === 'signed-in' ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeShown(mode.as)}</p>` : ''}
 <form method="post">
 <input type="hidden" name="csrf" value="${escapeHtml(mode.csrf)}">
 <label for="reason">Reason (optional)</label>
 <textarea id="reason" name="reason" maxlength="2000" aria-describedby="reason-hint"></textarea>
-<p class="hint" id="reason-hint">Shown to ${escapeHtml(requester)} and kept in the audit trail.</p>
+<p class="hint" id="reason-hint">Shown to ${escapeShown(requester)} and kept in the audit trail.</p>
 <div class="buttons">
 <button class="approve" type="submit" name="decision" value="approve">Approve</button>
 <button class="deny" type="submit" name="decision" value="deny">Deny</button>

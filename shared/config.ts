@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ConfigError } from './errors';
 import { lifetimeIssue } from './execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
+import { limitsSchema } from './limits-config';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
 import { privilegeIssues } from './privileges';
 
@@ -63,6 +64,7 @@ export const configSchema = z
       .strict()
       .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
       .optional(),
+    limits: limitsSchema,
     /** Deploy-time choices with a cost or an account-wide effect (infra/api.ts); local mode ignores them. */
     aws: z
       .object({
@@ -90,6 +92,10 @@ export const configSchema = z
       }
     });
     for (const issue of privilegeIssues(config)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    const lockoutNotify = config.limits.mfaLockout.notify;
+    if (lockoutNotify && !config.approverGroups[lockoutNotify]) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message: `approver group "${lockoutNotify}" is not defined; name a group listed under "approverGroups"` });
+    }
     for (const [name, group] of Object.entries(config.approverGroups)) {
       (group.trustedIssuers ?? []).forEach((issuer, i) => {
         if (!config.issuers[issuer]) ctx.addIssue({ code: 'custom', path: ['approverGroups', name, 'trustedIssuers', i], message: `unknown issuer "${issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });

@@ -128,6 +128,55 @@ export class MfaNotEnrolled extends JitgateError {
   readonly title = 'No confirmed authenticator';
 }
 
+/** The wrong code was not wrong: it was right once and has been used (RFC 6238 section 5.2); not counted as a guess. */
+export class MfaCodeReused extends JitgateError {
+  override readonly name = 'MfaCodeReused';
+  readonly status = 400;
+  readonly code = 'mfa-code-reused';
+  readonly title = 'This code has already been used';
+}
+
+/** An `Idempotency-Key` sent again with a body asking for something else (draft-ietf-httpapi-idempotency-key-header section 2.7). */
+export class IdempotencyKeyReused extends JitgateError {
+  override readonly name = 'IdempotencyKeyReused';
+  readonly status = 422;
+  readonly code = 'idempotency-key-reused';
+  readonly title = 'This Idempotency-Key was used for a different request';
+}
+
+/** Too many calls of one kind from one user in the current period. */
+export class RateLimited extends JitgateError {
+  override readonly name = 'RateLimited';
+  readonly status = 429;
+  readonly code = 'rate-limited';
+  readonly title = 'Too many calls; slow down';
+  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+/** The user already has as many requests waiting as the config allows. */
+export class TooManyPending extends JitgateError {
+  override readonly name = 'TooManyPending';
+  readonly status = 429;
+  readonly code = 'too-many-pending-requests';
+  readonly title = 'Too many requests are waiting';
+  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+/** Too many wrong TOTP codes across the user's requests: MFA is locked, even for a right code. */
+export class MfaLocked extends JitgateError {
+  override readonly name = 'MfaLocked';
+  readonly status = 429;
+  readonly code = 'mfa-locked';
+  readonly title = 'MFA is locked after too many wrong codes';
+  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
 export class InvalidLink extends JitgateError {
   override readonly name = 'InvalidLink';
   readonly status = 400;

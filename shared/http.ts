@@ -5,7 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors';
+import { duplicateKey } from './tokens';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited, TooManyPending, UnsupportedMediaType, ValidationFailed } from './errors';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
 
@@ -27,11 +28,21 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return undefined;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function rawBody(event: APIGatewayProxyEvent): string {
   const body = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is ${Buffer.byteLength(text, 'utf8')} bytes; the limit is ${MAX_BODY_BYTES}`);
-  return text;
+  const bytes = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
+  const size = bytes ? bytes.length : Buffer.byteLength(body, 'utf8');
+  if (size > MAX_BODY_BYTES) throw new PayloadTooLarge(`the body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
+  if (!bytes) return body;
+  // API Gateway hands over bodies that are not UTF-8 as base64; decoding them leniently would
+  // turn the bad bytes into U+FFFD and accept a body that means something else to its sender.
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ValidationFailed('the body is not valid UTF-8; send it encoded as UTF-8 (RFC 8259 section 8.1)');
+  }
 }
 
 /** Parses and validates a JSON body; an absent body is `{}` so optional-only schemas accept it. */
@@ -46,6 +57,9 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
     } catch (err) {
       throw new ValidationFailed(`the body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
     }
+    // JSON.parse keeps the last of two equal keys, other parsers the first: refused, as in tokens.
+    const duplicate = duplicateKey(text);
+    if (duplicate !== undefined) throw new ValidationFailed(`the body has the key ${JSON.stringify(duplicate.slice(0, 40))} twice; send each key once`, [{ path: duplicate.slice(0, 40), message: 'duplicate key' }]);
   }
   return validate(schema, data, 'body');
 }
@@ -77,9 +91,13 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
       if (err.maxAge !== undefined) params.push(`max_age=${err.maxAge}`);
       headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
     }
-    if (err instanceof DependencyUnavailable) headers['retry-after'] = String(err.retryAfterSeconds);
+    // 429 and 503 say when to come back (RFC 9110 section 10.2.3), in the header and the document.
+    if (err instanceof DependencyUnavailable || err instanceof RateLimited || err instanceof TooManyPending || err instanceof MfaLocked) {
+      headers['retry-after'] = String(err.retryAfterSeconds);
+      extra.retryAfter = err.retryAfterSeconds;
+    }
     if (err instanceof ValidationFailed && err.errors.length) extra.errors = err.errors;
-    for (const field of ['rule', 'currentStatus', 'attemptsLeft'] as const) {
+    for (const field of ['rule', 'currentStatus', 'attemptsLeft', 'limit'] as const) {
       if (field in err) extra[field] = (err as unknown as Record<string, unknown>)[field];
     }
     return problem(err.status, err.code, err.title, err.message, extra, headers);

@@ -15,7 +15,7 @@
  *   separators, bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069,
  *   U+200E/U+200F, U+061C) and zero-width characters are neutralized, so nobody can
  *   forge a line (such as a second "Approve:" link) or make text read backwards; URL
- *   schemes are defanged (`https[:]//`, `www[.]`), so the only link in a message that
+ *   schemes and bare domains are defanged (`https[:]//`, `www[.]`, `evil[.]com`), so the only link in a message that
  *   a mail client turns clickable is jitgate's own;
  * - HTML: the same, then HTML-escaped; jitgate's own link is the only anchor.
  */
@@ -38,6 +38,8 @@ const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 const URL_SCHEME = /\b([a-z][a-z0-9+.-]*):\/\//gi;
 const WWW = /\bwww\./gi;
+/** A bare domain (`evil.example.com/login`): mail clients link these too, scheme or not. */
+const BARE_DOMAIN = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+)([a-z][a-z0-9-]{1,62})\b/gi;
 
 /** A value from the requester, made inert for a text body: one line, no direction tricks, no clickable URL; at most `max` characters. */
 export function clean(value: string, max = 500): string {
@@ -46,7 +48,8 @@ export function clean(value: string, max = 500): string {
     .replace(BIDI_CONTROLS, '\ufffd')
     .replace(INVISIBLE, '')
     .replace(URL_SCHEME, '$1[:]//')
-    .replace(WWW, 'www[.]');
+    .replace(WWW, 'www[.]')
+    .replace(BARE_DOMAIN, (_, labels: string, tld: string) => `${labels.slice(0, -1)}[.]${tld}`);
   const chars = Array.from(flat);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : flat;
 }

@@ -17,6 +17,7 @@ import { PolicyDenied, ValidationFailed } from './errors';
 import { compileGlob, isGlob, specificity } from './glob';
 import { claimValues, type Principal } from './identity';
 import { describeCondition } from './policy-config';
+import { visibleLength } from './visible';
 
 export { globToRegex } from './glob';
 
@@ -322,8 +323,9 @@ export function checkJustification(requirements: Requirements, justification: st
   if (required && text.length === 0) {
     throw new ValidationFailed('this action needs a justification; send "justification": "<why you need it>"', [{ path: 'justification', message: 'required' }]);
   }
-  if (text.length > 0 && text.length < minLength) {
-    throw new ValidationFailed(`justification must be at least ${minLength} characters`, [{ path: 'justification', message: `at least ${minLength} characters` }]);
+  // Counted as a reader sees it: zero-width characters, combining marks and runs of spaces do not pad it.
+  if (text.length > 0 && visibleLength(text) < minLength) {
+    throw new ValidationFailed(`justification must be at least ${minLength} characters (it has ${visibleLength(text)} visible ones)`, [{ path: 'justification', message: `at least ${minLength} characters` }]);
   }
 }
 

@@ -20,14 +20,26 @@ export function otpauthUri(secret: string, label: string): string {
   return totp(secret, label).toString();
 }
 
+/**
+ * What a code is worth now: `valid` with its time step, `replayed` (it matches a step
+ * at or before `lastUsedStep`: it was right once and has been used), or `wrong`. A
+ * replay is not a guess: whoever sends it knew the code.
+ */
+export type TotpVerdict = { kind: 'valid'; step: number } | { kind: 'replayed' } | { kind: 'wrong' };
+
+export function totpVerdict(secret: string, code: string, now: Date, lastUsedStep: number | undefined): TotpVerdict {
+  if (!/^\d{6}$/.test(code)) return { kind: 'wrong' };
+  const delta = totp(secret, 'check').validate({ token: code, timestamp: now.getTime(), window: 1 });
+  if (delta === null) return { kind: 'wrong' };
+  const step = Math.floor(now.getTime() / 1000 / PERIOD) + delta;
+  if (lastUsedStep !== undefined && step <= lastUsedStep) return { kind: 'replayed' };
+  return { kind: 'valid', step };
+}
+
 /** The time step a valid code belongs to, or undefined. Steps at or before `lastUsedStep` are refused. */
 export function checkTotp(secret: string, code: string, now: Date, lastUsedStep: number | undefined): number | undefined {
-  if (!/^\d{6}$/.test(code)) return undefined;
-  const delta = totp(secret, 'check').validate({ token: code, timestamp: now.getTime(), window: 1 });
-  if (delta === null) return undefined;
-  const step = Math.floor(now.getTime() / 1000 / PERIOD) + delta;
-  if (lastUsedStep !== undefined && step <= lastUsedStep) return undefined;
-  return step;
+  const verdict = totpVerdict(secret, code, now, lastUsedStep);
+  return verdict.kind === 'valid' ? verdict.step : undefined;
 }
 
 /** For tests and the CLI: the code an authenticator app would show. */

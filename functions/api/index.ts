@@ -1,6 +1,6 @@
 /** Every /v1 route except authorize: parse, call the use case, map the result. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
+import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, enrolBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
 import { approverGroupsOf } from '../../shared/approvals';
 import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/http';
 import type { Principal } from '../../shared/identity';
@@ -23,12 +23,14 @@ const routes: Record<string, Route> = {
   },
   'GET /v1/requests': async (deps, caller, event) => {
     const query = validate(listQuery, event.queryStringParameters ?? {}, 'query');
-    return json(200, { requests: await listRequests(deps, caller, query.role, query.status) });
+    return json(200, await listRequests(deps, caller, query));
   },
   'GET /v1/requests/{id}': async (deps, caller, _event, id) => json(200, await getRequest(deps, caller, id)),
   'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) => json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
   'POST /v1/requests/{id}/decisions': async (deps, caller, event, id) => {
     const body = parseBody(event, decisionBody);
+    // A request the caller may not see is 404 here as on GET: the refusal must not tell its requirements.
+    await getRequest(deps, caller, id);
     return json(200, await decide(deps, { person: caller, groups: approverGroupsOf(deps.config, caller), via: 'api' }, id, body.decision, body.reason));
   },
   'POST /v1/requests/{id}/cancel': async (deps, caller, event, id) => {
@@ -36,7 +38,7 @@ const routes: Record<string, Route> = {
     return json(200, await cancelRequest(deps, caller, id));
   },
   'POST /v1/requests/{id}/revoke': async (deps, caller, event, id) => json(200, await revokeGrant(deps, caller, id, parseBody(event, revokeBody).reason)),
-  'POST /v1/mfa/totp': async (deps, caller) => json(201, await enrolTotp(deps, caller)),
+  'POST /v1/mfa/totp': async (deps, caller, event) => json(201, await enrolTotp(deps, caller, parseBody(event, enrolBody).code)),
   'POST /v1/mfa/totp/verify': async (deps, caller, event) => json(200, await confirmTotp(deps, caller, parseBody(event, mfaBody).code)),
   'GET /v1/policies': async (deps, caller) => json(200, listPolicies(deps, caller)),
   'GET /v1/audit': async (deps, caller, event) => {

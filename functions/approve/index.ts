@@ -162,14 +162,19 @@ function redirect(status: 302 | 303, location: string, cookies: string[] = []): 
 }
 
 /**
- * Same origin for form posts: Sec-Fetch-Site when the browser sends it, else Origin
- * against the host the request came to (API Gateway's domain, the Host header, or PUBLIC_URL).
+ * Same origin for form posts: Sec-Fetch-Site when the browser sends it (only
+ * `same-origin` passes), else Origin against the host the request came to (API
+ * Gateway's domain, the Host header, or PUBLIC_URL). A post with neither, or with
+ * `Origin: null` (sandboxed frames, data: URLs, redirects across origins) proves
+ * nothing and is refused (OWASP CSRF cheat sheet, "Verifying origin with standard
+ * headers"). The page's own form passes: browsers send Sec-Fetch-Site, or Origin,
+ * with every form post.
  */
 function sameOrigin(event: APIGatewayProxyEvent, base: string): boolean {
   const site = header(event, 'sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return false;
+  if (site) return site === 'same-origin';
   const origin = header(event, 'origin');
-  if (!origin || origin === 'null') return true;
+  if (!origin || origin === 'null') return false;
   let host: string;
   try {
     host = new URL(origin).host;

@@ -51,7 +51,16 @@ export const keys = {
   auditEvent: (requestId: string, seq: number) => ({ pk: `REQ#${requestId}`, sk: `EVT#${String(seq).padStart(10, '0')}` }),
   /** The head of the journal: the chain of audit events that belong to no request. */
   journalHead: () => ({ pk: 'AUDIT#JOURNAL', sk: 'HEAD' }),
+  rate: (principal: string, kind: string, windowStart: number) => ({ pk: `USER#${principal}`, sk: `RATE#${kind}#${windowStart}` }),
+  pending: (principal: string) => ({ pk: `USER#${principal}`, sk: 'PENDING' }),
+  mfaGuard: (principal: string) => ({ pk: `USER#${principal}`, sk: 'MFAGUARD' }),
 };
+
+/** A user's wrong-code record: each failure (or answer being checked) as `<epoch ms>#<nonce>`, and the lock. */
+export interface MfaGuard {
+  attempts: string[];
+  lockedUntil?: number;
+}
 
 const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken', 'auditSeq', 'auditHead', 'chainNext'];
 const RECORD_ATTEMPTS = 8;
@@ -280,14 +289,26 @@ export class Store {
     return { events: (out.Items ?? []).map((i) => stripKeys(i) as unknown as AuditEvent), cursor: out.LastEvaluatedKey };
   }
 
-  async listByRequester(principal: string, limit: number): Promise<JitRequest[]> {
-    const out = await this.call(() => this.doc.send(new QueryCommand({ TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `REQUESTER#${principal}` }, ScanIndexForward: false, Limit: limit })));
-    return (out.Items ?? []).map((i) => fromItem(i).request);
+  /** The requester's own requests, newest first, a page at a time (`cursor`: the LastEvaluatedKey, validated by the caller). */
+  async pageByRequester(principal: string, opts: { limit: number; status?: string; cursor?: Record<string, string> }): Promise<{ requests: JitRequest[]; next?: Record<string, string> }> {
+    const out = await this.call(() => this.doc.send(new QueryCommand({
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ...(opts.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+      ExpressionAttributeValues: { ':pk': `REQUESTER#${principal}`, ...(opts.status ? { ':status': opts.status } : {}) },
+      ScanIndexForward: false,
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.cursor,
+    })));
+    return { requests: (out.Items ?? []).map((i) => fromItem(i).request), ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey as Record<string, string> } : {}) };
   }
 
-  async listPendingApproval(limit: number): Promise<JitRequest[]> {
-    const out = await this.call(() => this.doc.send(new QueryCommand({ TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'PENDING' }, ScanIndexForward: false, Limit: limit })));
-    return (out.Items ?? []).map((i) => fromItem(i).request);
+  /** Requests waiting for approval (everyone's), newest first, each with its index key so a page can end after any of them. */
+  async pagePendingApproval(opts: { limit: number; cursor?: Record<string, string> }): Promise<{ entries: { request: JitRequest; key: Record<string, string> }[]; next?: Record<string, string> }> {
+    const out = await this.call(() => this.doc.send(new QueryCommand({ TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'PENDING' }, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.cursor })));
+    const entries = (out.Items ?? []).map((i) => ({ request: fromItem(i).request, key: { pk: i.pk as string, sk: i.sk as string, gsi2pk: i.gsi2pk as string, gsi2sk: i.gsi2sk as string } }));
+    return { entries, ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey as Record<string, string> } : {}) };
   }
 
   async getEnrolment(principal: string): Promise<Enrolment | undefined> {
@@ -306,6 +327,18 @@ export class Store {
     }
   }
 
+  /** Replaces a confirmed enrolment (its current code was checked); refused (false) when the secret changed meanwhile. */
+  async replaceEnrolment(principal: string, enrolment: Enrolment, previousSecret: string): Promise<boolean> {
+    return this.conditional(new UpdateCommand({
+      TableName: this.table,
+      Key: keys.enrolment(principal),
+      UpdateExpression: 'SET #secret = :secret, #confirmed = :false, #createdAt = :at REMOVE #lastUsedStep',
+      ConditionExpression: '#secret = :previous',
+      ExpressionAttributeNames: { '#secret': 'secret', '#confirmed': 'confirmed', '#createdAt': 'createdAt', '#lastUsedStep': 'lastUsedStep' },
+      ExpressionAttributeValues: { ':secret': enrolment.secret, ':false': false, ':at': enrolment.createdAt, ':previous': previousSecret },
+    }));
+  }
+
   /**
    * Marks a TOTP step used (and the enrolment confirmed). Conditional on the step
    * being newer than the last one used, so a code is accepted once even when two
@@ -320,6 +353,93 @@ export class Store {
         ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedStep) OR lastUsedStep < :step)',
         ExpressionAttributeValues: { ':step': step, ':true': true },
       })));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Per-user limits (shared/usecases/limits.ts). Each is one item under USER#<principal>
+  // with a TTL, changed only by conditional updates, so parallel calls cannot overshoot.
+
+  /** One call in a fixed window of `per` seconds; false when `count` calls were already made in it. */
+  async takeRate(principal: string, kind: string, windowStart: number, count: number, ttl: number): Promise<boolean> {
+    return this.conditional(new UpdateCommand({
+      TableName: this.table,
+      Key: keys.rate(principal, kind, windowStart),
+      UpdateExpression: 'ADD #n :one SET #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#n) OR #n < :max',
+      ExpressionAttributeNames: { '#n': 'calls', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':one': 1, ':max': count, ':ttl': ttl },
+    }));
+  }
+
+  /** Reserves one of `limit` pending places (`<epoch ms>#<request id>`); false when all are taken. */
+  async reservePending(principal: string, reservation: string, limit: number, ttl: number): Promise<boolean> {
+    return this.conditional(new UpdateCommand({
+      TableName: this.table,
+      Key: keys.pending(principal),
+      UpdateExpression: 'ADD #r :r SET #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#r) OR size(#r) < :limit',
+      ExpressionAttributeNames: { '#r': 'reservations', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':r': new Set([reservation]), ':limit': limit, ':ttl': ttl },
+    }));
+  }
+
+  async pendingReservations(principal: string): Promise<string[]> {
+    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.pending(principal), ConsistentRead: true })));
+    return [...((Item?.reservations as Set<string> | undefined) ?? [])];
+  }
+
+  async releasePending(principal: string, reservations: string[]): Promise<void> {
+    if (reservations.length === 0) return;
+    await this.call(() => this.doc.send(new UpdateCommand({ TableName: this.table, Key: keys.pending(principal), UpdateExpression: 'DELETE #r :r', ExpressionAttributeNames: { '#r': 'reservations' }, ExpressionAttributeValues: { ':r': new Set(reservations) } })));
+  }
+
+  async getMfaGuard(principal: string): Promise<MfaGuard> {
+    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.mfaGuard(principal), ConsistentRead: true })));
+    return { attempts: [...((Item?.attempts as Set<string> | undefined) ?? [])], ...(typeof Item?.lockedUntil === 'number' ? { lockedUntil: Item.lockedUntil } : {}) };
+  }
+
+  /**
+   * Counts an answer as a wrong code before it is checked, unless MFA is locked or
+   * `max` attempts are already counted: so of any number of parallel guesses at most
+   * `max` are ever checked. A right (or replayed) code is then taken off again.
+   */
+  async holdMfaAttempt(principal: string, attempt: string, max: number, nowSeconds: number, ttl: number): Promise<boolean> {
+    return this.conditional(new UpdateCommand({
+      TableName: this.table,
+      Key: keys.mfaGuard(principal),
+      UpdateExpression: 'ADD #a :a SET #ttl = :ttl',
+      ConditionExpression: '(attribute_not_exists(#until) OR #until <= :now) AND (attribute_not_exists(#a) OR size(#a) < :max)',
+      ExpressionAttributeNames: { '#a': 'attempts', '#until': 'lockedUntil', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':a': new Set([attempt]), ':now': nowSeconds, ':max': max, ':ttl': ttl },
+    }));
+  }
+
+  /** Takes attempts off the count: a right or replayed code, or failures older than the window. */
+  async forgetMfaAttempts(principal: string, attempts: string[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await this.call(() => this.doc.send(new UpdateCommand({ TableName: this.table, Key: keys.mfaGuard(principal), UpdateExpression: 'DELETE #a :a', ExpressionAttributeNames: { '#a': 'attempts' }, ExpressionAttributeValues: { ':a': new Set(attempts) } })));
+  }
+
+  /** Locks MFA until `until` once `max` attempts are counted; true for the one call that locked it (it audits and tells). */
+  async lockMfa(principal: string, max: number, until: number, nowSeconds: number, ttl: number): Promise<boolean> {
+    return this.conditional(new UpdateCommand({
+      TableName: this.table,
+      Key: keys.mfaGuard(principal),
+      UpdateExpression: 'SET #until = :until, #ttl = :ttl REMOVE #a',
+      ConditionExpression: '(attribute_not_exists(#until) OR #until <= :now) AND size(#a) >= :max',
+      ExpressionAttributeNames: { '#a': 'attempts', '#until': 'lockedUntil', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':until': until, ':now': nowSeconds, ':max': max, ':ttl': ttl },
+    }));
+  }
+
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.call(() => this.doc.send(command));
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;

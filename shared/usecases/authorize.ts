@@ -43,7 +43,7 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') return { allowed: false, reason: evaluation.reason, rule: evaluation.rule };
   try {
-    checkStepUp(evaluation.requirements.mfa, principal, now);
+    checkStepUp(evaluation.requirements.mfa, principal, now, deps.config.issuers[principal.issuerName]?.clockSkew);
   } catch (err) {
     if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: evaluation.rule, at: 'authorize' } })]);
     throw err;

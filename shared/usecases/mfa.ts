@@ -1,18 +1,49 @@
 /** TOTP enrolment, and the requester's answer to a request's MFA challenge. */
 import { auditEvent } from '../audit';
-import { AlreadyDecided, Conflict, MfaFailed, MfaNotEnrolled, NotFound, WindowClosed } from '../errors';
+import { AlreadyDecided, Conflict, InsufficientAuthentication, MfaCodeReused, MfaFailed, MfaLocked, MfaNotEnrolled, NotFound, WindowClosed } from '../errors';
 import type { Principal } from '../identity';
+import { signedInWithin } from '../sign-in';
 import { assertTransition, withState } from '../request';
-import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri } from '../totp';
+import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri, totpVerdict } from '../totp';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../views';
 import { completion, load, settle, withRetry } from './common';
+import { holdMfaAttempt, settleMfaAttempt, takeRate } from './limits';
 import { tellRequester } from './outcomes';
 
-export async function enrolTotp(deps: Deps, principal: Principal): Promise<{ secret: string; otpauthUri: string }> {
+/**
+ * A new TOTP secret. Binding an authenticator is what every later MFA check trusts, so
+ * a stolen bearer token must not be enough: enrolling needs a fresh sign-in (`auth_time`
+ * at most `limits.enrolmentMaxAge` old, else 401 with an RFC 9470 `max_age` challenge),
+ * and replacing a confirmed authenticator also needs a current code from it (counted
+ * like any other code by the lockout). Each enrolment is audited.
+ */
+export async function enrolTotp(deps: Deps, principal: Principal, code?: string): Promise<{ secret: string; otpauthUri: string }> {
+  const now = deps.now();
+  const maxAge = deps.config.limits.enrolmentMaxAge;
+  if (!signedInWithin(principal, now, maxAge, deps.config.issuers[principal.issuerName]?.clockSkew)) {
+    throw new InsufficientAuthentication(`enrolling an authenticator needs a recent sign-in: sign in again (a token with auth_time within the last ${maxAge} s) and retry`, [], maxAge);
+  }
+  const existing = await deps.store.getEnrolment(principal.id);
   const secret = newTotpSecret();
-  const ok = await deps.store.putEnrolment(principal.id, { secret, confirmed: false, createdAt: deps.now().toISOString() });
-  if (!ok) throw new Conflict('you already have a confirmed authenticator');
+  const enrolment = { secret, confirmed: false, createdAt: now.toISOString() };
+  let replaced: 'none' | 'unconfirmed' | 'confirmed' = existing ? 'unconfirmed' : 'none';
+  if (existing?.confirmed) {
+    if (!code) throw new Conflict('you already have a confirmed authenticator; to replace it, send {"code": "<its current code>"} with a fresh sign-in');
+    const attempt = await holdMfaAttempt(deps, principal, {});
+    const verdict = totpVerdict(existing.secret, code, now, existing.lastUsedStep);
+    const right = verdict.kind === 'valid' && (await deps.store.useTotpStep(principal.id, verdict.step));
+    await settleMfaAttempt(deps, principal, attempt, right ? 'right' : verdict.kind === 'wrong' ? 'wrong' : 'replayed', {});
+    if (!right) {
+      if (verdict.kind === 'wrong') throw new MfaFailed('the code does not match your current authenticator; send the code it shows now', 0);
+      throw new MfaCodeReused('this code has already been used; wait for the next one on your authenticator');
+    }
+    if (!(await deps.store.replaceEnrolment(principal.id, enrolment, existing.secret))) throw new Conflict('your authenticator changed meanwhile; start again');
+    replaced = 'confirmed';
+  } else if (!(await deps.store.putEnrolment(principal.id, enrolment))) {
+    throw new Conflict('an authenticator was confirmed meanwhile; to replace it, send {"code": "<its current code>"}');
+  }
+  await deps.store.recordAudit([auditEvent(deps.newId(), 'totp_enrolled', principal.id, now, { details: { replaced } })]);
   return { secret, otpauthUri: otpauthUri(secret, principal.email ?? principal.sub) };
 }
 
@@ -22,15 +53,39 @@ export async function confirmTotp(deps: Deps, principal: Principal, code: string
   if (enrolment.confirmed) throw new Conflict('this authenticator is already confirmed');
   const step = checkTotp(enrolment.secret, code, deps.now(), enrolment.lastUsedStep);
   if (step === undefined || !(await deps.store.useTotpStep(principal.id, step))) throw new MfaFailed('the code does not match; check the time on your device and try the next code', 0);
+  await deps.store.recordAudit([auditEvent(deps.newId(), 'totp_confirmed', principal.id, deps.now())]);
   return { confirmed: true };
 }
 
 export async function answerMfa(deps: Deps, principal: Principal, id: string, code: string): Promise<RequestView> {
+  await takeRate(deps, principal, 'mfaAnswers');
   const enrolment = await deps.store.getEnrolment(principal.id);
   const now = deps.now();
-  const step = enrolment?.confirmed ? checkTotp(enrolment.secret, code, now, enrolment.lastUsedStep) : undefined;
-  // Burn the step before accepting it, so the same code cannot pass twice (RFC 6238 §5.2).
-  const accepted = step !== undefined && (await deps.store.useTotpStep(principal.id, step));
+  let accepted = false;
+  /** A wrong code stays counted; it is settled (and may lock MFA) once the request has recorded it too. */
+  let wrongAttempt: string | undefined;
+  if (enrolment?.confirmed) {
+    // Counted as a wrong code across all the user's requests until it proves right (config limits.mfaLockout).
+    const attempt = await holdMfaAttempt(deps, principal, { requestId: id });
+    const verdict = totpVerdict(enrolment.secret, code, now, enrolment.lastUsedStep);
+    // Burn the step before accepting it, so the same code cannot pass twice (RFC 6238 §5.2).
+    accepted = verdict.kind === 'valid' && (await deps.store.useTotpStep(principal.id, verdict.step));
+    const replayed = verdict.kind === 'replayed' || (verdict.kind === 'valid' && !accepted);
+    if (accepted || replayed) await settleMfaAttempt(deps, principal, attempt, accepted ? 'right' : 'replayed', { requestId: id });
+    else wrongAttempt = attempt;
+    if (replayed) throw new MfaCodeReused('this code has already been used; wait for the next one on your authenticator (it was not counted as a wrong code)');
+  }
+  // The user-wide count, after the request's own: MfaLocked (429) when this wrong code locks MFA.
+  const settleWrong = async (): Promise<MfaLocked | undefined> => {
+    if (!wrongAttempt) return undefined;
+    try {
+      await settleMfaAttempt(deps, principal, wrongAttempt, 'wrong', { requestId: id });
+      return undefined;
+    } catch (err) {
+      if (err instanceof MfaLocked) return err;
+      throw err;
+    }
+  };
 
   const result = await withRetry(async () => {
     const stored = await load(deps, id);
@@ -58,15 +113,18 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     const passed = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa, ...(grant ? { grantTimes: grant } : {}) });
     await deps.store.saveRequest(stored, passed, [auditEvent(id, 'mfa_passed', principal.id, now)]);
     return { kind: 'passed' as const, request: passed, token: stored.tokens.mfaTaskToken };
+  }).catch(async (err: unknown) => {
+    throw (await settleWrong()) ?? err;
   });
+  const userLocked = await settleWrong();
 
   switch (result.kind) {
     case 'failed':
-      throw new MfaFailed(`the code is not valid; ${result.attemptsLeft} attempt(s) left before the request is denied`, result.attemptsLeft);
+      throw userLocked ?? new MfaFailed(`the code is not valid; ${result.attemptsLeft} attempt(s) left before the request is denied`, result.attemptsLeft);
     case 'locked':
       if (result.token) await deps.workflow.fail(result.token, 'MFA failed too often');
       await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
-      throw new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
+      throw userLocked ?? new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
     case 'passed': {
       const grant = result.request.grantTimes;
       const handedOver = result.token ? await deps.workflow.succeed(result.token, grant ?? {}) : false;

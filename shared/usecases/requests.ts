@@ -1,7 +1,7 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
 import { firstNudgeSeconds } from '../approvals';
 import { auditEvent } from '../audit';
-import { DependencyUnavailable, Forbidden, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../errors';
+import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../errors';
 import { ANY_RESOURCE, grantTimes } from '../grant';
 import { principalId, type Principal } from '../identity';
 import { breakGlassMessage } from '../notification';
@@ -11,8 +11,11 @@ import { signLink } from '../links';
 import { REVIEW_WINDOW_SECONDS } from '../review';
 import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { signedInWithin } from '../sign-in';
 import { requestView, type RequestView } from '../views';
 import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';
+import { releasePending, reservePending, takeRate } from './limits';
 import { tellRequester } from './outcomes';
 
 export interface NewRequest {
@@ -35,8 +38,9 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
 
   if (opts.idempotencyKey) {
     const existing = await deps.store.idempotentRequestId(principal.id, opts.idempotencyKey);
-    if (existing) return { created: false, request: requestView((await load(deps, existing)).request) };
+    if (existing) return { created: false, request: requestView(sameAsked((await load(deps, existing)).request, input)) };
   }
+  await takeRate(deps, principal, 'creates');
 
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') {
@@ -45,7 +49,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   const requestable = assertRequestable(evaluation);
   const { policy, rule } = requestable;
   try {
-    checkStepUp(requestable.requirements.mfa, principal, now);
+    checkStepUp(requestable.requirements.mfa, principal, now, deps.config.issuers[principal.issuerName]?.clockSkew);
   } catch (err) {
     if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, at: 'request' } })]);
     throw err;
@@ -94,7 +98,17 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   if (breakGlass) {
     audit.push(auditEvent(id, 'break_glass', principal.id, now, { action: input.action, resource, reason: request.justification, details: { rule, notify: policy.breakGlass!.notify, durationSeconds } }));
   }
-  let outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+  // One of the user's pending places (config limits.pendingRequests), held from before the write so a burst cannot overshoot.
+  const approval = !autoApproved;
+  const reservation = totp || approval ? await reservePending(deps, principal, id) : undefined;
+  const giveBack = async () => {
+    if (reservation) await releasePending(deps, principal, reservation).catch(() => undefined);
+  };
+  const guarded = <T>(step: Promise<T>): Promise<T> => step.catch(async (err: unknown) => {
+    await giveBack();
+    throw err;
+  });
+  let outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
   if (!outcome.created && outcome.reason === 'slot') {
     // The slot may be held by a request that has ended without releasing it (e.g. an expired grant whose revocation has not run yet).
     const holder = await deps.store.getRequest(outcome.existingRequestId);
@@ -102,16 +116,19 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     if (live && breakGlass && isPending(holder.request)) {
       // Breaking glass while an ordinary request for the same thing still waits: cancel it (which frees the slot) and take its place.
       await cancelRequest(deps, principal, holder.request.id).catch(() => undefined);
-      outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+      outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
     } else if (live) {
+      await giveBack();
       return { created: false, request: requestView(holder.request) };
     } else {
-      outcome = await deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, replaceSlotOf: outcome.existingRequestId, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS });
+      outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, replaceSlotOf: outcome.existingRequestId, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
     }
   }
-  if (!outcome.created) return { created: false, request: requestView((await load(deps, outcome.existingRequestId)).request) };
+  if (!outcome.created) {
+    await giveBack();
+    return { created: false, request: requestView(outcome.reason === 'idempotency' ? sameAsked((await load(deps, outcome.existingRequestId)).request, input) : (await load(deps, outcome.existingRequestId)).request) };
+  }
 
-  const approval = !autoApproved;
   try {
     // Announced before it starts: an emergency grant nobody was told about never begins.
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
@@ -136,6 +153,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
       const cancelled = withState(stored.request, { status: 'cancelled', cancelledAt: deps.now().toISOString() });
       await deps.store.saveRequest(stored, cancelled, [auditEvent(id, 'cancelled', 'jitgate', deps.now(), { reason: 'the workflow could not be started' })]);
     }).catch(() => undefined);
+    await giveBack();
     throw err;
   }
   await deps.notifier.publishEvent('request.created', principal.id, { requestId: id, action: input.action, resource, ...(breakGlass ? { breakGlass: true } : {}) }).catch(() => undefined);
@@ -145,6 +163,23 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   const final = !totp && !approval ? await settle(deps, id) : request;
   if (final.status === 'active') await tellRequester(deps, final, 'activated', { activatedAt: final.activatedAt, expiresAt: final.expiresAt });
   return { created: true, request: requestView(final) };
+}
+
+/**
+ * An `Idempotency-Key` names one request: sent again with a body asking for something
+ * else, it is an error (422), not a silent return of the first request
+ * (draft-ietf-httpapi-idempotency-key-header section 2.7). A duration left out
+ * matches whatever the first request got.
+ */
+function sameAsked(existing: JitRequest, input: NewRequest): JitRequest {
+  const asked = { action: input.action, resource: input.resource ?? ANY_RESOURCE, justification: input.justification?.trim() || undefined, ticket: input.ticket?.trim() || undefined, breakGlass: input.breakGlass === true };
+  const had = { action: existing.action, resource: existing.resource, justification: existing.justification, ticket: existing.ticket, breakGlass: existing.breakGlass === true };
+  const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((k) => asked[k] !== had[k]);
+  if (input.durationSeconds !== undefined && input.durationSeconds !== existing.durationSeconds) differs.push('durationSeconds' as never);
+  if (differs.length) {
+    throw new IdempotencyKeyReused(`this Idempotency-Key was used for request ${existing.id}, which asked for a different ${differs.join(', ')}; use a new key for a new request`);
+  }
+  return existing;
 }
 
 /**
@@ -170,10 +205,10 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
 }
 
 /** RFC 9470 step-up: the token must show a strong enough, recent enough sign-in. */
-export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date): void {
+export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date, clockSkewSeconds = 0): void {
   if (typeof mfa === 'string') return;
   const { acr, amr, maxAge } = mfa.stepUp;
-  const fresh = principal.authTime !== undefined && now.getTime() / 1000 - principal.authTime <= maxAge;
+  const fresh = signedInWithin(principal, now, maxAge, clockSkewSeconds);
   const acrOk = !acr || (principal.acr !== undefined && acr.includes(principal.acr));
   const amrOk = !amr || amr.every((m) => principal.amr?.includes(m));
   if (!fresh || !acrOk || !amrOk) {
@@ -187,11 +222,31 @@ export async function getRequest(deps: Deps, principal: Principal, id: string): 
   return requestView(request);
 }
 
-export async function listRequests(deps: Deps, principal: Principal, role: 'requester' | 'approver', status?: string): Promise<RequestView[]> {
-  const requests = role === 'requester'
-    ? await deps.store.listByRequester(principal.id, 100)
-    : (await deps.store.listPendingApproval(200)).filter((r) => isEligibleApprover(deps, r, principal) && !r.approvals.some((a) => a.approver.id === principal.id));
-  return requests.filter((r) => !status || r.status === status).map(requestView);
+/**
+ * The requester's own requests, or the approver's inbox, a page at a time with an
+ * opaque cursor. The inbox reads everyone's pending requests and keeps the caller's,
+ * page after page until it has `limit` of them, so nobody's request can be pushed
+ * out of it by someone else's flood.
+ */
+export async function listRequests(deps: Deps, principal: Principal, q: { role: 'requester' | 'approver'; status?: string; limit: number; cursor?: string }): Promise<{ requests: RequestView[]; cursor?: string }> {
+  if (q.role === 'requester') {
+    const cursor = q.cursor ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], fixed: { sk: 'REQUEST', gsi1pk: `REQUESTER#${principal.id}` } }) : undefined;
+    const page = await deps.store.pageByRequester(principal.id, { limit: q.limit, status: q.status, cursor });
+    return { requests: page.requests.map(requestView), ...(page.next ? { cursor: encodeCursor(page.next) } : {}) };
+  }
+  let cursor = q.cursor ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi2pk', 'gsi2sk'], fixed: { sk: 'REQUEST', gsi2pk: 'PENDING' } }) : undefined;
+  const mine: RequestView[] = [];
+  for (;;) {
+    const page = await deps.store.pagePendingApproval({ limit: 100, cursor });
+    for (const { request, key } of page.entries) {
+      if ((q.status && request.status !== q.status) || !isEligibleApprover(deps, request, principal) || request.approvals.some((a) => a.approver.id === principal.id)) continue;
+      mine.push(requestView(request));
+      // A full page ends right after its last request, so the next one starts there.
+      if (mine.length === q.limit) return { requests: mine, ...(key === page.entries.at(-1)?.key && !page.next ? {} : { cursor: encodeCursor(key) }) };
+    }
+    if (!page.next) return { requests: mine };
+    cursor = page.next;
+  }
 }
 
 export async function cancelRequest(deps: Deps, principal: Principal, id: string): Promise<RequestView> {

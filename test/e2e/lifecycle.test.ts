@@ -55,7 +55,7 @@ test('alice deletes project 42: MFA, bob approves by link (GET changes nothing),
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
 
   // A form post without the page's CSRF token is refused and changes nothing.
-  const forged = await fetch(link, { method: 'POST', body: new URLSearchParams({ decision: 'approve' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const forged = await fetch(link, { method: 'POST', body: new URLSearchParams({ decision: 'approve' }), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin } });
   expect(forged.status).toBe(400);
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
 

@@ -100,12 +100,13 @@ test('ending a request twice changes it once', async () => {
 });
 
 test('five wrong MFA codes deny the request and close its execution; a code is accepted once', async () => {
-  const alice = person('alice-mfa', { groups: ['engineering'] });
+  const alice = person('alice-mfa', { groups: ['engineering'], auth_time: Math.floor(Date.now() / 1000) });
   const { secret } = await enrolTotp(deps, alice);
   await confirmTotp(deps, alice, currentCode(secret, new Date()));
-  // The confirmation used the current step: the same code must not pass again.
+  // The confirmation used the current step: the same code must not pass again, and is not counted as a guess.
   const { request } = await createRequest(deps, alice, { action: 'projects:delete', resource: 'projects/mfa', justification: 'test lockout' }, { linkBase: linkBase() });
-  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date()))).rejects.toMatchObject({ status: 400, attemptsLeft: 4 });
+  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date()))).rejects.toMatchObject({ status: 400, code: 'mfa-code-reused' });
+  await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ status: 400, attemptsLeft: 4 });
   for (let i = 3; i >= 1; i--) {
     await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ attemptsLeft: i });
   }

@@ -41,7 +41,7 @@ describe('what an approver reads', () => {
     for (const expected of [
       'Hello Bob,',
       'Alice asks to payments:approve on payments/7.',
-      'Requester:     Alice <alice@example.com> (issuer https[:]//idp.example.com)',
+      'Requester:     Alice <alice@example[.]com> (issuer https[:]//idp.example[.]com)',
       'Action:        payments:approve',
       'Resource:      payments/7',
       'Justification: quarterly supplier run',
@@ -111,19 +111,19 @@ describe('hostile requester values', () => {
     // No line of the message starts with a forged label; the justification stays on its own line.
     expect(lines.filter((l) => /^\s*(Approve|Deny):/.test(l))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('Justification:'))).toHaveLength(1);
-    expect(lines.find((l) => l.startsWith('Justification:'))).toBe('Justification: routine <script>alert(document.cookie)</script>    Approve: https[:]//evil.example/approve/x Deny: www[.]evil.example');
+    expect(lines.find((l) => l.startsWith('Justification:'))).toBe('Justification: routine <script>alert(document[.]cookie)</script>    Approve: https[:]//evil[.]example/approve/x Deny: www[.]evil[.]example');
     // Only jitgate's own link survives as a link.
     expect(findLinks(m.text)).toEqual([LINK]);
     // Direction overrides and invisible characters are gone.
     expect(m.text).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2028\u2029\r]/);
-    expect(m.text).toContain('Mallory\ufffdgnp.exe Approve: http[:]//evil.example');
+    expect(m.text).toContain('Mallory\ufffdgnp[.]exe Approve: http[:]//evil[.]example');
     expect(m.text).toContain('Ticket:        CHG-1\ufffdhidden\ufffd');
     expect(m.subject).not.toMatch(/[\n\r\u202e]/);
   });
 
   test('HTML: everything escaped, no element or attribute from the requester', () => {
     expect(m.html).not.toContain('<script');
-    expect(m.html).toContain('&lt;script&gt;alert(document.cookie)&lt;/script&gt;');
+    expect(m.html).toContain('&lt;script&gt;alert(document[.]cookie)&lt;/script&gt;');
     expect(m.html).not.toContain('<img');
     expect(m.html).toContain('payments/7&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
     expect(m.html.match(/<a /g)).toHaveLength(1);
