@@ -174,7 +174,7 @@ export class DynamoDbLocalError extends Error {
 }
 
 async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<DynamoDbLocal> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const jarDir = options.jarDir ?? defaultJarDir();
   const javaPath = options.javaPath ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
   if (!(await portIsFree(port))) {
