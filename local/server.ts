@@ -15,7 +15,13 @@ import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
-import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
+import { findResources, findStateMachine, lambdaEntries, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
+import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from './credentials';
+import { guardAwsEndpoint } from './aws-guard';
+import { createDynamoDbProxy } from './dynamodb-proxy';
+import { refuseForeignHost } from './host-check';
+import { LocalIam } from './iam/authorizer';
+import { rolesFromTemplate, TEMPORARY_SHARED_FUNCTION_ROLE } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
 import { readBody, sendProblem } from './http-util';
@@ -45,6 +51,8 @@ export interface LocalOptions {
    * load oidc-provider, an ES module) and for benchmarks.
    */
   idp?: 'full' | 'keys';
+  /** Changes a copy of the synthesized template before local mode reads it (tests that take a grant away). */
+  alterTemplate?: (template: CfnTemplate) => CfnTemplate;
 }
 
 export interface LocalJitgate {
@@ -56,6 +64,8 @@ export interface LocalJitgate {
   sfn: LocalStepFunctions;
   dynamodb: DynamoDbLocal;
   template: CfnTemplate;
+  /** The roles of the template and the checks every local AWS endpoint makes. */
+  iam: LocalIam;
   resumed: number;
   startupMs: Record<string, number>;
   close(): Promise<void>;
@@ -137,7 +147,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   let t = Date.now();
   const dynamodbStarting = startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
   dynamodbStarting.catch(() => undefined);
-  const template = await cachedTemplate(config);
+  const synthesized = await cachedTemplate(config);
+  const template = options.alterTemplate ? options.alterTemplate(structuredClone(synthesized)) : synthesized;
   mark('synth', t);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
@@ -170,9 +181,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   // The environment the handlers read, exactly as the stack sets it on AWS, with local endpoints.
   Object.assign(process.env, {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    // TEMPORARY (local/iam/roles.ts): one key for every in-process function until each runs with its role's key.
+    AWS_ACCESS_KEY_ID: accessKeyFor(TEMPORARY_SHARED_FUNCTION_ROLE),
+    AWS_SECRET_ACCESS_KEY: LOCAL_SECRET_ACCESS_KEY,
+    AWS_ENDPOINT_URL_DYNAMODB: `${url}/dev/aws/dynamodb`,
     AWS_ENDPOINT_URL_SFN: `${url}/dev/aws/sfn`,
     AWS_ENDPOINT_URL_SNS: `${url}/dev/aws/sns`,
     TABLE_NAME,
@@ -209,7 +221,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('handlers', t);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
+  const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, { region: LOCAL_REGION, account: LOCAL_ACCOUNT });
   const sfn = new LocalStepFunctions({
+    authorizeTask: (resource, parameters) => iam.checkTask(resource, parameters),
     definition: machine.definition,
     stateMachineArn: STATE_MACHINE_ARN,
     invokeLambda,
@@ -223,8 +237,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('idp', t);
 
   const router = buildRouter(template);
-  const sfnEndpoint = createStepFunctionsEndpoint(sfn);
-  const snsEndpoint = createSnsEndpoint(sns);
+  const guarded = { iam, stateMachineArn: STATE_MACHINE_ARN };
+  const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
+  const awsEndpoints = {
+    sfn: guardAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), guarded),
+    sns: guardAwsEndpoint('sns', createSnsEndpoint(sns), guarded),
+    dynamodb: guardAwsEndpoint('dynamodb', dynamodbProxy, guarded),
+  };
   const outboxEndpoint = outboxHttpHandler(outbox);
 
   // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
@@ -239,13 +258,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const pathname = (req.url ?? '/').split('?')[0]!;
+    if (pathname.startsWith('/dev/') && refuseForeignHost(req, res, port)) return;
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
-    const service = /^\/dev\/aws\/(sfn|sns)\/?$/.exec(pathname)?.[1];
+    const service = /^\/dev\/aws\/(sfn|sns|dynamodb)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
-      const body = (await readBody(req)).toString('utf8');
-      return service === 'sfn' ? sfnEndpoint(req, res, body) : snsEndpoint(req, res, body);
+      // DynamoDB takes requests up to 16 MB (BatchWriteItem); the others stay under 1 MiB.
+      const body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
+      return awsEndpoints[service](req, res, body);
     }
     const match = router.match(req.method ?? 'GET', pathname);
     if (!match) return sendProblem(res, 404, 'Not found', `no route ${req.method} ${pathname}`);
@@ -278,7 +299,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('total', t0);
 
   return {
-    url, port, config, idp, outbox, sfn, dynamodb, template, resumed, startupMs,
+    url, port, config, idp, outbox, sfn, dynamodb, template, iam, resumed, startupMs,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -286,6 +307,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       });
       await sfn.close();
       await idp.close();
+      dynamodbProxy.close();
       ddbClient.destroy();
       await dynamodb.stop();
     },
