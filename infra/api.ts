@@ -79,6 +79,8 @@ export interface JitgateApiProps {
   stateMachine: sfn.StateMachine;
   /** JSON text of the deployed config, inlined into the function bundles. */
   configJson: string;
+  /** The config's `aws` choices: per-method metrics, and whether to set the account's API Gateway logging role. */
+  aws: { detailedMetrics: boolean; apiGatewayCloudWatchRole: boolean };
 }
 
 export class JitgateApi extends Construct {
@@ -138,7 +140,12 @@ export class JitgateApi extends Construct {
       restApiName: 'jitgate',
       description: 'jitgate: Just-In-Time action approval',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: true,
+      // Access and execution logs need a CloudWatch role in the account's API Gateway
+      // settings, one per account and region. Creating it sets AWS::ApiGateway::Account,
+      // replacing whatever role another stack set there; kept on delete so their logging
+      // keeps working (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+      cloudWatchRole: props.aws.apiGatewayCloudWatchRole,
+      ...(props.aws.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: STAGE_NAME,
         throttlingRateLimit: THROTTLING.rateLimit,
@@ -160,7 +167,9 @@ export class JitgateApi extends Construct {
         tracingEnabled: false,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        metricsEnabled: true,
+        // Per-method metrics are custom CloudWatch metrics, billed every month whether or not
+        // the API is called; the stage-wide ones (Count, 4XX, 5XX, Latency) are free.
+        metricsEnabled: props.aws.detailedMetrics,
       },
     });
     const validator = this.restApi.addRequestValidator('RequestValidator', {

@@ -14,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Config } from '../shared/config';
+import { JitgateAlarms } from './alarms';
 import { JitgateApi } from './api';
 import { JitgateData } from './data';
 import { deployedConfig, type DeployedConfig } from './deployed-config';
@@ -35,6 +36,7 @@ export class JitgateStack extends Stack {
   readonly linkKeySecret: secretsmanager.Secret;
   readonly workflow: JitgateWorkflow;
   readonly api: JitgateApi;
+  readonly alarms: JitgateAlarms;
 
   constructor(scope: Construct, id: string, props: JitgateStackProps) {
     super(scope, id, { description: 'jitgate: Just-In-Time action approval', ...props });
@@ -94,11 +96,19 @@ export class JitgateStack extends Stack {
       linkKeySecret: this.linkKeySecret,
       stateMachine: this.workflow.stateMachine,
       configJson,
+      aws: config.aws,
+    });
+
+    const wf = this.workflow;
+    this.alarms = new JitgateAlarms(this, 'Alarms', {
+      stateMachine: wf.stateMachine,
+      functions: [...Object.values(this.api.functions), wf.mfaChallengeFunction, wf.awaitApprovalFunction, wf.endRequestFunction, wf.executionEndedFunction],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'The jitgate API base URL' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ApproverTopicArn', { value: this.notifications.approverTopic.topicArn, description: 'For npx jitgate subscriptions: who has confirmed their approver email subscription' });
     new CfnOutput(this, 'EventsTopicArn', { value: this.notifications.eventsTopic.topicArn, description: 'Subscribe here for lifecycle events' });
   }
 }

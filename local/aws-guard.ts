@@ -56,9 +56,17 @@ function refuse(res: ServerResponse, service: AwsService, refusal: Refusal): voi
   res.end(body);
 }
 
+function snsForm(req: IncomingMessage, body: string): URLSearchParams {
+  return new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : body);
+}
+
+function snsAction(req: IncomingMessage, body: string): string | null {
+  return snsForm(req, body).get('Action');
+}
+
 /** What the call needs, from its operation and input; a MalformedCallError when that cannot be told. */
 function requestsOf(service: AwsService, req: IncomingMessage, body: string, context: GuardContext): AccessRequest[] | 'pass' {
-  if (service === 'sns') return snsCalls(new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : body));
+  if (service === 'sns') return snsCalls(snsForm(req, body));
   const target = req.headers['x-amz-target'];
   const { targetPrefix } = JSON_SERVICES[service];
   // No operation, or a body that is not a JSON object: the endpoint itself answers UnknownOperation / SerializationException.
@@ -94,6 +102,8 @@ export function guardAwsEndpoint(service: AwsService, inner: AwsEndpoint, contex
     const authorization = req.headers.authorization;
     const accessKeyId = accessKeyOf(typeof authorization === 'string' ? authorization : undefined);
     if (accessKeyId === undefined) {
+      // The one anonymous call AWS takes: confirming a subscription with the token of its email.
+      if (service === 'sns' && snsAction(req, body) === 'ConfirmSubscription') return inner(req, res, body);
       return refuse(res, service, {
         status: service === 'sns' ? 403 : 400,
         json: 'MissingAuthenticationTokenException',

@@ -12,6 +12,7 @@ import { ConfigError } from '../shared/errors';
 import { DEMO_USERS, describeDemoUsers } from './demo-users';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from './idp';
+import { subscriptionsCommand } from './subscriptions';
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -63,6 +64,9 @@ ${describeDemoUsers(DEMO_USERS)}
   // A getter: local/explain.ts imports UsageError from this module, so either may be loaded first.
   get explain() {
     return explainCommand;
+  },
+  get subscriptions() {
+    return subscriptionsCommand;
   },
 };
 

@@ -28,6 +28,7 @@ import { readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { resumeExecutions } from './resume';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
+import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
 
 export const TABLE_NAME = 'jitgate';
@@ -222,6 +223,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
   const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, { region: LOCAL_REGION, account: LOCAL_ACCOUNT });
+  // The template's EventBridge rule on abnormal execution ends, delivered as on AWS.
+  const executionEvents = executionEventDelivery({ rules: statusChangeRules(template, machine.logicalId), invokeLambda, region: REGION, account: '000000000000', log });
   const sfn = new LocalStepFunctions({
     authorizeTask: (resource, parameters) => iam.checkTask(resource, parameters),
     definition: machine.definition,
@@ -229,6 +232,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     invokeLambda,
     dynamodb: ddbClient,
     publishSns: sns.publishSns,
+    onExecutionEnded: executionEvents.onExecutionEnded,
   });
 
   t = Date.now();
@@ -306,6 +310,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
         server.closeAllConnections();
       });
       await sfn.close();
+      await executionEvents.idle();
       await idp.close();
       dynamodbProxy.close();
       ddbClient.destroy();

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeXml, send } from './http-util';
 import type { Outbox, OutboxMessage } from './outbox';
+import { SUBSCRIPTION_ACTIONS, subscriptionAction } from './sns-subscriptions';
+import { accessKeyOf } from './credentials';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -48,6 +50,13 @@ export interface SnsSubscription {
   /** Object, or its JSON text as SNS stores it. */
   filterPolicy?: FilterPolicy | string;
   filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+  /**
+   * Set while the subscription awaits confirmation (the token of the confirmation
+   * email); AWS delivers nothing to it until ConfirmSubscription. Absent: confirmed.
+   */
+  pendingToken?: string;
+  /** ConfirmSubscription was signed and asked for AuthenticateOnUnsubscribe (only then does unsubscribing need AWS credentials). */
+  confirmationWasAuthenticated?: boolean;
 }
 
 export interface LocalSnsOptions {
@@ -245,6 +254,11 @@ export class LocalSns {
     return this.subs;
   }
 
+  /** Whether `topicArn` is a topic here (any well-formed ARN when no topic list was given). */
+  hasTopic(topicArn: string): boolean {
+    return this.topics ? this.topics.has(topicArn) : TOPIC_ARN.test(topicArn);
+  }
+
   /** Adds a subscription (its filter policy is validated now). Returns a function that removes it. */
   subscribe(sub: SnsSubscription): () => void {
     let policy: unknown = sub.filterPolicy;
@@ -395,6 +409,7 @@ export class LocalSns {
             subject = undefined;
           }
         }
+        if (s.pendingToken !== undefined) continue;
         if (s.policy && (subject === undefined || !matchesFilterPolicy(s.policy, subject))) continue;
         deliveries.push(this.outbox.add({ ...base, message: body, deliveredTo: s.endpoint }));
       }
@@ -578,8 +593,8 @@ function xmlError(res: ServerResponse, err: SnsError, requestId: string): void {
 }
 
 /**
- * The SNS API over HTTP, awsQuery protocol (what @aws-sdk/client-sns v3 sends): `Publish` and
- * `PublishBatch`. Mount it at any path (the SDK POSTs to the endpoint's path plus `/`,
+ * The SNS API over HTTP, awsQuery protocol (what @aws-sdk/client-sns v3 sends): `Publish`,
+ * `PublishBatch`, and the subscription calls of local/sns-subscriptions.ts. Mount it at any path (the SDK POSTs to the endpoint's path plus `/`,
  * e.g. `/dev/aws/sns/` for AWS_ENDPOINT_URL_SNS=http://127.0.0.1:4000/dev/aws/sns).
  * Signatures are not checked.
  */
@@ -618,7 +633,11 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
           requestId,
         );
       } else {
-        throw new SnsError('InvalidAction', `The action ${action} is not valid for this endpoint (local mode supports Publish and PublishBatch).`);
+        const xml = subscriptionAction(sns, action, form, requestId, accessKeyOf(req.headers.authorization) !== undefined);
+        if (xml === undefined) {
+          throw new SnsError('InvalidAction', `The action ${action} is not valid for this endpoint (local mode supports Publish, PublishBatch, ${SUBSCRIPTION_ACTIONS.join(', ')}).`);
+        }
+        xmlResponse(res, 200, xml, requestId);
       }
     } catch (err) {
       xmlError(res, err instanceof SnsError ? err : new SnsError('InternalError', String((err as Error)?.message ?? err), 500), requestId);

@@ -77,6 +77,13 @@ export interface LocalStepFunctionsOptions {
    * `DEFAULT_RETAIN_FINISHED_EXECUTIONS`; `Infinity` keeps them all for the life of the object.
    */
   retainFinishedExecutions?: number;
+  /**
+   * Called once per execution that ends (any status, with its final description), as AWS puts a
+   * "Step Functions Execution Status Change" event on EventBridge (local/execution-events.ts).
+   * Not called for executions stopped by `close()`: local mode shutting down is no status change
+   * of the request's execution on AWS (it is resumed on the next start).
+   */
+  onExecutionEnded?: (execution: ExecutionDescription) => void;
 }
 
 /** Finished executions kept by default (about 30 KB each for jitgate's state machine). */
@@ -445,6 +452,7 @@ export class LocalStepFunctions {
   private readonly publishSns: LocalStepFunctionsOptions['publishSns'];
   private readonly authorizeTask: LocalStepFunctionsOptions['authorizeTask'];
   private readonly log: (message: string) => void;
+  private readonly onExecutionEnded?: (execution: ExecutionDescription) => void;
   private closing = false;
   private readonly retainFinished: number;
   /** Finished executions still kept, oldest first (insertion order). */
@@ -470,6 +478,7 @@ export class LocalStepFunctions {
     this.publishSns = options.publishSns;
     this.authorizeTask = options.authorizeTask;
     this.log = options.log ?? ((message) => console.warn(message));
+    this.onExecutionEnded = options.onExecutionEnded;
     const retain = options.retainFinishedExecutions ?? DEFAULT_RETAIN_FINISHED_EXECUTIONS;
     if (!(retain === Infinity || (Number.isInteger(retain) && retain >= 0))) {
       throw new Error(`LocalStepFunctions: retainFinishedExecutions must be a non-negative integer or Infinity, got ${retain}`);
@@ -625,7 +634,10 @@ export class LocalStepFunctions {
   }
 
   async describeExecution(params: { executionArn: string }): Promise<ExecutionDescription> {
-    const exec = this.getExecution(params.executionArn);
+    return this.describe(this.getExecution(params.executionArn));
+  }
+
+  private describe(exec: Execution): ExecutionDescription {
     return {
       executionArn: exec.arn,
       stateMachineArn: this.stateMachineArn,
@@ -989,6 +1001,13 @@ export class LocalStepFunctions {
     }
     this.closeExecution(exec);
     exec.finished = true;
+    if (this.onExecutionEnded && !this.closing) {
+      try {
+        this.onExecutionEnded(this.describe(exec));
+      } catch (error) {
+        this.log(`[local stepfunctions] ${exec.arn}: onExecutionEnded failed: ${String(error)}`);
+      }
+    }
     this.retain(exec);
   }
 

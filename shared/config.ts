@@ -49,6 +49,21 @@ export const configSchema = z
       .strict()
       .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
       .optional(),
+    /** Deploy-time choices with a cost or an account-wide effect (infra/api.ts); local mode ignores them. */
+    aws: z
+      .object({
+        detailedMetrics: z
+          .boolean()
+          .default(false)
+          .describe('Per-method API Gateway metrics (detailed CloudWatch metrics): billed as custom metrics every month, even when idle; off by default (stage-wide metrics are free).'),
+        apiGatewayCloudWatchRole: z
+          .boolean()
+          .default(true)
+          .describe("true: the stack creates a role and sets it as the account's API Gateway CloudWatch Logs role for this region (account-wide; it replaces the one set before, and stays when the stack is deleted). false: use the role already set in the account's API Gateway settings (the deploy fails if none is set)."),
+      })
+      .strict()
+      .default({ detailedMetrics: false, apiGatewayCloudWatchRole: true })
+      .describe('Deploy-time choices with a monthly cost or an account-wide effect.'),
   })
   .strict()
   .superRefine((config, ctx) => {

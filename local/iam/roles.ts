@@ -41,9 +41,10 @@ export interface LocalRoles {
 export const TEMPORARY_SHARED_FUNCTION_ROLE = 'AllFunctionRolesTemporary';
 
 /**
- * The developer's own read-only view of the state machine (what the console shows on
- * AWS), for tools such as the benchmark: list and describe executions, never their
- * history (it holds task tokens) nor any write.
+ * The developer's own console rights, for tools and tests that play the operator (the
+ * benchmark, stopping an execution by hand, `npx jitgate subscriptions`): list,
+ * describe and stop executions, read and confirm subscriptions; never an execution's
+ * history (it holds task tokens) nor a task response.
  */
 export const LOCAL_OPERATOR_ROLE = 'LocalOperator';
 
@@ -131,7 +132,17 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
     accessKeyId: accessKeyFor(LOCAL_OPERATOR_ROLE),
     sessionName: 'developer',
     policies: machineArn
-      ? [{ name: 'read-only', document: { Statement: [{ Effect: 'Allow', Action: ['states:ListExecutions', 'states:DescribeStateMachine', 'states:DescribeExecution'], Resource: [machineArn, `${machineArn.replace(':stateMachine:', ':execution:')}:*`] }] } }]
+      ? [
+          {
+            name: 'operator',
+            document: {
+              Statement: [
+                { Effect: 'Allow', Action: ['states:ListExecutions', 'states:DescribeStateMachine', 'states:DescribeExecution', 'states:StopExecution'], Resource: [machineArn, `${machineArn.replace(':stateMachine:', ':execution:')}:*`] },
+                { Effect: 'Allow', Action: ['sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:ConfirmSubscription'], Resource: '*' },
+              ],
+            },
+          },
+        ]
       : [],
   };
   for (const role of [shared, operator]) {
