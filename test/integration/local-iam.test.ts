@@ -113,7 +113,7 @@ test('SNS: a role may publish only to its topics (AuthorizationErrorException, a
   expect((refused as Error).message).toContain(`is not authorized to perform: sns:Publish on resource: ${approverTopic}`);
 });
 
-test('the state machine role without dynamodb:PutItem: Activate fails as on AWS and the execution FAILS', async () => {
+test('the state machine role without dynamodb:PutItem: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
   const deps = runtime();
   const issuer = local.config.issuers.dev!;
   const alice = toPrincipal('dev', issuer, { iss: issuer.issuer, sub: 'alice-iam', groups: ['engineering'] });
@@ -130,6 +130,14 @@ test('the state machine role without dynamodb:PutItem: Activate fails as on AWS 
   expect(execution.error).toBe('DynamoDb.DynamoDbException');
   expect(execution.cause).toMatch(/assumed-role\/.+\/jitgate is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because no identity-based policy allows the dynamodb:PutItem action/);
   expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
-  // Nothing of the transaction was written: the request is not active.
-  expect((await deps.store.getRequest(request.id))?.request.status).not.toBe('active');
+  // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
+  let stored = await deps.store.getRequest(request.id);
+  while (stored?.request.status !== 'failed' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    stored = await deps.store.getRequest(request.id);
+  }
+  expect(stored?.request.status).toBe('failed');
+  const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
+  expect(audit.events.map((e) => e.type)).not.toContain('activated');
+  expect(audit.events.find((e) => e.type === 'failed')).toMatchObject({ details: { executionStatus: 'FAILED', error: 'DynamoDb.DynamoDbException' } });
 });
