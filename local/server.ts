@@ -24,7 +24,7 @@ import { LocalIam } from './iam/authorizer';
 import { rolesFromTemplate, TEMPORARY_SHARED_FUNCTION_ROLE } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
-import { readBody, sendProblem } from './http-util';
+import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { resumeExecutions } from './resume';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
@@ -269,7 +269,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     const service = /^\/dev\/aws\/(sfn|sns|dynamodb)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
       // DynamoDB takes requests up to 16 MB (BatchWriteItem); the others stay under 1 MiB.
-      const body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
+      let body: string;
+      try {
+        body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return sendProblem(res, 413, 'Payload too large', `the ${service} endpoint takes at most ${error.limit} bytes`);
+        throw error;
+      }
       return awsEndpoints[service](req, res, body);
     }
     const match = router.match(req.method ?? 'GET', pathname);

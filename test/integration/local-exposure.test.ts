@@ -108,6 +108,12 @@ test('an unsigned PutItem of a grant slot through local mode is refused and writ
   direct.destroy();
 });
 
+test('an oversized call to a local AWS endpoint gets a 413 problem, not a 500', async () => {
+  const res = await raw(local.port, '/dev/aws/sfn/', { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0' }, body: 'x'.repeat(1024 * 1024 + 1) });
+  expect(res.status).toBe(413);
+  expect(JSON.parse(res.text)).toMatchObject({ status: 413, title: 'Payload too large' });
+});
+
 test('DynamoDB Local listens on loopback only, and refuses foreign Hosts and browsers there', async () => {
   const port = local.dynamodb.port;
   const outside = Object.values(os.networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
