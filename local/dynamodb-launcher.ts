@@ -32,8 +32,12 @@ export async function compiledLauncher(javaPath: string, jarDir: string): Promis
         error ? fail(Object.assign(error, { output: `${stdout}${stderr}` })) : done(),
       ),
     );
-    // Another process may have finished first: its class is as good as ours.
-    if (!existsSync(join(dir, `${LAUNCHER_CLASS}.class`))) renameSync(staging, dir);
+    try {
+      renameSync(staging, dir);
+    } catch (error) {
+      // Another process (a parallel test) finished first: its class is as good as ours.
+      if (!existsSync(join(dir, `${LAUNCHER_CLASS}.class`))) throw error;
+    }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
