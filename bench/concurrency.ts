@@ -29,6 +29,8 @@ import { freePort } from '../local/dynamodb-local';
 import { createDevTokenSigner } from '../local/idp';
 import { DEFAULT_RETAIN_FINISHED_EXECUTIONS } from '../local/stepfunctions';
 import { startLocalMode, type Running } from '../test/support/local-mode';
+import { accessKeyFor } from '../local/credentials';
+import { LOCAL_OPERATOR_ROLE } from '../local/iam/roles';
 import { fmtMb, fmtMs, pool, sleep, target, type Row, type SectionResult } from './stats';
 import { Api } from './support';
 
@@ -128,11 +130,20 @@ function sectionConfig(dir: string): string {
   return file;
 }
 
-/** Local mode's own Step Functions endpoint (awsJson 1.0), as the handlers reach it. */
+/**
+ * Local mode's own Step Functions endpoint (awsJson 1.0), read as the developer's read-only
+ * operator role: the endpoint answers only SigV4 calls from a key it knows, and checks
+ * the key id, not the signature.
+ */
 async function sfnCall(url: string, operation: string, input: object): Promise<any> {
+  const credential = `${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request`;
   const res = await fetch(`${url}/dev/aws/sfn/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${operation}` },
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AWSStepFunctions.${operation}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=host, Signature=local`,
+    },
     body: JSON.stringify(input),
   });
   const json = (await res.json()) as any;

@@ -14,6 +14,9 @@
  * | `Fn::GetAtt [Table, Arn]` | `arn:aws:dynamodb:local:000000000000:table/<table name>` |
  * | `Ref` / `Fn::GetAtt [Topic, TopicArn]` of an `AWS::SNS::Topic` | `arn:aws:sns:local:000000000000:<LogicalId>` |
  * | `Ref` of an `AWS::StepFunctions::StateMachine` | `arn:aws:states:local:000000000000:stateMachine:<LogicalId>` |
+ * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (its `Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
+ * | `Ref` of an `AWS::SecretsManager::Secret` | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
+ * | `Fn::GetAtt [LogGroup, Arn]` of an `AWS::Logs::LogGroup` | `arn:aws:logs:local:000000000000:log-group:<LogicalId>:*` |
  * | `AWS::Partition` / `AWS::Region` / `AWS::AccountId` / `AWS::URLSuffix` | `aws` / `local` / `000000000000` / `amazonaws.com` |
  * | anything else | `local-<LogicalId>` |
  *
@@ -211,6 +214,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
           return `arn:aws:sns:${region}:${account}:${name}`;
         case 'AWS::StepFunctions::StateMachine':
           return `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+        case 'AWS::SecretsManager::Secret':
+          return `arn:aws:secretsmanager:${region}:${account}:secret:${name}`;
         default:
           return `local-${name}`;
       }
@@ -236,6 +241,12 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
         case 'AWS::StepFunctions::StateMachine':
           if (attribute === 'Arn') return `arn:aws:states:${region}:${account}:stateMachine:${logicalId}`;
           if (attribute === 'Name') return logicalId;
+          break;
+        case 'AWS::KMS::Key':
+          if (attribute === 'Arn') return `arn:aws:kms:${region}:${account}:key/local-${logicalId}`;
+          break;
+        case 'AWS::Logs::LogGroup':
+          if (attribute === 'Arn') return `arn:aws:logs:${region}:${account}:log-group:${logicalId}:*`;
           break;
       }
       return `local-${logicalId}`;

@@ -3,6 +3,10 @@
  * started as a child process, plus `ensureTable`, which creates the table from the
  * synthesized CloudFormation resource properties.
  *
+ * The jar listens on every interface and checks neither signature nor Host, so it is
+ * started through local/java/LoopbackDynamoDbLocal.java (compiled once: local/dynamodb-launcher.ts),
+ * which binds it to 127.0.0.1 and refuses foreign Hosts and browser requests.
+ *
  * The JVM runs under a tiny `sh` watchdog: when this Node process goes away for any
  * reason (stop(), process exit, a signal, even SIGKILL) the watchdog's stdin reaches
  * EOF and it terminates the JVM, so no orphaned DynamoDB Local keeps a port or the
@@ -11,7 +15,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { compiledLauncher, dynamoDbLocalClassPath, LAUNCHER_CLASS } from './dynamodb-launcher';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -36,7 +41,7 @@ export interface DynamoDbLocalOptions {
   port?: number;
   /** Directory for the database file (created if missing); absent runs `-inMemory`. */
   dataDir?: string;
-  /** How long to wait for the first answer to ListTables. Default 30 000 ms. */
+  /** How long to wait for the first answer to ListTables. Default 90 000 ms (a JVM on a busy two-core machine can take over 30 s). */
   timeoutMs?: number;
   /** The `java` executable. Default `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` on the PATH. */
   javaPath?: string;
@@ -75,9 +80,11 @@ export function localDynamoDbClient(endpoint: string, extra: { maxAttempts?: num
 }
 
 const JAVA_HELP =
-  'DynamoDB Local needs Java 17 (a JRE is enough). Install it with ' +
+  'DynamoDB Local needs Java 17 with the jdk.compiler module (local mode compiles a small launcher at start; ' +
+  'Debian\'s openjdk-17-jre-headless and every JDK have it). Install it with ' +
   '`sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu), `brew install openjdk@17` (macOS), ' +
   'or set JAVA_HOME to a Java 17 installation.';
+
 
 /** Runs "$0" "$@" (java) in the background, prints its pid, and kills it when stdin reaches EOF. */
 const WATCHDOG = [
@@ -120,13 +127,13 @@ export function defaultJarDir(): string {
   );
 }
 
-/** A port that is free on all interfaces right now (DynamoDB Local binds to all interfaces). */
+/** A port that is free on the loopback address right now (every local listener binds 127.0.0.1 only, and so do these probes). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', rej);
-    srv.listen(0, () => {
+    srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => res(port));
@@ -139,7 +146,7 @@ function portIsFree(port: number): Promise<boolean> {
     const srv = createServer();
     srv.unref();
     srv.once('error', () => res(false));
-    srv.listen(port, () => srv.close(() => res(true)));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
 }
 
@@ -174,7 +181,7 @@ export class DynamoDbLocalError extends Error {
 }
 
 async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<DynamoDbLocal> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 90_000;
   const jarDir = options.jarDir ?? defaultJarDir();
   const javaPath = options.javaPath ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
   if (!(await portIsFree(port))) {
@@ -185,13 +192,24 @@ async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<D
       true,
     );
   }
+  let launcherDir: string;
+  try {
+    launcherDir = await compiledLauncher(javaPath, jarDir);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { output?: string };
+    throw new DynamoDbLocalError(
+      e.code === 'ENOENT' ? `DynamoDB Local could not start: \`${javaPath}\` was not found. ${JAVA_HELP}` : `DynamoDB Local's launcher did not compile. ${JAVA_HELP}\n--- javac ---\n${e.output ?? e.message}`,
+      e.output ?? '',
+    );
+  }
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
   const args = [
     ...(options.jvmOptions ?? ['-XX:+UseSerialGC']),
     `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(jarDir, 'DynamoDBLocal.jar'),
+    '-cp',
+    [launcherDir, ...dynamoDbLocalClassPath(jarDir)].join(delimiter),
+    LAUNCHER_CLASS,
     '-port',
     String(port),
     ...storage,

@@ -15,10 +15,16 @@ import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
-import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
+import { findResources, findStateMachine, lambdaEntries, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
+import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from './credentials';
+import { guardAwsEndpoint } from './aws-guard';
+import { createDynamoDbProxy } from './dynamodb-proxy';
+import { refuseForeignHost } from './host-check';
+import { LocalIam } from './iam/authorizer';
+import { rolesFromTemplate, TEMPORARY_SHARED_FUNCTION_ROLE } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
-import { readBody, sendProblem } from './http-util';
+import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { resumeExecutions } from './resume';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
@@ -46,6 +52,8 @@ export interface LocalOptions {
    * load oidc-provider, an ES module) and for benchmarks.
    */
   idp?: 'full' | 'keys';
+  /** Changes a copy of the synthesized template before local mode reads it (tests that take a grant away). */
+  alterTemplate?: (template: CfnTemplate) => CfnTemplate;
 }
 
 export interface LocalJitgate {
@@ -57,6 +65,8 @@ export interface LocalJitgate {
   sfn: LocalStepFunctions;
   dynamodb: DynamoDbLocal;
   template: CfnTemplate;
+  /** The roles of the template and the checks every local AWS endpoint makes. */
+  iam: LocalIam;
   resumed: number;
   startupMs: Record<string, number>;
   close(): Promise<void>;
@@ -138,7 +148,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   let t = Date.now();
   const dynamodbStarting = startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
   dynamodbStarting.catch(() => undefined);
-  const template = await cachedTemplate(config);
+  const synthesized = await cachedTemplate(config);
+  const template = options.alterTemplate ? options.alterTemplate(structuredClone(synthesized)) : synthesized;
   mark('synth', t);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
@@ -171,9 +182,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   // The environment the handlers read, exactly as the stack sets it on AWS, with local endpoints.
   Object.assign(process.env, {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    // TEMPORARY (local/iam/roles.ts): one key for every in-process function until each runs with its role's key.
+    AWS_ACCESS_KEY_ID: accessKeyFor(TEMPORARY_SHARED_FUNCTION_ROLE),
+    AWS_SECRET_ACCESS_KEY: LOCAL_SECRET_ACCESS_KEY,
+    AWS_ENDPOINT_URL_DYNAMODB: `${url}/dev/aws/dynamodb`,
     AWS_ENDPOINT_URL_SFN: `${url}/dev/aws/sfn`,
     AWS_ENDPOINT_URL_SNS: `${url}/dev/aws/sns`,
     TABLE_NAME,
@@ -210,9 +222,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('handlers', t);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
+  const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, { region: LOCAL_REGION, account: LOCAL_ACCOUNT });
   // The template's EventBridge rule on abnormal execution ends, delivered as on AWS.
   const executionEvents = executionEventDelivery({ rules: statusChangeRules(template, machine.logicalId), invokeLambda, region: REGION, account: '000000000000', log });
   const sfn = new LocalStepFunctions({
+    authorizeTask: (resource, parameters) => iam.checkTask(resource, parameters),
     definition: machine.definition,
     stateMachineArn: STATE_MACHINE_ARN,
     invokeLambda,
@@ -227,8 +241,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('idp', t);
 
   const router = buildRouter(template);
-  const sfnEndpoint = createStepFunctionsEndpoint(sfn);
-  const snsEndpoint = createSnsEndpoint(sns);
+  const guarded = { iam, stateMachineArn: STATE_MACHINE_ARN };
+  const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
+  const awsEndpoints = {
+    sfn: guardAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), guarded),
+    sns: guardAwsEndpoint('sns', createSnsEndpoint(sns), guarded),
+    dynamodb: guardAwsEndpoint('dynamodb', dynamodbProxy, guarded),
+  };
   const outboxEndpoint = outboxHttpHandler(outbox);
 
   // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
@@ -243,13 +262,21 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const pathname = (req.url ?? '/').split('?')[0]!;
+    if (pathname.startsWith('/dev/') && refuseForeignHost(req, res, port)) return;
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
-    const service = /^\/dev\/aws\/(sfn|sns)\/?$/.exec(pathname)?.[1];
+    const service = /^\/dev\/aws\/(sfn|sns|dynamodb)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
-      const body = (await readBody(req)).toString('utf8');
-      return service === 'sfn' ? sfnEndpoint(req, res, body) : snsEndpoint(req, res, body);
+      // DynamoDB takes requests up to 16 MB (BatchWriteItem); the others stay under 1 MiB.
+      let body: string;
+      try {
+        body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return sendProblem(res, 413, 'Payload too large', `the ${service} endpoint takes at most ${error.limit} bytes`);
+        throw error;
+      }
+      return awsEndpoints[service](req, res, body);
     }
     const match = router.match(req.method ?? 'GET', pathname);
     if (!match) return sendProblem(res, 404, 'Not found', `no route ${req.method} ${pathname}`);
@@ -282,7 +309,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('total', t0);
 
   return {
-    url, port, config, idp, outbox, sfn, dynamodb, template, resumed, startupMs,
+    url, port, config, idp, outbox, sfn, dynamodb, template, iam, resumed, startupMs,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -291,6 +318,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       await sfn.close();
       await executionEvents.idle();
       await idp.close();
+      dynamodbProxy.close();
       ddbClient.destroy();
       await dynamodb.stop();
     },

@@ -65,6 +65,11 @@ export interface LocalStepFunctionsOptions {
   invokeLambda(functionName: string, payload: unknown): Promise<unknown>;
   dynamodb: DynamoDBClient | DynamoDBSender;
   publishSns(params: SnsPublishParams): Promise<{ MessageId: string }>;
+  /**
+   * Checks a Task's call against the state machine's role before it runs (local/iam): an
+   * `{ error, cause }` fails the Task with it, as the service's AccessDenied does on AWS.
+   */
+  authorizeTask?(resource: string, parameters: unknown): { error: string; cause: string } | undefined;
   /** Warnings (unsupported resources, callback tasks without a token...). Default: console.warn. */
   log?: (message: string) => void;
   /**
@@ -466,6 +471,7 @@ export class LocalStepFunctions {
   private readonly invokeLambda: LocalStepFunctionsOptions['invokeLambda'];
   private readonly dynamodb: DynamoDBSender;
   private readonly publishSns: LocalStepFunctionsOptions['publishSns'];
+  private readonly authorizeTask: LocalStepFunctionsOptions['authorizeTask'];
   private readonly log: (message: string) => void;
   private readonly onExecutionEnded?: (execution: ExecutionDescription) => void;
   private closing = false;
@@ -493,6 +499,7 @@ export class LocalStepFunctions {
     this.invokeLambda = options.invokeLambda;
     this.dynamodb = options.dynamodb as DynamoDBSender;
     this.publishSns = options.publishSns;
+    this.authorizeTask = options.authorizeTask;
     this.log = options.log ?? ((message) => console.warn(message));
     this.onExecutionEnded = options.onExecutionEnded;
     const retain = options.retainFinishedExecutions ?? DEFAULT_RETAIN_FINISHED_EXECUTIONS;
@@ -867,6 +874,8 @@ export class LocalStepFunctions {
   }
 
   private async callIntegration(binding: TaskBinding, parameters: unknown): Promise<unknown> {
+    const denied = this.authorizeTask?.(binding.resource, parameters);
+    if (denied) throw taskError(denied.error, denied.cause);
     const integration = binding.integration;
     switch (integration.kind) {
       case 'lambda-invoke': {

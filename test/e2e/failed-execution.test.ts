@@ -4,6 +4,8 @@
  * template's rule targets, as EventBridge does on AWS.
  */
 import { Client, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { accessKeyFor } from '../../local/credentials';
+import { LOCAL_OPERATOR_ROLE } from '../../local/iam/roles';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 
@@ -20,11 +22,15 @@ afterAll(async () => {
   await local?.stop();
 });
 
-/** A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it. */
+/** A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's key (stopping by hand is the developer's call). */
 async function stepFunctions(operation: string, body: object): Promise<any> {
   const res = await fetch(`${local.url}/dev/aws/sfn/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${operation}` },
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AWSStepFunctions.${operation}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=local`,
+    },
     body: JSON.stringify(body),
   });
   const json = await res.json();
