@@ -24,7 +24,11 @@
  * transaction is never taken at its word: RereadRequest reads the item again and
  * StillPending decides: still pending (the head moved: an audit event was recorded
  * meanwhile) → Activate again with the new head; active → the commit went through, wait
- * for expiry; anything else (cancelled, denied, timed out) → Closed.
+ * for expiry; anything else (cancelled, denied, timed out) → Closed. The loop needs a
+ * pending request whose transaction keeps failing: a head that keeps moving (each turn
+ * means an event was recorded meanwhile), or a grant slot held by another request, which
+ * createRequest never lets happen while this one is pending (it claims the slot in the
+ * same transaction as the request and replaces a holder only once that holder has ended).
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

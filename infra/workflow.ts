@@ -34,9 +34,9 @@
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
  * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
- * stays at 9 state transitions and 3 Lambda invocations. A policy with a reminder and
+ * stays at 10 state transitions (ReadRequest included) and 3 Lambda invocations. A policy with a reminder and
  * an escalation adds 3 transitions and 2 invocations per nudge (Remind, NeedsApproval,
- * the next segment's park): 15 transitions and 7 invocations with MFA, approved after
+ * the next segment's park): 16 transitions and 7 invocations with MFA, approved after
  * both nudges. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function below, with its timeout, retries and

@@ -57,6 +57,8 @@ function fakes(request: JitRequest, start = at(1)) {
   let stored: StoredRequest = { request, tokens: { approvalTaskToken: 'T1' } };
   let now = start;
   const audit: AuditEvent[] = [];
+  /** Events that change no request (refused decisions). */
+  const refused: AuditEvent[] = [];
   const sent: { to: string; subject: string; text: string; html?: string }[] = [];
   const events: { type: string; requester: string; body: Record<string, unknown> }[] = [];
   const workflow: string[] = [];
@@ -69,6 +71,7 @@ function fakes(request: JitRequest, start = at(1)) {
         stored = { request: after, tokens };
         audit.push(...events);
       },
+      recordAudit: async (events: AuditEvent[]) => void refused.push(...events),
     },
     workflow: {
       // Like the state machine's Activate, right away.
@@ -86,7 +89,7 @@ function fakes(request: JitRequest, start = at(1)) {
     linkKey: async () => Buffer.alloc(32, 7),
     now: () => now,
   } as unknown as Deps;
-  return { deps, audit, sent, events, workflow, stored: () => stored.request, setNow: (d: Date) => (now = d) };
+  return { deps, audit, refused, sent, events, workflow, stored: () => stored.request, setNow: (d: Date) => (now = d) };
 }
 
 const as = (p: Principal) => ({ person: p, groups: p.groups, via: 'api' as const });
@@ -120,6 +123,10 @@ describe('denials', () => {
     // Bob has decided; his second try, by API or link, is refused.
     await expect(decide(f.deps, as(demo('bob')), 'req-1', 'deny', undefined)).rejects.toMatchObject({ status: 409 });
     await expect(decide(f.deps, as(demo('bob')), 'req-1', 'approve', undefined)).rejects.toMatchObject({ status: 409 });
+    expect(f.refused).toEqual([
+      expect.objectContaining({ type: 'decision_refused', actor: id('bob'), details: expect.objectContaining({ decision: 'deny', refusal: 'AlreadyDecided' }) }),
+      expect.objectContaining({ type: 'decision_refused', actor: id('bob'), details: expect.objectContaining({ decision: 'approve', refusal: 'AlreadyDecided' }) }),
+    ]);
 
     const second = await decide(f.deps, as(demo('carol')), 'req-1', 'deny', 'agree with bob');
     expect(second).toMatchObject({ status: 'denied', reason: 'agree with bob' });
