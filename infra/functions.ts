@@ -19,7 +19,7 @@ import { acknowledge } from './nag';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
-export const ENTRIES = ['api', 'authorize', 'approve', 'mfa-challenge', 'await-approval', 'end-request'] as const;
+export const ENTRIES = ['api', 'authorize', 'approve', 'mfa-challenge', 'await-approval', 'end-request', 'execution-ended'] as const;
 export type Entry = (typeof ENTRIES)[number];
 
 /** The metadata key on each function's CloudFormation resource. */

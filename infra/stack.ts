@@ -14,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Config } from '../shared/config';
+import { JitgateAlarms } from './alarms';
 import { JitgateApi } from './api';
 import { JitgateData } from './data';
 import { deployedConfig, type DeployedConfig } from './deployed-config';
@@ -35,6 +36,7 @@ export class JitgateStack extends Stack {
   readonly linkKeySecret: secretsmanager.Secret;
   readonly workflow: JitgateWorkflow;
   readonly api: JitgateApi;
+  readonly alarms: JitgateAlarms;
 
   constructor(scope: Construct, id: string, props: JitgateStackProps) {
     super(scope, id, { description: 'jitgate: Just-In-Time action approval', ...props });
@@ -95,6 +97,12 @@ export class JitgateStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       configJson,
       aws: config.aws,
+    });
+
+    const wf = this.workflow;
+    this.alarms = new JitgateAlarms(this, 'Alarms', {
+      stateMachine: wf.stateMachine,
+      functions: [...Object.values(this.api.functions), wf.mfaChallengeFunction, wf.awaitApprovalFunction, wf.endRequestFunction, wf.executionEndedFunction],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'The jitgate API base URL' });

@@ -43,6 +43,8 @@
  */
 import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -53,6 +55,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { transitionCondition } from '../shared/request';
+import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/execution-events';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
@@ -78,6 +81,7 @@ export class JitgateWorkflow extends Construct {
   readonly mfaChallengeFunction: lambda.IFunction;
   readonly awaitApprovalFunction: lambda.IFunction;
   readonly endRequestFunction: lambda.IFunction;
+  readonly executionEndedFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: JitgateWorkflowProps) {
     super(scope, id);
@@ -109,6 +113,15 @@ export class JitgateWorkflow extends Construct {
     this.mfaChallengeFunction = mfaChallenge;
     this.awaitApprovalFunction = awaitApproval;
     this.endRequestFunction = endRequest;
+
+    // Closes the request of an execution that ended abnormally (see below: the rule).
+    const executionEnded = jitgateFunction(this, 'ExecutionEndedFunction', {
+      entry: 'execution-ended',
+      description: 'jitgate: closes the request of an execution that ended FAILED, TIMED_OUT or ABORTED',
+      configJson: props.configJson,
+    });
+    connect(executionEnded, { table, key, eventsTopic: props.eventsTopic });
+    this.executionEndedFunction = executionEnded;
 
     // The states, then the wiring.
     const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
@@ -161,6 +174,34 @@ export class JitgateWorkflow extends Construct {
     });
     // Activate writes the CMK-encrypted table; NotifyExpiring publishes to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+
+    // The parking steps answer their own task when the answer came first: an MFA code
+    // entered before the token was parked, a quorum already complete when the next
+    // approval segment parks (shared/usecases/workflow-steps.ts). Without this the call is
+    // AccessDenied, the execution fails and the request would wait forever. A Policy of its
+    // own, attached to the roles: in the functions' default policies the state machine ARN
+    // would close a dependency cycle (the state machine's role already names the functions).
+    new iam.Policy(this, 'TaskAnswers', {
+      roles: [mfaChallenge.role!, awaitApproval.role!],
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
+      ],
+    });
+
+    // Whatever ends an execution abnormally (a bug, a permission, a service error after the
+    // retries, a hand-made StopExecution), its request must not stay pending: Step Functions
+    // sends every status change to the default event bus, and this rule picks this state
+    // machine's abnormal ends. https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+    new events.Rule(this, 'ExecutionEndedAbnormally', {
+      description: 'jitgate: an execution ended FAILED, TIMED_OUT or ABORTED; close its request',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { status: [...ABNORMAL_STATUSES], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      // Lambda's own asynchronous retries cover function errors; the event is worth keeping a day.
+      targets: [new targets.LambdaFunction(executionEnded, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
 
     acknowledge(
       this.stateMachine,

@@ -22,6 +22,7 @@ import { readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { resumeExecutions } from './resume';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
+import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
 
 export const TABLE_NAME = 'jitgate';
@@ -209,12 +210,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('handlers', t);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
+  // The template's EventBridge rule on abnormal execution ends, delivered as on AWS.
+  const executionEvents = executionEventDelivery({ rules: statusChangeRules(template, machine.logicalId), invokeLambda, region: REGION, account: '000000000000', log });
   const sfn = new LocalStepFunctions({
     definition: machine.definition,
     stateMachineArn: STATE_MACHINE_ARN,
     invokeLambda,
     dynamodb: ddbClient,
     publishSns: sns.publishSns,
+    onExecutionEnded: executionEvents.onExecutionEnded,
   });
 
   t = Date.now();
@@ -285,6 +289,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
         server.closeAllConnections();
       });
       await sfn.close();
+      await executionEvents.idle();
       await idp.close();
       ddbClient.destroy();
       await dynamodb.stop();

@@ -29,13 +29,14 @@
  *   uses the state input: the definition is rewritten so the path is evaluated inside `Parameters`;
  * - it has no `$$.State`: `$$.State.Name` / `$$.State.EnteredTime` / `$$.State.RetryCount` are provided;
  * - it has no task tokens: see above;
- * - timers above 2^31-1 ms fire at once in Node: task timeouts are capped at 24.8 days (a `Wait`
- *   longer than that cannot be fixed from outside the library and ends early: see `MAX_TIMER_SECONDS`).
+ * - timers above 2^31-1 ms (24.8 days) fire at once in Node: the global `setTimeout` the library uses
+ *   for Waits and task timeouts is wrapped to chain long delays (local/long-timers.ts).
  */
 import './polyfills';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { installLongTimers } from './long-timers';
 import * as dynamodbCommands from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
@@ -72,6 +73,13 @@ export interface LocalStepFunctionsOptions {
    * `DEFAULT_RETAIN_FINISHED_EXECUTIONS`; `Infinity` keeps them all for the life of the object.
    */
   retainFinishedExecutions?: number;
+  /**
+   * Called once per execution that ends (any status, with its final description), as AWS puts a
+   * "Step Functions Execution Status Change" event on EventBridge (local/execution-events.ts).
+   * Not called for executions stopped by `close()`: local mode shutting down is no status change
+   * of the request's execution on AWS (it is resumed on the next start).
+   */
+  onExecutionEnded?: (execution: ExecutionDescription) => void;
 }
 
 /** Finished executions kept by default (about 30 KB each for jitgate's state machine). */
@@ -128,8 +136,6 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type AslState = Record<string, any>;
 type AslDefinition = { StartAt: string; States: Record<string, AslState>; [other: string]: unknown };
 
-/** Largest delay Node's setTimeout honours (2^31-1 ms); larger ones fire after 1 ms. */
-export const MAX_TIMER_SECONDS = 2_147_483;
 /** aws-local-stepfunctions' timeout for a Task state without TimeoutSeconds(Path). */
 const LIBRARY_DEFAULT_TASK_TIMEOUT_SECONDS = 60;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -376,7 +382,6 @@ function forEachStates(definition: { States: Record<string, AslState> }, visit: 
  *   evaluates the path inside `Parameters`: `{ __jitgateParameters: <original Parameters, or "$">,
  *   "__jitgateTimeoutSeconds.$": <path> }` and points `TimeoutSecondsPath` at `$.__jitgateTimeoutSeconds`;
  *   the task handler unwraps it.
- * - `TimeoutSeconds` above `MAX_TIMER_SECONDS` is capped (Node would fire the timer at once).
  */
 function prepareDefinition(original: AslDefinition): { prepared: AslDefinition; bindings: Map<string, TaskBinding> } {
   const prepared = cloneJson(original);
@@ -395,9 +400,6 @@ function prepareDefinition(original: AslDefinition): { prepared: AslDefinition; 
         };
         state['TimeoutSecondsPath'] = `$.${TIMEOUT_KEY}`;
         wrapped = true;
-      }
-      if (typeof state['TimeoutSeconds'] === 'number' && state['TimeoutSeconds'] > MAX_TIMER_SECONDS) {
-        state['TimeoutSeconds'] = MAX_TIMER_SECONDS;
       }
       bindings.set(stateName, {
         stateName,
@@ -439,12 +441,15 @@ export class LocalStepFunctions {
   private readonly dynamodb: DynamoDBSender;
   private readonly publishSns: LocalStepFunctionsOptions['publishSns'];
   private readonly log: (message: string) => void;
+  private readonly onExecutionEnded?: (execution: ExecutionDescription) => void;
   private closing = false;
   private readonly retainFinished: number;
   /** Finished executions still kept, oldest first (insertion order). */
   private readonly finishedOrder = new Set<Execution>();
 
   constructor(options: LocalStepFunctionsOptions) {
+    // Waits and task timeouts past 24.8 days (the interpreter's and ours) must not fire at once.
+    installLongTimers();
     const definition = options.definition as AslDefinition;
     if (!isObject(definition) || typeof definition.StartAt !== 'string' || !isObject(definition.States)) {
       throw new Error('LocalStepFunctions: the definition has no StartAt/States');
@@ -463,6 +468,7 @@ export class LocalStepFunctions {
     this.dynamodb = options.dynamodb as DynamoDBSender;
     this.publishSns = options.publishSns;
     this.log = options.log ?? ((message) => console.warn(message));
+    this.onExecutionEnded = options.onExecutionEnded;
     const retain = options.retainFinishedExecutions ?? DEFAULT_RETAIN_FINISHED_EXECUTIONS;
     if (!(retain === Infinity || (Number.isInteger(retain) && retain >= 0))) {
       throw new Error(`LocalStepFunctions: retainFinishedExecutions must be a non-negative integer or Infinity, got ${retain}`);
@@ -618,7 +624,10 @@ export class LocalStepFunctions {
   }
 
   async describeExecution(params: { executionArn: string }): Promise<ExecutionDescription> {
-    const exec = this.getExecution(params.executionArn);
+    return this.describe(this.getExecution(params.executionArn));
+  }
+
+  private describe(exec: Execution): ExecutionDescription {
     return {
       executionArn: exec.arn,
       stateMachineArn: this.stateMachineArn,
@@ -723,8 +732,7 @@ export class LocalStepFunctions {
         // The interpreter rejects the value right after this call (States.Runtime): do nothing.
         return new Promise(() => undefined);
       }
-      if (timeout > MAX_TIMER_SECONDS) input[TIMEOUT_KEY] = MAX_TIMER_SECONDS; // read by the interpreter next
-      timeoutSeconds = Math.min(timeout, MAX_TIMER_SECONDS);
+      timeoutSeconds = timeout;
       parameters = input[PARAMS_KEY];
     }
     parameters = cloneJson(parameters);
@@ -980,6 +988,13 @@ export class LocalStepFunctions {
     }
     this.closeExecution(exec);
     exec.finished = true;
+    if (this.onExecutionEnded && !this.closing) {
+      try {
+        this.onExecutionEnded(this.describe(exec));
+      } catch (error) {
+        this.log(`[local stepfunctions] ${exec.arn}: onExecutionEnded failed: ${String(error)}`);
+      }
+    }
     this.retain(exec);
   }
 

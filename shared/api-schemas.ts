@@ -21,7 +21,7 @@ export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).
 export const cancelBody = z.object({}).strict();
 export const listQuery = z.object({
   role: z.enum(['requester', 'approver']).default('requester'),
-  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out']).optional(),
+  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed']).optional(),
 }).strict();
 export const auditQuery = z.object({
   requestId: z.string().max(64).optional(),

@@ -20,7 +20,8 @@ export type AuditType =
   | 'consumed'
   | 'revoked'
   | 'expired'
-  | 'timed_out';
+  | 'timed_out'
+  | 'failed';
 
 export interface AuditEvent {
   requestId: string;

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './errors';
+import { lifetimeIssue } from './execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { conditionIssues, findTies, policySchema, type Condition } from './policy-config';
 
@@ -105,6 +106,8 @@ export const configSchema = z
       if (p.grant.mode === 'window' && p.grant.defaultDuration && p.grant.defaultDuration > p.grant.maxDuration) {
         ctx.addIssue({ code: 'custom', path: ['policies', i, 'grant', 'defaultDuration'], message: 'defaultDuration is longer than maxDuration; shorten it' });
       }
+      const lifetime = lifetimeIssue(p);
+      if (lifetime) ctx.addIssue({ code: 'custom', path: ['policies', i, ...lifetime.path], message: lifetime.message });
       if (!p.approvals && p.autoApprove === false) {
         ctx.addIssue({ code: 'custom', path: ['policies', i], message: `policy for "${p.action}" neither names approvals nor sets autoApprove; add "approvals" or "autoApprove": true` });
       }

@@ -3,17 +3,24 @@
  * (in `shared/http.ts`) to a status and an RFC 9457 problem document.
  */
 export abstract class JitgateError extends Error {
+  /**
+   * The class name, spelled out: the deployed bundles are minified, so `new.target.name`
+   * would be a mangled `le` there, and the state machine's Retry/Catch (which match the
+   * Lambda `errorType`, i.e. `error.name`), logs and callers would never see `DependencyUnavailable`.
+   * Abstract, so a new error class cannot forget it.
+   */
+  abstract override readonly name: string;
   abstract readonly status: number;
   /** Short, stable slug; the problem document's `type` is built from it. */
   abstract readonly code: string;
   abstract readonly title: string;
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 export class ValidationFailed extends JitgateError {
+  override readonly name = 'ValidationFailed';
   readonly status = 400;
   readonly code = 'validation-failed';
   readonly title = 'The request is not valid';
@@ -24,6 +31,7 @@ export class ValidationFailed extends JitgateError {
 
 /** RFC 6750: no token, or one that fails verification. */
 export class InvalidToken extends JitgateError {
+  override readonly name = 'InvalidToken';
   readonly status = 401;
   readonly code = 'invalid-token';
   readonly title = 'The bearer token is missing or not valid';
@@ -31,6 +39,7 @@ export class InvalidToken extends JitgateError {
 
 /** RFC 9470: a valid token whose authentication is not strong or fresh enough. */
 export class InsufficientAuthentication extends JitgateError {
+  override readonly name = 'InsufficientAuthentication';
   readonly status = 401;
   readonly code = 'insufficient-user-authentication';
   readonly title = 'A stronger or more recent sign-in is required';
@@ -40,6 +49,7 @@ export class InsufficientAuthentication extends JitgateError {
 }
 
 export class PolicyDenied extends JitgateError {
+  override readonly name = 'PolicyDenied';
   readonly status = 403;
   readonly code = 'policy-denied';
   readonly title = 'A policy denies this action';
@@ -49,24 +59,28 @@ export class PolicyDenied extends JitgateError {
 }
 
 export class NotAnApprover extends JitgateError {
+  override readonly name = 'NotAnApprover';
   readonly status = 403;
   readonly code = 'not-an-approver';
   readonly title = 'You may not decide this request';
 }
 
 export class SelfApproval extends JitgateError {
+  override readonly name = 'SelfApproval';
   readonly status = 403;
   readonly code = 'self-approval';
   readonly title = 'Requesters cannot decide their own requests';
 }
 
 export class Forbidden extends JitgateError {
+  override readonly name = 'Forbidden';
   readonly status = 403;
   readonly code = 'forbidden';
   readonly title = 'You may not do this';
 }
 
 export class NotFound extends JitgateError {
+  override readonly name = 'NotFound';
   readonly status = 404;
   readonly code = 'not-found';
   readonly title = 'Not found';
@@ -74,6 +88,7 @@ export class NotFound extends JitgateError {
 
 /** The request is no longer in a state where this makes sense (already decided, cancelled, expired...). */
 export class AlreadyDecided extends JitgateError {
+  override readonly name = 'AlreadyDecided';
   readonly status = 409;
   readonly code = 'already-decided';
   readonly title = 'The request is no longer pending';
@@ -83,18 +98,21 @@ export class AlreadyDecided extends JitgateError {
 }
 
 export class WindowClosed extends JitgateError {
+  override readonly name = 'WindowClosed';
   readonly status = 409;
   readonly code = 'window-closed';
   readonly title = 'The window for this step has closed';
 }
 
 export class Conflict extends JitgateError {
+  override readonly name = 'Conflict';
   readonly status = 409;
   readonly code = 'conflict';
   readonly title = 'Conflict';
 }
 
 export class MfaFailed extends JitgateError {
+  override readonly name = 'MfaFailed';
   readonly status = 400;
   readonly code = 'mfa-failed';
   readonly title = 'The code is not valid';
@@ -104,30 +122,35 @@ export class MfaFailed extends JitgateError {
 }
 
 export class MfaNotEnrolled extends JitgateError {
+  override readonly name = 'MfaNotEnrolled';
   readonly status = 409;
   readonly code = 'mfa-not-enrolled';
   readonly title = 'No confirmed authenticator';
 }
 
 export class InvalidLink extends JitgateError {
+  override readonly name = 'InvalidLink';
   readonly status = 400;
   readonly code = 'invalid-link';
   readonly title = 'This link is not valid';
 }
 
 export class PayloadTooLarge extends JitgateError {
+  override readonly name = 'PayloadTooLarge';
   readonly status = 413;
   readonly code = 'payload-too-large';
   readonly title = 'The body is larger than 64 KiB';
 }
 
 export class UnsupportedMediaType extends JitgateError {
+  override readonly name = 'UnsupportedMediaType';
   readonly status = 415;
   readonly code = 'unsupported-media-type';
   readonly title = 'Send the body as application/json';
 }
 
 export class DependencyUnavailable extends JitgateError {
+  override readonly name = 'DependencyUnavailable';
   readonly status = 503;
   readonly code = 'dependency-unavailable';
   readonly title = 'A service jitgate depends on is unavailable';

@@ -256,7 +256,7 @@ export function breakGlassMessage(request: JitRequest, recipient: { name?: strin
 // ---------------------------------------------------------------------------------
 // Lifecycle events for the requester (events topic, `requester` message attribute).
 
-export type Outcome = 'activated' | 'denied' | 'timed_out' | 'expired' | 'consumed' | 'revoked' | 'cancelled';
+export type Outcome = 'activated' | 'denied' | 'timed_out' | 'expired' | 'consumed' | 'revoked' | 'cancelled' | 'failed';
 
 /**
  * The body of an outcome event: what it is about and how it ended, plus a one-line
@@ -274,6 +274,7 @@ export function outcomeEvent(request: JitRequest, outcome: Outcome, extra: { exp
     consumed: `Used: your one-time grant for ${what} was used.`,
     revoked: `Revoked: your grant for ${what} was ended early${reason}.`,
     cancelled: `Cancelled: your request for ${what} was cancelled.`,
+    failed: `Failed: your request for ${what} could not be completed because of an error in jitgate; it is closed, ask again.`,
   }[outcome];
   return {
     requestId: request.id,

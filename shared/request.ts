@@ -3,6 +3,7 @@
  *
  *   pending_mfa → pending_approval → active → expired | revoked | consumed
  *   or denied, cancelled, timed_out
+ *   or failed: its execution ended abnormally (FAILED, TIMED_OUT, ABORTED), from any live status
  *
  * The status is a discriminated union: each status carries exactly the fields it
  * implies (`active` has `expiresAt`, `denied` has `decidedBy`). Every change goes
@@ -71,13 +72,22 @@ export type RequestState =
   | { status: 'revoked'; activatedAt: string; expiresAt: string; endedAt: string; revokedBy: PersonRef; reason?: string }
   | { status: 'denied'; decidedAt: string; decidedBy: PersonRef | 'jitgate'; reason?: string }
   | { status: 'cancelled'; cancelledAt: string }
-  | { status: 'timed_out'; endedAt: string };
+  | { status: 'timed_out'; endedAt: string }
+  /** The workflow behind it stopped (a bug, an IAM gap, a service error after retries): closed so nothing waits forever. */
+  | { status: 'failed'; endedAt: string; failure: ExecutionFailure };
+
+/** How the execution ended, as Step Functions reports it (EventBridge "Step Functions Execution Status Change"). */
+export interface ExecutionFailure {
+  executionStatus: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  error?: string;
+  cause?: string;
+}
 
 export type JitRequest = RequestBase & RequestState;
 export type RequestStatus = RequestState['status'];
 
 export const PENDING: readonly RequestStatus[] = ['pending_mfa', 'pending_approval'];
-export const TERMINAL: readonly RequestStatus[] = ['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out'];
+export const TERMINAL: readonly RequestStatus[] = ['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out', 'failed'];
 
 /** The legal moves: name → the statuses it may start from. */
 export const TRANSITIONS = {
@@ -92,6 +102,8 @@ export const TRANSITIONS = {
   consume: ['active'],
   revoke: ['active'],
   expire: ['active'],
+  // An active grant too: no Expire will run for it, so it ends now rather than by its clock alone.
+  fail: ['pending_mfa', 'pending_approval', 'active'],
 } as const satisfies Record<string, readonly RequestStatus[]>;
 
 export type TransitionName = keyof typeof TRANSITIONS;
@@ -130,7 +142,7 @@ export function withState(request: JitRequest, state: RequestState, changes: Par
 
 const STATE_FIELDS = [
   'status', 'mfaDeadline', 'approvalDeadline', 'activatedAt', 'expiresAt', 'consumedAt', 'endedAt',
-  'revokedBy', 'reason', 'decidedAt', 'decidedBy', 'cancelledAt',
+  'revokedBy', 'reason', 'decidedAt', 'decidedBy', 'cancelledAt', 'failure',
 ] as const;
 
 export function baseOf(request: JitRequest): RequestBase {

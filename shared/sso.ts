@@ -39,6 +39,7 @@ const HTTP_TIMEOUT_MS = 3000;
 
 /** A sign-in that failed for a reason the approver can act on (4xx page). */
 export class SignInFailed extends JitgateError {
+  override readonly name = 'SignInFailed';
   readonly code = 'sign-in-failed';
   constructor(readonly status: 400 | 401 | 403, readonly title: string, message: string) {
     super(message);

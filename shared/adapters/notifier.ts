@@ -21,7 +21,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 
-export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'grant.activated' | 'grant.expiring' | 'grant.ended' | 'grant.break_glass';
+export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'request.failed' | 'grant.activated' | 'grant.expiring' | 'grant.ended' | 'grant.break_glass';
 
 export class Notifier {
   constructor(private readonly client: SNSClient, private readonly approverTopicArn: string, private readonly eventsTopicArn: string) {}

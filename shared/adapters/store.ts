@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactW
 import type { AuditEvent } from '../audit';
 import { DependencyUnavailable } from '../errors';
 import type { GrantSlot } from '../grant';
-import type { JitRequest } from '../request';
+import { TERMINAL, type JitRequest } from '../request';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -129,7 +129,7 @@ export class Store {
       },
       ...audit.map((e, i) => this.auditPut(e, i)),
     ];
-    if (['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out'].includes(after.status)) {
+    if (TERMINAL.includes(after.status)) {
       items.push({
         Delete: {
           TableName: this.table,

@@ -17,6 +17,7 @@ const EVENT_OF: Record<Outcome, LifecycleEvent> = {
   expired: 'grant.ended',
   consumed: 'grant.ended',
   revoked: 'grant.ended',
+  failed: 'request.failed',
 };
 
 export async function tellRequester(deps: Deps, request: JitRequest, outcome: Outcome, extra: Parameters<typeof outcomeEvent>[2] = {}): Promise<void> {

@@ -1,0 +1,15 @@
+/**
+ * EventBridge rule on this state machine's executions ending FAILED, TIMED_OUT or
+ * ABORTED (infra/workflow.ts): closes the request as `failed`, audits, tells the requester.
+ */
+import { logger } from '../../shared/http';
+import { runtime } from '../../shared/runtime';
+import { closeFailedExecution, type ExecutionEnded } from '../../shared/usecases/execution-ended';
+
+export async function handler(event: unknown): Promise<ExecutionEnded> {
+  const result = await closeFailedExecution(runtime(), event);
+  // A failed execution is worth a line in the log even when its request had already ended.
+  const detail = (event as { detail?: { executionArn?: unknown; status?: unknown; error?: unknown } } | null)?.detail;
+  logger.warn('execution ended abnormally', { result, executionArn: detail?.executionArn, status: detail?.status, error: detail?.error });
+  return result;
+}
