@@ -125,7 +125,7 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
       'execution-ended': {
         source: 'aws.states',
         'detail-type': 'Step Functions Execution Status Change',
-        detail: { executionArn: `arn:aws:states:local:000000000000:execution:jitgate:${none}`, stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:jitgate', name: none, status: 'FAILED', error: 'States.TaskFailed', cause: 'cold start' },
+        detail: { executionArn: `${local.sfn.executionArnFor(none)}`, stateMachineArn: 'cold-start', name: none, status: 'FAILED', error: 'States.Runtime', cause: 'cold start' },
       },
     },
     minimal: { pk: slot.pk, sk: slot.sk },
@@ -216,7 +216,7 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         rows,
         notes: [
           `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
-          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions a request id that does not exist (their first read, then the error they raise)',
+          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, and execution-ended with a FAILED execution event, a request id that does not exist (their first read, then what they do about it)',
           "the inlined config is local mode's (with the development issuer) and JITGATE_MODE=local, so the real path runs; everything else is the deployed build",
         ],
       },
