@@ -40,7 +40,6 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     const existing = await deps.store.idempotentRequestId(principal.id, opts.idempotencyKey);
     if (existing) return { created: false, request: requestView(sameAsked((await load(deps, existing)).request, input)) };
   }
-  await takeRate(deps, principal, 'creates');
 
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') {
@@ -54,6 +53,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, at: 'request' } })]);
     throw err;
   }
+  // Counted once the caller may ask at all: a refused token or a policy's "no" writes no counter.
+  await takeRate(deps, principal, 'creates');
   // Break-glass waives the approvals, nothing else: deny rules and requesters were checked above,
   // MFA (TOTP or step-up), justification and ticket still apply, and the grant is capped shorter.
   let prepared: PreparedRequest;

@@ -118,8 +118,9 @@ test('a user of the second issuer asks for prod:debug, bob of the development Id
   // The second issuer's "bob" is not the approver bob.
   const partnerBob = partnerToken('bob', { groups: ['engineering'] });
   const notBob = await api.call('POST', `/v1/requests/${id}/decisions`, { token: partnerBob, body: { decision: 'approve' } });
-  expect(notBob.status).toBe(403);
-  expect(notBob.json.type).toContain('not-an-approver');
+  // Not an approver, so the request is invisible to them: 404 like a GET, naming no approver group.
+  expect(notBob.status).toBe(404);
+  expect(notBob.json.type).toContain('not-found');
 
   const bob = await api.token('bob');
   const approved = await api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve', reason: 'partner incident 7' } });
