@@ -14,6 +14,7 @@
  * | `Fn::GetAtt [Table, Arn]` | `arn:aws:dynamodb:local:000000000000:table/<table name>` |
  * | `Ref` / `Fn::GetAtt [Topic, TopicArn]` of an `AWS::SNS::Topic` | `arn:aws:sns:local:000000000000:<LogicalId>` |
  * | `Ref` of an `AWS::StepFunctions::StateMachine` | `arn:aws:states:local:000000000000:stateMachine:<LogicalId>` |
+ * | `Ref` of an `AWS::SecretsManager::Secret` (its ARN, as on AWS) | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
  * | `AWS::Partition` / `AWS::Region` / `AWS::AccountId` / `AWS::URLSuffix` | `aws` / `local` / `000000000000` / `amazonaws.com` |
  * | anything else | `local-<LogicalId>` |
  *
@@ -211,6 +212,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
           return `arn:aws:sns:${region}:${account}:${name}`;
         case 'AWS::StepFunctions::StateMachine':
           return `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+        case 'AWS::SecretsManager::Secret':
+          return `arn:aws:secretsmanager:${region}:${account}:secret:${name}`;
         default:
           return `local-${name}`;
       }

@@ -1,26 +1,30 @@
 /**
  * Local mode, composed: the synthesized stack's table, state machine and routes,
- * served on one port with the very same handlers as on AWS. Only endpoints and
- * bindings change: DynamoDB Local for DynamoDB, this process's own Step Functions
- * and SNS endpoints for those services, the development IdP for the issuer.
+ * served on one port with the very same function bundles as on AWS, each in its own
+ * containers with its template environment (local/lambda/). Only endpoints and
+ * bindings change: DynamoDB Local for DynamoDB, this process's own Step Functions,
+ * SNS and Secrets Manager endpoints for those services, the development IdP for the issuer.
  */
 import './polyfills';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { Context } from 'aws-lambda';
 import { parseConfig, type Config } from '../shared/config';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
 import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
-import { findResources, findStateMachine, lambdaEntries, type CfnTemplate } from './cfn';
+import { findResources, findStateMachine, lambdaEntries, localResolver, type CfnTemplate } from './cfn';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
 import { readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
+import { buildBundles } from './lambda/bundles';
+import { localFunctions, secretsReadAs } from './lambda/functions';
+import { LambdaFunctionError, LocalLambda } from './lambda/runtime';
 import { resumeExecutions } from './resume';
+import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
 
@@ -45,6 +49,8 @@ export interface LocalOptions {
    * load oidc-provider, an ES module) and for benchmarks.
    */
   idp?: 'full' | 'keys';
+  /** Containers per function at most (local/lambda/runtime.ts); more concurrent invocations queue. */
+  lambdaContainers?: number;
 }
 
 export interface LocalJitgate {
@@ -57,11 +63,11 @@ export interface LocalJitgate {
   dynamodb: DynamoDbLocal;
   template: CfnTemplate;
   resumed: number;
+  /** The functions' containers. */
+  lambda: LocalLambda;
   startupMs: Record<string, number>;
   close(): Promise<void>;
 }
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export function loadConfigFile(file: string): Config {
   if (!existsSync(file)) throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
@@ -167,45 +173,38 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     for (const link of m.links) log(`  ✉  ${m.deliveredTo ?? m.topicArn.split(':').pop()}: ${link}`);
   });
 
-  // The environment the handlers read, exactly as the stack sets it on AWS, with local endpoints.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_ENDPOINT_URL_SFN: `${url}/dev/aws/sfn`,
-    AWS_ENDPOINT_URL_SNS: `${url}/dev/aws/sns`,
-    TABLE_NAME,
-    STATE_MACHINE_ARN,
-    APPROVER_TOPIC_ARN: approverTopic,
-    EVENTS_TOPIC_ARN: eventsTopic,
-    LINK_KEY: linkKeyHex(dataDir),
-    JITGATE_CONFIG_JSON: JSON.stringify(config),
-    JITGATE_MODE: 'local',
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-  });
-  delete process.env.LINK_KEY_SECRET_ARN;
-  const { resetRuntime } = await import('../shared/runtime');
-  resetRuntime();
-
-  const handlers = new Map<string, Handler>();
-  const handlerFor = async (logicalId: string): Promise<Handler> => {
-    let h = handlers.get(logicalId);
-    if (!h) {
-      const entry = entries[logicalId];
-      if (!entry) throw new Error(`function ${logicalId} has no jitgate:entry metadata`);
-      const mod = (await import(path.resolve(__dirname, '..', entry))) as { handler?: Handler };
-      if (typeof mod.handler !== 'function') throw new Error(`${entry} exports no handler`);
-      h = mod.handler;
-      handlers.set(logicalId, h);
-    }
-    return h;
-  };
-  const invokeLambda = async (logicalId: string, payload: unknown) => (await handlerFor(logicalId))(payload, lambdaContext(logicalId));
-  // Load every handler now, as warm Lambda containers would have it: a first call must not
-  // pay for compiling its module, or the state machine's first steps lag behind the API.
+  // Each function runs its deployed bundle, with the config local mode validated inlined
+  // (development issuer at this port), in its own containers with its template environment.
   t = Date.now();
-  await Promise.all(Object.keys(entries).map(handlerFor));
+  const entryList = Object.values(entries);
+  const built = await buildBundles({ entries: entryList, configJson: JSON.stringify(config), configMode: 'local' });
+  mark('bundles', t);
+  const stateMachineId = findResources(template, 'AWS::StepFunctions::StateMachine')[0]?.logicalId;
+  const resolver = localResolver(template, {
+    tableName: TABLE_NAME,
+    overrides: { ...Object.fromEntries(topics.map((id) => [id, topicArn(id)])), ...(stateMachineId ? { [stateMachineId]: STATE_MACHINE_ARN } : {}) },
+  });
+  // The link key stays in .jitgate/link-key; the functions read it through the Secrets Manager API, as on AWS.
+  linkKeyHex(dataDir);
+  const secrets = secretsReadAs(template, 'LINK_KEY_SECRET_ARN').map((id) => ({ arn: resolver.ref(id) as string, name: id, value: () => linkKeyHex(dataDir) }));
+  const lambda = new LocalLambda({
+    functions: localFunctions(template, {
+      resolver,
+      bundles: built.bundles,
+      region: REGION,
+      endpoints: { dynamodb: dynamodb.endpoint, sfn: `${url}/dev/aws/sfn`, sns: `${url}/dev/aws/sns`, secretsManager: `${url}/dev/aws/secretsmanager` },
+    }),
+    workerFile: built.worker,
+    ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
+  });
+  const invokeLambda = (logicalId: string, payload: unknown) => lambda.invoke(logicalId, payload);
+  // One warm container per function now, as a deployed function that has served before:
+  // a first call must not pay for loading its bundle, or the state machine's first steps lag behind the API.
+  t = Date.now();
+  await lambda.warm().catch(async (err: Error) => {
+    await lambda.close();
+    throw err;
+  });
   mark('handlers', t);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
@@ -225,6 +224,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const router = buildRouter(template);
   const sfnEndpoint = createStepFunctionsEndpoint(sfn);
   const snsEndpoint = createSnsEndpoint(sns);
+  const secretsEndpoint = createSecretsManagerEndpoint(secrets);
   const outboxEndpoint = outboxHttpHandler(outbox);
 
   // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
@@ -242,10 +242,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
-    const service = /^\/dev\/aws\/(sfn|sns)\/?$/.exec(pathname)?.[1];
+    const service = /^\/dev\/aws\/(sfn|sns|secretsmanager)\/?$/.exec(pathname)?.[1];
     if (service) {
       const body = (await readBody(req)).toString('utf8');
-      return service === 'sfn' ? sfnEndpoint(req, res, body) : snsEndpoint(req, res, body);
+      return service === 'sfn' ? sfnEndpoint(req, res, body) : service === 'sns' ? snsEndpoint(req, res, body) : secretsEndpoint(req, res, body);
     }
     const match = router.match(req.method ?? 'GET', pathname);
     if (!match) return sendProblem(res, 404, 'Not found', `no route ${req.method} ${pathname}`);
@@ -262,7 +262,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       return;
     }
     const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${port}` });
-    const result = await invokeLambda(match.functionLogicalId, event);
+    const result = await invokeLambda(match.functionLogicalId, event).catch((err: Error) => lambdaProxyFailure(err, match.functionLogicalId, log));
     writeProxyResult(res, result as Parameters<typeof writeProxyResult>[1]);
   }
 
@@ -278,13 +278,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('total', t0);
 
   return {
-    url, port, config, idp, outbox, sfn, dynamodb, template, resumed, startupMs,
+    url, port, config, idp, outbox, sfn, dynamodb, template, resumed, lambda, startupMs,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await sfn.close();
+      await lambda.close();
       await idp.close();
       ddbClient.destroy();
       await dynamodb.stop();
@@ -313,19 +314,14 @@ function approverSubscriptions(config: Config, topicArn: string): SnsSubscriptio
   return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
 }
 
-function lambdaContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomBytes(16).toString('hex'),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+/**
+ * API Gateway's answer when the Lambda proxy integration fails (the function threw or
+ * timed out): 502 `{"message": "Internal server error"}`
+ * (https://repost.aws/knowledge-center/malformed-502-api-gateway). The error goes to
+ * the console, where CloudWatch Logs would have it.
+ */
+function lambdaProxyFailure(err: Error, functionName: string, log: (line: string) => void) {
+  if (!(err instanceof LambdaFunctionError)) throw err;
+  log(`local mode: function ${functionName} failed: ${err.errorType}: ${err.message}`);
+  return { statusCode: 502, headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' }, body: '{"message": "Internal server error"}' };
 }
