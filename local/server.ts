@@ -14,7 +14,7 @@ import { parseConfig, type Config } from '../shared/config';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
-import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
+import { buildRouter, proxyIntegrationFailure, toProxyEvent, writeProxyResult } from './apigateway';
 import { findResources, findStateMachine, lambdaEntries, localResolver, type CfnTemplate } from './cfn';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
@@ -22,7 +22,7 @@ import { readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { buildBundles } from './lambda/bundles';
 import { localFunctions, secretsReadAs } from './lambda/functions';
-import { LambdaFunctionError, LocalLambda } from './lambda/runtime';
+import { LocalLambda } from './lambda/runtime';
 import { resumeExecutions } from './resume';
 import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
@@ -262,7 +262,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       return;
     }
     const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${port}` });
-    const result = await invokeLambda(match.functionLogicalId, event).catch((err: Error) => lambdaProxyFailure(err, match.functionLogicalId, log));
+    const result = await invokeLambda(match.functionLogicalId, event).catch((err: Error) => {
+      log(`local mode: function ${match.functionLogicalId} failed: ${err.name}: ${err.message}`);
+      return proxyIntegrationFailure(err);
+    });
     writeProxyResult(res, result as Parameters<typeof writeProxyResult>[1]);
   }
 
@@ -312,16 +315,4 @@ async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgat
 /** Locally, every approver group member gets a subscription like those the stack creates on AWS (infra/notifications.ts). */
 function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
   return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
-}
-
-/**
- * API Gateway's answer when the Lambda proxy integration fails (the function threw or
- * timed out): 502 `{"message": "Internal server error"}`
- * (https://repost.aws/knowledge-center/malformed-502-api-gateway). The error goes to
- * the console, where CloudWatch Logs would have it.
- */
-function lambdaProxyFailure(err: Error, functionName: string, log: (line: string) => void) {
-  if (!(err instanceof LambdaFunctionError)) throw err;
-  log(`local mode: function ${functionName} failed: ${err.errorType}: ${err.message}`);
-  return { statusCode: 502, headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' }, body: '{"message": "Internal server error"}' };
 }
