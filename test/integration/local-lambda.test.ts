@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { proxyIntegrationFailure } from '../../local/apigateway';
 import { localResolver, type CfnTemplate } from '../../local/cfn';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import { buildBundles, type BuiltBundles } from '../../local/lambda/bundles';
@@ -155,6 +156,15 @@ test("a thrown error's name reaches the Step Functions Lambda integration as the
   } finally {
     await sfn.close();
   }
+}, 60_000);
+
+test("API Gateway answers a function's error or timeout with its 502, never the error itself", async () => {
+  const lambda = start(template, built);
+  const viaApi = (fn: string, event: unknown) => lambda.invoke(fn, event).catch(proxyIntegrationFailure);
+  const internal = { statusCode: 502, body: '{"message": "Internal server error"}' };
+  expect(await viaApi('Other', { do: 'throw', name: 'TypeError', message: 'secret detail' })).toMatchObject(internal);
+  expect(await viaApi('Short', { do: 'spin', ms: 20_000 })).toMatchObject(internal);
+  expect(() => proxyIntegrationFailure(new Error('local mode bug'))).toThrow('local mode bug');
 }, 60_000);
 
 test('a handler the bundle does not export fails the start, naming the function', async () => {
