@@ -165,7 +165,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     return ref;
   };
   const approverTopic = topicArn(topicRefOf('APPROVER_TOPIC_ARN'));
-  const eventsTopic = topicArn(topicRefOf('EVENTS_TOPIC_ARN'));
 
   const outbox = new Outbox(options.inMemory ? undefined : path.join(dataDir, 'outbox.jsonl'));
   const sns = new LocalSns({ outbox, topics: topics.map(topicArn), subscriptions: approverSubscriptions(config, approverTopic) });

@@ -1,6 +1,6 @@
 /**
- * The edge where the environment is read, once per Lambda container (or once per
- * local-mode process): config, clients and keys become a typed `Deps` that the use
+ * The edge where the environment is read, once per Lambda container (local mode's
+ * containers too): config, clients and keys become a typed `Deps` that the use
  * cases receive. Nothing below this reads `process.env`.
  */
 import { randomUUID } from 'node:crypto';
@@ -36,7 +36,7 @@ export function runtime(): Deps {
   return deps;
 }
 
-/** For local mode and tests that change the environment between runs. */
+/** For tests that change the environment between runs. */
 export function resetRuntime(): void {
   deps = undefined;
 }
