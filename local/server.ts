@@ -145,6 +145,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   dynamodbStarting.catch(() => undefined);
   const template = await cachedTemplate(config);
   mark('synth', t);
+  // The bundles need only the template and the config: esbuild works while the JVM starts.
+  // Each function runs its deployed bundle, with the config local mode validated inlined
+  // (development issuer at this port).
+  const entries = lambdaEntries(template);
+  const bundling = timed(buildBundles({ entries: Object.values(entries), configJson: JSON.stringify(config), configMode: 'local' }));
+  bundling.catch(() => undefined);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
@@ -156,7 +162,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const topicArn = (logicalId: string) => `arn:aws:sns:local:000000000000:${logicalId}`;
   const topics = findResources(template, 'AWS::SNS::Topic').map((r) => r.logicalId);
   const envOf = (logicalId: string) => (template.Resources?.[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  const entries = lambdaEntries(template);
   const apiFn = Object.keys(entries).find((id) => entries[id] === 'functions/api/index.ts');
   const topicRefOf = (variable: string): string => {
     const value = apiFn ? envOf(apiFn)[variable] : undefined;
@@ -172,12 +177,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     for (const link of m.links) log(`  ✉  ${m.deliveredTo ?? m.topicArn.split(':').pop()}: ${link}`);
   });
 
-  // Each function runs its deployed bundle, with the config local mode validated inlined
-  // (development issuer at this port), in its own containers with its template environment.
-  t = Date.now();
-  const entryList = Object.values(entries);
-  const built = await buildBundles({ entries: entryList, configJson: JSON.stringify(config), configMode: 'local' });
-  mark('bundles', t);
+  // Each function in its own containers with its template environment.
+  const { value: built, ms: bundleMs } = await bundling;
+  startupMs.bundles = bundleMs;
   const stateMachineId = findResources(template, 'AWS::StepFunctions::StateMachine')[0]?.logicalId;
   const resolver = localResolver(template, {
     tableName: TABLE_NAME,
@@ -197,14 +199,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
   });
   const invokeLambda = (logicalId: string, payload: unknown) => lambda.invoke(logicalId, payload);
-  // One warm container per function now, as a deployed function that has served before:
-  // a first call must not pay for loading its bundle, or the state machine's first steps lag behind the API.
-  t = Date.now();
-  await lambda.warm().catch(async (err: Error) => {
-    await lambda.close();
-    throw err;
-  });
-  mark('handlers', t);
+  // One warm container per function before the first request, as a deployed function that has served
+  // before: a first call must not pay for loading its bundle, or the state machine's first steps lag
+  // behind the API. They load while the IdP starts.
+  const warming = timed(lambda.warm());
+  warming.catch(() => undefined);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
   const sfn = new LocalStepFunctions({
@@ -219,6 +218,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const issuer = devIssuer ?? `${url}/dev/idp`;
   const idp = options.idp === 'keys' ? await keysOnlyIdp(issuer, dataDir) : await createDevIdp({ issuer, dataDir });
   mark('idp', t);
+  try {
+    startupMs.handlers = (await warming).ms;
+  } catch (err) {
+    await Promise.all([lambda.close(), idp.close(), sfn.close()]);
+    throw err;
+  }
 
   const router = buildRouter(template);
   const sfnEndpoint = createStepFunctionsEndpoint(sfn);
@@ -314,4 +319,10 @@ async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgat
 /** Locally, every approver group member gets a subscription like those the stack creates on AWS (infra/notifications.ts). */
 function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
   return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
+}
+
+/** A promise with how long it took from now to settle. */
+async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> {
+  const t = Date.now();
+  return { value: await promise, ms: Date.now() - t };
 }
