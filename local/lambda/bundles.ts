@@ -154,7 +154,8 @@ function touch(dir: string): void {
 function prune(cacheDir: string, keep: Set<string>): void {
   const cutoff = Date.now() - PRUNE_AFTER_MS;
   for (const name of readdirSync(cacheDir)) {
-    if (keep.has(name) || name.startsWith('.')) continue;
+    // (A staging directory of a build under way is fresh; one left by a crash ages out like the rest.)
+    if (keep.has(name)) continue;
     const file = path.join(cacheDir, name);
     try {
       if (statSync(file).mtimeMs < cutoff) rmSync(file, { recursive: true, force: true });
