@@ -145,14 +145,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   dynamodbStarting.catch(() => undefined);
   const template = await cachedTemplate(config);
   mark('synth', t);
-  // The bundles need only the template and the config: esbuild works while the JVM starts.
+  const dynamodb = await dynamodbStarting;
+  mark('dynamodb', t);
   // Each function runs its deployed bundle, with the config local mode validated inlined
-  // (development issuer at this port).
+  // (development issuer at this port). Built once the JVM is up: on two busy cores esbuild
+  // would slow DynamoDB Local's start, which has a deadline.
   const entries = lambdaEntries(template);
   const bundling = timed(buildBundles({ entries: Object.values(entries), configJson: JSON.stringify(config), configMode: 'local' }));
   bundling.catch(() => undefined);
-  const dynamodb = await dynamodbStarting;
-  mark('dynamodb', t);
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
   if (tables.length !== 1) throw new Error(`expected one table in the stack, found ${tables.length}`);
