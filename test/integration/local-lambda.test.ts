@@ -4,7 +4,7 @@
  * its timeout enforced, its errors reported as Lambda reports them (to a caller and to
  * the Step Functions integration), and its source never loaded, only its bundle.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { buildBundles, type BuiltBundles } from '../../local/lambda/bundles';
 import { localFunctions } from '../../local/lambda/functions';
 import { LocalLambda } from '../../local/lambda/runtime';
 import { LocalStepFunctions } from '../../local/stepfunctions';
+import { parseConfig } from '../../shared/config';
 
 const ENTRY = 'test/fixtures/lambda/index.ts';
 const ENDPOINTS = { dynamodb: 'http://127.0.0.1:1/ddb', sfn: 'http://127.0.0.1:1/sfn', sns: 'http://127.0.0.1:1/sns', secretsManager: 'http://127.0.0.1:1/sm' };
@@ -202,3 +203,19 @@ test('the runtime loads the bundle, never the TypeScript source: a changed sourc
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode only', async () => {
+  const demo = JSON.parse(readFileSync(path.join(__dirname, '../../jitgate.config.json'), 'utf8')) as { issuers: Record<string, unknown> };
+  const withHttp = { ...demo, issuers: { ...demo.issuers, other: { issuer: 'http://127.0.0.1:9/other', jwksUri: 'http://127.0.0.1:9/other/keys', audience: ['jitgate'] } } };
+  const configJson = JSON.stringify(parseConfig(withHttp, 'test config', { mode: 'local' }));
+  const entry = 'functions/authorize/index.ts';
+  const t: CfnTemplate = { Resources: { R: { Type: 'AWS::IAM::Role' }, F: { ...fn('R', 10, { TABLE_NAME: 'jitgate' }), Metadata: { 'jitgate:entry': entry } } } };
+  const event = { httpMethod: 'POST', path: '/v1/authorize', headers: { authorization: 'Bearer not.a.token' }, body: '{"action":"prod:debug"}', isBase64Encoded: false };
+  const statusWith = async (configMode: 'local' | 'deploy') => {
+    // The default cache (inside node_modules): the real functions import the external @aws-sdk/* from there.
+    const bundles = await buildBundles({ entries: [entry], configJson, configMode });
+    return ((await start(t, bundles).invoke('F', event)) as { statusCode: number }).statusCode;
+  };
+  expect(await statusWith('local')).toBe(401);
+  expect(await statusWith('deploy')).toBe(500);
+}, 120_000);
