@@ -1,8 +1,9 @@
 /**
  * One NodejsFunction per entry point in docs/ARCHITECTURE.md ("Lambda entry points"),
  * all built the same way: Node 22 on arm64, bundled and minified by the local esbuild
- * with the AWS SDK v3 inside the bundle, the validated config inlined with `define`,
- * its own log group and its own role (no AWS managed policies), X-Ray tracing on.
+ * with the options of infra/bundling.ts (which local mode shares), the validated config
+ * inlined with `define`, its own log group and its own role (no AWS managed policies),
+ * X-Ray tracing on.
  *
  * Each function's CloudFormation resource carries the metadata
  * `"jitgate:entry": "functions/<entry>/index.ts"`, which local mode uses to find the
@@ -12,9 +13,10 @@ import * as path from 'node:path';
 import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionBundling, type FunctionBundling } from './bundling';
 import { acknowledge } from './nag';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -30,13 +32,6 @@ export const LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 export function entryPath(entry: Entry): string {
   return `functions/${entry}/index.ts`;
 }
-
-/**
- * esbuild output is ESM (top-level await allowed in handlers). Dependencies that are
- * still CommonJS may `require()` Node built-ins, which ESM output cannot do by itself,
- * so every bundle starts with a `require` made by `createRequire`.
- */
-const ESM_REQUIRE_BANNER = "import{createRequire as __jitgateCreateRequire}from'node:module';const require=__jitgateCreateRequire(import.meta.url);";
 
 export interface JitgateFunctionProps {
   entry: Entry;
@@ -77,26 +72,7 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
     logGroup,
     tracing: lambda.Tracing.ACTIVE,
     environment: props.environment,
-    bundling: {
-      minify: true,
-      sourceMap: false,
-      target: 'node22',
-      format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      banner: ESM_REQUIRE_BANNER,
-      // The AWS SDK v3 inside the bundle, not the one the nodejs22.x runtime ships: measured by
-      // `npm run bench` (section 8), every function starts faster with it bundled and minified
-      // (authorize's import + first call ~1.7 s vs ~3.1 s on the bench machine) than loading the
-      // runtime's unminified SDK from many files; the bundles grow from ~200 KB to ~600 KB.
-      externalModules: [],
-      bundleAwsSDK: true,
-      // Replaces the expression `process.env.JITGATE_CONFIG_JSON` (literally) with the config text.
-      define: { 'process.env.JITGATE_CONFIG_JSON': JSON.stringify(props.configJson) },
-      // Smaller bundles: UTF-8 instead of \u escapes, no license banners (Node 22 reads UTF-8 sources).
-      // Passed as raw esbuild arguments: this aws-cdk-lib does not forward its own `charset` option.
-      esbuildArgs: { '--legal-comments': 'none', '--charset': 'utf8' },
-      logLevel: LogLevel.WARNING,
-    },
+    bundling: nodejsBundling(functionBundling(props.configJson)),
   });
   (fn.node.defaultChild as CfnResource).addMetadata(ENTRY_METADATA_KEY, entryPath(props.entry));
 
@@ -111,4 +87,23 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
     'nodejs22.x is the runtime jitgate is built for and tested on (esbuild target node22); moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default.',
   );
   return fn;
+}
+
+/** `functionBundling` as NodejsFunction takes it. */
+function nodejsBundling(b: FunctionBundling): BundlingOptions {
+  return {
+    minify: b.minify,
+    sourceMap: b.sourceMap,
+    target: b.target,
+    format: OutputFormat.ESM,
+    mainFields: b.mainFields,
+    banner: b.banner,
+    externalModules: b.externalModules,
+    // With no external module, CDK would still mark the SDK external unless told to bundle it.
+    bundleAwsSDK: b.externalModules.length === 0,
+    define: b.define,
+    // Passed as raw esbuild arguments: this aws-cdk-lib does not forward its own `charset` option.
+    esbuildArgs: { '--legal-comments': b.legalComments, '--charset': b.charset },
+    logLevel: LogLevel.WARNING,
+  };
 }

@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { LambdaFunctionError } from './lambda/runtime';
 
 export interface CfnTemplate {
   Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
@@ -542,4 +543,15 @@ export function writeProxyResult(res: ServerResponse, result: APIGatewayProxyRes
 /** Writes a mock route's response. */
 export function writeMockResponse(res: ServerResponse, match: MockRouteMatch): void {
   writeProxyResult(res, { statusCode: match.statusCode, headers: match.headers, body: match.body });
+}
+
+/**
+ * API Gateway's answer when a Lambda proxy integration's function fails (an unhandled
+ * error or a timeout): 502 `{"message": "Internal server error"}`
+ * (https://repost.aws/knowledge-center/malformed-502-api-gateway). Anything else is
+ * local mode's own failure and is thrown on.
+ */
+export function proxyIntegrationFailure(err: unknown): APIGatewayProxyResult {
+  if (!(err instanceof LambdaFunctionError)) throw err;
+  return { statusCode: 502, headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' }, body: '{"message": "Internal server error"}' };
 }

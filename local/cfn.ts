@@ -15,7 +15,7 @@
  * | `Ref` / `Fn::GetAtt [Topic, TopicArn]` of an `AWS::SNS::Topic` | `arn:aws:sns:local:000000000000:<LogicalId>` |
  * | `Ref` of an `AWS::StepFunctions::StateMachine` | `arn:aws:states:local:000000000000:stateMachine:<LogicalId>` |
  * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (its `Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
- * | `Ref` of an `AWS::SecretsManager::Secret` | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
+ * | `Ref` of an `AWS::SecretsManager::Secret` (its ARN, as on AWS) | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
  * | `Fn::GetAtt [LogGroup, Arn]` of an `AWS::Logs::LogGroup` | `arn:aws:logs:local:000000000000:log-group:<LogicalId>:*` |
  * | `AWS::Partition` / `AWS::Region` / `AWS::AccountId` / `AWS::URLSuffix` | `aws` / `local` / `000000000000` / `amazonaws.com` |
  * | anything else | `local-<LogicalId>` |

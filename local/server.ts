@@ -1,32 +1,35 @@
 /**
  * Local mode, composed: the synthesized stack's table, state machine and routes,
- * served on one port with the very same handlers as on AWS. Only endpoints and
- * bindings change: DynamoDB Local for DynamoDB, this process's own Step Functions
- * and SNS endpoints for those services, the development IdP for the issuer.
+ * served on one port with the very same function bundles as on AWS, each in its own
+ * containers with its template environment (local/lambda/). Only endpoints and
+ * bindings change: DynamoDB Local for DynamoDB, this process's own Step Functions,
+ * SNS and Secrets Manager endpoints for those services, the development IdP for the issuer.
  */
 import './polyfills';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { Context } from 'aws-lambda';
 import { parseConfig, type Config } from '../shared/config';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/links';
 import { resolveIssuers } from '../shared/issuers';
-import { buildRouter, toProxyEvent, writeProxyResult } from './apigateway';
-import { findResources, findStateMachine, lambdaEntries, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
-import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from './credentials';
+import { buildRouter, proxyIntegrationFailure, toProxyEvent, writeProxyResult } from './apigateway';
+import { findResources, findStateMachine, lambdaEntries, localResolver, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
 import { guardAwsEndpoint } from './aws-guard';
 import { createDynamoDbProxy } from './dynamodb-proxy';
 import { refuseForeignHost } from './host-check';
 import { LocalIam } from './iam/authorizer';
-import { rolesFromTemplate, TEMPORARY_SHARED_FUNCTION_ROLE } from './iam/roles';
+import { rolesFromTemplate } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
 import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
+import { buildBundles } from './lambda/bundles';
+import { localFunctions, secretsReadAs } from './lambda/functions';
+import { LocalLambda } from './lambda/runtime';
 import { resumeExecutions } from './resume';
+import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
 import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
@@ -54,6 +57,8 @@ export interface LocalOptions {
   idp?: 'full' | 'keys';
   /** Changes a copy of the synthesized template before local mode reads it (tests that take a grant away). */
   alterTemplate?: (template: CfnTemplate) => CfnTemplate;
+  /** Containers per function at most (local/lambda/runtime.ts); more concurrent invocations queue. */
+  lambdaContainers?: number;
 }
 
 export interface LocalJitgate {
@@ -68,11 +73,11 @@ export interface LocalJitgate {
   /** The roles of the template and the checks every local AWS endpoint makes. */
   iam: LocalIam;
   resumed: number;
+  /** The functions' containers. */
+  lambda: LocalLambda;
   startupMs: Record<string, number>;
   close(): Promise<void>;
 }
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export function loadConfigFile(file: string): Config {
   if (!existsSync(file)) throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
@@ -153,6 +158,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('synth', t);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
+  // Each function runs its deployed bundle, with the config local mode validated inlined
+  // (development issuer at this port). Built once the JVM is up: on two busy cores esbuild
+  // would slow DynamoDB Local's start, which has a deadline.
+  const entries = lambdaEntries(template);
+  const bundling = timed(buildBundles({ entries: Object.values(entries), configJson: JSON.stringify(config), configMode: 'local' }));
+  bundling.catch(() => undefined);
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
   if (tables.length !== 1) throw new Error(`expected one table in the stack, found ${tables.length}`);
@@ -162,7 +173,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const topicArn = (logicalId: string) => `arn:aws:sns:local:000000000000:${logicalId}`;
   const topics = findResources(template, 'AWS::SNS::Topic').map((r) => r.logicalId);
   const envOf = (logicalId: string) => (template.Resources?.[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  const entries = lambdaEntries(template);
   const apiFn = Object.keys(entries).find((id) => entries[id] === 'functions/api/index.ts');
   const topicRefOf = (variable: string): string => {
     const value = apiFn ? envOf(apiFn)[variable] : undefined;
@@ -171,7 +181,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     return ref;
   };
   const approverTopic = topicArn(topicRefOf('APPROVER_TOPIC_ARN'));
-  const eventsTopic = topicArn(topicRefOf('EVENTS_TOPIC_ARN'));
 
   const outbox = new Outbox(options.inMemory ? undefined : path.join(dataDir, 'outbox.jsonl'));
   const sns = new LocalSns({ outbox, topics: topics.map(topicArn), subscriptions: approverSubscriptions(config, approverTopic) });
@@ -179,47 +188,33 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     for (const link of m.links) log(`  ✉  ${m.deliveredTo ?? m.topicArn.split(':').pop()}: ${link}`);
   });
 
-  // The environment the handlers read, exactly as the stack sets it on AWS, with local endpoints.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    // TEMPORARY (local/iam/roles.ts): one key for every in-process function until each runs with its role's key.
-    AWS_ACCESS_KEY_ID: accessKeyFor(TEMPORARY_SHARED_FUNCTION_ROLE),
-    AWS_SECRET_ACCESS_KEY: LOCAL_SECRET_ACCESS_KEY,
-    AWS_ENDPOINT_URL_DYNAMODB: `${url}/dev/aws/dynamodb`,
-    AWS_ENDPOINT_URL_SFN: `${url}/dev/aws/sfn`,
-    AWS_ENDPOINT_URL_SNS: `${url}/dev/aws/sns`,
-    TABLE_NAME,
-    STATE_MACHINE_ARN,
-    APPROVER_TOPIC_ARN: approverTopic,
-    EVENTS_TOPIC_ARN: eventsTopic,
-    LINK_KEY: linkKeyHex(dataDir),
-    JITGATE_CONFIG_JSON: JSON.stringify(config),
-    JITGATE_MODE: 'local',
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  // Each function in its own containers with its template environment.
+  const { value: built, ms: bundleMs } = await bundling;
+  startupMs.bundles = bundleMs;
+  const stateMachineId = findResources(template, 'AWS::StepFunctions::StateMachine')[0]?.logicalId;
+  const resolver = localResolver(template, {
+    tableName: TABLE_NAME,
+    overrides: { ...Object.fromEntries(topics.map((id) => [id, topicArn(id)])), ...(stateMachineId ? { [stateMachineId]: STATE_MACHINE_ARN } : {}) },
   });
-  delete process.env.LINK_KEY_SECRET_ARN;
-  const { resetRuntime } = await import('../shared/runtime');
-  resetRuntime();
-
-  const handlers = new Map<string, Handler>();
-  const handlerFor = async (logicalId: string): Promise<Handler> => {
-    let h = handlers.get(logicalId);
-    if (!h) {
-      const entry = entries[logicalId];
-      if (!entry) throw new Error(`function ${logicalId} has no jitgate:entry metadata`);
-      const mod = (await import(path.resolve(__dirname, '..', entry))) as { handler?: Handler };
-      if (typeof mod.handler !== 'function') throw new Error(`${entry} exports no handler`);
-      h = mod.handler;
-      handlers.set(logicalId, h);
-    }
-    return h;
-  };
-  const invokeLambda = async (logicalId: string, payload: unknown) => (await handlerFor(logicalId))(payload, lambdaContext(logicalId));
-  // Load every handler now, as warm Lambda containers would have it: a first call must not
-  // pay for compiling its module, or the state machine's first steps lag behind the API.
-  t = Date.now();
-  await Promise.all(Object.keys(entries).map(handlerFor));
-  mark('handlers', t);
+  // The link key stays in .jitgate/link-key; the functions read it through the Secrets Manager API, as on AWS.
+  linkKeyHex(dataDir);
+  const secrets = secretsReadAs(template, 'LINK_KEY_SECRET_ARN').map((id) => ({ arn: resolver.ref(id) as string, name: id, value: () => linkKeyHex(dataDir) }));
+  const lambda = new LocalLambda({
+    functions: localFunctions(template, {
+      resolver,
+      bundles: built.bundles,
+      region: REGION,
+      endpoints: { dynamodb: `${url}/dev/aws/dynamodb`, sfn: `${url}/dev/aws/sfn`, sns: `${url}/dev/aws/sns`, secretsManager: `${url}/dev/aws/secretsmanager` },
+    }),
+    workerFile: built.worker,
+    ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
+  });
+  const invokeLambda = (logicalId: string, payload: unknown) => lambda.invoke(logicalId, payload);
+  // One warm container per function before the first request, as a deployed function that has served
+  // before: a first call must not pay for loading its bundle, or the state machine's first steps lag
+  // behind the API. They load while the IdP starts.
+  const warming = timed(lambda.warm());
+  warming.catch(() => undefined);
 
   const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
   const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, { region: LOCAL_REGION, account: LOCAL_ACCOUNT });
@@ -239,14 +234,21 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const issuer = devIssuer ?? `${url}/dev/idp`;
   const idp = options.idp === 'keys' ? await keysOnlyIdp(issuer, dataDir) : await createDevIdp({ issuer, dataDir });
   mark('idp', t);
+  try {
+    startupMs.handlers = (await warming).ms;
+  } catch (err) {
+    await Promise.all([lambda.close(), idp.close(), sfn.close()]);
+    throw err;
+  }
 
   const router = buildRouter(template);
-  const guarded = { iam, stateMachineArn: STATE_MACHINE_ARN };
+  const guarded = { iam, stateMachineArn: STATE_MACHINE_ARN, secretArnOf: (id: string) => secrets.find((s) => s.arn === id || s.name === id)?.arn };
   const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
   const awsEndpoints = {
     sfn: guardAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), guarded),
     sns: guardAwsEndpoint('sns', createSnsEndpoint(sns), guarded),
     dynamodb: guardAwsEndpoint('dynamodb', dynamodbProxy, guarded),
+    secretsmanager: guardAwsEndpoint('secretsmanager', createSecretsManagerEndpoint(secrets), guarded),
   };
   const outboxEndpoint = outboxHttpHandler(outbox);
 
@@ -266,7 +268,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
-    const service = /^\/dev\/aws\/(sfn|sns|dynamodb)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
+    const service = /^\/dev\/aws\/(sfn|sns|dynamodb|secretsmanager)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
       // DynamoDB takes requests up to 16 MB (BatchWriteItem); the others stay under 1 MiB.
       let body: string;
@@ -293,7 +295,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       return;
     }
     const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${port}` });
-    const result = await invokeLambda(match.functionLogicalId, event);
+    const result = await invokeLambda(match.functionLogicalId, event).catch((err: Error) => {
+      log(`local mode: function ${match.functionLogicalId} failed: ${err.name}: ${err.message}`);
+      return proxyIntegrationFailure(err);
+    });
     writeProxyResult(res, result as Parameters<typeof writeProxyResult>[1]);
   }
 
@@ -309,7 +314,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('total', t0);
 
   return {
-    url, port, config, idp, outbox, sfn, dynamodb, template, iam, resumed, startupMs,
+    url, port, config, idp, outbox, sfn, dynamodb, template, iam, resumed, lambda, startupMs,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -317,6 +322,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       });
       await sfn.close();
       await executionEvents.idle();
+      await lambda.close();
       await idp.close();
       dynamodbProxy.close();
       ddbClient.destroy();
@@ -346,19 +352,8 @@ function approverSubscriptions(config: Config, topicArn: string): SnsSubscriptio
   return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
 }
 
-function lambdaContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomBytes(16).toString('hex'),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+/** A promise with how long it took from now to settle. */
+async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> {
+  const t = Date.now();
+  return { value: await promise, ms: Date.now() - t };
 }

@@ -1,6 +1,6 @@
 /**
- * The edge where the environment is read, once per Lambda container (or once per
- * local-mode process): config, clients and keys become a typed `Deps` that the use
+ * The edge where the environment is read, once per Lambda container (local mode's
+ * containers too): config, clients and keys become a typed `Deps` that the use
  * cases receive. Nothing below this reads `process.env`.
  */
 import { randomUUID } from 'node:crypto';
@@ -36,7 +36,7 @@ export function runtime(): Deps {
   return deps;
 }
 
-/** For local mode and tests that change the environment between runs. */
+/** For tests that change the environment between runs. */
 export function resetRuntime(): void {
   deps = undefined;
 }
@@ -48,12 +48,13 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function fromEnv(env: NodeJS.ProcessEnv): Deps {
-  // On AWS esbuild inlines the literal expression `process.env.JITGATE_CONFIG_JSON` at synth
-  // (no size limit, unlike Lambda environment variables); local mode sets the variable.
-  const configJson = process.env.JITGATE_CONFIG_JSON ?? env.JITGATE_CONFIG_JSON;
+  // esbuild inlines the literal expressions `process.env.JITGATE_CONFIG_JSON` and `..._MODE` when it
+  // bundles (infra/bundling.ts: at synth, and at `npm start` for local mode); no size limit, unlike
+  // Lambda environment variables, which never carry them.
+  const configJson = process.env.JITGATE_CONFIG_JSON;
   if (!configJson) throw new Error('JITGATE_CONFIG_JSON is not set: the bundle was built without its config');
-  // Validated at synth (deploy rules) or at `npm start` (local rules, which also accept http issuers); local mode says so.
-  const config = parseConfig(JSON.parse(configJson), 'the bundled config', { mode: env.JITGATE_MODE === 'local' ? 'local' : 'deploy', allowNoIssuer: true });
+  // Validated at synth (deploy rules) or at `npm start` (local rules, which also accept http issuers); the bundle says which.
+  const config = parseConfig(JSON.parse(configJson), 'the bundled config', { mode: process.env.JITGATE_CONFIG_MODE === 'local' ? 'local' : 'deploy', allowNoIssuer: true });
   // Reused across invocations; short timeouts so a slow dependency becomes a 503, not a hung request.
   const clientOptions = { maxAttempts: 3 };
   return {
@@ -63,7 +64,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Deps {
     store: new Store(new DynamoDBClient(clientOptions), required(env, 'TABLE_NAME')),
     workflow: new Workflow(new SFNClient(clientOptions), env.STATE_MACHINE_ARN ?? ''),
     notifier: new Notifier(new SNSClient(clientOptions), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
-    linkKey: linkKeyLoader({ secretArn: env.LINK_KEY_SECRET_ARN, hexKey: env.LINK_KEY }),
+    linkKey: linkKeyLoader(env.LINK_KEY_SECRET_ARN),
     now: () => new Date(),
     newId: () => randomUUID(),
     publicUrl: env.PUBLIC_URL || undefined,

@@ -33,14 +33,6 @@ export interface LocalRoles {
 }
 
 /**
- * TEMPORARY, delete at merge. Until each function runs in its own worker with its own
- * role's key, local mode's in-process functions share one `process.env`, so they all
- * sign with this key, whose policies are the union of every function role's. Per-role
- * checks are exercised by calling the endpoints with a role's own key.
- */
-export const TEMPORARY_SHARED_FUNCTION_ROLE = 'AllFunctionRolesTemporary';
-
-/**
  * The developer's own console rights, for tools and tests that play the operator (the
  * benchmark, stopping an execution by hand, `npx jitgate subscriptions`): list,
  * describe and stop executions, read and confirm subscriptions; never an execution's
@@ -119,13 +111,6 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
     ...(stateMachineRoleId && byLogicalId.has(stateMachineRoleId) ? { stateMachineRole: byLogicalId.get(stateMachineRoleId)! } : {}),
   };
 
-  // TEMPORARY (see TEMPORARY_SHARED_FUNCTION_ROLE): the union of every function role's policies.
-  const shared: LocalRole = {
-    logicalId: TEMPORARY_SHARED_FUNCTION_ROLE,
-    accessKeyId: accessKeyFor(TEMPORARY_SHARED_FUNCTION_ROLE),
-    sessionName: 'local-functions',
-    policies: [...new Set(functionRoles.values())].flatMap((r) => r.policies.map((p) => ({ name: `${r.logicalId}:${p.name}`, document: p.document }))),
-  };
   const machineArn = options.stateMachineArn;
   const operator: LocalRole = {
     logicalId: LOCAL_OPERATOR_ROLE,
@@ -145,9 +130,7 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
         ]
       : [],
   };
-  for (const role of [shared, operator]) {
-    roles.byLogicalId.set(role.logicalId, role);
-    roles.byAccessKey.set(role.accessKeyId, role);
-  }
+  roles.byLogicalId.set(operator.logicalId, operator);
+  roles.byAccessKey.set(operator.accessKeyId, operator);
   return roles;
 }

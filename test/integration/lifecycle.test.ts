@@ -4,13 +4,14 @@
  * retries that HTTP tests can only sample are driven on purpose.
  */
 import { toPrincipal, type Principal } from '../../shared/identity';
-import { runtime, type Deps } from '../../shared/runtime';
+import type { Deps } from '../../shared/runtime';
 import { currentCode } from '../../shared/totp';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';
 import { awaitApproval, endRequest } from '../../shared/usecases/workflow-steps';
 import { startLocal, type LocalJitgate } from '../../local/server';
+import { depsOf } from '../support/in-process';
 import { freePort, linkRequestId, tempDir } from '../support/local-mode';
 
 let local: LocalJitgate;
@@ -18,7 +19,7 @@ let deps: Deps;
 
 beforeAll(async () => {
   local = await startLocal({ port: await freePort(), dataDir: tempDir('jitgate-int-'), inMemory: true, idp: 'keys' });
-  deps = runtime();
+  deps = depsOf(local, 'api');
 }, 120_000);
 
 afterAll(async () => {

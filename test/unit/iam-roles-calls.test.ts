@@ -2,7 +2,7 @@
 import { accessKeyFor } from '../../local/credentials';
 import { LocalIam } from '../../local/iam/authorizer';
 import { dynamoDbCalls, MalformedCallError, snsCalls, stepFunctionsCalls, taskCall } from '../../local/iam/calls';
-import { LOCAL_OPERATOR_ROLE, rolesFromTemplate, TEMPORARY_SHARED_FUNCTION_ROLE } from '../../local/iam/roles';
+import { LOCAL_OPERATOR_ROLE, rolesFromTemplate } from '../../local/iam/roles';
 
 const ARNS = { region: 'local', account: '000000000000' };
 const TABLE = 'arn:aws:dynamodb:local:000000000000:table/jitgate';
@@ -65,10 +65,7 @@ test('each role gets its inline and attached policies, resolved to local ARNs, a
   ]);
 });
 
-test('the temporary shared key holds every function role\'s policies, and no more; the operator only reads', () => {
-  const shared = roles.byAccessKey.get(accessKeyFor(TEMPORARY_SHARED_FUNCTION_ROLE))!;
-  expect(iam.check(shared, [{ action: 'dynamodb:GetItem', resource: TABLE }])).toBeUndefined();
-  expect(iam.check(shared, [{ action: 'dynamodb:UpdateItem', resource: TABLE }])).toBeDefined(); // only the state machine's role has it
+test('the operator only reads: it lists and stops executions, never reads their history (task tokens) or answers tasks', () => {
   const operator = roles.byAccessKey.get(accessKeyFor(LOCAL_OPERATOR_ROLE))!;
   expect(iam.check(operator, stepFunctionsCalls('ListExecutions', {}, MACHINE))).toBeUndefined();
   expect(iam.check(operator, stepFunctionsCalls('GetExecutionHistory', { executionArn: `${MACHINE.replace('stateMachine', 'execution')}:r1` }, MACHINE))).toBeDefined();
