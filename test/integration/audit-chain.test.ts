@@ -12,7 +12,8 @@ import { toPrincipal, type Principal } from '../../shared/identity';
 import { keys } from '../../shared/adapters/store';
 import { grantTimes } from '../../shared/grant';
 import { withState } from '../../shared/request';
-import { runtime, type Deps } from '../../shared/runtime';
+import type { Deps } from '../../shared/runtime';
+import { depsOf } from '../support/in-process';
 import { verifyAudit } from '../../shared/usecases/audit';
 import { decide } from '../../shared/usecases/decisions';
 import { createRequest, revokeGrant } from '../../shared/usecases/requests';
@@ -34,7 +35,7 @@ const TABLE = () => process.env.TABLE_NAME!;
 beforeAll(async () => {
   dataDir = tempDir('jitgate-audit-');
   local = await startLocal({ port: await freePort(), dataDir, inMemory: true, idp: 'keys' });
-  deps = runtime();
+  deps = depsOf(local, 'api');
   doc = DynamoDBDocumentClient.from(localDynamoDbClient(local.dynamodb.endpoint));
 }, 120_000);
 

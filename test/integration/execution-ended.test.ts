@@ -5,7 +5,8 @@
  * nothing twice; and the local interpreter reports how its executions end.
  */
 import { toPrincipal, type Principal } from '../../shared/identity';
-import { runtime, type Deps } from '../../shared/runtime';
+import type { Deps } from '../../shared/runtime';
+import { depsOf } from '../support/in-process';
 import { closeFailedExecution } from '../../shared/usecases/execution-ended';
 import { createRequest } from '../../shared/usecases/requests';
 import { statusChangeEvent, statusChangeRules } from '../../local/execution-events';
@@ -19,7 +20,7 @@ let deps: Deps;
 
 beforeAll(async () => {
   local = await startLocal({ port: await freePort(), dataDir: tempDir('jitgate-int-failed-'), inMemory: true, idp: 'keys' });
-  deps = runtime();
+  deps = depsOf(local, 'api');
 }, 120_000);
 
 afterAll(async () => {

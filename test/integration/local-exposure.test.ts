@@ -12,7 +12,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
 import { toPrincipal } from '../../shared/identity';
-import { runtime } from '../../shared/runtime';
+import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';
 
@@ -47,7 +47,7 @@ const sfnCall = (operation: string, input: object, headers: Record<string, strin
   });
 
 async function pendingRequest(sub: string): Promise<{ id: string; token: string }> {
-  const deps = runtime();
+  const deps = depsOf(local, 'api');
   const issuer = local.config.issuers.dev!;
   const alice = toPrincipal('dev', issuer, { iss: issuer.issuer, sub, groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: `exposure/${sub}` }, { linkBase: `${local.url}/approve/` });
@@ -71,7 +71,7 @@ test('an unsigned SendTaskSuccess with a real token and a far expiresAt is refus
   expect(JSON.parse(foreign.text).__type).toMatch(/UnrecognizedClientException$/);
   const execution = await local.sfn.describeExecution({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${id}` });
   expect(execution.status).toBe('RUNNING');
-  expect((await runtime().store.getRequest(id))?.request.status).toBe('pending_approval');
+  expect((await depsOf(local, 'api').store.getRequest(id))?.request.status).toBe('pending_approval');
 });
 
 test('an unsigned GetExecutionHistory is refused and shows no task token', async () => {

@@ -10,7 +10,7 @@ import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import type { CfnTemplate } from '../../local/cfn';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
 import { toPrincipal } from '../../shared/identity';
-import { runtime } from '../../shared/runtime';
+import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';
 
@@ -114,7 +114,7 @@ test('SNS: a role may publish only to its topics (AuthorizationErrorException, a
 });
 
 test('the state machine role without dynamodb:PutItem: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
-  const deps = runtime();
+  const deps = depsOf(local, 'api');
   const issuer = local.config.issuers.dev!;
   const alice = toPrincipal('dev', issuer, { iss: issuer.issuer, sub: 'alice-iam', groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'reports/q1' }, { linkBase: `${local.url}/approve/` });
