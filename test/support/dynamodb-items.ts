@@ -11,12 +11,15 @@ export function dynamoDbEndpoint(output: string): string {
 export function tableCounter(endpoint: string, table = 'jitgate') {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   return {
-    /** Every item in the table, counted with a consistent Scan. */
-    async count(): Promise<number> {
+    /** Every item in the table, counted with a consistent Scan; `withoutAudit` leaves out audit events and the journal head. */
+    async count(opts: { withoutAudit?: boolean } = {}): Promise<number> {
+      const filter = opts.withoutAudit
+        ? { FilterExpression: 'NOT begins_with(sk, :evt) AND pk <> :journal', ExpressionAttributeValues: { ':evt': { S: 'EVT#' }, ':journal': { S: 'AUDIT#JOURNAL' } } }
+        : {};
       let total = 0;
       let start: Record<string, any> | undefined;
       do {
-        const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start }));
+        const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start, ...filter }));
         total += page.Count ?? 0;
         start = page.LastEvaluatedKey;
       } while (start);
