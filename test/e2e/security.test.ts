@@ -64,7 +64,8 @@ test('finding 3: a string-valued groups claim is one value, not split on spaces'
   expect(created.json.status).toBe('pending_approval');
   const friend = await api.token('erin', { extraClaims: { sub: 'mallory', groups: 'Friends of security-admins', roles: 'editor' } });
   const decided = await api.call('POST', `/v1/requests/${created.json.id}/decisions`, { token: friend, body: { decision: 'approve' } });
-  expect(decided.status).toBe(403);
+  // Not an approver, so the request is invisible to them: 404, as for a GET.
+  expect(decided.status).toBe(404);
   expect((await api.call('GET', `/v1/requests/${created.json.id}`, { token: alice })).json.status).toBe('pending_approval');
 });
 
@@ -136,7 +137,10 @@ test('finding 2: the notify group reviews a break-glass grant afterwards: confir
 
   // Guarded like a decision: another site's form, a missing CSRF token, a flag without reason.
   expect((await reviewByLink(bobLink, 'flagged', 'x', { origin: 'https://evil.example' })).status).toBe(403);
-  const noCsrf = await fetch(bobLink, { method: 'POST', body: 'outcome=confirmed', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  // No Origin at all is refused like a foreign one; the right Origin without the CSRF token is a bad form.
+  const noOrigin = await fetch(bobLink, { method: 'POST', body: 'outcome=confirmed', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(noOrigin.status).toBe(403);
+  const noCsrf = await fetch(bobLink, { method: 'POST', body: 'outcome=confirmed', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(bobLink).origin } });
   expect(noCsrf.status).toBe(400);
   expect((await reviewByLink(bobLink, 'flagged')).status).toBe(400);
   // A review link is not an approval link: the decision form's field does nothing there.
