@@ -230,6 +230,8 @@ class FunctionPool {
 
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
+  /** Functions whose invocations wait (see `hold`). */
+  private readonly gates = new Map<string, Promise<void>>();
 
   constructor(options: LocalLambdaOptions) {
     const max = options.maxContainers ?? DEFAULT_MAX_CONTAINERS;
@@ -252,7 +254,23 @@ export class LocalLambda {
   invoke(logicalId: string, payload: unknown): Promise<unknown> {
     const pool = this.pools.get(logicalId);
     if (!pool) return Promise.reject(new LambdaFunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${logicalId}`, trace: [] }));
-    return pool.invoke(payload);
+    const gate = this.gates.get(logicalId);
+    return gate ? gate.then(() => pool.invoke(payload)) : pool.invoke(payload);
+  }
+
+  /**
+   * Holds back every invocation of a function until the returned release is called, as a
+   * slow cold start or a throttled Lambda would: the interleavings that are rare on AWS
+   * (an answer that arrives before its task token is parked) become reproducible.
+   */
+  hold(logicalId: string): () => void {
+    if (!this.pools.has(logicalId)) throw new Error(`no function ${logicalId}; functions: ${[...this.pools.keys()].join(', ')}`);
+    let release!: () => void;
+    this.gates.set(logicalId, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.gates.delete(logicalId);
+      release();
+    };
   }
 
   /** The variables a function's containers see (a copy). */
