@@ -171,7 +171,7 @@ export class Client {
     }
   }
 
-  async waitForStatus(token: string, id: string, status: string, timeoutMs = 10_000): Promise<any> {
+  async waitForStatus(token: string, id: string, status: string, timeoutMs = 30_000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const res = await this.call('GET', `/v1/requests/${id}`, { token });
