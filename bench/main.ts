@@ -1,6 +1,5 @@
 /**
- * `npm run bench`: the performance and cost targets of DESIGN.md ("Performance and
- * cost targets"), measured and printed as tables with PASS / MISS next to each target.
+ * `npm run bench`: jitgate's performance and cost targets, measured and printed as tables with PASS / MISS next to each target.
  * Benchmarks print figures, they do not assert: a missed target still exits 0; only a
  * section that could not run (an error) makes the exit code 1.
  *

@@ -34,7 +34,7 @@ export interface Route {
   target: Target;
 }
 
-/** Every route a Lambda answers (the contract in DESIGN.md "HTTP API v1"). */
+/** Every route a Lambda answers (the contract in the README's "HTTP API"). */
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/authorize', target: 'authorize' },
   { method: 'POST', path: '/v1/requests', target: 'api' },

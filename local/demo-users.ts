@@ -1,5 +1,5 @@
 /**
- * The demo users of local mode (DESIGN, "The demo config"). The development IdP signs
+ * The demo users of local mode. The development IdP signs
  * them in with one click and `npx jitgate token <user>` prints tokens for them.
  *
  * A claim a user does not have is absent from their tokens, never an empty array:
