@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { buildRouter, toProxyEvent } from '../local/apigateway';
+import { lambdaEntries } from '../local/cfn';
 import { TABLE_NAME } from '../local/server';
 import { keys } from '../shared/adapters/store';
 import { principalId } from '../shared/identity';
@@ -43,6 +44,10 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
     socket: { remoteAddress: '127.0.0.1', localPort: local.port },
   } as unknown as IncomingMessage;
   const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${local.port}` });
+  // In this process, with the authorize function's environment in local mode and the two values esbuild would inline.
+  const entries = lambdaEntries(local.template);
+  const authorizeId = Object.keys(entries).find((id) => entries[id] === 'functions/authorize/index.ts')!;
+  Object.assign(process.env, local.lambda.environment(authorizeId), { JITGATE_CONFIG_JSON: JSON.stringify(local.config), JITGATE_CONFIG_MODE: 'local' });
   const { handler } = await import('../functions/authorize/index');
   const first = (await handler(event)) as APIGatewayProxyResult;
   const decision = JSON.parse(first.body) as { allowed?: boolean; reason?: string };

@@ -11,7 +11,8 @@
  *
  * Two departures from AWS, both needed to run the real path locally: the config inlined
  * is local mode's (the deployed one drops the development issuer, and every token would
- * get 401 before any DynamoDB read), and JITGATE_MODE=local lets it keep its http issuer.
+ * get 401 before any DynamoDB read), checked under local mode's rules (JITGATE_CONFIG_MODE
+ * inlined as `local`, as `npm start` does) so it may keep its http issuer.
  * The first invocation fetches the issuer's JWKS from local mode's IdP over loopback,
  * where AWS would fetch it from the IdP over the internet.
  */
@@ -23,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { ENTRIES, REPO_ROOT, type Entry } from '../infra/functions';
 import { buildRouter, toProxyEvent } from '../local/apigateway';
+import { lambdaEntries } from '../local/cfn';
 import { keys } from '../shared/adapters/store';
 import { principalId } from '../shared/identity';
 import { AUTHORIZE_ACTION } from './authorize';
@@ -44,6 +46,8 @@ interface Variant {
   file: string;
   bytes: number;
   event: unknown;
+  /** The function's environment in local mode: its template variables, its role's key, the local endpoints. */
+  env: NodeJS.ProcessEnv;
 }
 interface Sample {
   importMs: number;
@@ -69,15 +73,16 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, outc
 process.exit(0);
 `;
 
-/** The environment local mode gives its handlers (AWS_*, TABLE_NAME, topics, LINK_KEY, ...), for a child process. */
-function handlerEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, JITGATE_MODE: 'local', POWERTOOLS_LOG_LEVEL: 'ERROR' };
-  delete env.NODE_OPTIONS; // no tsx loader in the child: Lambda imports a plain .mjs
-  delete env.JITGATE_CONFIG_JSON; // inlined by esbuild's define, as deployed
-  return env;
+/** The environment local mode gives a function's containers (local/lambda/functions.ts), for a child process: nothing of this one's. */
+function handlerEnv(bench: BenchLocal, entry: Entry): NodeJS.ProcessEnv {
+  const entries = lambdaEntries(bench.local.template);
+  const logicalId = Object.keys(entries).find((id) => entries[id] === `functions/${entry}/index.ts`);
+  if (!logicalId) throw new Error(`the template has no function for functions/${entry}/index.ts`);
+  return { PATH: process.env.PATH, ...bench.local.lambda.environment(logicalId), POWERTOOLS_LOG_LEVEL: 'ERROR' };
 }
 
-function coldStart(variant: Variant, env: NodeJS.ProcessEnv): Promise<Sample> {
+function coldStart(variant: Variant): Promise<Sample> {
+  const env = variant.env;
   const childEnv = { ...env, JITGATE_BENCH_MODULE: pathToFileURL(variant.file).href, JITGATE_BENCH_EVENT: JSON.stringify(variant.event) };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--no-warnings', '--input-type=module', '-e', LOADER], { cwd: REPO_ROOT, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -153,29 +158,30 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
   const variants: Variant[] = [];
+  // Local mode's config (its development issuer at an http URL) is checked under local mode's rules, as `npm start` inlines it.
+  const local = (o: BuildOptions): BuildOptions => ({ ...o, define: { ...o.define, 'process.env.JITGATE_CONFIG_MODE': JSON.stringify('local') } });
   const add = async (subject: Variant['subject'], bundling: Bundling, base: BuildOptions, event: unknown) => {
     const others = (base.external ?? []).filter((e) => !e.startsWith('@aws-sdk'));
     const result = await build({ ...base, external: bundling === 'external' ? [...others, '@aws-sdk/*'] : others, metafile: false });
     const output = result.outputFiles![0]!;
     const file = path.join(OUT_DIR, `${subject.replace(/[^a-z0-9]+/gi, '-')}-${bundling}.mjs`);
     writeFileSync(file, output.contents);
-    variants.push({ label: `${subject} (SDK ${bundling})`, subject, bundling, file, bytes: output.contents.byteLength, event });
+    variants.push({ label: `${subject} (SDK ${bundling})`, subject, bundling, file, bytes: output.contents.byteLength, event, env: handlerEnv(bench, subject === MINIMAL ? 'authorize' : subject) });
   };
   try {
     for (const entry of ENTRIES) {
-      const base = toEsbuildOptions(options.get(entry)!, new Set());
+      const base = local(toEsbuildOptions(options.get(entry)!, new Set()));
       for (const bundling of ['external', 'bundled'] as const) await add(entry, bundling, base, byEntry[entry]);
     }
     // The baseline: the authorize function's options with another entry point.
-    const minimalBase = { ...toEsbuildOptions(options.get('authorize')!, new Set()), entryPoints: [path.join(REPO_ROOT, 'bench', 'minimal-getitem.ts')] };
+    const minimalBase = { ...local(toEsbuildOptions(options.get('authorize')!, new Set())), entryPoints: [path.join(REPO_ROOT, 'bench', 'minimal-getitem.ts')] };
     for (const bundling of ['external', 'bundled'] as const) await add(MINIMAL, bundling, minimalBase, minimal);
 
     log(`  ${variants.length} bundles built; ${RUNS} cold starts each, round-robin`);
-    const env = handlerEnv();
-    for (const v of variants) await coldStart(v, env); // unrecorded: the file system cache
+    for (const v of variants) await coldStart(v); // unrecorded: the file system cache
     const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
     for (let run = 0; run < RUNS; run++) {
-      for (const v of variants) samples.get(v)!.push(await coldStart(v, env));
+      for (const v of variants) samples.get(v)!.push(await coldStart(v));
     }
 
     const total = (v: Variant) => samples.get(v)!.map((s) => s.importMs + s.invokeMs);
@@ -217,7 +223,7 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         notes: [
           `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
           'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, and execution-ended with a FAILED execution event, a request id that does not exist (their first read, then what they do about it)',
-          "the inlined config is local mode's (with the development issuer) and JITGATE_MODE=local, so the real path runs; everything else is the deployed build",
+          "the inlined config is local mode's (with the development issuer, checked under local mode's rules), and each function gets its local environment, so the real path runs; everything else is the deployed build",
         ],
       },
     };
