@@ -80,7 +80,7 @@ async function events(id: string): Promise<(Record<string, any> & { attributes: 
     .map((m) => ({ ...JSON.parse(m.message), attributes: m.attributes }));
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

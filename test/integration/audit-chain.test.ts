@@ -48,7 +48,7 @@ function person(sub: string, groups: string[]): Principal {
   return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, groups });
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

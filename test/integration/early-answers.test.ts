@@ -48,7 +48,7 @@ function functionOf(entry: string): string {
   return Object.keys(entries).find((id) => entries[id] === `functions/${entry}/index.ts`)!;
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

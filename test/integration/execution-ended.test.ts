@@ -32,7 +32,7 @@ function person(sub: string, claims: Record<string, unknown>): Principal {
   return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, ...claims });
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

@@ -34,7 +34,7 @@ function person(sub: string, claims: Record<string, unknown>): Principal {
 const linkBase = () => `${local.url}/approve/`;
 
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

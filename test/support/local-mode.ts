@@ -158,7 +158,7 @@ export class Client {
   }
 
   /** The personal link sent to `email` for request `id`. */
-  async linkFor(email: string, id: string, timeoutMs = 5000): Promise<string> {
+  async linkFor(email: string, id: string, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const messages = await this.outbox(email);
