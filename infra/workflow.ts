@@ -267,8 +267,16 @@ function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, time
 }
 
 /** The window closed → TimedOut; denied / cancelled / locked out → Closed. The error lands in $.error. */
+/**
+ * Parking a token is a version-checked write that races the answers it waits for (MFA
+ * codes, decisions); a step that lost every one of its quick in-process retries, or found
+ * DynamoDB unavailable, is tried again with a fresh token instead of failing the execution.
+ */
+const PARK_RETRY_ERRORS = ['ConcurrentModification', 'DependencyUnavailable'];
+
 function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
   return task
+    .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
     .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
 }
@@ -292,6 +300,7 @@ const REMIND_RETRY_ERRORS = [
 
 function awaitApprovalUntilReminderTask(scope: Construct, fn: lambda.IFunction, remind: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
   return approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
+    .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     // The segment's end is the nudge, not the window's: the state goes on unchanged.
     .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
     .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });

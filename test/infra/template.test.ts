@@ -197,6 +197,8 @@ describe('the state machine', () => {
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
       { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
     ]);
+    // A park that lost its write races (or found DynamoDB down) is tried again with a fresh token, not a failed execution.
+    expect(state.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['ConcurrentModification', 'DependencyUnavailable'], MaxAttempts: 3 })]));
   });
 
   test('AwaitApprovalUntilReminder: AwaitApproval cut at the next nudge; its timeout runs Remind, the state unchanged', () => {
