@@ -63,7 +63,8 @@ export interface MfaGuard {
 }
 
 const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken', 'auditSeq', 'auditHead', 'chainNext'];
-const RECORD_ATTEMPTS = 8;
+/** A burst of journal events (parallel enrolments, step-up failures) queues on one head item: enough tries, with backoff, for all to get through. */
+const RECORD_ATTEMPTS = 25;
 
 export class Store {
   private readonly doc: DynamoDBDocumentClient;
@@ -223,7 +224,8 @@ export class Store {
         return;
       } catch (err) {
         if (!(err instanceof TransactionCanceledException) || attempt >= RECORD_ATTEMPTS) throw err instanceof TransactionCanceledException ? new ConcurrentModification() : err;
-        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        // Full jitter, capped: writers that collided spread out instead of colliding again.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 10 * 2 ** Math.min(attempt, 5))));
       }
     }
   }
