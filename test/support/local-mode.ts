@@ -176,7 +176,8 @@ export class Client {
     for (;;) {
       const res = await this.call('GET', `/v1/requests/${id}`, { token });
       if (res.json?.status === status) return res.json;
-      if (Date.now() > deadline) throw new Error(`request ${id} is ${res.json?.status}, not ${status}`);
+      // The whole document: what it still waits for tells where the lifecycle stopped.
+      if (Date.now() > deadline) throw new Error(`request ${id} is ${res.json?.status}, not ${status}: ${JSON.stringify(res.json)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
