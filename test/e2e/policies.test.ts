@@ -122,7 +122,8 @@ test('a ticket reference matching the pattern: 400 naming it when missing or wro
   expect(created.status).toBe(201);
   expect(created.json).toMatchObject({ status: 'pending_mfa', ticket: 'CHG-42' });
   const id = created.json.id;
-  expect((await api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code() } })).json.status).toBe('pending_approval');
+  expect((await api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code() } })).status).toBe(200);
+  await api.waitForStatus(alice, id, 'pending_approval');
 
   const link = await api.linkFor('bob@example.com', id);
   const mail = (await api.outbox('bob@example.com')).find((m) => m.links.includes(link))!;
