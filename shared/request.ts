@@ -153,10 +153,14 @@ export function isTerminal(request: JitRequest): boolean {
   return TERMINAL.includes(request.status);
 }
 
-/** Builds the next version of a request with a new state, keeping the common fields. */
+/**
+ * Builds the next version of a request with a new state, keeping the common fields.
+ * The version is set last: a state taken from a whole request (a re-parked token) carries
+ * its old version, and a write at the old version would let a stale writer overwrite it.
+ */
 export function withState(request: JitRequest, state: RequestState, changes: Partial<RequestBase> = {}): JitRequest {
   const base = baseOf(request);
-  return { ...base, ...changes, version: request.version + 1, ...state } as JitRequest;
+  return { ...base, ...changes, ...state, version: request.version + 1 } as JitRequest;
 }
 
 const STATE_FIELDS = [

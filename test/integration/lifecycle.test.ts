@@ -9,7 +9,7 @@ import { currentCode } from '../../shared/totp';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';
-import { awaitApproval, endRequest } from '../../shared/usecases/workflow-steps';
+import { awaitApproval, endRequest, parkMfaToken } from '../../shared/usecases/workflow-steps';
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { depsOf } from '../support/in-process';
 import { freePort, linkRequestId, tempDir } from '../support/local-mode';
@@ -120,4 +120,16 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
   expect(execution.status).toBe('SUCCEEDED');
   const history = await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(request.id) });
   expect(history.events.map((e) => e.type)).toContain('SucceedStateEntered');
+});
+
+test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {
+  const alice = person('alice-park', { groups: ['engineering'], auth_time: Math.floor(Date.now() / 1000) });
+  const { request } = await createRequest(deps, alice, { action: 'projects:delete', resource: 'projects/park', justification: 'a race with the park' }, { linkBase: linkBase() });
+  const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.mfaTaskToken !== undefined);
+  // The re-park below is what the MfaChallenge step does on a retried invocation.
+  await parkMfaToken(deps, request.id, parked!.tokens.mfaTaskToken!);
+  const reparked = await deps.store.getRequest(request.id);
+  expect(reparked?.request.version).toBe(parked!.request.version + 1);
+  await expect(deps.store.saveRequest(parked!, reparked!.request, [], {})).rejects.toMatchObject({ name: 'ConcurrentModification' });
+  expect((await deps.store.getRequest(request.id))?.tokens.mfaTaskToken).toBe(parked!.tokens.mfaTaskToken);
 });
