@@ -11,7 +11,7 @@ import { buildRouter, toProxyEvent } from '../local/apigateway';
 import { lambdaEntries } from '../local/cfn';
 import { TABLE_NAME } from '../local/server';
 import { keys } from '../shared/adapters/store';
-import { principalId } from '../shared/identity';
+import { principalId } from '../shared/domain/identity';
 import type { BenchVerifier } from './jwt';
 import { fmtMs, fmtRatio, interleave, summarize, target, type SectionResult } from './stats';
 import type { BenchLocal } from './support';

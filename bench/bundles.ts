@@ -18,7 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { ENTRIES, REPO_ROOT, jitgateFunction, type Entry } from '../infra/functions';
 import { deployedConfig } from '../infra/deployed-config';
-import { parseConfig } from '../shared/config';
+import { parseConfig } from '../shared/config/config';
 import { fmtKb, median, target, type Row, type SectionResult } from './stats';
 
 export const OUT_DIR = path.join(REPO_ROOT, 'bench', '.out');

@@ -26,7 +26,7 @@ import { ENTRIES, REPO_ROOT, type Entry } from '../infra/functions';
 import { buildRouter, toProxyEvent } from '../local/apigateway';
 import { lambdaEntries } from '../local/cfn';
 import { keys } from '../shared/adapters/store';
-import { principalId } from '../shared/identity';
+import { principalId } from '../shared/domain/identity';
 import { AUTHORIZE_ACTION } from './authorize';
 import { captureBundlingOptions, toEsbuildOptions } from './bundles';
 import { fmtRatio, median, target, type Row, type SectionResult } from './stats';

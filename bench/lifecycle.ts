@@ -10,7 +10,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { currentCode } from '../shared/totp';
+import { currentCode } from '../shared/domain/totp';
 import { fmtMs, sleep, target, type Row, type SectionResult } from './stats';
 import { FULL_ACTION, type BenchLocal } from './support';
 

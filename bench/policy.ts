@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../infra/functions';
-import { parseConfig, type ConfigInput } from '../shared/config';
-import type { Principal } from '../shared/identity';
-import { evaluate, PolicyIndex } from '../shared/policy';
+import { parseConfig, type ConfigInput } from '../shared/config/config';
+import type { Principal } from '../shared/domain/identity';
+import { evaluate, PolicyIndex } from '../shared/domain/policy';
 import { fmtNs, fmtRatio, median, target, type Row, type SectionResult } from './stats';
 
 const GLOB_EVERY = 10; // one policy in ten is a glob

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../infra/functions';
 import { freePort } from '../local/dynamodb-local';
 import { startLocal, type LocalJitgate } from '../local/server';
-import { parseConfig, type Config, type ConfigInput } from '../shared/config';
+import { parseConfig, type Config, type ConfigInput } from '../shared/config/config';
 
 export const FULL_ACTION = 'bench:full';
 

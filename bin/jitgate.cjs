@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// `npx jitgate ...` runs under plain node: register tsx, then hand over to local/cli.ts.
+// `npx jitgate ...` runs under plain node: register tsx, then hand over to cli/cli.ts.
 require('tsx/cjs/api').register();
-const { main } = require('../local/cli.ts');
+const { main } = require('../cli/cli.ts');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -12,7 +12,7 @@
  * transition table allows, and only if the chain head is still the one read), grant slot
  * → active (only if it still belongs to this request), and the `activated` audit event,
  * hashed onto the chain in ASL: `States.Hash(States.Format(...), 'SHA-256')` over exactly
- * the canonical form `shared/audit-chain.ts` computes (every argument is an ISO time, a
+ * the canonical form `shared/domain/audit-chain.ts` computes (every argument is an ISO time, a
  * hex hash, a request id or a number: nothing that canonical JSON would escape).
  *
  * Idempotent (issue: a transient error after the commit made the retry fail its condition
@@ -36,8 +36,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { CANONICAL_VERSION } from '../shared/audit-chain';
-import { TRANSITIONS, transitionCondition } from '../shared/request';
+import { CANONICAL_VERSION } from '../shared/domain/audit-chain';
+import { TRANSITIONS, transitionCondition } from '../shared/domain/request';
 import { STATE } from './states';
 
 const ACTIVATE_TIMEOUT = Duration.seconds(30);
@@ -108,7 +108,7 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
   const exp = sfn.JsonPath.stringAt('$.grant.expiresAt');
   const prev = sfn.JsonPath.stringAt('$.grant.chain.head');
   const seq = sfn.JsonPath.stringAt('$.grant.chain.seq');
-  // The canonical form of {requestId, type: "activated", actor: "jitgate", at, seq, prev}: keys sorted (shared/audit-chain.ts).
+  // The canonical form of {requestId, type: "activated", actor: "jitgate", at, seq, prev}: keys sorted (shared/domain/audit-chain.ts).
   const canonical = sfn.JsonPath.format(`${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"`, at, prev, requestId, seq);
   const hash = sfn.JsonPath.hash(canonical, 'SHA-256');
   const condition = transitionCondition('activate');

@@ -48,7 +48,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/mfa/totp/verify', target: 'api' },
   { method: 'GET', path: '/v1/policies', target: 'api' },
   { method: 'GET', path: '/v1/audit', target: 'api' },
-  // The tamper-evident trail (shared/audit-chain.ts): walk the chains, or export them with their hashes.
+  // The tamper-evident trail (shared/domain/audit-chain.ts): walk the chains, or export them with their hashes.
   { method: 'GET', path: '/v1/audit/verify', target: 'api' },
   { method: 'GET', path: '/v1/audit/export', target: 'api' },
   { method: 'GET', path: '/openapi.json', target: 'api' },
@@ -63,7 +63,7 @@ export const ROUTES: readonly Route[] = [
 export const HEALTH_PATH = '/health';
 
 const PROBLEM_JSON = 'application/problem+json';
-/** The same `type` URIs as the handlers' problem documents (shared/http.ts). */
+/** The same `type` URIs as the handlers' problem documents (shared/web/http.ts). */
 export const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 /** The handlers' security headers, on what API Gateway answers by itself too. */
 const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { parseConfig, type Config } from '../shared/config';
-import { resolveIssuers } from '../shared/issuers';
+import { parseConfig, type Config } from '../shared/config/config';
+import { resolveIssuers } from '../shared/config/issuers';
 import { REPO_ROOT } from './functions';
 import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
 

@@ -4,8 +4,8 @@
  * group members they vouch for, so the deployed config still validates (fail closed:
  * nobody can sign in through an issuer that is not deployed).
  */
-import type { Condition, Config, Member, Policy } from '../shared/config';
-import { principalId } from '../shared/identity';
+import type { Condition, Config, Member, Policy } from '../shared/config/config';
+import { principalId } from '../shared/domain/identity';
 
 export interface DeployedConfig {
   /** The config inlined into every function bundle. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/config';
 import { approvers } from './deployed-config';
 
 export interface JitgateNotificationsProps {

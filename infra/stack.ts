@@ -13,7 +13,7 @@ import { Annotations, App, CfnOutput, Stack, type StackProps, Validations } from
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/config';
 import { JitgateAlarms } from './alarms';
 import { JitgateApi } from './api';
 import { JitgateData } from './data';

@@ -2,10 +2,10 @@
  * `npm start`: local mode on http://127.0.0.1:4000 (env PORT). Prints what it
  * started and how to try it; Ctrl-C stops everything.
  */
-import { ConfigError } from '../shared/errors';
-import { requirementsOf } from '../shared/policy';
-import { describeCondition } from '../shared/policy-config';
-import type { Config } from '../shared/config';
+import { ConfigError } from '../shared/domain/errors';
+import { requirementsOf } from '../shared/domain/policy';
+import { describeCondition } from '../shared/config/policy-config';
+import type { Config } from '../shared/config/config';
 import { startLocal } from './server';
 
 function policySummary(config: Config): string[] {

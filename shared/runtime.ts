@@ -11,9 +11,9 @@ import { Notifier } from './adapters/notifier';
 import { linkKeyLoader } from './adapters/secrets';
 import { Store } from './adapters/store';
 import { Workflow } from './adapters/workflow';
-import { parseConfig, type Config } from './config';
-import { PolicyIndex } from './policy';
-import { createTokenVerifier, type TokenVerifier } from './tokens';
+import { parseConfig, type Config } from './config/config';
+import { PolicyIndex } from './domain/policy';
+import { createTokenVerifier, type TokenVerifier } from './adapters/tokens';
 
 export interface Deps {
   config: Config;

@@ -1,16 +1,16 @@
 /** Every /v1 route except authorize: parse, call the use case, map the result. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, enrolBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/api-schemas';
-import { approverGroupsOf } from '../../shared/approvals';
-import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/http';
-import type { Principal } from '../../shared/identity';
+import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, enrolBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/web/api-schemas';
+import { approverGroupsOf } from '../../shared/domain/approvals';
+import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/web/http';
+import type { Principal } from '../../shared/domain/identity';
 import { runtime, type Deps } from '../../shared/runtime';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { listPolicies } from '../../shared/usecases/policies';
 import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
 import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
-import { openApiDocument } from '../../shared/openapi';
+import { openApiDocument } from '../../shared/web/openapi';
 
 type Route = (deps: Deps, caller: Principal, event: APIGatewayProxyEvent, id: string) => Promise<APIGatewayProxyResult>;
 

@@ -1,13 +1,13 @@
 /**
- * The approver's pages, on a personal link (`shared/links.ts`):
+ * The approver's pages, on a personal link (`shared/domain/links.ts`):
  *
  *   GET  /approve/{link}          the request and two buttons; never changes state (mail
  *                                 scanners, link previewers and prefetchers fetch every link)
  *   POST /approve/{link}          the decision, with the page's CSRF token and a same-origin check
  *   GET  /approve/{link}/signin   `approverAuth: "sso"` only: off to the approver sign-in issuer
- *   GET  /approve/callback        back from it (authorization code + PKCE; see shared/sso.ts)
+ *   GET  /approve/callback        back from it (authorization code + PKCE; see shared/web/sso.ts)
  *
- * A break-glass review link (`shared/review.ts`) uses the same two routes: GET shows the
+ * A break-glass review link (`shared/domain/review.ts`) uses the same two routes: GET shows the
  * emergency grant, POST confirms or flags it.
  *
  * Every refusal (forged, expired, used, foreign links, requests no longer pending,
@@ -15,22 +15,22 @@
  * credential: it is never logged (only a hash of it), never sent to the IdP, and the
  * pages set `Referrer-Policy: no-referrer`.
  */
-import { approverGroupsOf } from '../../shared/approvals';
+import { approverGroupsOf } from '../../shared/domain/approvals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { escapeHtml } from '../../shared/html';
-import { decisionPage, messagePage, page, type PageMode, type PendingRequest } from '../../shared/approval-page';
-import { InvalidLink, JitgateError, NotFound } from '../../shared/errors';
-import { header, linkBaseFrom, logger, rawBody } from '../../shared/http';
-import { checkCsrf, csrfToken, linkPurpose, verifyLink, type LinkClaims } from '../../shared/links';
-import { isReviewOutcome, reviewerOf, reviewInputProblem, reviewRefusal } from '../../shared/review';
-import { reviewPage } from '../../shared/review-page';
-import type { JitRequest, NotifiedApprover } from '../../shared/request';
+import { escapeHtml } from '../../shared/web/html';
+import { decisionPage, messagePage, page, type PageMode, type PendingRequest } from '../../shared/web/approval-page';
+import { InvalidLink, JitgateError, NotFound } from '../../shared/domain/errors';
+import { header, linkBaseFrom, logger, rawBody } from '../../shared/web/http';
+import { checkCsrf, csrfToken, linkPurpose, verifyLink, type LinkClaims } from '../../shared/domain/links';
+import { isReviewOutcome, reviewerOf, reviewInputProblem, reviewRefusal } from '../../shared/domain/review';
+import { reviewPage } from '../../shared/web/review-page';
+import type { JitRequest, NotifiedApprover } from '../../shared/domain/request';
 import { runtime, type Deps } from '../../shared/runtime';
 import {
   authorizeUrl, callbackUrl, clearCookie, cookieScope, discover, exchangeCode, linkHash, newSignIn, openSession, openSignIn,
   sealSession, sealSignIn, SESSION_COOKIE, SESSION_TTL_SECONDS, setCookie, SIGNIN_COOKIE, SIGNIN_TTL_SECONDS, signInIssuer,
   SignInFailed, stateMatches, verifyIdToken, type CookieScope, type SignInTransaction,
-} from '../../shared/sso';
+} from '../../shared/web/sso';
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { load } from '../../shared/usecases/common';

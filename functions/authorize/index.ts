@@ -1,7 +1,7 @@
 /** POST /v1/authorize: the apps' hot path. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { authorizeBody } from '../../shared/api-schemas';
-import { errorResponse, header, json, parseBody } from '../../shared/http';
+import { authorizeBody } from '../../shared/web/api-schemas';
+import { errorResponse, header, json, parseBody } from '../../shared/web/http';
 import { runtime } from '../../shared/runtime';
 import { authorize } from '../../shared/usecases/authorize';
 

@@ -2,7 +2,7 @@
  * EventBridge rule on this state machine's executions ending FAILED, TIMED_OUT or
  * ABORTED (infra/workflow.ts): closes the request as `failed`, audits, tells the requester.
  */
-import { logger } from '../../shared/http';
+import { logger } from '../../shared/web/http';
 import { runtime } from '../../shared/runtime';
 import { closeFailedExecution, type ExecutionEnded } from '../../shared/usecases/execution-ended';
 

@@ -7,11 +7,11 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { AuditEvent } from '../audit';
-import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent, type ChainHead, type ChainToCheck } from '../audit-chain';
-import { DependencyUnavailable } from '../errors';
-import type { GrantSlot } from '../grant';
-import { TERMINAL, type JitRequest } from '../request';
+import type { AuditEvent } from '../domain/audit';
+import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent, type ChainHead, type ChainToCheck } from '../domain/audit-chain';
+import { DependencyUnavailable } from '../domain/errors';
+import type { GrantSlot } from '../domain/grant';
+import { TERMINAL, type JitRequest } from '../domain/request';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -23,7 +23,7 @@ export interface TaskTokens {
 export interface StoredRequest {
   request: JitRequest;
   tokens: TaskTokens;
-  /** The head of the request's audit chain as read (shared/audit-chain.ts); absent on a request not yet stored. */
+  /** The head of the request's audit chain as read (shared/domain/audit-chain.ts); absent on a request not yet stored. */
   chain?: ChainHead;
 }
 

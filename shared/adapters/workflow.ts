@@ -3,8 +3,8 @@
  * (so a retried create cannot start two), and the task-token callbacks that move it.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DependencyUnavailable } from '../errors';
-import type { GrantTimes } from '../grant';
+import { DependencyUnavailable } from '../domain/errors';
+import type { GrantTimes } from '../domain/grant';
 
 export interface ExecutionInput {
   requestId: string;

@@ -1,9 +1,9 @@
 /** GET /v1/audit: the trail, filtered and paged with an opaque cursor. */
-import { decodeCursor, encodeCursor, type CursorShape, type PageKey } from '../cursor';
-import { ValidationFailed } from '../errors';
+import { decodeCursor, encodeCursor, type CursorShape, type PageKey } from '../web/cursor';
+import { ValidationFailed } from '../domain/errors';
 import type { Deps } from '../runtime';
-import { principalId } from '../identity';
-import { verifyChains, type ExportLine, type VerifyReport } from '../audit-chain';
+import { principalId } from '../domain/identity';
+import { verifyChains, type ExportLine, type VerifyReport } from '../domain/audit-chain';
 
 export async function readAudit(deps: Deps, q: { requestId?: string; actor?: string; since?: string; until?: string; cursor?: string; limit: number }) {
   // Actors may be given as a full principal id or, for convenience, as "<issuer name>:<sub>".

@@ -3,14 +3,14 @@
  * One policy lookup in memory and one GetItem on the grant slot; `consume` turns a
  * one-time grant into `consumed` in a conditional transaction, so it is used once.
  */
-import { auditEvent } from '../audit';
-import { AlreadyDecided, InsufficientAuthentication } from '../errors';
-import { quorum } from '../approvals';
-import { ANY_RESOURCE, isLive, type GrantSlot } from '../grant';
-import type { Principal } from '../identity';
-import { outcomeEvent } from '../notification';
-import { describeMfa, evaluate, stillNeeded, type Requirements } from '../policy';
-import { assertTransition, isPending, withState, type JitRequest } from '../request';
+import { auditEvent } from '../domain/audit';
+import { AlreadyDecided, InsufficientAuthentication } from '../domain/errors';
+import { quorum } from '../domain/approvals';
+import { ANY_RESOURCE, isLive, type GrantSlot } from '../domain/grant';
+import type { Principal } from '../domain/identity';
+import { outcomeEvent } from '../domain/notification';
+import { describeMfa, evaluate, stillNeeded, type Requirements } from '../domain/policy';
+import { assertTransition, isPending, withState, type JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 import { checkStepUp } from './requests';

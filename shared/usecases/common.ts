@@ -1,10 +1,10 @@
 /** Helpers the use cases share: loading with visibility rules, retrying on races, completion. */
-import { approverGroupsOf, quorum } from '../approvals';
-import { NotFound } from '../errors';
-import { grantTimes, type GrantTimes } from '../grant';
-import type { Principal } from '../identity';
-import { hasPrivilege } from '../privileges';
-import type { JitRequest } from '../request';
+import { approverGroupsOf, quorum } from '../domain/approvals';
+import { NotFound } from '../domain/errors';
+import { grantTimes, type GrantTimes } from '../domain/grant';
+import type { Principal } from '../domain/identity';
+import { hasPrivilege } from '../domain/privileges';
+import type { JitRequest } from '../domain/request';
 import { ConcurrentModification, type StoredRequest } from '../adapters/store';
 import type { Deps } from '../runtime';
 
@@ -30,7 +30,7 @@ export async function withRetry<T>(step: () => Promise<T>, attempts = 5): Promis
   }
 }
 
-/** Auditor and admin are trusted from their groups' issuers only (shared/privileges.ts), as approver groups are. */
+/** Auditor and admin are trusted from their groups' issuers only (shared/domain/privileges.ts), as approver groups are. */
 export function isAuditor(deps: Deps, p: Principal): boolean {
   return hasPrivilege(deps.config, p, 'auditor');
 }

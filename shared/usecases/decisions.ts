@@ -8,12 +8,12 @@
  * (audit `denied` with `final: false`) and the request keeps waiting; the denier has
  * decided and cannot decide again.
  */
-import { denials, wouldCount } from '../approvals';
-import { auditEvent } from '../audit';
-import { AlreadyDecided, NotAnApprover, SelfApproval, WindowClosed } from '../errors';
-import { assertTransition, isPending, personRef, withState, type Approval, type JitRequest, type PersonRef } from '../request';
+import { denials, wouldCount } from '../domain/approvals';
+import { auditEvent } from '../domain/audit';
+import { AlreadyDecided, NotAnApprover, SelfApproval, WindowClosed } from '../domain/errors';
+import { assertTransition, isPending, personRef, withState, type Approval, type JitRequest, type PersonRef } from '../domain/request';
 import type { Deps } from '../runtime';
-import { requestView, type RequestView } from '../views';
+import { requestView, type RequestView } from '../domain/views';
 import { completion, load, settle, withRetry } from './common';
 import { tellRequester } from './outcomes';
 

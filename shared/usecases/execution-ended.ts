@@ -11,10 +11,10 @@
  * changed, so a repeated or late event changes nothing and tells nobody twice.
  * https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html
  */
-import { auditEvent } from '../audit';
-import { NotFound } from '../errors';
-import { readStatusChange } from '../execution-events';
-import { TRANSITIONS, withState, type JitRequest } from '../request';
+import { auditEvent } from '../domain/audit';
+import { NotFound } from '../domain/errors';
+import { readStatusChange } from '../adapters/execution-events';
+import { TRANSITIONS, withState, type JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 import { tellRequester } from './outcomes';

@@ -5,11 +5,11 @@
  * parallel calls get exactly what one after the other would.
  */
 import { randomUUID } from 'node:crypto';
-import { auditEvent } from '../audit';
-import { MfaLocked, RateLimited, TooManyPending } from '../errors';
-import { principalId, type Principal } from '../identity';
-import { clean } from '../notification';
-import { isPending, type JitRequest } from '../request';
+import { auditEvent } from '../domain/audit';
+import { MfaLocked, RateLimited, TooManyPending } from '../domain/errors';
+import { principalId, type Principal } from '../domain/identity';
+import { clean } from '../domain/notification';
+import { isPending, type JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 
 /** A reservation whose request never appeared (its creator failed half-way) is given back after this long. */

@@ -1,12 +1,12 @@
 /** TOTP enrolment, and the requester's answer to a request's MFA challenge. */
-import { auditEvent } from '../audit';
-import { AlreadyDecided, Conflict, InsufficientAuthentication, MfaCodeReused, MfaFailed, MfaLocked, MfaNotEnrolled, NotFound, WindowClosed } from '../errors';
-import type { Principal } from '../identity';
-import { signedInWithin } from '../sign-in';
-import { assertTransition, withState } from '../request';
-import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri, totpVerdict } from '../totp';
+import { auditEvent } from '../domain/audit';
+import { AlreadyDecided, Conflict, InsufficientAuthentication, MfaCodeReused, MfaFailed, MfaLocked, MfaNotEnrolled, NotFound, WindowClosed } from '../domain/errors';
+import type { Principal } from '../domain/identity';
+import { signedInWithin } from '../domain/sign-in';
+import { assertTransition, withState } from '../domain/request';
+import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri, totpVerdict } from '../domain/totp';
 import type { Deps } from '../runtime';
-import { requestView, type RequestView } from '../views';
+import { requestView, type RequestView } from '../domain/views';
 import { completion, load, settle, withRetry } from './common';
 import { holdMfaAttempt, settleMfaAttempt, takeRate } from './limits';
 import { tellRequester } from './outcomes';

@@ -5,8 +5,8 @@
  * so a lost event never fails or repeats the step that caused it.
  */
 import type { LifecycleEvent } from '../adapters/notifier';
-import { outcomeEvent, type Outcome } from '../notification';
-import type { JitRequest } from '../request';
+import { outcomeEvent, type Outcome } from '../domain/notification';
+import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 
 const EVENT_OF: Record<Outcome, LifecycleEvent> = {

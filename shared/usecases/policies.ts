@@ -3,9 +3,9 @@
  * Each policy is evaluated for the caller exactly as a request would be (deny rules,
  * requesters, autoApprove), so "mayRequest" here never disagrees with POST /v1/requests.
  */
-import { describeCondition } from '../policy-config';
-import { decisionOf, evaluatePolicy, mayBreakGlass, requirementsOf, stillNeeded } from '../policy';
-import type { Principal } from '../identity';
+import { describeCondition } from '../config/policy-config';
+import { decisionOf, evaluatePolicy, mayBreakGlass, requirementsOf, stillNeeded } from '../domain/policy';
+import type { Principal } from '../domain/identity';
 import type { Deps } from '../runtime';
 
 export function listPolicies(deps: Deps, caller: Principal) {

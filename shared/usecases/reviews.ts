@@ -1,8 +1,8 @@
-/** The post-hoc review of a break-glass grant (shared/review.ts), recorded and audited; a flag is published. */
-import { auditEvent } from '../audit';
-import { AlreadyDecided, Forbidden } from '../errors';
-import type { JitRequest, PersonRef } from '../request';
-import { reviewRefusal, type ReviewOutcome } from '../review';
+/** The post-hoc review of a break-glass grant (shared/domain/review.ts), recorded and audited; a flag is published. */
+import { auditEvent } from '../domain/audit';
+import { AlreadyDecided, Forbidden } from '../domain/errors';
+import type { JitRequest, PersonRef } from '../domain/request';
+import { reviewRefusal, type ReviewOutcome } from '../domain/review';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 

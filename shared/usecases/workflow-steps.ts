@@ -6,14 +6,14 @@
  * on the request (`notified`, `remindedAt`, `escalatedAt`) by the same version-checked
  * write that decides to send it, before sending.
  */
-import { nudgePlan, undecidedApprovers, type NudgePlan } from '../approvals';
-import { auditEvent, type AuditEvent } from '../audit';
+import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
+import { auditEvent, type AuditEvent } from '../domain/audit';
 import type { ExecutionInput } from '../adapters/workflow';
-import type { Config } from '../config';
-import { principalId } from '../identity';
-import { signLink } from '../links';
-import { approverMessage, escalationNotice, type Message } from '../notification';
-import { withState, type JitRequest, type NotifiedApprover } from '../request';
+import type { Config } from '../config/config';
+import { principalId } from '../domain/identity';
+import { signLink } from '../domain/links';
+import { approverMessage, escalationNotice, type Message } from '../domain/notification';
+import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
 import type { Deps } from '../runtime';
 import { addSeconds, load, withRetry } from './common';
 import { tellRequester } from './outcomes';

@@ -8,7 +8,7 @@
  * reaches the console except in the outbox lines.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { csrfToken } from '../../shared/links';
+import { csrfToken } from '../../shared/domain/links';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { approverConfig, CookieClient, csrfOf, linkClaims, linkKey, makeLink, SSO_ACTION, titleOf } from '../support/approvers';
 

@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { main as cli } from '../../local/cli';
+import { main as cli } from '../../cli/cli';
 import { dynamoDbEndpoint, tableCounter } from '../support/dynamodb-items';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';

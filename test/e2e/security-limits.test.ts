@@ -115,7 +115,7 @@ test('finding 5: enrolling needs a sign-in at most 10 minutes old; replacing a c
   const second = await api.call('POST', '/v1/mfa/totp', { token: fresh });
   expect(second.status).toBe(201);
   expect(second.json.secret).not.toBe(first.json.secret);
-  const { currentCode } = await import('../../shared/totp');
+  const { currentCode } = await import('../../shared/domain/totp');
   expect((await api.call('POST', '/v1/mfa/totp/verify', { token: fresh, body: { code: currentCode(second.json.secret, new Date()) } })).status).toBe(200);
 
   // Confirmed: a fresh sign-in alone is not enough, a wrong code neither.

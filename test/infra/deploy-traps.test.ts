@@ -7,7 +7,7 @@
 import { Match, Template as Assertions } from 'aws-cdk-lib/assertions';
 import { synthesizeTemplate } from '../../infra/stack';
 import { VENDED_LOGS_PREFIX } from '../../infra/workflow';
-import { parseConfig } from '../../shared/config';
+import { parseConfig } from '../../shared/config/config';
 import { configWithHttpsIssuer, flatten, resourcesOf, type Template } from './support';
 
 const withAws = (aws: Record<string, unknown>) => parseConfig({ ...configWithHttpsIssuer(), aws });

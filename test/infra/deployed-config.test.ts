@@ -1,4 +1,4 @@
-import { parseConfig } from '../../shared/config';
+import { parseConfig } from '../../shared/config/config';
 import { approvers, deployedConfig } from '../../infra/deployed-config';
 import { CORP_ISSUER, configWithHttpsIssuer, demoConfig } from './support';
 
@@ -41,7 +41,7 @@ test('approver sign-in through a development issuer is refused at synth when a p
 });
 
 test('functions deployed with no issuer left still start, and refuse every token', async () => {
-  const { createTokenVerifier } = await import('../../shared/tokens');
+  const { createTokenVerifier } = await import('../../shared/adapters/tokens');
   const { config } = deployedConfig(demoConfig());
   const bundled = parseConfig(JSON.parse(JSON.stringify(config)), 'the bundled config', { allowNoIssuer: true });
   await expect(createTokenVerifier(bundled).verify('Bearer a.b.c')).rejects.toMatchObject({ status: 401 });

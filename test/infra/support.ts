@@ -1,7 +1,7 @@
 /** Shared by the infra tests: the configs they synthesize and readers over the template. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, type Config } from '../../shared/config';
+import { parseConfig, type Config } from '../../shared/config/config';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 

@@ -3,8 +3,8 @@
  * the state machine definition, the API routes and the error contract at the edge.
  */
 import { Match, Template as Assertions } from 'aws-cdk-lib/assertions';
-import { CANONICAL_VERSION } from '../../shared/audit-chain';
-import { TRANSITIONS, transitionCondition } from '../../shared/request';
+import { CANONICAL_VERSION } from '../../shared/domain/audit-chain';
+import { TRANSITIONS, transitionCondition } from '../../shared/domain/request';
 import { ROUTES } from '../../infra/api';
 import { ENTRIES } from '../../infra/functions';
 import { STACK_NAME, synthesizeTemplate } from '../../infra/stack';

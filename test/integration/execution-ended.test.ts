@@ -4,7 +4,7 @@
  * mode) delivers at least once, late, or for a request that ended normally changes
  * nothing twice; and the local interpreter reports how its executions end.
  */
-import { toPrincipal, type Principal } from '../../shared/identity';
+import { toPrincipal, type Principal } from '../../shared/domain/identity';
 import type { Deps } from '../../shared/runtime';
 import { depsOf } from '../support/in-process';
 import { closeFailedExecution } from '../../shared/usecases/execution-ended';

@@ -3,9 +3,9 @@
  * synthesized state machine run by the local interpreter. Here the races and
  * retries that HTTP tests can only sample are driven on purpose.
  */
-import { toPrincipal, type Principal } from '../../shared/identity';
+import { toPrincipal, type Principal } from '../../shared/domain/identity';
 import type { Deps } from '../../shared/runtime';
-import { currentCode } from '../../shared/totp';
+import { currentCode } from '../../shared/domain/totp';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';

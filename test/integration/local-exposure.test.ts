@@ -11,7 +11,7 @@ import os from 'node:os';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
-import { toPrincipal } from '../../shared/identity';
+import { toPrincipal } from '../../shared/domain/identity';
 import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';

@@ -9,7 +9,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import type { CfnTemplate } from '../../local/cfn';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
-import { toPrincipal } from '../../shared/identity';
+import { toPrincipal } from '../../shared/domain/identity';
 import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';

@@ -15,7 +15,7 @@ import { buildBundles, type BuiltBundles } from '../../local/lambda/bundles';
 import { localFunctions } from '../../local/lambda/functions';
 import { LocalLambda } from '../../local/lambda/runtime';
 import { LocalStepFunctions } from '../../local/stepfunctions';
-import { parseConfig } from '../../shared/config';
+import { parseConfig } from '../../shared/config/config';
 
 const ENTRY = 'test/fixtures/lambda/index.ts';
 const ENDPOINTS = { dynamodb: 'http://127.0.0.1:1/ddb', sfn: 'http://127.0.0.1:1/sfn', sns: 'http://127.0.0.1:1/sns', secretsManager: 'http://127.0.0.1:1/sm' };

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../local/cli';
+import { main } from '../../cli/cli';
 import { readBody } from '../../local/http-util';
 import { Outbox } from '../../local/outbox';
 import { createSnsEndpoint, LocalSns } from '../../local/sns';

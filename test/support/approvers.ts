@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { signLink, type LinkClaims } from '../../shared/links';
+import { signLink, type LinkClaims } from '../../shared/domain/links';
 
 const ROOT = path.resolve(__dirname, '../..');
 

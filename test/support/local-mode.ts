@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDevTokenSigner, type SignTokenOptions } from '../../local/idp';
-import { currentCode } from '../../shared/totp';
+import { currentCode } from '../../shared/domain/totp';
 
 const ROOT = path.resolve(__dirname, '../..');
 

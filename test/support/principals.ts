@@ -1,6 +1,6 @@
 /** Principals as the demo IdP would vouch for them, for unit tests of the domain. */
-import { parseConfig, type Config } from '../../shared/config';
-import { toPrincipal, type Principal } from '../../shared/identity';
+import { parseConfig, type Config } from '../../shared/config/config';
+import { toPrincipal, type Principal } from '../../shared/domain/identity';
 import demoConfig from '../../jitgate.config.json';
 
 export const config: Config = parseConfig(demoConfig);

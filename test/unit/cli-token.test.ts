@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../local/cli';
+import { main } from '../../cli/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dataDir: string;

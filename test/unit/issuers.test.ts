@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { keys } from '../../shared/adapters/store';
-import { parseConfig, type Config, type IssuerConfig } from '../../shared/config';
-import { ConfigError } from '../../shared/errors';
-import { claimAt, toPrincipal } from '../../shared/identity';
-import { isValidClaimPath } from '../../shared/issuer-config';
-import { resolveIssuers, type Fetch } from '../../shared/issuers';
+import { parseConfig, type Config, type IssuerConfig } from '../../shared/config/config';
+import { ConfigError } from '../../shared/domain/errors';
+import { claimAt, toPrincipal } from '../../shared/domain/identity';
+import { isValidClaimPath } from '../../shared/config/issuer-config';
+import { resolveIssuers, type Fetch } from '../../shared/config/issuers';
 
 function issuersOf(issuers: Record<string, unknown>, mode: 'local' | 'deploy' = 'deploy'): Config['issuers'] {
   return parseConfig({ issuers }, 'test.json', { mode }).issuers;

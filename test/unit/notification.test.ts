@@ -3,9 +3,9 @@
  * requester value made inert; and the SNS envelope that carries both.
  */
 import { approverEnvelope } from '../../shared/adapters/notifier';
-import { approverMessage, clean, escalationNotice, outcomeEvent } from '../../shared/notification';
-import type { Requirements } from '../../shared/policy';
-import type { JitRequest, NotifiedApprover } from '../../shared/request';
+import { approverMessage, clean, escalationNotice, outcomeEvent } from '../../shared/domain/notification';
+import type { Requirements } from '../../shared/domain/policy';
+import type { JitRequest, NotifiedApprover } from '../../shared/domain/request';
 import { findLinks, Outbox } from '../../local/outbox';
 import { LocalSns } from '../../local/sns';
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../local/cli';
+import { main } from '../../cli/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -1,7 +1,7 @@
 /** The JSON Schema editors use for jitgate.config.json is generated from the zod schema; a stale copy fails here. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configJsonSchemaText, SCHEMA_FILE } from '../../local/schema';
+import { configJsonSchemaText, SCHEMA_FILE } from '../../cli/schema';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -1,9 +1,9 @@
-import { parseConfig, type Config, type ConfigInput } from '../../shared/config';
-import { commonMatch, compileGlob, specificity } from '../../shared/glob';
-import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../shared/policy';
-import { describeCondition, findTies } from '../../shared/policy-config';
+import { parseConfig, type Config, type ConfigInput } from '../../shared/config/config';
+import { commonMatch, compileGlob, specificity } from '../../shared/domain/glob';
+import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../shared/domain/policy';
+import { describeCondition, findTies } from '../../shared/config/policy-config';
 import { missingOn } from '../../shared/usecases/authorize';
-import type { JitRequest } from '../../shared/request';
+import type { JitRequest } from '../../shared/domain/request';
 import { config, demo } from '../support/principals';
 
 const index = new PolicyIndex(config);

@@ -1,6 +1,6 @@
-import { parseConfig } from '../../shared/config';
-import { toPrincipal } from '../../shared/identity';
-import { hasPrivilege } from '../../shared/privileges';
+import { parseConfig } from '../../shared/config/config';
+import { toPrincipal } from '../../shared/domain/identity';
+import { hasPrivilege } from '../../shared/domain/privileges';
 import { deployedConfig } from '../../infra/deployed-config';
 
 const issuers = {

@@ -1,5 +1,5 @@
 /** The resource grammar: names another layer would decode, resolve or show differently are refused. */
-import { resourceProblem } from '../../shared/resource';
+import { resourceProblem } from '../../shared/domain/resource';
 
 test.each([
   'datasets/q3-payroll',

@@ -2,10 +2,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { renderOutboxPage, type OutboxMessage } from '../../local/outbox';
-import { parseBody } from '../../shared/http';
-import { clean } from '../../shared/notification';
-import { signedInWithin } from '../../shared/sign-in';
-import { showHidden, visibleLength } from '../../shared/visible';
+import { parseBody } from '../../shared/web/http';
+import { clean } from '../../shared/domain/notification';
+import { signedInWithin } from '../../shared/domain/sign-in';
+import { showHidden, visibleLength } from '../../shared/domain/visible';
 
 test('hidden characters are shown by code point', () => {
   expect(showHidden('a\u202eb\u200bc\u2066d\ufeff')).toBe('a[U+202E]b[U+200B]c[U+2066]d[U+FEFF]');

@@ -6,10 +6,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { parseConfig } from '../../shared/config';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken } from '../../shared/errors';
-import type { Principal } from '../../shared/identity';
-import { createTokenVerifier, decode, duplicateKey } from '../../shared/tokens';
+import { parseConfig } from '../../shared/config/config';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken } from '../../shared/domain/errors';
+import type { Principal } from '../../shared/domain/identity';
+import { createTokenVerifier, decode, duplicateKey } from '../../shared/adapters/tokens';
 import { checkStepUp } from '../../shared/usecases/requests';
 import { b64url, forge } from '../support/jwt-forge';
 

@@ -19,9 +19,9 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SimpleJwksCache, type JwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import type { Config, IssuerConfig } from './config';
-import { DependencyUnavailable, InvalidToken } from './errors';
-import { toPrincipal, type Principal } from './identity';
+import type { Config, IssuerConfig } from '../config/config';
+import { DependencyUnavailable, InvalidToken } from '../domain/errors';
+import { toPrincipal, type Principal } from '../domain/identity';
 
 /** Largest token we are willing to parse; real ID tokens are a few KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;

@@ -4,17 +4,17 @@
  * passed around as the typed `Config`; nothing deeper reads files or env.
  */
 import * as z from 'zod';
-import { ConfigError } from './errors';
-import { lifetimeIssue } from './execution-lifetime';
+import { ConfigError } from '../domain/errors';
+import { lifetimeIssue } from '../domain/execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
-import { privilegeIssues } from './privileges';
+import { privilegeIssues } from '../domain/privileges';
 
-export { durationSchema, parseDuration } from './duration';
+export { durationSchema, parseDuration } from '../domain/duration';
 export { conditionSchema, type Condition } from './policy-config';
 
-/** `"auditors"` or `{"group": "auditors", "trustedIssuers": ["corp"]}`; see shared/privileges.ts for the default trust. */
+/** `"auditors"` or `{"group": "auditors", "trustedIssuers": ["corp"]}`; see shared/domain/privileges.ts for the default trust. */
 const privilegedGroupSchema = z.union([
   z.string().min(1),
   z.object({

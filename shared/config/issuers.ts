@@ -6,7 +6,7 @@
  * Presets and local mode's development issuer already name their JWKS.
  */
 import type { Config, IssuerConfig } from './config';
-import { ConfigError } from './errors';
+import { ConfigError } from '../domain/errors';
 
 export type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 

@@ -4,7 +4,7 @@
  * so a burst of parallel calls cannot slip past it.
  */
 import * as z from 'zod';
-import { durationSchema } from './duration';
+import { durationSchema } from '../domain/duration';
 
 const rateSchema = z
   .object({

@@ -1,7 +1,7 @@
 /**
  * `npx jitgate explain --user <demo-user|token|claims> --action A [--resource R]`:
  * what the config says for one caller, action and resource, offline. The same
- * evaluation as POST /v1/requests and POST /v1/authorize (shared/policy.ts), for
+ * evaluation as POST /v1/requests and POST /v1/authorize (shared/domain/policy.ts), for
  * reviewing a policy change before deploying it.
  *
  * Exit status: 0 the caller can get it (auto-approved, or by request), 3 denied,
@@ -10,16 +10,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, type Config, type IssuerConfig } from '../shared/config';
-import { ConfigError } from '../shared/errors';
-import { compileGlob, specificity } from '../shared/glob';
-import { toPrincipal, type Principal } from '../shared/identity';
-import { resourceProblem } from '../shared/resource';
-import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/policy';
-import { describeCondition } from '../shared/policy-config';
+import { parseConfig, type Config, type IssuerConfig } from '../shared/config/config';
+import { ConfigError } from '../shared/domain/errors';
+import { compileGlob, specificity } from '../shared/domain/glob';
+import { toPrincipal, type Principal } from '../shared/domain/identity';
+import { resourceProblem } from '../shared/domain/resource';
+import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/domain/policy';
+import { describeCondition } from '../shared/config/policy-config';
 import { EXIT, UsageError, type CliIo, type Command } from './cli';
-import { DEMO_USERS, demoUserClaims, findDemoUser } from './demo-users';
-import { UnknownDemoUser } from './idp';
+import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
+import { UnknownDemoUser } from '../local/idp';
 
 /** Exit status for a denied decision: distinct from usage (2) and failure (1), so scripts can tell "no" from "broken". */
 export const EXIT_DENIED = 3;

@@ -24,8 +24,8 @@ import {
   type Subscription,
 } from '@aws-sdk/client-sns';
 import { approvers, deployedConfig } from '../infra/deployed-config';
-import { parseConfig } from '../shared/config';
-import { ConfigError } from '../shared/errors';
+import { parseConfig } from '../shared/config/config';
+import { ConfigError } from '../shared/domain/errors';
 import { EXIT, UsageError, type CliIo, type Command } from './cli';
 
 export const EXIT_ATTENTION = 3;

@@ -1,10 +1,10 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
 import * as z from 'zod';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './cursor';
-import { MAX_RESOURCE_LENGTH, resourceProblem } from './resource';
+import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
-/** The resource grammar (shared/resource.ts): refused, never normalised, so what is approved is what is used. */
+/** The resource grammar (shared/domain/resource.ts): refused, never normalised, so what is approved is what is used. */
 const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) => {
   const problem = resourceProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });

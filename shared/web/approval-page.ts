@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { escapeHtml } from './html';
-import { showHidden } from './visible';
+import { showHidden } from '../domain/visible';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { quorum } from './approvals';
-import type { JitRequest } from './request';
+import { quorum } from '../domain/approvals';
+import type { JitRequest } from '../domain/request';
 
 const CSS = `
 :root{color-scheme:light dark;--fg:#16181d;--bg:#eef0f4;--card:#fff;--muted:#4a5160;--line:#d3d8e0;--chip:#e8edfb;--chip-fg:#1c3a8a;--focus:#1a56db;--ok:#0b6b35;--no:#a11d1d;--quote:#f6f7f9}

@@ -3,7 +3,7 @@
  * Identity is issuer-qualified (`<iss>#<sub>`), so the same `sub` from two issuers
  * is two people in policies, approvals and the audit trail.
  */
-import type { IssuerConfig } from './config';
+import type { IssuerConfig } from '../config/config';
 import type { PersonRef } from './request';
 
 export interface Principal extends PersonRef {

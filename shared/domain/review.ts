@@ -1,11 +1,11 @@
 /**
  * Post-hoc review of a break-glass grant. Nobody decided before the grant started, so
- * each member of the policy's notify group gets a personal review link (`shared/links.ts`,
+ * each member of the policy's notify group gets a personal review link (`shared/domain/links.ts`,
  * purpose `review`) and says afterwards whether it was fine (`confirmed`) or not
  * (`flagged`, with a reason, which the security team is told about). Pure rules here;
  * the write is in `usecases/reviews.ts`, the page in `review-page.ts`.
  */
-import type { Config } from './config';
+import type { Config } from '../config/config';
 import { principalId } from './identity';
 import type { BreakGlassReview, JitRequest, PersonRef } from './request';
 

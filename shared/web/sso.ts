@@ -22,11 +22,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import type { Config, IssuerConfig } from './config';
-import { DependencyUnavailable, JitgateError } from './errors';
+import type { Config, IssuerConfig } from '../config/config';
+import { DependencyUnavailable, JitgateError } from '../domain/errors';
 import { header } from './http';
-import { toPrincipal, type Principal } from './identity';
-import { decodeStrict, FetchJwksFetcher } from './tokens';
+import { toPrincipal, type Principal } from '../domain/identity';
+import { decodeStrict, FetchJwksFetcher } from '../adapters/tokens';
 
 /** How long the approver has at the IdP. */
 export const SIGNIN_TTL_SECONDS = 600;

@@ -12,11 +12,11 @@
  * Within the winning policy: `deny` rules first (the first match denies with its
  * reason), then `requesters` (a caller not matching is denied), then `autoApprove`.
  */
-import type { Condition, Config, Policy } from './config';
+import type { Condition, Config, Policy } from '../config/config';
 import { PolicyDenied, ValidationFailed } from './errors';
 import { compileGlob, isGlob, specificity } from './glob';
 import { claimValues, type Principal } from './identity';
-import { describeCondition } from './policy-config';
+import { describeCondition } from '../config/policy-config';
 import { visibleLength } from './visible';
 
 export { globToRegex } from './glob';

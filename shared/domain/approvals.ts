@@ -6,7 +6,7 @@
  * matching over all approvals so far, so "carol (security and finance), then bob
  * (security)" satisfies "1 security + 1 finance" whatever the order.
  */
-import type { Config } from './config';
+import type { Config } from '../config/config';
 import type { Principal } from './identity';
 import type { Requirements } from './policy';
 import type { Approval, JitRequest, NotifiedApprover } from './request';

@@ -4,8 +4,8 @@
  * so the descriptions here are what a security team sees when hovering a field.
  */
 import * as z from 'zod';
-import { durationSchema } from './duration';
-import { commonMatch, specificity } from './glob';
+import { durationSchema } from '../domain/duration';
+import { commonMatch, specificity } from '../domain/glob';
 
 /**
  * How a test compares values. `exact`: character for character. `caseless`: trimmed and

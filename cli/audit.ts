@@ -7,10 +7,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/audit-chain';
+import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/domain/audit-chain';
 import type { CliIo, Command } from './cli';
 import { EXIT, UsageError, developmentIssuer } from './cli';
-import { createDevTokenSigner } from './idp';
+import { createDevTokenSigner } from '../local/idp';
 
 const HELP = `Usage: jitgate audit verify [--since <time>] [--file <export.jsonl>] [connection]
        jitgate audit export [--since <time>] [--format jsonl] [--out <file>] [connection]

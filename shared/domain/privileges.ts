@@ -4,7 +4,7 @@
  * by itself: any configured issuer can put "security-admins" in its tokens. So, like
  * approver groups, each privileged group is trusted only from named issuers.
  */
-import type { Config } from './config';
+import type { Config } from '../config/config';
 import type { Principal } from './identity';
 
 /** An `auditorGroups` / `adminGroups` entry: a group name, or the name with the issuers trusted for it. */

@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, parseDuration } from '../shared/config';
-import { ConfigError } from '../shared/errors';
-import { DEMO_USERS, describeDemoUsers } from './demo-users';
-import { auditCommand } from './audit-cli';
+import { parseConfig, parseDuration } from '../shared/config/config';
+import { ConfigError } from '../shared/domain/errors';
+import { DEMO_USERS, describeDemoUsers } from '../local/demo-users';
+import { auditCommand } from './audit';
 import { explainCommand } from './explain';
-import { createDevTokenSigner, UnknownDemoUser } from './idp';
+import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
 
 export interface CliIo {
@@ -69,7 +69,7 @@ ${describeDemoUsers(DEMO_USERS)}
 `,
     run: tokenCommand,
   },
-  // A getter: local/explain.ts imports UsageError from this module, so either may be loaded first.
+  // A getter: cli/explain.ts imports UsageError from this module, so either may be loaded first.
   get explain() {
     return explainCommand;
   },

@@ -5,8 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { duplicateKey } from './tokens';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited, TooManyPending, UnsupportedMediaType, ValidationFailed } from './errors';
+import { duplicateKey } from '../adapters/tokens';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited, TooManyPending, UnsupportedMediaType, ValidationFailed } from '../domain/errors';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
 

@@ -1,6 +1,6 @@
 /**
  * One error tree. Each failure a caller can act on is its own class, mapped once
- * (in `shared/http.ts`) to a status and an RFC 9457 problem document.
+ * (in `shared/web/http.ts`) to a status and an RFC 9457 problem document.
  */
 export abstract class JitgateError extends Error {
   /**
