@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { escapeHtml } from '../shared/web/html';
+import { escapeHtml } from '../shared/domain/html';
 import { parseRequestUrl, send, sendJson, sendProblem } from './http-util';
 
 export interface OutboxMessage {

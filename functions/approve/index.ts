@@ -17,7 +17,7 @@
  */
 import { approverGroupsOf } from '../../shared/domain/approvals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { escapeHtml } from '../../shared/web/html';
+import { escapeHtml } from '../../shared/domain/html';
 import { decisionPage, messagePage, page, type PageMode, type PendingRequest } from '../../shared/web/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/domain/errors';
 import { header, linkBaseFrom, logger, rawBody } from '../../shared/web/http';

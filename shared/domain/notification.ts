@@ -20,7 +20,7 @@
  * - HTML: the same, then HTML-escaped; jitgate's own link is the only anchor.
  */
 import { denials, quorum } from './approvals';
-import { escapeHtml } from '../web/html';
+import { escapeHtml } from './html';
 import type { JitRequest, NotifiedApprover } from './request';
 
 export interface Message {

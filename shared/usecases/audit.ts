@@ -1,5 +1,5 @@
 /** GET /v1/audit: the trail, filtered and paged with an opaque cursor. */
-import { decodeCursor, encodeCursor, type CursorShape, type PageKey } from '../web/cursor';
+import { decodeCursor, encodeCursor, type CursorShape, type PageKey } from '../domain/cursor';
 import { ValidationFailed } from '../domain/errors';
 import type { Deps } from '../runtime';
 import { principalId } from '../domain/identity';

@@ -11,7 +11,7 @@ import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
 import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
-import { decodeCursor, encodeCursor } from '../web/cursor';
+import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
 import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';

@@ -1,6 +1,6 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
 import * as z from 'zod';
-import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './cursor';
+import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../domain/cursor';
 import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');

@@ -6,7 +6,7 @@
  * with at least WCAG AA contrast. Every value that comes from a request is escaped.
  */
 import { createHash } from 'node:crypto';
-import { escapeHtml } from './html';
+import { escapeHtml } from '../domain/html';
 import { showHidden } from '../domain/visible';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { quorum } from '../domain/approvals';

@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { deadline, duration, page, type PageExtras } from './approval-page';
-import { escapeHtml } from './html';
+import { escapeHtml } from '../domain/html';
 import type { JitRequest, PersonRef } from '../domain/request';
 
 export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: string, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {

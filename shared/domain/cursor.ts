@@ -4,7 +4,7 @@
  * of the query it came from and that query's own partition, so a forged cursor cannot
  * start a page in someone else's partition or make DynamoDB fail: it is a 400.
  */
-import { ValidationFailed } from '../domain/errors';
+import { ValidationFailed } from './errors';
 
 export type PageKey = Record<string, string>;
 
