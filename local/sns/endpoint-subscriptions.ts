@@ -9,8 +9,10 @@
  * (https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html).
  */
 import { createHash } from 'node:crypto';
-import { escapeXml } from './http-util';
-import { SnsError, type LocalSns, type SnsSubscription } from './sns';
+import { escapeXml } from '../http-util';
+import { SnsError } from './errors';
+import type { LocalSns } from './local-sns';
+import type { SnsSubscription } from './types';
 
 export const SUBSCRIPTION_ACTIONS = ['ListSubscriptionsByTopic', 'GetSubscriptionAttributes', 'ConfirmSubscription'] as const;
 
