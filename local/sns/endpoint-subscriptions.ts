@@ -9,10 +9,10 @@
  * (https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html).
  */
 import { createHash } from 'node:crypto';
-import { escapeXml } from '../http-util';
-import { SnsError } from './errors';
+import { invalid, SnsError } from './errors';
 import type { LocalSns } from './local-sns';
 import type { SnsSubscription } from './types';
+import { tag, XMLNS } from './xml';
 
 export const SUBSCRIPTION_ACTIONS = ['ListSubscriptionsByTopic', 'GetSubscriptionAttributes', 'ConfirmSubscription'] as const;
 
@@ -20,10 +20,6 @@ export const SUBSCRIPTION_ACTIONS = ['ListSubscriptionsByTopic', 'GetSubscriptio
 export const PENDING_CONFIRMATION = 'PendingConfirmation';
 /** AWS pages ListSubscriptionsByTopic by 100. */
 const PAGE_SIZE = 100;
-const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
-
-const tag = (name: string, value: string | undefined) => (value === undefined ? '' : `<${name}>${escapeXml(value)}</${name}>`);
-const invalid = (what: string) => new SnsError('InvalidParameter', `Invalid parameter: ${what}`);
 
 /** A confirmed subscription's ARN: the topic's ARN and a stable id (AWS uses a UUID). */
 export function subscriptionArn(sub: SnsSubscription): string {

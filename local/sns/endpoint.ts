@@ -4,14 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeXml, send } from '../http-util';
+import { send } from '../http-util';
 import { accessKeyOf } from '../credentials';
 import { SUBSCRIPTION_ACTIONS, subscriptionAction } from './endpoint-subscriptions';
 import { SnsError } from './errors';
 import type { LocalSns } from './local-sns';
 import type { SnsMessageAttributeValue, SnsPublishBatchParams, SnsPublishParams } from './types';
-
-const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
+import { tag, XMLNS } from './xml';
 
 /** Decodes awsQuery `A.entry.N.Name` / `B.member.N.X` style keys for the two actions supported. */
 function decodeQuery(form: URLSearchParams): { action?: string; publish: SnsPublishParams; batch: SnsPublishBatchParams } {
@@ -54,8 +53,6 @@ function decodeQuery(form: URLSearchParams): { action?: string; publish: SnsPubl
     batch: { ...(publish.TopicArn !== undefined ? { TopicArn: publish.TopicArn } : {}), PublishBatchRequestEntries: entries },
   };
 }
-
-const tag = (name: string, value: string | undefined) => (value === undefined ? '' : `<${name}>${escapeXml(value)}</${name}>`);
 
 function xmlResponse(res: ServerResponse, status: number, xml: string, requestId: string): void {
   send(res, status, `<?xml version="1.0"?>\n${xml}`, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
