@@ -1,4 +1,7 @@
-/** The development IdP's sign-in page: pick a demo user, with or without a second factor. */
+/**
+ * The development IdP's HTML: the sign-in page (pick a demo user, with or without a second
+ * factor), reading its form, and the plain pages errors are shown on.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DemoUser } from '../demo-users';
 import type { InteractionDetails } from './oidc-provider-types';
