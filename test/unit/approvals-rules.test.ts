@@ -5,8 +5,8 @@
  */
 import { denials, firstNudgeSeconds, nudgeOffsets, nudgePlan, undecidedApprovers } from '../../shared/domain/approvals';
 import type { AuditEvent } from '../../shared/domain/audit';
-import { ConcurrentModification, type StoredRequest, type TaskTokens } from '../../shared/adapters/store';
-import type { ExecutionInput } from '../../shared/adapters/workflow';
+import { ConcurrentModification } from '../../shared/domain/errors';
+import type { ExecutionInput, StoredRequest, TaskTokens } from '../../shared/usecases/ports';
 import { parseConfig, type Config } from '../../shared/config/config';
 import { principalId, type Principal } from '../../shared/domain/identity';
 import { requirementsOf } from '../../shared/domain/policy';
