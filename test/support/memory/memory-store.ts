@@ -105,6 +105,18 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     return true;
   }
 
+  /** A request as earlier steps left it, for a test that starts mid-way; its chain starts here. */
+  put(stored: StoredRequest): void {
+    this.requests.set(stored.request.id, copy({ ...stored, chain: stored.chain ?? EMPTY_CHAIN }));
+    if (!this.chains.has(stored.request.id)) this.chains.set(stored.request.id, []);
+  }
+
+  /** The request as stored now, for assertions that need no await. */
+  peek(id: string): JitRequest | undefined {
+    const stored = this.requests.get(id);
+    return stored && copy(stored.request);
+  }
+
   /** The request whose step waits on this task token, if any. */
   requestWaitingOn(token: string): string | undefined {
     for (const [id, { tokens }] of this.requests) if (tokens.mfaTaskToken === token || tokens.approvalTaskToken === token) return id;
