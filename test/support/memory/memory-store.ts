@@ -133,6 +133,7 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     const mine = this.newestFirst().filter((r) => r.requester.id === principal);
     const page = pageAfter(mine, opts.cursor, opts.limit);
     const next = page.more ? requesterKey(page.items.at(-1)!) : undefined;
+    // Filtered after the limit, as DynamoDB applies a FilterExpression: a page can come back short.
     return { requests: page.items.filter((r) => !opts.status || r.status === opts.status), ...(next ? { next } : {}) };
   }
 
@@ -143,6 +144,7 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     return { entries, ...(page.more ? { next: entries.at(-1)!.key } : {}) };
   }
 
+  /** One page only: no use-case test pages through the trail yet. */
   async listAudit(filter: AuditFilter): Promise<AuditPage> {
     const inRange = (e: AuditEvent) => (!filter.since || e.at >= filter.since) && (!filter.until || e.at.slice(0, filter.until.length) <= filter.until);
     const events = this.auditTrail(filter.requestId)
