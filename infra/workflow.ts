@@ -56,7 +56,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/adapters/execution-events';
+import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/domain/execution-events';
 import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';

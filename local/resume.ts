@@ -7,8 +7,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { firstNudgeSeconds, nudgePlan } from '../shared/domain/approvals';
-import { keys } from '../shared/adapters/store';
-import type { ExecutionInput } from '../shared/adapters/workflow';
+import { keys } from '../shared/adapters/table';
+import type { ExecutionInput } from '../shared/usecases/ports';
 import type { JitRequest } from '../shared/domain/request';
 import { STATE } from '../infra/states';
 import type { LocalStepFunctions } from './stepfunctions';

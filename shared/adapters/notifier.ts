@@ -20,10 +20,9 @@
  * `email` entry for email subscriptions).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { LifecycleEvent, Notifier } from '../usecases/ports';
 
-export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'request.failed' | 'grant.activated' | 'grant.expiring' | 'grant.ended' | 'grant.break_glass' | 'break_glass.flagged' | 'mfa.locked';
-
-export class Notifier {
+export class SnsNotifier implements Notifier {
   constructor(private readonly client: SNSClient, private readonly approverTopicArn: string, private readonly eventsTopicArn: string) {}
 
   async notifyApprover(approverId: string, subject: string, text: string, html?: string): Promise<void> {

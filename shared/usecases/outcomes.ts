@@ -4,10 +4,10 @@
  * local mode the outbox records it). Best effort: the state change is what matters,
  * so a lost event never fails or repeats the step that caused it.
  */
-import type { LifecycleEvent } from '../adapters/notifier';
 import { outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
+import type { LifecycleEvent } from './ports';
 
 const EVENT_OF: Record<Outcome, LifecycleEvent> = {
   activated: 'grant.activated',

@@ -9,7 +9,6 @@ import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type 
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
-import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
@@ -135,8 +134,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
     await deps.workflow.start({
       requestId: id,
-      requestPk: keys.request(id).pk,
-      grantPk: keys.grantSlot(principal.id, input.action, resource).pk,
+      ...deps.store.activationKeys(request),
       mfa: totp,
       approval,
       mfaTimeoutSeconds: requirements.mfaWindowSeconds,

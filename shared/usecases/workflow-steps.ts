@@ -8,13 +8,13 @@
  */
 import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
 import { auditEvent, type AuditEvent } from '../domain/audit';
-import type { ExecutionInput } from '../adapters/workflow';
 import type { Config } from '../config/config';
 import { principalId } from '../domain/identity';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
 import type { Deps } from '../runtime';
+import type { ExecutionInput } from './ports';
 import { addSeconds, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 

@@ -4,20 +4,18 @@
  * The use cases run against in-memory fakes of the store, workflow and notifier.
  */
 import { denials, firstNudgeSeconds, nudgeOffsets, nudgePlan, undecidedApprovers } from '../../shared/domain/approvals';
-import type { AuditEvent } from '../../shared/domain/audit';
-import { ConcurrentModification, type StoredRequest, type TaskTokens } from '../../shared/adapters/store';
-import type { ExecutionInput } from '../../shared/adapters/workflow';
+import type { ExecutionInput } from '../../shared/usecases/ports';
 import { parseConfig, type Config } from '../../shared/config/config';
 import { principalId, type Principal } from '../../shared/domain/identity';
 import { requirementsOf } from '../../shared/domain/policy';
 import type { Approval, JitRequest } from '../../shared/domain/request';
-import type { Deps } from '../../shared/runtime';
 import { decide } from '../../shared/usecases/decisions';
 import { approversFor, escalationRecipients, remindApprovers } from '../../shared/usecases/workflow-steps';
 import { findLinks } from '../../local/outbox';
 import { resumePlan } from '../../local/resume';
 import { STATE } from '../../infra/states';
 import demoConfig from '../../jitgate.config.json';
+import { depsForTest } from '../support/memory/deps-for-test';
 import { demo } from '../support/principals';
 
 const ISSUER = demoConfig.issuers.dev.issuer;
@@ -52,44 +50,29 @@ function pendingRequest(action: string, approvals: Approval[] = []): Extract<Jit
   return { ...base, notified: approversFor(config, base as JitRequest) };
 }
 
-/** In-memory store, workflow and notifier with what they were asked to do. */
+/** The request as the earlier steps left it (approval token T1 parked), in the in-memory ports, with what they were asked to do. */
 function fakes(request: JitRequest, start = at(1)) {
-  let stored: StoredRequest = { request, tokens: { approvalTaskToken: 'T1' } };
-  let now = start;
-  const audit: AuditEvent[] = [];
-  /** Events that change no request (refused decisions). */
-  const refused: AuditEvent[] = [];
-  const sent: { to: string; subject: string; text: string; html?: string }[] = [];
-  const events: { type: string; requester: string; body: Record<string, unknown> }[] = [];
-  const workflow: string[] = [];
-  const deps = {
-    config,
-    store: {
-      getRequest: async (rid: string) => (rid === stored.request.id ? structuredClone(stored) : undefined),
-      saveRequest: async (before: StoredRequest, after: JitRequest, events: AuditEvent[], tokens: TaskTokens = before.tokens) => {
-        if (before.request.version !== stored.request.version) throw new ConcurrentModification();
-        stored = { request: after, tokens };
-        audit.push(...events);
-      },
-      recordAudit: async (events: AuditEvent[]) => void refused.push(...events),
+  const w = depsForTest({ config, now: start });
+  w.store.put({ request, tokens: { approvalTaskToken: 'T1' } });
+  const trail = () => w.store.auditTrail(request.id);
+  return {
+    deps: w.deps,
+    /** Events of the writes that changed the request. */
+    get audit() {
+      return trail().filter((e) => e.type !== 'decision_refused');
     },
-    workflow: {
-      // Like the state machine's Activate, right away.
-      succeed: async (token: string, grant: { activatedAt: string; expiresAt: string }) => {
-        workflow.push(`succeed ${token}`);
-        stored = { request: { ...stored.request, status: 'active', activatedAt: grant.activatedAt, expiresAt: grant.expiresAt, version: stored.request.version + 1 } as JitRequest, tokens: {} };
-        return true;
-      },
-      fail: async (token: string) => (workflow.push(`fail ${token}`), true),
+    /** Events that change no request (refused decisions). */
+    get refused() {
+      return trail().filter((e) => e.type === 'decision_refused');
     },
-    notifier: {
-      notifyApprover: async (to: string, subject: string, text: string, html?: string) => void sent.push({ to, subject, text, html }),
-      publishEvent: async (type: string, requester: string, body: Record<string, unknown>) => void events.push({ type, requester, body }),
+    sent: w.notifier.sent,
+    events: w.notifier.events,
+    get workflow() {
+      return w.workflow.answers.map((a) => `${a.succeeded ? 'succeed' : 'fail'} ${a.token}`);
     },
-    linkKey: async () => Buffer.alloc(32, 7),
-    now: () => now,
-  } as unknown as Deps;
-  return { deps, audit, refused, sent, events, workflow, stored: () => stored.request, setNow: (d: Date) => (now = d) };
+    stored: () => w.store.peek(request.id)!,
+    setNow: (d: Date) => w.clock.set(d),
+  };
 }
 
 const as = (p: Principal) => ({ person: p, groups: p.groups, via: 'api' as const });
