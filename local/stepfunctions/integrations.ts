@@ -67,6 +67,7 @@ export class TaskIntegrations {
     this.authorizeTask = options.authorizeTask;
   }
 
+  /** One way in for every integration, so the IAM check cannot be skipped by any of them (DynamoDB included). */
   async call(binding: TaskBinding, parameters: unknown): Promise<unknown> {
     const denied = this.authorizeTask?.(binding.resource, parameters);
     if (denied) throw taskError(denied.error, denied.cause);

@@ -303,6 +303,9 @@ export class LocalStepFunctions {
     return record;
   }
 
+  // --------------------------------------------------------------------------------- ending executions
+
+  /** Reads the interpreter's event log into the history until the execution ends, then settles and retains it. */
   private async consume(
     exec: Execution,
     eventLogs: AsyncGenerator<any>,
@@ -338,7 +341,6 @@ export class LocalStepFunctions {
     }
     this.retain(exec);
   }
-
 
   private finish(exec: Execution, status: ExecutionStatus, details: { output?: string; error?: string; cause?: string }): void {
     if (exec.status !== 'RUNNING') return;
