@@ -1,5 +1,5 @@
 /**
- * Local Step Functions (local/stepfunctions.ts) and the template helpers (local/cfn.ts), with a small
+ * Local Step Functions (local/stepfunctions/) and the template helpers (local/cfn.ts), with a small
  * hand-written definition shaped like the jitgate workflow; the Step Functions API is exercised through the
  * real @aws-sdk/client-sfn against the HTTP endpoint mounted under a path prefix, as local mode does.
  * DynamoDB is a fake client here (the real DynamoDB Local binding is covered by the local-mode tests).
