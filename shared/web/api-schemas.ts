@@ -7,7 +7,7 @@ import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
  * The registry the OpenAPI document's `components.schemas` is generated from (openapi.ts):
  * the bodies here and the responses in response-schemas.ts; `id` is the component name.
  */
-export const apiSchemas = z.registry<{ id: string; description?: string; examples?: unknown[] }>();
+export const apiSchemas = z.registry<{ id: string }>();
 
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
 /** The resource grammar (shared/domain/resource.ts): refused, never normalised, so what is approved is what is used. */
@@ -17,7 +17,8 @@ const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) =>
 });
 
 export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict()
-  .register(apiSchemas, { id: 'AuthorizeRequest', examples: [{ action: 'projects:delete', resource: 'projects/42', consume: true }] });
+  .meta({ examples: [{ action: 'projects:delete', resource: 'projects/42', consume: true }] })
+  .register(apiSchemas, { id: 'AuthorizeRequest' });
 export const createRequestBody = z.object({
   action,
   resource: resource.optional(),
@@ -27,17 +28,16 @@ export const createRequestBody = z.object({
   ticket: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'no control characters').optional(),
   /** Emergency self-grant without approval, where the policy allows `breakGlass`; needs a justification. */
   breakGlass: z.boolean().optional(),
-}).strict().register(apiSchemas, {
-  id: 'CreateRequest',
+}).strict().meta({
   examples: [{ action: 'projects:delete', resource: 'projects/42', justification: 'customer asked for deletion, ticket 881' }],
-});
+}).register(apiSchemas, { id: 'CreateRequest' });
 export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict()
-  .register(apiSchemas, { id: 'MfaAnswer', examples: [{ code: '123456' }] });
+  .meta({ examples: [{ code: '123456' }] }).register(apiSchemas, { id: 'MfaAnswer' });
 /** Enrolling: replacing a confirmed authenticator needs its current code. */
 export const enrolBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits').optional() }).strict()
   .register(apiSchemas, { id: 'TotpEnrolRequest' });
 export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict()
-  .register(apiSchemas, { id: 'Decision', examples: [{ decision: 'approve', reason: 'checked the ticket' }] });
+  .meta({ examples: [{ decision: 'approve', reason: 'checked the ticket' }] }).register(apiSchemas, { id: 'Decision' });
 export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).strict().register(apiSchemas, { id: 'Revoke' });
 export const cancelBody = z.object({}).strict().register(apiSchemas, { id: 'Cancel' });
 /** The statuses of shared/domain/request.ts, checked against it in response-schemas.ts. */

@@ -9,8 +9,8 @@
  */
 import * as z from 'zod';
 import type { GroupProgress } from '../domain/approvals';
-import type { AuditEvent as DomainAuditEvent, AuditType } from '../domain/audit';
-import type { VerifyReport as DomainVerifyReport } from '../domain/audit-chain';
+import type { AuditType } from '../domain/audit';
+import type { ChainedEvent, VerifyReport as DomainVerifyReport } from '../domain/audit-chain';
 import type { JitRequest } from '../domain/request';
 import type { Requirements as DomainRequirements } from '../domain/policy';
 import type { AuthorizeResult as DomainAuthorizeResult } from '../usecases/authorize';
@@ -27,7 +27,7 @@ export const PersonRef = z.object({
   sub: z.string(),
   name: z.string().optional(),
   email: z.string().optional(),
-}).register(apiSchemas, { id: 'PersonRef', description: 'A person, as their token named them.' });
+}).meta({ description: 'A person, as their token named them.' }).register(apiSchemas, { id: 'PersonRef' });
 
 const Approval = z.object({
   approver: PersonRef,
@@ -41,7 +41,7 @@ const Approval = z.object({
 const MfaRequirement = z.union([
   z.enum(['none', 'totp']),
   z.object({ stepUp: z.object({ acr: z.array(z.string()).optional(), amr: z.array(z.string()).optional(), maxAge: z.number().int() }) }),
-]).register(apiSchemas, { id: 'MfaRequirement', description: 'none, totp, or a step-up sign-in at the IdP (RFC 9470)' });
+]).meta({ description: 'none, totp, or a step-up sign-in at the IdP (RFC 9470)' }).register(apiSchemas, { id: 'MfaRequirement' });
 
 export const Requirements = z.object({
   approvals: z.array(z.object({ group: z.string(), required: z.number().int() })),
@@ -59,7 +59,7 @@ export const Requirements = z.object({
   denials: z.number().int().optional(),
   remindAfterSeconds: z.number().int().optional(),
   escalate: z.object({ group: z.string(), beforeSeconds: z.number().int() }).optional(),
-}).register(apiSchemas, { id: 'Requirements', description: 'What a policy takes: approvals, MFA, the grant, justification.' });
+}).meta({ description: 'What a policy takes: approvals, MFA, the grant, justification.' }).register(apiSchemas, { id: 'Requirements' });
 
 const GroupProgressSchema = z.object({
   group: z.string(),
@@ -67,7 +67,8 @@ const GroupProgressSchema = z.object({
   approvedBy: z.array(z.string()),
   remaining: z.number().int(),
   mayStillApprove: z.array(z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() })),
-}).register(apiSchemas, { id: 'GroupProgress', description: 'One approver group: required, approved so far, who may still approve.' });
+}).meta({ description: 'One approver group: required, approved so far, who may still approve.' })
+  .register(apiSchemas, { id: 'GroupProgress' });
 
 const WaitingFor = z.object({
   mfa: z.object({ method: z.string(), attemptsLeft: z.number().int(), deadline: timestamp.optional() }).optional(),
@@ -133,10 +134,9 @@ export const Request = z.discriminatedUnion('status', [
       cause: z.string().optional(),
     }),
   }),
-]).register(apiSchemas, {
-  id: 'Request',
+]).meta({
   description: 'A request, with what it still waits for (`waitingFor`); the fields each status carries (`active` has `expiresAt`).',
-});
+}).register(apiSchemas, { id: 'Request' });
 
 export const RequestStatus = requestStatus;
 
@@ -159,8 +159,7 @@ export const AuthorizeResult = z.object({
   missing: z.array(z.string()).optional()
     .describe('what is still needed, in order, e.g. ["request", "mfa totp", "approval from security-admins x1"]'),
   pendingRequestId: z.string().optional(),
-}).register(apiSchemas, {
-  id: 'AuthorizeResult',
+}).meta({
   description: 'May the caller do this action on this resource now?',
   examples: [
     {
@@ -176,7 +175,7 @@ export const AuthorizeResult = z.object({
       missing: ['request', 'approval from security-admins x1'],
     },
   ],
-});
+}).register(apiSchemas, { id: 'AuthorizeResult' });
 
 export const Policy = z.object({
   action: z.string(),
@@ -198,7 +197,7 @@ export const Policy = z.object({
     notify: z.string(),
     needs: z.string(),
   }).optional(),
-}).register(apiSchemas, { id: 'Policy', description: 'A sensitive action and what it takes, evaluated for the caller.' });
+}).meta({ description: 'A sensitive action and what it takes, evaluated for the caller.' }).register(apiSchemas, { id: 'Policy' });
 
 export const PolicyList = z.object({
   policies: z.array(Policy),
@@ -222,7 +221,11 @@ export const AuditEvent = z.object({
   resource: z.string().optional(),
   reason: z.string().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
-}).register(apiSchemas, { id: 'AuditEvent', description: 'One decision or state change, with actor and time.' });
+  seq: z.number().int().describe('position on its chain, from 1'),
+  prev: z.string().describe('the hash of the event before on its chain (64 zeros for the first)'),
+  hash: z.string().describe('SHA-256 (hex) of this event\'s canonical form: GET /v1/audit/verify walks the chains'),
+  chain: z.literal('journal').optional().describe('"journal" for events that belong to no request'),
+}).meta({ description: 'One decision or state change, with actor and time.' }).register(apiSchemas, { id: 'AuditEvent' });
 
 export const AuditPage = z.object({ events: z.array(AuditEvent), cursor: z.string().optional() })
   .register(apiSchemas, { id: 'AuditPage' });
@@ -237,7 +240,7 @@ export const VerifyReport = z.object({
     reason: z.enum(['edited', 'deleted', 'inserted', 'reordered']),
     detail: z.string(),
   }).optional(),
-}).register(apiSchemas, { id: 'VerifyReport', description: 'The audit chains walked; the first broken link, if any.' });
+}).meta({ description: 'The audit chains walked; the first broken link, if any.' }).register(apiSchemas, { id: 'VerifyReport' });
 
 export const TotpEnrolment = z.object({ secret: z.string(), otpauthUri: z.string() }).register(apiSchemas, { id: 'TotpEnrolment' });
 export const TotpConfirmation = z.object({ confirmed: z.literal(true) }).register(apiSchemas, { id: 'TotpConfirmation' });
@@ -255,8 +258,7 @@ export const Problem = z.object({
   attemptsLeft: z.number().int().optional().describe('400 mfa-failed'),
   limit: z.string().optional().describe('429: the limit reached'),
   retryAfter: z.number().int().optional().describe('429 and 503: seconds until a retry can succeed (also the Retry-After header)'),
-}).register(apiSchemas, {
-  id: 'Problem',
+}).meta({
   description: 'An RFC 9457 problem document (application/problem+json).',
   examples: [{
     type: 'https://jitgate.dev/problems/policy-denied',
@@ -265,7 +267,7 @@ export const Problem = z.object({
     detail: 'guests may not delete projects',
     rule: 'projects:delete',
   }],
-});
+}).register(apiSchemas, { id: 'Problem' });
 
 export type Request = z.output<typeof Request>;
 export type RequestPage = z.output<typeof RequestPage>;
@@ -300,7 +302,7 @@ const drift: {
   authorize: Same<AuthorizeResult, DomainAuthorizeResult>;
   policy: Same<Policy, Policies['policies'][number]>;
   policyList: Same<PolicyList, Policies>;
-  audit: Same<AuditEvent, DomainAuditEvent>;
+  audit: Same<AuditEvent, ChainedEvent>;
   verify: Same<VerifyReport, DomainVerifyReport>;
 } = { request: true, requestStatus: true, requirements: true, authorize: true, policy: true, policyList: true, audit: true, verify: true };
 void drift;
