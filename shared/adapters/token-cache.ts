@@ -32,7 +32,9 @@ export class VerifiedTokenCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
   constructor(readonly maxEntries = DEFAULT_MAX_ENTRIES) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`maxEntries must be a whole number >= 0 (got ${maxEntries})`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 0) {
+      throw new RangeError(`maxEntries must be a whole number >= 0 (got ${maxEntries})`);
+    }
   }
 
   get size(): number {

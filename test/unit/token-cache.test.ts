@@ -19,8 +19,10 @@ const jwks = { keys: [{ ...(rsa.publicKey.export({ format: 'jwk' }) as Record<st
 const config = parseConfig({ issuers: { corp: { issuer: ISS, audience: ['jitgate'], jwksUri: JWKS_URI, clockSkew: 30 } } });
 
 const realNow = () => Math.floor(Date.now() / 1000);
-const token = (claims: Record<string, unknown> = {}, key = rsa.privateKey) =>
-  forge({ alg: 'RS256', kid: 'k1', typ: 'JWT' }, { iss: ISS, aud: 'jitgate', sub: 'alice', iat: realNow(), exp: realNow() + 600, ...claims }, 'RS256', key);
+const token = (claims: Record<string, unknown> = {}, key = rsa.privateKey) => {
+  const payload = { iss: ISS, aud: 'jitgate', sub: 'alice', iat: realNow(), exp: realNow() + 600, ...claims };
+  return forge({ alg: 'RS256', kid: 'k1', typ: 'JWT' }, payload, 'RS256', key);
+};
 
 /** A verifier whose full checks are counted: every one asks the JWKS cache for the token's key. */
 function countingVerifier(opts: { cachedTokens?: number; now?: () => number } = {}) {

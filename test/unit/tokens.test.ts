@@ -148,7 +148,8 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
     await expect(v(rs(claims, { kid: 'nope-2' }))).rejects.toThrow(/waiting for back off/);
     expect(fetches).toBe(3);
     // Known keys still verify meanwhile (a token not seen before, so the verified-token cache cannot answer it).
-    const another = forge({ alg: 'RS256', kid: 'rsa-2' }, { ...claims, jti: 'another', iat: now(), exp: now() + 60 }, 'RS256', second.privateKey);
+    const anotherClaims = { ...claims, jti: 'another', iat: now(), exp: now() + 60 };
+    const another = forge({ alg: 'RS256', kid: 'rsa-2' }, anotherClaims, 'RS256', second.privateKey);
     await expect(v(another)).resolves.toMatchObject({ sub: 's' });
   });
 
