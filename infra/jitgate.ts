@@ -190,7 +190,7 @@ export class Jitgate extends Construct {
 
   /** A config file, validated with the deploy rules; what cannot be deployed becomes a synth error on this construct. */
   private readConfig(file: string): Config {
-    const config = parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), path.basename(file), { mode: 'deploy' });
+    const config = parseConfig(readJson(file), sourceOf(file), { mode: 'deploy' });
     for (const [name, issuer] of Object.entries(config.issuers)) {
       if (!issuer.jwksUri && !issuer.development) {
         Annotations.of(this).addError(
@@ -210,12 +210,19 @@ export class Jitgate extends Construct {
  * request. Throws a ConfigError naming the path, the value and the fix.
  */
 export async function loadJitgateConfig(file: string): Promise<Config> {
-  const source = path.relative(process.cwd(), file) || file;
-  let raw: unknown;
+  const source = sourceOf(file);
+  return resolveIssuers(parseConfig(readJson(file), source, { mode: 'deploy' }), undefined, { source });
+}
+
+/** How messages name the file: relative to the working directory when it is below it. */
+function sourceOf(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+function readJson(file: string): unknown {
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw err instanceof SyntaxError ? new SyntaxError(`${source} is not valid JSON: ${err.message}`) : err;
+    throw err instanceof SyntaxError ? new SyntaxError(`${sourceOf(file)} is not valid JSON: ${err.message}`) : err;
   }
-  return resolveIssuers(parseConfig(raw, source, { mode: 'deploy' }), undefined, { source });
 }
