@@ -1,12 +1,21 @@
-/** Unit, integration, infrastructure and end-to-end tests, compiled by swc (no type check here: `tsc --noEmit` runs first in `npm test`). */
-module.exports = {
+/**
+ * Unit, integration, infrastructure, end-to-end and browser tests, compiled by swc (no type check
+ * here: `tsc --noEmit` runs first in `npm test`). One jest project per folder, so
+ * `npm run test:unit` (or `jest --selectProjects unit`) runs the unit tests alone, without local mode.
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   // jose and otpauth ship ESM only; let swc turn them into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(jose|otpauth)/)'],
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+};
+
+const project = (name) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`] });
+
+module.exports = {
+  projects: [project('unit'), project('integration'), project('infra'), project('e2e'), project('browser')],
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
