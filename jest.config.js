@@ -12,10 +12,13 @@ const shared = {
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
 };
 
-const project = (name) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`] });
+const project = (name, extra = {}) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`], ...extra });
+
+// e2e files with the same config share one local mode per run (test/support/shared-local-mode.ts).
+const localModes = { globalSetup: '<rootDir>/test/setup/local-modes.ts', globalTeardown: '<rootDir>/test/setup/local-modes-teardown.ts' };
 
 module.exports = {
-  projects: [project('unit'), project('integration'), project('infra'), project('e2e'), project('browser')],
+  projects: [project('unit'), project('integration'), project('infra'), project('e2e', localModes), project('browser')],
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
