@@ -2,6 +2,8 @@
  * Unit, integration, infrastructure, end-to-end and browser tests, compiled by swc (no type check
  * here: `tsc --noEmit` runs first in `npm test`). One jest project per folder, so
  * `npm run test:unit` (or `jest --selectProjects unit`) runs the unit tests alone, without local mode.
+ * The npm scripts put `--maxWorkers` after `--selectProjects` to end its list of names, so that
+ * `npm run test:unit -- test/unit/domain/policy.test.ts` runs that file rather than read it as a project.
  */
 const shared = {
   testEnvironment: 'node',
