@@ -79,7 +79,7 @@ export class LocalModeBroker {
 
   private async handle(url: string): Promise<string> {
     const [, name, what] = url.split('/');
-    if (!(name! in CONFIGS)) throw new Error(`no shared config named "${name}"; known: ${Object.keys(CONFIGS).join(', ')}`);
+    if (!Object.hasOwn(CONFIGS, name!)) throw new Error(`no shared config named "${name}"; known: ${Object.keys(CONFIGS).join(', ')}`);
     const running = await this.start(name as SharedConfig);
     if (what === 'output') return running.output();
     return JSON.stringify({ url: running.url, dataDir: running.dataDir, printed: running.output().length });
