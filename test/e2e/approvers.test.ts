@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, decideByLink, freePort, linkRequestId, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import demo from '../../jitgate.config.json';
+import { waitFor } from '../support/wait';
 
 interface OutboxRecord {
   at: string;
@@ -78,15 +79,6 @@ async function events(id: string): Promise<(Record<string, any> & { attributes: 
   return (await outbox())
     .filter((m) => m.topicArn.includes('EventsTopic') && m.message.includes(id))
     .map((m) => ({ ...JSON.parse(m.message), attributes: m.attributes }));
-}
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 

@@ -1,8 +1,8 @@
-import { approverGroupsOf, quorum, wouldCount } from '../../shared/domain/approvals';
-import { parseConfig } from '../../shared/config/config';
-import { toPrincipal } from '../../shared/domain/identity';
-import type { Requirements } from '../../shared/domain/policy';
-import type { Approval, JitRequest } from '../../shared/domain/request';
+import { approverGroupsOf, quorum, wouldCount } from '../../../shared/domain/approvals';
+import { parseConfig } from '../../../shared/config/config';
+import { toPrincipal } from '../../../shared/domain/identity';
+import type { Requirements } from '../../../shared/domain/policy';
+import type { Approval, JitRequest } from '../../../shared/domain/request';
 
 const twoGroups: Requirements = {
   approvals: [{ group: 'security-admins', required: 1 }, { group: 'finance-approvers', required: 1 }],

@@ -1,7 +1,7 @@
-import { parseConfig } from '../../shared/config/config';
-import { toPrincipal } from '../../shared/domain/identity';
-import { hasPrivilege } from '../../shared/domain/privileges';
-import { deployedConfig } from '../../infra/deployed-config';
+import { parseConfig } from '../../../shared/config/config';
+import { toPrincipal } from '../../../shared/domain/identity';
+import { hasPrivilege } from '../../../shared/domain/privileges';
+import { deployedConfig } from '../../../infra/deployed-config';
 
 const issuers = {
   corp: { issuer: 'https://corp.example.com', audience: ['a'] },
@@ -49,7 +49,7 @@ describe('auditor and admin groups are trusted from their issuers only', () => {
     }, 'x', { mode: 'local' });
     const deployed = deployedConfig(dev).config;
     expect(deployed.auditorGroups).toEqual([{ group: 'auditors', trustedIssuers: ['corp'] }]);
-    expect(deployedConfig(parseConfig(require('../../jitgate.config.json'), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)?.breakGlass?.who).toEqual({ claim: 'sub', exists: false });
+    expect(deployedConfig(parseConfig(require('../../../jitgate.config.json'), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)?.breakGlass?.who).toEqual({ claim: 'sub', exists: false });
     expect(() => parseConfig(JSON.parse(JSON.stringify(deployed)))).not.toThrow();
   });
 });

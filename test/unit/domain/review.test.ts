@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { parseConfig } from '../../shared/config/config';
-import { breakGlassMessage } from '../../shared/domain/notification';
-import { linkPurpose, signLink, verifyLink } from '../../shared/domain/links';
-import type { JitRequest } from '../../shared/domain/request';
-import { reviewerOf, reviewInputProblem, reviewRefusal } from '../../shared/domain/review';
-import { reviewPage } from '../../shared/web/review-page';
+import { parseConfig } from '../../../shared/config/config';
+import { breakGlassMessage } from '../../../shared/domain/notification';
+import { linkPurpose, signLink, verifyLink } from '../../../shared/domain/links';
+import type { JitRequest } from '../../../shared/domain/request';
+import { reviewerOf, reviewInputProblem, reviewRefusal } from '../../../shared/domain/review';
+import { reviewPage } from '../../../shared/web/review-page';
 
 const key = randomBytes(32);
 const now = new Date('2026-11-23T12:00:00Z');

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { grantTimes, isLive } from '../../shared/domain/grant';
-import { checkCsrf, csrfToken, signLink, verifyLink } from '../../shared/domain/links';
-import { assertTransition, transitionCondition, type JitRequest } from '../../shared/domain/request';
-import { checkTotp, currentCode, newTotpSecret } from '../../shared/domain/totp';
+import { grantTimes, isLive } from '../../../shared/domain/grant';
+import { checkCsrf, csrfToken, signLink, verifyLink } from '../../../shared/domain/links';
+import { assertTransition, transitionCondition, type JitRequest } from '../../../shared/domain/request';
+import { checkTotp, currentCode, newTotpSecret } from '../../../shared/domain/totp';
 
 const key = randomBytes(32);
 const now = new Date('2026-11-23T12:00:00Z');

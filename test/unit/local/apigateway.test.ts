@@ -21,7 +21,7 @@ import {
   type LambdaRouteMatch,
   type MockRouteMatch,
   type Router,
-} from '../../local/apigateway';
+} from '../../../local/apigateway';
 
 /** A stack shaped like infra/api.ts (ARCHITECTURE.md): lambda routes, a mock /health, ANY 405 mocks, a root {proxy+} 404. */
 function synthesizeApi(): { template: CfnTemplate; ids: Record<'api' | 'authorize' | 'approve', string> } {

@@ -2,12 +2,12 @@
  * Approver messages: complete enough to decide from, in text and HTML, with every
  * requester value made inert; and the SNS envelope that carries both.
  */
-import { approverEnvelope } from '../../shared/adapters/notifier';
-import { approverMessage, clean, escalationNotice, outcomeEvent } from '../../shared/domain/notification';
-import type { Requirements } from '../../shared/domain/policy';
-import type { JitRequest, NotifiedApprover } from '../../shared/domain/request';
-import { findLinks, Outbox } from '../../local/outbox';
-import { LocalSns } from '../../local/sns';
+import { approverEnvelope } from '../../../shared/adapters/notifier';
+import { approverMessage, clean, escalationNotice, outcomeEvent } from '../../../shared/domain/notification';
+import type { Requirements } from '../../../shared/domain/policy';
+import type { JitRequest, NotifiedApprover } from '../../../shared/domain/request';
+import { findLinks, Outbox } from '../../../local/outbox';
+import { LocalSns } from '../../../local/sns';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const LINK = 'https://jitgate.example.com/approve/eyJyIjoiMSJ9.c2lnbmF0dXJl';

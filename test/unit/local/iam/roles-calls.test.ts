@@ -1,8 +1,8 @@
 /** The roles local mode reads from a template, what each AWS call needs, and how a denial reads. */
-import { accessKeyFor } from '../../local/credentials';
-import { LocalIam } from '../../local/iam/authorizer';
-import { dynamoDbCalls, MalformedCallError, snsCalls, stepFunctionsCalls, taskCall } from '../../local/iam/calls';
-import { LOCAL_OPERATOR_ROLE, rolesFromTemplate } from '../../local/iam/roles';
+import { accessKeyFor } from '../../../../local/credentials';
+import { LocalIam } from '../../../../local/iam/authorizer';
+import { dynamoDbCalls, MalformedCallError, snsCalls, stepFunctionsCalls, taskCall } from '../../../../local/iam/calls';
+import { LOCAL_OPERATOR_ROLE, rolesFromTemplate } from '../../../../local/iam/roles';
 
 const ARNS = { region: 'local', account: '000000000000' };
 const TABLE = 'arn:aws:dynamodb:local:000000000000:table/jitgate';

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { keys } from '../../shared/adapters/table';
-import { parseConfig, type Config, type IssuerConfig } from '../../shared/config/config';
-import { ConfigError } from '../../shared/domain/errors';
-import { claimAt, toPrincipal } from '../../shared/domain/identity';
-import { isValidClaimPath } from '../../shared/config/issuer-config';
-import { resolveIssuers, type Fetch } from '../../shared/config/issuers';
+import { keys } from '../../../shared/adapters/table';
+import { parseConfig, type Config, type IssuerConfig } from '../../../shared/config/config';
+import { ConfigError } from '../../../shared/domain/errors';
+import { claimAt, toPrincipal } from '../../../shared/domain/identity';
+import { isValidClaimPath } from '../../../shared/config/issuer-config';
+import { resolveIssuers, type Fetch } from '../../../shared/config/issuers';
 
 function issuersOf(issuers: Record<string, unknown>, mode: 'local' | 'deploy' = 'deploy'): Config['issuers'] {
   return parseConfig({ issuers }, 'test.json', { mode }).issuers;
@@ -351,7 +351,7 @@ describe('resolveIssuers: OIDC discovery at synth and start', () => {
 
 describe('where the rules run', () => {
   test('`cdk synth` (infra/app.ts) stops on an http:// issuer, naming the issuer and the field', () => {
-    const root = path.resolve(__dirname, '../..');
+    const root = path.resolve(__dirname, '../../..');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-issuers-'));
     const file = path.join(dir, 'config.json');
     fs.writeFileSync(file, JSON.stringify({ issuers: { partner: { issuer: 'http://127.0.0.1:9/idp', audience: ['jitgate'] } } }));

@@ -1,10 +1,10 @@
-import { parseConfig, type Config, type ConfigInput } from '../../shared/config/config';
-import { commonMatch, compileGlob, specificity } from '../../shared/domain/glob';
-import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../shared/domain/policy';
-import { describeCondition, findTies } from '../../shared/config/policy-config';
-import { missingOn } from '../../shared/usecases/authorize';
-import type { JitRequest } from '../../shared/domain/request';
-import { config, demo } from '../support/principals';
+import { parseConfig, type Config, type ConfigInput } from '../../../shared/config/config';
+import { commonMatch, compileGlob, specificity } from '../../../shared/domain/glob';
+import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../../shared/domain/policy';
+import { describeCondition, findTies } from '../../../shared/config/policy-config';
+import { missingOn } from '../../../shared/usecases/authorize';
+import type { JitRequest } from '../../../shared/domain/request';
+import { config, demo } from '../../support/principals';
 
 const index = new PolicyIndex(config);
 
@@ -152,11 +152,9 @@ describe('ties', () => {
   it('ignores overlaps that are not ties and ties that cannot overlap', () => {
     expect(findTies([{ action: 'prod:*' }, { action: 'prod:db:*' }, { action: 'prod:db:drop' }, { action: 'test:*' }, { action: 'a', resource: 'x/*' }, { action: 'a', resource: 'y/*' }, { action: 'a' }])).toEqual([]);
   });
-  it('checks 1,000 policies quickly (grouped, not every pair)', () => {
+  it('finds no tie among 1,000 policies that cannot overlap (bench/policy.ts times it)', () => {
     const policies = Array.from({ length: 1000 }, (_, i) => ({ action: i % 10 === 9 ? `team${i}:*` : `svc${i}:operate` }));
-    const t0 = Date.now();
     expect(findTies(policies)).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
 
@@ -190,7 +188,7 @@ describe('the index agrees with scanning every policy', () => {
   });
 });
 
-describe('the index does not scan every rule', () => {
+describe('an index of 1,000 policies', () => {
   function configWith(n: number): Config {
     const policies = Array.from({ length: n }, (_, i) => ({
       action: i % 10 === 9 ? `team${i}:*` : `svc${i}:operate`,
@@ -199,23 +197,14 @@ describe('the index does not scan every rule', () => {
     }));
     return parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, approverGroups: { g: { members: [] } }, policies });
   }
-  it('a decision with 1,000 policies costs about what it costs with 10 (bench/policy.ts measures it; here a loose bound against a linear scan)', () => {
+  it('with 1,000 policies, each ask finds its own policy or none (bench/policy.ts measures the cost against 10)', () => {
     const p = demo('alice');
-    const time = (n: number) => {
-      const idx = new PolicyIndex(configWith(n));
-      const asks = ['svc0:operate', 'svc5:operate', `team${n - 1}:read`, 'nobody:here'];
-      const samples: number[] = [];
-      for (let s = 0; s < 30; s++) {
-        const t0 = process.hrtime.bigint();
-        for (let i = 0; i < 2000; i++) evaluate(idx, p, asks[i % asks.length]!, '*');
-        samples.push(Number(process.hrtime.bigint() - t0));
-      }
-      return samples.sort((a, b) => a - b)[15]!;
+    const idx = new PolicyIndex(configWith(1000));
+    const ruleOf = (action: string) => {
+      const e = evaluate(idx, p, action, '*');
+      return e.outcome === 'denied' ? e.rule : e.policy.action;
     };
-    time(10);
-    time(1000);
-    // A scan of every glob would be ~100x; the index stays near 1x. 5x leaves room for a busy CI machine.
-    expect(time(1000) / time(10)).toBeLessThan(5);
+    expect(['svc0:operate', 'svc5:operate', 'team999:read', 'nobody:here'].map(ruleOf)).toEqual(['svc0:operate', 'svc5:operate', 'team999:*', 'default']);
   });
 });
 

@@ -6,13 +6,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type Config } from '../../shared/config/config';
-import { ConfigError } from '../../shared/domain/errors';
-import { toPrincipal } from '../../shared/domain/identity';
-import { evaluate, PolicyIndex, prepareRequest, type RequestInput, type Requirements } from '../../shared/domain/policy';
-import { explainFor, resolveCaller } from '../../cli/explain';
+import { parseConfig, type Config } from '../../../shared/config/config';
+import { ConfigError } from '../../../shared/domain/errors';
+import { toPrincipal } from '../../../shared/domain/identity';
+import { evaluate, PolicyIndex, prepareRequest, type RequestInput, type Requirements } from '../../../shared/domain/policy';
+import { explainFor, resolveCaller } from '../../../cli/explain';
 
-const DIR = path.resolve(__dirname, '../policies');
+const DIR = path.resolve(__dirname, '../../policies');
 
 interface Expect {
   decision?: 'denied' | 'requestable' | 'auto';

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { decisionPage, deadline, duration, messagePage, PAGE_HEADERS, type PendingRequest } from '../../shared/web/approval-page';
-import { parseConfig } from '../../shared/config/config';
-import { redactUrl } from '../../shared/domain/links';
-import { requirementsOf } from '../../shared/domain/policy';
-import { cookieScope, linkHash, newSignIn, openSession, readCookie, seal, sealSession, setCookie, stateMatches, unseal, SESSION_COOKIE } from '../../shared/web/sso';
+import { decisionPage, deadline, duration, messagePage, PAGE_HEADERS, type PendingRequest } from '../../../shared/web/approval-page';
+import { parseConfig } from '../../../shared/config/config';
+import { redactUrl } from '../../../shared/domain/links';
+import { requirementsOf } from '../../../shared/domain/policy';
+import { cookieScope, linkHash, newSignIn, openSession, readCookie, seal, sealSession, setCookie, stateMatches, unseal, SESSION_COOKIE } from '../../../shared/web/sso';
 
 const key = randomBytes(32);
 const now = new Date('2026-11-23T12:00:00Z');

@@ -2,7 +2,7 @@
  * Local mode's IAM evaluator against AWS's documented policy evaluation logic:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
-import { actionMatches, evaluate, resourceMatches, validatePolicy, wildcardMatch, type NamedPolicy, type Statement } from '../../local/iam/policy';
+import { actionMatches, evaluate, resourceMatches, validatePolicy, wildcardMatch, type NamedPolicy, type Statement } from '../../../../local/iam/policy';
 
 const TABLE = 'arn:aws:dynamodb:local:000000000000:table/jitgate';
 const policy = (...statements: Statement[]): NamedPolicy[] => [{ name: 'p', document: { Version: '2012-10-17', Statement: statements } }];

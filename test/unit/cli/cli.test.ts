@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../cli/cli';
+import { main } from '../../../cli/cli';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '../../..');
 let dataDir: string;
 beforeAll(() => (dataDir = mkdtempSync(path.join(tmpdir(), 'jitgate-cli-claim-'))));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

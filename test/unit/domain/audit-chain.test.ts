@@ -1,5 +1,5 @@
-import { auditEvent } from '../../shared/domain/audit';
-import { canonicalForm, chainEvents, chainsFromExport, EMPTY_CHAIN, eventHash, GENESIS, JOURNAL, verifyChain, verifyChains, type ChainedEvent } from '../../shared/domain/audit-chain';
+import { auditEvent } from '../../../shared/domain/audit';
+import { canonicalForm, chainEvents, chainsFromExport, EMPTY_CHAIN, eventHash, GENESIS, JOURNAL, verifyChain, verifyChains, type ChainedEvent } from '../../../shared/domain/audit-chain';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 const alice = 'https://idp.example.com#alice';

@@ -3,20 +3,20 @@
  * reminders and escalation the state machine sends while approvals are missing.
  * The use cases run against in-memory fakes of the store, workflow and notifier.
  */
-import { denials, firstNudgeSeconds, nudgeOffsets, nudgePlan, undecidedApprovers } from '../../shared/domain/approvals';
-import type { ExecutionInput } from '../../shared/usecases/ports';
-import { parseConfig, type Config } from '../../shared/config/config';
-import { principalId, type Principal } from '../../shared/domain/identity';
-import { requirementsOf } from '../../shared/domain/policy';
-import type { Approval, JitRequest } from '../../shared/domain/request';
-import { decide } from '../../shared/usecases/decisions';
-import { approversFor, escalationRecipients, remindApprovers } from '../../shared/usecases/workflow-steps';
-import { findLinks } from '../../local/outbox';
-import { resumePlan } from '../../local/resume';
-import { STATE } from '../../infra/states';
-import demoConfig from '../../jitgate.config.json';
-import { depsForTest } from '../support/memory/deps-for-test';
-import { demo } from '../support/principals';
+import { denials, firstNudgeSeconds, nudgeOffsets, nudgePlan, undecidedApprovers } from '../../../shared/domain/approvals';
+import type { ExecutionInput } from '../../../shared/usecases/ports';
+import { parseConfig, type Config } from '../../../shared/config/config';
+import { principalId, type Principal } from '../../../shared/domain/identity';
+import { requirementsOf } from '../../../shared/domain/policy';
+import type { Approval, JitRequest } from '../../../shared/domain/request';
+import { decide } from '../../../shared/usecases/decisions';
+import { approversFor, escalationRecipients, remindApprovers } from '../../../shared/usecases/workflow-steps';
+import { findLinks } from '../../../local/outbox';
+import { resumePlan } from '../../../local/resume';
+import { STATE } from '../../../infra/states';
+import demoConfig from '../../../jitgate.config.json';
+import { depsForTest } from '../../support/memory/deps-for-test';
+import { demo } from '../../support/principals';
 
 const ISSUER = demoConfig.issuers.dev.issuer;
 const id = (sub: string) => principalId(ISSUER, sub);

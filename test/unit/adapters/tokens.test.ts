@@ -6,12 +6,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { parseConfig } from '../../shared/config/config';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken } from '../../shared/domain/errors';
-import type { Principal } from '../../shared/domain/identity';
-import { createTokenVerifier, decode, duplicateKey } from '../../shared/adapters/tokens';
-import { checkStepUp } from '../../shared/usecases/requests';
-import { b64url, forge } from '../support/jwt-forge';
+import { parseConfig } from '../../../shared/config/config';
+import { DependencyUnavailable, InsufficientAuthentication, InvalidToken } from '../../../shared/domain/errors';
+import type { Principal } from '../../../shared/domain/identity';
+import { createTokenVerifier, decode, duplicateKey } from '../../../shared/adapters/tokens';
+import { checkStepUp } from '../../../shared/usecases/requests';
+import { b64url, forge } from '../../support/jwt-forge';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -1,5 +1,5 @@
 /** The resource grammar: names another layer would decode, resolve or show differently are refused. */
-import { resourceProblem } from '../../shared/domain/resource';
+import { resourceProblem } from '../../../shared/domain/resource';
 
 test.each([
   'datasets/q3-payroll',
@@ -16,7 +16,7 @@ test.each([
 
 test.each([
   ['datasets/public-x/../q3-payroll', /"\.\." segments/],
-  ['../q3-payroll', /segments/],
+  ['../../q3-payroll', /segments/],
   ['datasets/./q3', /segments/],
   ['datasets/..', /segments/],
   ['datasets/public-%2F..%2Fq3-payroll', /percent/],

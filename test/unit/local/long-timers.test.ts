@@ -2,8 +2,8 @@
  * Local Waits and task timeouts past Node's timer limit (2^31-1 ms, about 24.8 days),
  * with injected and fake time: no real waiting.
  */
-import { installLongTimers, MAX_TIMER_MS, type TimerHost } from '../../local/long-timers';
-import { LocalStepFunctions } from '../../local/stepfunctions';
+import { installLongTimers, MAX_TIMER_MS, type TimerHost } from '../../../local/long-timers';
+import { LocalStepFunctions } from '../../../local/stepfunctions';
 
 const DAY_MS = 86_400_000;
 

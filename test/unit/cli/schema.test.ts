@@ -1,9 +1,9 @@
 /** The JSON Schema editors use for jitgate.config.json is generated from the zod schema; a stale copy fails here. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configJsonSchemaText, SCHEMA_FILE } from '../../cli/schema';
+import { configJsonSchemaText, SCHEMA_FILE } from '../../../cli/schema';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '../../..');
 
 test('jitgate.schema.json is what `npm run schema` generates now (run it after changing the config schema)', () => {
   expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(configJsonSchemaText());
