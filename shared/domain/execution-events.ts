@@ -3,7 +3,7 @@
  * delivers it and as local mode reproduces it; only the fields jitgate reads.
  * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
  */
-import type { ExecutionFailure } from '../domain/request';
+import type { ExecutionFailure } from './request';
 
 export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 export const ABNORMAL_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;

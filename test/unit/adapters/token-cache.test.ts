@@ -5,11 +5,11 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { SimpleJwksCache, type JwksCache } from 'aws-jwt-verify/jwk';
-import { parseConfig } from '../../shared/config/config';
-import { InvalidToken } from '../../shared/domain/errors';
-import { createTokenVerifier } from '../../shared/adapters/tokens';
-import { VerifiedTokenCache } from '../../shared/adapters/token-cache';
-import { forge } from '../support/jwt-forge';
+import { parseConfig } from '../../../shared/config/config';
+import { InvalidToken } from '../../../shared/domain/errors';
+import { createTokenVerifier } from '../../../shared/adapters/tokens';
+import { VerifiedTokenCache } from '../../../shared/adapters/token-cache';
+import { forge } from '../../support/jwt-forge';
 
 const ISS = 'https://corp.example.com';
 const JWKS_URI = `${ISS}/keys`;

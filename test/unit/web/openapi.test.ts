@@ -5,7 +5,7 @@
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020';
-import { openApiDocument } from '../../shared/web/openapi';
+import { openApiDocument } from '../../../shared/web/openapi';
 
 const doc = openApiDocument('https://jit.example.com/prod') as any;
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { build } from 'esbuild';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '../../..');
 
 test('the client bundle holds no zod and no AWS SDK code, and stays small', async () => {
   const result = await build({

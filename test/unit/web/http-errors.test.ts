@@ -1,6 +1,6 @@
 /** The HTTP edge's one mapping from the error tree to statuses and problem documents. */
-import { ConcurrentModification, DependencyUnavailable } from '../../shared/domain/errors';
-import { errorResponse } from '../../shared/web/http';
+import { ConcurrentModification, DependencyUnavailable } from '../../../shared/domain/errors';
+import { errorResponse } from '../../../shared/web/http';
 
 describe('errors that say when to come back', () => {
   test('a race lost on every retry is a 503 with Retry-After, not a 500', () => {
