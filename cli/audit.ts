@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/domain/audit-chain';
-import type { CliIo, Command } from './cli';
-import { EXIT, UsageError, developmentIssuer } from './cli';
+import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { developmentIssuer } from './development-issuer';
 import { createDevTokenSigner } from '../local/idp';
 
 const HELP = `Usage: jitgate audit verify [--since <time>] [--file <export.jsonl>] [connection]

@@ -4,36 +4,19 @@
  * stdout alone (a token can be captured with `$(npx jitgate token alice)`);
  * messages go to stderr.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, parseDuration } from '../shared/config/config';
+import { parseDuration } from '../shared/config/config';
 import { ConfigError } from '../shared/domain/errors';
 import { DEMO_USERS, describeDemoUsers } from '../local/demo-users';
 import { auditCommand } from './audit';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
+import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { developmentIssuer } from './development-issuer';
 
-export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-  cwd: string;
-  env: Record<string, string | undefined>;
-}
-
-export interface Command {
-  /** One line for the command list. */
-  summary: string;
-  /** Full help, printed for `--help` and after a usage error. */
-  help: string;
-  run(args: string[], io: CliIo): Promise<number>;
-}
-
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-/** A mistake in how the command was called: print the message and the command's help, exit 2. */
-export class UsageError extends Error {}
+export { EXIT, UsageError, type CliIo, type Command } from './command';
 
 export const commands: Record<string, Command> = {
   token: {
@@ -69,16 +52,9 @@ ${describeDemoUsers(DEMO_USERS)}
 `,
     run: tokenCommand,
   },
-  // A getter: cli/explain.ts imports UsageError from this module, so either may be loaded first.
-  get explain() {
-    return explainCommand;
-  },
-  get subscriptions() {
-    return subscriptionsCommand;
-  },
-  get audit() {
-    return auditCommand;
-  },
+  explain: explainCommand,
+  subscriptions: subscriptionsCommand,
+  audit: auditCommand,
 };
 
 function usage(): string {
@@ -194,29 +170,4 @@ function duration(flag: string, text: string, zeroAllowed = false): number {
     throw new UsageError(`${flag} takes a number of seconds or a duration such as 90s, 30m, 8h, 2d (got "${text}")`);
   }
   return seconds;
-}
-
-/** The issuer with `development: true` in the project's config, on $PORT when set (as `npm start` serves it). */
-export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
-  const file = path.resolve(io.cwd, io.env.JITGATE_CONFIG || 'jitgate.config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === 'ENOENT'
-        ? `no config at ${file}; run from the project directory or set JITGATE_CONFIG`
-        : `cannot read ${file}: ${(err as Error).message}`,
-    );
-  }
-  const config = parseConfig(raw, path.basename(file), { mode: 'local' });
-  const dev = Object.values(config.issuers).find((i) => i.development);
-  if (!dev) throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
-  const port = io.env.PORT;
-  if (!port) return dev.issuer;
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new ConfigError(`PORT must be a port number (got "${port}")`);
-  const url = new URL(dev.issuer);
-  // Replace the origin as text: URL#href would add a trailing slash to a bare origin, and `iss` must match exactly.
-  return dev.issuer.replace(url.origin, `${url.protocol}//${url.hostname}:${port}`);
 }

@@ -17,7 +17,7 @@ import { toPrincipal, type Principal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
 import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/domain/policy';
 import { describeCondition } from '../shared/config/policy-config';
-import { EXIT, UsageError, type CliIo, type Command } from './cli';
+import { EXIT, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
 import { UnknownDemoUser } from '../local/idp';
 

@@ -26,7 +26,7 @@ import {
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { parseConfig } from '../shared/config/config';
 import { ConfigError } from '../shared/domain/errors';
-import { EXIT, UsageError, type CliIo, type Command } from './cli';
+import { EXIT, UsageError, type CliIo, type Command } from './command';
 
 export const EXIT_ATTENTION = 3;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/;

@@ -9,7 +9,7 @@ import { lifetimeIssue } from '../domain/execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
-import { privilegeIssues } from '../domain/privileges';
+import { privilegeIssues } from './privileges-config';
 
 export { durationSchema, parseDuration } from '../domain/duration';
 export { conditionSchema, type Condition } from './policy-config';

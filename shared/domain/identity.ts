@@ -4,7 +4,15 @@
  * is two people in policies, approvals and the audit trail.
  */
 import type { IssuerConfig } from '../config/config';
-import type { PersonRef } from './request';
+
+/** A person as a request records them: who asked, approved or reviewed, as their token named them. */
+export interface PersonRef {
+  id: string;
+  issuer: string;
+  sub: string;
+  name?: string;
+  email?: string;
+}
 
 export interface Principal extends PersonRef {
   /** The config name of the issuer that vouched for this principal. */

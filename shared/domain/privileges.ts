@@ -36,24 +36,3 @@ export function hasPrivilege(config: Config, p: Principal, privilege: Privilege)
     return p.groups.includes(name) && trustedIssuersFor(config, entry).includes(p.issuerName);
   });
 }
-
-/** Config problems: unknown issuers, and a bare name that would have to trust every issuer. */
-export function privilegeIssues(config: Config): { path: (string | number)[]; message: string }[] {
-  const out: { path: (string | number)[]; message: string }[] = [];
-  const known = Object.keys(config.issuers);
-  for (const key of ['auditorGroups', 'adminGroups'] as const) {
-    config[key].forEach((entry, i) => {
-      if (typeof entry !== 'string') {
-        entry.trustedIssuers.forEach((issuer, k) => {
-          if (!known.includes(issuer)) out.push({ path: [key, i, 'trustedIssuers', k], message: `unknown issuer "${issuer}"; use one of: ${known.join(', ')}` });
-        });
-      } else if (!config.approverGroups[entry] && known.length > 1) {
-        out.push({
-          path: [key, i],
-          message: `with several issuers, say which may vouch for group "${entry}" (any of them could put the name in a token): {"group": "${entry}", "trustedIssuers": ["${known[0]}"]}`,
-        });
-      }
-    });
-  }
-  return out;
-}

@@ -13,14 +13,9 @@
 import { AlreadyDecided } from './errors';
 import type { GrantTimes } from './grant';
 import type { Requirements } from './policy';
+import type { PersonRef } from './identity';
 
-export interface PersonRef {
-  id: string;
-  issuer: string;
-  sub: string;
-  name?: string;
-  email?: string;
-}
+export type { PersonRef } from './identity';
 
 export interface Approval {
   approver: PersonRef;
