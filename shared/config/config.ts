@@ -8,6 +8,7 @@ import { ConfigError } from '../domain/errors';
 import { lifetimeIssue } from '../domain/execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
+import { unknownKeysMessage } from './unknown-keys';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
 import { privilegeIssues } from '../domain/privileges';
 
@@ -192,7 +193,9 @@ export interface ParseOptions {
 /** Validates raw config; errors name the path, the value and the fix. */
 export function parseConfig(raw: unknown, source = 'jitgate.config.json', options: ParseOptions = {}): Config {
   const result = configSchema.safeParse(raw);
-  const issues: { path: PropertyKey[]; message: string }[] = result.success ? issuerIssues(result.data.issuers, options.mode ?? 'deploy') : [...result.error.issues];
+  const issues: { path: PropertyKey[]; message: string }[] = result.success
+    ? issuerIssues(result.data.issuers, options.mode ?? 'deploy')
+    : result.error.issues.map((i) => (i.code === 'unrecognized_keys' ? { ...i, message: unknownKeysMessage(configSchema, i) } : i));
   const rawIssuers = (raw as { issuers?: unknown } | null)?.issuers;
   if (!options.allowNoIssuer && rawIssuers !== null && typeof rawIssuers === 'object' && Object.keys(rawIssuers).length === 0) {
     issues.unshift({ path: ['issuers'], message: 'configure at least one issuer' });

@@ -53,8 +53,8 @@ export function nearest(word: string, candidates: Iterable<string>): string | un
   return best?.name;
 }
 
-/** `; did you mean "x"?` for the end of a message, or nothing. */
+/** ` (did you mean "x"?)` to follow the name in a message, or nothing. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const name = nearest(word, candidates);
-  return name === undefined ? '' : `; did you mean "${name}"?`;
+  return name === undefined ? '' : ` (did you mean "${name}"?)`;
 }

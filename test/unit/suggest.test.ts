@@ -35,7 +35,7 @@ test('a name far from every candidate gets no suggestion', () => {
 
 test('a prefix of a longer name is suggested: duration for durationSeconds', () => {
   expect(nearest('duration', ['action', 'resource', 'justification', 'durationSeconds', 'ticket'])).toBe('durationSeconds');
-  expect(didYouMean('duration', ['durationSeconds'])).toBe('; did you mean "durationSeconds"?');
+  expect(didYouMean('duration', ['durationSeconds'])).toBe(' (did you mean "durationSeconds"?)');
 });
 
 test('the word itself is never suggested, and ties go to the first candidate', () => {
