@@ -14,7 +14,7 @@
  * so a key rotation at the IdP needs no redeploy and garbage `kid`s cannot flood it.
  */
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
-import { FetchError } from 'aws-jwt-verify/error';
+import { FetchError, JwtExpiredError } from 'aws-jwt-verify/error';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SimpleJwksCache, type JwksCache } from 'aws-jwt-verify/jwk';
@@ -22,6 +22,7 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { Config, IssuerConfig } from '../config/config';
 import { DependencyUnavailable, InvalidToken } from '../domain/errors';
 import { toPrincipal, type Principal } from '../domain/identity';
+import { expiredMessage, untrustedIssuerMessage } from './token-hints';
 
 /** Largest token we are willing to parse; real ID tokens are a few KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -96,6 +97,8 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
   const httpsCache = options.jwksCache ?? new SimpleJwksCache();
   const httpCache = options.jwksCache ?? new SimpleJwksCache({ fetcher: new FetchJwksFetcher() });
   const byIss = new Map<string, TrustedIssuer>();
+  // Only local mode's config keeps a development issuer (token-hints.ts): its 401s may name local commands.
+  const local = Object.values(config.issuers).some((i) => i.development);
   for (const [name, issuer] of Object.entries(config.issuers)) {
     const trusted: TrustedIssuer = { name, config: issuer, verifier: awsVerifier(issuer, jwksUriOf(issuer).startsWith('http://') ? httpCache : httpsCache) };
     byIss.set(issuer.issuer, trusted);
@@ -112,7 +115,7 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
       checkHeader(header);
       // 3. Issuer: only configured ones, each with its own allowed algorithms.
       const issuer = typeof payload.iss === 'string' ? byIss.get(payload.iss) : undefined;
-      if (!issuer) throw new InvalidToken('the token issuer (iss) is not one jitgate trusts');
+      if (!issuer) throw new InvalidToken(untrustedIssuerMessage(payload.iss, Object.values(config.issuers).map((i) => i.issuer), local));
       if (!(issuer.config.algorithms as string[]).includes(header.alg)) throw new InvalidToken(`algorithm ${header.alg} is not allowed for this issuer`);
       // 4. Signature, iss, aud, exp and nbf within the clock skew (and Cognito's token_use, client_id).
       let verified: JwtPayload;
@@ -120,7 +123,7 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
         verified = await issuer.verifier.verify(token);
       } catch (err) {
         if (err instanceof FetchError) throw new DependencyUnavailable('the identity provider\'s signing keys could not be fetched; try again shortly');
-        throw new InvalidToken(describe(err));
+        throw new InvalidToken(err instanceof JwtExpiredError ? expiredMessage(describe(err), payload.sub, local) : describe(err));
       }
       // 5. What aws-jwt-verify leaves to us.
       checkClaims(header, verified, issuer.config, Date.now() / 1000);
