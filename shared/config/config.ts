@@ -11,6 +11,7 @@ import { limitsSchema } from './limits-config';
 import { unknownKeysMessage } from './unknown-keys';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
 import { privilegeIssues } from '../domain/privileges';
+import { didYouMean } from '../domain/suggest';
 
 export { durationSchema, parseDuration } from '../domain/duration';
 export { conditionSchema, type Condition } from './policy-config';
@@ -84,6 +85,8 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    // A group named in a policy but not defined is most often a typo of one that is.
+    const near = (group: string) => didYouMean(group, Object.keys(config.approverGroups));
     if (config.approverSignIn && !config.issuers[config.approverSignIn.issuer]) {
       ctx.addIssue({ code: 'custom', path: ['approverSignIn', 'issuer'], message: `unknown issuer "${config.approverSignIn.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });
     }
@@ -95,7 +98,7 @@ export const configSchema = z
     for (const issue of privilegeIssues(config)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     const lockoutNotify = config.limits.mfaLockout.notify;
     if (lockoutNotify && !config.approverGroups[lockoutNotify]) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message: `approver group "${lockoutNotify}" is not defined; name a group listed under "approverGroups"` });
+      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message: `approver group "${lockoutNotify}" is not defined${near(lockoutNotify)}; name a group listed under "approverGroups"` });
     }
     for (const [name, group] of Object.entries(config.approverGroups)) {
       (group.trustedIssuers ?? []).forEach((issuer, i) => {
@@ -110,7 +113,7 @@ export const configSchema = z
     config.policies.forEach((p, i) => {
       for (const group of Object.keys(p.approvals?.groups ?? {})) {
         if (!config.approverGroups[group]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'groups', group], message: `approver group "${group}" is not defined; add it under "approverGroups"` });
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'groups', group], message: `approver group "${group}" is not defined${near(group)}; add it under "approverGroups"` });
         }
       }
       if (p.approvals?.remindAfter !== undefined && p.approvals.remindAfter >= p.approvals.window) {
@@ -118,7 +121,7 @@ export const configSchema = z
       }
       if (p.approvals?.escalate) {
         if (!config.approverGroups[p.approvals.escalate.group]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'group'], message: `approver group "${p.approvals.escalate.group}" is not defined; add it under "approverGroups"` });
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'group'], message: `approver group "${p.approvals.escalate.group}" is not defined${near(p.approvals.escalate.group)}; add it under "approverGroups"` });
         }
         if (p.approvals.escalate.before >= p.approvals.window) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'before'], message: `escalating ${p.approvals.escalate.before} s before a ${p.approvals.window} s window means at once; make "before" shorter than window` });
@@ -156,7 +159,7 @@ export const configSchema = z
           for (const issue of unscopedListTests(p.breakGlass.who)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
         }
         if (!config.approverGroups[p.breakGlass.notify]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined; break-glass must notify a group listed under "approverGroups"` });
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined${near(p.breakGlass.notify)}; break-glass must notify a group listed under "approverGroups"` });
         }
         if (p.grant.mode === 'window' && p.breakGlass.maxDuration > p.grant.maxDuration) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'maxDuration'], message: `break-glass lasts longer (${p.breakGlass.maxDuration} s) than an approved grant (grant.maxDuration ${p.grant.maxDuration} s); make it at most ${p.grant.maxDuration} s` });
