@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from 'node:path';
 import { parseConfig, type Config } from '../shared/config/config';
 import { parseJsonText } from '../shared/config/json-text';
+import { assertPortFree } from './port-check';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/domain/links';
 import { resolveIssuers } from '../shared/config/issuers';
@@ -136,6 +137,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const log = options.log ?? (() => undefined);
   const port = options.port ?? 4000;
   const url = `http://127.0.0.1:${port}`;
+  await assertPortFree(port);
   const dataDir = path.resolve(options.dataDir ?? '.jitgate');
   mkdirSync(dataDir, { recursive: true });
 
