@@ -32,8 +32,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `word`, if one is close enough to be a likely intent:
- * within a third of the longer name's length (at least 2 edits), compared without
- * case, or one a prefix of the other (`duration` for `durationSeconds`). Ties go to the
+ * within a quarter of the longer name's length (1 to 3 edits), compared without case,
+ * or one a prefix of the other (`duration` for `durationSeconds`). Ties go to the
  * earlier candidate; `word` itself is never suggested.
  */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
@@ -43,7 +43,9 @@ export function nearest(word: string, candidates: Iterable<string>): string | un
     if (name === word) continue;
     const n = name.toLowerCase();
     const distance = editDistance(w, n);
-    const limit = Math.max(2, Math.floor(Math.max(w.length, n.length) / 3));
+    // A quarter of the longer name, 1 to 3 edits: enough for a slip of the fingers, not enough to turn
+    // `projects:create` into `projects:delete` (4 edits), a suggestion worse than none.
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(w.length, n.length) / 4)));
     const prefix = Math.min(w.length, n.length) >= 3 && (n.startsWith(w) || w.startsWith(n));
     if (distance > limit && !prefix) continue;
     // A prefix match ranks as if it were one edit away: closer than a typo of two letters.
