@@ -52,3 +52,21 @@ test('alice sends "duration": the 400 suggests "durationSeconds"', async () => {
   expect(res.status).toBe(400);
   expect(res.json.errors).toEqual([{ path: 'body', message: 'Unrecognized key: "duration" (did you mean "durationSeconds"?)' }]);
 });
+
+test('alice asks for prod:debug: /dev/outbox lists its messages under the request, its action and alice', async () => {
+  const token = await client.token('alice');
+  const created = await client.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 600 } });
+  expect(created.status).toBe(201);
+  const id: string = created.json.id;
+  type Group = { requestId?: string; action?: string; requester?: string; heading: string; messageIds: string[] };
+  let group: Group | undefined;
+  for (const t0 = Date.now(); Date.now() - t0 < 20_000; await new Promise((r) => setTimeout(r, 250))) {
+    const outbox = await client.call('GET', '/dev/outbox');
+    group = (outbox.json.requests as Group[]).find((g) => g.requestId === id);
+    if (group?.messageIds.length && group.action) break;
+  }
+  expect(group).toMatchObject({ requestId: id, action: 'prod:debug' });
+  expect(group!.heading).toMatch(new RegExp(`^Request ${id} · prod:debug · by \\S`));
+  const page = (await client.call('GET', '/dev/outbox.html')).text;
+  expect(page).toContain(`<h2>Request ${id} · prod:debug · by `);
+}, 30_000);
