@@ -40,7 +40,10 @@ export function requestOf(m: OutboxMessage): RequestHeading {
   return { requestId: line(text, 'Request'), action: line(text, 'Action'), ...(requester ? { requester } : {}) };
 }
 
-/** `messages` (newest first) in groups, one per request, the group with the newest message first; the rest last, in one group without a request id. */
+/**
+ * `messages` (newest first) in groups, one per request, the group with the newest message
+ * first; the rest last, in one group without a request id.
+ */
 export function groupByRequest(messages: readonly OutboxMessage[]): OutboxGroup[] {
   const groups = new Map<string, OutboxGroup>();
   const rest: OutboxMessage[] = [];

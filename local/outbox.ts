@@ -265,13 +265,15 @@ h1{font-size:1.3rem;margin:.2rem 0 1rem}h1 small{font-weight:normal;color:#57606
 article{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.7rem 1rem;margin:0 0 .8rem}
 header{display:flex;gap:1rem;flex-wrap:wrap;color:#57606a;font-size:.85rem}
 .topic{font-family:ui-monospace,monospace}h3{font-size:1.05rem;margin:.4rem 0}
-section{margin:0 0 1.4rem}section>h2{font-size:1.1rem;margin:0 0 .5rem;word-break:break-all}h2 small{font-weight:normal;color:#57606a;font-size:.85rem}
+section{margin:0 0 1.4rem}section>h2{font-size:1.1rem;margin:0 0 .5rem;word-break:break-all}
+h2 small{font-weight:normal;color:#57606a;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:.4rem 0;font-size:.85rem}
 ul.links{margin:.3rem 0;padding-left:1.2rem}ul.links a{font-weight:600;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}dd{margin:0;font-family:ui-monospace,monospace}
 .empty{color:#57606a}
 </style></head><body>
-<h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'} by request, newest first · <a href="">refresh</a> · JSON at <code>GET /dev/outbox</code> · clear with <code>DELETE /dev/outbox</code></small></h1>
+<h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'} by request, newest first ·
+<a href="">refresh</a> · JSON at <code>GET /dev/outbox</code> · clear with <code>DELETE /dev/outbox</code></small></h1>
 ${items.length ? items.join('\n') : '<p class="empty">Nothing delivered yet.</p>'}
 </body></html>
 `;
@@ -327,7 +329,11 @@ export function outboxHttpHandler(
     } else {
       const sorted = newestFirst(messages);
       // `requests`: the same deliveries by request (ids only), for a reader who wants one request's story.
-      const requests = groupByRequest(sorted).map(({ messages: ms, ...heading }) => ({ ...heading, heading: headingText(heading), messageIds: ms.map((m) => m.id) }));
+      const requests = groupByRequest(sorted).map(({ messages: ms, ...heading }) => ({
+        ...heading,
+        heading: headingText(heading),
+        messageIds: ms.map((m) => m.id),
+      }));
       sendJson(res, 200, { count: messages.length, messages: sorted, requests }, { 'Cache-Control': 'no-store' });
     }
     return true;

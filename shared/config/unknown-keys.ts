@@ -33,7 +33,10 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
   let s: z.ZodType | undefined = unwrap(schema);
   for (const segment of path) {
     const def = defOf(s);
-    s = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
+    if (def.type === 'object') s = def.shape?.[String(segment)];
+    else if (def.type === 'array') s = def.element;
+    else if (def.type === 'record') s = def.valueType;
+    else s = undefined;
     if (!s) return [];
     s = unwrap(s);
   }
@@ -42,7 +45,10 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
 }
 
 /** zod's message for an unrecognized key, with the nearest known key for each key it names. */
-export function unknownKeysMessage(schema: z.ZodType, issue: { message: string; path: readonly PropertyKey[]; keys: readonly string[] }): string {
+export function unknownKeysMessage(
+  schema: z.ZodType,
+  issue: { message: string; path: readonly PropertyKey[]; keys: readonly string[] },
+): string {
   // A schema with its own message for this (a condition's, say) has said what to write instead.
   if (!issue.message.startsWith('Unrecognized key')) return issue.message;
   const known = knownKeysAt(schema, issue.path);

@@ -218,7 +218,8 @@ export function evaluate(index: PolicyIndex, principal: Principal, action: strin
   // A typo that a wildcard policy caught (`prod:debgu` by `prod:*`) is denied for reasons that do not name the mistake.
   if (evaluation.outcome === 'denied' && isGlob(found.policy.action)) {
     const near = index.nearestAction(action);
-    if (near !== undefined) return { ...evaluation, reason: `${evaluation.reason} ("${action}" matched only "${found.policy.action}"; did you mean "${near}"?)` };
+    const hint = `("${action}" matched only "${found.policy.action}"; did you mean "${near}"?)`;
+    if (near !== undefined) return { ...evaluation, reason: `${evaluation.reason} ${hint}` };
   }
   return evaluation;
 }

@@ -68,7 +68,10 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || where, message: i.code === 'unrecognized_keys' ? unknownKeysMessage(schema, i) : i.message }));
+  const errors = result.error.issues.map((i) => ({
+    path: i.path.join('.') || where,
+    message: i.code === 'unrecognized_keys' ? unknownKeysMessage(schema, i) : i.message,
+  }));
   throw new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 

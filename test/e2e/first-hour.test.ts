@@ -25,8 +25,11 @@ test('a token minted for local mode on another port: the 401 names its iss, the 
   const res = await client.call('POST', '/v1/authorize', { token, body: { action: 'prod:debug' } });
   expect(res.status).toBe(401);
   expect(res.json.detail).toContain(`it has iss "http://127.0.0.1:${other}/dev/idp"; jitgate trusts "${local.url}/dev/idp"`);
-  expect(res.json.detail).toContain(`minted for local mode on port ${other}, and this one runs on port ${port()}: mint a new one with PORT=${port()} npx jitgate token <user>`);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="the token's issuer is not trusted/);
+  expect(res.json.detail).toContain(
+    `minted for local mode on port ${other}, and this one runs on port ${port()}: `
+      + `mint a new one with PORT=${port()} npx jitgate token <user>`,
+  );
+  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="the token's issuer is not/);
 });
 
 test('an expired token of alice: the 401 says to run npx jitgate token alice', async () => {
@@ -39,7 +42,8 @@ test('an expired token of alice: the 401 says to run npx jitgate token alice', a
 
 test('alice asks for "projects:delet": the 403 suggests "projects:delete"', async () => {
   const token = await client.token('alice');
-  const res = await client.call('POST', '/v1/requests', { token, body: { action: 'projects:delet', resource: 'projects/42', justification: 'cleanup of the old demo project' } });
+  const body = { action: 'projects:delet', resource: 'projects/42', justification: 'cleanup of the old demo project' };
+  const res = await client.call('POST', '/v1/requests', { token, body });
   expect(res.status).toBe(403);
   expect(res.json.detail).toContain('no policy covers "projects:delet" on resource "projects/42" (did you mean "projects:delete"?)');
   const authorize = await client.call('POST', '/v1/authorize', { token, body: { action: 'projects:delet', resource: 'projects/42' } });
@@ -55,7 +59,8 @@ test('alice sends "duration": the 400 suggests "durationSeconds"', async () => {
 
 test('alice asks for prod:debug: /dev/outbox lists its messages under the request, its action and alice', async () => {
   const token = await client.token('alice');
-  const created = await client.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 600 } });
+  const body = { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 600 };
+  const created = await client.call('POST', '/v1/requests', { token, body });
   expect(created.status).toBe(201);
   const id: string = created.json.id;
   type Group = { requestId?: string; action?: string; requester?: string; heading: string; messageIds: string[] };

@@ -11,6 +11,8 @@ const ROOT = path.resolve(__dirname, '../..');
 let taken: Server;
 let port: number;
 let dir: string;
+const inUse = (p: number) =>
+  `port ${p} is already in use (another jitgate local mode, or another program); stop it, or choose another port: PORT=${p + 1} npm start`;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'jitgate-port-'));
@@ -32,7 +34,7 @@ test('assertPortFree: a free port passes and stays free; a taken one is PortInUs
   await expect(assertPortFree(freePort)).resolves.toBeUndefined();
   const err = await assertPortFree(port).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(PortInUse);
-  expect((err as Error).message).toBe(`port ${port} is already in use (another jitgate local mode, or another program); stop it, or choose another port: PORT=${port + 1} npm start`);
+  expect((err as Error).message).toBe(inUse(port));
 });
 
 test('startLocal on a taken port fails within a second, before it creates its data directory', async () => {
@@ -46,12 +48,13 @@ test('startLocal on a taken port fails within a second, before it creates its da
 test('npm start on a taken port prints the message and exits 1', async () => {
   const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
   const [, ...args] = script.split(/\s+/);
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), JITGATE_DATA_DIR: path.join(dir, 'npm') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, PORT: String(port), JITGATE_DATA_DIR: path.join(dir, 'npm') };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(code).toBe(1);
-  expect(out.trim()).toBe(`port ${port} is already in use (another jitgate local mode, or another program); stop it, or choose another port: PORT=${port + 1} npm start`);
+  expect(out.trim()).toBe(inUse(port));
   expect(existsSync(path.join(dir, 'npm'))).toBe(false);
 }, 60_000);

@@ -48,7 +48,11 @@ test('parseJsonText names the file, line and column and points at the spot', () 
   }
   expect(err).toBeInstanceOf(ConfigError);
   expect((err as Error).message).toBe(
-    `jitgate.config.json is not valid JSON at line 4, column 22: Expected double-quoted property name\n  ${'    { "action": "a", },'}\n  ${' '.repeat(21)}^`,
+    [
+      'jitgate.config.json is not valid JSON at line 4, column 22: Expected double-quoted property name',
+      '      { "action": "a", },',
+      `  ${' '.repeat(21)}^`,
+    ].join('\n'),
   );
 });
 
@@ -69,5 +73,6 @@ test('npx jitgate explain reports the line and column', async () => {
     cwd: ROOT, env: {}, stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) },
   });
   expect(code).toBe(1);
-  expect(stderr).toMatch(new RegExp(`explain\\.json is not valid JSON at line ${line}, column \\d+: Expected ',' or '}' after property value\\n`));
+  const expected = `explain\\.json is not valid JSON at line ${line}, column \\d+: Expected ',' or '}' after property value\\n`;
+  expect(stderr).toMatch(new RegExp(expected));
 });

@@ -5,7 +5,8 @@ import { renderOutboxPage, type OutboxMessage } from '../../local/outbox';
 const EVENTS = 'arn:aws:sns:local:000000000000:jitgate-events';
 const APPROVERS = 'arn:aws:sns:local:000000000000:jitgate-approvers';
 let n = 0;
-const msg = (topicArn: string, message: string, attributes: Record<string, string> = {}, extra: Partial<OutboxMessage> = {}): OutboxMessage => ({
+type Attributes = Record<string, string>;
+const msg = (topicArn: string, message: string, attributes: Attributes = {}, extra: Partial<OutboxMessage> = {}): OutboxMessage => ({
   id: `d${++n}`, messageId: `m${n}`, at: `2026-11-26T08:00:0${n}.000Z`, topicArn, message, attributes, links: [], ...extra,
 });
 
@@ -17,10 +18,19 @@ const approverText = (id: string, action: string) => [
   `Request:       ${id}`,
 ].join('\n');
 
-const created = msg(EVENTS, JSON.stringify({ type: 'request.created', requestId: 'r-1', action: 'prod:debug', resource: 'cluster/eu-1' }), { event: 'request.created', requester: 'http://127.0.0.1:4000/dev/idp#alice' });
-const toBob = msg(APPROVERS, approverText('r-1', 'prod:debug'), { approver: 'bob' }, { deliveredTo: 'bob@example.com', subject: 'Approval needed: prod:debug by Alice' });
+const created = msg(
+  EVENTS,
+  JSON.stringify({ type: 'request.created', requestId: 'r-1', action: 'prod:debug', resource: 'cluster/eu-1' }),
+  { event: 'request.created', requester: 'http://127.0.0.1:4000/dev/idp#alice' },
+);
+const toBob = msg(APPROVERS, approverText('r-1', 'prod:debug'), { approver: 'bob' }, {
+  deliveredTo: 'bob@example.com',
+  subject: 'Approval needed: prod:debug by Alice',
+});
 const other = msg(EVENTS, JSON.stringify({ type: 'mfa.locked', lockedUntil: 'x' }), { event: 'mfa.locked', requester: 'x#dave' });
 const second = msg(APPROVERS, approverText('r-2', 'payments:approve'), {}, { deliveredTo: 'carol@example.com' });
+
+const headings = ['Request r-2 · payments:approve · by Alice', 'Request r-1 · prod:debug · by Alice', 'Other messages'];
 
 test('requestOf reads approver messages and lifecycle events', () => {
   expect(requestOf(toBob)).toEqual({ requestId: 'r-1', action: 'prod:debug', requester: 'Alice' });
@@ -36,13 +46,13 @@ test('groupByRequest keeps the given order within and across groups, the rest la
     ['r-1', [toBob.id, created.id]],
     [undefined, [other.id]],
   ]);
-  expect(groups.map(headingText)).toEqual(['Request r-2 · payments:approve · by Alice', 'Request r-1 · prod:debug · by Alice', 'Other messages']);
+  expect(groups.map(headingText)).toEqual(headings);
 });
 
 test('the page shows one section per request, newest first, headed by request id, action and requester', () => {
   const html = renderOutboxPage([created, toBob, other, second]);
-  const headings = [...html.matchAll(/<h2>([^<]*) <small>/g)].map((m) => m[1]);
-  expect(headings).toEqual(['Request r-2 · payments:approve · by Alice', 'Request r-1 · prod:debug · by Alice', 'Other messages']);
+  const found = [...html.matchAll(/<h2>([^<]*) <small>/g)].map((m) => m[1]);
+  expect(found).toEqual(headings);
   expect(html).toContain('<h3>Approval needed: prod:debug by Alice</h3>');
 });
 
