@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { parseConfig, type Config } from '../shared/config/config';
 import { resolveIssuers } from '../shared/config/issuers';
+import { parseJsonText } from '../shared/config/json-text';
 import { REPO_ROOT } from './functions';
 import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
 
@@ -16,7 +17,8 @@ async function loadConfig(): Promise<Config> {
   const source = path.relative(process.cwd(), file) || file;
   try {
     // Deploy rules (https issuers only), then OIDC discovery of each jwksUri not configured: once, here, never per request.
-    return await resolveIssuers(parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), source, { mode: 'deploy' }), undefined, { source });
+    const raw = parseJsonText(fs.readFileSync(file, 'utf8'), source);
+    return await resolveIssuers(parseConfig(raw, source, { mode: 'deploy' }), undefined, { source });
   } catch (err) {
     const message = err instanceof SyntaxError ? `${source} is not valid JSON: ${err.message}` : (err as Error).message;
     console.error(message.startsWith(source) ? message : `${source}: ${message}`);
