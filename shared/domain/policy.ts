@@ -218,8 +218,9 @@ export function evaluate(index: PolicyIndex, principal: Principal, action: strin
   // A typo that a wildcard policy caught (`prod:debgu` by `prod:*`) is denied for reasons that do not name the mistake.
   if (evaluation.outcome === 'denied' && isGlob(found.policy.action)) {
     const near = index.nearestAction(action);
-    const hint = `("${action}" matched only "${found.policy.action}"; did you mean "${near}"?)`;
-    if (near !== undefined) return { ...evaluation, reason: `${evaluation.reason} ${hint}` };
+    if (near !== undefined) {
+      return { ...evaluation, reason: `${evaluation.reason} ("${action}" matched only "${found.policy.action}"; did you mean "${near}"?)` };
+    }
   }
   return evaluation;
 }
