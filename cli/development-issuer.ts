@@ -2,15 +2,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../shared/config/config';
+import { parseJsonText } from '../shared/config/json-text';
 import { ConfigError } from '../shared/domain/errors';
 import type { CliIo } from './command';
 
 /** The issuer with `development: true` in the project's config, on $PORT when set (as `npm start` serves it). */
 export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
   const file = path.resolve(io.cwd, io.env.JITGATE_CONFIG || 'jitgate.config.json');
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
@@ -19,7 +20,7 @@ export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
         : `cannot read ${file}: ${(err as Error).message}`,
     );
   }
-  const config = parseConfig(raw, path.basename(file), { mode: 'local' });
+  const config = parseConfig(parseJsonText(text, file), path.basename(file), { mode: 'local' });
   const dev = Object.values(config.issuers).find((i) => i.development);
   if (!dev) throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
   const port = io.env.PORT;

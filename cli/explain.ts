@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, type Config, type IssuerConfig } from '../shared/config/config';
+import { parseJsonText } from '../shared/config/json-text';
 import { ConfigError } from '../shared/domain/errors';
 import { compileGlob, specificity } from '../shared/domain/glob';
 import { toPrincipal, type Principal } from '../shared/domain/identity';
@@ -110,15 +111,15 @@ async function explain(args: string[], io: CliIo): Promise<number> {
 }
 
 function loadConfig(file: string): Config {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`no config at ${file}; run from the project directory, pass --config or set JITGATE_CONFIG`);
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseConfig(raw, path.basename(file));
+  return parseConfig(parseJsonText(text, file), path.basename(file));
 }
 
 /** The whole evaluation, as data: used by the CLI and by the table-driven policy tests. */

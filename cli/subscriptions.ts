@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { parseConfig } from '../shared/config/config';
+import { parseJsonText } from '../shared/config/json-text';
 import { ConfigError } from '../shared/domain/errors';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 
@@ -159,15 +160,15 @@ function snsClient(topicArn: string, io: CliIo): SNSClient {
 
 function configuredApprovers(io: CliIo, configPath: string | undefined): { principalId: string; email: string }[] {
   const file = path.resolve(io.cwd, configPath ?? (io.env.JITGATE_CONFIG || 'jitgate.config.json'));
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(code === 'ENOENT' ? `no config at ${file}; run from the project directory, or pass --config` : `cannot read ${file}: ${(err as Error).message}`);
   }
   // As deployed: development issuers and their members are not subscribed on AWS.
-  return approvers(deployedConfig(parseConfig(raw, path.basename(file), { mode: 'local' })).config);
+  return approvers(deployedConfig(parseConfig(parseJsonText(text, file), path.basename(file), { mode: 'local' })).config);
 }
 
 /** Each configured approver with their subscription's state, then subscriptions no approver matches. */

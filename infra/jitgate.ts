@@ -22,6 +22,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { parseConfig, type Config } from '../shared/config/config';
 import { resolveIssuers } from '../shared/config/issuers';
+import { parseJsonText } from '../shared/config/json-text';
 import { JitgateAlarms } from './alarms';
 import { JitgateApi } from './api';
 import { JitgateData } from './data';
@@ -220,9 +221,6 @@ function sourceOf(file: string): string {
 }
 
 function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw err instanceof SyntaxError ? new SyntaxError(`${sourceOf(file)} is not valid JSON: ${err.message}`) : err;
-  }
+  // A syntax error names the line and column, with the line itself (shared/config/json-text.ts).
+  return parseJsonText(fs.readFileSync(file, 'utf8'), sourceOf(file));
 }

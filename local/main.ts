@@ -6,6 +6,7 @@ import { ConfigError } from '../shared/domain/errors';
 import { requirementsOf } from '../shared/domain/policy';
 import { describeCondition } from '../shared/config/policy-config';
 import type { Config } from '../shared/config/config';
+import { PortInUse } from './port-check';
 import { startLocal } from './server';
 
 function policySummary(config: Config): string[] {
@@ -82,7 +83,8 @@ main().catch((err: Error) => {
   if (err instanceof ConfigError || err.name === 'DynamoDbLocalError' || /config file|not valid JSON/.test(err.message)) {
     console.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`port ${process.env.PORT ?? 4000} is in use; stop the other process or set PORT`);
+    // Taken between the check (local/port-check.ts) and the listen.
+    console.error(new PortInUse(Number(process.env.PORT ?? 4000)).message);
   } else {
     console.error(`jitgate local mode failed to start: ${err.stack ?? err.message}`);
   }

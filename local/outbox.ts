@@ -12,25 +12,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { escapeHtml } from '../shared/domain/html';
 import { parseRequestUrl, send, sendJson, sendProblem } from './http-util';
+import { groupByRequest, headingText } from './outbox-groups';
+import type { OutboxMessage } from './outbox-message';
 
-export interface OutboxMessage {
-  /** Unique per delivery (one publish to two matching subscriptions gives two records). */
-  id: string;
-  /** The SNS MessageId of the publish this delivery came from (shared by its deliveries). */
-  messageId: string;
-  /** ISO 8601 time of the publish. */
-  at: string;
-  topicArn: string;
-  subject?: string;
-  /** The message as the subscriber gets it (for MessageStructure=json: the `email` or `default` entry). */
-  message: string;
-  /** Message attributes, as strings (Binary values base64, String.Array as its JSON text). */
-  attributes: Record<string, string>;
-  /** The subscription endpoint (approver email / principal) it was delivered to; absent when the topic has no subscription. */
-  deliveredTo?: string;
-  /** http(s) URLs found in the message. */
-  links: string[];
-}
+export type { OutboxMessage } from './outbox-message';
 
 export interface OutboxQuery {
   /** ISO time or epoch milliseconds: records at or after it. */
@@ -239,18 +224,22 @@ const topicName = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
 export function renderOutboxPage(messages: readonly OutboxMessage[], opts: { title?: string; origin?: string } = {}): string {
   const title = opts.title ?? 'jitgate outbox';
   const own = (l: string) => isOwn(l, opts.origin);
-  const items = newestFirst(messages).map((m) => {
+  const article = (m: OutboxMessage) => {
     const attrs = Object.entries(m.attributes ?? {});
     return `<article>
   <header><time datetime="${escapeHtml(m.at)}">${escapeHtml(m.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time>
     <span class="topic" title="${escapeHtml(m.topicArn)}">${escapeHtml(topicName(m.topicArn))}</span>
     <span class="to">${m.deliveredTo ? `to <b>${escapeHtml(m.deliveredTo)}</b>` : '<i>no subscriber</i>'}</span></header>
-  ${m.subject ? `<h2>${escapeHtml(m.subject)}</h2>` : ''}
+  ${m.subject ? `<h3>${escapeHtml(m.subject)}</h3>` : ''}
   ${m.links.some(own) ? `<ul class="links">${m.links.filter(own).map((l) => `<li><a href="${escapeHtml(l)}" rel="noreferrer noopener">${escapeHtml(l)}</a></li>`).join('')}</ul>` : ''}
   <pre>${linkify(pretty(m.message), opts.origin)}</pre>
   ${attrs.length ? `<dl>${attrs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>` : ''}
 </article>`;
-  });
+  };
+  const items = groupByRequest(newestFirst(messages)).map((g) => `<section>
+<h2>${escapeHtml(headingText(g))} <small>${g.messages.length} message${g.messages.length === 1 ? '' : 's'}</small></h2>
+${g.messages.map(article).join('\n')}
+</section>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
@@ -259,13 +248,16 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 h1{font-size:1.3rem;margin:.2rem 0 1rem}h1 small{font-weight:normal;color:#57606a;font-size:.9rem}
 article{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.7rem 1rem;margin:0 0 .8rem}
 header{display:flex;gap:1rem;flex-wrap:wrap;color:#57606a;font-size:.85rem}
-.topic{font-family:ui-monospace,monospace}h2{font-size:1.05rem;margin:.4rem 0}
+.topic{font-family:ui-monospace,monospace}h3{font-size:1.05rem;margin:.4rem 0}
+section{margin:0 0 1.4rem}section>h2{font-size:1.1rem;margin:0 0 .5rem;word-break:break-all}
+h2 small{font-weight:normal;color:#57606a;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:.4rem 0;font-size:.85rem}
 ul.links{margin:.3rem 0;padding-left:1.2rem}ul.links a{font-weight:600;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}dd{margin:0;font-family:ui-monospace,monospace}
 .empty{color:#57606a}
 </style></head><body>
-<h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'}, newest first · <a href="">refresh</a> · JSON at <code>GET /dev/outbox</code> · clear with <code>DELETE /dev/outbox</code></small></h1>
+<h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'} by request, newest first ·
+<a href="">refresh</a> · JSON at <code>GET /dev/outbox</code> · clear with <code>DELETE /dev/outbox</code></small></h1>
 ${items.length ? items.join('\n') : '<p class="empty">Nothing delivered yet.</p>'}
 </body></html>
 `;
@@ -319,7 +311,14 @@ export function outboxHttpHandler(
         'X-Content-Type-Options': 'nosniff',
       });
     } else {
-      sendJson(res, 200, { count: messages.length, messages: newestFirst(messages) }, { 'Cache-Control': 'no-store' });
+      const sorted = newestFirst(messages);
+      // `requests`: the same deliveries by request (ids only), for a reader who wants one request's story.
+      const requests = groupByRequest(sorted).map(({ messages: ms, ...heading }) => ({
+        ...heading,
+        heading: headingText(heading),
+        messageIds: ms.map((m) => m.id),
+      }));
+      sendJson(res, 200, { count: messages.length, messages: sorted, requests }, { 'Cache-Control': 'no-store' });
     }
     return true;
   };

@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { parseConfig, type Config } from '../shared/config/config';
+import { parseJsonText } from '../shared/config/json-text';
+import { assertPortFree } from './port-check';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/domain/links';
 import { resolveIssuers } from '../shared/config/issuers';
@@ -81,13 +83,7 @@ export interface LocalJitgate {
 
 export function loadConfigFile(file: string): Config {
   if (!existsSync(file)) throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseConfig(raw, path.basename(file), { mode: 'local' });
+  return parseConfig(parseJsonText(readFileSync(file, 'utf8'), file), path.basename(file), { mode: 'local' });
 }
 
 /** The development issuer follows local mode's port; its keys are served by the dev IdP. */
@@ -141,6 +137,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const log = options.log ?? (() => undefined);
   const port = options.port ?? 4000;
   const url = `http://127.0.0.1:${port}`;
+  await assertPortFree(port);
   const dataDir = path.resolve(options.dataDir ?? '.jitgate');
   mkdirSync(dataDir, { recursive: true });
 

@@ -17,7 +17,7 @@
  * same token sent again skips all of the above but the size and Bearer checks.
  */
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
-import { FetchError } from 'aws-jwt-verify/error';
+import { FetchError, JwtExpiredError } from 'aws-jwt-verify/error';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SimpleJwksCache, type JwksCache } from 'aws-jwt-verify/jwk';
@@ -26,6 +26,7 @@ import type { Config, IssuerConfig } from '../config/config';
 import { DependencyUnavailable, InvalidToken } from '../domain/errors';
 import { toPrincipal, type Principal } from '../domain/identity';
 import { DEFAULT_MAX_ENTRIES, VerifiedTokenCache } from './token-cache';
+import { expiredMessage, untrustedIssuerMessage } from './token-hints';
 
 /** Largest token we are willing to parse; real ID tokens are a few KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -106,6 +107,8 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
   const now = options.now ?? Date.now;
   const verified = new VerifiedTokenCache<Principal>(options.cachedTokens ?? DEFAULT_MAX_ENTRIES);
   const byIss = new Map<string, TrustedIssuer>();
+  // Only local mode's config keeps a development issuer (token-hints.ts): its 401s may name local commands.
+  const local = Object.values(config.issuers).some((i) => i.development);
   for (const [name, issuer] of Object.entries(config.issuers)) {
     const trusted: TrustedIssuer = { name, config: issuer, verifier: awsVerifier(issuer, jwksUriOf(issuer).startsWith('http://') ? httpCache : httpsCache) };
     byIss.set(issuer.issuer, trusted);
@@ -125,7 +128,7 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
       checkHeader(header);
       // 3. Issuer: only configured ones, each with its own allowed algorithms.
       const issuer = typeof payload.iss === 'string' ? byIss.get(payload.iss) : undefined;
-      if (!issuer) throw new InvalidToken('the token issuer (iss) is not one jitgate trusts');
+      if (!issuer) throw new InvalidToken(untrustedIssuerMessage(payload.iss, Object.values(config.issuers).map((i) => i.issuer), local));
       if (!(issuer.config.algorithms as string[]).includes(header.alg)) throw new InvalidToken(`algorithm ${header.alg} is not allowed for this issuer`);
       // 4. Signature, iss, aud, exp and nbf within the clock skew (and Cognito's token_use, client_id).
       let claims: JwtPayload;
@@ -133,7 +136,7 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
         claims = await issuer.verifier.verify(token);
       } catch (err) {
         if (err instanceof FetchError) throw new DependencyUnavailable('the identity provider\'s signing keys could not be fetched; try again shortly');
-        throw new InvalidToken(describe(err));
+        throw new InvalidToken(err instanceof JwtExpiredError ? expiredMessage(describe(err), payload.sub, local) : describe(err));
       }
       // 5. What aws-jwt-verify leaves to us.
       checkClaims(header, claims, issuer.config, now() / 1000);

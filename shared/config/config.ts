@@ -8,8 +8,10 @@ import { ConfigError } from '../domain/errors';
 import { lifetimeIssue } from '../domain/execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
+import { unknownKeysMessage } from './unknown-keys';
 import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
 import { privilegeIssues } from './privileges-config';
+import { didYouMean } from '../domain/suggest';
 
 export { durationSchema, parseDuration } from '../domain/duration';
 export { conditionSchema, type Condition } from './policy-config';
@@ -83,6 +85,8 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    // A group named in a policy but not defined is most often a typo of one that is.
+    const near = (group: string) => didYouMean(group, Object.keys(config.approverGroups));
     if (config.approverSignIn && !config.issuers[config.approverSignIn.issuer]) {
       ctx.addIssue({ code: 'custom', path: ['approverSignIn', 'issuer'], message: `unknown issuer "${config.approverSignIn.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}` });
     }
@@ -94,7 +98,8 @@ export const configSchema = z
     for (const issue of privilegeIssues(config)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     const lockoutNotify = config.limits.mfaLockout.notify;
     if (lockoutNotify && !config.approverGroups[lockoutNotify]) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message: `approver group "${lockoutNotify}" is not defined; name a group listed under "approverGroups"` });
+      const message = `approver group "${lockoutNotify}" is not defined${near(lockoutNotify)}; name a group listed under "approverGroups"`;
+      ctx.addIssue({ code: 'custom', path: ['limits', 'mfaLockout', 'notify'], message });
     }
     for (const [name, group] of Object.entries(config.approverGroups)) {
       (group.trustedIssuers ?? []).forEach((issuer, i) => {
@@ -109,7 +114,8 @@ export const configSchema = z
     config.policies.forEach((p, i) => {
       for (const group of Object.keys(p.approvals?.groups ?? {})) {
         if (!config.approverGroups[group]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'groups', group], message: `approver group "${group}" is not defined; add it under "approverGroups"` });
+          const message = `approver group "${group}" is not defined${near(group)}; add it under "approverGroups"`;
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'groups', group], message });
         }
       }
       if (p.approvals?.remindAfter !== undefined && p.approvals.remindAfter >= p.approvals.window) {
@@ -117,7 +123,9 @@ export const configSchema = z
       }
       if (p.approvals?.escalate) {
         if (!config.approverGroups[p.approvals.escalate.group]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'group'], message: `approver group "${p.approvals.escalate.group}" is not defined; add it under "approverGroups"` });
+          const { group } = p.approvals.escalate;
+          const message = `approver group "${group}" is not defined${near(group)}; add it under "approverGroups"`;
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'group'], message });
         }
         if (p.approvals.escalate.before >= p.approvals.window) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'approvals', 'escalate', 'before'], message: `escalating ${p.approvals.escalate.before} s before a ${p.approvals.window} s window means at once; make "before" shorter than window` });
@@ -155,7 +163,10 @@ export const configSchema = z
           for (const issue of unscopedListTests(p.breakGlass.who)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'who', ...issue.path], message: issue.message });
         }
         if (!config.approverGroups[p.breakGlass.notify]) {
-          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message: `approver group "${p.breakGlass.notify}" is not defined; break-glass must notify a group listed under "approverGroups"` });
+          const { notify } = p.breakGlass;
+          const message = `approver group "${notify}" is not defined${near(notify)}; `
+            + 'break-glass must notify a group listed under "approverGroups"';
+          ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'notify'], message });
         }
         if (p.grant.mode === 'window' && p.breakGlass.maxDuration > p.grant.maxDuration) {
           ctx.addIssue({ code: 'custom', path: ['policies', i, 'breakGlass', 'maxDuration'], message: `break-glass lasts longer (${p.breakGlass.maxDuration} s) than an approved grant (grant.maxDuration ${p.grant.maxDuration} s); make it at most ${p.grant.maxDuration} s` });
@@ -192,7 +203,9 @@ export interface ParseOptions {
 /** Validates raw config; errors name the path, the value and the fix. */
 export function parseConfig(raw: unknown, source = 'jitgate.config.json', options: ParseOptions = {}): Config {
   const result = configSchema.safeParse(raw);
-  const issues: { path: PropertyKey[]; message: string }[] = result.success ? issuerIssues(result.data.issuers, options.mode ?? 'deploy') : [...result.error.issues];
+  const issues: { path: PropertyKey[]; message: string }[] = result.success
+    ? issuerIssues(result.data.issuers, options.mode ?? 'deploy')
+    : result.error.issues.map((i) => (i.code === 'unrecognized_keys' ? { ...i, message: unknownKeysMessage(configSchema, i) } : i));
   const rawIssuers = (raw as { issuers?: unknown } | null)?.issuers;
   if (!options.allowNoIssuer && rawIssuers !== null && typeof rawIssuers === 'object' && Object.keys(rawIssuers).length === 0) {
     issues.unshift({ path: ['issuers'], message: 'configure at least one issuer' });

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { durationSchema } from '../domain/duration';
 import { commonMatch, specificity } from '../domain/glob';
+import { didYouMean } from '../domain/suggest';
 
 /**
  * How a test compares values. `exact`: character for character. `caseless`: trimmed and
@@ -75,25 +76,9 @@ export function conditionProblem(input: unknown, at = ''): string | undefined {
   return undefined;
 }
 
-/** ` (did you mean "approvals"?)` when a close name exists. */
+/** ` (did you mean "approvals"?)` when a close name exists (shared/domain/suggest.ts decides what is close). */
 export function suggest(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
+  return didYouMean(word, candidates);
 }
 
 const claim = z.string().min(1).describe('groups, roles, email, name, sub, issuer, or an attribute mapped under issuers.<name>.claims.attributes');

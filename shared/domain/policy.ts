@@ -17,6 +17,7 @@ import { PolicyDenied, ValidationFailed } from './errors';
 import { compileGlob, isGlob, specificity } from './glob';
 import { claimValues, type Principal } from './identity';
 import { describeCondition } from '../config/policy-config';
+import { nearest } from './suggest';
 import { visibleLength } from './visible';
 
 export { globToRegex } from './glob';
@@ -89,6 +90,7 @@ const ALWAYS = () => true;
 export class PolicyIndex {
   private readonly exact = new Map<string, Entry[]>();
   private readonly globs: TrieNode = newNode();
+  private readonly suggestions = new Map<string, string | undefined>();
 
   constructor(readonly config: Config) {
     config.policies.forEach((policy, index) => {
@@ -136,6 +138,19 @@ export class PolicyIndex {
       node = i < action.length ? node.children.get(action[i]!) : undefined;
     }
     return best;
+  }
+
+  /**
+   * The configured exact action name nearest to a misspelt `action`, for the message that denies it.
+   * Denials are on the authorize hot path and the search reads every name: answers are kept,
+   * a bounded number of them, so a client asking again for the same wrong name pays once.
+   */
+  nearestAction(action: string): string | undefined {
+    if (this.suggestions.has(action)) return this.suggestions.get(action);
+    if (this.suggestions.size >= 1000) this.suggestions.clear();
+    const near = nearest(action, this.exact.keys());
+    this.suggestions.set(action, near);
+    return near;
   }
 }
 
@@ -193,8 +208,21 @@ export function ruleName(policy: Policy, index: number): string {
 
 export function evaluate(index: PolicyIndex, principal: Principal, action: string, resource: string): Evaluation {
   const found = index.match(action, resource);
-  if (!found) return { outcome: 'denied', rule: 'default', reason: `no policy covers "${action}" on resource "${resource}"; what no policy covers is denied` };
-  return evaluatePolicy(found.policy, found.index, principal, action);
+  if (!found) {
+    const near = index.nearestAction(action);
+    const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
+    const reason = `no policy covers "${action}" on resource "${resource}"${hint}; what no policy covers is denied`;
+    return { outcome: 'denied', rule: 'default', reason };
+  }
+  const evaluation = evaluatePolicy(found.policy, found.index, principal, action);
+  // A typo that a wildcard policy caught (`prod:debgu` by `prod:*`) is denied for reasons that do not name the mistake.
+  if (evaluation.outcome === 'denied' && isGlob(found.policy.action)) {
+    const near = index.nearestAction(action);
+    if (near !== undefined) {
+      return { ...evaluation, reason: `${evaluation.reason} ("${action}" matched only "${found.policy.action}"; did you mean "${near}"?)` };
+    }
+  }
+  return evaluation;
 }
 
 /** One policy's answer for this principal (the policy already matched, or listed by GET /v1/policies). */

@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { duplicateKey } from '../adapters/tokens';
+import { unknownKeysMessage } from '../config/unknown-keys';
 import {
   ConcurrentModification, DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited,
   TooManyPending, UnsupportedMediaType, ValidationFailed,
@@ -70,7 +71,10 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || where, message: i.message }));
+  const errors = result.error.issues.map((i) => ({
+    path: i.path.join('.') || where,
+    message: i.code === 'unrecognized_keys' ? unknownKeysMessage(schema, i) : i.message,
+  }));
   throw new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 

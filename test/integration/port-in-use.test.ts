@@ -1,0 +1,60 @@
+/** A second `npm start` on a taken port says so at once, before DynamoDB Local or anything else starts. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { assertPortFree, PortInUse } from '../../local/port-check';
+import { startLocal } from '../../local/server';
+
+const ROOT = path.resolve(__dirname, '../..');
+let taken: Server;
+let port: number;
+let dir: string;
+const inUse = (p: number) =>
+  `port ${p} is already in use (another jitgate local mode, or another program); stop it, or choose another port: PORT=${p + 1} npm start`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'jitgate-port-'));
+  taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  port = (taken.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((resolve) => taken.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('assertPortFree: a free port passes and stays free; a taken one is PortInUse naming it and PORT', async () => {
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', () => resolve()));
+  const freePort = (free.address() as { port: number }).port;
+  await new Promise((resolve) => free.close(resolve));
+  await expect(assertPortFree(freePort)).resolves.toBeUndefined();
+  await expect(assertPortFree(freePort)).resolves.toBeUndefined();
+  const err = await assertPortFree(port).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PortInUse);
+  expect((err as Error).message).toBe(inUse(port));
+});
+
+test('startLocal on a taken port fails within a second, before it creates its data directory', async () => {
+  const dataDir = path.join(dir, 'data');
+  const t0 = Date.now();
+  await expect(startLocal({ port, dataDir, inMemory: true })).rejects.toBeInstanceOf(PortInUse);
+  expect(Date.now() - t0).toBeLessThan(1000);
+  expect(existsSync(dataDir)).toBe(false);
+});
+
+test('npm start on a taken port prints the message and exits 1', async () => {
+  const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
+  const [, ...args] = script.split(/\s+/);
+  const env = { ...process.env, PORT: String(port), JITGATE_DATA_DIR: path.join(dir, 'npm') };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(code).toBe(1);
+  expect(out.trim()).toBe(inUse(port));
+  expect(existsSync(path.join(dir, 'npm'))).toBe(false);
+}, 60_000);
