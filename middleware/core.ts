@@ -77,9 +77,8 @@ export function gate<Req>(options: RequireApprovalOptions<Req>): Gate<Req> {
 export async function decide<Req>(g: Gate<Req>, req: Req, authorization: string | undefined): Promise<Decision> {
   const token = bearer(authorization);
   if (!token) {
-    return refuse(401, 'invalid-token', 'A bearer token is required', 'send the token from your identity provider as "Authorization: Bearer <token>"', {
-      'www-authenticate': 'Bearer',
-    });
+    const detail = 'send the token from your identity provider as "Authorization: Bearer <token>"';
+    return refuse(401, 'invalid-token', 'A bearer token is required', detail, { 'www-authenticate': 'Bearer' });
   }
   const { options } = g;
   const client = new JitgateClient({ baseUrl: g.baseUrl, token, ...(options.fetch ? { fetch: options.fetch } : {}) });
@@ -105,7 +104,12 @@ export async function decide<Req>(g: Gate<Req>, req: Req, authorization: string 
 
 /** Creates the request the caller lacks: 202 with where to follow it; a missing justification or ticket keeps the 403. */
 async function autoRequest<Req>(
-  g: Gate<Req>, client: JitgateClient, req: Req, input: { action: string; resource?: string }, result: AuthorizeResult, signal: AbortSignal,
+  g: Gate<Req>,
+  client: JitgateClient,
+  req: Req,
+  input: { action: string; resource?: string },
+  result: AuthorizeResult,
+  signal: AbortSignal,
 ): Promise<Decision> {
   const how = typeof g.options.autoRequest === 'object' ? g.options.autoRequest : {};
   const justification = how.justification?.(req);
@@ -117,7 +121,8 @@ async function autoRequest<Req>(
   }
   let request: Request;
   try {
-    request = await client.createRequest({ ...input, ...(justification ? { justification } : {}), ...(ticket ? { ticket } : {}) }, { signal });
+    const body = { ...input, ...(justification ? { justification } : {}), ...(ticket ? { ticket } : {}) };
+    request = await client.createRequest(body, { signal });
   } catch (err) {
     // A justification too short, a ticket not matching: still "not yet", with jitgate's words for why.
     if (err instanceof ValidationError) return approvalRequired(g, result, err.problem.detail);
@@ -142,7 +147,8 @@ async function autoRequest<Req>(
 function approvalRequired<Req>(g: Gate<Req>, result: AuthorizeResult, why?: string): Decision {
   const missing = result.missing ?? [];
   const pending = result.pendingRequestId;
-  const detail = why ?? (pending ? `request ${pending} is pending; still needed: ${missing.join(', ')}` : `still needed: ${missing.join(', ')}`);
+  const needed = `still needed: ${missing.join(', ')}`;
+  const detail = why ?? (pending ? `request ${pending} is pending; ${needed}` : needed);
   const extra: Record<string, unknown> = { action: g.options.action, missing, rule: result.rule };
   const headers: Record<string, string> = {};
   if (pending) {
