@@ -29,7 +29,7 @@ export function requireApproval<Req extends IncomingMessage = ConnectRequest & {
 ): (req: Req, res: ServerResponse, next: (err?: unknown) => void) => Promise<void> {
   const g = gate(options);
   return async (req, res, next) => {
-    const decision = await decide(g, req, header(req.headers.authorization));
+    const decision = await decide(g, req, req.headers.authorization);
     if (decision.allowed) {
       (req as Approved<Req>).jitgate = decision.result;
       return next();
@@ -43,9 +43,4 @@ function send(res: ServerResponse, refusal: Refusal): void {
   res.statusCode = refusal.status;
   for (const [name, value] of Object.entries(refusal.headers)) res.setHeader(name, value);
   res.end(JSON.stringify(refusal.body));
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  // Two Authorization headers are ambiguous: refused as no token, rather than picking one.
-  return Array.isArray(value) ? undefined : value;
 }
