@@ -168,6 +168,10 @@ function fromError(err: unknown): Decision {
   if (err instanceof PolicyDeniedError || err instanceof ValidationError) return passThrough(err, {});
   if (err instanceof RateLimitedError) return passThrough(err, { 'retry-after': String(err.retryAfter ?? DEFAULT_RETRY_AFTER) });
   if (err instanceof UnavailableError) return unavailable(err.problem.detail, err.retryAfter);
+  // Another refusal in jitgate's own words (a 409 conflict) is the caller's to act on. A 4xx that is not
+  // jitgate's problem document is API Gateway's (403 "Missing Authentication Token" for a wrong stage or
+  // path): jitgate is not where `url` says, which the caller cannot fix.
+  if (err instanceof JitgateError && err.status < 500 && err.problem.type.startsWith(PROBLEM_BASE)) return passThrough(err, {});
   if (err instanceof JitgateError) return unavailable(`jitgate answered ${err.status}`);
   const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
   return unavailable(timedOut ? 'jitgate did not answer in time' : 'jitgate could not be reached');

@@ -257,6 +257,23 @@ function slowJitgate() {
   } as unknown as ReturnType<typeof stubJitgate>;
 }
 
+test('a 4xx in jitgate words passes through; one from API Gateway (a wrong url) fails closed as 503', async () => {
+  const conflict = { type: `${PROBLEM}conflict`, title: 'Conflict', status: 409, detail: 'the request changed meanwhile' };
+  const created = guarded(stubJitgate({
+    'POST /v1/authorize': { status: 200, body: noRequest },
+    'POST /v1/requests': { status: 409, body: conflict },
+  }), { autoRequest: true });
+  const res = await created.handler(event({ body: 'supplier invoice 881' }));
+  expect(res.statusCode).toBe(409);
+  expect(JSON.parse(res.body)).toEqual(conflict);
+
+  const wrongStage = guarded(stubJitgate({ 'POST /v1/authorize': { status: 403, body: { message: 'Missing Authentication Token' } } }));
+  const refused = await wrongStage.handler(event());
+  expect(refused.statusCode).toBe(503);
+  expect(JSON.parse(refused.body)).toMatchObject({ type: `${PROBLEM}dependency-unavailable`, detail: expect.stringContaining('403') });
+  expect(created.seen.concat(wrongStage.seen)).toEqual([]);
+});
+
 test('v2 events (HTTP API, function URLs) carry lower-case headers: read the same', async () => {
   const stub = stubJitgate({ 'POST /v1/authorize': { status: 200, body: { ...allowed, grant: undefined } } });
   const handler = middy<APIGatewayProxyEventV2>()
