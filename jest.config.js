@@ -9,8 +9,8 @@ const shared = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  // jose and otpauth ship ESM only; let swc turn them into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|otpauth)/)'],
+  // jose, otpauth and @middy ship ESM only; let swc turn them into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|otpauth|@middy)/)'],
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
 };
 
