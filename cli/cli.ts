@@ -14,6 +14,8 @@ import { auditCommand } from './audit';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
+import { requestCommands } from './requests';
+import { didYouMean } from './suggest';
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -80,6 +82,10 @@ ${describeDemoUsers(DEMO_USERS)}
     return auditCommand;
   },
 };
+// The verbs for people (cli/requests.ts), looked up when called: that module imports this one.
+for (const name of ['request', 'status', 'list', 'approve', 'deny', 'cancel', 'revoke', 'mfa', 'watch']) {
+  Object.defineProperty(commands, name, { get: () => requestCommands[name], enumerable: true });
+}
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
@@ -98,7 +104,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    full.stderr.write(`jitgate: unknown command "${name}"\n\n${usage()}`);
+    full.stderr.write(`jitgate: unknown command "${name}"${didYouMean(name, Object.keys(commands))}\nRun "jitgate --help" for the commands.\n`);
     return EXIT.usage;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -188,7 +194,7 @@ function claimOptions(options: string[]): Record<string, unknown> {
   return Object.fromEntries(claims);
 }
 
-function duration(flag: string, text: string, zeroAllowed = false): number {
+export function duration(flag: string, text: string, zeroAllowed = false): number {
   const seconds = /^\d+$/.test(text) ? Number(text) : /^\d+(s|m|h|d)$/.test(text) ? parseDuration(text) : NaN;
   if (!Number.isSafeInteger(seconds) || seconds < (zeroAllowed ? 0 : 1)) {
     throw new UsageError(`${flag} takes a number of seconds or a duration such as 90s, 30m, 8h, 2d (got "${text}")`);
