@@ -104,7 +104,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    full.stderr.write(`jitgate: unknown command "${name}"${didYouMean(name, Object.keys(commands))}\nRun "jitgate --help" for the commands.\n`);
+    const hint = didYouMean(name, Object.keys(commands));
+    full.stderr.write(`jitgate: unknown command "${name}"${hint}\nRun "jitgate --help" for the commands.\n`);
     return EXIT.usage;
   }
   if (args.includes('--help') || args.includes('-h')) {

@@ -330,8 +330,9 @@ async function follow(ctx: Context, first: Request, done: (r: Request) => boolea
     const steps = stepsOf(current, ctx.style).filter(([key]) => !seen.has(key));
     for (const [key] of steps) seen.add(key);
     const snapshot = JSON.stringify(current);
-    if (ctx.json && !ctx.values.wait) {
-      if (snapshot !== previous) ctx.out(`${snapshot}\n`);
+    if (ctx.json) {
+      // watch --json: a JSON line per change; request --wait --json: the last request alone.
+      if (!ctx.values.wait && snapshot !== previous) ctx.out(`${snapshot}\n`);
     } else {
       const write = ctx.values.wait ? ctx.say : ctx.out;
       for (const [, text] of steps) write(`${text}\n`);
@@ -347,7 +348,8 @@ async function follow(ctx: Context, first: Request, done: (r: Request) => boolea
 /** The steps a request shows so far, each with a key so it is printed once. */
 function stepsOf(r: Request, style: Style): [string, string][] {
   const why = r.justification ? ` ("${r.justification}")` : '';
-  const steps: [string, string][] = [['created', `${style.dim(r.createdAt)}  created ${style.bold(r.id)}: ${person(r.requester)} asks for ${subject(r)}${why}`]];
+  const created = `created ${style.bold(r.id)}: ${person(r.requester)} asks for ${subject(r)}${why}`;
+  const steps: [string, string][] = [['created', `${style.dim(r.createdAt)}  ${created}`]];
   if (r.status === 'pending_mfa' && r.waitingFor?.mfa) {
     const m = r.waitingFor.mfa;
     steps.push([`mfa-waiting-${m.attemptsLeft}`, `${style.dim(now())}  waiting for MFA (${m.method}, ${m.attemptsLeft} attempt(s) left${
