@@ -150,7 +150,8 @@ test('request --wait follows an auto-approved request to active, exit 0', async 
 
 describe('the API\'s refusals: title and detail in one or two lines, exit 1; --json prints the problem document', () => {
   it('a policy denies dave', async () => {
-    const run = await jitgate(['request', 'projects:delete', '--resource', 'projects/42', '--justification', 'tidy up now', '--as', 'dave']);
+    const ask = ['request', 'projects:delete', '--resource', 'projects/42', '--justification', 'tidy up now'];
+    const run = await jitgate([...ask, '--as', 'dave']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('contractors may not delete projects');
     expect(run.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
