@@ -131,6 +131,18 @@ export function describeApiError(err: JitgateError, hints: { asUser?: string }):
   return [first, hintFor(err, hints)].filter(Boolean).join('\n');
 }
 
+/** The API's body fields as the verbs' options, so a refused field names what to type. */
+const OPTION_OF_FIELD: Record<string, string> = {
+  action: '<action>',
+  resource: '--resource',
+  justification: '--justification',
+  ticket: '--ticket',
+  durationSeconds: '--duration',
+  breakGlass: '--break-glass',
+  reason: '--reason',
+  code: '<code>',
+};
+
 function hintFor(err: JitgateError, { asUser }: { asUser?: string }): string | undefined {
   if (err instanceof StepUpRequiredError) {
     const params = [
@@ -141,10 +153,14 @@ function hintFor(err: JitgateError, { asUser }: { asUser?: string }): string | u
     return `sign in again with MFA at your IdP${params.length ? ` (${params.join(', ')})` : ''} and pass the new token; ${local}`;
   }
   if (err instanceof UnauthorizedError) return 'pass a current token: --token, JITGATE_TOKEN, or --as <demo user> in local mode';
-  if (err instanceof ValidationError && err.errors.length) return err.errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; ');
+  if (err instanceof ValidationError && err.errors.length) {
+    return err.errors.map((e) => `${OPTION_OF_FIELD[e.path] ?? (e.path || 'body')}: ${e.message}`).join('; ');
+  }
   if (err instanceof ValidationError && err.attemptsLeft !== undefined) return `${err.attemptsLeft} attempt(s) left`;
   if (err instanceof PolicyDeniedError && err.rule) return `decided by policy ${err.rule}; see "npx jitgate explain"`;
-  if (err instanceof ConflictError && err.currentStatus) return `the request is ${err.currentStatus.replace('_', ' ')} now`;
+  if (err instanceof ConflictError && err.currentStatus && !err.problem.detail.includes(err.currentStatus)) {
+    return `the request is ${err.currentStatus.replace('_', ' ')} now`;
+  }
   if ((err instanceof RateLimitedError || err instanceof UnavailableError) && err.retryAfter !== undefined) {
     return `try again in ${err.retryAfter} s${err instanceof RateLimitedError && err.limit ? ` (limit: ${err.limit})` : ''}`;
   }

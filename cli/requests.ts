@@ -14,7 +14,7 @@ import { TERMINAL } from '../shared/domain/request';
 import type { CliIo, Command } from './cli';
 import { EXIT, UsageError, duration } from './cli';
 import { CannotReach, connect, type ConnectionOptions } from './connection';
-import { describeApiError, describeRequest, person, requestRow, statusLine, styleFor, subject, type Style } from './output';
+import { describeApiError, describeRequest, person, requestRow, statusLine, statusWord, styleFor, subject, type Style } from './output';
 import { didYouMean } from './suggest';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -369,7 +369,11 @@ function stepsOf(r: Request, style: Style): [string, string][] {
     steps.push(['active', `${style.dim(r.grantTimes.activatedAt)}  ${style.green('active')} until ${r.grantTimes.expiresAt}`]);
   }
   if (r.firstUsedAt) steps.push(['used', `${style.dim(r.firstUsedAt)}  first used`]);
-  if (TERMINAL.includes(r.status)) steps.push(['ended', `${style.dim(now())}  ${statusLine(r, style)}`]);
+  if (TERMINAL.includes(r.status)) {
+    // A denial by an approver was printed with its reason a line above.
+    const decided = r.status === 'denied' && r.approvals.some((a) => a.decision === 'deny');
+    steps.push(['ended', `${style.dim(now())}  ${decided ? `ended: ${statusWord(r.status, style)}` : statusLine(r, style)}`]);
+  }
   return steps;
 }
 

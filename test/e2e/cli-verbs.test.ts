@@ -104,10 +104,16 @@ test('alice asks for prod:debug; status, list (--mine, --pending, bob\'s --inbox
   expect(watched.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ id, status: 'cancelled' })]);
 }, 120_000);
 
-test('carol denies with a reason; approving it afterwards is refused in a line, exit 1', async () => {
-  const { id } = await json(['request', 'prod:debug', '--resource', 'cluster/eu-2', '--as', 'alice']);
+test('carol denies alice\'s request while she waits (--wait exits 1); approving it afterwards is refused in a line, exit 1', async () => {
+  const waiting = jitgate(['request', 'prod:debug', '--resource', 'cluster/eu-2', '--wait', '--as', 'alice']);
+  await until('created', () => waiting.live.stderr.includes('notified Carol'));
+  const id = /created (\S+):/.exec(waiting.live.stderr)![1]!;
   const denied = await json(['deny', id, '--reason', 'not during the freeze', '--as', 'carol']);
   expect(denied).toMatchObject({ id, status: 'denied', reason: 'not during the freeze' });
+  const waited = await waiting;
+  expect(waited.code).toBe(1);
+  expect(waited.stderr).toContain('denied by Carol <carol@example.com> (security-admins) via api: not during the freeze\n');
+  expect(waited.stdout).toMatch(new RegExp(`^${id}: denied by Carol <carol@example.com> at \\S+: not during the freeze\n$`));
   const late = await jitgate(['approve', id, '--as', 'bob']);
   expect(late.code).toBe(1);
   expect(late.stderr).toMatch(/^jitgate approve: .+\n(.+\n)?$/);
