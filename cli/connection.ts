@@ -6,9 +6,11 @@
  */
 import path from 'node:path';
 import { JitgateClient } from '../client';
+import { DEMO_USERS, findDemoUser } from '../local/demo-users';
 import { createDevTokenSigner } from '../local/idp';
 import type { CliIo } from './cli';
 import { UsageError, developmentIssuer } from './cli';
+import { didYouMean } from './suggest';
 
 export interface ConnectionOptions {
   url?: string;
@@ -37,6 +39,8 @@ export function apiUrl(io: Pick<CliIo, 'env'>, values: ConnectionOptions): strin
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Seconds a token minted for `--as` lives; a new one is minted 5 minutes before. */
+const MINTED_TTL = 3600;
 
 /** A client for the verbs, its fetch turning "nothing answered" into CannotReach. */
 export function connect(io: CliIo, values: ConnectionOptions): JitgateClient {
@@ -58,15 +62,25 @@ function tokenSource(io: CliIo, values: ConnectionOptions, baseUrl: string): str
   if (values.token !== undefined) return values.token;
   if (values.as !== undefined) {
     const user = values.as;
+    if (!findDemoUser(DEMO_USERS, user)) {
+      const names = DEMO_USERS.map((u) => u.sub);
+      throw new UsageError(`--as: no demo user "${user}"${didYouMean(user, names)}; the demo users are ${names.join(', ')}`);
+    }
     // Local mode on another port (--url http://127.0.0.1:4100) names itself issuer on that port.
     const url = new URL(baseUrl);
     const env = LOOPBACK.has(url.hostname) && url.port ? { ...io.env, PORT: url.port } : io.env;
-    let minted: Promise<string> | undefined;
-    return () =>
-      (minted ??= createDevTokenSigner({
-        issuer: developmentIssuer({ cwd: io.cwd, env }),
-        dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate'),
-      }).then((signer) => signer.signToken(user, { expiresIn: 3600, tokenUse: 'id', authTime: Math.floor(Date.now() / 1000) })));
+    const dataDir = path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate');
+    const signer = () => createDevTokenSigner({ issuer: developmentIssuer({ cwd: io.cwd, env }), dataDir });
+    let minted: { token: Promise<string>; until: number } | undefined;
+    return () => {
+      // A fresh token before the last one runs out: `watch` may follow a grant for hours.
+      if (!minted || Date.now() > minted.until) {
+        const authTime = Math.floor(Date.now() / 1000);
+        const token = signer().then((s) => s.signToken(user, { expiresIn: MINTED_TTL, tokenUse: 'id', authTime }));
+        minted = { token, until: Date.now() + (MINTED_TTL - 300) * 1000 };
+      }
+      return minted.token;
+    };
   }
   if (io.env.JITGATE_TOKEN) return io.env.JITGATE_TOKEN;
   throw new UsageError('no token: pass --token, set JITGATE_TOKEN, or --as <demo user> in local mode (e.g. --as alice)');

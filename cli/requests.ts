@@ -9,7 +9,7 @@
  * or two lines), 2 a usage error (one line, the nearest option or command, the pointer to --help).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { JitgateError, type JitgateClient, type Request } from '../client';
+import { JitgateError, RateLimitedError, UnavailableError, type JitgateClient, type Request } from '../client';
 import { TERMINAL } from '../shared/domain/request';
 import type { CliIo, Command } from './cli';
 import { EXIT, UsageError, duration } from './cli';
@@ -326,8 +326,10 @@ async function follow(ctx: Context, first: Request, done: (r: Request) => boolea
   let current = first;
   let interval = 250;
   let previous = '';
+  // --wait prints its steps on stderr: colour them if that is the terminal.
+  const style = ctx.values.wait ? styleFor({ stdout: ctx.io.stderr, env: ctx.io.env }) : ctx.style;
   for (;;) {
-    const steps = stepsOf(current, ctx.style).filter(([key]) => !seen.has(key));
+    const steps = stepsOf(current, style).filter(([key]) => !seen.has(key));
     for (const [key] of steps) seen.add(key);
     const snapshot = JSON.stringify(current);
     if (ctx.json) {
@@ -341,7 +343,21 @@ async function follow(ctx: Context, first: Request, done: (r: Request) => boolea
     interval = snapshot === previous ? Math.min(interval * 1.5, 5_000) : 250;
     previous = snapshot;
     await new Promise((resolve) => setTimeout(resolve, interval));
-    current = await ctx.client.getRequest(current.id);
+    current = await poll(ctx, current.id);
+  }
+}
+
+/** One look at the request; when jitgate says to come back later (429, 503), waits as long as it says and looks again. */
+async function poll(ctx: Context, id: string): Promise<Request> {
+  for (;;) {
+    try {
+      return await ctx.client.getRequest(id);
+    } catch (err) {
+      if (!(err instanceof RateLimitedError || err instanceof UnavailableError)) throw err;
+      const seconds = err.retryAfter ?? 5;
+      ctx.say(`${err.problem.title}; looking again in ${seconds} s\n`);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
   }
 }
 

@@ -65,6 +65,7 @@ describe('usage errors: one line, the nearest command or option, the pointer to 
     [['approve', 'a', 'b', '--as', 'bob'], 'jitgate approve: unexpected "b"; one <id> at a time\n'],
     [['deny', 'r-1', '--as', 'bob'], 'jitgate deny: --reason is required: tell the requester why\n'],
     [['list', '--inbox', '--pending', '--as', 'bob'], 'jitgate list: --pending and --inbox: choose one\n'],
+    [['status', 'r-1', '--as', 'alise'], 'jitgate status: --as: no demo user "alise"; did you mean "alice"?; the demo users are alice'],
     [['status', 'r-1'], 'jitgate status: no token: pass --token, set JITGATE_TOKEN, or --as <demo user> in local mode'],
     [['request', 'prod:debug', '--duration', 'soon', '--as', 'alice'], 'jitgate request: --duration takes a number of seconds'],
   ])('jitgate %j', async (args, message) => {
