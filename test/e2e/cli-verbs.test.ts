@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { main } from '../../cli/cli';
-import { freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ANSI = /\u001b\[/;
@@ -143,6 +143,34 @@ test('watch prints each step of alice\'s request as bob approves it, and exits w
     expect.stringMatching(/^revoked by Alice <alice@example.com> at \S+: done$/),
   ]);
   expect(run.stdout).not.toMatch(ANSI);
+}, 180_000);
+
+test('mfa answers alice\'s TOTP challenge (a wrong code says how many attempts are left); watch shows each step', async () => {
+  const api = new Client(local.url, local.dataDir);
+  const code = await api.enrolTotp(await api.token('alice'));
+  const ask = ['request', 'projects:delete', '--resource', 'projects/42', '--justification', 'customer asked, ticket 881'];
+  const { id, status } = await json([...ask, '--as', 'alice']);
+  expect(status).toBe('pending_mfa');
+  const watching = jitgate(['watch', id, '--as', 'alice']);
+  await until('waiting for MFA', () => watching.live.stdout.includes('waiting for MFA'));
+
+  const wrong = await jitgate(['mfa', id, code.wrong(), '--as', 'alice']);
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toMatch(/^jitgate mfa: .+\n(.+\n)?$/);
+  expect(wrong.stderr).toMatch(/4 attempt/);
+  await until('4 attempts left', () => watching.live.stdout.includes('4 attempt(s) left'));
+  expect(await json(['mfa', id, code(), '--as', 'alice'])).toMatchObject({ id });
+  await until('notified', () => watching.live.stdout.includes('notified Carol'));
+  expect(await json(['cancel', id, '--as', 'alice'])).toMatchObject({ id, status: 'cancelled' });
+
+  const run = await watching;
+  expect(run.code).toBe(0);
+  const steps = run.stdout.trimEnd().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+  expect(steps[0]).toBe(`created ${id}: Alice <alice@example.com> asks for projects:delete on projects/42 ("customer asked, ticket 881")`);
+  expect(steps[1]).toMatch(new RegExp(`^waiting for MFA \\(totp, 5 attempt\\(s\\) left, until \\S+\\): jitgate mfa ${id} <code>$`));
+  expect(steps[2]).toMatch(/^waiting for MFA \(totp, 4 attempt\(s\) left/);
+  expect(steps).toEqual(expect.arrayContaining(['MFA passed', 'notified Carol <carol@example.com> (security-admins)']));
+  expect(steps.at(-1)).toMatch(/^cancelled at /);
 }, 180_000);
 
 test('request --wait follows an auto-approved request to active, exit 0', async () => {
