@@ -9,12 +9,13 @@
  * or two lines), 2 a usage error (one line, the nearest option or command, the pointer to --help).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { JitgateError, RateLimitedError, UnavailableError, type JitgateClient, type Request } from '../client';
+import { JitgateError, type JitgateClient, type Request } from '../client';
 import { TERMINAL } from '../shared/domain/request';
 import type { CliIo, Command } from './cli';
 import { EXIT, UsageError, duration } from './cli';
 import { CannotReach, connect, type ConnectionOptions } from './connection';
-import { describeApiError, describeRequest, person, requestRow, statusLine, statusWord, styleFor, subject, type Style } from './output';
+import { describeApiError, describeRequest, requestRow, statusLine, styleFor, subject, type Style } from './output';
+import { follow } from './watch';
 import { didYouMean } from './suggest';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -171,7 +172,7 @@ Example: jitgate request prod:debug --resource cluster/eu-1 --duration 10m --as 
       if (!ctx.json) ctx.say(nextStep(created));
       return EXIT.ok;
     }
-    const last = await follow(ctx, created, (r) => r.status === 'active' || TERMINAL.includes(r.status));
+    const last = await follow({ ...ctx, stepsOnStderr: true }, created, (r) => r.status === 'active' || TERMINAL.includes(r.status));
     if (ctx.json) ctx.out(`${JSON.stringify(last)}\n`);
     else ctx.out(`${ctx.style.bold(last.id)}: ${statusLine(last, ctx.style)}\n`);
     return last.status === 'active' ? EXIT.ok : EXIT.failed;
@@ -311,89 +312,10 @@ approval or denial, active until when, and how it ended (expired, revoked, consu
 cancelled, timed out). Exits 0 when the request ends. With --json, one JSON line per change.
 `,
   async run(ctx) {
-    await follow(ctx, await ctx.client.getRequest(ctx.args[0]!), (r) => TERMINAL.includes(r.status));
+    await follow({ ...ctx, stepsOnStderr: false }, await ctx.client.getRequest(ctx.args[0]!), (r) => TERMINAL.includes(r.status));
     return EXIT.ok;
   },
 };
-
-/**
- * Polls the request until `done`, printing each new step. Backs off while nothing changes
- * (250 ms, half again each time, up to 5 s) and starts over after a change: steps come in
- * bursts (an approval, then activation moments later).
- */
-async function follow(ctx: Context, first: Request, done: (r: Request) => boolean): Promise<Request> {
-  const seen = new Set<string>();
-  let current = first;
-  let interval = 250;
-  let previous = '';
-  // --wait prints its steps on stderr: colour them if that is the terminal.
-  const style = ctx.values.wait ? styleFor({ stdout: ctx.io.stderr, env: ctx.io.env }) : ctx.style;
-  for (;;) {
-    const steps = stepsOf(current, style).filter(([key]) => !seen.has(key));
-    for (const [key] of steps) seen.add(key);
-    const snapshot = JSON.stringify(current);
-    if (ctx.json) {
-      // watch --json: a JSON line per change; request --wait --json: the last request alone.
-      if (!ctx.values.wait && snapshot !== previous) ctx.out(`${snapshot}\n`);
-    } else {
-      const write = ctx.values.wait ? ctx.say : ctx.out;
-      for (const [, text] of steps) write(`${text}\n`);
-    }
-    if (done(current)) return current;
-    interval = snapshot === previous ? Math.min(interval * 1.5, 5_000) : 250;
-    previous = snapshot;
-    await new Promise((resolve) => setTimeout(resolve, interval));
-    current = await poll(ctx, current.id);
-  }
-}
-
-/** One look at the request; when jitgate says to come back later (429, 503), waits as long as it says and looks again. */
-async function poll(ctx: Context, id: string): Promise<Request> {
-  for (;;) {
-    try {
-      return await ctx.client.getRequest(id);
-    } catch (err) {
-      if (!(err instanceof RateLimitedError || err instanceof UnavailableError)) throw err;
-      const seconds = err.retryAfter ?? 5;
-      ctx.say(`${err.problem.title}; looking again in ${seconds} s\n`);
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    }
-  }
-}
-
-/** The steps a request shows so far, each with a key so it is printed once. */
-function stepsOf(r: Request, style: Style): [string, string][] {
-  const why = r.justification ? ` ("${r.justification}")` : '';
-  const created = `created ${style.bold(r.id)}: ${person(r.requester)} asks for ${subject(r)}${why}`;
-  const steps: [string, string][] = [['created', `${style.dim(r.createdAt)}  ${created}`]];
-  if (r.status === 'pending_mfa' && r.waitingFor?.mfa) {
-    const m = r.waitingFor.mfa;
-    steps.push([`mfa-waiting-${m.attemptsLeft}`, `${style.dim(now())}  waiting for MFA (${m.method}, ${m.attemptsLeft} attempt(s) left${
-      m.deadline ? `, until ${m.deadline}` : ''}): jitgate mfa ${r.id} <code>`]);
-  }
-  if (r.mfa.passedAt) steps.push(['mfa-passed', `${style.dim(r.mfa.passedAt)}  MFA passed`]);
-  for (const p of r.notified) steps.push([`notified-${p.id}`, `${style.dim(now())}  notified ${person(p)} (${p.groups.join(', ')})`]);
-  for (const a of r.approvals) {
-    const verb = a.decision === 'approve' ? style.green('approved') : style.red('denied');
-    steps.push([
-      `decision-${a.approver.id}`,
-      `${style.dim(a.at)}  ${verb} by ${person(a.approver)} (${a.groups.join(', ')}) via ${a.via}${a.reason ? `: ${a.reason}` : ''}`,
-    ]);
-  }
-  if (r.autoApproved) steps.push(['auto', `${style.dim(r.createdAt)}  auto-approved by policy ${r.policy.action}`]);
-  if (r.grantTimes) {
-    steps.push(['active', `${style.dim(r.grantTimes.activatedAt)}  ${style.green('active')} until ${r.grantTimes.expiresAt}`]);
-  }
-  if (r.firstUsedAt) steps.push(['used', `${style.dim(r.firstUsedAt)}  first used`]);
-  if (TERMINAL.includes(r.status)) {
-    // A denial by an approver was printed with its reason a line above.
-    const decided = r.status === 'denied' && r.approvals.some((a) => a.decision === 'deny');
-    steps.push(['ended', `${style.dim(now())}  ${decided ? `ended: ${statusWord(r.status, style)}` : statusLine(r, style)}`]);
-  }
-  return steps;
-}
-
-const now = () => new Date().toISOString();
 
 export const requestCommands: Record<string, Command> = {
   request: command('request', request),
