@@ -4,6 +4,7 @@
  * or two (exit 1), usage errors with the nearest command or option (exit 2), colour only on a
  * terminal, and `watch` following alice's request as bob approves it.
  */
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../cli/cli';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
@@ -22,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await local?.stop();
+  if (local) rmSync(local.dataDir, { recursive: true, force: true });
 });
 
 interface Run {
