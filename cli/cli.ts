@@ -6,15 +6,16 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../shared/config/config';
 import { ConfigError } from '../shared/domain/errors';
 import { DEMO_USERS, describeDemoUsers } from '../local/demo-users';
 import { auditCommand } from './audit';
 import { explainCommand } from './explain';
 import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
-import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { duration, EXIT, UsageError, type CliIo, type Command } from './command';
 import { developmentIssuer } from './development-issuer';
+import { requestCommands } from './requests';
+import { didYouMean } from './suggest';
 
 export { EXIT, UsageError, type CliIo, type Command } from './command';
 
@@ -56,6 +57,10 @@ ${describeDemoUsers(DEMO_USERS)}
   subscriptions: subscriptionsCommand,
   audit: auditCommand,
 };
+// The verbs for people (cli/requests.ts), looked up when called: that module imports this one.
+for (const name of ['request', 'status', 'list', 'approve', 'deny', 'cancel', 'revoke', 'mfa', 'watch']) {
+  Object.defineProperty(commands, name, { get: () => requestCommands[name], enumerable: true });
+}
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
@@ -74,7 +79,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    full.stderr.write(`jitgate: unknown command "${name}"\n\n${usage()}`);
+    const hint = didYouMean(name, Object.keys(commands));
+    full.stderr.write(`jitgate: unknown command "${name}"${hint}\nRun "jitgate --help" for the commands.\n`);
     return EXIT.usage;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -164,10 +170,3 @@ function claimOptions(options: string[]): Record<string, unknown> {
   return Object.fromEntries(claims);
 }
 
-function duration(flag: string, text: string, zeroAllowed = false): number {
-  const seconds = /^\d+$/.test(text) ? Number(text) : /^\d+(s|m|h|d)$/.test(text) ? parseDuration(text) : NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < (zeroAllowed ? 0 : 1)) {
-    throw new UsageError(`${flag} takes a number of seconds or a duration such as 90s, 30m, 8h, 2d (got "${text}")`);
-  }
-  return seconds;
-}

@@ -1,4 +1,5 @@
-/** What every `npx jitgate` command is: its help, and a run that returns the exit code. */
+/** What every `npx jitgate` command is (its help, and a run that returns the exit code), and the option parsing they share. */
+import { parseDuration } from '../shared/config/config';
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -19,3 +20,12 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A mistake in how the command was called: print the message and the command's help, exit 2. */
 export class UsageError extends Error {}
+
+/** A duration option: a number of seconds, or 90s, 30m, 8h, 2d. */
+export function duration(flag: string, text: string, zeroAllowed = false): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : /^\d+(s|m|h|d)$/.test(text) ? parseDuration(text) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < (zeroAllowed ? 0 : 1)) {
+    throw new UsageError(`${flag} takes a number of seconds or a duration such as 90s, 30m, 8h, 2d (got "${text}")`);
+  }
+  return seconds;
+}
