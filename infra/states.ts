@@ -1,5 +1,5 @@
 /**
- * The state machine's state and error names, apart from the CDK code that builds it,
+ * The state machine's state names, apart from the CDK code that builds it,
  * so local mode can name states (to resume executions) without loading aws-cdk-lib.
  */
 /** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
@@ -25,7 +25,4 @@ export const STATE = {
   timedOut: 'TimedOut',
   closed: 'Closed',
 } as const;
-
-/** Sent with SendTaskFailure when a request is denied, cancelled or locked out of MFA. */
-export const CLOSED_ERROR = 'Closed';
 

@@ -56,14 +56,15 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { CLOSED } from '../shared/domain/closed';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/adapters/execution-events';
 import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
-import { CLOSED_ERROR, STATE } from './states';
+import { STATE } from './states';
 
-export { CLOSED_ERROR, STATE } from './states';
+export { STATE } from './states';
 
 /** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
 export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
@@ -278,7 +279,7 @@ function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable
   return task
     .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 // ---------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ function awaitApprovalUntilReminderTask(scope: Construct, fn: lambda.IFunction, 
     .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     // The segment's end is the nudge, not the window's: the state goes on unchanged.
     .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
@@ -317,7 +318,7 @@ function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainab
     // Not States.TaskFailed: that wildcard would retry "Closed" too.
     .addRetry({ errors: REMIND_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL })
     // No longer pending (denied, cancelled between two segments): end quietly.
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
     // A reminder that cannot be sent must not cost the requester their approval: wait for
     // the rest of the window without further nudges. (AwaitApproval's timeout is then the
     // whole window again, so TimedOut may come late; decisions after the deadline are

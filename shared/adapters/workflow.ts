@@ -3,6 +3,7 @@
  * (so a retried create cannot start two), and the task-token callbacks that move it.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { CLOSED } from '../domain/closed';
 import { DependencyUnavailable } from '../domain/errors';
 import type { GrantTimes } from '../domain/grant';
 
@@ -27,9 +28,6 @@ export interface ExecutionInput {
    */
   reminder?: { afterSeconds: number };
 }
-
-/** The error name the state machine catches to end quietly (denied, cancelled, locked out). */
-export const CLOSED = 'Closed';
 
 export class Workflow {
   constructor(private readonly client: SFNClient, private readonly stateMachineArn: string) {}
