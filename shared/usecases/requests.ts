@@ -3,7 +3,7 @@ import { firstNudgeSeconds } from '../domain/approvals';
 import { auditEvent } from '../domain/audit';
 import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../domain/errors';
 import { ANY_RESOURCE, grantTimes } from '../domain/grant';
-import { principalId, type Principal } from '../domain/identity';
+import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
 import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../domain/policy';
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
@@ -192,13 +192,10 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
   try {
     const key = await deps.linkKey();
     const e = Math.floor(deps.now().getTime() / 1000) + REVIEW_WINDOW_SECONDS;
-    for (const member of deps.config.approverGroups[group]?.members ?? []) {
-      const issuer = deps.config.issuers[member.issuer];
-      if (!issuer) continue;
-      const id = principalId(issuer.issuer, member.sub);
-      const reviewLink = id === request.requester.id ? undefined : `${linkBase}${signLink({ r: request.id, a: id, g: [group], e }, key, 'review')}`;
+    for (const member of groupMembers(deps.config, group)) {
+      const reviewLink = member.id === request.requester.id ? undefined : `${linkBase}${signLink({ r: request.id, a: member.id, g: [group], e }, key, 'review')}`;
       const { subject, text } = breakGlassMessage(request, member, group, reviewLink);
-      await deps.notifier.notifyApprover(id, subject, text);
+      await deps.notifier.notifyApprover(member.id, subject, text);
     }
   } catch (err) {
     throw new DependencyUnavailable(`break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`);

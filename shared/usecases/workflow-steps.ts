@@ -8,9 +8,10 @@
  */
 import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
 import { auditEvent, type AuditEvent } from '../domain/audit';
+import { Closed } from '../domain/closed';
 import type { ExecutionInput } from '../adapters/workflow';
 import type { Config } from '../config/config';
-import { principalId } from '../domain/identity';
+import { groupMembers } from '../domain/identity';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
@@ -19,14 +20,6 @@ import { addSeconds, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 
 type PendingApproval = Extract<JitRequest, { status: 'pending_approval' }>;
-
-/** Thrown to the state machine, which catches it and ends quietly: the request is no longer waiting. */
-export class Closed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Closed';
-  }
-}
 
 export async function parkMfaToken(deps: Deps, requestId: string, taskToken: string): Promise<void> {
   const stored = await withRetry(async () => {
@@ -163,10 +156,8 @@ export function escalationRecipients(config: Config, request: JitRequest): Escal
   if (!group) return [];
   const decided = new Set(request.approvals.map((a) => a.approver.id));
   const out = new Map<string, EscalationRecipient>();
-  for (const member of config.approverGroups[group]?.members ?? []) {
-    const issuer = config.issuers[member.issuer];
-    if (!issuer) continue;
-    const id = principalId(issuer.issuer, member.sub);
+  for (const member of groupMembers(config, group)) {
+    const id = member.id;
     if (id === request.requester.id || decided.has(id) || out.has(id)) continue;
     const approver = request.notified.find((n) => n.id === id);
     out.set(id, { id, recipient: { sub: member.sub, ...(member.name ? { name: member.name } : {}) }, ...(approver ? { approver } : {}) });
@@ -178,14 +169,11 @@ export function escalationRecipients(config: Config, request: JitRequest): Escal
 export function approversFor(config: Config, request: JitRequest): NotifiedApprover[] {
   const byId = new Map<string, NotifiedApprover>();
   for (const { group } of request.requirements.approvals) {
-    for (const member of config.approverGroups[group]?.members ?? []) {
-      const issuer = config.issuers[member.issuer];
-      if (!issuer) continue;
-      const id = principalId(issuer.issuer, member.sub);
-      if (id === request.requester.id) continue;
-      const existing = byId.get(id);
+    for (const member of groupMembers(config, group)) {
+      if (member.id === request.requester.id) continue;
+      const existing = byId.get(member.id);
       if (existing) existing.groups.push(group);
-      else byId.set(id, { id, issuer: issuer.issuer, sub: member.sub, email: member.email, ...(member.name ? { name: member.name } : {}), groups: [group] });
+      else byId.set(member.id, { ...member, groups: [group] });
     }
   }
   return [...byId.values()];
