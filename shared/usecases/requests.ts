@@ -1,5 +1,4 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
-import { firstNudgeSeconds } from '../domain/approvals';
 import { auditEvent } from '../domain/audit';
 import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../domain/errors';
 import { ANY_RESOURCE, grantTimes } from '../domain/grant';
@@ -9,11 +8,11 @@ import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type 
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
-import { keys } from '../adapters/store';
 import type { Deps } from '../runtime';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
+import { executionInput } from './execution-input';
 import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';
 import { releasePending, reservePending, takeRate } from './limits';
 import { tellRequester } from './outcomes';
@@ -133,20 +132,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   try {
     // Announced before it starts: an emergency grant nobody was told about never begins.
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
-    await deps.workflow.start({
-      requestId: id,
-      requestPk: keys.request(id).pk,
-      grantPk: keys.grantSlot(principal.id, input.action, resource).pk,
-      mfa: totp,
-      approval,
-      mfaTimeoutSeconds: requirements.mfaWindowSeconds,
-      approvalTimeoutSeconds: Math.max(1, requirements.approvalWindowSeconds),
-      linkBase: opts.linkBase,
-      requester: principal.id,
-      ...(request.grantTimes ? { grant: request.grantTimes } : {}),
-      // Reminders / escalation: the approval wait ends first at the earliest nudge (infra/workflow.ts).
-      ...(approval && firstNudgeSeconds(requirements) !== undefined ? { reminder: { afterSeconds: firstNudgeSeconds(requirements)! } } : {}),
-    });
+    await deps.workflow.start(executionInput(request, opts.linkBase, now));
   } catch (err) {
     // No workflow, no request: cancel it so the slot is free and nothing waits forever.
     await withRetry(async () => {
