@@ -15,6 +15,8 @@ export const STATE = {
   /** Reads the request item: the grant's times and the audit chain's head (infra/activate.ts). */
   readRequest: 'ReadRequest',
   activate: 'Activate',
+  /** Publishes the requester's `grant.activated`, once Activate has committed. */
+  notifyActivated: 'NotifyActivated',
   /** After a cancelled Activate: read again, then StillPending decides (retry, go on, or close). */
   rereadRequest: 'RereadRequest',
   stillPending: 'StillPending',

@@ -57,6 +57,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CLOSED } from '../shared/domain/closed';
+import { OUTCOME_EVENTS } from '../shared/usecases/outcomes';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/adapters/execution-events';
 import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
@@ -133,7 +134,8 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const activation = activateStates(this, table, { active: waitUntilExpiring, closed });
+    const notifyActivated = notifyActivatedTask(this, props.eventsTopic, waitUntilExpiring);
+    const activation = activateStates(this, table, { active: notifyActivated, closed });
     const activate = activation.start;
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
@@ -152,7 +154,8 @@ export class JitgateWorkflow extends Construct {
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
-    activation.activate.next(waitUntilExpiring);
+    activation.activate.next(notifyActivated);
+    notifyActivated.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
@@ -176,7 +179,7 @@ export class JitgateWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    // Activate writes the CMK-encrypted table; NotifyExpiring publishes to the CMK-encrypted topic.
+    // Activate writes the CMK-encrypted table; NotifyActivated and NotifyExpiring publish to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
     // The parking steps answer their own task when the answer came first: an MFA code
@@ -332,10 +335,30 @@ function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainab
 // to retry after a commit.
 
 // ---------------------------------------------------------------------------------
-// NotifyExpiring: tells the requester (through the events topic) that the grant ends
-// soon. Best effort: a failed notification never holds up revocation.
+// NotifyActivated and NotifyExpiring: tell the requester (through the events topic) that
+// the grant is active, then that it ends soon. Best effort: a failed notification never
+// holds up the grant nor its revocation. `requester` lets a requester-side subscription
+// filter, as on the events the functions publish.
 
 const NOTIFY_TIMEOUT = Duration.seconds(30);
+
+/**
+ * The state machine owns activation, so it announces it, only once Activate has committed.
+ * The text is the domain's (`activationNotice`, shared/usecases/outcomes.ts), stored on the
+ * request by the write that completed it and read by ReadRequest: no Lambda to invoke.
+ */
+function notifyActivatedTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.SnsPublish(scope, STATE.notifyActivated, {
+    topic,
+    message: sfn.TaskInput.fromJsonPathAt('$.grant.notice'),
+    messageAttributes: {
+      event: { value: OUTCOME_EVENTS.activated },
+      requester: { value: sfn.JsonPath.stringAt('$.grant.requester') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+}
 
 function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
   return new tasks.SnsPublish(scope, STATE.notifyExpiring, {
@@ -346,7 +369,6 @@ function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChai
       requester: sfn.JsonPath.stringAt('$.requester'),
       expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
     }),
-    // `requester` lets a requester-side subscription filter, as on the events the functions publish.
     messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),

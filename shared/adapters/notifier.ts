@@ -42,10 +42,15 @@ export class Notifier {
   async publishEvent(type: LifecycleEvent, requester: string, body: Record<string, unknown>): Promise<void> {
     await this.client.send(new PublishCommand({
       TopicArn: this.eventsTopicArn,
-      Message: JSON.stringify({ type, ...body }),
+      Message: eventMessage(type, body),
       MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
     }));
   }
+}
+
+/** A lifecycle event as subscribers receive it: its type, then its fields. */
+export function eventMessage(type: LifecycleEvent, body: Record<string, unknown>): string {
+  return JSON.stringify({ type, ...body });
 }
 
 /** The `MessageStructure: 'json'` body of an approver message: text for email, a JSON envelope with the HTML for everything else. */

@@ -12,6 +12,7 @@ import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent, type ChainHead, t
 import { DependencyUnavailable } from '../domain/errors';
 import type { GrantSlot } from '../domain/grant';
 import { TERMINAL, type JitRequest } from '../domain/request';
+import { auditIndexes, keys } from './keys';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -41,20 +42,6 @@ export class ConcurrentModification extends Error {
     this.name = 'ConcurrentModification';
   }
 }
-
-export const keys = {
-  request: (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' }),
-  grantSlot: (principal: string, action: string, resource: string) => ({ pk: `GRANT#${principal}#${action}#${resource}`, sk: 'GRANT' }),
-  idempotency: (principal: string, key: string) => ({ pk: `IDEM#${principal}#${key}`, sk: 'IDEM' }),
-  enrolment: (principal: string) => ({ pk: `USER#${principal}`, sk: 'TOTP' }),
-  /** Audit events sort by their place on the chain; zero-padded so the sort key order is the chain order. */
-  auditEvent: (requestId: string, seq: number) => ({ pk: `REQ#${requestId}`, sk: `EVT#${String(seq).padStart(10, '0')}` }),
-  /** The head of the journal: the chain of audit events that belong to no request. */
-  journalHead: () => ({ pk: 'AUDIT#JOURNAL', sk: 'HEAD' }),
-  rate: (principal: string, kind: string, windowStart: number) => ({ pk: `USER#${principal}`, sk: `RATE#${kind}#${windowStart}` }),
-  pending: (principal: string) => ({ pk: `USER#${principal}`, sk: 'PENDING' }),
-  mfaGuard: (principal: string) => ({ pk: `USER#${principal}`, sk: 'MFAGUARD' }),
-};
 
 /** A user's wrong-code record: each failure (or answer being checked) as `<epoch ms>#<nonce>`, and the lock. */
 export interface MfaGuard {
@@ -453,7 +440,7 @@ export class Store {
     return {
       Put: {
         TableName: this.table,
-        Item: { ...keys.auditEvent(e.requestId, e.seq), gsi1pk: 'AUDIT', gsi1sk: `${e.at}#${e.requestId}`, gsi2pk: `ACTOR#${e.actor}`, gsi2sk: e.at, ...e },
+        Item: { ...keys.auditEvent(e.requestId, e.seq), ...auditIndexes(e), ...e },
         // A place on a chain is taken once: a writer that read a stale head can never overwrite an event.
         ConditionExpression: 'attribute_not_exists(pk)',
       },

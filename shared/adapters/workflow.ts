@@ -9,8 +9,6 @@ import type { GrantTimes } from '../domain/grant';
 
 export interface ExecutionInput {
   requestId: string;
-  requestPk: string;
-  grantPk: string;
   mfa: boolean;
   approval: boolean;
   mfaTimeoutSeconds: number;

@@ -19,7 +19,8 @@ export interface RequestView extends Record<string, unknown> {
 }
 
 export function requestView(request: JitRequest): RequestView {
-  const { version: _version, ...fields } = request;
+  // The notice is the state machine's to publish, not part of the document.
+  const { version: _version, activationNotice: _notice, ...fields } = request;
   const q = quorum(request.requirements, request.approvals, request.notified);
   let waitingFor: RequestView['waitingFor'] = null;
   if (request.status === 'pending_mfa' || request.status === 'pending_approval') {

@@ -5,7 +5,6 @@
  */
 import { firstNudgeSeconds } from '../domain/approvals';
 import type { JitRequest } from '../domain/request';
-import { keys } from '../adapters/store';
 import type { ExecutionInput } from '../adapters/workflow';
 
 /**
@@ -19,8 +18,6 @@ export function executionInput(request: JitRequest, linkBase: string, now: Date)
   const first = approval ? firstNudgeSeconds(request.requirements) : undefined;
   return {
     requestId: request.id,
-    requestPk: keys.request(request.id).pk,
-    grantPk: keys.grantSlot(request.requester.id, request.action, request.resource).pk,
     mfa: request.mfa.required,
     approval,
     mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : request.requirements.mfaWindowSeconds,

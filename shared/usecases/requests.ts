@@ -1,7 +1,7 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
 import { auditEvent } from '../domain/audit';
 import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../domain/errors';
-import { ANY_RESOURCE, grantTimes } from '../domain/grant';
+import { ANY_RESOURCE } from '../domain/grant';
 import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
 import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../domain/policy';
@@ -13,7 +13,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
 import { executionInput } from './execution-input';
-import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';
+import { addSeconds, assertVisible, grantStart, isAdmin, isAuditor, isEligibleApprover, load, withRetry } from './common';
 import { releasePending, reservePending, takeRate } from './limits';
 import { tellRequester } from './outcomes';
 
@@ -87,12 +87,12 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     approvals: [],
     notified: [],
     autoApproved,
-    // Nothing to wait for: the grant's times are fixed now (the state machine's Activate reads them from the request).
-    ...(!totp && autoApproved ? { grantTimes: grantTimes(durationSeconds, now) } : {}),
   };
-  const request: JitRequest = totp
+  const asked: JitRequest = totp
     ? { ...base, status: 'pending_mfa', mfaDeadline: addSeconds(now, requirements.mfaWindowSeconds) }
     : { ...base, status: 'pending_approval', approvalDeadline: addSeconds(now, requirements.approvalWindowSeconds) };
+  // Nothing to wait for: the grant starts now (the state machine reads its times and notice from the request).
+  const request: JitRequest = !totp && autoApproved ? { ...asked, ...grantStart(asked, now) } : asked;
 
   const audit = [auditEvent(id, 'created', principal.id, now, { action: input.action, resource, details: { rule, autoApproved, durationSeconds, ...(request.ticket ? { ticket: request.ticket } : {}), ...(breakGlass ? { breakGlass: true } : {}) } })];
   if (breakGlass) {
@@ -147,9 +147,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   if (breakGlass) {
     await deps.notifier.publishEvent('grant.break_glass', principal.id, { requestId: id, action: input.action, resource, justification: request.justification, notify: policy.breakGlass!.notify, durationSeconds }).catch(() => undefined);
   }
-  const final = !totp && !approval ? await settle(deps, id) : request;
-  if (final.status === 'active') await tellRequester(deps, final, 'activated', { activatedAt: final.activatedAt, expiresAt: final.expiresAt });
-  return { created: true, request: requestView(final) };
+  // Auto-approved too: pending until the state machine activates it, moments later (poll GET /v1/requests/{id}).
+  return { created: true, request: requestView(request) };
 }
 
 /**

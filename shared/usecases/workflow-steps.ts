@@ -29,11 +29,7 @@ export async function parkMfaToken(deps: Deps, requestId: string, taskToken: str
     return s;
   });
   // The answer came before the token was parked: complete the step now.
-  if (stored.request.mfa.passedAt) {
-    const grant = stored.request.grantTimes;
-    const handedOver = await deps.workflow.succeed(taskToken, grant ?? {});
-    if (grant && handedOver) await tellRequester(deps, stored.request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
-  }
+  if (stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, stored.request.grantTimes ?? {});
 }
 
 export async function awaitApproval(deps: Deps, requestId: string, taskToken: string, linkBase: string): Promise<void> {
@@ -62,10 +58,7 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     }
   }
   // Approvals that arrived before the token was parked may already complete the quorum.
-  const grant = request.grantTimes;
-  if (grant && (await deps.workflow.succeed(taskToken, grant))) {
-    await tellRequester(deps, request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
-  }
+  if (request.grantTimes) await deps.workflow.succeed(taskToken, request.grantTimes);
 }
 
 function personalLink(deps: Deps, key: Buffer, request: PendingApproval, approver: NotifiedApprover, linkBase: string): string {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toPrincipal, type Principal } from '../../shared/domain/identity';
-import { keys } from '../../shared/adapters/store';
+import { keys } from '../../shared/adapters/keys';
 import { grantTimes } from '../../shared/domain/grant';
 import { withState } from '../../shared/domain/request';
 import type { Deps } from '../../shared/runtime';
