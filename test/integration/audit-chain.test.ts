@@ -175,7 +175,7 @@ test('Activate: a response lost after the commit is retried safely; the grant st
     publishSns: async () => ({ MessageId: 'm' }),
     log: () => undefined,
   });
-  const input = { requestId: request.id, requestPk: keys.request(request.id).pk, grantPk: keys.grantSlot(alice.id, 'prod:debug', 'retry/1').pk, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60, linkBase: '', requester: alice.id };
+  const input = { requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60, linkBase: '', requester: alice.id };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
   const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', 20_000);
   expect(done.status).toBe('SUCCEEDED');
