@@ -11,6 +11,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, Update
 import { toPrincipal, type Principal } from '../../shared/domain/identity';
 import { keys } from '../../shared/adapters/keys';
 import { grantTimes } from '../../shared/domain/grant';
+import { activationNotice } from '../../shared/usecases/outcomes';
 import { withState } from '../../shared/domain/request';
 import type { Deps } from '../../shared/runtime';
 import { depsOf } from '../support/in-process';
@@ -152,7 +153,8 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1', durationSeconds: 300 }, { linkBase: `${local.url}/approve/` });
   const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
   // As the deciding approval would: the grant's times go on the request (2 s long), then Activate runs.
-  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, { grantTimes: grantTimes(2, new Date()) }), []);
+  const times = grantTimes(2, new Date());
+  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, { grantTimes: times, activationNotice: activationNotice(parked!.request, times) }), []);
 
   let transactions = 0;
   const real = localDynamoDbClient(local.dynamodb.endpoint);
@@ -172,9 +174,10 @@ test('Activate: a response lost after the commit is retried safely; the grant st
     stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:flaky',
     invokeLambda: async (id, payload) => (await import(path.resolve(ROOT, entries[id]!))).handler(payload, {} as Context),
     dynamodb: flaky,
-    publishSns: async () => ({ MessageId: 'm' }),
+    publishSns: async (params) => (published.push(params.Message), { MessageId: 'm' }),
     log: () => undefined,
   });
+  const published: string[] = [];
   const input = { requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60, linkBase: '', requester: alice.id };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
   const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', 20_000);
@@ -184,6 +187,8 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   const entered = history.events.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails?.name);
   expect(entered).toContain('Expire');
   expect(entered).not.toContain('Closed');
+  // The commit whose response was lost still announces the grant, once.
+  expect(published.filter((m) => m.includes('"grant.activated"'))).toHaveLength(1);
   const ended = await deps.store.getRequest(request.id);
   expect(ended?.request.status).toBe('expired');
   expect((await eventItems(request.id)).filter((e) => e.type === 'activated')).toHaveLength(1);
