@@ -1,13 +1,21 @@
 /**
- * The request lifecycle as a Standard state machine, one execution per request
- * (docs/ARCHITECTURE.md, "The state machine"):
+ * The request lifecycle as a Standard state machine, one execution per request. This
+ * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
+ * with the execution input and each state's integration.
  *
- *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate ─> NotifyActivated
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
  *   Activate is ReadRequest ─> Activate (infra/activate.ts); a cancelled transaction
- *   ─> RereadRequest ─> StillPending: pending → Activate, active → WaitUntilExpiring, else Closed
+ *   ─> RereadRequest ─> StillPending: pending → Activate, active → NotifyActivated, else Closed
+ *
+ * The state machine owns activation: the API stores the grant's times and the
+ * `grant.activated` message on the request when the last requirement is met, answers
+ * with the request still pending, and never polls; Activate commits the grant and only
+ * then NotifyActivated publishes the message (an SNS integration, no Lambda: the text
+ * was the domain's, written with the times). That costs one transition per lifecycle
+ * ($0.025 per 1,000) and saves the API up to 3 s of billed polling per completing call.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -34,10 +42,10 @@
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
  * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
- * stays at 10 state transitions (ReadRequest included) and 3 Lambda invocations. A policy with a reminder and
- * an escalation adds 3 transitions and 2 invocations per nudge (Remind, NeedsApproval,
- * the next segment's park): 16 transitions and 7 invocations with MFA, approved after
- * both nudges. No EventBridge schedule and no cron: the execution is the timer.
+ * is 11 state transitions (ReadRequest and NotifyActivated included) and 3 Lambda
+ * invocations. A policy with a reminder and an escalation adds 3 transitions and 2
+ * invocations per nudge (Remind, NeedsApproval, the next segment's park): 17 transitions
+ * and 7 invocations with MFA, approved after both nudges. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function below, with its timeout, retries and
  * error names next to it. Local mode runs this very definition (from the synthesized

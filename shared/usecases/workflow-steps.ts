@@ -77,7 +77,7 @@ function send(deps: Deps, to: string, message: Message): Promise<void> {
  * decided and could still count; the escalation to the escalation group), records it,
  * and returns the execution state for the next segment: `reminder.afterSeconds` until
  * the next nudge, or, when none is left, no `reminder` and `approvalTimeoutSeconds` until
- * the window closes (the plain AwaitApproval then ends in TimedOut as usual).
+ * the window closes (what the state machine then does: infra/workflow.ts).
  *
  * Recorded before sending (at most once): a retried step finds `remindedAt` /
  * `escalatedAt` set and sends nothing again.
