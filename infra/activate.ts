@@ -211,6 +211,8 @@ function atRunTime(value: string): string {
   const paths = parts.filter((_, i) => i % 2 === 1).map((p) => sfn.JsonPath.stringAt(p));
   if (literals.every((l) => l === '') && paths.length === 1) return paths[0]!;
   // Intrinsic strings would need these escaped; no key in the layout has them, and this keeps it so.
-  if (literals.some((l) => /[{}'\\]/.test(l))) throw new Error(`Activate: key text ${JSON.stringify(literals.join('{}'))} needs escaping in States.Format`);
+  if (literals.some((l) => /[{}'\\]/.test(l))) {
+    throw new Error(`Activate: key text ${JSON.stringify(literals.join('{}'))} needs escaping in States.Format`);
+  }
   return sfn.JsonPath.format(literals.join('{}'), ...paths);
 }

@@ -19,6 +19,6 @@ export const keys = {
 };
 
 /** An audit event's index keys: the whole trail by time (gsi1), and by actor (gsi2). */
-export function auditIndexes(e: { at: string; requestId: string; actor: string }): { gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string } {
+export function auditIndexes(e: { at: string; requestId: string; actor: string }): Record<string, string> {
   return { gsi1pk: 'AUDIT', gsi1sk: `${e.at}#${e.requestId}`, gsi2pk: `ACTOR#${e.actor}`, gsi2sk: e.at };
 }

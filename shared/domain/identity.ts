@@ -30,7 +30,8 @@ export function groupMembers(config: Config, group: string): GroupMember[] {
   return (config.approverGroups[group]?.members ?? []).flatMap((m) => {
     const issuer = config.issuers[m.issuer];
     if (!issuer) return [];
-    return [{ id: principalId(issuer.issuer, m.sub), issuer: issuer.issuer, sub: m.sub, email: m.email, ...(m.name ? { name: m.name } : {}) }];
+    const id = principalId(issuer.issuer, m.sub);
+    return [{ id, issuer: issuer.issuer, sub: m.sub, email: m.email, ...(m.name ? { name: m.name } : {}) }];
   });
 }
 

@@ -53,7 +53,8 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
     }
     if (!wouldCount(request, approval)) throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
     const grant = completion(withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals }), now);
-    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals, ...grant });
+    const still = { status: 'pending_approval', approvalDeadline: pending.approvalDeadline } as const;
+    const approved = withState(request, still, { approvals, ...grant });
     await deps.store.saveRequest(stored, approved, [auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } })]);
     return { request: approved, token: stored.tokens.approvalTaskToken, grant, final: false };
   }).catch(async (err: unknown) => {

@@ -14,14 +14,16 @@ import type { ExecutionInput } from '../adapters/workflow';
  */
 export function executionInput(request: JitRequest, linkBase: string, now: Date): ExecutionInput {
   const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - now.getTime()) / 1000));
+  const windows = request.requirements;
   const approval = !request.autoApproved;
   const first = approval ? firstNudgeSeconds(request.requirements) : undefined;
   return {
     requestId: request.id,
     mfa: request.mfa.required,
     approval,
-    mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : request.requirements.mfaWindowSeconds,
-    approvalTimeoutSeconds: request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, request.requirements.approvalWindowSeconds),
+    mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : windows.mfaWindowSeconds,
+    approvalTimeoutSeconds:
+      request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, windows.approvalWindowSeconds),
     linkBase,
     requester: request.requester.id,
     ...(request.grantTimes ? { grant: request.grantTimes } : {}),

@@ -22,7 +22,8 @@ export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
 };
 
 export async function tellRequester(deps: Deps, request: JitRequest, outcome: Outcome, extra: Parameters<typeof outcomeEvent>[2] = {}): Promise<void> {
-  await deps.notifier.publishEvent(OUTCOME_EVENTS[outcome], request.requester.id, outcomeEvent(request, outcome, extra)).catch(() => undefined);
+  const body = outcomeEvent(request, outcome, extra);
+  await deps.notifier.publishEvent(OUTCOME_EVENTS[outcome], request.requester.id, body).catch(() => undefined);
 }
 
 /**
@@ -32,5 +33,6 @@ export async function tellRequester(deps: Deps, request: JitRequest, outcome: Ou
  * with no Lambda, while the words stay the domain's.
  */
 export function activationNotice(request: JitRequest, grant: GrantTimes): string {
-  return eventMessage(OUTCOME_EVENTS.activated, outcomeEvent(request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt }));
+  const body = outcomeEvent(request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
+  return eventMessage(OUTCOME_EVENTS.activated, body);
 }

@@ -178,7 +178,8 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
     const key = await deps.linkKey();
     const e = Math.floor(deps.now().getTime() / 1000) + REVIEW_WINDOW_SECONDS;
     for (const member of groupMembers(deps.config, group)) {
-      const reviewLink = member.id === request.requester.id ? undefined : `${linkBase}${signLink({ r: request.id, a: member.id, g: [group], e }, key, 'review')}`;
+      const own = member.id === request.requester.id;
+      const reviewLink = own ? undefined : `${linkBase}${signLink({ r: request.id, a: member.id, g: [group], e }, key, 'review')}`;
       const { subject, text } = breakGlassMessage(request, member, group, reviewLink);
       await deps.notifier.notifyApprover(member.id, subject, text);
     }

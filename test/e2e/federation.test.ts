@@ -156,7 +156,8 @@ test('the second issuer\'s claim names: nested groups, a namespaced roles claim,
   expect(guest.status).toBe(403);
   expect(guest.json.detail).toBe('no guests');
   // realm_access.roles contains engineering: auto-approved; without it, an approval is needed.
-  expect((await ask(partnerToken('rita', { groups: ['engineering'], roles: ['editor'] }))).json).toMatchObject({ autoApproved: true, waitingFor: { activation: true } });
+  const rita = await ask(partnerToken('rita', { groups: ['engineering'], roles: ['editor'] }));
+  expect(rita.json).toMatchObject({ autoApproved: true, waitingFor: { activation: true } });
   expect((await ask(partnerToken('sam', { groups: ['marketing'], roles: ['editor'] }))).json.status).toBe('pending_approval');
 
   // realm_access.roles = auditors -> an auditor (this config trusts the partner for auditors).

@@ -29,13 +29,15 @@ afterAll(async () => {
 
 const JUSTIFICATION = 'checkout is down for everyone, INC-4711';
 
-test('break-glass: an emergency self-grant, active within moments without approval, capped, announced to security-admins, audited', async () => {
+test('break-glass: an emergency self-grant, active without approval, capped, announced to security-admins, audited', async () => {
   const alice = await api.token('alice', { as: 'glass' });
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-9', breakGlass: true, justification: JUSTIFICATION } });
   expect(created.status).toBe(201);
   // The policy's default would be 30 minutes; break-glass caps it at 15.
   // Nothing to wait for but the state machine, which activates it moments after the answer.
-  expect(created.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true }, breakGlass: true, autoApproved: true, durationSeconds: 900, approvals: [], justification: JUSTIFICATION });
+  expect(created.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
+  expect(created.json).toMatchObject({ breakGlass: true, autoApproved: true, durationSeconds: 900, approvals: [] });
+  expect(created.json.justification).toBe(JUSTIFICATION);
   const id: string = created.json.id;
   await api.waitForStatus(alice, id, 'active');
 

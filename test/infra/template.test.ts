@@ -234,7 +234,8 @@ describe('the state machine', () => {
     for (const name of ['ReadRequest', 'RereadRequest']) {
       const state = definition().States[name];
       expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:getItem$/);
-      expect(state.Parameters).toMatchObject({ Key: { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } }, ConsistentRead: true });
+      const key = { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } };
+      expect(state.Parameters).toMatchObject({ Key: key, ConsistentRead: true });
       expect(state.ResultPath).toBe('$.grant');
       expect(state.ResultSelector).toEqual({
         'requester.$': '$.Item.requester.M.id.S',

@@ -154,7 +154,8 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
   // As the deciding approval would: the grant's times go on the request (2 s long), then Activate runs.
   const times = grantTimes(2, new Date());
-  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, { grantTimes: times, activationNotice: activationNotice(parked!.request, times) }), []);
+  const start = { grantTimes: times, activationNotice: activationNotice(parked!.request, times) };
+  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, start), []);
 
   let transactions = 0;
   const real = localDynamoDbClient(local.dynamodb.endpoint);
@@ -178,7 +179,10 @@ test('Activate: a response lost after the commit is retried safely; the grant st
     log: () => undefined,
   });
   const published: string[] = [];
-  const input = { requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60, linkBase: '', requester: alice.id };
+  const input = {
+    requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60,
+    linkBase: '', requester: alice.id,
+  };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
   const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', 20_000);
   expect(done.status).toBe('SUCCEEDED');

@@ -147,7 +147,8 @@ describe('denials', () => {
     expect(f.workflow).toEqual(['succeed T1']);
     expect(f.events).toEqual([]);
     const notice = JSON.parse(f.stored().activationNotice!);
-    expect(notice).toMatchObject({ type: 'grant.activated', requester: id('alice'), outcome: 'activated', expiresAt: expect.any(String), action: 'vault:open' });
+    expect(notice).toMatchObject({ type: 'grant.activated', requester: id('alice'), outcome: 'activated', action: 'vault:open' });
+    expect(notice.expiresAt).toBe(f.stored().grantTimes?.expiresAt);
   });
 });
 
