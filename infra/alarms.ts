@@ -2,12 +2,14 @@
  * Two alarms for the operator: executions that end abnormally (each one is a request
  * closed as `failed`: a bug, a missing permission, a dependency down past the retries)
  * and errors in any jitgate function. Both fire on the first occurrence in five
- * minutes; quiet periods (no data) are fine. Wire an action (an SNS topic to the
- * on-call) to them where the stack is deployed.
+ * minutes; quiet periods (no data) are fine. With `topic` (the construct's `alarms`
+ * option) both notify it; without, wire an action to them where the stack is deployed.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -18,6 +20,8 @@ const MAX_METRICS = 10;
 export interface JitgateAlarmsProps {
   stateMachine: sfn.StateMachine;
   functions: lambda.IFunction[];
+  /** The operator's topic: told when an alarm fires and when it is back to OK. */
+  topic?: sns.ITopic;
 }
 
 export class JitgateAlarms extends Construct {
@@ -56,5 +60,13 @@ export class JitgateAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    if (props.topic) {
+      const notify = new actions.SnsAction(props.topic);
+      for (const alarm of [this.executionsFailed, this.functionErrors]) {
+        alarm.addAlarmAction(notify);
+        alarm.addOkAction(notify);
+      }
+    }
   }
 }

@@ -21,7 +21,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LOG_RETENTION, jitgateFunction } from './functions';
-import { acknowledge, nagRef } from './nag';
+import { acknowledge, nagEnv, nagRef } from './nag';
 import { connect } from './permissions';
 
 export const STAGE_NAME = 'prod';
@@ -115,9 +115,10 @@ export class JitgateApi extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     api.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+    const { region, account } = nagEnv(this);
     acknowledge(
       api.role!,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${nagRef(stateMachine, 'Name')}:*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${nagRef(stateMachine, 'Name')}:*]`,
       'states:StopExecution on the executions of the jitgate state machine only; an execution is named after its request id, which is not known at deploy time.',
     );
 

@@ -3,12 +3,11 @@
  * jitgate.config.json at the repository root), validates it, and builds the stack
  * with cdk-nag's AWS Solutions checks.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { parseConfig, type Config } from '../shared/config/config';
-import { resolveIssuers } from '../shared/config/issuers';
+import type { Config } from '../shared/config/config';
 import { REPO_ROOT } from './functions';
+import { loadJitgateConfig } from './jitgate';
 import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
 
 async function loadConfig(): Promise<Config> {
@@ -16,9 +15,9 @@ async function loadConfig(): Promise<Config> {
   const source = path.relative(process.cwd(), file) || file;
   try {
     // Deploy rules (https issuers only), then OIDC discovery of each jwksUri not configured: once, here, never per request.
-    return await resolveIssuers(parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), source, { mode: 'deploy' }), undefined, { source });
+    return await loadJitgateConfig(file);
   } catch (err) {
-    const message = err instanceof SyntaxError ? `${source} is not valid JSON: ${err.message}` : (err as Error).message;
+    const message = (err as Error).message;
     console.error(message.startsWith(source) ? message : `${source}: ${message}`);
     process.exit(1);
   }

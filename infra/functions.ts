@@ -9,6 +9,7 @@
  * `"jitgate:entry": "functions/<entry>/index.ts"`, which local mode uses to find the
  * handler module for a logical id in the synthesized template.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +21,7 @@ import { functionBundling, type FunctionBundling } from './bundling';
 import { acknowledge } from './nag';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
+const LOCK_FILE = path.join(REPO_ROOT, 'package-lock.json');
 
 export const ENTRIES = ['api', 'authorize', 'approve', 'mfa-challenge', 'await-approval', 'end-request', 'execution-ended'] as const;
 export type Entry = (typeof ENTRIES)[number];
@@ -62,7 +64,8 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
     entry: path.join(REPO_ROOT, entryPath(props.entry)),
     handler: 'handler',
     projectRoot: REPO_ROOT,
-    depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    // npm never publishes package-lock.json: installed as a dependency (`jitgate/cdk`), CDK finds the app's own.
+    depsLockFilePath: fs.existsSync(LOCK_FILE) ? LOCK_FILE : undefined,
     description: props.description,
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,

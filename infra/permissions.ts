@@ -1,6 +1,6 @@
 /**
- * Table access for the functions: exactly the item operations shared/adapters/store.ts
- * uses (Get, Query on the table and its two indexes, Put / Update / Delete /
+ * Table access for the functions: exactly the item operations the store (shared/adapters/store.ts
+ * and the modules it composes) uses (Get, Query on the table and its two indexes, Put / Update / Delete /
  * ConditionCheck, alone or inside TransactWriteItems, which is authorized as the
  * operations it contains), on the table and its named indexes: no Scan, no batch
  * operations, no `index/*` wildcard. Plus the table key, for the encrypted items.

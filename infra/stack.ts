@@ -1,6 +1,7 @@
 /**
- * The jitgate stack: data (key + table), notifications (topics), the link-signing key,
- * the workflow (state machine + its functions) and the API (REST API + its functions).
+ * The jitgate stack: a thin shell around the `Jitgate` construct (infra/jitgate.ts),
+ * which holds data, notifications, the link-signing key, the workflow, the API and the
+ * alarms.
  *
  * `synthesizeTemplate` builds it in-process and returns the CloudFormation template;
  * local mode reads the table, the state machine definition, the functions (by their
@@ -9,107 +10,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Annotations, App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { App, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Config } from '../shared/config/config';
-import { JitgateAlarms } from './alarms';
-import { JitgateApi } from './api';
-import { JitgateData } from './data';
-import { deployedConfig, type DeployedConfig } from './deployed-config';
-import { acknowledge } from './nag';
-import { JitgateNotifications } from './notifications';
-import { JitgateWorkflow } from './workflow';
+import type { DeployedConfig } from './deployed-config';
+import { Jitgate, type JitgateProps } from './jitgate';
 
 export const STACK_NAME = 'Jitgate';
 
-export interface JitgateStackProps extends StackProps {
-  /** The validated config; development issuers are dropped from what is deployed. */
-  config: Config;
-}
+export interface JitgateStackProps extends StackProps, JitgateProps {}
 
 export class JitgateStack extends Stack {
-  readonly deployed: DeployedConfig;
-  readonly data: JitgateData;
-  readonly notifications: JitgateNotifications;
-  readonly linkKeySecret: secretsmanager.Secret;
-  readonly workflow: JitgateWorkflow;
-  readonly api: JitgateApi;
-  readonly alarms: JitgateAlarms;
+  readonly jitgate: Jitgate;
 
   constructor(scope: Construct, id: string, props: JitgateStackProps) {
-    super(scope, id, { description: 'jitgate: Just-In-Time action approval', ...props });
+    const { config, domain, alarms, ...stackProps } = props;
+    super(scope, id, { description: 'jitgate: Just-In-Time action approval', ...stackProps });
+    // CDK leaves a child named 'Default' out of logical ids: every resource and output keeps the
+    // id it had before the construct existed, so an update replaces nothing (the table and the
+    // key are retained and deletion-protected: a new id would fail the deploy).
+    this.jitgate = new Jitgate(this, 'Default', { config, domain, alarms });
+  }
 
-    this.deployed = deployedConfig(props.config);
-    const { config, droppedIssuers, droppedMembers, errors } = this.deployed;
-    for (const error of errors) Annotations.of(this).addError(error);
-    if (droppedIssuers.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'jitgate:development-issuer',
-        `Development issuer(s) ${droppedIssuers.join(', ')} are served by local mode only and are not deployed` +
-          (droppedMembers.length ? `; approver group members they vouch for are left out too (${droppedMembers.join('; ')})` : '') + '.',
-      );
-    }
-    if (Object.keys(config.issuers).length === 0) {
-      Annotations.of(this).addWarningV2(
-        'jitgate:no-issuer',
-        'NO ISSUER WILL BE DEPLOYED: every configured issuer is a development issuer. The deployed functions will refuse every request (fail closed) until you add a real OpenID issuer to the config.',
-      );
-    }
-    const configJson = JSON.stringify(config);
-
-    this.data = new JitgateData(this, 'Data');
-    this.notifications = new JitgateNotifications(this, 'Notifications', { config, key: this.data.key });
-
-    this.linkKeySecret = new secretsmanager.Secret(this, 'LinkKey', {
-      description: 'jitgate: the key that signs approval links (64 hex characters)',
-      encryptionKey: this.data.key,
-      generateSecretString: {
-        passwordLength: 64,
-        // Hex only: 256 bits, the same shape as local mode's .jitgate/link-key.
-        excludeUppercase: true,
-        excludePunctuation: true,
-        includeSpace: false,
-        excludeCharacters: 'ghijklmnopqrstuvwxyz',
-      },
-    });
-    acknowledge(
-      this.linkKeySecret,
-      'AwsSolutions-SMG4',
-      'Rotating the link-signing key would invalidate every approval link in flight; it is generated once (256 bits, KMS-encrypted, read only by the api, approve and await-approval functions) and rotated by hand if ever exposed.',
-    );
-
-    this.workflow = new JitgateWorkflow(this, 'Workflow', {
-      table: this.data.table,
-      key: this.data.key,
-      approverTopic: this.notifications.approverTopic,
-      eventsTopic: this.notifications.eventsTopic,
-      linkKeySecret: this.linkKeySecret,
-      configJson,
-    });
-    this.api = new JitgateApi(this, 'Api', {
-      table: this.data.table,
-      key: this.data.key,
-      approverTopic: this.notifications.approverTopic,
-      eventsTopic: this.notifications.eventsTopic,
-      linkKeySecret: this.linkKeySecret,
-      stateMachine: this.workflow.stateMachine,
-      configJson,
-      aws: config.aws,
-    });
-
-    const wf = this.workflow;
-    this.alarms = new JitgateAlarms(this, 'Alarms', {
-      stateMachine: wf.stateMachine,
-      functions: [...Object.values(this.api.functions), wf.mfaChallengeFunction, wf.awaitApprovalFunction, wf.endRequestFunction, wf.executionEndedFunction],
-    });
-
-    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'The jitgate API base URL' });
-    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'ApproverTopicArn', { value: this.notifications.approverTopic.topicArn, description: 'For npx jitgate subscriptions: who has confirmed their approver email subscription' });
-    new CfnOutput(this, 'EventsTopicArn', { value: this.notifications.eventsTopic.topicArn, description: 'Subscribe here for lifecycle events' });
+  get deployed(): DeployedConfig {
+    return this.jitgate.deployed;
   }
 }
 

@@ -3,7 +3,7 @@
  * the signature and IAM checks (local/aws-guard.ts) are forwarded, byte for byte, to
  * DynamoDB Local. DynamoDB Local runs with `-sharedDb`, so every role's key sees the same
  * table; it checks no signature, which is why nothing but this proxy and local mode's own
- * clients may reach it (it listens on loopback only: local/dynamodb-local.ts).
+ * clients may reach it (it listens on loopback only: local/dynamodb-local/launch.ts).
  */
 import { Agent, request } from 'node:http';
 import type { AwsEndpoint } from './aws-guard';

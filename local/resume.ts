@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { nudgePlan } from '../shared/domain/approvals';
-import type { ExecutionInput } from '../shared/adapters/workflow';
+import type { ExecutionInput } from '../shared/usecases/ports';
 import type { JitRequest } from '../shared/domain/request';
 import { executionInput } from '../shared/usecases/execution-input';
 import { STATE } from '../infra/states';

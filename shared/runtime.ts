@@ -7,15 +7,17 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { Notifier } from './adapters/notifier';
+import { SnsNotifier } from './adapters/notifier';
 import { linkKeyLoader } from './adapters/secrets';
-import { Store } from './adapters/store';
-import { Workflow } from './adapters/workflow';
+import { DynamoStore } from './adapters/store';
+import { StepFunctionsWorkflow } from './adapters/workflow';
 import { parseConfig, type Config } from './config/config';
 import { PolicyIndex } from './domain/policy';
 import { createTokenVerifier, type TokenVerifier } from './adapters/tokens';
+import type { Clock, Ids, Notifier, Store, Workflow } from './usecases/ports';
 
-export interface Deps {
+/** What every use case receives: the config, the ports (shared/usecases/ports.ts) and the keys. */
+export interface Deps extends Clock, Ids {
   config: Config;
   policies: PolicyIndex;
   verifier: TokenVerifier;
@@ -23,8 +25,6 @@ export interface Deps {
   workflow: Workflow;
   notifier: Notifier;
   linkKey(): Promise<Buffer>;
-  now(): Date;
-  newId(): string;
   /** Base URL for links in notifications when the API sits behind a custom domain. */
   publicUrl?: string;
 }
@@ -61,9 +61,9 @@ export function fromEnv(env: NodeJS.ProcessEnv): Deps {
     config,
     policies: new PolicyIndex(config),
     verifier: createTokenVerifier(config),
-    store: new Store(new DynamoDBClient(clientOptions), required(env, 'TABLE_NAME')),
-    workflow: new Workflow(new SFNClient(clientOptions), env.STATE_MACHINE_ARN ?? ''),
-    notifier: new Notifier(new SNSClient(clientOptions), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
+    store: new DynamoStore(new DynamoDBClient(clientOptions), required(env, 'TABLE_NAME')),
+    workflow: new StepFunctionsWorkflow(new SFNClient(clientOptions), env.STATE_MACHINE_ARN ?? ''),
+    notifier: new SnsNotifier(new SNSClient(clientOptions), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
     linkKey: linkKeyLoader(env.LINK_KEY_SECRET_ARN),
     now: () => new Date(),
     newId: () => randomUUID(),

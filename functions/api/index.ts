@@ -63,7 +63,10 @@ const routes: Record<string, Route> = {
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   try {
-    if (event.httpMethod === 'GET' && event.resource === '/openapi.json') return json(200, openApiDocument());
+    // The servers entry names this API as the caller reached it (the approval links' base, without /approve/).
+    if (event.httpMethod === 'GET' && event.resource === '/openapi.json') {
+      return json(200, openApiDocument(linkBaseFrom(event).replace(/\/approve\/$/, '')));
+    }
     const route = routes[`${event.httpMethod} ${event.resource}`];
     if (!route) return json(404, { type: 'https://jitgate.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route ${event.httpMethod} ${event.path}` }, { 'content-type': 'application/problem+json' });
     const deps = runtime();

@@ -6,7 +6,7 @@
  *   execution state for the next approval segment.
  * One function for both: the same table, topic and link key, and one cold start fewer.
  */
-import type { ExecutionInput } from '../../shared/adapters/workflow';
+import type { ExecutionInput } from '../../shared/usecases/ports';
 import { runtime } from '../../shared/runtime';
 import { awaitApproval, remindApprovers } from '../../shared/usecases/workflow-steps';
 

@@ -20,10 +20,10 @@
  * `email` entry for email subscriptions).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { eventMessage } from '../domain/notification';
+import type { LifecycleEvent, Notifier } from '../usecases/ports';
 
-export type LifecycleEvent = 'request.created' | 'request.denied' | 'request.cancelled' | 'request.timed_out' | 'request.failed' | 'grant.activated' | 'grant.expiring' | 'grant.ended' | 'grant.break_glass' | 'break_glass.flagged' | 'mfa.locked';
-
-export class Notifier {
+export class SnsNotifier implements Notifier {
   constructor(private readonly client: SNSClient, private readonly approverTopicArn: string, private readonly eventsTopicArn: string) {}
 
   async notifyApprover(approverId: string, subject: string, text: string, html?: string): Promise<void> {
@@ -46,11 +46,6 @@ export class Notifier {
       MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
     }));
   }
-}
-
-/** A lifecycle event as subscribers receive it: its type, then its fields. */
-export function eventMessage(type: LifecycleEvent, body: Record<string, unknown>): string {
-  return JSON.stringify({ type, ...body });
 }
 
 /** The `MessageStructure: 'json'` body of an approver message: text for email, a JSON envelope with the HTML for everything else. */

@@ -12,6 +12,9 @@
  * JWKS are fetched once per issuer and cached; a token with an unknown `kid` triggers
  * one refetch, rate-limited by aws-jwt-verify's penalty box (one per JWKS URI per 10 s),
  * so a key rotation at the IdP needs no redeploy and garbage `kid`s cannot flood it.
+ *
+ * A token that passed every check is remembered until its `exp` (token-cache.ts), so the
+ * same token sent again skips all of the above but the size and Bearer checks.
  */
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
 import { FetchError } from 'aws-jwt-verify/error';
@@ -22,6 +25,7 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { Config, IssuerConfig } from '../config/config';
 import { DependencyUnavailable, InvalidToken } from '../domain/errors';
 import { toPrincipal, type Principal } from '../domain/identity';
+import { DEFAULT_MAX_ENTRIES, VerifiedTokenCache } from './token-cache';
 
 /** Largest token we are willing to parse; real ID tokens are a few KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -81,6 +85,10 @@ export interface TokenVerifier {
 export interface TokenVerifierOptions {
   /** One cache for every issuer (tests seed it with `addJwks`); default: aws-jwt-verify's for https, a fetch-based one for http. */
   jwksCache?: JwksCache;
+  /** How many verified tokens to remember (least recently used first out); 0 turns the cache off. Default 1,000. */
+  cachedTokens?: number;
+  /** Epoch milliseconds; default `Date.now`. The cache and jitgate's own claim checks read it (aws-jwt-verify reads `Date.now`). */
+  now?: () => number;
 }
 
 interface TrustedIssuer {
@@ -95,6 +103,8 @@ type Header = Record<string, unknown> & { alg: string; kid: string };
 export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): TokenVerifier {
   const httpsCache = options.jwksCache ?? new SimpleJwksCache();
   const httpCache = options.jwksCache ?? new SimpleJwksCache({ fetcher: new FetchJwksFetcher() });
+  const now = options.now ?? Date.now;
+  const verified = new VerifiedTokenCache<Principal>(options.cachedTokens ?? DEFAULT_MAX_ENTRIES);
   const byIss = new Map<string, TrustedIssuer>();
   for (const [name, issuer] of Object.entries(config.issuers)) {
     const trusted: TrustedIssuer = { name, config: issuer, verifier: awsVerifier(issuer, jwksUriOf(issuer).startsWith('http://') ? httpCache : httpsCache) };
@@ -107,6 +117,9 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
     async verify(authorization) {
       // 1. Shape.
       const token = bearer(authorization);
+      // 0. Seen and accepted before, and its exp still ahead: every check below passed for exactly these bytes.
+      const remembered = verified.get(token, now() / 1000);
+      if (remembered) return remembered;
       const { header, payload } = decode(token);
       // 2. Header.
       checkHeader(header);
@@ -115,16 +128,19 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
       if (!issuer) throw new InvalidToken('the token issuer (iss) is not one jitgate trusts');
       if (!(issuer.config.algorithms as string[]).includes(header.alg)) throw new InvalidToken(`algorithm ${header.alg} is not allowed for this issuer`);
       // 4. Signature, iss, aud, exp and nbf within the clock skew (and Cognito's token_use, client_id).
-      let verified: JwtPayload;
+      let claims: JwtPayload;
       try {
-        verified = await issuer.verifier.verify(token);
+        claims = await issuer.verifier.verify(token);
       } catch (err) {
         if (err instanceof FetchError) throw new DependencyUnavailable('the identity provider\'s signing keys could not be fetched; try again shortly');
         throw new InvalidToken(describe(err));
       }
       // 5. What aws-jwt-verify leaves to us.
-      checkClaims(header, verified, issuer.config, Date.now() / 1000);
-      return toPrincipal(issuer.name, issuer.config, verified as Record<string, unknown>);
+      checkClaims(header, claims, issuer.config, now() / 1000);
+      const principal = toPrincipal(issuer.name, issuer.config, claims as Record<string, unknown>);
+      // Only now, with every check passed: a failure is never remembered. checkClaims made sure exp is a number.
+      verified.set(token, principal, claims.exp as number, now() / 1000);
+      return principal;
     },
   };
 }

@@ -5,29 +5,9 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CLOSED } from '../domain/closed';
 import { DependencyUnavailable } from '../domain/errors';
-import type { GrantTimes } from '../domain/grant';
+import type { ExecutionInput, Workflow } from '../usecases/ports';
 
-export interface ExecutionInput {
-  requestId: string;
-  mfa: boolean;
-  approval: boolean;
-  mfaTimeoutSeconds: number;
-  approvalTimeoutSeconds: number;
-  linkBase: string;
-  grant?: GrantTimes;
-  /** The requester's principal id, for the `requester` attribute of the events the state machine publishes (grant.expiring). */
-  requester?: string;
-  /**
-   * Present while the policy still has a reminder or escalation to send
-   * (`approvals.remindAfter`, `approvals.escalate`): the current approval segment
-   * (AwaitApprovalUntilReminder) ends after this many seconds, at the next one. The
-   * Remind step replaces it, or removes it and sets `approvalTimeoutSeconds` to what is
-   * left of the window (infra/workflow.ts).
-   */
-  reminder?: { afterSeconds: number };
-}
-
-export class Workflow {
+export class StepFunctionsWorkflow implements Workflow {
   constructor(private readonly client: SFNClient, private readonly stateMachineArn: string) {}
 
   async start(input: ExecutionInput): Promise<void> {

@@ -208,6 +208,23 @@ export class DependencyUnavailable extends JitgateError {
   }
 }
 
+/**
+ * Another writer changed the request between our read and our write. The use cases
+ * re-read and decide again a few times (shared/usecases/common.ts); when the race keeps
+ * being lost, the caller is told to retry shortly rather than shown a failure. The state
+ * machine retries the steps it runs on this name (infra/workflow.ts).
+ */
+export class ConcurrentModification extends JitgateError {
+  override readonly name = 'ConcurrentModification';
+  readonly status = 503;
+  readonly code = 'concurrent-modification';
+  readonly title = 'The request changed while jitgate was writing it';
+  readonly retryAfterSeconds = 1;
+  constructor(message = 'the item changed while we were writing it') {
+    super(message);
+  }
+}
+
 /** Raised at synth and at local start; never reaches HTTP. */
 export class ConfigError extends Error {
   constructor(message: string, readonly lines: string[] = []) {

@@ -4,7 +4,7 @@
  * far and who may still approve; the MFA step; deadlines; once active, `expiresAt`).
  */
 import { quorum } from './approvals';
-import type { JitRequest } from './request';
+import { baseOf, type JitRequest, type RequestState, type RequestStatus } from './request';
 import { MAX_MFA_FAILURES } from './totp';
 
 export interface RequestView extends Record<string, unknown> {
@@ -18,9 +18,38 @@ export interface RequestView extends Record<string, unknown> {
   } | null;
 }
 
-export function requestView(request: JitRequest): RequestView {
+/** The fields each status carries (request.ts `RequestState`), so a view shows those of its status only. */
+const STATE_FIELDS: { [S in RequestStatus]: readonly Exclude<keyof Extract<RequestState, { status: S }>, 'status'>[] } = {
+  pending_mfa: ['mfaDeadline'],
+  pending_approval: ['approvalDeadline'],
+  active: ['activatedAt', 'expiresAt'],
+  consumed: ['activatedAt', 'expiresAt', 'consumedAt'],
+  expired: ['activatedAt', 'expiresAt', 'endedAt'],
+  revoked: ['activatedAt', 'expiresAt', 'endedAt', 'revokedBy', 'reason'],
+  denied: ['decidedAt', 'decidedBy', 'reason'],
+  cancelled: ['cancelledAt'],
+  timed_out: ['endedAt'],
+  failed: ['endedAt', 'failure'],
+};
+
+/**
+ * The request with the fields of its own status only. The state machine's Activate step
+ * updates the item in place, so a stored active request still holds the `approvalDeadline`
+ * (or `mfaDeadline`) of the status it left; the API shows the status's fields, as typed.
+ */
+function ownFields(request: JitRequest): Omit<JitRequest, 'version'> {
   // The notice is the state machine's to publish, not part of the document.
-  const { version: _version, activationNotice: _notice, ...fields } = request;
+  const { version: _version, activationNotice: _notice, ...base } = baseOf(request);
+  const state: Record<string, unknown> = { status: request.status };
+  for (const f of STATE_FIELDS[request.status] as readonly string[]) {
+    const value = (request as unknown as Record<string, unknown>)[f];
+    if (value !== undefined) state[f] = value;
+  }
+  return { ...base, ...state } as Omit<JitRequest, 'version'>;
+}
+
+export function requestView(request: JitRequest): RequestView {
+  const fields = ownFields(request);
   const q = quorum(request.requirements, request.approvals, request.notified);
   let waitingFor: RequestView['waitingFor'] = null;
   if (request.status === 'pending_mfa' || request.status === 'pending_approval') {

@@ -1,13 +1,13 @@
 /** Helpers the use cases share: loading with visibility rules, retrying on races, completion. */
 import { approverGroupsOf, quorum } from '../domain/approvals';
-import { NotFound } from '../domain/errors';
+import { ConcurrentModification, NotFound } from '../domain/errors';
 import { grantTimes, type GrantTimes } from '../domain/grant';
 import type { Principal } from '../domain/identity';
 import { hasPrivilege } from '../domain/privileges';
 import type { JitRequest } from '../domain/request';
-import { ConcurrentModification, type StoredRequest } from '../adapters/store';
 import type { Deps } from '../runtime';
 import { activationNotice } from './outcomes';
+import type { StoredRequest } from './ports';
 
 export async function load(deps: Deps, id: string): Promise<StoredRequest> {
   const stored = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.store.getRequest(id) : undefined;

@@ -13,7 +13,7 @@
  */
 import { auditEvent } from '../domain/audit';
 import { NotFound } from '../domain/errors';
-import { readStatusChange } from '../adapters/execution-events';
+import { readStatusChange } from '../domain/execution-events';
 import { TRANSITIONS, withState, type JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';

@@ -5,7 +5,7 @@
  */
 import { firstNudgeSeconds } from '../domain/approvals';
 import type { JitRequest } from '../domain/request';
-import type { ExecutionInput } from '../adapters/workflow';
+import type { ExecutionInput } from './ports';
 
 /**
  * The input for an execution that starts now. Timeouts run to the request's deadlines

@@ -1,7 +1,7 @@
 /**
  * Per-user limits (config `limits`): call rates, pending requests, and the TOTP
  * lockout counted across all of a user's requests. The state is in DynamoDB
- * (shared/adapters/store.ts), changed only by conditional updates, so thirty
+ * (shared/adapters/user-records.ts), changed only by conditional updates, so thirty
  * parallel calls get exactly what one after the other would.
  */
 import { randomUUID } from 'node:crypto';

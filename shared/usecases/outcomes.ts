@@ -4,11 +4,11 @@
  * local mode the outbox records it). Best effort: the state change is what matters,
  * so a lost event never fails or repeats the step that caused it.
  */
-import { eventMessage, type LifecycleEvent } from '../adapters/notifier';
 import type { GrantTimes } from '../domain/grant';
-import { outcomeEvent, type Outcome } from '../domain/notification';
+import { eventMessage, outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
+import type { LifecycleEvent } from './ports';
 
 export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
   activated: 'grant.activated',

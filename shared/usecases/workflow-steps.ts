@@ -9,13 +9,13 @@
 import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
 import { auditEvent, type AuditEvent } from '../domain/audit';
 import { Closed } from '../domain/closed';
-import type { ExecutionInput } from '../adapters/workflow';
 import type { Config } from '../config/config';
 import { groupMembers } from '../domain/identity';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
 import type { Deps } from '../runtime';
+import type { ExecutionInput } from './ports';
 import { addSeconds, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 

@@ -3,6 +3,12 @@ import * as z from 'zod';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../domain/cursor';
 import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 
+/**
+ * The registry the OpenAPI document's `components.schemas` is generated from (openapi.ts):
+ * the bodies here and the responses in response-schemas.ts; `id` is the component name.
+ */
+export const apiSchemas = z.registry<{ id: string }>();
+
 const action = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
 /** The resource grammar (shared/domain/resource.ts): refused, never normalised, so what is approved is what is used. */
 const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) => {
@@ -10,7 +16,9 @@ const resource = z.string().max(MAX_RESOURCE_LENGTH).superRefine((value, ctx) =>
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict();
+export const authorizeBody = z.object({ action, resource: resource.optional(), consume: z.boolean().optional() }).strict()
+  .meta({ examples: [{ action: 'projects:delete', resource: 'projects/42', consume: true }] })
+  .register(apiSchemas, { id: 'AuthorizeRequest' });
 export const createRequestBody = z.object({
   action,
   resource: resource.optional(),
@@ -20,16 +28,25 @@ export const createRequestBody = z.object({
   ticket: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'no control characters').optional(),
   /** Emergency self-grant without approval, where the policy allows `breakGlass`; needs a justification. */
   breakGlass: z.boolean().optional(),
-}).strict();
-export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
+}).strict().meta({
+  examples: [{ action: 'projects:delete', resource: 'projects/42', justification: 'customer asked for deletion, ticket 881' }],
+}).register(apiSchemas, { id: 'CreateRequest' });
+export const mfaBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict()
+  .meta({ examples: [{ code: '123456' }] }).register(apiSchemas, { id: 'MfaAnswer' });
 /** Enrolling: replacing a confirmed authenticator needs its current code. */
-export const enrolBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits').optional() }).strict();
-export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict();
-export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).strict();
-export const cancelBody = z.object({}).strict();
+export const enrolBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits').optional() }).strict()
+  .register(apiSchemas, { id: 'TotpEnrolRequest' });
+export const decisionBody = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().max(2000).optional() }).strict()
+  .meta({ examples: [{ decision: 'approve', reason: 'checked the ticket' }] }).register(apiSchemas, { id: 'Decision' });
+export const revokeBody = z.object({ reason: z.string().max(2000).optional() }).strict().register(apiSchemas, { id: 'Revoke' });
+export const cancelBody = z.object({}).strict().register(apiSchemas, { id: 'Cancel' });
+/** The statuses of shared/domain/request.ts, checked against it in response-schemas.ts. */
+export const requestStatus = z
+  .enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed'])
+  .register(apiSchemas, { id: 'RequestStatus' });
 export const listQuery = z.object({
   role: z.enum(['requester', 'approver']).default('requester'),
-  status: z.enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed']).optional(),
+  status: requestStatus.optional(),
   limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
   cursor: z.string().max(4096).optional(),
 }).strict();

@@ -6,7 +6,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { duplicateKey } from '../adapters/tokens';
-import { DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited, TooManyPending, UnsupportedMediaType, ValidationFailed } from '../domain/errors';
+import {
+  ConcurrentModification, DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited,
+  TooManyPending, UnsupportedMediaType, ValidationFailed,
+} from '../domain/errors';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
 
@@ -92,7 +95,9 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
       headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
     }
     // 429 and 503 say when to come back (RFC 9110 section 10.2.3), in the header and the document.
-    if (err instanceof DependencyUnavailable || err instanceof RateLimited || err instanceof TooManyPending || err instanceof MfaLocked) {
+    const saysWhen = err instanceof DependencyUnavailable || err instanceof ConcurrentModification
+      || err instanceof RateLimited || err instanceof TooManyPending || err instanceof MfaLocked;
+    if (saysWhen) {
       headers['retry-after'] = String(err.retryAfterSeconds);
       extra.retryAfter = err.retryAfterSeconds;
     }

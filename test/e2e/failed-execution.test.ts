@@ -3,24 +3,20 @@
  * delivers the "Step Functions Execution Status Change" event to the function the
  * template's rule targets, as EventBridge does on AWS.
  */
-import { Client, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client } from '../support/local-mode';
+import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 import { accessKeyFor } from '../../local/credentials';
 import { LOCAL_OPERATOR_ROLE } from '../../local/iam/roles';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 
-let local: Running;
+let local: SharedLocalMode;
 let api: Client;
 
 beforeAll(async () => {
-  const dataDir = tempDir('jitgate-e2e-failed-');
-  local = await startLocalMode({ port: await freePort(), dataDir, configPath: e2eConfig(dataDir) });
-  api = new Client(local.url, dataDir);
-}, 120_000);
-
-afterAll(async () => {
-  await local?.stop();
-});
+  local = await sharedLocalMode('e2e');
+  api = new Client(local.url, local.dataDir);
+}, SHARED_START_TIMEOUT_MS);
 
 /** A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's key (stopping by hand is the developer's call). */
 async function stepFunctions(operation: string, body: object): Promise<any> {

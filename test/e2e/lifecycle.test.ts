@@ -2,22 +2,18 @@
  * End to end, over HTTP against local mode started as `npm start` does: each demo
  * action through its whole life, and the ways a request can fail to become a grant.
  */
-import { Client, decideByLink, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, decideByLink } from '../support/local-mode';
+import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 
-let local: Running;
+let local: SharedLocalMode;
 let api: Client;
 let audrey: string;
 
 beforeAll(async () => {
-  const dataDir = tempDir('jitgate-e2e-');
-  local = await startLocalMode({ port: await freePort(), dataDir, configPath: e2eConfig(dataDir) });
-  api = new Client(local.url, dataDir);
+  local = await sharedLocalMode('e2e');
+  api = new Client(local.url, local.dataDir);
   audrey = await api.token('audrey');
-}, 120_000);
-
-afterAll(async () => {
-  await local?.stop();
-});
+}, SHARED_START_TIMEOUT_MS);
 
 
 test('alice deletes project 42: MFA, bob approves by link (GET changes nothing), one use, audited', async () => {
@@ -254,5 +250,5 @@ test('bad input gets clear 4xx problem documents, never a 500', async () => {
   expect((await fetch(`${local.url}/approve/forged.link`)).status).toBe(400);
   const health = await api.call('GET', '/health');
   expect(health.status).toBe(200);
-  expect(local.output()).not.toMatch(/failed: .*Error/);
+  expect(await local.output()).not.toMatch(/failed: .*Error/);
 });

@@ -3,28 +3,18 @@
  * features of the demo config: break-glass, ticket references, who may request at
  * all, what `authorize` says is missing, and GET /v1/policies for two users.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Client, decideByLink, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, decideByLink } from '../support/local-mode';
+import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 
-let local: Running;
+let local: SharedLocalMode;
 let api: Client;
 let audrey: string;
 
 beforeAll(async () => {
-  const dataDir = tempDir('jitgate-e2e-policies-');
-  // The demo config plus one break-glass policy that also demands TOTP.
-  const configPath = e2eConfig(dataDir);
-  const config = JSON.parse(readFileSync(configPath, 'utf8'));
-  config.policies.push({ action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' }, breakGlass: { maxDuration: '2m', notify: 'security-admins', who: { claim: 'groups', contains: 'engineering' } } });
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  local = await startLocalMode({ port: await freePort(), dataDir, configPath });
-  api = new Client(local.url, dataDir);
+  local = await sharedLocalMode('e2e');
+  api = new Client(local.url, local.dataDir);
   audrey = await api.token('audrey');
-}, 120_000);
-
-afterAll(async () => {
-  await local?.stop();
-});
+}, SHARED_START_TIMEOUT_MS);
 
 
 const JUSTIFICATION = 'checkout is down for everyone, INC-4711';

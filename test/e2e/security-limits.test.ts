@@ -3,23 +3,19 @@
  * against local mode started as `npm start` does, with tokens signed by the
  * development IdP's keys (chosen claims such as `auth_time` included).
  */
-import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client } from '../support/local-mode';
+import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 
-let local: Running;
+let local: SharedLocalMode;
 let api: Client;
 
 beforeAll(async () => {
-  const dataDir = tempDir('jitgate-security-');
-  local = await startLocalMode({ port: await freePort(), dataDir });
-  api = new Client(local.url, dataDir);
-}, 120_000);
-
-afterAll(async () => {
-  await local?.stop();
-});
+  local = await sharedLocalMode('e2e');
+  api = new Client(local.url, local.dataDir);
+}, SHARED_START_TIMEOUT_MS);
 
 test('finding 6: dave, denied data:export on datasets/q3-payroll, cannot reach it through dot segments or percent-encoding', async () => {
-  const dave = await api.token('dave');
+  const dave = await api.token('dave', { as: 'paths' });
   const direct = await api.call('POST', '/v1/requests', { token: dave, body: { action: 'data:export', resource: 'datasets/q3-payroll' } });
   expect(direct.status).toBe(403);
 

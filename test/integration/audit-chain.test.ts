@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { toPrincipal, type Principal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import { keys } from '../../shared/adapters/keys';
 import { grantTimes } from '../../shared/domain/grant';
 import { activationNotice } from '../../shared/usecases/outcomes';
@@ -25,6 +25,7 @@ import { startLocal, type LocalJitgate } from '../../local/server';
 import { LocalStepFunctions } from '../../local/stepfunctions';
 import { STATE } from '../../infra/states';
 import { freePort, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 let local: LocalJitgate;
@@ -44,19 +45,7 @@ afterAll(async () => {
   await local?.close();
 });
 
-function person(sub: string, groups: string[]): Principal {
-  const issuer = local.config.issuers.dev!;
-  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, groups });
-}
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const person = (sub: string, groups: string[]) => devPerson(local.config, sub, { groups });
 
 async function eventItems(requestId: string): Promise<Record<string, unknown>[]> {
   const out = await doc.send(new QueryCommand({ TableName: TABLE(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)', ExpressionAttributeValues: { ':pk': `REQ#${requestId}`, ':evt': 'EVT#' }, ConsistentRead: true }));
@@ -184,7 +173,7 @@ test('Activate: a response lost after the commit is retried safely; the grant st
     linkBase: '', requester: alice.id,
   };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
-  const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', 20_000);
+  const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000 });
   expect(done.status).toBe('SUCCEEDED');
   expect(transactions).toBeGreaterThanOrEqual(2);
   const history = await engine.getExecutionHistory({ executionArn });

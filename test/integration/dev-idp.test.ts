@@ -55,7 +55,7 @@ beforeAll(async () => {
   copyFileSync(path.join(root, 'jitgate.config.json'), path.join(project, 'jitgate.config.json'));
   child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SERVER], {
     cwd: root,
-    env: cleanEnv({ IDP_MODULE: path.join(root, 'local/idp.ts'), DATA_DIR: path.join(project, '.jitgate') }),
+    env: cleanEnv({ IDP_MODULE: path.join(root, 'local/idp/index.ts'), DATA_DIR: path.join(project, '.jitgate') }),
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

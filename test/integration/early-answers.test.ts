@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lambdaEntries } from '../../local/cfn';
 import { startLocal, type LocalJitgate } from '../../local/server';
-import { toPrincipal, type Principal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import type { Deps } from '../../shared/runtime';
 import { currentCode } from '../../shared/domain/totp';
 import { decide } from '../../shared/usecases/decisions';
@@ -18,6 +18,7 @@ import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';
 import { depsOf } from '../support/in-process';
 import { freePort, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 let local: LocalJitgate;
@@ -38,24 +39,11 @@ afterAll(async () => {
   await local?.close();
 });
 
-function person(sub: string, claims: Record<string, unknown>): Principal {
-  const issuer = local.config.issuers.dev!;
-  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, auth_time: Math.floor(Date.now() / 1000), ...claims });
-}
+const person = (sub: string, claims: Record<string, unknown>) => devPerson(local.config, sub, { auth_time: Math.floor(Date.now() / 1000), ...claims });
 
 function functionOf(entry: string): string {
   const entries = lambdaEntries(local.template);
   return Object.keys(entries).find((id) => entries[id] === `functions/${entry}/index.ts`)!;
-}
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const statusOf = async (id: string) => (await deps.store.getRequest(id))?.request.status;

@@ -4,7 +4,7 @@
  * mode) delivers at least once, late, or for a request that ended normally changes
  * nothing twice; and the local interpreter reports how its executions end.
  */
-import { toPrincipal, type Principal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import type { Deps } from '../../shared/runtime';
 import { depsOf } from '../support/in-process';
 import { closeFailedExecution } from '../../shared/usecases/execution-ended';
@@ -14,6 +14,7 @@ import { findStateMachine } from '../../local/cfn';
 import { LocalStepFunctions, type ExecutionDescription } from '../../local/stepfunctions';
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { freePort, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 let deps: Deps;
@@ -27,19 +28,7 @@ afterAll(async () => {
   await local?.close();
 });
 
-function person(sub: string, claims: Record<string, unknown>): Principal {
-  const issuer = local.config.issuers.dev!;
-  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, ...claims });
-}
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const person = (sub: string, claims: Record<string, unknown>) => devPerson(local.config, sub, claims);
 
 const statusOf = async (id: string) => (await deps.store.getRequest(id))!.request.status;
 const failedEvents = (id: string) => local.outbox.list().filter((m) => m.message.includes(id) && m.message.includes('request.failed'));

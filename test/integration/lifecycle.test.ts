@@ -3,7 +3,7 @@
  * synthesized state machine run by the local interpreter. Here the races and
  * retries that HTTP tests can only sample are driven on purpose.
  */
-import { toPrincipal, type Principal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import type { Deps } from '../../shared/runtime';
 import { currentCode } from '../../shared/domain/totp';
 import { decide } from '../../shared/usecases/decisions';
@@ -13,6 +13,7 @@ import { awaitApproval, endRequest, parkMfaToken } from '../../shared/usecases/w
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { depsOf } from '../support/in-process';
 import { freePort, linkRequestId, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 let deps: Deps;
@@ -26,22 +27,10 @@ afterAll(async () => {
   await local?.close();
 });
 
-function person(sub: string, claims: Record<string, unknown>): Principal {
-  const issuer = local.config.issuers.dev!;
-  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, ...claims });
-}
+const person = (sub: string, claims: Record<string, unknown>) => devPerson(local.config, sub, claims);
 
 const linkBase = () => `${local.url}/approve/`;
 
-
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('ten approvers racing on one request: one approval counts, nine get 409, one activation', async () => {
   const alice = person('alice-race', { groups: ['engineering'] });

@@ -11,10 +11,11 @@ import os from 'node:os';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
-import { toPrincipal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 
@@ -48,16 +49,11 @@ const sfnCall = (operation: string, input: object, headers: Record<string, strin
 
 async function pendingRequest(sub: string): Promise<{ id: string; token: string }> {
   const deps = depsOf(local, 'api');
-  const issuer = local.config.issuers.dev!;
-  const alice = toPrincipal('dev', issuer, { iss: issuer.issuer, sub, groups: ['engineering'] });
+  const alice = devPerson(local.config, sub, { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: `exposure/${sub}` }, { linkBase: `${local.url}/approve/` });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const token = (await deps.store.getRequest(request.id))?.tokens.approvalTaskToken;
-    if (token) return { id: request.id, token };
-    if (Date.now() > deadline) throw new Error('the request never parked its approval token');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const what = 'the request to park its approval token';
+  const token = await waitFor(async () => (await deps.store.getRequest(request.id))?.tokens.approvalTaskToken, (t) => !!t, { timeoutMs: 20_000, intervalMs: 100, what });
+  return { id: request.id, token: token! };
 }
 
 test('an unsigned SendTaskSuccess with a real token and a far expiresAt is refused, and the request stays pending', async () => {

@@ -9,10 +9,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import type { CfnTemplate } from '../../local/cfn';
 import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
-import { toPrincipal } from '../../shared/domain/identity';
+import { devPerson } from '../support/principals';
 import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 const log: string[] = [];
@@ -115,27 +116,16 @@ test('SNS: a role may publish only to its topics (AuthorizationErrorException, a
 
 test('the state machine role without dynamodb:PutItem: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
   const deps = depsOf(local, 'api');
-  const issuer = local.config.issuers.dev!;
-  const alice = toPrincipal('dev', issuer, { iss: issuer.issuer, sub: 'alice-iam', groups: ['engineering'] });
+  const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'reports/q1' }, { linkBase: `${local.url}/approve/` });
   const executionArn = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${request.id}`;
-  const deadline = Date.now() + 20_000;
-  let status = 'RUNNING';
-  while (status === 'RUNNING' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    status = (await local.sfn.describeExecution({ executionArn })).status;
-  }
-  const execution = await local.sfn.describeExecution({ executionArn });
+  const execution = await waitFor(() => local.sfn.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000, intervalMs: 100 });
   expect(execution.status).toBe('FAILED');
   expect(execution.error).toBe('DynamoDb.DynamoDbException');
   expect(execution.cause).toMatch(/assumed-role\/.+\/jitgate is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because no identity-based policy allows the dynamodb:PutItem action/);
   expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
   // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
-  let stored = await deps.store.getRequest(request.id);
-  while (stored?.request.status !== 'failed' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    stored = await deps.store.getRequest(request.id);
-  }
+  const stored = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'failed', { timeoutMs: 20_000, intervalMs: 100 });
   expect(stored?.request.status).toBe('failed');
   const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
   expect(audit.events.map((e) => e.type)).not.toContain('activated');

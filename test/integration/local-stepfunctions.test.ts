@@ -1,5 +1,5 @@
 /**
- * Local Step Functions (local/stepfunctions.ts) and the template helpers (local/cfn.ts), with a small
+ * Local Step Functions (local/stepfunctions/) and the template helpers (local/cfn.ts), with a small
  * hand-written definition shaped like the jitgate workflow; the Step Functions API is exercised through the
  * real @aws-sdk/client-sfn against the HTTP endpoint mounted under a path prefix, as local mode does.
  * DynamoDB is a fake client here (the real DynamoDB Local binding is covered by the local-mode tests).
@@ -23,6 +23,7 @@ import {
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { createStepFunctionsEndpoint, LocalStepFunctions, StepFunctionsError, type HistoryEvent, type SnsPublishParams } from '../../local/stepfunctions';
 import { findResources, lambdaEntries, localResolver, resolveIntrinsics, stateMachineDefinition } from '../../local/cfn';
+import { defined, waitFor } from '../support/wait';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 const fn = (logicalId: string) => `arn:aws:lambda:local:000000000000:function:${logicalId}`;
@@ -197,21 +198,11 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function settled(engine: LocalStepFunctions, executionArn: string) {
   return waitFor(async () => {
     const description = await engine.describeExecution({ executionArn });
     return description.status === 'RUNNING' ? undefined : description;
-  }, `${executionArn} to finish`);
+  }, defined, { what: `${executionArn} to finish`, intervalMs: 10 });
 }
 
 async function history(executionArn: string): Promise<HistoryEvent[]> {
@@ -245,7 +236,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(started.executionArn).toBe('arn:aws:states:local:000000000000:execution:jitgate:req-approved');
     expect(started.startDate).toBeInstanceOf(Date);
 
-    const token = await waitFor(() => tokensByRequest.get('approved'), 'the approval task token');
+    const token = await waitFor(() => tokensByRequest.get('approved'), defined, { what: 'the approval task token', intervalMs: 10 });
     expect(token).toMatch(/^[A-Za-z0-9_-]{64}$/); // 48 random bytes, base64url
     expect(token).not.toContain('placeholder');
     const call = lambdaCalls.find((c) => c.payload.requestId === 'approved')!;
@@ -336,7 +327,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
 
   test('SendTaskFailure "Closed" is caught to the Succeed state', async () => {
     const { executionArn } = await sfn.startExecution({ name: 'req-denied', input: input('denied') });
-    const token = await waitFor(() => tokensByRequest.get('denied'), 'the approval task token');
+    const token = await waitFor(() => tokensByRequest.get('denied'), defined, { what: 'the approval task token', intervalMs: 10 });
     await client.send(new SendTaskFailureCommand({ taskToken: token, error: 'Closed', cause: 'denied by bob' }));
     const description = await settled(sfn, executionArn);
     expect(description.status).toBe('SUCCEEDED');
@@ -349,7 +340,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
 
   test('TimeoutSecondsPath (evaluated on the state input, not the Parameters) raises States.Timeout; the token is dropped', async () => {
     const { executionArn } = await sfn.startExecution({ name: 'req-slow', input: input('slow', { approvalTimeoutSeconds: 1 }) });
-    const token = await waitFor(() => tokensByRequest.get('slow'), 'the approval task token');
+    const token = await waitFor(() => tokensByRequest.get('slow'), defined, { what: 'the approval task token', intervalMs: 10 });
     const description = await settled(sfn, executionArn);
     expect(description.status).toBe('SUCCEEDED');
     expect(JSON.parse(description.output!)).toEqual({ ended: 'timed_out' });
@@ -395,7 +386,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     await expectRejects(client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('other') })), ExecutionAlreadyExists);
     await expectRejects(client.send(new DescribeExecutionCommand({ executionArn: `${first.executionArn}-missing` })), ExecutionDoesNotExist);
 
-    const token = await waitFor(() => tokensByRequest.get('stopped'), 'the approval task token');
+    const token = await waitFor(() => tokensByRequest.get('stopped'), defined, { what: 'the approval task token', intervalMs: 10 });
     await expectRejects(client.send(new SendTaskSuccessCommand({ taskToken: token, output: 'not json' })), InvalidOutput);
     await expectRejects(client.send(new SendTaskSuccessCommand({ taskToken: 'unknown-token', output: '{}' })), TaskDoesNotExist);
 
@@ -415,7 +406,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
       input: input('waiting', { grant: { expiresAt: new Date(Date.now() + 3_600_000).toISOString() } }),
       startAt: 'WaitUntilExpiry',
     });
-    await waitFor(async () => (types(await history(executionArn)).includes('WaitStateEntered') ? true : undefined), 'the Wait state');
+    await waitFor(async () => (types(await history(executionArn)).includes('WaitStateEntered') ? true : undefined), defined, { what: 'the Wait state', intervalMs: 10 });
     await sfn.stopExecution({ executionArn });
     expect((await sfn.describeExecution({ executionArn })).status).toBe('ABORTED');
     expect(types(await history(executionArn)).slice(-2)).toEqual(['WaitStateAborted', 'ExecutionAborted']);

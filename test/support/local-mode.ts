@@ -52,7 +52,11 @@ export async function startLocalMode(opts: { port: number; dataDir: string; conf
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local mode did not start in time:\n${out}`)), opts.timeoutMs ?? 90_000);
+    const timer = setTimeout(() => {
+      // Nobody gets a handle to stop it, so stop it here rather than leave it (and its JVM) running.
+      child.kill('SIGTERM');
+      reject(new Error(`local mode did not start in time:\n${out}`));
+    }, opts.timeoutMs ?? 90_000);
     const check = () => {
       if (out.includes('jitgate local mode is running')) {
         clearTimeout(timer);

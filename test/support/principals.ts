@@ -18,3 +18,9 @@ const claims: Record<string, Record<string, unknown>> = {
 export function demo(user: keyof typeof claims | string): Principal {
   return toPrincipal('dev', dev, { sub: user, iss: dev.issuer, ...(claims[user] ?? {}) });
 }
+
+/** A principal of the development IdP of `config` (a running local mode's), with the claims a test chooses. */
+export function devPerson(config: Config, sub: string, claims: Record<string, unknown> = {}): Principal {
+  const issuer = config.issuers.dev!;
+  return toPrincipal('dev', issuer, { iss: issuer.issuer, sub, ...claims });
+}

@@ -1,0 +1,8 @@
+/**
+ * DynamoDB Local for local mode: launch.ts starts and stops the JVM, table.ts creates the table from the
+ * template, client.ts makes clients for it, ports.ts finds free loopback ports.
+ */
+export { DYNAMODB_LOCAL_CREDENTIALS, DYNAMODB_LOCAL_REGION, localDynamoDbClient } from './client';
+export { defaultJarDir, DynamoDbLocalError, startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from './launch';
+export { freePort } from './ports';
+export { ensureTable, type CfnTableProperties, type EnsureTableResult } from './table';

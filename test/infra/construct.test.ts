@@ -1,0 +1,146 @@
+/**
+ * `jitgate/cdk` in someone else's app: a platform team puts the Jitgate construct in
+ * its own stack, a few levels down, with its domain and its on-call topic, and cdk-nag
+ * still finds nothing unacknowledged.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template as Assertions } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+// The package's own entry point (package.json "exports"), as a platform team imports it.
+import { Jitgate, type JitgateProps } from 'jitgate/cdk';
+import { ENTRIES } from '../../infra/functions';
+import { REPO_ROOT, configWithHttpsIssuer, resourcesOf, type Template } from './support';
+
+const DOMAIN = 'jitgate.platform.example.com';
+const ON_CALL_KEY = 'alias/on-call';
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:111111111111:certificate/0c0ffee0';
+
+function platformApp(outdir: string, props: (stack: Stack) => JitgateProps, opts: { nag?: boolean } = {}) {
+  // No esbuild: functions point at their source, as in the other infra tests.
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: Boolean(opts.nag) });
+  const stack = new Stack(app, 'PlatformTools', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const jitgate = new Jitgate(new Construct(stack, 'Security'), 'Approvals', props(stack));
+  if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, jitgate };
+}
+
+function withTmp<T>(fn: (outdir: string) => T): T {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-construct-'));
+  try {
+    return fn(outdir);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const outputNamed = (template: Template, name: string) => {
+  // Logical ids carry the construct's path below the stack: Security/Approvals/<name> becomes SecurityApprovals<name><hash>.
+  const outputs = Object.entries(template.Outputs as Record<string, { Value: unknown }>);
+  const found = outputs.filter(([id]) => new RegExp(`^SecurityApprovals${name}[0-9A-F]{8}$`).test(id));
+  expect(found.map(([id]) => id)).toHaveLength(1);
+  return found[0]![1].Value;
+};
+
+describe('inside a platform stack, with a custom domain and an on-call topic', () => {
+  let template: Template;
+  let assertions: Assertions;
+  let jitgatePath: string;
+
+  beforeAll(() => {
+    withTmp((outdir) => {
+      const { app, jitgate } = platformApp(
+        outdir,
+        (stack) => ({
+          config: configWithHttpsIssuer(),
+          domain: { name: DOMAIN, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERTIFICATE_ARN) },
+          alarms: new sns.Topic(stack, 'OnCall', { enforceSSL: true, masterKey: kms.Alias.fromAliasName(stack, 'Key', ON_CALL_KEY) }),
+        }),
+        { nag: true },
+      );
+      jitgatePath = jitgate.node.path;
+      // cdk-nag 3 fails the synth with its report on any unacknowledged error.
+      template = app.synth().getStackByName('PlatformTools').template;
+      const report = path.join(outdir, 'validation-report.json');
+      if (fs.existsSync(report)) expect(fs.readFileSync(report, 'utf8')).not.toMatch(/"severity":\s*"(error|fatal)"/);
+    });
+    assertions = Assertions.fromJSON(template);
+  });
+
+  test('the construct lives where it was put, not at the root', () => {
+    expect(jitgatePath).toBe('PlatformTools/Security/Approvals');
+    const tables = resourcesOf(template, 'AWS::DynamoDB::Table').map(([id]) => id);
+    expect(tables).toEqual([expect.stringMatching(/^SecurityApprovalsDataTable[0-9A-F]{8}$/)]);
+  });
+
+  test('the key resources: table, two topics of its own, state machine, REST API, one function per entry', () => {
+    assertions.resourceCountIs('AWS::DynamoDB::Table', 1);
+    assertions.resourceCountIs('AWS::SNS::Topic', 3); // approvals, events, and the platform's on-call topic
+    assertions.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    assertions.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    assertions.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    assertions.resourceCountIs('AWS::Lambda::Function', ENTRIES.length);
+  });
+
+  test('outputs: the API URL on the custom domain, the events topic, the table', () => {
+    expect(outputNamed(template, 'ApiUrl')).toBe(`https://${DOMAIN}/`);
+    const topics = resourcesOf(template, 'AWS::SNS::Topic');
+    const [eventsTopic] = topics.find(([, t]) => t.Properties.DisplayName === 'jitgate lifecycle events')!;
+    expect(outputNamed(template, 'EventsTopicArn')).toEqual({ Ref: eventsTopic });
+    expect(outputNamed(template, 'TableName')).toEqual({ Ref: resourcesOf(template, 'AWS::DynamoDB::Table')[0]![0] });
+    expect(outputNamed(template, 'DomainTarget')).toEqual({ 'Fn::GetAtt': [expect.any(String), 'RegionalDomainName'] });
+  });
+
+  test('the custom domain: regional, TLS 1.2, mapped to the stage; links in notifications name it', () => {
+    assertions.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: DOMAIN,
+      SecurityPolicy: 'TLS_1_2',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    assertions.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    for (const [id, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect([id, fn.Properties.Environment.Variables.PUBLIC_URL]).toEqual([id, `https://${DOMAIN}`]);
+    }
+  });
+
+  test('both alarms notify the on-call topic, when they fire and when they clear', () => {
+    const [onCall] = resourcesOf(template, 'AWS::SNS::Topic').find(([id]) => id.startsWith('OnCall'))!;
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(2);
+    for (const [, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: onCall }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: onCall }]);
+    }
+  });
+});
+
+test('config as a path, alarms off: no alarm, no custom domain, the stage URL as ApiUrl', () => {
+  withTmp((outdir) => {
+    const { app } = platformApp(outdir, () => ({ config: path.join(REPO_ROOT, 'jitgate.config.json'), alarms: false }));
+    const template = app.synth().getStackByName('PlatformTools').template;
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm')).toHaveLength(0);
+    expect(resourcesOf(template, 'AWS::ApiGateway::DomainName')).toHaveLength(0);
+    expect(JSON.stringify(outputNamed(template, 'ApiUrl'))).toContain('execute-api');
+    for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.PUBLIC_URL).toBeUndefined();
+    }
+  });
+});
+
+test('a config path with an issuer that needs discovery: a synth error that says what to do', () => {
+  withTmp((outdir) => {
+    const file = path.join(outdir, 'jitgate.config.json');
+    const raw = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8'));
+    raw.issuers.corp = { issuer: 'https://corp-idp.jitgate.test', audience: ['jitgate-api'] };
+    fs.writeFileSync(file, JSON.stringify(raw));
+    const { stack } = platformApp(path.join(outdir, 'out'), () => ({ config: file }));
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasError('/PlatformTools/Security/Approvals', Match.stringLikeRegexp('issuers.corp.jwksUri.*loadJitgateConfig'));
+  });
+});

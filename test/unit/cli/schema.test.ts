@@ -1,0 +1,24 @@
+/** The JSON Schema editors use for jitgate.config.json is generated from the zod schema; a stale copy fails here. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { configJsonSchemaText, SCHEMA_FILE } from '../../../cli/schema';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+test('jitgate.schema.json is what `npm run schema` generates now (run it after changing the config schema)', () => {
+  expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(configJsonSchemaText());
+});
+
+test('the demo config points editors at it', () => {
+  const config = JSON.parse(readFileSync(path.join(ROOT, 'jitgate.config.json'), 'utf8')) as { $schema?: string };
+  expect(config.$schema).toBe('./jitgate.schema.json');
+});
+
+test('the schema describes the policy fields, conditions included', () => {
+  const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  const policy = schema.properties.policies.items;
+  expect(Object.keys(policy.properties)).toEqual(expect.arrayContaining(['action', 'resource', 'requesters', 'deny', 'autoApprove', 'approvals', 'mfa', 'grant', 'justification', 'ticket', 'breakGlass']));
+  expect(policy.additionalProperties).toBe(false);
+  expect(policy.properties.requesters.$ref).toBe('#/$defs/Condition');
+  expect(schema.$defs.Condition.anyOf).toHaveLength(7);
+});

@@ -1,0 +1,114 @@
+/** The steps the state machine runs through Lambda: each idempotent, each telling nobody twice. */
+import { grantTimes } from '../../../shared/domain/grant';
+import { decide } from '../../../shared/usecases/decisions';
+import { activationNotice } from '../../../shared/usecases/outcomes';
+import { createRequest } from '../../../shared/usecases/requests';
+import { awaitApproval, endRequest, parkMfaToken, remindApprovers } from '../../../shared/usecases/workflow-steps';
+import { demo } from '../../support/principals';
+import { parseConfig } from '../../../shared/config/config';
+import { depsForTest } from '../../support/memory/deps-for-test';
+import { by, config, LINK_BASE, world } from './scenario';
+
+const alice = demo('alice');
+const bob = demo('bob');
+const carol = demo('carol');
+
+describe('parkMfaToken', () => {
+  test('parks the token on the request; an answer that came first completes the step at once', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'door:open' }, { linkBase: LINK_BASE });
+    // The answer arrived before MfaChallenge parked its token: answerMfa recorded the pass and the grant's times.
+    const stored = (await w.store.getRequest('req-1'))!;
+    const now = w.clock.now().toISOString();
+    const times = grantTimes(3600, w.clock.now());
+    const passed = {
+      ...stored.request, mfa: { ...stored.request.mfa, passedAt: now }, grantTimes: times,
+      activationNotice: activationNotice(stored.request, times), version: stored.request.version + 1,
+    };
+    await w.store.saveRequest(stored, passed, []);
+    await parkMfaToken(w.deps, 'req-1', 'T-mfa');
+    expect(w.workflow.answers).toEqual([expect.objectContaining({ token: 'T-mfa', succeeded: true })]);
+    expect((await w.store.getRequest('req-1'))!.request.status).toBe('active');
+    expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
+  });
+
+  test('without an answer yet, the token waits on the request', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'door:open' }, { linkBase: LINK_BASE });
+    await parkMfaToken(w.deps, 'req-1', 'T-mfa');
+    expect(await w.store.getRequest('req-1')).toMatchObject({ request: { status: 'pending_mfa' }, tokens: { mfaTaskToken: 'T-mfa' } });
+    expect(w.workflow.answers).toEqual([]);
+  });
+
+  test('a request no longer waiting for MFA closes the step', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
+    await expect(parkMfaToken(w.deps, 'req-1', 'T-mfa')).rejects.toMatchObject({ name: 'Closed' });
+  });
+});
+
+describe('awaitApproval', () => {
+  test('notifies each approver once with a personal link; a re-parked token notifies nobody again', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
+    await awaitApproval(w.deps, 'req-1', 'T1', LINK_BASE);
+    expect(w.notifier.sent.map((m) => m.to).sort()).toEqual([bob.id, carol.id].sort());
+    expect(w.notifier.sent.every((m) => m.text.includes(LINK_BASE))).toBe(true);
+    await awaitApproval(w.deps, 'req-1', 'T2', LINK_BASE);
+    expect(w.notifier.sent).toHaveLength(2);
+    expect((await w.store.getRequest('req-1'))!.tokens).toEqual({ approvalTaskToken: 'T2' });
+  });
+
+  test('approvals that completed the quorum before the token was parked complete the step', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
+    // Bob decides between two segments: no token is parked to hand the grant to.
+    expect(await decide(w.deps, by(bob), 'req-1', 'approve', undefined)).toMatchObject({ status: 'pending_approval' });
+    expect(w.workflow.answers).toEqual([]);
+    await awaitApproval(w.deps, 'req-1', 'T2', LINK_BASE);
+    expect((await w.store.getRequest('req-1'))!.request.status).toBe('active');
+    expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
+  });
+});
+
+describe('remindApprovers', () => {
+  const reminding = parseConfig({
+    ...config,
+    policies: [{ action: 'vault:peek', approvals: { groups: { 'security-admins': 1 }, window: '1h', remindAfter: '10m' }, grant: { mode: 'once' } }],
+  });
+
+  test('reminds the approvers once when the reminder is due, then leaves the rest of the window', async () => {
+    const w = depsForTest({ config: reminding });
+    await createRequest(w.deps, alice, { action: 'vault:peek' }, { linkBase: LINK_BASE });
+    await awaitApproval(w.deps, 'req-1', 'T1', LINK_BASE);
+    const state = w.workflow.started[0]!;
+    expect(state.reminder).toEqual({ afterSeconds: 600 });
+    w.clock.advance(600);
+    const next = await remindApprovers(w.deps, state);
+    expect(next).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 3000 });
+    expect(w.notifier.sent.slice(2).map((m) => m.subject)).toEqual(['Reminder: approval needed: vault:peek by Alice', 'Reminder: approval needed: vault:peek by Alice']);
+    await remindApprovers(w.deps, state);
+    expect(w.notifier.sent).toHaveLength(4);
+  });
+});
+
+describe('endRequest', () => {
+  test('expires an active grant once: the second call changes nothing and tells nobody', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'reports:read' }, { linkBase: LINK_BASE });
+    w.clock.advance(3600);
+    expect(await endRequest(w.deps, 'req-1', 'expired')).toEqual({ changed: true });
+    expect(await endRequest(w.deps, 'req-1', 'expired')).toEqual({ changed: false });
+    expect((await w.store.getRequest('req-1'))!.request.status).toBe('expired');
+    expect(w.notifier.events.filter((e) => e.type === 'grant.ended')).toHaveLength(1);
+    expect(await w.store.getGrantSlot(alice.id, 'reports:read', '*')).toBeUndefined();
+  });
+
+  test('times out a request still waiting; one already decided stays as it is', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
+    expect(await endRequest(w.deps, 'req-1', 'timed_out')).toEqual({ changed: true });
+    expect(await endRequest(w.deps, 'req-1', 'timed_out')).toEqual({ changed: false });
+    expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual(['created', 'timed_out']);
+  });
+});
