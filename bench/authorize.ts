@@ -15,7 +15,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { buildRouter, toProxyEvent } from '../local/apigateway';
 import { lambdaEntries } from '../local/cfn';
 import { TABLE_NAME } from '../local/server';
-import { keys } from '../shared/adapters/table';
+import { keys } from '../shared/adapters/keys';
 import { principalId } from '../shared/domain/identity';
 import type { BenchVerifier } from './jwt';
 import { fmtMs, fmtRatio, interleave, summarize, target, type SectionResult } from './stats';

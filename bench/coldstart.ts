@@ -25,7 +25,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { ENTRIES, REPO_ROOT, type Entry } from '../infra/functions';
 import { buildRouter, toProxyEvent } from '../local/apigateway';
 import { lambdaEntries } from '../local/cfn';
-import { keys } from '../shared/adapters/table';
+import { keys } from '../shared/adapters/keys';
 import { principalId } from '../shared/domain/identity';
 import { AUTHORIZE_ACTION } from './authorize';
 import { captureBundlingOptions, toEsbuildOptions } from './bundles';

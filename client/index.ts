@@ -68,8 +68,9 @@ export class JitgateClient {
   }
 
   /**
-   * Asks for a sensitive action. Auto-approved actions come back `active`; an action the caller
-   * holds a live window grant for gives that grant's request. `idempotencyKey` makes a retry safe.
+   * Asks for a sensitive action. Auto-approved actions come back waiting only for activation
+   * (`waitingFor: { activation: true }`; `waitFor(id, 'active')`); an action the caller holds a
+   * live window grant for gives that grant's request. `idempotencyKey` makes a retry safe.
    */
   createRequest(input: CreateRequestInput, options: { idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<Request> {
     const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};

@@ -23,8 +23,8 @@
  * Beyond that (and with DynamoDB Local, which does not keep tokens), a cancelled
  * transaction is never taken at its word: RereadRequest reads the item again and
  * StillPending decides: still pending (the head moved: an audit event was recorded
- * meanwhile) → Activate again with the new head; active → the commit went through, wait
- * for expiry; anything else (cancelled, denied, timed out) → Closed. The loop needs a
+ * meanwhile) → Activate again with the new head; active → the commit went through, tell
+ * the requester and wait for expiry; anything else (cancelled, denied, timed out) → Closed. The loop needs a
  * pending request whose transaction keeps failing: a head that keeps moving (each turn
  * means an event was recorded meanwhile), or a grant slot held by another request, which
  * createRequest never lets happen while this one is pending (it claims the slot in the
@@ -36,6 +36,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { auditIndexes, keys } from '../shared/adapters/keys';
 import { CANONICAL_VERSION } from '../shared/domain/audit-chain';
 import { TRANSITIONS, transitionCondition } from '../shared/domain/request';
 import { STATE } from './states';
@@ -52,8 +53,15 @@ export const DYNAMODB_TRANSIENT_ERRORS = [
 ];
 const TRANSACTION_CANCELED = 'DynamoDb.TransactionCanceledException';
 
-/** What ReadRequest keeps of the request item, at `$.grant` (the Waits and NotifyExpiring read the times there). */
+/**
+ * What ReadRequest keeps of the request item, at `$.grant`: the times (for Activate, the Waits and
+ * NotifyExpiring), the notice NotifyActivated publishes, and what the grant slot's key is made of.
+ */
 const GRANT_FROM_ITEM = {
+  requester: sfn.JsonPath.stringAt('$.Item.requester.M.id.S'),
+  action: sfn.JsonPath.stringAt('$.Item.action.S'),
+  resource: sfn.JsonPath.stringAt('$.Item.resource.S'),
+  notice: sfn.JsonPath.stringAt('$.Item.activationNotice.S'),
   activatedAt: sfn.JsonPath.stringAt('$.Item.grantTimes.M.activatedAt.S'),
   expiresAt: sfn.JsonPath.stringAt('$.Item.grantTimes.M.expiresAt.S'),
   expiringAt: sfn.JsonPath.stringAt('$.Item.grantTimes.M.expiringAt.S'),
@@ -92,7 +100,7 @@ function readRequest(scope: Construct, name: string, table: dynamodb.ITable): sf
     action: 'getItem',
     parameters: {
       TableName: table.tableName,
-      Key: { pk: { S: sfn.JsonPath.stringAt('$.requestPk') }, sk: { S: 'REQUEST' } },
+      Key: attributes(keys.request(path('$.requestId'))),
       ConsistentRead: true,
     },
     iamResources: [table.tableArn],
@@ -115,7 +123,7 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
 
   const updateRequest = {
     TableName: table.tableName,
-    Key: { pk: { S: sfn.JsonPath.stringAt('$.requestPk') }, sk: { S: 'REQUEST' } },
+    Key: attributes(keys.request(path('$.requestId'))),
     UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
     // The head read is still the head: no event was chained meanwhile, so this one links to the last.
     ConditionExpression: `${condition.expression} AND auditHead = :prev`,
@@ -127,7 +135,7 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
   };
   const updateGrantSlot = {
     TableName: table.tableName,
-    Key: { pk: { S: sfn.JsonPath.stringAt('$.grantPk') }, sk: { S: 'GRANT' } },
+    Key: attributes(keys.grantSlot(path('$.grant.requester'), path('$.grant.action'), path('$.grant.resource'))),
     UpdateExpression: 'SET #status = :active, expiresAt = :exp',
     ConditionExpression: 'requestId = :rid',
     ExpressionAttributeNames: { '#status': 'status' },
@@ -136,8 +144,9 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
   const auditEvent = {
     TableName: table.tableName,
     Item: {
-      pk: { S: sfn.JsonPath.stringAt('$.requestPk') },
-      sk: { S: sfn.JsonPath.stringAt('$.grant.chain.sk') },
+      // The sort key is the zero-padded place on the chain, which ASL cannot pad: the store precomputed it (`chainNext`).
+      ...attributes({ pk: keys.auditEvent(path('$.requestId'), 0).pk, sk: path('$.grant.chain.sk') }),
+      ...attributes(auditIndexes({ at: path('$.grant.activatedAt'), requestId: path('$.requestId'), actor: 'jitgate' })),
       type: { S: 'activated' },
       actor: { S: 'jitgate' },
       at: { S: at },
@@ -145,10 +154,6 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
       seq: { N: seq },
       prev: { S: prev },
       hash: { S: hash },
-      gsi1pk: { S: 'AUDIT' },
-      gsi1sk: { S: sfn.JsonPath.format('{}#{}', at, requestId) },
-      gsi2pk: { S: 'ACTOR#jitgate' },
-      gsi2sk: { S: at },
     },
     ConditionExpression: 'attribute_not_exists(pk)',
   };
@@ -182,4 +187,32 @@ function mergeValues(a: Record<string, { S: string }>, b: Record<string, Record<
     if (k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k])) throw new Error(`Activate: expression attribute value ${k} is used by transitionCondition('activate') and by the update`);
   }
   return { ...a, ...b };
+}
+
+// ---------------------------------------------------------------------------------
+// Keys from shared/adapters/keys.ts, the functions the store writes with, applied to
+// values the execution knows only at run time: `path('$.requestId')` stands in for one.
+
+const MARK = '\u0000';
+
+function path(jsonPath: string): string {
+  return `${MARK}${jsonPath}${MARK}`;
+}
+
+/** Each attribute as a DynamoDB string: literal text as is, a path alone as `S.$`, text around paths as States.Format. */
+function attributes(item: Record<string, string>): Record<string, { S: string }> {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, { S: atRunTime(value) }]));
+}
+
+function atRunTime(value: string): string {
+  const parts = value.split(MARK);
+  if (parts.length === 1) return value;
+  const literals = parts.filter((_, i) => i % 2 === 0);
+  const paths = parts.filter((_, i) => i % 2 === 1).map((p) => sfn.JsonPath.stringAt(p));
+  if (literals.every((l) => l === '') && paths.length === 1) return paths[0]!;
+  // Intrinsic strings would need these escaped; no key in the layout has them, and this keeps it so.
+  if (literals.some((l) => /[{}'\\]/.test(l))) {
+    throw new Error(`Activate: key text ${JSON.stringify(literals.join('{}'))} needs escaping in States.Format`);
+  }
+  return sfn.JsonPath.format(literals.join('{}'), ...paths);
 }

@@ -5,7 +5,7 @@
  * nobody can sign in through an issuer that is not deployed).
  */
 import type { Condition, Config, Member, Policy } from '../shared/config/config';
-import { principalId } from '../shared/domain/identity';
+import { groupMembers } from '../shared/domain/identity';
 
 export interface DeployedConfig {
   /** The config inlined into every function bundle. */
@@ -90,11 +90,11 @@ export interface Approver {
  */
 export function approvers(config: Config, opts: { includeDevelopment?: boolean } = {}): Approver[] {
   const seen = new Map<string, Approver>();
-  for (const group of Object.values(config.approverGroups)) {
-    for (const m of group.members) {
-      const issuer = config.issuers[m.issuer];
-      if (!issuer || (issuer.development && !opts.includeDevelopment)) continue;
-      const approver = { principalId: principalId(issuer.issuer, m.sub), email: m.email };
+  const development = new Set(Object.values(config.issuers).filter((i) => i.development).map((i) => i.issuer));
+  for (const group of Object.keys(config.approverGroups)) {
+    for (const m of groupMembers(config, group)) {
+      if (development.has(m.issuer) && !opts.includeDevelopment) continue;
+      const approver = { principalId: m.id, email: m.email };
       seen.set(`${approver.principalId}\u0000${approver.email}`, approver);
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The state machine's state and error names, apart from the CDK code that builds it,
+ * The state machine's state names, apart from the CDK code that builds it,
  * so local mode can name states (to resume executions) without loading aws-cdk-lib.
  */
 /** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
@@ -15,6 +15,8 @@ export const STATE = {
   /** Reads the request item: the grant's times and the audit chain's head (infra/activate.ts). */
   readRequest: 'ReadRequest',
   activate: 'Activate',
+  /** Publishes the requester's `grant.activated`, once Activate has committed. */
+  notifyActivated: 'NotifyActivated',
   /** After a cancelled Activate: read again, then StillPending decides (retry, go on, or close). */
   rereadRequest: 'RereadRequest',
   stillPending: 'StillPending',
@@ -25,7 +27,4 @@ export const STATE = {
   timedOut: 'TimedOut',
   closed: 'Closed',
 } as const;
-
-/** Sent with SendTaskFailure when a request is denied, cancelled or locked out of MFA. */
-export const CLOSED_ERROR = 'Closed';
 

@@ -1,13 +1,21 @@
 /**
- * The request lifecycle as a Standard state machine, one execution per request
- * (docs/ARCHITECTURE.md, "The state machine"):
+ * The request lifecycle as a Standard state machine, one execution per request. This
+ * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
+ * with the execution input and each state's integration.
  *
- *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate ─> NotifyActivated
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
  *   Activate is ReadRequest ─> Activate (infra/activate.ts); a cancelled transaction
- *   ─> RereadRequest ─> StillPending: pending → Activate, active → WaitUntilExpiring, else Closed
+ *   ─> RereadRequest ─> StillPending: pending → Activate, active → NotifyActivated, else Closed
+ *
+ * The state machine owns activation: the API stores the grant's times and the
+ * `grant.activated` message on the request when the last requirement is met, answers
+ * with the request still pending, and never polls; Activate commits the grant and only
+ * then NotifyActivated publishes the message (an SNS integration, no Lambda: the text
+ * was the domain's, written with the times). That costs one transition per lifecycle
+ * ($0.025 per 1,000) and saves the API up to 3 s of billed polling per completing call.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -34,10 +42,10 @@
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
  * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
- * stays at 10 state transitions (ReadRequest included) and 3 Lambda invocations. A policy with a reminder and
- * an escalation adds 3 transitions and 2 invocations per nudge (Remind, NeedsApproval,
- * the next segment's park): 16 transitions and 7 invocations with MFA, approved after
- * both nudges. No EventBridge schedule and no cron: the execution is the timer.
+ * is 11 state transitions (ReadRequest and NotifyActivated included) and 3 Lambda
+ * invocations. A policy with a reminder and an escalation adds 3 transitions and 2
+ * invocations per nudge (Remind, NeedsApproval, the next segment's park): 17 transitions
+ * and 7 invocations with MFA, approved after both nudges. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function below, with its timeout, retries and
  * error names next to it. Local mode runs this very definition (from the synthesized
@@ -56,14 +64,16 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { CLOSED } from '../shared/domain/closed';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/domain/execution-events';
+import { OUTCOME_EVENTS } from '../shared/usecases/outcomes';
 import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
-import { CLOSED_ERROR, STATE } from './states';
+import { STATE } from './states';
 
-export { CLOSED_ERROR, STATE } from './states';
+export { STATE } from './states';
 
 /** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
 export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
@@ -132,7 +142,8 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const activation = activateStates(this, table, { active: waitUntilExpiring, closed });
+    const notifyActivated = notifyActivatedTask(this, props.eventsTopic, waitUntilExpiring);
+    const activation = activateStates(this, table, { active: notifyActivated, closed });
     const activate = activation.start;
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
@@ -151,7 +162,8 @@ export class JitgateWorkflow extends Construct {
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
-    activation.activate.next(waitUntilExpiring);
+    activation.activate.next(notifyActivated);
+    notifyActivated.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
@@ -175,7 +187,7 @@ export class JitgateWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    // Activate writes the CMK-encrypted table; NotifyExpiring publishes to the CMK-encrypted topic.
+    // Activate writes the CMK-encrypted table; NotifyActivated and NotifyExpiring publish to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
     // The parking steps answer their own task when the answer came first: an MFA code
@@ -278,7 +290,7 @@ function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable
   return task
     .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 // ---------------------------------------------------------------------------------
@@ -303,7 +315,7 @@ function awaitApprovalUntilReminderTask(scope: Construct, fn: lambda.IFunction, 
     .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
     // The segment's end is the nudge, not the window's: the state goes on unchanged.
     .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' });
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
@@ -317,7 +329,7 @@ function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainab
     // Not States.TaskFailed: that wildcard would retry "Closed" too.
     .addRetry({ errors: REMIND_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL })
     // No longer pending (denied, cancelled between two segments): end quietly.
-    .addCatch(closed, { errors: [CLOSED_ERROR], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
     // A reminder that cannot be sent must not cost the requester their approval: wait for
     // the rest of the window without further nudges. (AwaitApproval's timeout is then the
     // whole window again, so TimedOut may come late; decisions after the deadline are
@@ -331,10 +343,30 @@ function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainab
 // to retry after a commit.
 
 // ---------------------------------------------------------------------------------
-// NotifyExpiring: tells the requester (through the events topic) that the grant ends
-// soon. Best effort: a failed notification never holds up revocation.
+// NotifyActivated and NotifyExpiring: tell the requester (through the events topic) that
+// the grant is active, then that it ends soon. Best effort: a failed notification never
+// holds up the grant nor its revocation. `requester` lets a requester-side subscription
+// filter, as on the events the functions publish.
 
 const NOTIFY_TIMEOUT = Duration.seconds(30);
+
+/**
+ * The state machine owns activation, so it announces it, only once Activate has committed.
+ * The text is the domain's (`activationNotice`, shared/usecases/outcomes.ts), stored on the
+ * request by the write that completed it and read by ReadRequest: no Lambda to invoke.
+ */
+function notifyActivatedTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.SnsPublish(scope, STATE.notifyActivated, {
+    topic,
+    message: sfn.TaskInput.fromJsonPathAt('$.grant.notice'),
+    messageAttributes: {
+      event: { value: OUTCOME_EVENTS.activated },
+      requester: { value: sfn.JsonPath.stringAt('$.grant.requester') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+}
 
 function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
   return new tasks.SnsPublish(scope, STATE.notifyExpiring, {
@@ -345,7 +377,6 @@ function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChai
       requester: sfn.JsonPath.stringAt('$.requester'),
       expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
     }),
-    // `requester` lets a requester-side subscription filter, as on the events the functions publish.
     messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),

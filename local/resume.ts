@@ -6,10 +6,10 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { firstNudgeSeconds, nudgePlan } from '../shared/domain/approvals';
-import { keys } from '../shared/adapters/table';
+import { nudgePlan } from '../shared/domain/approvals';
 import type { ExecutionInput } from '../shared/usecases/ports';
 import type { JitRequest } from '../shared/domain/request';
+import { executionInput } from '../shared/usecases/execution-input';
 import { STATE } from '../infra/states';
 import type { LocalStepFunctions } from './stepfunctions';
 
@@ -38,26 +38,14 @@ export async function resumeExecutions(opts: { client: DynamoDBClient; table: st
 
 /** Which state a request's execution was in, and the input that state expects. */
 export function resumePlan(request: JitRequest, linkBase: string, now: Date): { startAt: string; input: ExecutionInput } {
-  const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - now.getTime()) / 1000));
-  const input: ExecutionInput = {
-    requestId: request.id,
-    requestPk: keys.request(request.id).pk,
-    grantPk: keys.grantSlot(request.requester.id, request.action, request.resource).pk,
-    mfa: request.mfa.required,
-    approval: !request.autoApproved,
-    mfaTimeoutSeconds: request.status === 'pending_mfa' ? secondsUntil(request.mfaDeadline) : request.requirements.mfaWindowSeconds,
-    approvalTimeoutSeconds: request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, request.requirements.approvalWindowSeconds),
-    linkBase,
-    requester: request.requester.id,
-  };
-  // Reminders / escalation (infra/workflow.ts): the first approval segment, as createRequest sets it.
-  const first = input.approval ? firstNudgeSeconds(request.requirements) : undefined;
+  // The first approval segment as for a new request; a resumed wait for approval picks its segment below.
+  const { reminder: first, ...input } = executionInput(request, linkBase, now);
   switch (request.status) {
     case 'active':
       // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
       return { startAt: STATE.waitUntilExpiry, input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } } };
     case 'pending_mfa':
-      return { startAt: STATE.mfaChallenge, input: first !== undefined ? { ...input, reminder: { afterSeconds: first } } : input };
+      return { startAt: STATE.mfaChallenge, input: first ? { ...input, reminder: first } : input };
     case 'pending_approval':
       // An auto-approved request waits only for activation, with the times fixed at creation (ReadRequest reads them).
       if (request.autoApproved && !request.mfa.required) return { startAt: STATE.readRequest, input };

@@ -97,8 +97,9 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     if (decision === 'deny') {
       return messagePage(200, 'Denied', `You denied ${request.action} for ${requester}.`, { tone: 'no', detail: `${requester} is told, with your reason. The request is closed.`, cookies });
     }
-    const status = after.status === 'active'
-      ? `Status: active${'expiresAt' in after && typeof after.expiresAt === 'string' ? ` until ${after.expiresAt.slice(11, 16)} UTC` : ''}.`
+    // The decision is answered before the state machine activates the grant (moments later).
+    const status = after.waitingFor?.activation
+      ? 'All approvals are in: the grant starts in a moment.'
       : `Status: ${after.status.replace(/_/g, ' ')}; other approvals are still needed.`;
     return messagePage(200, 'Approved', `You approved ${request.action} for ${requester}. ${status}`, { tone: 'ok', detail: 'Your decision is recorded in the audit trail.', cookies });
   } catch (err) {

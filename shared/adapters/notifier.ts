@@ -20,6 +20,7 @@
  * `email` entry for email subscriptions).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { eventMessage } from '../domain/notification';
 import type { LifecycleEvent, Notifier } from '../usecases/ports';
 
 export class SnsNotifier implements Notifier {
@@ -41,7 +42,7 @@ export class SnsNotifier implements Notifier {
   async publishEvent(type: LifecycleEvent, requester: string, body: Record<string, unknown>): Promise<void> {
     await this.client.send(new PublishCommand({
       TopicArn: this.eventsTopicArn,
-      Message: JSON.stringify({ type, ...body }),
+      Message: eventMessage(type, body),
       MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
     }));
   }

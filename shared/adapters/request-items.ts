@@ -10,8 +10,9 @@ import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent } from '../domain/
 import { ConcurrentModification } from '../domain/errors';
 import type { GrantSlot } from '../domain/grant';
 import { TERMINAL, type JitRequest } from '../domain/request';
-import type { ActivationKeys, CreateOptions, CreateOutcome, RequestStore, StoredRequest, TaskTokens } from '../usecases/ports';
-import { chainNext, chainOf, DynamoTable, fromItem, keys, toItem } from './table';
+import type { CreateOptions, CreateOutcome, RequestStore, StoredRequest, TaskTokens } from '../usecases/ports';
+import { auditIndexes, keys } from './keys';
+import { chainNext, chainOf, DynamoTable, fromItem, toItem } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -176,15 +177,11 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
     }
   }
 
-  activationKeys(request: JitRequest): ActivationKeys {
-    return { requestPk: keys.request(request.id).pk, grantPk: keys.grantSlot(request.requester.id, request.action, request.resource).pk };
-  }
-
   private auditPut(e: ChainedEvent): TransactItem {
     return {
       Put: {
         TableName: this.table,
-        Item: { ...keys.auditEvent(e.requestId, e.seq), gsi1pk: 'AUDIT', gsi1sk: `${e.at}#${e.requestId}`, gsi2pk: `ACTOR#${e.actor}`, gsi2sk: e.at, ...e },
+        Item: { ...keys.auditEvent(e.requestId, e.seq), ...auditIndexes(e), ...e },
         // A place on a chain is taken once: a writer that read a stale head can never overwrite an event.
         ConditionExpression: 'attribute_not_exists(pk)',
       },

@@ -8,7 +8,8 @@ import type { AuditEvent } from '../domain/audit';
 import { JOURNAL, type ChainedEvent, type ChainHead, type ChainToCheck } from '../domain/audit-chain';
 import type { PageKey } from '../domain/cursor';
 import type { AuditFilter, AuditPage, PendingPage, RequesterPage, StoreQueries } from '../usecases/ports';
-import { chainOf, DynamoTable, fromItem, keys, stripKeys } from './table';
+import { keys } from './keys';
+import { chainOf, DynamoTable, fromItem, stripKeys } from './table';
 
 export class DynamoQueries extends DynamoTable implements StoreQueries {
   /**

@@ -50,10 +50,6 @@ export class DynamoStore implements Store {
     return this.requests.recordAudit(events);
   }
 
-  activationKeys(request: JitRequest) {
-    return this.requests.activationKeys(request);
-  }
-
   getEnrolment(principal: string) {
     return this.users.getEnrolment(principal);
   }

@@ -1,5 +1,5 @@
 /**
- * The one DynamoDB table (layout in docs/ARCHITECTURE.md): its keys, how a request is
+ * The one DynamoDB table (layout in docs/ARCHITECTURE.md; its keys in keys.ts): how a request is
  * stored as an item, and the calls every part of the store makes through it, which turn
  * throttling and outages into the domain's DependencyUnavailable.
  */
@@ -9,20 +9,7 @@ import { EMPTY_CHAIN, type ChainHead } from '../domain/audit-chain';
 import { DependencyUnavailable } from '../domain/errors';
 import type { JitRequest } from '../domain/request';
 import type { StoredRequest, TaskTokens } from '../usecases/ports';
-
-export const keys = {
-  request: (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' }),
-  grantSlot: (principal: string, action: string, resource: string) => ({ pk: `GRANT#${principal}#${action}#${resource}`, sk: 'GRANT' }),
-  idempotency: (principal: string, key: string) => ({ pk: `IDEM#${principal}#${key}`, sk: 'IDEM' }),
-  enrolment: (principal: string) => ({ pk: `USER#${principal}`, sk: 'TOTP' }),
-  /** Audit events sort by their place on the chain; zero-padded so the sort key order is the chain order. */
-  auditEvent: (requestId: string, seq: number) => ({ pk: `REQ#${requestId}`, sk: `EVT#${String(seq).padStart(10, '0')}` }),
-  /** The head of the journal: the chain of audit events that belong to no request. */
-  journalHead: () => ({ pk: 'AUDIT#JOURNAL', sk: 'HEAD' }),
-  rate: (principal: string, kind: string, windowStart: number) => ({ pk: `USER#${principal}`, sk: `RATE#${kind}#${windowStart}` }),
-  pending: (principal: string) => ({ pk: `USER#${principal}`, sk: 'PENDING' }),
-  mfaGuard: (principal: string) => ({ pk: `USER#${principal}`, sk: 'MFAGUARD' }),
-};
+import { keys } from './keys';
 
 const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken', 'auditSeq', 'auditHead', 'chainNext'];
 

@@ -7,7 +7,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Enrolment, MfaGuard, UserRecords } from '../usecases/ports';
-import { DynamoTable, keys, stripKeys } from './table';
+import { keys } from './keys';
+import { DynamoTable, stripKeys } from './table';
 
 export class DynamoUserRecords extends DynamoTable implements UserRecords {
   async getEnrolment(principal: string): Promise<Enrolment | undefined> {

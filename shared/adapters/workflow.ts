@@ -3,11 +3,9 @@
  * (so a retried create cannot start two), and the task-token callbacks that move it.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { CLOSED } from '../domain/closed';
 import { DependencyUnavailable } from '../domain/errors';
 import type { ExecutionInput, Workflow } from '../usecases/ports';
-
-/** The error name the state machine catches to end quietly (denied, cancelled, locked out). */
-export const CLOSED = 'Closed';
 
 export class StepFunctionsWorkflow implements Workflow {
   constructor(private readonly client: SFNClient, private readonly stateMachineArn: string) {}

@@ -3,7 +3,7 @@
  * Identity is issuer-qualified (`<iss>#<sub>`), so the same `sub` from two issuers
  * is two people in policies, approvals and the audit trail.
  */
-import type { IssuerConfig } from '../config/config';
+import type { Config, IssuerConfig } from '../config/config';
 
 /** A person as a request records them: who asked, approved or reviewed, as their token named them. */
 export interface PersonRef {
@@ -28,6 +28,19 @@ export interface Principal extends PersonRef {
 
 export function principalId(issuer: string, sub: string): string {
   return `${issuer}#${sub}`;
+}
+
+/** A configured member of an approver group, as the person their tokens will make them. */
+export type GroupMember = PersonRef & { email: string };
+
+/** The members of a group whose issuer is configured, in config order: the one place a member's principal id is made. */
+export function groupMembers(config: Config, group: string): GroupMember[] {
+  return (config.approverGroups[group]?.members ?? []).flatMap((m) => {
+    const issuer = config.issuers[m.issuer];
+    if (!issuer) return [];
+    const id = principalId(issuer.issuer, m.sub);
+    return [{ id, issuer: issuer.issuer, sub: m.sub, email: m.email, ...(m.name ? { name: m.name } : {}) }];
+  });
 }
 
 /** Reads `path` from claims: a top-level claim name first (names may contain dots or colons), then a dotted path. */

@@ -6,7 +6,7 @@
  * the write is in `usecases/reviews.ts`, the page in `review-page.ts`.
  */
 import type { Config } from '../config/config';
-import { principalId } from './identity';
+import { groupMembers } from './identity';
 import type { BreakGlassReview, JitRequest, PersonRef } from './request';
 
 /** How long a review link works: a week, so a grant broken on a Friday night is still reviewed on Monday. */
@@ -25,13 +25,7 @@ export function isReviewOutcome(value: unknown): value is ReviewOutcome {
 export function reviewerOf(config: Config, request: JitRequest, reviewerId: string): PersonRef | undefined {
   const group = request.requirements.breakGlass?.notify;
   if (!request.breakGlass || !group) return undefined;
-  for (const m of config.approverGroups[group]?.members ?? []) {
-    const issuer = config.issuers[m.issuer];
-    if (!issuer) continue;
-    const id = principalId(issuer.issuer, m.sub);
-    if (id === reviewerId) return { id, issuer: issuer.issuer, sub: m.sub, email: m.email, ...(m.name ? { name: m.name } : {}) };
-  }
-  return undefined;
+  return groupMembers(config, group).find((m) => m.id === reviewerId);
 }
 
 /** Why this reviewer cannot review this request (now), in words; undefined when they can. */

@@ -6,6 +6,7 @@ import type { Principal } from '../domain/identity';
 import { hasPrivilege } from '../domain/privileges';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
+import { activationNotice } from './outcomes';
 import type { StoredRequest } from './ports';
 
 export async function load(deps: Deps, id: string): Promise<StoredRequest> {
@@ -51,28 +52,28 @@ export function assertVisible(deps: Deps, request: JitRequest, p: Principal): vo
   throw new NotFound(`no request ${request.id}`);
 }
 
-/** Are all requirements met, so the grant can start? Then its times, computed now by whoever completed the last one. */
-export function completion(request: JitRequest, now: Date): GrantTimes | undefined {
+/** What the request carries once its grant may start: the state machine's ReadRequest reads both. */
+export interface GrantStart {
+  grantTimes: GrantTimes;
+  activationNotice: string;
+}
+
+/** Are all requirements met, so the grant can start? Then its start, fixed now by whoever completed the last one. */
+export function completion(request: JitRequest, now: Date): GrantStart | undefined {
   const mfaDone = !request.mfa.required || request.mfa.passedAt !== undefined;
   const approvalsDone = quorum(request.requirements, request.approvals).satisfied;
-  return mfaDone && approvalsDone ? grantTimes(request.durationSeconds, now) : undefined;
+  return mfaDone && approvalsDone ? grantStart(request, now) : undefined;
 }
 
 /**
- * After a step that completes the requirements, the state machine activates the
- * grant within moments. Wait for it (bounded) so the caller sees `active` rather
- * than having to poll; the document is correct either way.
+ * The grant's times and the requester's `grant.activated` message, stored on the request
+ * in the write that completes it. The API answers with that request, still pending: the
+ * state machine activates it moments later and publishes the message, and a caller who
+ * wants to see `active` polls GET /v1/requests/{id}.
  */
-export async function settle(deps: Deps, id: string, waitingWhile: readonly string[] = ['pending_mfa', 'pending_approval'], timeoutMs = 3000): Promise<JitRequest> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  for (;;) {
-    const { request } = await load(deps, id);
-    if (!waitingWhile.includes(request.status)) return request;
-    if (Date.now() >= deadline) return request;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
-  }
+export function grantStart(request: JitRequest, now: Date): GrantStart {
+  const times = grantTimes(request.durationSeconds, now);
+  return { grantTimes: times, activationNotice: activationNotice(request, times) };
 }
 
 export function addSeconds(now: Date, seconds: number): string {

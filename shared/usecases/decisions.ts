@@ -11,10 +11,10 @@
 import { denials, wouldCount } from '../domain/approvals';
 import { auditEvent } from '../domain/audit';
 import { AlreadyDecided, NotAnApprover, SelfApproval, WindowClosed } from '../domain/errors';
-import { assertTransition, isPending, personRef, withState, type Approval, type JitRequest, type PersonRef } from '../domain/request';
+import { assertTransition, personRef, withState, type Approval, type JitRequest, type PersonRef } from '../domain/request';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../domain/views';
-import { completion, load, settle, withRetry } from './common';
+import { completion, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 
 export interface Decider {
@@ -53,7 +53,8 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
     }
     if (!wouldCount(request, approval)) throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
     const grant = completion(withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals }), now);
-    const approved = withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals, ...(grant ? { grantTimes: grant } : {}) });
+    const still = { status: 'pending_approval', approvalDeadline: pending.approvalDeadline } as const;
+    const approved = withState(request, still, { approvals, ...grant });
     await deps.store.saveRequest(stored, approved, [auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } })]);
     return { request: approved, token: stored.tokens.approvalTaskToken, grant, final: false };
   }).catch(async (err: unknown) => {
@@ -76,19 +77,9 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
     });
     return requestView(result.request);
   }
-  // The quorum is complete: hand the grant's times to the state machine, which activates it.
-  if (result.grant && result.token) {
-    const handedOver = await deps.workflow.succeed(result.token, result.grant);
-    const settled = await settle(deps, id);
-    // Told once, by whoever completed the quorum; if the token had just been replaced (a
-    // reminder segment ending), the step that parks the new one completes and tells instead.
-    // Activation lagging behind the bounded wait still happens with the times handed over.
-    if (handedOver && settled.status === 'active') {
-      await tellRequester(deps, settled, 'activated', { activatedAt: settled.activatedAt, expiresAt: settled.expiresAt });
-    } else if (handedOver && isPending(settled)) {
-      await tellRequester(deps, settled, 'activated', { activatedAt: result.grant.activatedAt, expiresAt: result.grant.expiresAt });
-    }
-    return requestView(settled);
-  }
+  // The quorum is complete: the state machine activates the grant and tells the requester. The
+  // answer is the request as decided, still pending; if the token had just been replaced (a
+  // reminder segment ending), the step that parks the new one completes the task instead.
+  if (result.grant && result.token) await deps.workflow.succeed(result.token, result.grant.grantTimes);
   return requestView(result.request);
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent } from '../domain/audit';
 import { MfaLocked, RateLimited, TooManyPending } from '../domain/errors';
-import { principalId, type Principal } from '../domain/identity';
+import { groupMembers, type Principal } from '../domain/identity';
 import { clean } from '../domain/notification';
 import { isPending, type JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
@@ -118,9 +118,7 @@ async function lockIfDue(deps: Deps, principal: Principal, context: { requestId?
 
 async function tellGroup(deps: Deps, group: string, principal: Principal, lockedUntil: string): Promise<void> {
   const who = clean(`${principal.name ?? principal.sub} (${principal.id})`, 300);
-  for (const member of deps.config.approverGroups[group]?.members ?? []) {
-    const issuer = deps.config.issuers[member.issuer];
-    if (!issuer) continue;
+  for (const member of groupMembers(deps.config, group)) {
     const text = [
       `Hello ${member.name ?? member.sub},`,
       '',
@@ -130,7 +128,7 @@ async function tellGroup(deps: Deps, group: string, principal: Principal, locked
       '',
       `You are told because you are in ${group}.`,
     ].join('\n');
-    await deps.notifier.notifyApprover(principalId(issuer.issuer, member.sub), `MFA locked for ${principal.sub}`, text);
+    await deps.notifier.notifyApprover(member.id, `MFA locked for ${principal.sub}`, text);
   }
 }
 

@@ -7,9 +7,8 @@ import { assertTransition, withState } from '../domain/request';
 import { checkTotp, MAX_MFA_FAILURES, newTotpSecret, otpauthUri, totpVerdict } from '../domain/totp';
 import type { Deps } from '../runtime';
 import { requestView, type RequestView } from '../domain/views';
-import { completion, load, settle, withRetry } from './common';
+import { completion, load, withRetry } from './common';
 import { holdMfaAttempt, settleMfaAttempt, takeRate } from './limits';
-import { tellRequester } from './outcomes';
 
 /**
  * A new TOTP secret. Binding an authenticator is what every later MFA check trusts, so
@@ -110,7 +109,7 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     assertTransition(request, 'passMfa');
     const mfa = { ...request.mfa, passedAt: now.toISOString() };
     const grant = completion(withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa }), now);
-    const passed = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa, ...(grant ? { grantTimes: grant } : {}) });
+    const passed = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa, ...grant });
     await deps.store.saveRequest(stored, passed, [auditEvent(id, 'mfa_passed', principal.id, now)]);
     return { kind: 'passed' as const, request: passed, token: stored.tokens.mfaTaskToken };
   }).catch(async (err: unknown) => {
@@ -125,15 +124,10 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       if (result.token) await deps.workflow.fail(result.token, 'MFA failed too often');
       await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
       throw userLocked ?? new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
-    case 'passed': {
-      const grant = result.request.grantTimes;
-      const handedOver = result.token ? await deps.workflow.succeed(result.token, grant ?? {}) : false;
-      // The state machine moves on at once (to approval, or to activation); show where it went.
-      // Without the token yet, the MfaChallenge step parks it, sees `passedAt` and moves on itself.
-      const settled = await settle(deps, id, ['pending_mfa']);
-      // Nothing else was needed (no approval): the requester is told the grant is active, and until when.
-      if (grant && handedOver && settled.status === 'active') await tellRequester(deps, settled, 'activated', { activatedAt: settled.activatedAt, expiresAt: settled.expiresAt });
-      return requestView(settled);
-    }
+    case 'passed':
+      // The state machine moves on (to approval, or to activation); the answer is the request as
+      // answered. Without the token yet, the MfaChallenge step parks it, sees `passedAt` and moves on itself.
+      if (result.token) await deps.workflow.succeed(result.token, result.request.grantTimes ?? {});
+      return requestView(result.request);
   }
 }

@@ -4,12 +4,13 @@
  * local mode the outbox records it). Best effort: the state change is what matters,
  * so a lost event never fails or repeats the step that caused it.
  */
-import { outcomeEvent, type Outcome } from '../domain/notification';
+import type { GrantTimes } from '../domain/grant';
+import { eventMessage, outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 import type { LifecycleEvent } from './ports';
 
-const EVENT_OF: Record<Outcome, LifecycleEvent> = {
+export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
   activated: 'grant.activated',
   denied: 'request.denied',
   timed_out: 'request.timed_out',
@@ -21,5 +22,17 @@ const EVENT_OF: Record<Outcome, LifecycleEvent> = {
 };
 
 export async function tellRequester(deps: Deps, request: JitRequest, outcome: Outcome, extra: Parameters<typeof outcomeEvent>[2] = {}): Promise<void> {
-  await deps.notifier.publishEvent(EVENT_OF[outcome], request.requester.id, outcomeEvent(request, outcome, extra)).catch(() => undefined);
+  const body = outcomeEvent(request, outcome, extra);
+  await deps.notifier.publishEvent(OUTCOME_EVENTS[outcome], request.requester.id, body).catch(() => undefined);
+}
+
+/**
+ * The `grant.activated` message, written on the request with the grant's times by the
+ * write that completes its requirements. The state machine owns activation: it publishes
+ * this text once its Activate step has committed (NotifyActivated, infra/workflow.ts),
+ * with no Lambda, while the words stay the domain's.
+ */
+export function activationNotice(request: JitRequest, grant: GrantTimes): string {
+  const body = outcomeEvent(request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
+  return eventMessage(OUTCOME_EVENTS.activated, body);
 }

@@ -36,9 +36,6 @@ export interface CreateOptions {
   idempotencyTtl: number;
 }
 
-/** The items the state machine reads and writes itself, without a Lambda (infra/activate.ts): where they are is the store's business. */
-export type ActivationKeys = Pick<ExecutionInput, 'requestPk' | 'grantPk'>;
-
 /**
  * Requests, their grant slots and their audit chains. Every write is conditional: a
  * request is written only if its version is still the one read, else ConcurrentModification
@@ -54,7 +51,6 @@ export interface RequestStore {
   saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens?: TaskTokens): Promise<void>;
   /** Events that change no request: onto the chain of the request they name, or the journal when there is none. */
   recordAudit(events: AuditEvent[]): Promise<void>;
-  activationKeys(request: JitRequest): ActivationKeys;
 }
 
 export interface Enrolment {
@@ -141,8 +137,6 @@ export interface Store extends RequestStore, UserRecords, StoreQueries {}
 /** One execution per request: its input, and the state each step hands to the next. */
 export interface ExecutionInput {
   requestId: string;
-  requestPk: string;
-  grantPk: string;
   mfa: boolean;
   approval: boolean;
   mfaTimeoutSeconds: number;

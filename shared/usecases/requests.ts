@@ -1,9 +1,8 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
-import { firstNudgeSeconds } from '../domain/approvals';
 import { auditEvent } from '../domain/audit';
 import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../domain/errors';
-import { ANY_RESOURCE, grantTimes } from '../domain/grant';
-import { principalId, type Principal } from '../domain/identity';
+import { ANY_RESOURCE } from '../domain/grant';
+import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
 import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../domain/policy';
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
@@ -13,7 +12,8 @@ import type { Deps } from '../runtime';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
-import { addSeconds, assertVisible, isAdmin, isAuditor, isEligibleApprover, load, settle, withRetry } from './common';
+import { executionInput } from './execution-input';
+import { addSeconds, assertVisible, grantStart, isAdmin, isAuditor, isEligibleApprover, load, withRetry } from './common';
 import { releasePending, reservePending, takeRate } from './limits';
 import { tellRequester } from './outcomes';
 
@@ -87,12 +87,12 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     approvals: [],
     notified: [],
     autoApproved,
-    // Nothing to wait for: the grant's times are fixed now (the state machine's Activate reads them from the request).
-    ...(!totp && autoApproved ? { grantTimes: grantTimes(durationSeconds, now) } : {}),
   };
-  const request: JitRequest = totp
+  const asked: JitRequest = totp
     ? { ...base, status: 'pending_mfa', mfaDeadline: addSeconds(now, requirements.mfaWindowSeconds) }
     : { ...base, status: 'pending_approval', approvalDeadline: addSeconds(now, requirements.approvalWindowSeconds) };
+  // Nothing to wait for: the grant starts now (the state machine reads its times and notice from the request).
+  const request: JitRequest = !totp && autoApproved ? { ...asked, ...grantStart(asked, now) } : asked;
 
   const audit = [auditEvent(id, 'created', principal.id, now, { action: input.action, resource, details: { rule, autoApproved, durationSeconds, ...(request.ticket ? { ticket: request.ticket } : {}), ...(breakGlass ? { breakGlass: true } : {}) } })];
   if (breakGlass) {
@@ -132,19 +132,7 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   try {
     // Announced before it starts: an emergency grant nobody was told about never begins.
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
-    await deps.workflow.start({
-      requestId: id,
-      ...deps.store.activationKeys(request),
-      mfa: totp,
-      approval,
-      mfaTimeoutSeconds: requirements.mfaWindowSeconds,
-      approvalTimeoutSeconds: Math.max(1, requirements.approvalWindowSeconds),
-      linkBase: opts.linkBase,
-      requester: principal.id,
-      ...(request.grantTimes ? { grant: request.grantTimes } : {}),
-      // Reminders / escalation: the approval wait ends first at the earliest nudge (infra/workflow.ts).
-      ...(approval && firstNudgeSeconds(requirements) !== undefined ? { reminder: { afterSeconds: firstNudgeSeconds(requirements)! } } : {}),
-    });
+    await deps.workflow.start(executionInput(request, opts.linkBase, now));
   } catch (err) {
     // No workflow, no request: cancel it so the slot is free and nothing waits forever.
     await withRetry(async () => {
@@ -159,9 +147,8 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   if (breakGlass) {
     await deps.notifier.publishEvent('grant.break_glass', principal.id, { requestId: id, action: input.action, resource, justification: request.justification, notify: policy.breakGlass!.notify, durationSeconds }).catch(() => undefined);
   }
-  const final = !totp && !approval ? await settle(deps, id) : request;
-  if (final.status === 'active') await tellRequester(deps, final, 'activated', { activatedAt: final.activatedAt, expiresAt: final.expiresAt });
-  return { created: true, request: requestView(final) };
+  // Auto-approved too: pending until the state machine activates it, moments later (poll GET /v1/requests/{id}).
+  return { created: true, request: requestView(request) };
 }
 
 /**
@@ -190,13 +177,11 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
   try {
     const key = await deps.linkKey();
     const e = Math.floor(deps.now().getTime() / 1000) + REVIEW_WINDOW_SECONDS;
-    for (const member of deps.config.approverGroups[group]?.members ?? []) {
-      const issuer = deps.config.issuers[member.issuer];
-      if (!issuer) continue;
-      const id = principalId(issuer.issuer, member.sub);
-      const reviewLink = id === request.requester.id ? undefined : `${linkBase}${signLink({ r: request.id, a: id, g: [group], e }, key, 'review')}`;
+    for (const member of groupMembers(deps.config, group)) {
+      const own = member.id === request.requester.id;
+      const reviewLink = own ? undefined : `${linkBase}${signLink({ r: request.id, a: member.id, g: [group], e }, key, 'review')}`;
       const { subject, text } = breakGlassMessage(request, member, group, reviewLink);
-      await deps.notifier.notifyApprover(id, subject, text);
+      await deps.notifier.notifyApprover(member.id, subject, text);
     }
   } catch (err) {
     throw new DependencyUnavailable(`break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`);

@@ -8,8 +8,9 @@
  */
 import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
 import { auditEvent, type AuditEvent } from '../domain/audit';
+import { Closed } from '../domain/closed';
 import type { Config } from '../config/config';
-import { principalId } from '../domain/identity';
+import { groupMembers } from '../domain/identity';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
@@ -20,14 +21,6 @@ import { tellRequester } from './outcomes';
 
 type PendingApproval = Extract<JitRequest, { status: 'pending_approval' }>;
 
-/** Thrown to the state machine, which catches it and ends quietly: the request is no longer waiting. */
-export class Closed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Closed';
-  }
-}
-
 export async function parkMfaToken(deps: Deps, requestId: string, taskToken: string): Promise<void> {
   const stored = await withRetry(async () => {
     const s = await load(deps, requestId);
@@ -36,11 +29,7 @@ export async function parkMfaToken(deps: Deps, requestId: string, taskToken: str
     return s;
   });
   // The answer came before the token was parked: complete the step now.
-  if (stored.request.mfa.passedAt) {
-    const grant = stored.request.grantTimes;
-    const handedOver = await deps.workflow.succeed(taskToken, grant ?? {});
-    if (grant && handedOver) await tellRequester(deps, stored.request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
-  }
+  if (stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, stored.request.grantTimes ?? {});
 }
 
 export async function awaitApproval(deps: Deps, requestId: string, taskToken: string, linkBase: string): Promise<void> {
@@ -69,10 +58,7 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     }
   }
   // Approvals that arrived before the token was parked may already complete the quorum.
-  const grant = request.grantTimes;
-  if (grant && (await deps.workflow.succeed(taskToken, grant))) {
-    await tellRequester(deps, request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
-  }
+  if (request.grantTimes) await deps.workflow.succeed(taskToken, request.grantTimes);
 }
 
 function personalLink(deps: Deps, key: Buffer, request: PendingApproval, approver: NotifiedApprover, linkBase: string): string {
@@ -91,7 +77,7 @@ function send(deps: Deps, to: string, message: Message): Promise<void> {
  * decided and could still count; the escalation to the escalation group), records it,
  * and returns the execution state for the next segment: `reminder.afterSeconds` until
  * the next nudge, or, when none is left, no `reminder` and `approvalTimeoutSeconds` until
- * the window closes (the plain AwaitApproval then ends in TimedOut as usual).
+ * the window closes (what the state machine then does: infra/workflow.ts).
  *
  * Recorded before sending (at most once): a retried step finds `remindedAt` /
  * `escalatedAt` set and sends nothing again.
@@ -163,10 +149,8 @@ export function escalationRecipients(config: Config, request: JitRequest): Escal
   if (!group) return [];
   const decided = new Set(request.approvals.map((a) => a.approver.id));
   const out = new Map<string, EscalationRecipient>();
-  for (const member of config.approverGroups[group]?.members ?? []) {
-    const issuer = config.issuers[member.issuer];
-    if (!issuer) continue;
-    const id = principalId(issuer.issuer, member.sub);
+  for (const member of groupMembers(config, group)) {
+    const id = member.id;
     if (id === request.requester.id || decided.has(id) || out.has(id)) continue;
     const approver = request.notified.find((n) => n.id === id);
     out.set(id, { id, recipient: { sub: member.sub, ...(member.name ? { name: member.name } : {}) }, ...(approver ? { approver } : {}) });
@@ -178,14 +162,11 @@ export function escalationRecipients(config: Config, request: JitRequest): Escal
 export function approversFor(config: Config, request: JitRequest): NotifiedApprover[] {
   const byId = new Map<string, NotifiedApprover>();
   for (const { group } of request.requirements.approvals) {
-    for (const member of config.approverGroups[group]?.members ?? []) {
-      const issuer = config.issuers[member.issuer];
-      if (!issuer) continue;
-      const id = principalId(issuer.issuer, member.sub);
-      if (id === request.requester.id) continue;
-      const existing = byId.get(id);
+    for (const member of groupMembers(config, group)) {
+      if (member.id === request.requester.id) continue;
+      const existing = byId.get(member.id);
       if (existing) existing.groups.push(group);
-      else byId.set(id, { id, issuer: issuer.issuer, sub: member.sub, email: member.email, ...(member.name ? { name: member.name } : {}), groups: [group] });
+      else byId.set(member.id, { ...member, groups: [group] });
     }
   }
   return [...byId.values()];

@@ -73,8 +73,8 @@ test('an aborted execution: the request ends failed, audited with the cause, the
 test('an active grant whose execution fails ends failed, and is no longer honoured', async () => {
   const alice = await api.token('alice', { as: 'aborted-active' });
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/failed', durationSeconds: 600 } });
-  expect(created.json.status).toBe('active');
   const id: string = created.json.id;
+  await api.waitForStatus(alice, id, 'active');
   const authorize = () => api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/failed' } });
   expect((await authorize()).json.allowed).toBe(true);
 

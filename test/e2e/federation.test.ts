@@ -156,7 +156,8 @@ test('the second issuer\'s claim names: nested groups, a namespaced roles claim,
   expect(guest.status).toBe(403);
   expect(guest.json.detail).toBe('no guests');
   // realm_access.roles contains engineering: auto-approved; without it, an approval is needed.
-  expect((await ask(partnerToken('rita', { groups: ['engineering'], roles: ['editor'] }))).json.status).toBe('active');
+  const rita = await ask(partnerToken('rita', { groups: ['engineering'], roles: ['editor'] }));
+  expect(rita.json).toMatchObject({ autoApproved: true, waitingFor: { activation: true } });
   expect((await ask(partnerToken('sam', { groups: ['marketing'], roles: ['editor'] }))).json.status).toBe('pending_approval');
 
   // realm_access.roles = auditors -> an auditor (this config trusts the partner for auditors).
@@ -205,7 +206,8 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
     expect(created.status).toBe(201);
     expect(created.json.status).toBe('pending_approval');
     const approved = await api.call('POST', `/v1/requests/${created.json.id}/decisions`, { token: await api.token('carol'), body: { decision: 'approve' } });
-    expect(approved.json.status).toBe('active');
+    expect(approved.json.waitingFor).toEqual({ activation: true });
+    await api.waitForStatus(strong, created.json.id, 'active');
 
     expect((await api.call('POST', '/v1/authorize', { token: strong, body: deploy })).json).toMatchObject({ allowed: true });
     // Same person, active grant, but a token without the fresh MFA: the challenge again.

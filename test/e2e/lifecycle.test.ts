@@ -124,7 +124,9 @@ test('alice debugs production for 3 seconds: approved by API, then the grant exp
   const bob = await api.token('bob');
   const approved = await api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve', reason: 'incident 12' } });
   expect(approved.status).toBe(200);
-  expect(approved.json.status).toBe('active');
+  // The answer is the request as decided; the state machine activates it moments later.
+  expect(approved.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
+  await api.waitForStatus(alice, id, 'active');
   expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed).toBe(true);
 
   // Carol's link now says the request is decided.
@@ -138,11 +140,12 @@ test('alice debugs production for 3 seconds: approved by API, then the grant exp
   expect(ended).toBeDefined();
 });
 
-test('reports:read is auto-approved and comes back active', async () => {
+test('reports:read is auto-approved: it comes back waiting only for activation, then is active', async () => {
   const alice = await api.token('alice', { as: 'reports' });
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/q3', durationSeconds: 60 } });
   expect(created.status).toBe(201);
-  expect(created.json.status).toBe('active');
+  expect(created.json).toMatchObject({ status: 'pending_approval', autoApproved: true, waitingFor: { activation: true } });
+  await api.waitForStatus(alice, created.json.id, 'active');
   expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/q3' } })).json).toMatchObject({ allowed: true, grant: { mode: 'window' } });
 });
 

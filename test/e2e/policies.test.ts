@@ -19,13 +19,17 @@ beforeAll(async () => {
 
 const JUSTIFICATION = 'checkout is down for everyone, INC-4711';
 
-test('break-glass: an emergency self-grant, active at once without approval, capped, announced to security-admins, audited', async () => {
+test('break-glass: an emergency self-grant, active without approval, capped, announced to security-admins, audited', async () => {
   const alice = await api.token('alice', { as: 'glass' });
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-9', breakGlass: true, justification: JUSTIFICATION } });
   expect(created.status).toBe(201);
   // The policy's default would be 30 minutes; break-glass caps it at 15.
-  expect(created.json).toMatchObject({ status: 'active', breakGlass: true, autoApproved: true, durationSeconds: 900, approvals: [], justification: JUSTIFICATION });
+  // Nothing to wait for but the state machine, which activates it moments after the answer.
+  expect(created.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
+  expect(created.json).toMatchObject({ breakGlass: true, autoApproved: true, durationSeconds: 900, approvals: [] });
+  expect(created.json.justification).toBe(JUSTIFICATION);
   const id: string = created.json.id;
+  await api.waitForStatus(alice, id, 'active');
 
   const check = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-9' } });
   expect(check.json).toMatchObject({ allowed: true, grant: { requestId: id, mode: 'window' } });
@@ -65,7 +69,7 @@ test('break-glass ends by itself like any grant; its limits are 400/403 problems
   expect(notAllowed.json.rule).toMatch(/projects:delete/);
 
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true, justification: JUSTIFICATION, durationSeconds: 2 } });
-  expect(created.json.status).toBe('active');
+  expect(created.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
   await api.waitForStatus(alice, created.json.id, 'expired', 15_000);
   expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8' } })).json.allowed).toBe(false);
 });
@@ -92,7 +96,7 @@ test('break-glass replaces an ordinary request still waiting for approval', asyn
   expect(waiting.json.status).toBe('pending_approval');
   const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-7', breakGlass: true, justification: JUSTIFICATION } });
   expect(glass.status).toBe(201);
-  expect(glass.json.status).toBe('active');
+  await api.waitForStatus(alice, glass.json.id, 'active');
   expect((await api.call('GET', `/v1/requests/${waiting.json.id}`, { token: alice })).json.status).toBe('cancelled');
 });
 

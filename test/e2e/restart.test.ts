@@ -20,7 +20,7 @@ test('a pending request and an active grant survive a restart; the old link stil
   expect(pending.status).toBe(201);
   const link = await api.linkFor('bob@example.com', pending.json.id);
   const active = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/q4', durationSeconds: 600 } });
-  expect(active.json.status).toBe('active');
+  await api.waitForStatus(alice, active.json.id, 'active');
 
   await local.stop();
   local = await startLocalMode({ port, dataDir });

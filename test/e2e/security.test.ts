@@ -39,8 +39,8 @@ const partnerToken = (sub: string, claims: Record<string, unknown>) => partner.s
 test('finding 1: a partner token naming "security-admins" or "auditors" is neither admin nor auditor', async () => {
   const alice = await api.token('alice');
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/q3', durationSeconds: 600 } });
-  expect(created.json.status).toBe('active');
   const id: string = created.json.id;
+  await api.waitForStatus(alice, id, 'active');
 
   const fakeAdmin = partnerToken('mallory', { groups: ['security-admins'] });
   expect((await api.call('GET', `/v1/requests/${id}`, { token: fakeAdmin })).status).toBe(404);
@@ -120,8 +120,8 @@ test('finding 2: the notify group reviews a break-glass grant afterwards: confir
   const alice = await api.token('alice');
   const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/sec-r', breakGlass: true, justification: 'checkout is down, INC-4711' } });
   expect(glass.status).toBe(201);
-  expect(glass.json.status).toBe('active');
   const id: string = glass.json.id;
+  await api.waitForStatus(alice, id, 'active');
   const bobLink = (await reviewLinkFor('bob@example.com', id))!;
   const carolLink = (await reviewLinkFor('carol@example.com', id))!;
   expect(bobLink).toBeDefined();
@@ -170,7 +170,7 @@ test('finding 2: the notify group reviews a break-glass grant afterwards: confir
 test('finding 2: nobody reviews their own break-glass, and an approval link is no review link', async () => {
   const bob = await api.token('bob');
   const glass = await api.call('POST', '/v1/requests', { token: bob, body: { action: 'prod:debug', resource: 'cluster/sec-own', breakGlass: true, justification: 'checkout is down, INC-4712' } });
-  expect(glass.json.status).toBe('active');
+  await api.waitForStatus(bob, glass.json.id, 'active');
   expect(await reviewLinkFor('carol@example.com', glass.json.id)).toBeDefined();
   const own = (await api.outbox('bob@example.com')).filter((m) => m.message.includes(glass.json.id));
   expect(own).toHaveLength(1);

@@ -171,7 +171,8 @@ describe('the state machine', () => {
     expect(s.AwaitApprovalUntilReminder.Next).toBe('ReadRequest');
     expect(s.Remind.Next).toBe('NeedsApproval');
     expect(s.ReadRequest.Next).toBe('Activate');
-    expect(s.Activate.Next).toBe('WaitUntilExpiring');
+    expect(s.Activate.Next).toBe('NotifyActivated');
+    expect(s.NotifyActivated.Next).toBe('WaitUntilExpiring');
     expect(s.RereadRequest.Next).toBe('StillPending');
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
@@ -233,9 +234,14 @@ describe('the state machine', () => {
     for (const name of ['ReadRequest', 'RereadRequest']) {
       const state = definition().States[name];
       expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:getItem$/);
-      expect(state.Parameters).toMatchObject({ Key: { pk: { 'S.$': '$.requestPk' }, sk: { S: 'REQUEST' } }, ConsistentRead: true });
+      const key = { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } };
+      expect(state.Parameters).toMatchObject({ Key: key, ConsistentRead: true });
       expect(state.ResultPath).toBe('$.grant');
       expect(state.ResultSelector).toEqual({
+        'requester.$': '$.Item.requester.M.id.S',
+        'action.$': '$.Item.action.S',
+        'resource.$': '$.Item.resource.S',
+        'notice.$': '$.Item.activationNotice.S',
         'activatedAt.$': '$.Item.grantTimes.M.activatedAt.S',
         'expiresAt.$': '$.Item.grantTimes.M.expiresAt.S',
         'expiringAt.$': '$.Item.grantTimes.M.expiringAt.S',
@@ -255,7 +261,7 @@ describe('the state machine', () => {
     const hash = `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', $.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
     expect(state.Parameters['ClientRequestToken.$']).toBe("States.Hash(States.Format('{}#{}', $.requestId, $.grant.chain.head), 'MD5')");
     expect(request.Update).toMatchObject({
-      Key: { pk: { 'S.$': '$.requestPk' }, sk: { S: 'REQUEST' } },
+      Key: { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } },
       UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
       ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     });
@@ -270,9 +276,16 @@ describe('the state machine', () => {
       ':prev': { 'S.$': '$.grant.chain.head' },
     });
     expect(slot.Update).toMatchObject({
-      Key: { pk: { 'S.$': '$.grantPk' }, sk: { S: 'GRANT' } },
+      Key: { pk: { 'S.$': "States.Format('GRANT#{}#{}#{}', $.grant.requester, $.grant.action, $.grant.resource)" }, sk: { S: 'GRANT' } },
       ConditionExpression: 'requestId = :rid',
       ExpressionAttributeValues: { ':active': { S: 'active' }, ':exp': { 'S.$': '$.grant.expiresAt' }, ':rid': { 'S.$': '$.requestId' } },
+    });
+    expect(audit.Put.Item).toMatchObject({
+      pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" },
+      gsi1pk: { S: 'AUDIT' },
+      gsi1sk: { 'S.$': "States.Format('{}#{}', $.grant.activatedAt, $.requestId)" },
+      gsi2pk: { S: 'ACTOR#jitgate' },
+      gsi2sk: { 'S.$': '$.grant.activatedAt' },
     });
     expect(audit.Put.Item).toMatchObject({ sk: { 'S.$': '$.grant.chain.sk' }, seq: { 'N.$': '$.grant.chain.seq' }, prev: { 'S.$': '$.grant.chain.head' }, hash: { 'S.$': hash } });
     expect(audit.Put.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -284,10 +297,24 @@ describe('the state machine', () => {
       Type: 'Choice',
       Choices: [
         { Or: TRANSITIONS.activate.map((s) => ({ Variable: '$.grant.status', StringEquals: s })), Next: 'Activate' },
-        { Variable: '$.grant.status', StringEquals: 'active', Next: 'WaitUntilExpiring' },
+        { Variable: '$.grant.status', StringEquals: 'active', Next: 'NotifyActivated' },
       ],
       Default: 'Closed',
     });
+  });
+
+  test('NotifyActivated: sns:publish of the notice the request item holds, once Activate committed; a failure goes on', () => {
+    const state = definition().States.NotifyActivated;
+    expect(state.Resource).toMatch(/:states:::sns:publish$/);
+    expect(state.TimeoutSeconds).toBe(30);
+    expect(state.ResultPath).toBeNull();
+    expect(state.Parameters['Message.$']).toBe('$.grant.notice');
+    expect(state.Parameters.MessageAttributes).toEqual({
+      event: { DataType: 'String', StringValue: 'grant.activated' },
+      requester: { DataType: 'String', 'StringValue.$': '$.grant.requester' },
+    });
+    expect(state.Parameters.TopicArn).toBe(definition().States.NotifyExpiring.Parameters.TopicArn);
+    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'WaitUntilExpiring' }]);
   });
 
   test('NotifyExpiring: sns:publish grant.expiring to the events topic; a failure goes on to WaitUntilExpiry', () => {

@@ -9,8 +9,9 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { devPerson } from '../support/principals';
-import { keys } from '../../shared/adapters/table';
+import { keys } from '../../shared/adapters/keys';
 import { grantTimes } from '../../shared/domain/grant';
+import { activationNotice } from '../../shared/usecases/outcomes';
 import { withState } from '../../shared/domain/request';
 import type { Deps } from '../../shared/runtime';
 import { depsOf } from '../support/in-process';
@@ -141,7 +142,9 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1', durationSeconds: 300 }, { linkBase: `${local.url}/approve/` });
   const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
   // As the deciding approval would: the grant's times go on the request (2 s long), then Activate runs.
-  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, { grantTimes: grantTimes(2, new Date()) }), []);
+  const times = grantTimes(2, new Date());
+  const start = { grantTimes: times, activationNotice: activationNotice(parked!.request, times) };
+  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, start), []);
 
   let transactions = 0;
   const real = localDynamoDbClient(local.dynamodb.endpoint);
@@ -161,10 +164,14 @@ test('Activate: a response lost after the commit is retried safely; the grant st
     stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:flaky',
     invokeLambda: async (id, payload) => (await import(path.resolve(ROOT, entries[id]!))).handler(payload, {} as Context),
     dynamodb: flaky,
-    publishSns: async () => ({ MessageId: 'm' }),
+    publishSns: async (params) => (published.push(params.Message), { MessageId: 'm' }),
     log: () => undefined,
   });
-  const input = { requestId: request.id, requestPk: keys.request(request.id).pk, grantPk: keys.grantSlot(alice.id, 'prod:debug', 'retry/1').pk, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60, linkBase: '', requester: alice.id };
+  const published: string[] = [];
+  const input = {
+    requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60,
+    linkBase: '', requester: alice.id,
+  };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
   const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000 });
   expect(done.status).toBe('SUCCEEDED');
@@ -173,6 +180,8 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   const entered = history.events.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails?.name);
   expect(entered).toContain('Expire');
   expect(entered).not.toContain('Closed');
+  // The commit whose response was lost still announces the grant, once.
+  expect(published.filter((m) => m.includes('"grant.activated"'))).toHaveLength(1);
   const ended = await deps.store.getRequest(request.id);
   expect(ended?.request.status).toBe('expired');
   expect((await eventItems(request.id)).filter((e) => e.type === 'activated')).toHaveLength(1);

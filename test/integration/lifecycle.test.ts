@@ -81,7 +81,9 @@ test('a retried AwaitApproval step parks the new token but notifies approvers on
 test('ending a request twice changes it once', async () => {
   const alice = person('alice-end', { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'end/1', durationSeconds: 60 }, { linkBase: linkBase() });
-  expect(request.status).toBe('active');
+  // Auto-approved: the answer is pending; the state machine activates it moments later.
+  expect(request).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
+  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'active');
   expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: true });
   expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: false });
   expect(await endRequest(deps, request.id, 'timed_out')).toEqual({ changed: false });

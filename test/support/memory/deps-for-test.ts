@@ -1,9 +1,10 @@
 /**
  * `Deps` for use-case tests, all in memory: the store, the workflow and the notifier
  * record what they were asked, the clock stands still until told, ids count up. The
- * workflow plays the state machine's Activate step, which runs no Lambda: right after
- * start when nothing is needed, and after a task token's success once the request has
- * its grant times. Everything else the state machine would do next (AwaitApproval after
+ * workflow plays the state machine's Activate and NotifyActivated steps, which run no
+ * Lambda: right after start when nothing is needed, and after a task token's success
+ * once the request has its grant times; the committed grant's stored `activationNotice`
+ * is then published as `grant.activated`. Everything else the state machine would do next (AwaitApproval after
  * MFA, Expire, TimedOut) the test calls itself, as the step it is.
  */
 import { parseConfig, type Config } from '../../../shared/config/config';
@@ -11,6 +12,7 @@ import type { TokenVerifier } from '../../../shared/adapters/tokens';
 import { InvalidToken } from '../../../shared/domain/errors';
 import { PolicyIndex } from '../../../shared/domain/policy';
 import type { Deps } from '../../../shared/runtime';
+import type { LifecycleEvent } from '../../../shared/usecases/ports';
 import demoConfig from '../../../jitgate.config.json';
 import { SequentialIds, TestClock } from './clock-and-ids';
 import { MemoryNotifier } from './memory-notifier';
@@ -36,14 +38,24 @@ const noTokens: TokenVerifier = {
 export function depsForTest(opts: { config?: Config; now?: Date | string; publicUrl?: string } = {}): TestDeps {
   const config = opts.config ?? parseConfig(demoConfig);
   const store = new MemoryStore();
+  const notifier = new MemoryNotifier();
+  // Activate, then NotifyActivated: the notice the deciding write stored goes out once the grant is committed.
+  const activate = async (requestId: string) => {
+    const notice = store.peek(requestId)?.activationNotice;
+    const requester = store.peek(requestId)?.requester.id;
+    if (!store.activate(requestId) || notice === undefined || requester === undefined) return;
+    const { type, ...body } = JSON.parse(notice) as { type: LifecycleEvent } & Record<string, unknown>;
+    await notifier.publishEvent(type, requester, body);
+  };
   const workflow = new MemoryWorkflow({
-    afterStart: (input) => void (!input.mfa && !input.approval && store.activate(input.requestId)),
-    afterSucceed: (token) => {
+    afterStart: async (input) => {
+      if (!input.mfa && !input.approval) await activate(input.requestId);
+    },
+    afterSucceed: async (token) => {
       const id = store.requestWaitingOn(token);
-      if (id) store.activate(id);
+      if (id) await activate(id);
     },
   });
-  const notifier = new MemoryNotifier();
   const clock = new TestClock(opts.now);
   const ids = new SequentialIds();
   const linkKey = Buffer.alloc(32, 7);

@@ -13,7 +13,7 @@ import { ConcurrentModification } from '../../../shared/domain/errors';
 import type { GrantSlot } from '../../../shared/domain/grant';
 import { TERMINAL, TRANSITIONS, withState, type JitRequest } from '../../../shared/domain/request';
 import type {
-  ActivationKeys, AuditFilter, AuditPage, CreateOptions, CreateOutcome, PendingPage, RequesterPage, Store, StoredRequest, TaskTokens,
+  AuditFilter, AuditPage, CreateOptions, CreateOutcome, PendingPage, RequesterPage, Store, StoredRequest, TaskTokens,
 } from '../../../shared/usecases/ports';
 import { MemoryUserRecords } from './memory-user-records';
 
@@ -81,10 +81,6 @@ export class MemoryStore extends MemoryUserRecords implements Store {
         this.journal.push(...chained.events);
       }
     }
-  }
-
-  activationKeys(request: JitRequest): ActivationKeys {
-    return { requestPk: `request ${request.id}`, grantPk: `slot ${slotOf(request)}` };
   }
 
   /**

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { keys } from '../../../shared/adapters/table';
+import { keys } from '../../../shared/adapters/keys';
 import { parseConfig, type Config, type IssuerConfig } from '../../../shared/config/config';
 import { ConfigError } from '../../../shared/domain/errors';
 import { claimAt, toPrincipal } from '../../../shared/domain/identity';

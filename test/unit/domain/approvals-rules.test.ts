@@ -124,9 +124,18 @@ describe('denials', () => {
     const f = fakes(pendingRequest('vault:open'));
     await decide(f.deps, as(demo('bob')), 'req-1', 'deny', undefined);
     const approved = await decide(f.deps, as(dan()), 'req-1', 'approve', undefined);
-    expect(approved.status).toBe('active');
+    // The answer is the request as decided; the state machine activates it and publishes the notice stored with it.
+    expect(approved).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
+    expect(approved).not.toHaveProperty('activationNotice');
     expect(f.workflow).toEqual(['succeed T1']);
-    expect(f.events).toEqual([{ type: 'grant.activated', requester: id('alice'), body: expect.objectContaining({ outcome: 'activated', expiresAt: expect.any(String), action: 'vault:open' }) }]);
+    const notice = JSON.parse(f.stored().activationNotice!);
+    expect(notice).toMatchObject({ type: 'grant.activated', requester: id('alice'), outcome: 'activated', action: 'vault:open' });
+    expect(notice.expiresAt).toBe(f.stored().grantTimes?.expiresAt);
+    // The workflow (here the in-memory one playing Activate and NotifyActivated) commits the grant and publishes
+    // that notice, as stored; the decision itself publishes nothing, so it is the only event.
+    expect(f.stored()).toMatchObject({ status: 'active', expiresAt: notice.expiresAt });
+    const { type, ...body } = notice;
+    expect(f.events).toEqual([{ type, requester: id('alice'), body }]);
   });
 });
 
@@ -161,7 +170,7 @@ describe('when reminders and escalation are due', () => {
 
 describe('the Remind step', () => {
   const state: ExecutionInput = {
-    requestId: 'req-1', requestPk: 'REQ#req-1', grantPk: 'GRANT#x', mfa: false, approval: true, mfaTimeoutSeconds: 600, approvalTimeoutSeconds: 3600,
+    requestId: 'req-1', mfa: false, approval: true, mfaTimeoutSeconds: 600, approvalTimeoutSeconds: 3600,
     linkBase: 'http://127.0.0.1:4000/approve/', requester: id('alice'), reminder: { afterSeconds: 600 },
   };
 

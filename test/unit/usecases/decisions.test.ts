@@ -23,8 +23,10 @@ test('quorum: vault:open needs two security admins; the first approval waits, th
   expect(await decide(w.deps, by(bob), 'req-1', 'approve', undefined)).toMatchObject({ status: 'pending_approval' });
   expect(w.workflow.answers).toEqual([]);
   const view = await decide(w.deps, by(carol), 'req-1', 'approve', 'checked the ticket');
-  expect(view).toMatchObject({ status: 'active' });
+  // The answer is the request as decided; the workflow (here in memory) activates it and publishes the stored notice.
+  expect(view).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
   expect(w.workflow.answers).toEqual([expect.objectContaining({ token: 'T-approval', succeeded: true })]);
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });
   expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual(['created', 'approvers_notified', 'approved', 'approved', 'activated']);
   expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
 });

@@ -20,12 +20,15 @@ async function doorRequest(w = world()) {
   return { w, id: request.id };
 }
 
-test('the right code passes MFA, the waiting step goes on, and the grant is active', async () => {
+test('the right code passes MFA, the waiting step goes on, and the workflow activates the grant and announces it', async () => {
   const { w, id } = await doorRequest();
   const view = await answerMfa(w.deps, alice, id, currentCode(secret, w.clock.now()));
-  expect(view).toMatchObject({ status: 'active' });
+  // The answer is the request as the pass left it; activation is the state machine's (played here by the in-memory workflow).
+  expect(view).toMatchObject({ status: 'pending_mfa', waitingFor: { activation: true } });
   expect(w.workflow.answers).toEqual([expect.objectContaining({ token: `T-mfa-${id}`, succeeded: true })]);
-  expect(w.notifier.events.at(-1)).toMatchObject({ type: 'grant.activated' });
+  expect(w.store.peek(id)).toMatchObject({ status: 'active' });
+  expect(w.notifier.events.at(-1)).toMatchObject({ type: 'grant.activated', requester: alice.id, body: expect.objectContaining({ requestId: id }) });
+  expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
 });
 
 test('the same code twice is a replay, not a second pass', async () => {

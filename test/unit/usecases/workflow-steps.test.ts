@@ -1,6 +1,7 @@
 /** The steps the state machine runs through Lambda: each idempotent, each telling nobody twice. */
 import { grantTimes } from '../../../shared/domain/grant';
 import { decide } from '../../../shared/usecases/decisions';
+import { activationNotice } from '../../../shared/usecases/outcomes';
 import { createRequest } from '../../../shared/usecases/requests';
 import { awaitApproval, endRequest, parkMfaToken, remindApprovers } from '../../../shared/usecases/workflow-steps';
 import { demo } from '../../support/principals';
@@ -19,7 +20,11 @@ describe('parkMfaToken', () => {
     // The answer arrived before MfaChallenge parked its token: answerMfa recorded the pass and the grant's times.
     const stored = (await w.store.getRequest('req-1'))!;
     const now = w.clock.now().toISOString();
-    const passed = { ...stored.request, mfa: { ...stored.request.mfa, passedAt: now }, grantTimes: grantTimes(3600, w.clock.now()), version: stored.request.version + 1 };
+    const times = grantTimes(3600, w.clock.now());
+    const passed = {
+      ...stored.request, mfa: { ...stored.request.mfa, passedAt: now }, grantTimes: times,
+      activationNotice: activationNotice(stored.request, times), version: stored.request.version + 1,
+    };
     await w.store.saveRequest(stored, passed, []);
     await parkMfaToken(w.deps, 'req-1', 'T-mfa');
     expect(w.workflow.answers).toEqual([expect.objectContaining({ token: 'T-mfa', succeeded: true })]);
