@@ -153,7 +153,9 @@ test('a forged link gets a clear error page and no form', async () => {
 test('break-glass review: open the review link, give a reason, click Flag; the used link says "already reviewed"', async () => {
   const token = await api.token('alice', { as: 'glass' });
   const glass = await api.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: 'cluster/glass', breakGlass: true, justification: 'checkout is down, INC-4821' } });
-  expect(glass.json.status).toBe('active');
+  expect(glass.status).toBe(201);
+  // The state machine activates it (the API answers before that): wait for it, as a caller would.
+  await api.waitForStatus(token, glass.json.id, 'active');
   const link = await api.linkFor('carol@example.com', glass.json.id);
   const page = await newPage();
   expect((await page.goto(link))!.status()).toBe(200);
