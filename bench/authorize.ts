@@ -44,7 +44,7 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
 
   // The event exactly as local mode's API Gateway stand-in builds it for this route.
   const match = buildRouter(local.template).match('POST', '/v1/authorize');
-  if (!match || match.kind !== 'lambda') throw new Error('no Lambda route for POST /v1/authorize in the template');
+  if (match?.kind !== 'lambda') throw new Error('no Lambda route for POST /v1/authorize in the template');
   const body = Buffer.from(JSON.stringify({ action: AUTHORIZE_ACTION }));
   const eventFor = (bearer: string) => {
     const req = {

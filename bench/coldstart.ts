@@ -106,7 +106,7 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
   const proxy = (method: string, url: string, body?: unknown) => {
     const pathname = url.split('?')[0]!;
     const match = router.match(method, pathname);
-    if (!match || match.kind !== 'lambda') throw new Error(`no Lambda route for ${method} ${pathname} in the template`);
+    if (match?.kind !== 'lambda') throw new Error(`no Lambda route for ${method} ${pathname} in the template`);
     const buffer = Buffer.from(body === undefined ? '' : JSON.stringify(body));
     const req = {
       url,

@@ -120,7 +120,8 @@ class Container {
     try {
       event = JSON.stringify(pending.payload ?? null);
     } catch (err) {
-      return this.settle(id, { errorType: 'InvalidRequestContentException', errorMessage: `Could not serialize the request payload: ${(err as Error).message}`, trace: [] });
+      this.settle(id, { errorType: 'InvalidRequestContentException', errorMessage: `Could not serialize the request payload: ${(err as Error).message}`, trace: [] });
+      return;
     }
     this.worker.postMessage({ type: 'invoke', id, requestId, event, deadline: Date.now() + timeoutMs } satisfies Invocation);
   }

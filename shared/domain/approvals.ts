@@ -62,7 +62,7 @@ function assign(required: Requirements['approvals'], approving: Approval[]): Map
     }
     return false;
   };
-  approving.forEach((_, ai) => tryAssign(ai, new Set()));
+  for (const ai of approving.keys()) tryAssign(ai, new Set());
   const result = new Map<string, string>();
   slotOwner.forEach((ai, s) => {
     if (ai !== undefined) result.set(approving[ai]!.approver.id, slots[s]!);

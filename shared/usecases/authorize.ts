@@ -119,7 +119,7 @@ async function recordFirstUse(deps: Deps, requestId: string, principal: Principa
 
 /** The request holding the grant slot while it waits (one more read, only on the not-allowed path). */
 async function pendingRequest(deps: Deps, slot: GrantSlot | undefined): Promise<JitRequest | undefined> {
-  if (!slot || slot.status !== 'pending') return undefined;
+  if (slot?.status !== 'pending') return undefined;
   const stored = await deps.store.getRequest(slot.requestId);
   return stored && isPending(stored.request) ? stored.request : undefined;
 }

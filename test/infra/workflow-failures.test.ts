@@ -3,16 +3,13 @@
  * may answer their own task (IAM), and an execution that ends abnormally closes its
  * request (EventBridge rule → execution-ended function) and raises an alarm.
  */
-import { Template as Assertions } from 'aws-cdk-lib/assertions';
 import { synthesizeTemplate } from '../../infra/stack';
 import { configWithHttpsIssuer, resourcesOf, type Template } from './support';
 
 let template: Template;
-let assertions: Assertions;
 
 beforeAll(() => {
   template = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
-  assertions = Assertions.fromJSON(template);
 });
 
 function functionIdFor(entry: string): string {

@@ -86,7 +86,7 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
   expect(items[4]).toMatchObject({ actor: admin.id, issuer: admin.issuer, reason: 'incident over' });
   expect((await cli('verify', '--as', 'audrey')).code).toBe(0);
 
-  const [created, notified, approved, activated] = items as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+  const [, notified, approved, activated] = items as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
   const broken = async () => (await verifyAudit(deps, {})).firstBroken;
 
   await doc.send(new UpdateCommand({ TableName: TABLE(), Key: { pk: approved.pk, sk: approved.sk }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': 'nothing to see' } }));
