@@ -194,13 +194,13 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
 
   const first = options.get(ENTRIES[0])!;
   const externals = first.externalModules ?? (first.bundleAwsSDK ? [] : ['@aws-sdk/* (CDK default)']);
-  notes.add(`options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ${first.charset ?? (typeof first.esbuildArgs?.['--charset'] === 'string' ? first.esbuildArgs['--charset'] : 'ascii')}, mainFields ${first.mainFields?.join(',')}`);
+  notes.add(`options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, ` + `minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ` + `${first.charset ?? (typeof first.esbuildArgs?.['--charset'] === 'string' ? first.esbuildArgs['--charset'] : 'ascii')}, ` + `mainFields ${first.mainFields?.join(',')}`);
 
   // Options infra declares that CDK does not turn into esbuild arguments.
   const args = cdkArgs.get(ENTRIES[0]);
   if (args === undefined) notes.add("could not cross-check CDK's own esbuild arguments (aws-cdk-lib internals changed)");
   else if (first.charset && !args.some((a) => a.startsWith('--charset'))) {
-    notes.add(`infra sets charset ${first.charset}, but this aws-cdk-lib passes no --charset to esbuild: deployed bundles are built with esbuild's default (ascii); measured here with ${first.charset} as infra intends`);
+    notes.add(`infra sets charset ${first.charset}, but this aws-cdk-lib passes no --charset to esbuild: ` + `deployed bundles are built with esbuild's default (ascii); measured here with ${first.charset} as infra intends`);
   }
 
   rmSync(OUT_DIR, { recursive: true, force: true });
@@ -251,16 +251,16 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
     const notInlined = ENTRIES.filter((e) => !built.get(e)!.configInlined);
     if (notInlined.length > 0) {
       notes.add(
-        `WARNING the config is NOT inlined in: ${notInlined.join(', ')}. esbuild's define replaces only the literal expression process.env.JITGATE_CONFIG_JSON; ` +
-          'code that reads the variable any other way (env[name], destructuring) gets nothing, and the deployed functions have no such environment variable',
+        `WARNING the config is NOT inlined in: ${notInlined.join(', ')}. esbuild's define replaces only the literal expression ` + 'process.env.JITGATE_CONFIG_JSON; ' +
+          'code that reads the variable any other way (env[name], destructuring) gets nothing, ' + 'and the deployed functions have no such environment variable',
       );
     }
     if (externalSdk) {
       const hotMs = median(loads.get(hot)!);
       const bundledMs = median(loads.get(comparison)!);
-      notes.add(`with @aws-sdk/* external the ${hot} bundle is ${fmtKb(built.get(hot)!.bytes)} instead of ${fmtKb(built.get(comparison)!.bytes)}, and its cold import ${hotMs.toFixed(0)} ms instead of ${bundledMs.toFixed(0)} ms here: the external SDK loads from many unminified files`);
+      notes.add(`with @aws-sdk/* external the ${hot} bundle is ${fmtKb(built.get(hot)!.bytes)} instead of ` + `${fmtKb(built.get(comparison)!.bytes)}, and its cold import ${hotMs.toFixed(0)} ms instead of ${bundledMs.toFixed(0)} ` + 'ms here: the external SDK loads from many unminified files');
     }
-    notes.add(`cold import = time to await import() the .mjs in a fresh node ${process.version} process (Lambda runs Node 22); external @aws-sdk/* resolves from node_modules, as the runtime provides it`);
+    notes.add(`cold import = time to await import() the .mjs in a fresh node ${process.version} process (Lambda runs Node 22); ` + 'external @aws-sdk/* resolves from node_modules, as the runtime provides it');
     return { title: '1. Lambda bundles (esbuild, options from infra/functions.ts)', rows, notes: [...notes] };
   } finally {
     rmSync(OUT_DIR, { recursive: true, force: true });

@@ -59,7 +59,10 @@ const LOADER = `
 const t0 = performance.now();
 const { handler } = await import(process.env.JITGATE_BENCH_MODULE);
 const t1 = performance.now();
-const context = { functionName: 'cold-start', functionVersion: '$LATEST', awsRequestId: 'cold-start', memoryLimitInMB: '512', getRemainingTimeInMillis: () => 10000, callbackWaitsForEmptyEventLoop: false };
+const context = {
+  functionName: 'cold-start', functionVersion: '$LATEST', awsRequestId: 'cold-start', memoryLimitInMB: '512',
+  getRemainingTimeInMillis: () => 10000, callbackWaitsForEmptyEventLoop: false,
+};
 let outcome;
 try {
   const result = await handler(JSON.parse(process.env.JITGATE_BENCH_EVENT), context);
@@ -193,9 +196,9 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         const s = samples.get(v)!;
         const outcomes = [...new Set(s.map((x) => x.outcome))].join(', ');
         rows.push({
-          name: `${bundling === 'external' ? subject : ''}${bundling === 'external' ? '' : '  '} SDK ${bundling}${bundling === deployed && subject !== MINIMAL ? ' (deployed)' : ''}`.trim(),
+          name: (`${bundling === 'external' ? subject : ''}${bundling === 'external' ? '' : '  '} SDK ` + `${bundling}${bundling === deployed && subject !== MINIMAL ? ' (deployed)' : ''}`).trim(),
           value: `${median(total(v)).toFixed(0)} ms`,
-          detail: `import ${fmt3(s.map((x) => x.importMs))}, first call ${fmt3(s.map((x) => x.invokeMs))} (min/median/max); ${(v.bytes / 1024).toFixed(0)} KB; ${outcomes}`,
+          detail: `import ${fmt3(s.map((x) => x.importMs))}, first call ${fmt3(s.map((x) => x.invokeMs))} (min/median/max); ` + `${(v.bytes / 1024).toFixed(0)} KB; ${outcomes}`,
         });
       }
     }
@@ -213,7 +216,7 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
     rows.push({
       name: 'faster bundling for authorize',
       value: `SDK ${faster}`,
-      detail: `SDK bundled starts faster for ${wins.length} of ${ENTRIES.length} functions${wins.length ? ` (${wins.join(', ')})` : ''}; infra/functions.ts deploys SDK ${deployed}`,
+      detail: `SDK bundled starts faster for ${wins.length} of ${ENTRIES.length} functions${wins.length ? ` (${wins.join(', ')})` : ''}; ` + `infra/functions.ts deploys SDK ${deployed}`,
     });
     return {
       faster,
@@ -221,9 +224,9 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         title: '8. Cold start: module import + first invocation, fresh node process, bundles as deployed',
         rows,
         notes: [
-          `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
-          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, and execution-ended with a FAILED execution event, a request id that does not exist (their first read, then what they do about it)',
-          "the inlined config is local mode's (with the development issuer, checked under local mode's rules), and each function gets its local environment, so the real path runs; everything else is the deployed build",
+          `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; ` + `node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
+          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); ' + 'api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, ' + 'and execution-ended with a FAILED execution event, a request id that does not exist (their first read, ' + 'then what they do about it)',
+          "the inlined config is local mode's (with the development issuer, checked under local mode's rules), " + "and each function gets its local environment, so the real path runs; everything else is the deployed build",
         ],
       },
     };

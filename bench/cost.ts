@@ -52,13 +52,19 @@ export const MODEL = {
   authorizeCallsPerLifecycle: 10,
   /** Floor for a billed invocation: local durations (loopback DynamoDB) understate AWS ones. */
   minBilledMs: 100,
-  /** CloudWatch Logs bytes per Lambda invocation: START, END and REPORT (with the X-Ray trace id) ≈ 400 B, plus the function's own lines. */
+  /**
+   * CloudWatch Logs bytes per Lambda invocation: START, END and REPORT (with the X-Ray trace id) ≈ 400 B,
+   * plus the function's own lines.
+   */
   logBytesPerInvocation: 1024,
   /** API Gateway access log line (JSON, the standard fields the stage logs). */
   logBytesPerApiRequest: 450,
   /** Metrics API Gateway publishes per method and stage when detailed metrics are on. */
   detailedMetricsPerMethod: 7,
-  /** Secrets Manager reads of the link key: await-approval (links), the page's GET and POST; each container caches it, so this is the most. */
+  /**
+   * Secrets Manager reads of the link key: await-approval (links), the page's GET and POST; each container
+   * caches it, so this is the most.
+   */
   linkKeyReadsPerLifecycle: 3,
   /** Targets. */
   maxUsdPer1000Lifecycles: 0.4,
@@ -154,7 +160,8 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   const traces = apiRequests + 1; // each API request is a trace; the execution with its Lambda tasks is one more
   // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
   // role a lifecycle uses (each function's, and the state machine's for Activate); SNS is counted per
-  // publish, each link-key read decrypts once (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
+  // publish, each link-key read decrypts once
+  // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
   const roles = new Set(invocations.map((i) => i.entry)).size + 1;
   const kmsRequests = roles + lifecycle.sns.publishes + MODEL.linkKeyReadsPerLifecycle;
   const logGb = (lambdaRequests * MODEL.logBytesPerInvocation + apiRequests * MODEL.logBytesPerApiRequest) / 1024 ** 3;
@@ -201,7 +208,7 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   rows.push({
     name: 'IDLE deployment per month',
     value: fmtUsd(idleTotal, 2),
-    detail: `the first year; each of the key's first two yearly rotations adds $1.00 (${fmtUsd(idleTotal + facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} in year 2, ${fmtUsd(idleTotal + 2 * facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} from year 3)`,
+    detail: `the first year; each of the key's first two yearly rotations adds $1.00 ` + `(${fmtUsd(idleTotal + facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} in year 2, ` + `${fmtUsd(idleTotal + 2 * facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} from year 3)`,
     target: target(`< $${MODEL.maxIdleUsdPerMonth.toFixed(2)}`, idleTotal < MODEL.maxIdleUsdPerMonth),
   });
   rows.push({ name: '  with aws.detailedMetrics on', value: `+${fmtUsd(detailedIfOn, 2)}`, detail: `${facts.apiMethods} methods × ${MODEL.detailedMetricsPerMethod} metrics × $0.30` });
@@ -217,12 +224,12 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     title: `6. Cost model: USD per 1,000 lifecycles and per idle month on AWS (${PRICES.region}, list prices, free tiers ignored)`,
     rows,
     notes: [
-      `one lifecycle = section 4's (create, MFA answer, activation, expiring notice, expiry; ${lifecycle.transitions} transitions) with the approval made on the link page (GET + POST on the approve function) + ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
-      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate AWS latency`,
-      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, which sit in gsi2 only while pending); item sizes ≈ their JSON size',
-      `upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
-      `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted`,
-      'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, log storage and data transfer are left out',
+      `one lifecycle = section 4's (create, MFA answer, activation, expiring notice, expiry; ` + `${lifecycle.transitions} transitions) with the approval made on the link page (GET + POST on the approve function) ` + `+ ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
+      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) ` + `at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate ` + 'AWS latency',
+      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; ' + 'requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, ' + 'which sit in gsi2 only while pending); item sizes ≈ their JSON size',
+      'upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, ' + 'and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ' + `${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); ` + `every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
+      `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; ` + 'the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted',
+      'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, ' + 'log storage and data transfer are left out',
     ],
   };
 }

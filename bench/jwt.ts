@@ -100,14 +100,14 @@ export async function benchJwt(local: LocalJitgate, verifier: BenchVerifier): Pr
     if (ratio > 1.2) {
       const overhead = lib.median - raw.median;
       notes.push(
-        `${alg}: aws-jwt-verify adds ${fmtUs(overhead)} per token to the bare signature check: ${fmtUs(decompose.median)} in decomposeUnverifiedJwt ` +
-          `(base64 decoding, and JSON.parse of header and payload with a reviver that deletes __proto__ / constructor from every object), ` +
+        `${alg}: aws-jwt-verify adds ${fmtUs(overhead)} per token to the bare signature check: ` + `${fmtUs(decompose.median)} in decomposeUnverifiedJwt ` +
+          '(base64 decoding, and JSON.parse of header and payload with a reviver that deletes __proto__ / constructor from every ' + 'object), ' +
           `${fmtUs(stream.median - raw.median)} in its signature call (crypto.createVerify instead of crypto.verify), ` +
-          `${fmtUs(Math.max(0, overhead - decompose.median - (stream.median - raw.median)))} in the rest (JWK lookup, claim checks, the promise). ` +
+          `${fmtUs(Math.max(0, overhead - decompose.median - (stream.median - raw.median)))} in the rest (JWK lookup, ` + 'claim checks, the promise). ' +
           `A fixed cost per token: the cheaper the signature (RS256 verify is fast), the larger the ratio`,
       );
     }
   }
-  notes.push(`${ITERATIONS} timed calls each after ${WARMUP} warm-up, interleaved in batches of ${BATCH}; medians (the JWKS was fetched once over HTTP before timing)`);
+  notes.push(`${ITERATIONS} timed calls each after ${WARMUP} warm-up, interleaved in batches of ${BATCH}; ` + 'medians (the JWKS was fetched once over HTTP before timing)');
   return { title: '3. JWT verify (cached JWKS) vs bare crypto.verify', rows, notes };
 }

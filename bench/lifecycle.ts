@@ -236,8 +236,8 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
       title: `4. One full lifecycle (${FULL_ACTION}: request, TOTP MFA, approval, activation, expiring notice, expiry)`,
       rows,
       notes: [
-        `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, maxDuration 2 s }; alice requests, bob approves through the API`,
-        'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) + LambdaFunctionScheduled (Expire: a plain function ARN resource)',
+        `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, ` + 'maxDuration 2 s }; alice requests, bob approves through the API',
+        'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) ' + '+ LambdaFunctionScheduled (Expire: a plain function ARN resource)',
       ],
     },
     transitions: entered.length,

@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const done: SectionResult[] = [];
   const errors: string[] = [];
 
-  console.log(`jitgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.arch()}, ${new Date().toISOString()}\n`);
+  console.log(`jitgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` + `${os.platform()} ${os.arch()}, ${new Date().toISOString()}\n`);
 
   const run = async <T>(title: string, fn: () => Promise<T>, toSection: (value: T) => SectionResult): Promise<T | undefined> => {
     const started = Date.now();
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   console.log('== Targets ==');
   console.log(table(['§', 'measure', 'value', 'target', ''], targets));
   const missed = targets.filter((t) => t[4] === 'MISS').length;
-  console.log(`\n${targets.length - missed} of ${targets.length} targets met, ${missed} missed; ${errors.length} section error(s); total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`\n${targets.length - missed} of ${targets.length} targets met, ${missed} missed; ${errors.length} section error(s); ` + `total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   for (const e of errors) console.log(`ERROR ${e.split('\n')[0]}`);
   return errors.length > 0 ? 1 : 0;
 }

@@ -82,7 +82,10 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout.write(`${JSON.stringify(report)}\n`);
   if (report.ok) io.stderr.write(`intact: ${report.checked} event(s) on ${report.chains} chain(s)\n`);
-  else io.stderr.write(`BROKEN at ${report.firstBroken!.id} (request ${report.firstBroken!.requestId}): ${report.firstBroken!.reason}; ${report.firstBroken!.detail}\n`);
+  else {
+    const broken = report.firstBroken!;
+    io.stderr.write(`BROKEN at ${broken.id} (request ${broken.requestId}): ${broken.reason}; ${broken.detail}\n`);
+  }
   return report.ok ? EXIT.ok : EXIT.failed;
 }
 
@@ -128,7 +131,8 @@ async function fetchText(io: CliIo, values: { url?: string; token?: string; as?:
       const problem = JSON.parse(body) as { title?: string; detail?: string };
       detail = [problem.title, problem.detail].filter(Boolean).join(': ');
     } catch { /* not a problem document */ }
-    throw new Error(`${route} answered ${res.status}: ${detail}${res.status === 401 || res.status === 403 ? ' (an auditor\'s token is needed: --token, $JITGATE_TOKEN or --as audrey)' : ''}`);
+    const hint = res.status === 401 || res.status === 403 ? " (an auditor's token is needed: --token, $JITGATE_TOKEN or --as audrey)" : '';
+    throw new Error(`${route} answered ${res.status}: ${detail}${hint}`);
   }
   return body;
 }

@@ -164,7 +164,7 @@ function claimOptions(options: string[]): Record<string, unknown> {
     try {
       claims.push([name, JSON.parse(text)]);
     } catch {
-      throw new UsageError(`--claim ${name}: the value is JSON, and ${JSON.stringify(text)} is not; quote a string for the shell and for JSON: --claim ${name}='${JSON.stringify(text)}'`);
+      throw new UsageError(`--claim ${name}: the value is JSON, and ${JSON.stringify(text)} is not; quote a string for the shell and for JSON: ` + `--claim ${name}='${JSON.stringify(text)}'`);
     }
   }
   return Object.fromEntries(claims);

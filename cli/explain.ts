@@ -207,7 +207,10 @@ function developmentIssuer(config: Config): [string, IssuerConfig] {
   return dev;
 }
 
-/** The configured issuer for `iss`; local mode's development issuer also under another port ($PORT); without `iss`, the development or only issuer. */
+/**
+ * The configured issuer for `iss`; local mode's development issuer also under another port ($PORT); without
+ * `iss`, the development or only issuer.
+ */
 function issuerFor(config: Config, iss: string | undefined, io: Pick<CliIo, 'env'>): [string, IssuerConfig] {
   const entries = Object.entries(config.issuers);
   if (iss === undefined) {
@@ -220,7 +223,7 @@ function issuerFor(config: Config, iss: string | undefined, io: Pick<CliIo, 'env
   if (exact) return exact;
   const sameDevIssuer = entries.find(([, i]) => i.development && sameExceptPort(i.issuer, iss));
   if (sameDevIssuer) return sameDevIssuer;
-  throw new UsageError(`the token's issuer "${iss}" is not in the config${io.env.JITGATE_CONFIG ? ` (${io.env.JITGATE_CONFIG})` : ''}; configured: ${entries.map(([, i]) => i.issuer).join(', ')}`);
+  throw new UsageError(`the token's issuer "${iss}" is not in the config${io.env.JITGATE_CONFIG ? ` (${io.env.JITGATE_CONFIG})` : ''}; configured: ` + `${entries.map(([, i]) => i.issuer).join(', ')}`);
 }
 
 function sameExceptPort(a: string, b: string): boolean {
@@ -260,8 +263,8 @@ function render(r: Explanation, configName: string): string {
   }
   if (r.breakGlass) {
     rows.push(['break-glass', r.breakGlass.allowed
-      ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} (MFA and ticket still apply), announced to ${r.breakGlass.notify}, who review it afterwards; audited`
-      : `not for this caller: only where ${r.breakGlass.who} (breakGlass.who)${r.decision === 'denied' ? ', and the policy denies above' : ''}`]);
+      ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} ` + `(MFA and ticket still apply), announced to ${r.breakGlass.notify}, who review it afterwards; audited`
+      : `not for this caller: only where ${r.breakGlass.who} ` + `(breakGlass.who)${r.decision === 'denied' ? ', and the policy denies above' : ''}`]);
   }
   if (r.alsoMatching.length) rows.push(['also matching', [...r.alsoMatching.map((m) => `${m} (less specific, does not apply)`)]]);
   const width = Math.max(...rows.map(([k]) => k.length));

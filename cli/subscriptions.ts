@@ -97,7 +97,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       .send(new ConfirmSubscriptionCommand({ TopicArn: topicArn, Token: token, AuthenticateOnUnsubscribe: 'true' }))
       .catch((err: Error) => {
         if (err.name === 'InvalidParameterException' || err.name === 'NotFoundException') {
-          throw new Error(`AWS refused the confirmation (${err.message}): the link was used already, has expired (48 hours), or is for another topic; \`jitgate subscriptions\` shows who is still pending`);
+          throw new Error(`AWS refused the confirmation (${err.message}): the link was used already, has expired (48 hours), ` + `or is for another topic; \`jitgate subscriptions\` shows who is still pending`);
         }
         throw err;
       });

@@ -58,7 +58,7 @@ export function deployedConfig(config: Config): DeployedConfig {
   const signInDropped = approverSignIn !== undefined && droppedIssuers.includes(approverSignIn.issuer);
   const errors: string[] = [];
   if (signInDropped && config.policies.some((p) => p.approverAuth === 'sso')) {
-    errors.push(`approverSignIn.issuer: "${approverSignIn.issuer}" is a development issuer, which is not deployed; name a real OpenID issuer for approver sign-in, or use "approverAuth": "link"`);
+    errors.push(`approverSignIn.issuer: "${approverSignIn.issuer}" is a development issuer, which is not deployed; ` + 'name a real OpenID issuer for approver sign-in, or use "approverAuth": "link"');
   }
   return {
     errors,

@@ -82,12 +82,12 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
   acknowledge(
     role,
     'AwsSolutions-IAM5[Resource::*]',
-    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
+    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions ' + '(https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
   );
   acknowledge(
     fn,
     'AwsSolutions-L1',
-    'nodejs22.x is the runtime jitgate is built for and tested on (esbuild target node22); moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default.',
+    'nodejs22.x is the runtime jitgate is built for and tested on (esbuild target node22); ' + 'moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default.',
   );
   return fn;
 }

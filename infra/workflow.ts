@@ -221,18 +221,18 @@ export class JitgateWorkflow extends Construct {
     acknowledge(
       this.stateMachine,
       'AwsSolutions-SF1',
-      'Logs at ERROR on purpose: every state change of a request is already in the audit trail (DynamoDB) and in the execution history; ALL would log each transition of every execution, at a cost per lifecycle, without adding information.',
+      'Logs at ERROR on purpose: every state change of a request is already in the audit trail (DynamoDB) ' + 'and in the execution history; ALL would log each transition of every execution, at a cost per lifecycle, ' + 'without adding information.',
     );
     acknowledge(
       this.stateMachine,
       'AwsSolutions-IAM5[Resource::*]',
-      'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
+      'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) ' + 'and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
     );
     for (const fn of [mfaChallenge, awaitApproval, endRequest]) {
       acknowledge(
         this.stateMachine,
         `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,
-        `lambda:InvokeFunction on the versions and aliases of ${fn.node.id} (the function ARN with a qualifier), granted by the LambdaInvoke task; scoped to that one function.`,
+        `lambda:InvokeFunction on the versions and aliases of ${fn.node.id} (the function ARN with a qualifier), ` + 'granted by the LambdaInvoke task; scoped to that one function.',
       );
     }
   }

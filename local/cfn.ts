@@ -14,7 +14,7 @@
  * | `Fn::GetAtt [Table, Arn]` | `arn:aws:dynamodb:local:000000000000:table/<table name>` |
  * | `Ref` / `Fn::GetAtt [Topic, TopicArn]` of an `AWS::SNS::Topic` | `arn:aws:sns:local:000000000000:<LogicalId>` |
  * | `Ref` of an `AWS::StepFunctions::StateMachine` | `arn:aws:states:local:000000000000:stateMachine:<LogicalId>` |
- * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (its `Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
+ * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (`Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
  * | `Ref` of an `AWS::SecretsManager::Secret` (its ARN, as on AWS) | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
  * | `Fn::GetAtt [LogGroup, Arn]` of an `AWS::Logs::LogGroup` | `arn:aws:logs:local:000000000000:log-group:<LogicalId>:*` |
  * | `AWS::Partition` / `AWS::Region` / `AWS::AccountId` / `AWS::URLSuffix` | `aws` / `local` / `000000000000` / `amazonaws.com` |
@@ -47,7 +47,10 @@ export interface IntrinsicResolver {
 }
 
 export interface LocalRefOptions {
-  /** Local name of the DynamoDB table (every `AWS::DynamoDB::Table` Ref resolves to it). Default: the table's `TableName` property, else its logical id. */
+  /**
+   * Local name of the DynamoDB table (every `AWS::DynamoDB::Table` Ref resolves to it). Default: the table's
+   * `TableName` property, else its logical id.
+   */
   tableName?: string;
   /** Explicit values: `<LogicalId>` for `Ref`, `<LogicalId>.<Attribute>` for `Fn::GetAtt`, also pseudo parameters (`AWS::Region`...). */
   overrides?: Record<string, string>;

@@ -95,7 +95,7 @@ export function executionEventDelivery(opts: {
         return;
       } catch (err) {
         if (attempt >= ATTEMPTS) {
-          opts.log(`[local events] ${functionId} failed on the status change of ${String((event['detail'] as { executionArn?: string }).executionArn)}: ${(err as Error).message}`);
+          opts.log(`[local events] ${functionId} failed on the status change of ` + `${String((event['detail'] as { executionArn?: string }).executionArn)}: ${(err as Error).message}`);
           return;
         }
         await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));

@@ -21,7 +21,7 @@ function policySummary(config: Config): string[] {
     const why = required ? `justification${minLength ? ` ≥${minLength}` : ''}` : minLength ? `justification ≥${minLength} if given` : '';
     const ticket = p.ticket ? `ticket${p.ticket.required ? '' : ' (optional)'}${p.ticket.pattern ? ` ${p.ticket.pattern}` : ''}` : '';
     const glass = p.breakGlass ? `break-glass ≤${short(p.breakGlass.maxDuration)} → ${p.breakGlass.notify}` : '';
-    const line = `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(width)}  ${[approvals, mfa, grant, why, ticket, glass].filter(Boolean).join('; ')}`;
+    const line = `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(width)}  ` + `${[approvals, mfa, grant, why, ticket, glass].filter(Boolean).join('; ')}`;
     const who = [p.requesters && `only if ${describeCondition(p.requesters)}`, p.deny.length && `deny: ${p.deny.map((d) => d.reason).join('; ')}`].filter(Boolean).join('; ');
     return who ? [line, `  ${''.padEnd(width)}  ${who}`] : [line];
   });

@@ -74,7 +74,7 @@ export class LocalIam {
     if (!denial) return undefined;
     return {
       error: call.deniedError,
-      cause: `${denial.message} (Service: ${call.service}, Status Code: ${call.statusCode}, Error Code: AccessDeniedException, Request ID: local)`,
+      cause: `${denial.message} (Service: ${call.service}, Status Code: ${call.statusCode}, Error Code: AccessDeniedException, ` + 'Request ID: local)',
     };
   }
 }

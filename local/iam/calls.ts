@@ -146,7 +146,8 @@ export function taskCall(resource: string, parameters: unknown, arns: LocalArns)
   const action = sdk?.[1] ?? optimized?.[1];
   if (action) {
     const operation = action.charAt(0).toUpperCase() + action.slice(1);
-    // The SDK integration reports service errors as `DynamoDb.<Exception>` (AWS SDK for Java 2), the optimized one as `DynamoDB.<Exception>`.
+    // The SDK integration reports service errors as `DynamoDb.<Exception>` (AWS SDK for Java 2), the
+    // optimized one as `DynamoDB.<Exception>`.
     const deniedError = sdk ? 'DynamoDb.DynamoDbException' : 'DynamoDB.AmazonDynamoDBException';
     return { requests: dynamoDbCalls(operation, params, arns), deniedError, service: sdk ? 'DynamoDb' : 'AmazonDynamoDBv2', statusCode: 400 };
   }

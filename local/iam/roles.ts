@@ -16,7 +16,10 @@ export interface LocalRole {
   /** The role's logical id; also its name in local ARNs. */
   logicalId: string;
   accessKeyId: string;
-  /** The session in `arn:aws:sts::<account>:assumed-role/<role>/<session>`: the function (Lambda names the session after it) or the state machine. */
+  /**
+   * The session in `arn:aws:sts::<account>:assumed-role/<role>/<session>`: the function (Lambda names the
+   * session after it) or the state machine.
+   */
   sessionName: string;
   policies: NamedPolicy[];
 }

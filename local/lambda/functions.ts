@@ -39,7 +39,7 @@ export interface LocalFunctionsOptions {
 function roleLogicalId(logicalId: string, role: unknown): string {
   const getAtt = (role as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
   if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && getAtt[1] === 'Arn') return getAtt[0];
-  throw new Error(`function ${logicalId}: Role is ${JSON.stringify(role)}; local mode expects { "Fn::GetAtt": [<role logical id>, "Arn"] } to give it that role's credentials`);
+  throw new Error(`function ${logicalId}: Role is ${JSON.stringify(role)}; local mode expects { "Fn::GetAtt": [<role logical id>, ` + `"Arn"] } to give it that role's credentials`);
 }
 
 function positive(logicalId: string, name: string, value: unknown, fallback: number): number {

@@ -42,7 +42,10 @@ export interface LocalLambdaOptions {
   maxContainers?: number;
 }
 
-/** Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six added ~90 MB, measured), and local mode aims at 300 MB under the bench's 1,000 lifecycles. */
+/**
+ * Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six
+ * added ~90 MB, measured), and local mode aims at 300 MB under the bench's 1,000 lifecycles.
+ */
 export const DEFAULT_MAX_CONTAINERS = 4;
 
 /** A failed invocation, as the Lambda Invoke API reports it (`X-Amz-Function-Error` with this payload). */

@@ -43,7 +43,10 @@ function topicSubscriptions(sns: LocalSns, topicArn: string): readonly SnsSubscr
 }
 
 function respond(action: string, result: string, requestId: string): string {
-  return `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
+  return (
+    `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result>` +
+    `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></${action}Response>`
+  );
 }
 
 /**
@@ -59,7 +62,8 @@ export function subscriptionAction(sns: LocalSns, action: string, form: URLSearc
       if (!Number.isSafeInteger(start) || start < 0 || start > subs.length) throw invalid('NextToken');
       const page = subs.slice(start, start + PAGE_SIZE);
       const members = page
-        .map((s) => `<member>${tag('TopicArn', s.topicArn)}${tag('Protocol', s.protocol ?? 'email')}${tag('SubscriptionArn', listedArn(s))}${tag('Owner', accountOf(s.topicArn))}${tag('Endpoint', s.endpoint)}</member>`)
+        .map((s) => `<member>${tag('TopicArn', s.topicArn)}${tag('Protocol', s.protocol ?? 'email')}${tag('SubscriptionArn', listedArn(s))}` +
+            `${tag('Owner', accountOf(s.topicArn))}${tag('Endpoint', s.endpoint)}</member>`)
         .join('');
       const next = start + PAGE_SIZE < subs.length ? String(start + PAGE_SIZE) : undefined;
       return respond(action, `<Subscriptions>${members}</Subscriptions>${tag('NextToken', next)}`, requestId);

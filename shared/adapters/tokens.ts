@@ -267,7 +267,10 @@ export function duplicateKey(json: string): string | undefined {
 // ---------------------------------------------------------------------------
 // 2. Header
 
-/** Steps 1 and 2 for any JWT jitgate reads outside `verify` (e.g. an approver's ID token): strict shape, no token-chosen keys, no extensions. */
+/**
+ * Steps 1 and 2 for any JWT jitgate reads outside `verify` (e.g. an approver's ID token): strict shape, no
+ * token-chosen keys, no extensions.
+ */
 export function decodeStrict(token: string): { header: Header; payload: Record<string, unknown> } {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken('token is too large');
   const decoded = decode(token);

@@ -65,7 +65,7 @@ export function isValidClaimPath(path: string): boolean {
 
 export const claimPath = z
   .string()
-  .refine(isValidClaimPath, 'not a valid claim path: use a claim name or a dotted path such as "groups", "https://example.com/roles" or "realm_access.roles" (no spaces, no empty segment)');
+  .refine(isValidClaimPath, 'not a valid claim path: use a claim name or a dotted path such as "groups", ' + '"https://example.com/roles" or "realm_access.roles" (no spaces, no empty segment)');
 
 const DEFAULT_CLAIMS: ClaimMapping = { groups: 'groups', roles: 'roles', email: 'email', name: 'name', attributes: {} };
 
@@ -77,7 +77,7 @@ const claimsOverride = z
     name: claimPath.optional(),
     attributes: z.record(z.string().min(1), claimPath).optional(),
     separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
-      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
+      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). ' + 'Without it a string is one value, exactly as the IdP sends it.'),
   })
   .strict();
 
@@ -145,7 +145,7 @@ const fullIssuer = z
         name: claimPath.default('name'),
         attributes: z.record(z.string().min(1), claimPath).default({}),
         separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
-      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
+      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). ' + 'Without it a string is one value, exactly as the IdP sends it.'),
       })
       .strict()
       .default({ ...DEFAULT_CLAIMS }),
@@ -194,7 +194,7 @@ const oktaPreset = z
 const entraPreset = z
   .object({
     preset: z.literal('entra'),
-    tenantId: z.string().regex(GUID, 'the directory (tenant) id, a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47" ("common" and "organizations" cannot be verified: their tokens carry the real tenant in "iss")'),
+    tenantId: z.string().regex(GUID, 'the directory (tenant) id, a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47" ("common" and "organizations" cannot ' + 'be verified: their tokens carry the real tenant in "iss")'),
     audience: audienceList,
     tokenUse: z.enum(['id', 'access']).default('access'),
     claims: claimsOverride.optional(),
@@ -301,7 +301,7 @@ export const issuerSchema = z
   .discriminatedUnion('preset', [fullIssuer, cognitoPreset, oktaPreset, entraPreset, auth0Preset], {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? `unknown preset ${JSON.stringify((issue.input as { preset?: unknown } | undefined)?.preset)}; use one of ${PRESETS.join(', ')}, or leave "preset" out and write "issuer", "audience" and "claims" yourself`
+        ? `unknown preset ${JSON.stringify((issue.input as { preset?: unknown } | undefined)?.preset)}; ` + `use one of ${PRESETS.join(', ')}, or leave "preset" out and write "issuer", "audience" and "claims" yourself`
         : undefined,
   })
   .transform(normalizeIssuer);
@@ -331,7 +331,7 @@ export function issuerIssues(issuers: Record<string, IssuerConfig>, mode: Config
     else seen.set(issuer.issuer, name);
     if (mode === 'local' || issuer.development) continue;
     if (issuer.issuer.startsWith('http://')) {
-      issues.push({ path: ['issuers', name, 'issuer'], message: `issuer "${name}" is http://, which only local mode accepts; a deployed issuer must be https:// (or mark local mode's own IdP "development": true)` });
+      issues.push({ path: ['issuers', name, 'issuer'], message: `issuer "${name}" is http://, which only local mode accepts; a deployed issuer must be https:// (or mark local mode's ` + 'own IdP "development": true)' });
     }
     if (issuer.jwksUri?.startsWith('http://')) {
       issues.push({ path: ['issuers', name, 'jwksUri'], message: `issuer "${name}" fetches its keys over http://, which only local mode accepts; use https://` });

@@ -33,7 +33,7 @@ export async function resolveIssuers(config: Config, fetchImpl: Fetch = fetch as
       try {
         return [name, { ...issuer, jwksUri: await discoverJwksUri(issuer.issuer, fetchImpl, options.timeoutMs ?? 5000) }];
       } catch (err) {
-        failures.push(`  issuers.${name}.jwksUri: not set, and discovery at ${discoveryUrl(issuer.issuer)} failed: ${(err as Error).message}; set "jwksUri" to the issuer's JWKS URL, or check "issuer"`);
+        failures.push(`  issuers.${name}.jwksUri: not set, and discovery at ${discoveryUrl(issuer.issuer)} failed: ` + `${(err as Error).message}; set "jwksUri" to the issuer's JWKS URL, or check "issuer"`);
         return undefined;
       }
     }),

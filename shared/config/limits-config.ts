@@ -32,7 +32,7 @@ export const limitsSchema = z
       .prefault({})
       .describe('Wrong TOTP codes counted per user across requests; too many lock that user\'s MFA.'),
     enrolmentMaxAge: durationSchema.default(600)
-      .describe('Enrolling a TOTP authenticator needs a sign-in (auth_time) at most this old (default 10m); older gets 401 with an RFC 9470 max_age challenge.'),
+      .describe('Enrolling a TOTP authenticator needs a sign-in (auth_time) at most this old (default 10m); ' + 'older gets 401 with an RFC 9470 max_age challenge.'),
   })
   .strict()
   .prefault({})

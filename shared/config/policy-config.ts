@@ -47,7 +47,7 @@ export function conditionProblem(input: unknown, at = ''): string | undefined {
   const keys = Object.keys(o);
   const combinator = COMBINATORS.filter((k) => k in o);
   if (combinator.length > 0) {
-    if (keys.length > 1) return `${where}"${combinator[0]}" stands alone; put the other keys (${keys.filter((k) => k !== combinator[0]).join(', ')}) in a condition inside it`;
+    if (keys.length > 1) return `${where}"${combinator[0]}" stands alone; put the other keys (${keys.filter((k) => k !== combinator[0]).join(', ')}) ` + 'in a condition inside it';
     const k = combinator[0]!;
     if (k === 'not') return conditionProblem(o.not, `${at}${at ? '.' : ''}not`);
     const list = o[k];
@@ -65,7 +65,7 @@ export function conditionProblem(input: unknown, at = ''): string | undefined {
   const ops = keys.filter((k) => !MODIFIERS.includes(k));
   const known = ops.filter((k) => (OPERATORS as readonly string[]).includes(k));
   const unknown = ops.filter((k) => !(OPERATORS as readonly string[]).includes(k));
-  if (unknown.length) return `${where}unknown operator "${unknown[0]}"${suggest(unknown[0]!, [...OPERATORS])}; use one of ${OPERATORS.join(', ')} (negate with {"not": ...})`;
+  if (unknown.length) return `${where}unknown operator "${unknown[0]}"${suggest(unknown[0]!, [...OPERATORS])}; ` + `use one of ${OPERATORS.join(', ')} (negate with {"not": ...})`;
   if (known.length === 0) return `${where}add an operator to the claim: ${OPERATORS.join(', ')}`;
   if (known.length > 1) return `${where}one operator per condition (got ${known.join(' and ')}); combine several with {"all": [...]}`;
   const op = known[0]!;
@@ -83,7 +83,7 @@ export function suggest(word: string, candidates: readonly string[]): string {
 
 const claim = z.string().min(1).describe('groups, roles, email, name, sub, issuer, or an attribute mapped under issuers.<name>.claims.attributes');
 const compare = z.enum(['exact', 'caseless'])
-  .describe('exact: character for character; caseless: trimmed, any case. Default: caseless where a match denies (deny rules, or under "not"), exact where a match allows.')
+  .describe('exact: character for character; caseless: trimmed, any case. Default: caseless where a match denies (deny rules, ' + 'or under "not"), exact where a match allows.')
   .optional();
 const issuers = z.array(z.string().min(1)).min(1)
   .describe('Issuer names: the test is true only for tokens of these issuers (e.g. a group only one IdP may vouch for).')
@@ -98,7 +98,7 @@ function conditionObject<T extends z.ZodRawShape>(shape: T) {
 export const conditionSchema: z.ZodType<Condition> = z
   .lazy(() =>
     z.union([
-      conditionObject({ ...test, equals: z.string().describe('true when the claim has exactly one value and it is this one (a list of several is a match where a match denies: fail closed)') }),
+      conditionObject({ ...test, equals: z.string().describe('true when the claim has exactly one value and it is this one (a list of several is a match where a match denies: ' + 'fail closed)') }),
       conditionObject({ ...test, oneOf: z.array(z.string()).min(1).describe('true when any value of the claim is one of these') }),
       conditionObject({ ...test, contains: z.string().describe('true when the claim (a list, or a single value) includes this value') }),
       conditionObject({ ...test, exists: z.boolean().describe('true: the claim has at least one value; false: it is absent or empty') }),
@@ -113,9 +113,9 @@ const patternChars = /^[A-Za-z0-9_.:*/-]+$/;
 /** The fields of a policy; `policySchema` adds the unknown-key message that lists them. */
 const policyShape = {
     action: z.string().regex(patternChars, 'letters, digits and : . _ - / with * as a wildcard')
-      .describe('Exact action name (projects:delete) or glob (prod:*). The most specific matching policy decides; an action no policy matches is denied.'),
+      .describe('Exact action name (projects:delete) or glob (prod:*). The most specific matching policy decides; ' + 'an action no policy matches is denied.'),
     resource: z.string().min(1)
-      .describe('Glob on the resource (projects/*); omitted means any resource, like "*". Among policies for the same action pattern, the more specific resource pattern wins.')
+      .describe('Glob on the resource (projects/*); omitted means any resource, like "*". Among policies for the same action pattern, ' + 'the more specific resource pattern wins.')
       .optional(),
     description: z.string().describe('Shown in GET /v1/policies and jitgate explain.').optional(),
     requesters: conditionSchema
@@ -136,9 +136,9 @@ const policyShape = {
           .describe('Approver group name → how many distinct approvers from it. The requester never counts; one approver counts once.'),
         window: durationSchema.default(3600).describe('How long approvers have before the request times out (default 1h).'),
         denials: z.number().int().min(1).default(1)
-          .describe('How many approvers must deny before the request ends as denied (default 1: a single "no" ends it). Fewer denials are recorded, and the request stays pending.'),
+          .describe('How many approvers must deny before the request ends as denied (default 1: a single "no" ends it). ' + 'Fewer denials are recorded, and the request stays pending.'),
         remindAfter: durationSchema
-          .describe('Remind the approvers who have not decided yet, once, this long after they were first notified (e.g. "10m"). Must be shorter than window.')
+          .describe('Remind the approvers who have not decided yet, once, this long after they were first notified (e.g. "10m"). ' + 'Must be shorter than window.')
           .optional(),
         escalate: z
           .object({
@@ -146,7 +146,7 @@ const policyShape = {
             before: durationSchema.describe('How long before the window closes they are told (e.g. "5m"). Must be shorter than window.'),
           })
           .strict()
-          .describe('Tell an escalation group shortly before the window closes. Its members can decide only if they are also in one of the required groups; otherwise the message is informational.')
+          .describe('Tell an escalation group shortly before the window closes. Its members can decide only if they are also in one of the ' + 'required groups; otherwise the message is informational.')
           .optional(),
       })
       .strict()
@@ -160,7 +160,7 @@ const policyShape = {
         }).strict(),
       ], { error: () => 'use "none", "totp", or {"stepUp": {"maxAge": "15m", "amr": ["mfa"]}} (a fresh IdP sign-in)' })
       .default('none')
-      .describe('none; totp (a code from an enrolled authenticator); or stepUp: a fresh IdP sign-in with the wanted acr/amr within maxAge (RFC 9470).'),
+      .describe('none; totp (a code from an enrolled authenticator); or stepUp: a fresh IdP sign-in with the wanted acr/amr within maxAge ' + '(RFC 9470).'),
     mfaWindow: durationSchema.default(600).describe('How long the requester has to answer the TOTP challenge (default 10m).'),
     grant: z
       .discriminatedUnion('mode', [
@@ -190,16 +190,16 @@ const policyShape = {
     breakGlass: z
       .object({
         maxDuration: durationSchema.describe('The emergency grant lasts at most this; keep it short.'),
-        notify: z.string().min(1).describe('Approver group whose every member is told at once (approver topic) as soon as glass is broken, and gets a personal link to review the emergency grant afterwards (confirm or flag).'),
-        who: conditionSchema.describe('Required: who may break glass, e.g. {"claim": "groups", "contains": "oncall", "issuers": ["corp"]}. Everyone else gets 403 naming breakGlass.who. Groups and roles tests must name their "issuers" when several issuers are configured.'),
+        notify: z.string().min(1).describe('Approver group whose every member is told at once (approver topic) as soon as glass is broken, ' + 'and gets a personal link to review the emergency grant afterwards (confirm or flag).'),
+        who: conditionSchema.describe('Required: who may break glass, e.g. {"claim": "groups", "contains": "oncall", "issuers": ["corp"]}. ' + 'Everyone else gets 403 naming breakGlass.who. Groups and roles tests must name their "issuers" when several issuers are ' + 'configured.'),
       })
       .strict()
-      .describe('Allows an emergency self-grant without approval for the callers "who" names: the request sends "breakGlass": true with a justification. Deny rules, requesters, MFA and ticket still apply; the notify group reviews it afterwards.')
+      .describe('Allows an emergency self-grant without approval for the callers "who" names: the request sends "breakGlass": ' + 'true with a justification. Deny rules, requesters, MFA and ticket still apply; the notify group reviews it afterwards.')
       .optional(),
     approverAuth: z
       .enum(['link', 'sso'])
       .default('link')
-      .describe('How an approver proves who they are on the approval page. link (default): the personal link alone. sso: the approver also signs in through the issuer named in "approverSignIn" (authorization code + PKCE), must be the link\'s approver and still in an approver group according to the fresh ID token.'),
+      .describe('How an approver proves who they are on the approval page. link (default): the personal link alone. sso: ' + 'the approver also signs in through the issuer named in "approverSignIn" (authorization code + PKCE), ' + 'must be the link\'s approver and still in an approver group according to the fresh ID token.'),
 };
 
 export const policySchema = z
@@ -271,7 +271,7 @@ export function conditionIssues(c: Condition, path: (string | number)[] = [], kn
   if ('not' in c) return conditionIssues(c.not, [...path, 'not'], knownIssuers);
   const out: { path: (string | number)[]; message: string }[] = [];
   if ('equals' in c && LIST_CLAIMS.includes(c.claim)) {
-    out.push({ path: [...path, 'equals'], message: `"${c.claim}" is a list, and "equals" is true only when it holds exactly one value; use {"claim": "${c.claim}", "contains": ${JSON.stringify(c.equals)}}` });
+    out.push({ path: [...path, 'equals'], message: `"${c.claim}" is a list, and "equals" is true only when it holds exactly one value; use {"claim": "${c.claim}", ` + `"contains": ${JSON.stringify(c.equals)}}` });
   }
   if (knownIssuers) {
     (c.issuers ?? []).forEach((name, i) => {
@@ -291,7 +291,7 @@ export function unscopedListTests(c: Condition, path: (string | number)[] = []):
   if ('any' in c) return Array.isArray(c.any) ? c.any.flatMap((d, i) => unscopedListTests(d, [...path, 'any', i])) : [];
   if ('not' in c) return unscopedListTests(c.not, [...path, 'not']);
   if (!LIST_CLAIMS.includes(c.claim) || c.issuers) return [];
-  return [{ path, message: `say which issuers may vouch for this ${c.claim} test (any issuer can put a name in a token): add "issuers": ["<issuer name>"]` }];
+  return [{ path, message: `say which issuers may vouch for this ${c.claim} test (any issuer can put a name in a token): add "issuers": ` + '["<issuer name>"]' }];
 }
 
 /** A condition in words: `groups contains "engineering" and not employment equals "contractor"`. */

@@ -17,8 +17,8 @@ const FORMAT = 'use a number of seconds or a string like "90s", "30m", "8h", "2d
 
 function bounded(schema: z.ZodNumber): z.ZodNumber {
   return schema
-    .min(MIN_DURATION_SECONDS, { error: (issue) => `${String(issue.input)} s is too short: Step Functions waits and times out in whole seconds from 1 (a timeout of 0 fails the execution with States.Runtime); use at least "1s"` })
-    .max(MAX_EXECUTION_SECONDS, { error: (issue) => `${String(issue.input)} s is longer than a request's workflow can live (a Step Functions Standard execution: at most one year, ${MAX_EXECUTION_SECONDS} s); use at most "365d"` });
+    .min(MIN_DURATION_SECONDS, { error: (issue) => `${String(issue.input)} s is too short: Step Functions waits and times out in whole seconds from 1 (a timeout of 0 fails ` + 'the execution with States.Runtime); use at least "1s"' })
+    .max(MAX_EXECUTION_SECONDS, { error: (issue) => `${String(issue.input)} s is longer than a request's workflow can live (a Step Functions Standard execution: ` + `at most one year, ${MAX_EXECUTION_SECONDS} s); use at most "365d"` });
 }
 
 /** "90s", "30m", "8h", "2d" or a number of seconds, from 1 second to one year. */

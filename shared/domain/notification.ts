@@ -85,7 +85,7 @@ function mfaText(request: JitRequest): string {
   if (m === 'none') return 'none';
   if (m === 'totp') return `authenticator code (TOTP): ${request.mfa.passedAt ? `passed ${when(request.mfa.passedAt)}` : 'not answered yet'}`;
   const how = [m.stepUp.acr?.length ? `acr ${m.stepUp.acr.join(' or ')}` : '', m.stepUp.amr?.length ? `amr ${m.stepUp.amr.join(' or ')}` : ''].filter(Boolean).join(', ');
-  return `fresh sign-in at the identity provider${how ? ` (${clean(how, 200)})` : ''} within ${duration(m.stepUp.maxAge)}: checked when the request was made`;
+  return `fresh sign-in at the identity provider${how ? ` (${clean(how, 200)})` : ''} within ${duration(m.stepUp.maxAge)}: ` + 'checked when the request was made';
 }
 
 function requesterName(request: JitRequest): string {
@@ -148,16 +148,25 @@ function render(subject: string, body: Body): Message {
 
   const p = (s: string, style = '') => `<p style="margin:0 0 12px${style}">${escapeHtml(s)}</p>`;
   const rows = body.fields
-    .map(([label, value]) => `<tr><th scope="row" style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#57606a;font-weight:600;white-space:nowrap">${escapeHtml(label)}</th><td style="padding:4px 0;word-break:break-word">${escapeHtml(value)}</td></tr>`)
+    .map(
+      ([label, value]) =>
+        '<tr><th scope="row" style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#57606a;' +
+        'font-weight:600;white-space:nowrap">' +
+        `${escapeHtml(label)}</th><td style="padding:4px 0;word-break:break-word">${escapeHtml(value)}</td></tr>`,
+    )
     .join('');
   const action = body.action
     ? p(body.action.intro.replace(/:$/, '.'), ';margin-top:16px') +
-      `<p style="margin:0 0 16px"><a href="${escapeHtml(body.action.link)}" style="display:inline-block;background:#0a58ca;color:#ffffff;text-decoration:none;padding:10px 18px;border-radius:6px;font-weight:600">${escapeHtml(body.action.button)}</a></p>`
+      `<p style="margin:0 0 16px"><a href="${escapeHtml(body.action.link)}" ` +
+        'style="display:inline-block;background:#0a58ca;color:#ffffff;text-decoration:none;' +
+        'padding:10px 18px;border-radius:6px;font-weight:600">' +
+        `${escapeHtml(body.action.button)}</a></p>`
     : '';
   const html = [
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(subject)}</title></head>`,
-    '<body style="margin:0;padding:16px;background:#f6f7f9;color:#1b1f24;font:15px/1.5 -apple-system,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif">',
+    '<body style="margin:0;padding:16px;background:#f6f7f9;color:#1b1f24;' +
+      "font:15px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif\">",
     '<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px">',
     p(body.greeting),
     ...body.lead.map((s) => p(s)),
@@ -190,7 +199,7 @@ export function approverMessage(
   const lead = {
     request: `${who} asks to ${what}.`,
     reminder: `Reminder: ${who} still waits for a decision to ${what}.`,
-    escalation: `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ${relative(request.approvalDeadline, now)}.${opts.group ? ` You are told because you are in ${opts.group}.` : ''}`,
+    escalation: `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ` + `${relative(request.approvalDeadline, now)}.${opts.group ? ` You are told because you are in ${opts.group}.` : ''}`,
   }[kind];
   const action = clean(request.action, 60);
   const subject = {
@@ -222,7 +231,7 @@ export function escalationNotice(request: PendingApproval, recipient: { name?: s
     greeting: `Hello ${clean(recipient.name ?? recipient.sub, 80)},`,
     lead: [
       `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ${relative(request.approvalDeadline, now)}.`,
-      `You are told because you are in ${group}. You cannot decide it yourself (you are in none of the groups it needs); ${can.length ? `who can still approve: ${can.join(', ')}` : 'nobody notified can still approve it'}.`,
+      `You are told because you are in ${group}. You cannot decide it yourself (you are in none of the groups it needs); ` + `${can.length ? `who can still approve: ${can.join(', ')}` : 'nobody notified can still approve it'}.`,
     ],
     fields: requestFields(request, now),
     footer: ['If nobody decides before the window closes, the request times out and the requester is told.'],

@@ -243,7 +243,7 @@ export function evaluatePolicy(policy: Policy, index: number, principal: Princip
   }
   if (requirements.approvals.length === 0) {
     // autoApprove was a condition this principal does not meet, and the policy names no approvers.
-    return { outcome: 'denied', rule, clause: 'autoApprove', reason: `"${action}" is only auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}, and no approvers are named for anyone else`, policy };
+    return { outcome: 'denied', rule, clause: 'autoApprove', reason: `"${action}" is only auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}, ` + 'and no approvers are named for anyone else', policy };
   }
   const reason = cached(policy, 'approval', () => `needs approval: ${requirements.approvals.map((a) => `${a.required} from ${a.group}`).join(' and ')}`);
   return { outcome: 'requestable', policy, rule, reason, requirements, autoApproved };
@@ -292,7 +292,7 @@ export function prepareRequest(e: Extract<Evaluation, { outcome: 'requestable' }
     throw new PolicyDenied(`"${action}" does not allow break-glass; ask for approval (send the request without "breakGlass")`, e.rule);
   }
   if (breakGlass && !mayBreakGlass(e.policy, principal)) {
-    throw new PolicyDenied(`break-glass on "${action}" is only for callers where ${describeCondition(e.policy.breakGlass!.who)} (${e.rule}, breakGlass.who); ask for approval (send the request without "breakGlass")`, `${e.rule} breakGlass.who`);
+    throw new PolicyDenied(`break-glass on "${action}" is only for callers where ${describeCondition(e.policy.breakGlass!.who)} (${e.rule}, ` + 'breakGlass.who); ask for approval (send the request without "breakGlass")', `${e.rule} breakGlass.who`);
   }
   checkJustification(e.requirements, input.justification, { breakGlass });
   checkTicket(e.requirements, input.ticket);
@@ -305,7 +305,10 @@ export function mayBreakGlass(policy: Policy, principal: Principal): boolean {
   return policy.breakGlass !== undefined && matches(policy.breakGlass.who, principal, 'allow');
 }
 
-/** What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp", "approval from security-admins x1"]`. */
+/**
+ * What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp",
+ * "approval from security-admins x1"]`.
+ */
 export function stillNeeded(requirements: Requirements): string[] {
   const out = ['request'];
   const { justification, ticket } = requirements;

@@ -31,7 +31,7 @@ export async function decide(deps: Deps, decider: Decider, id: string, decision:
     const now = deps.now();
     if (request.requester.id === decider.person.id) throw new SelfApproval('you asked for this action; someone else must decide');
     const groups = request.requirements.approvals.map((a) => a.group).filter((g) => decider.groups.includes(g));
-    if (groups.length === 0) throw new NotAnApprover(`approvals for this request come from ${request.requirements.approvals.map((a) => a.group).join(', ') || 'nobody'}; you are in none of those groups`);
+    if (groups.length === 0) throw new NotAnApprover(`approvals for this request come from ${request.requirements.approvals.map((a) => a.group).join(', ') || 'nobody'}; ` + 'you are in none of those groups');
     if (request.status === 'pending_mfa') throw new AlreadyDecided('the requester has not completed MFA yet; decide once approval is requested', request.status);
     assertTransition(request, 'recordApproval');
     const pending = request as Extract<JitRequest, { status: 'pending_approval' }>;

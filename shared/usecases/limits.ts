@@ -60,7 +60,7 @@ export async function reservePending(deps: Deps, principal: Principal, id: strin
   const ends = pending.map((r) => Date.parse(r.status === 'pending_mfa' ? r.mfaDeadline : (r as Extract<JitRequest, { status: 'pending_approval' }>).approvalDeadline));
   const retry = ends.length ? Math.max(1, Math.ceil((Math.min(...ends) - now.getTime()) / 1000)) : 1;
   throw new TooManyPending(
-    `you already have ${limit} requests waiting (pending MFA or approval); cancel one (POST /v1/requests/{id}/cancel) or wait until one is decided or times out (at the latest in ${retry} s)`,
+    `you already have ${limit} requests waiting (pending MFA or approval); cancel one (POST /v1/requests/{id}/cancel) ` + `or wait until one is decided or times out (at the latest in ${retry} s)`,
     `${limit} pending requests per user`,
     retry,
   );

@@ -163,7 +163,7 @@ function sameAsked(existing: JitRequest, input: NewRequest): JitRequest {
   const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((k) => asked[k] !== had[k]);
   if (input.durationSeconds !== undefined && input.durationSeconds !== existing.durationSeconds) differs.push('durationSeconds' as never);
   if (differs.length) {
-    throw new IdempotencyKeyReused(`this Idempotency-Key was used for request ${existing.id}, which asked for a different ${differs.join(', ')}; use a new key for a new request`);
+    throw new IdempotencyKeyReused(`this Idempotency-Key was used for request ${existing.id}, which asked for a different ${differs.join(', ')}; ` + 'use a new key for a new request');
   }
   return existing;
 }

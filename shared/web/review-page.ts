@@ -26,7 +26,8 @@ export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: strin
 <p class="eyebrow">${escapeHtml(name)}, please review this emergency grant</p>
 <h1 id="what">Break-glass: <code>${escapeHtml(request.action)}</code></h1>
 <p class="on">on <code>${escapeHtml(request.resource)}</code>, taken by ${escapeHtml(requester)} without approval</p>
-<div class="who"><div><p class="name">${escapeHtml(requester)}</p><p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p></div></div>
+<div class="who"><div><p class="name">${escapeHtml(requester)}</p>
+<p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p></div></div>
 <h2>Justification</h2>
 <blockquote>${escapeHtml(request.justification ?? '(none given)')}</blockquote>
 <dl>${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
@@ -41,6 +42,7 @@ export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: strin
 </div>
 </form>
 </section>
-<p class="note">Opening this page changed nothing. This link is personal to ${escapeHtml(name)} and works once; your review is recorded with your name in the audit trail.</p>`;
+<p class="note">Opening this page changed nothing. This link is personal to ${escapeHtml(name)} and works once;
+your review is recorded with your name in the audit trail.</p>`;
   return page(200, `Review break-glass ${request.action}`, body, extras);
 }

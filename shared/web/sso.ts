@@ -256,7 +256,7 @@ export async function exchangeCode(discovery: Discovery, si: SignInIssuer, code:
   const b = (body ?? {}) as { id_token?: unknown; error?: unknown };
   if (status >= 500) throw new DependencyUnavailable(`the sign-in service failed to issue tokens (HTTP ${status})`);
   if (status !== 200 || typeof b.id_token !== 'string') {
-    throw new SignInFailed(401, 'Sign-in failed', `the sign-in service refused the sign-in (${typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`}); start again from the link in your email`);
+    throw new SignInFailed(401, 'Sign-in failed', `the sign-in service refused the sign-in (${typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`}); ` + 'start again from the link in your email');
   }
   return b.id_token;
 }

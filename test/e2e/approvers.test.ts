@@ -166,7 +166,7 @@ test('two denials end the request; the requester is told why; the other links sa
   expect(types.filter((t) => t === 'denied')).toHaveLength(2);
 });
 
-test('approved through the reminder link, after a new segment parked a fresh token: the requester is told until when, then that it is ending and ended', async () => {
+test('approved through the reminder link, after a new segment parked a fresh token: the requester is told until when, ' + 'then that it is ending and ended', async () => {
   const alice = await api.token('alice', { as: 'remind-approve' });
   const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'e2e:remind-then-approve', resource: 'vault/3', durationSeconds: 3 } });
   const id: string = created.json.id;

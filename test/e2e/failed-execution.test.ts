@@ -18,14 +18,17 @@ beforeAll(async () => {
   api = new Client(local.url, local.dataDir);
 }, SHARED_START_TIMEOUT_MS);
 
-/** A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's key (stopping by hand is the developer's call). */
+/**
+ * A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's
+ * key (stopping by hand is the developer's call).
+ */
 async function stepFunctions(operation: string, body: object): Promise<any> {
   const res = await fetch(`${local.url}/dev/aws/sfn/`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `AWSStepFunctions.${operation}`,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=local`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request, ` + 'SignedHeaders=host, Signature=local',
     },
     body: JSON.stringify(body),
   });

@@ -102,7 +102,7 @@ test('the second issuer was discovered once, at start, not per request', async (
   expect(partner.requests.length - before).toBeLessThanOrEqual(1);
 });
 
-test('a user of the second issuer asks for prod:debug, bob of the development IdP approves; the same sub elsewhere is someone else', async () => {
+test('a user of the second issuer asks for prod:debug, ' + 'bob of the development IdP approves; the same sub elsewhere is ' + 'someone else', async () => {
   const partnerAlice = partnerToken('alice', { groups: ['engineering'], roles: ['editor'] });
   const devAlice = await api.token('alice');
 
@@ -221,7 +221,7 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
     const res = await api.call('POST', '/v1/requests', { token, body: { action: 'e2e:acr' } });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="sign in again at urn:jitgate:dev:mfa, within the last 300 s", acr_values="urn:jitgate:dev:mfa", max_age=300',
+      'Bearer error="insufficient_user_authentication", error_description="sign in again at urn:jitgate:dev:mfa, ' + 'within the last 300 s", acr_values="urn:jitgate:dev:mfa", max_age=300',
     );
     const strong = await api.token('alice', { as: 'acr', acr: 'urn:jitgate:dev:mfa' });
     expect((await api.call('POST', '/v1/requests', { token: strong, body: { action: 'e2e:acr', durationSeconds: 60 } })).status).toBe(201);

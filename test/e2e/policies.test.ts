@@ -132,7 +132,7 @@ test('who may request at all: a caller the requesters condition leaves out gets 
   const res = await api.call('POST', '/v1/requests', { token: dave, body: { action: 'prod:restart', justification: 'rolling restart after the config change', ticket: 'CHG-1' } });
   expect(res.status).toBe(403);
   expect(res.json.rule).toMatch(/^policies\[\d+\] prod:\*$/);
-  expect(res.json.detail).toBe('"prod:restart" may only be requested by callers where groups is one of "engineering", "security-admins" and not employment equals "contractor"');
+  expect(res.json.detail).toBe('"prod:restart" may only be requested by callers where groups is one of "engineering", ' + '"security-admins" and not employment equals "contractor"');
   // The exact prod:debug policy is more specific than prod:*, and has no such rule.
   expect((await api.call('POST', '/v1/requests', { token: dave, body: { action: 'prod:debug', resource: 'cluster/dave' } })).status).toBe(201);
 });

@@ -54,7 +54,7 @@ async function auditOf(actor: string): Promise<{ type: string; details?: Record<
   return res.json.events;
 }
 
-test('finding 4: wrong TOTP codes count per user across requests; 10 lock MFA (429 + Retry-After) even for the right code; a replayed code is not a guess', async () => {
+test('finding 4: wrong TOTP codes count per user across requests; 10 lock MFA (429 + Retry-After) even for the right code; ' + 'a replayed code is not a guess', async () => {
   const alice = await api.token('alice', { as: 'lockout' });
   const aliceId = `${local.url}/dev/idp#alice-lockout`;
   const code = await api.enrolTotp(alice);
@@ -94,7 +94,7 @@ test('finding 4: wrong TOTP codes count per user across requests; 10 lock MFA (4
   expect((await api.outbox('bob@example.com')).some((m) => m.message.includes('locked the MFA of Alice'))).toBe(true);
 });
 
-test('finding 5: enrolling needs a sign-in at most 10 minutes old; replacing a confirmed authenticator also needs its code; each enrolment is audited', async () => {
+test('finding 5: enrolling needs a sign-in at most 10 minutes old; replacing a confirmed authenticator also needs its code; ' + 'each enrolment is audited', async () => {
   const now = Math.floor(Date.now() / 1000);
   const id = `${local.url}/dev/idp#erin-enrol`;
   // A stolen token from an old sign-in cannot bind the thief's authenticator.
@@ -126,7 +126,7 @@ test('finding 5: enrolling needs a sign-in at most 10 minutes old; replacing a c
   expect(enrolments.sort()).toEqual(['confirmed', 'none', 'unconfirmed']);
 });
 
-test('finding 7: 15 parallel creates leave exactly 10 pending (429 + Retry-After for the rest); the approver inbox pages through every pending request', async () => {
+test('finding 7: 15 parallel creates leave exactly 10 pending (429 + Retry-After for the rest); ' + 'the approver inbox pages through every pending request', async () => {
   const erin = await api.token('erin', { as: 'burst' });
   const burst = await Promise.all(Array.from({ length: 15 }, (_, n) => api.call('POST', '/v1/requests', { token: erin, body: { action: 'prod:debug', resource: `cluster/burst-${n}` } })));
   expect(burst.filter((r) => r.status === 201)).toHaveLength(10);
@@ -177,7 +177,7 @@ test('finding 7: 15 parallel creates leave exactly 10 pending (429 + Retry-After
   expect(limited!.json.limit).toBe('20 new requests per 1 min per user');
 });
 
-test('finding 10: hidden characters shown, visible length counted, bare domains defanged, Idempotency-Key bound to its body, strict JSON, Origin required, no leak on decisions, no future auth_time, no foreign links in the outbox', async () => {
+test('finding 10: hidden characters shown, visible length counted, bare domains defanged, Idempotency-Key bound to its body, ' + 'strict JSON, Origin required, no leak on decisions, no future auth_time, no foreign links in the outbox', async () => {
   const alice = await api.token('alice', { as: 'low' });
 
   // The approval page shows bidi and zero-width characters; the email defangs a bare domain.

@@ -116,7 +116,7 @@ async function reviewByLink(link: string, outcome: string, reason?: string, head
   return { status: res.status, html: await res.text() };
 }
 
-test('finding 2: the notify group reviews a break-glass grant afterwards: confirm or flag, once each, audited, a flag published', async () => {
+test('finding 2: the notify group reviews a break-glass grant ' + 'afterwards: confirm or flag, once each, audited, a flag published', async () => {
   const alice = await api.token('alice');
   const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/sec-r', breakGlass: true, justification: 'checkout is down, INC-4711' } });
   expect(glass.status).toBe(201);

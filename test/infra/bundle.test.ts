@@ -33,7 +33,7 @@ function bundleOf(fn: { Properties: Record<string, any> }): string {
   return path.join(outdir, `asset.${hash}`, 'index.mjs');
 }
 
-test('synth with bundling succeeds; each function is a bundle with the deployed config inlined, byte for byte what local mode builds', async () => {
+test('synth with bundling succeeds; each function is a bundle with the ' + 'deployed config inlined, byte for byte what local mode builds', async () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-local-bundle-'));
   try {
     const functions = resourcesOf(template, 'AWS::Lambda::Function');

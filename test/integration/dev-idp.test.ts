@@ -352,7 +352,7 @@ describe('npx jitgate token', () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
   });
 
-  test('works without a server: creates the keys in ./.jitgate and uses the config issuer; unknown users and commands are usage errors', async () => {
+  test('works without a server: creates the keys in ./.jitgate and uses the ' + 'config issuer; unknown users and commands are usage errors', async () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'jitgate-cli-'));
     try {
       copyFileSync(path.join(root, 'jitgate.config.json'), path.join(fresh, 'jitgate.config.json'));

@@ -48,7 +48,7 @@ function functionOf(entry: string): string {
 
 const statusOf = async (id: string) => (await deps.store.getRequest(id))?.request.status;
 
-test('the MFA answer comes before MfaChallenge has parked its token: the function completes the task, and the request activates', async () => {
+test('the MFA answer comes before MfaChallenge has parked its token: ' + 'the function completes the task, and the request activates', async () => {
   const alice = person('alice-early-mfa', { groups: ['engineering'] });
   const bob = person('bob-early-mfa', { groups: ['security-admins'] });
   const { secret } = await enrolTotp(deps, alice);
@@ -71,7 +71,7 @@ test('the MFA answer comes before MfaChallenge has parked its token: the functio
   expect(denials).toEqual([]);
 });
 
-test('the approval completes the quorum between two reminder segments: the next segment completes the task, and the request activates', async () => {
+test('the approval completes the quorum between two reminder segments: ' + 'the next segment completes the task, and the request activates', async () => {
   const alice = person('alice-early-quorum', { groups: ['engineering'] });
   const bob = person('bob-early-quorum', { groups: ['security-admins'] });
   const { request } = await createRequest(deps, alice, { action: 'it:remind-then-approve', resource: 'vault/early', durationSeconds: 60 }, { linkBase: `${local.url}/approve/` });

@@ -70,7 +70,7 @@ test('a function role without the grant gets AccessDeniedException, worded as AW
   const table = `arn:aws:dynamodb:local:000000000000:table/${TABLE_NAME}`;
   expect((refused as Error).name).toBe('AccessDeniedException');
   expect((refused as Error).message).toBe(
-    `User: arn:aws:sts::000000000000:assumed-role/${role}/${fn} is not authorized to perform: dynamodb:UpdateItem on resource: ${table} because no identity-based policy allows the dynamodb:UpdateItem action`,
+    `User: arn:aws:sts::000000000000:assumed-role/${role}/${fn} is not authorized to perform: dynamodb:UpdateItem on resource: ` + `${table} because no identity-based policy allows the dynamodb:UpdateItem action`,
   );
   expect(log).toContainEqual(expect.stringContaining(`ACCESS DENIED for role ${role} (${fn}): dynamodb:UpdateItem on ${table}`));
   // Nothing reached DynamoDB Local.
@@ -106,7 +106,8 @@ test('DynamoDB through local mode: each role may do what its policies say, on th
 
 test('SNS: a role may publish only to its topics (AuthorizationErrorException, as SNS names it)', async () => {
   const topics = local.template.Resources!;
-  const approverTopic = `arn:aws:sns:local:000000000000:${Object.keys(topics).find((id) => id.includes('ApproverTopic') && topics[id]!.Type === 'AWS::SNS::Topic')}`;
+  const approverTopicId = Object.keys(topics).find((id) => id.includes('ApproverTopic') && topics[id]!.Type === 'AWS::SNS::Topic');
+  const approverTopic = `arn:aws:sns:local:000000000000:${approverTopicId}`;
   const sns = new SNSClient({ endpoint: `${local.url}/dev/aws/sns`, region: 'us-east-1', credentials: credentials(roleKey('functions/authorize/index.ts')), maxAttempts: 1 });
   const refused = await sns.send(new PublishCommand({ TopicArn: approverTopic, Message: 'hi' })).catch((e: Error) => e);
   sns.destroy();
@@ -114,7 +115,7 @@ test('SNS: a role may publish only to its topics (AuthorizationErrorException, a
   expect((refused as Error).message).toContain(`is not authorized to perform: sns:Publish on resource: ${approverTopic}`);
 });
 
-test('the state machine role without dynamodb:PutItem: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
+test('the state machine role without dynamodb:PutItem: ' + 'Activate fails as on AWS, the execution FAILS, ' + 'the request ends failed', async () => {
   const deps = depsOf(local, 'api');
   const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'reports/q1' }, { linkBase: `${local.url}/approve/` });
@@ -122,7 +123,12 @@ test('the state machine role without dynamodb:PutItem: Activate fails as on AWS,
   const execution = await waitFor(() => local.sfn.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000, intervalMs: 100 });
   expect(execution.status).toBe('FAILED');
   expect(execution.error).toBe('DynamoDb.DynamoDbException');
-  expect(execution.cause).toMatch(/assumed-role\/.+\/jitgate is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because no identity-based policy allows the dynamodb:PutItem action/);
+  expect(execution.cause).toMatch(
+    new RegExp(
+      'assumed-role/.+/jitgate is not authorized to perform: dynamodb:PutItem on resource: ' +
+        'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action',
+    ),
+  );
   expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
   // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
   const stored = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'failed', { timeoutMs: 20_000, intervalMs: 100 });

@@ -60,7 +60,7 @@ afterAll(async () => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-test("a function sees exactly its template's variables, the runtime's and the local endpoints: not another function's, not local mode's", async () => {
+test("a function sees exactly its template's variables, the runtime's and the local endpoints: not another function's, " + "not local mode's", async () => {
   process.env.JITGATE_LEAK_CHECK = 'local mode process only';
   const lambda = start(template, built);
   const env = (await lambda.invoke('Short', { do: 'env' })) as Record<string, string>;
@@ -174,7 +174,7 @@ test('a handler the bundle does not export fails the start, naming the function'
   await expect(lambda.warm()).rejects.toThrow(/function Short .*Runtime\.HandlerNotFound: index\.nothing is undefined or not exported/);
 }, 60_000);
 
-test('the runtime loads the bundle, never the TypeScript source: a changed source runs only after a rebuild, an unchanged one is not rebuilt', async () => {
+test('the runtime loads the bundle, never the TypeScript source: a changed source runs only after a rebuild, ' + 'an unchanged one is not rebuilt', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'jitgate-source-'));
   try {
     const entry = path.join(dir, 'index.ts');
@@ -204,7 +204,7 @@ test('the runtime loads the bundle, never the TypeScript source: a changed sourc
   }
 }, 60_000);
 
-test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode only', async () => {
+test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode ' + 'only', async () => {
   const demo = JSON.parse(readFileSync(path.join(__dirname, '../../jitgate.config.json'), 'utf8')) as { issuers: Record<string, unknown> };
   const withHttp = { ...demo, issuers: { ...demo.issuers, other: { issuer: 'http://127.0.0.1:9/other', jwksUri: 'http://127.0.0.1:9/other/keys', audience: ['jitgate'] } } };
   const configJson = JSON.stringify(parseConfig(withHttp, 'test config', { mode: 'local' }));

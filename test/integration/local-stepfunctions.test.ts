@@ -462,7 +462,7 @@ describe('LocalStepFunctions task bindings', () => {
     },
   };
 
-  test('optimized DynamoDB (DynamoDB.<Exception>), plain Lambda ARN resources, Retry/Catch on the thrown error name, $$.State', async () => {
+  test('optimized DynamoDB (DynamoDB.<Exception>), ' + 'plain Lambda ARN resources, Retry/Catch on the thrown error ' + 'name, $$.State', async () => {
     const engine = new LocalStepFunctions({ definition: bindings, stateMachineArn: STATE_MACHINE_ARN, invokeLambda, dynamodb: fakeDynamoDb, publishSns });
     try {
       const { executionArn } = await engine.startExecution({ name: 'bindings', input: JSON.stringify({ pk: 'A' }) });

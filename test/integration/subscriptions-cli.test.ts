@@ -19,7 +19,8 @@ const CORP = 'https://corp-idp.jitgate.test';
 const DANA = `${CORP}#dana`;
 const ERIK = `${CORP}#erik`;
 const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const LINK = `https://sns.us-east-1.amazonaws.com/confirmation.html?TopicArn=${encodeURIComponent(TOPIC)}&Token=${TOKEN}&Endpoint=dana%40example.com`;
+const LINK =
+  `https://sns.us-east-1.amazonaws.com/confirmation.html?TopicArn=${encodeURIComponent(TOPIC)}` + `&Token=${TOKEN}&Endpoint=dana%40example.com`;
 
 let dir: string;
 let configFile: string;

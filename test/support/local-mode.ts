@@ -138,7 +138,10 @@ export class Client {
     return res.json.events.map((e: { type: string }) => e.type);
   }
 
-  /** Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()` gives one that is not valid now). */
+  /**
+   * Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()`
+   * gives one that is not valid now).
+   */
   async enrolTotp(token: string): Promise<(() => string) & { wrong: () => string }> {
     const enrol = await this.call('POST', '/v1/mfa/totp', { token });
     if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${enrol.text}`);

@@ -26,7 +26,7 @@ describe('npx jitgate token <user> --claim name=json', () => {
   it('refuses what is not name=json, naming the fix', async () => {
     const bare = await token('dave', '--claim', 'employment=Contractor');
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain(`--claim employment: the value is JSON, and "Contractor" is not; quote a string for the shell and for JSON: --claim employment='"Contractor"'`);
+    expect(bare.stderr).toContain('--claim employment: the value is JSON, and "Contractor" is not; quote a string for the shell and for JSON: ' + `--claim employment='"Contractor"'`);
     expect((await token('dave', '--claim', 'employment')).stderr).toContain('--claim takes name=json');
     expect((await token('dave', '--claim', '=1')).code).toBe(2);
     expect((await token('dave', '--claim', 'a=1', '--claim', 'a=2')).stderr).toContain('--claim a is given twice');

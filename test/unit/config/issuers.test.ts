@@ -233,10 +233,10 @@ describe('identity is issuer-qualified', () => {
 describe('bad issuer configuration names the issuer and the field', () => {
   test('an http:// issuer outside local mode', () => {
     expect(errorsOf({ corp: { issuer: 'http://idp.example.com', audience: ['a'] } })).toEqual([
-      'issuers.corp.issuer: issuer "corp" is http://, which only local mode accepts; a deployed issuer must be https:// (or mark local mode\'s own IdP "development": true) (got "http://idp.example.com")',
+      'issuers.corp.issuer: issuer "corp" is http://, which only local mode accepts; ' + 'a deployed issuer must be https:// (or mark local mode\'s own IdP "development": true) (got "http://idp.example.com")',
     ]);
     expect(errorsOf({ corp: { issuer: 'https://idp.example.com', audience: ['a'], jwksUri: 'http://idp.example.com/keys' } })).toEqual([
-      'issuers.corp.jwksUri: issuer "corp" fetches its keys over http://, which only local mode accepts; use https:// (got "http://idp.example.com/keys")',
+      'issuers.corp.jwksUri: issuer "corp" fetches its keys over http://, which only local mode accepts; ' + 'use https:// (got "http://idp.example.com/keys")',
     ]);
   });
 
@@ -256,7 +256,7 @@ describe('bad issuer configuration names the issuer and the field', () => {
 
   test('an unknown preset', () => {
     expect(errorsOf({ kc: { preset: 'keycloak', url: 'https://sso.example.com' } })).toEqual([
-      'issuers.kc.preset: unknown preset "keycloak"; use one of cognito, okta, entra, auth0, or leave "preset" out and write "issuer", "audience" and "claims" yourself (got "keycloak")',
+      'issuers.kc.preset: unknown preset "keycloak"; use one of cognito, okta, entra, auth0, ' + 'or leave "preset" out and write "issuer", "audience" and "claims" yourself (got "keycloak")',
     ]);
   });
 
@@ -341,10 +341,10 @@ describe('resolveIssuers: OIDC discovery at synth and start', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(/^jitgate\.config\.json is not valid:/);
     expect([...(err as ConfigError).lines].sort()).toEqual([
-      '  issuers.down.jwksUri: not set, and discovery at https://down.example.com/.well-known/openid-configuration failed: fetch failed; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
-      '  issuers.gone.jwksUri: not set, and discovery at https://gone.example.com/.well-known/openid-configuration failed: status 404; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
-      '  issuers.liar.jwksUri: not set, and discovery at https://liar.example.com/.well-known/openid-configuration failed: the document names issuer "https://evil.example.com", not "https://liar.example.com"; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
-      '  issuers.plain.jwksUri: not set, and discovery at https://plain.example.com/.well-known/openid-configuration failed: "jwks_uri" http://plain.example.com/keys is not https; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
+      '  issuers.down.jwksUri: not set, and discovery at https://down.example.com/.well-known/openid-configuration failed: ' + 'fetch failed; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
+      '  issuers.gone.jwksUri: not set, and discovery at https://gone.example.com/.well-known/openid-configuration failed: ' + 'status 404; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
+      '  issuers.liar.jwksUri: not set, and discovery at https://liar.example.com/.well-known/openid-configuration failed: ' + 'the document names issuer "https://evil.example.com", not "https://liar.example.com"; ' + 'set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
+      '  issuers.plain.jwksUri: not set, and discovery at https://plain.example.com/.well-known/openid-configuration failed: ' + '"jwks_uri" http://plain.example.com/keys is not https; set "jwksUri" to the issuer\'s JWKS URL, or check "issuer"',
     ]);
   });
 });

@@ -111,7 +111,7 @@ describe('hostile requester values', () => {
     // No line of the message starts with a forged label; the justification stays on its own line.
     expect(lines.filter((l) => /^\s*(Approve|Deny):/.test(l))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('Justification:'))).toHaveLength(1);
-    expect(lines.find((l) => l.startsWith('Justification:'))).toBe('Justification: routine <script>alert(document[.]cookie)</script>    Approve: https[:]//evil[.]example/approve/x Deny: www[.]evil[.]example');
+    expect(lines.find((l) => l.startsWith('Justification:'))).toBe('Justification: routine <script>alert(document[.]cookie)</script>    Approve: https[:]//evil[.]example/approve/x Deny: ' + 'www[.]evil[.]example');
     // Only jitgate's own link survives as a link.
     expect(findLinks(m.text)).toEqual([LINK]);
     // Direction overrides and invisible characters are gone.

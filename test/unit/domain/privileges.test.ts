@@ -30,7 +30,7 @@ describe('auditor and admin groups are trusted from their issuers only', () => {
 
   it('a bare name with several issuers and no approver group to go by is a config error naming the fix', () => {
     expect(() => parseConfig({ issuers, approverGroups, auditorGroups: ['auditors'], policies })).toThrow(
-      'auditorGroups[0]: with several issuers, say which may vouch for group "auditors" (any of them could put the name in a token): {"group": "auditors", "trustedIssuers": ["corp"]}',
+      'auditorGroups[0]: with several issuers, say which may vouch for group "auditors" (any of them could put the name in a ' + 'token): {"group": "auditors", "trustedIssuers": ["corp"]}',
     );
     expect(() => parseConfig({ issuers, approverGroups, adminGroups: [{ group: 'x', trustedIssuers: ['nope'] }], policies })).toThrow('adminGroups[0].trustedIssuers[0]: unknown issuer "nope"');
   });

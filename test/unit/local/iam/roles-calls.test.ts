@@ -76,7 +76,7 @@ test('a denial reads as AWS writes it, and is logged with role, action and resou
   lines.length = 0;
   const denial = iam.check(fnRole, [{ action: 'dynamodb:PutItem', resource: TABLE }]);
   expect(denial?.message).toBe(
-    `User: arn:aws:sts::000000000000:assumed-role/FnRole/Fn is not authorized to perform: dynamodb:PutItem on resource: ${TABLE} because no identity-based policy allows the dynamodb:PutItem action`,
+    'User: arn:aws:sts::000000000000:assumed-role/FnRole/Fn is not authorized to perform: dynamodb:PutItem on resource: ' + `${TABLE} because no identity-based policy allows the dynamodb:PutItem action`,
   );
   expect(lines).toEqual([expect.stringMatching(/ACCESS DENIED for role FnRole \(Fn\): dynamodb:PutItem on arn:aws:dynamodb:local:000000000000:table\/jitgate/)]);
 });
@@ -124,7 +124,13 @@ describe('what a call needs', () => {
 
     const denied = iam.checkTask('arn:aws:states:::aws-sdk:dynamodb:transactWriteItems', { TransactItems: [{ Update: { TableName: 'jitgate' } }, { Put: { TableName: 'jitgate' } }] });
     expect(denied?.error).toBe('DynamoDb.DynamoDbException');
-    expect(denied?.cause).toMatch(/^User: arn:aws:sts::000000000000:assumed-role\/MachineRole\/jitgate is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because no identity-based policy allows the dynamodb:PutItem action \(Service: DynamoDb, Status Code: 400, Error Code: AccessDeniedException/);
+    expect(denied?.cause).toMatch(
+      new RegExp(
+        '^User: arn:aws:sts::000000000000:assumed-role/MachineRole/jitgate is not authorized to perform: dynamodb:PutItem on resource: ' +
+          'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action ' +
+          '\\(Service: DynamoDb, Status Code: 400, Error Code: AccessDeniedException',
+      ),
+    );
     expect(iam.checkTask('arn:aws:states:::aws-sdk:dynamodb:updateItem', { TableName: 'jitgate' })).toBeUndefined();
   });
 });
