@@ -102,7 +102,7 @@ export function resolveIntrinsics(value: unknown, resolver: IntrinsicResolver): 
     template.replace(/\$\{([^}]*)\}/g, (whole, inner: string) => {
       if (inner.startsWith('!')) return '${' + inner.slice(1) + '}';
       const name = inner.trim();
-      if (Object.prototype.hasOwnProperty.call(vars, name)) return asString(vars[name], `Fn::Sub \${${name}}`);
+      if (Object.hasOwn(vars, name)) return asString(vars[name], `Fn::Sub \${${name}}`);
       const dot = name.indexOf('.');
       if (dot > 0 && !name.startsWith('AWS::')) {
         return asString(resolveGetAtt(name.slice(0, dot), name.slice(dot + 1)), `Fn::Sub ${whole}`);
@@ -201,8 +201,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
 
   return {
     ref(name) {
-      if (Object.prototype.hasOwnProperty.call(overrides, name)) return overrides[name];
-      if (Object.prototype.hasOwnProperty.call(pseudo, name)) return pseudo[name];
+      if (Object.hasOwn(overrides, name)) return overrides[name];
+      if (Object.hasOwn(pseudo, name)) return pseudo[name];
       const parameter = template.Parameters?.[name];
       if (parameter) return parameter.Default ?? `local-${name}`;
       const resource = resources[name];
@@ -225,7 +225,7 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
     },
     getAtt(logicalId, attribute) {
       const key = `${logicalId}.${attribute}`;
-      if (Object.prototype.hasOwnProperty.call(overrides, key)) return overrides[key];
+      if (Object.hasOwn(overrides, key)) return overrides[key];
       const resource = resources[logicalId];
       if (!resource) return undefined;
       switch (resource.Type) {
@@ -235,7 +235,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
         case 'AWS::DynamoDB::Table':
         case 'AWS::DynamoDB::GlobalTable':
           if (attribute === 'Arn') return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}`;
-          if (attribute === 'StreamArn') return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}/stream/local`;
+          if (attribute === 'StreamArn')
+            return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}/stream/local`;
           break;
         case 'AWS::SNS::Topic':
           if (attribute === 'TopicArn') return `arn:aws:sns:${region}:${account}:${logicalId}`;
@@ -286,9 +287,7 @@ export function findStateMachine(
     let substituted = text;
     if (isObject(substitutions)) {
       const values = resolveIntrinsics(substitutions, resolver) as Record<string, unknown>;
-      substituted = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
-        Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole,
-      );
+      substituted = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
     }
     try {
       definition = JSON.parse(substituted);

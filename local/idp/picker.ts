@@ -16,7 +16,11 @@ export function pickerPage(details: InteractionDetails, users: readonly DemoUser
   const wantsMfa = (params.acr_values ?? '').split(' ').includes(DEV_ACR.mfa) || (params.claims ?? '').includes(DEV_ACR.mfa);
   const rows = users
     .map((u) => {
-      const claims = [u.groups && `groups: ${u.groups.join(', ')}`, u.roles && `roles: ${u.roles.join(', ')}`, u.employment && `employment: ${u.employment}`]
+      const claims = [
+        u.groups && `groups: ${u.groups.join(', ')}`,
+        u.roles && `roles: ${u.roles.join(', ')}`,
+        u.employment && `employment: ${u.employment}`,
+      ]
         .filter(Boolean)
         .join('; ');
       const hinted = params.login_hint === u.sub ? ' autofocus' : '';

@@ -73,7 +73,10 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
-export type ExecutionListItem = Pick<ExecutionDescription, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
+export type ExecutionListItem = Pick<
+  ExecutionDescription,
+  'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'
+>;
 
 /** An AWS-shaped history event: `id`, `previousEventId`, `timestamp`, `type` and one `<type>EventDetails` object. */
 export interface HistoryEvent {

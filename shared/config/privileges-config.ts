@@ -21,7 +21,8 @@ export function privilegeIssues(config: PrivilegeConfig): { path: (string | numb
     config[key].forEach((entry, i) => {
       if (typeof entry !== 'string') {
         entry.trustedIssuers.forEach((issuer, k) => {
-          if (!known.includes(issuer)) out.push({ path: [key, i, 'trustedIssuers', k], message: `unknown issuer "${issuer}"; use one of: ${known.join(', ')}` });
+          if (!known.includes(issuer))
+            out.push({ path: [key, i, 'trustedIssuers', k], message: `unknown issuer "${issuer}"; use one of: ${known.join(', ')}` });
         });
       } else if (!config.approverGroups[entry] && known.length > 1) {
         out.push({

@@ -75,7 +75,9 @@ export const PAGE_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; ` + `base-uri 'none'`,
+  'content-security-policy':
+    `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; ` +
+    `base-uri 'none'`,
 };
 
 function layout(title: string, body: string): string {
@@ -107,7 +109,12 @@ export type Tone = 'ok' | 'no' | 'info' | 'error';
 const ICONS: Record<Tone, string> = { ok: '✓', no: '✕', info: 'i', error: '!' };
 
 /** A page with one message: confirmations, and every refusal (forged, expired, used, foreign links...). */
-export function messagePage(status: number, title: string, message: string, opts: { tone?: Tone; detail?: string } & PageExtras = {}): APIGatewayProxyResult {
+export function messagePage(
+  status: number,
+  title: string,
+  message: string,
+  opts: { tone?: Tone; detail?: string } & PageExtras = {},
+): APIGatewayProxyResult {
   const tone = opts.tone ?? (status >= 400 ? 'error' : 'info');
   const role = status >= 400 ? 'alert' : 'status';
   return page(
@@ -131,18 +138,35 @@ export interface Approver {
 }
 
 /** How the decision form is guarded: the link alone, a sign-in still needed, or a signed-in approver. */
-export type PageMode = { kind: 'link'; csrf: string } | { kind: 'signin'; signInHref: string; issuer: string } | {
- kind: 'signed-in'; csrf: string; as: string };
+export type PageMode =
+  | { kind: 'link'; csrf: string }
+  | { kind: 'signin'; signInHref: string; issuer: string }
+  | {
+      kind: 'signed-in';
+      csrf: string;
+      as: string;
+    };
 
-export function decisionPage(request: PendingRequest, approver: Approver, mode: PageMode, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {
+export function decisionPage(
+  request: PendingRequest,
+  approver: Approver,
+  mode: PageMode,
+  now: Date = new Date(),
+  extras: PageExtras = {},
+): APIGatewayProxyResult {
   // What the requester and their token wrote is shown with its hidden characters made visible, as in the email.
   const escapeHtml = (value: unknown) => escapeShown(String(value));
   const requester = request.requester.name ?? request.requester.sub;
   const q = quorum(request.requirements, request.approvals);
-  const missing = q.groups.filter((g) => g.remaining > 0).map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`).join(', ') || 'none';
-  const grant = request.requirements.grant.mode === 'once'
-    ? `One use, within ${duration(request.durationSeconds)} of approval`
-    : `${capitalize(duration(request.durationSeconds))}, from approval`;
+  const missing =
+    q.groups
+      .filter((g) => g.remaining > 0)
+      .map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`)
+      .join(', ') || 'none';
+  const grant =
+    request.requirements.grant.mode === 'once'
+      ? `One use, within ${duration(request.durationSeconds)} of approval`
+      : `${capitalize(duration(request.durationSeconds))}, from approval`;
   const ticket = (request as { ticket?: string }).ticket;
   const rows: [string, string, string?][] = [
     ['Access', grant],
@@ -178,7 +202,9 @@ function escapeShown(value: string): string {
 
 function formPart(mode: Extract<PageMode, { csrf: string }>, requester: string): string {
   const signedIn =
-    mode.kind === 'signed-in' ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeShown(mode.as)}</p>` : '';
+    mode.kind === 'signed-in'
+      ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeShown(mode.as)}</p>`
+      : '';
   return `${signedIn}
 <form method="post">
 <input type="hidden" name="csrf" value="${escapeHtml(mode.csrf)}">

@@ -8,14 +8,25 @@ import { deadline, duration, page, type PageExtras } from './approval-page';
 import { escapeHtml } from '../domain/html';
 import type { JitRequest, PersonRef } from '../domain/request';
 
-export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: string, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {
+export function reviewPage(
+  request: JitRequest,
+  reviewer: PersonRef,
+  csrf: string,
+  now: Date = new Date(),
+  extras: PageExtras = {},
+): APIGatewayProxyResult {
   const requester = request.requester.name ?? request.requester.sub;
-  const grant = request.requirements.grant.mode === 'once' ? `One use, within ${duration(request.durationSeconds)}` : `${duration(request.durationSeconds)}, without approval`;
+  const grant =
+    request.requirements.grant.mode === 'once'
+      ? `One use, within ${duration(request.durationSeconds)}`
+      : `${duration(request.durationSeconds)}, without approval`;
   const rows: [string, string][] = [
     ['Access', grant],
     ...(request.ticket ? [['Ticket', request.ticket] as [string, string]] : []),
     ['Status', request.status.replace(/_/g, ' ')],
-    ...('expiresAt' in request && typeof request.expiresAt === 'string' ? [['Ends', deadline(request.expiresAt, now)] as [string, string]] : []),
+    ...('expiresAt' in request && typeof request.expiresAt === 'string'
+      ? [['Ends', deadline(request.expiresAt, now)] as [string, string]]
+      : []),
     ['Broken', deadline(request.createdAt, now)],
     ['Reviews so far', (request.reviews ?? []).map((r) => `${r.reviewer.name ?? r.reviewer.sub}: ${r.outcome}`).join(', ') || 'none'],
     ['Request', request.id],
