@@ -123,8 +123,10 @@ export async function benchPolicy(): Promise<SectionResult> {
     title: '7. Policy evaluation, 1,000 policies vs 10 (median ns per decision)',
     rows,
     notes: [
-      `configs: the demo issuers and groups with N generated policies (every ${GLOB_EVERY}th a glob "team<i>:*", the rest exact "svc<i>:operate"), each with one deny rule`,
-      `${SAMPLES} samples of ${DECISIONS_PER_SAMPLE} decisions per config and action kind, after ${WARMUP_SAMPLES} warm-up samples; configs alternate sample by sample`,
+      `configs: the demo issuers and groups with N generated policies (every ${GLOB_EVERY}th a glob "team<i>:*", ` +
+        `the rest exact "svc<i>:operate"), each with one deny rule`,
+      `${SAMPLES} samples of ${DECISIONS_PER_SAMPLE} decisions per config and action kind, ` +
+        `after ${WARMUP_SAMPLES} warm-up samples; configs alternate sample by sample`,
       `findTies(): the check config parsing runs, on 1,000 such policies (no tie), median of ${TIE_SAMPLES} runs`,
     ],
   };

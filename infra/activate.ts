@@ -18,8 +18,8 @@
  * Idempotent (issue: a transient error after the commit made the retry fail its condition
  * and end in Closed, so Expire never ran): the transaction carries a ClientRequestToken
  * derived from the request and the head read, so on AWS a retry within 10 minutes of a
- * commit returns success unchanged
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html#DDB-TransactWriteItems-request-ClientRequestToken).
+ * commit returns success unchanged (ClientRequestToken in
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
  * Beyond that (and with DynamoDB Local, which does not keep tokens), a cancelled
  * transaction is never taken at its word: RereadRequest reads the item again and
  * StillPending decides: still pending (the head moved: an audit event was recorded
@@ -143,7 +143,8 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
     TableName: table.tableName,
     Key: attributes(keys.request(path('$.requestId'))),
     UpdateExpression:
-      'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+      'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash ' +
+      'REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
     // The head read is still the head: no event was chained meanwhile, so this one links to the last.
     ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     ExpressionAttributeNames: mergeNames(condition.names, { '#status': 'status', '#version': 'version' }),

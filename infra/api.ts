@@ -119,7 +119,8 @@ export class JitgateApi extends Construct {
     acknowledge(
       api.role!,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${nagRef(stateMachine, 'Name')}:*]`,
-      'states:StopExecution on the executions of the jitgate state machine only; an execution is named after its request id, which is not known at deploy time.',
+      'states:StopExecution on the executions of the jitgate state machine only; ' +
+        'an execution is named after its request id, which is not known at deploy time.',
     );
 
     const authorize = jitgateFunction(this, 'AuthorizeFunction', {
@@ -257,22 +258,26 @@ export class JitgateApi extends Construct {
     acknowledge(
       this.restApi,
       'AwsSolutions-APIG4',
-      'Authorization is done in the handlers: they verify federated JWTs from several configured issuers (aws-jwt-verify) and step-up claims, which an API Gateway authorizer cannot express; the mock methods (405/404/health) expose nothing.',
+      'Authorization is done in the handlers: they verify federated JWTs from several configured issuers (aws-jwt-verify) ' +
+        'and step-up claims, which an API Gateway authorizer cannot express; the mock methods (405/404/health) expose nothing.',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-COG4',
-      'jitgate accepts tokens from any configured OIDC issuer (Okta, Entra ID, Cognito, ...), not one Cognito user pool; the handlers verify them (aws-jwt-verify).',
+      'jitgate accepts tokens from any configured OIDC issuer (Okta, Entra ID, Cognito, ...), not one Cognito user pool; ' +
+        'the handlers verify them (aws-jwt-verify).',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      'The account-level role API Gateway needs to write execution and access logs; this AWS managed policy is the one AWS documents for it and is limited to CloudWatch Logs.',
+      'The account-level role API Gateway needs to write execution and access logs; ' +
+        'this AWS managed policy is the one AWS documents for it and is limited to CloudWatch Logs.',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-APIG3',
-      'Throttling is set on the stage (50 rps, burst 100); a WAF web ACL is an account-level choice left to the deployer (associate one with the prod stage).',
+      'Throttling is set on the stage (50 rps, burst 100); ' +
+        'a WAF web ACL is an account-level choice left to the deployer (associate one with the prod stage).',
     );
   }
 }

@@ -257,7 +257,8 @@ ${g.messages.map(article).join('\n')}
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#1b1f24;background:#f6f7f9}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
+color:#1b1f24;background:#f6f7f9}
 h1{font-size:1.3rem;margin:.2rem 0 1rem}h1 small{font-weight:normal;color:#57606a;font-size:.9rem}
 article{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.7rem 1rem;margin:0 0 .8rem}
 header{display:flex;gap:1rem;flex-wrap:wrap;color:#57606a;font-size:.85rem}
@@ -266,7 +267,8 @@ section{margin:0 0 1.4rem}section>h2{font-size:1.1rem;margin:0 0 .5rem;word-brea
 h2 small{font-weight:normal;color:#57606a;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:.4rem 0;font-size:.85rem}
 ul.links{margin:.3rem 0;padding-left:1.2rem}ul.links a{font-weight:600;word-break:break-all}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}dd{margin:0;font-family:ui-monospace,monospace}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}
+dd{margin:0;font-family:ui-monospace,monospace}
 .empty{color:#57606a}
 </style></head><body>
 <h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'} by request, newest first ·

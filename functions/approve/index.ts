@@ -351,10 +351,11 @@ async function finishSignIn(
 
   if (principal.id !== claims.a) {
     const who = principal.email ?? principal.name ?? principal.sub;
+    const addressee = `${approver.name ?? approver.sub}${approver.email ? ` <${approver.email}>` : ''}`;
     throw new SignInFailed(
       403,
       'Signed in as someone else',
-      `You signed in as ${who}, but this link was sent to ${approver.name ?? approver.sub}${approver.email ? ` <${approver.email}>` : ''}. Sign in as that person, or let them decide.`,
+      `You signed in as ${who}, but this link was sent to ${addressee}. Sign in as that person, or let them decide.`,
     );
   }
   const required = new Set(request.requirements.approvals.map((a) => a.group));
@@ -363,7 +364,8 @@ async function finishSignIn(
     throw new SignInFailed(
       403,
       'Not an approver any more',
-      `According to your sign-in just now, you are not in ${claims.g.join(' or ')}, which this request needs approvals from. jitgate cannot take your decision.`,
+      `According to your sign-in just now, you are not in ${claims.g.join(' or ')}, which this request needs approvals from. ` +
+        'jitgate cannot take your decision.',
     );
   }
   const session = sealSession(
@@ -391,7 +393,8 @@ function errorPage(err: unknown, hashed: string | undefined): APIGatewayProxyRes
     const message = sentence(err.message);
     const detail =
       err instanceof InvalidLink
-        ? 'Nothing was changed. If you still need to decide, open the latest link from your email, or ask the requester to send a new request.'
+        ? 'Nothing was changed. If you still need to decide, open the latest link from your email, ' +
+          'or ask the requester to send a new request.'
         : undefined;
     const res = messagePage(err.status, title, message, { ...(detail ? { detail } : {}) });
     return err.status === 503 ? { ...res, headers: { ...res.headers, 'retry-after': '5' } } : res;

@@ -15,7 +15,8 @@ export function integrationTarget(methodId: string, p: Record<string, unknown>, 
     const fn = functionOfUri(integration.Uri, resources);
     if (!fn) {
       throw new Error(
-        `buildRouter: method ${methodId}: cannot find the Lambda function in the AWS_PROXY integration's Uri ${JSON.stringify(integration.Uri)}`,
+        `buildRouter: method ${methodId}: cannot find the Lambda function in the AWS_PROXY integration's Uri ` +
+          JSON.stringify(integration.Uri),
       );
     }
     return { kind: 'lambda', functionLogicalId: fn, authorizationType: String(p.AuthorizationType ?? 'NONE') };

@@ -122,7 +122,8 @@ export function buildRouter(template: CfnTemplate, opts: { restApiLogicalId?: st
     } else if (param) {
       if (parent.param && parent.param.name !== param[1]) {
         throw new Error(
-          `buildRouter: ${parent.resourcePath} has two path parameters as children ({${parent.param.name}} and {${param[1]}}); API Gateway rejects that too`,
+          `buildRouter: ${parent.resourcePath} has two path parameters as children ({${parent.param.name}} and {${param[1]}}); ` +
+            'API Gateway rejects that too',
         );
       }
       parent.param ??= { name: param[1]!, node: newNode(path) };

@@ -90,7 +90,8 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
         xmlResponse(
           res,
           200,
-          `<PublishResponse xmlns="${XMLNS}"><PublishResult>${tag('MessageId', out.MessageId)}${tag('SequenceNumber', out.SequenceNumber)}</PublishResult>` +
+          `<PublishResponse xmlns="${XMLNS}"><PublishResult>` +
+            `${tag('MessageId', out.MessageId)}${tag('SequenceNumber', out.SequenceNumber)}</PublishResult>` +
             `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></PublishResponse>`,
           requestId,
         );
@@ -101,12 +102,14 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
         ).join('');
         const failed = out.Failed.map(
           (f) =>
-            `<member>${tag('Id', f.Id)}${tag('Code', f.Code)}${tag('Message', f.Message)}${tag('SenderFault', String(f.SenderFault))}</member>`,
+            `<member>${tag('Id', f.Id)}${tag('Code', f.Code)}${tag('Message', f.Message)}` +
+            `${tag('SenderFault', String(f.SenderFault))}</member>`,
         ).join('');
         xmlResponse(
           res,
           200,
-          `<PublishBatchResponse xmlns="${XMLNS}"><PublishBatchResult><Successful>${ok}</Successful><Failed>${failed}</Failed></PublishBatchResult>` +
+          `<PublishBatchResponse xmlns="${XMLNS}"><PublishBatchResult>` +
+            `<Successful>${ok}</Successful><Failed>${failed}</Failed></PublishBatchResult>` +
             `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></PublishBatchResponse>`,
           requestId,
         );
@@ -115,7 +118,8 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
         if (xml === undefined) {
           throw new SnsError(
             'InvalidAction',
-            `The action ${action} is not valid for this endpoint (local mode supports Publish, PublishBatch, ${SUBSCRIPTION_ACTIONS.join(', ')}).`,
+            `The action ${action} is not valid for this endpoint ` +
+              `(local mode supports Publish, PublishBatch, ${SUBSCRIPTION_ACTIONS.join(', ')}).`,
           );
         }
         xmlResponse(res, 200, xml, requestId);

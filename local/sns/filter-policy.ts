@@ -21,7 +21,8 @@ export function validateFilterPolicy(policy: unknown, path = 'filterPolicy'): as
           const ops = Object.keys(c);
           if (ops.length !== 1 || !OPERATORS.has(ops[0]!)) {
             throw new Error(
-              `${here}: unknown condition ${JSON.stringify(c)} (use prefix, suffix, anything-but, numeric, exists, equals-ignore-case or cidr)`,
+              `${here}: unknown condition ${JSON.stringify(c)} ` +
+                '(use prefix, suffix, anything-but, numeric, exists, equals-ignore-case or cidr)',
             );
           }
         }

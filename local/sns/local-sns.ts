@@ -268,7 +268,8 @@ function checkAttributes(attrs: Record<string, SnsMessageAttributeValue> | undef
     const type = v.DataType === 'String.Array' ? 'String.Array' : v.DataType.split('.')[0];
     if (type !== 'String' && type !== 'Number' && type !== 'Binary' && type !== 'String.Array') {
       throw invalidValue(
-        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+        `The message attribute '${name}' has an invalid message attribute type, ` +
+          'the set of supported type prefixes is Binary, Number, and String.',
       );
     }
     if (type === 'Binary') {

@@ -16,7 +16,10 @@ import { chainNext, chainOf, DynamoTable, fromItem, toItem } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** A burst of journal events (parallel enrolments, step-up failures) queues on one head item: enough tries, with backoff, for all to get through. */
+/**
+ * A burst of journal events (parallel enrolments, step-up failures) queues on one head item:
+ * enough tries, with backoff, for all to get through.
+ */
 const RECORD_ATTEMPTS = 25;
 
 export class DynamoRequests extends DynamoTable implements RequestStore {

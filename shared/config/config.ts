@@ -91,7 +91,8 @@ export const configSchema = z
           .string()
           .min(1)
           .describe(
-            'The public OIDC client (authorization code + PKCE) registered at that issuer with redirect URI <API URL>/approve/callback; its ID tokens carry it as "aud".',
+            'The public OIDC client (authorization code + PKCE) registered at that issuer with redirect URI <API URL>/approve/callback; ' +
+              'its ID tokens carry it as "aud".',
           ),
         scope: z
           .string()
@@ -110,13 +111,16 @@ export const configSchema = z
           .boolean()
           .default(false)
           .describe(
-            'Per-method API Gateway metrics (detailed CloudWatch metrics): billed as custom metrics every month, even when idle; off by default (stage-wide metrics are free).',
+            'Per-method API Gateway metrics (detailed CloudWatch metrics): billed as custom metrics every month, even when idle; ' +
+              'off by default (stage-wide metrics are free).',
           ),
         apiGatewayCloudWatchRole: z
           .boolean()
           .default(true)
           .describe(
-            "true: the stack creates a role and sets it as the account's API Gateway CloudWatch Logs role for this region (account-wide; it replaces the one set before, and stays when the stack is deleted). false: use the role already set in the account's API Gateway settings (the deploy fails if none is set).",
+            "true: the stack creates a role and sets it as the account's API Gateway CloudWatch Logs role for this region " +
+              '(account-wide; it replaces the one set before, and stays when the stack is deleted). ' +
+              "false: use the role already set in the account's API Gateway settings (the deploy fails if none is set).",
           ),
       })
       .strict()
@@ -179,7 +183,9 @@ export const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['policies', i, 'approvals', 'remindAfter'],
-          message: `the reminder (${p.approvals.remindAfter} s) would come after the window closes (${p.approvals.window} s); make remindAfter shorter than window`,
+          message:
+            `the reminder (${p.approvals.remindAfter} s) would come after the window closes (${p.approvals.window} s); ` +
+            'make remindAfter shorter than window',
         });
       }
       if (p.approvals?.escalate) {
@@ -192,7 +198,9 @@ export const configSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['policies', i, 'approvals', 'escalate', 'before'],
-            message: `escalating ${p.approvals.escalate.before} s before a ${p.approvals.window} s window means at once; make "before" shorter than window`,
+            message:
+              `escalating ${p.approvals.escalate.before} s before a ${p.approvals.window} s window means at once; ` +
+              'make "before" shorter than window',
           });
         }
       }
@@ -216,7 +224,9 @@ export const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['policies', i, 'approvals'],
-          message: `"autoApprove" is true, so these approvals never apply; remove "approvals", or make "autoApprove" a condition such as {"claim": "groups", "contains": "engineering"}`,
+          message:
+            '"autoApprove" is true, so these approvals never apply; remove "approvals", ' +
+            'or make "autoApprove" a condition such as {"claim": "groups", "contains": "engineering"}',
         });
       }
       const conditions: [(string | number)[], Condition][] = [
@@ -232,10 +242,13 @@ export const configSchema = z
         try {
           new RegExp(p.ticket.pattern);
         } catch (err) {
+          const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
           ctx.addIssue({
             code: 'custom',
             path: ['policies', i, 'ticket', 'pattern'],
-            message: `not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')}); write a JavaScript regular expression such as "^(INC|CHG)-\\\\d+$" (backslashes doubled, as JSON needs)`,
+            message:
+              `not a valid regular expression (${reason}); ` +
+              'write a JavaScript regular expression such as "^(INC|CHG)-\\\\d+$" (backslashes doubled, as JSON needs)',
           });
         }
       }
@@ -256,7 +269,9 @@ export const configSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['policies', i, 'breakGlass', 'maxDuration'],
-            message: `break-glass lasts longer (${p.breakGlass.maxDuration} s) than an approved grant (grant.maxDuration ${p.grant.maxDuration} s); make it at most ${p.grant.maxDuration} s`,
+            message:
+              `break-glass lasts longer (${p.breakGlass.maxDuration} s) ` +
+              `than an approved grant (grant.maxDuration ${p.grant.maxDuration} s); make it at most ${p.grant.maxDuration} s`,
           });
         }
       }
@@ -266,8 +281,12 @@ export const configSchema = z
       const a = config.policies[tie.first]!;
       const b = config.policies[tie.second]!;
       const message = tie.identical
-        ? `same action and resource as policies[${tie.first}] ("${a.action}", "${a.resource ?? '*'}"); merge the two or make one more specific`
-        : `ties with policies[${tie.first}] ("${a.action}" on "${a.resource ?? '*'}"): "${b.action}" on "${b.resource ?? '*'}" is just as specific and both match action "${tie.action || '*'}" on resource "${tie.resource || '*'}"; give one more literal characters (e.g. an exact action or a narrower resource) so it wins, or narrow one so they cannot both match`;
+        ? `same action and resource as policies[${tie.first}] ("${a.action}", "${a.resource ?? '*'}"); ` +
+          'merge the two or make one more specific'
+        : `ties with policies[${tie.first}] ("${a.action}" on "${a.resource ?? '*'}"): "${b.action}" on "${b.resource ?? '*'}" ` +
+          `is just as specific and both match action "${tie.action || '*'}" on resource "${tie.resource || '*'}"; ` +
+          'give one more literal characters (e.g. an exact action or a narrower resource) so it wins, ' +
+          'or narrow one so they cannot both match';
       ctx.addIssue({ code: 'custom', path: ['policies', tie.second], message });
     }
   });

@@ -27,7 +27,9 @@ export function privilegeIssues(config: PrivilegeConfig): { path: (string | numb
       } else if (!config.approverGroups[entry] && known.length > 1) {
         out.push({
           path: [key, i],
-          message: `with several issuers, say which may vouch for group "${entry}" (any of them could put the name in a token): {"group": "${entry}", "trustedIssuers": ["${known[0]}"]}`,
+          message:
+            `with several issuers, say which may vouch for group "${entry}" (any of them could put the name in a token): ` +
+            `{"group": "${entry}", "trustedIssuers": ["${known[0]}"]}`,
         });
       }
     });

@@ -301,12 +301,15 @@ describe('the state machine', () => {
     expect(state.TimeoutSeconds).toBe(30);
     const [request, slot, audit] = state.Parameters.TransactItems;
     const condition = transitionCondition('activate');
-    const hash = `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', $.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
+    const hash =
+      `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', ` +
+      `$.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
     expect(state.Parameters['ClientRequestToken.$']).toBe("States.Hash(States.Format('{}#{}', $.requestId, $.grant.chain.head), 'MD5')");
     expect(request.Update).toMatchObject({
       Key: { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } },
       UpdateExpression:
-        'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+        'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash ' +
+        'REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
       ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     });
     expect(request.Update.ExpressionAttributeValues).toEqual({

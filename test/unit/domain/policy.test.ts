@@ -133,7 +133,13 @@ describe('config validation', () => {
         policies: [{ action: 'a', approvals: { groups: { nobody: 1 } }, grant: { mode: 'once' } }],
       }),
     ).toThrow(
-      /issuers\.x\.issuer: an absolute URL.*\(got "not a url"\)[\s\S]*issuers\.x\.audience: list at least one audience[\s\S]*policies\[0\]\.approvals\.groups\.nobody: approver group "nobody" is not defined/,
+      new RegExp(
+        [
+          String.raw`issuers\.x\.issuer: an absolute URL.*\(got "not a url"\)`,
+          String.raw`issuers\.x\.audience: list at least one audience`,
+          String.raw`policies\[0\]\.approvals\.groups\.nobody: approver group "nobody" is not defined`,
+        ].join(String.raw`[\s\S]*`),
+      ),
     );
   });
   it('refuses two policies for the same action and resource', () => {
