@@ -44,7 +44,7 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
 
   // The event exactly as local mode's API Gateway stand-in builds it for this route.
   const match = buildRouter(local.template).match('POST', '/v1/authorize');
-  if (!match || match.kind !== 'lambda') throw new Error('no Lambda route for POST /v1/authorize in the template');
+  if (match?.kind !== 'lambda') throw new Error('no Lambda route for POST /v1/authorize in the template');
   const body = Buffer.from(JSON.stringify({ action: AUTHORIZE_ACTION }));
   const eventFor = (bearer: string) => {
     const req = {
@@ -62,7 +62,10 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
   // In this process, with the authorize function's environment in local mode and the two values esbuild would inline.
   const entries = lambdaEntries(local.template);
   const authorizeId = Object.keys(entries).find((id) => entries[id] === 'functions/authorize/index.ts')!;
-  Object.assign(process.env, local.lambda.environment(authorizeId), { JITGATE_CONFIG_JSON: JSON.stringify(local.config), JITGATE_CONFIG_MODE: 'local' });
+  Object.assign(process.env, local.lambda.environment(authorizeId), {
+    JITGATE_CONFIG_JSON: JSON.stringify(local.config),
+    JITGATE_CONFIG_MODE: 'local',
+  });
   const { handler } = await import('../functions/authorize/index');
   const first = (await handler(event)) as APIGatewayProxyResult;
   const decision = JSON.parse(first.body) as { allowed?: boolean; reason?: string };
@@ -72,7 +75,8 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
   const issuer = Object.values(local.config.issuers).find((i) => i.development)!;
   const slot = keys.grantSlot(principalId(issuer.issuer, 'alice'), AUTHORIZE_ACTION, '*');
   const ddb = new DynamoDBClient({ maxAttempts: 3 });
-  const getItem = () => ddb.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: slot.pk }, sk: { S: slot.sk } }, ConsistentRead: true }));
+  const getItem = () =>
+    ddb.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: slot.pk }, sk: { S: slot.sk } }, ConsistentRead: true }));
   const item = await getItem();
   if (item.Item?.status?.S !== 'active') throw new Error(`the grant slot ${slot.pk} is not active: ${JSON.stringify(item.Item)}`);
 

@@ -53,7 +53,9 @@ export interface CapturedBundling {
 interface BundlingModule {
   Bundling: {
     bundle(scope: unknown, options: CapturedBundling): lambda.Code;
-    prototype: { buildEsbuildArgs(this: unknown, scope: unknown, inputDir: string, outputDir: string, pathJoin: (...p: string[]) => string): string[] };
+    prototype: {
+      buildEsbuildArgs(this: unknown, scope: unknown, inputDir: string, outputDir: string, pathJoin: (...p: string[]) => string): string[];
+    };
   };
 }
 
@@ -72,7 +74,10 @@ export function demoConfigJson(): string {
 }
 
 /** Builds every entry's NodejsFunction with bundling intercepted; returns what CDK would bundle with. */
-export function captureBundlingOptions(configJson: string): { options: Map<Entry, CapturedBundling>; cdkArgs: Map<Entry, string[] | undefined> } {
+export function captureBundlingOptions(configJson: string): {
+  options: Map<Entry, CapturedBundling>;
+  cdkArgs: Map<Entry, string[] | undefined>;
+} {
   const mod = cdkBundlingModule();
   const original = mod.Bundling.bundle;
   const captured: CapturedBundling[] = [];
@@ -113,7 +118,8 @@ const KNOWN_ESBUILD_ARGS = new Set(['--legal-comments', '--charset', '--tree-sha
 /** CDK bundling options → esbuild JS API options (the same mapping CDK makes to CLI flags). */
 export function toEsbuildOptions(o: CapturedBundling, notes: Set<string>): BuildOptions {
   const args = o.esbuildArgs ?? {};
-  for (const key of Object.keys(args)) if (!KNOWN_ESBUILD_ARGS.has(key)) notes.add(`esbuildArgs ${key} is not mapped by bench/bundles.ts; add it there`);
+  for (const key of Object.keys(args))
+    if (!KNOWN_ESBUILD_ARGS.has(key)) notes.add(`esbuildArgs ${key} is not mapped by bench/bundles.ts; add it there`);
   const runtimeMajor = /nodejs(\d+)/.exec(o.runtime.name)?.[1] ?? '22';
   const options: BuildOptions = {
     entryPoints: [o.entry],
@@ -176,14 +182,19 @@ function coldImportMs(file: string): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, JITGATE_BENCH_MODULE: pathToFileURL(file).href, AWS_REGION: 'us-east-1' };
   delete env.NODE_OPTIONS; // tsx's loader must not be in the child: it would load a plain .mjs slower than Lambda does
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--no-warnings', '--input-type=module', '-e', LOADER], { cwd: REPO_ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`importing ${path.relative(REPO_ROOT, file)} failed: ${stderr || err.message}`));
-      try {
-        resolve((JSON.parse(stdout) as { ms: number }).ms);
-      } catch {
-        reject(new Error(`unexpected output importing ${file}: ${stdout} ${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      ['--no-warnings', '--input-type=module', '-e', LOADER],
+      { cwd: REPO_ROOT, env, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`importing ${path.relative(REPO_ROOT, file)} failed: ${stderr || err.message}`));
+        try {
+          resolve((JSON.parse(stdout) as { ms: number }).ms);
+        } catch {
+          reject(new Error(`unexpected output importing ${file}: ${stdout} ${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -194,13 +205,21 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
 
   const first = options.get(ENTRIES[0])!;
   const externals = first.externalModules ?? (first.bundleAwsSDK ? [] : ['@aws-sdk/* (CDK default)']);
-  notes.add(`options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ${first.charset ?? (typeof first.esbuildArgs?.['--charset'] === 'string' ? first.esbuildArgs['--charset'] : 'ascii')}, mainFields ${first.mainFields?.join(',')}`);
+  notes.add(
+    `options read from infra/functions.ts: target ${first.target ?? 'runtime default'}, format ${first.format}, ` +
+      `minify ${first.minify}, externalModules ${JSON.stringify(externals)}, charset ` +
+      `${first.charset ?? (typeof first.esbuildArgs?.['--charset'] === 'string' ? first.esbuildArgs['--charset'] : 'ascii')}, ` +
+      `mainFields ${first.mainFields?.join(',')}`,
+  );
 
   // Options infra declares that CDK does not turn into esbuild arguments.
   const args = cdkArgs.get(ENTRIES[0]);
   if (args === undefined) notes.add("could not cross-check CDK's own esbuild arguments (aws-cdk-lib internals changed)");
   else if (first.charset && !args.some((a) => a.startsWith('--charset'))) {
-    notes.add(`infra sets charset ${first.charset}, but this aws-cdk-lib passes no --charset to esbuild: deployed bundles are built with esbuild's default (ascii); measured here with ${first.charset} as infra intends`);
+    notes.add(
+      `infra sets charset ${first.charset}, but this aws-cdk-lib passes no --charset to esbuild: ` +
+        `deployed bundles are built with esbuild's default (ascii); measured here with ${first.charset} as infra intends`,
+    );
   }
 
   rmSync(OUT_DIR, { recursive: true, force: true });
@@ -215,7 +234,12 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
     const output = result.outputFiles![0]!;
     const file = path.join(OUT_DIR, `${label.replace(/[^a-z0-9-]+/gi, '-')}.mjs`);
     writeFileSync(file, output.contents);
-    built.set(label, { file, bytes: output.contents.byteLength, configInlined: marker === undefined || output.text.includes(marker), top: contributors(result.metafile!) });
+    built.set(label, {
+      file,
+      bytes: output.contents.byteLength,
+      configInlined: marker === undefined || output.text.includes(marker),
+      top: contributors(result.metafile!),
+    });
   };
   try {
     for (const entry of ENTRIES) await buildOne(entry, toEsbuildOptions(options.get(entry)!, notes));
@@ -224,7 +248,8 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
     const comparison = `${hot}, SDK bundled`;
     const hotOptions = toEsbuildOptions(options.get(hot)!, new Set());
     const externalSdk = (hotOptions.external ?? []).some((e) => e.startsWith('@aws-sdk'));
-    if (externalSdk) await buildOne(comparison, { ...hotOptions, external: (hotOptions.external ?? []).filter((e) => !e.startsWith('@aws-sdk')) });
+    if (externalSdk)
+      await buildOne(comparison, { ...hotOptions, external: (hotOptions.external ?? []).filter((e) => !e.startsWith('@aws-sdk')) });
     const labels = [...built.keys()];
     log(`  bundles built; timing cold imports (${LOAD_RUNS} runs each, round-robin)`);
 
@@ -239,7 +264,10 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
     for (const label of labels) {
       const b = built.get(label)!;
       const ms = loads.get(label)!;
-      const top = b.top.slice(0, 3).map(([name, bytes]) => `${name} ${fmtKb(bytes)}`).join(', ');
+      const top = b.top
+        .slice(0, 3)
+        .map(([name, bytes]) => `${name} ${fmtKb(bytes)}`)
+        .join(', ');
       const isEntry = (ENTRIES as readonly string[]).includes(label);
       rows.push({
         name: isEntry ? `${label} bundle` : `(${label}, for comparison)`,
@@ -251,16 +279,25 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
     const notInlined = ENTRIES.filter((e) => !built.get(e)!.configInlined);
     if (notInlined.length > 0) {
       notes.add(
-        `WARNING the config is NOT inlined in: ${notInlined.join(', ')}. esbuild's define replaces only the literal expression process.env.JITGATE_CONFIG_JSON; ` +
-          'code that reads the variable any other way (env[name], destructuring) gets nothing, and the deployed functions have no such environment variable',
+        `WARNING the config is NOT inlined in: ${notInlined.join(', ')}. esbuild's define replaces only the literal expression ` +
+          'process.env.JITGATE_CONFIG_JSON; ' +
+          'code that reads the variable any other way (env[name], destructuring) gets nothing, ' +
+          'and the deployed functions have no such environment variable',
       );
     }
     if (externalSdk) {
       const hotMs = median(loads.get(hot)!);
       const bundledMs = median(loads.get(comparison)!);
-      notes.add(`with @aws-sdk/* external the ${hot} bundle is ${fmtKb(built.get(hot)!.bytes)} instead of ${fmtKb(built.get(comparison)!.bytes)}, and its cold import ${hotMs.toFixed(0)} ms instead of ${bundledMs.toFixed(0)} ms here: the external SDK loads from many unminified files`);
+      notes.add(
+        `with @aws-sdk/* external the ${hot} bundle is ${fmtKb(built.get(hot)!.bytes)} instead of ` +
+          `${fmtKb(built.get(comparison)!.bytes)}, and its cold import ${hotMs.toFixed(0)} ms instead of ${bundledMs.toFixed(0)} ` +
+          'ms here: the external SDK loads from many unminified files',
+      );
     }
-    notes.add(`cold import = time to await import() the .mjs in a fresh node ${process.version} process (Lambda runs Node 22); external @aws-sdk/* resolves from node_modules, as the runtime provides it`);
+    notes.add(
+      `cold import = time to await import() the .mjs in a fresh node ${process.version} process (Lambda runs Node 22); ` +
+        'external @aws-sdk/* resolves from node_modules, as the runtime provides it',
+    );
     return { title: '1. Lambda bundles (esbuild, options from infra/functions.ts)', rows, notes: [...notes] };
   } finally {
     rmSync(OUT_DIR, { recursive: true, force: true });

@@ -59,7 +59,10 @@ const LOADER = `
 const t0 = performance.now();
 const { handler } = await import(process.env.JITGATE_BENCH_MODULE);
 const t1 = performance.now();
-const context = { functionName: 'cold-start', functionVersion: '$LATEST', awsRequestId: 'cold-start', memoryLimitInMB: '512', getRemainingTimeInMillis: () => 10000, callbackWaitsForEmptyEventLoop: false };
+const context = {
+  functionName: 'cold-start', functionVersion: '$LATEST', awsRequestId: 'cold-start', memoryLimitInMB: '512',
+  getRemainingTimeInMillis: () => 10000, callbackWaitsForEmptyEventLoop: false,
+};
 let outcome;
 try {
   const result = await handler(JSON.parse(process.env.JITGATE_BENCH_EVENT), context);
@@ -85,14 +88,19 @@ function coldStart(variant: Variant): Promise<Sample> {
   const env = variant.env;
   const childEnv = { ...env, JITGATE_BENCH_MODULE: pathToFileURL(variant.file).href, JITGATE_BENCH_EVENT: JSON.stringify(variant.event) };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--no-warnings', '--input-type=module', '-e', LOADER], { cwd: REPO_ROOT, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${variant.label}: ${stderr || err.message}`));
-      try {
-        resolve(JSON.parse(stdout) as Sample);
-      } catch {
-        reject(new Error(`${variant.label}: unexpected output ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      ['--no-warnings', '--input-type=module', '-e', LOADER],
+      { cwd: REPO_ROOT, env: childEnv, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${variant.label}: ${stderr || err.message}`));
+        try {
+          resolve(JSON.parse(stdout) as Sample);
+        } catch {
+          reject(new Error(`${variant.label}: unexpected output ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`));
+        }
+      },
+    );
   });
 }
 
@@ -106,12 +114,18 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
   const proxy = (method: string, url: string, body?: unknown) => {
     const pathname = url.split('?')[0]!;
     const match = router.match(method, pathname);
-    if (!match || match.kind !== 'lambda') throw new Error(`no Lambda route for ${method} ${pathname} in the template`);
+    if (match?.kind !== 'lambda') throw new Error(`no Lambda route for ${method} ${pathname} in the template`);
     const buffer = Buffer.from(body === undefined ? '' : JSON.stringify(body));
     const req = {
       url,
       method,
-      rawHeaders: ['Host', `127.0.0.1:${local.port}`, 'Authorization', `Bearer ${token}`, ...(body === undefined ? [] : ['Content-Type', 'application/json', 'Content-Length', String(buffer.length)])],
+      rawHeaders: [
+        'Host',
+        `127.0.0.1:${local.port}`,
+        'Authorization',
+        `Bearer ${token}`,
+        ...(body === undefined ? [] : ['Content-Type', 'application/json', 'Content-Length', String(buffer.length)]),
+      ],
       socket: { remoteAddress: '127.0.0.1', localPort: local.port },
     } as unknown as IncomingMessage;
     return toProxyEvent(req, buffer, match, { stage: 'prod', domainName: `127.0.0.1:${local.port}` });
@@ -130,7 +144,14 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
       'execution-ended': {
         source: 'aws.states',
         'detail-type': 'Step Functions Execution Status Change',
-        detail: { executionArn: `${local.sfn.executionArnFor(none)}`, stateMachineArn: 'cold-start', name: none, status: 'FAILED', error: 'States.Runtime', cause: 'cold start' },
+        detail: {
+          executionArn: `${local.sfn.executionArnFor(none)}`,
+          stateMachineArn: 'cold-start',
+          name: none,
+          status: 'FAILED',
+          error: 'States.Runtime',
+          cause: 'cold start',
+        },
       },
     },
     minimal: { pk: slot.pk, sk: slot.sk },
@@ -159,14 +180,25 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
   mkdirSync(OUT_DIR, { recursive: true });
   const variants: Variant[] = [];
   // Local mode's config (its development issuer at an http URL) is checked under local mode's rules, as `npm start` inlines it.
-  const local = (o: BuildOptions): BuildOptions => ({ ...o, define: { ...o.define, 'process.env.JITGATE_CONFIG_MODE': JSON.stringify('local') } });
+  const local = (o: BuildOptions): BuildOptions => ({
+    ...o,
+    define: { ...o.define, 'process.env.JITGATE_CONFIG_MODE': JSON.stringify('local') },
+  });
   const add = async (subject: Variant['subject'], bundling: Bundling, base: BuildOptions, event: unknown) => {
     const others = (base.external ?? []).filter((e) => !e.startsWith('@aws-sdk'));
     const result = await build({ ...base, external: bundling === 'external' ? [...others, '@aws-sdk/*'] : others, metafile: false });
     const output = result.outputFiles![0]!;
     const file = path.join(OUT_DIR, `${subject.replace(/[^a-z0-9]+/gi, '-')}-${bundling}.mjs`);
     writeFileSync(file, output.contents);
-    variants.push({ label: `${subject} (SDK ${bundling})`, subject, bundling, file, bytes: output.contents.byteLength, event, env: handlerEnv(bench, subject === MINIMAL ? 'authorize' : subject) });
+    variants.push({
+      label: `${subject} (SDK ${bundling})`,
+      subject,
+      bundling,
+      file,
+      bytes: output.contents.byteLength,
+      event,
+      env: handlerEnv(bench, subject === MINIMAL ? 'authorize' : subject),
+    });
   };
   try {
     for (const entry of ENTRIES) {
@@ -174,7 +206,10 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
       for (const bundling of ['external', 'bundled'] as const) await add(entry, bundling, base, byEntry[entry]);
     }
     // The baseline: the authorize function's options with another entry point.
-    const minimalBase = { ...local(toEsbuildOptions(options.get('authorize')!, new Set())), entryPoints: [path.join(REPO_ROOT, 'bench', 'minimal-getitem.ts')] };
+    const minimalBase = {
+      ...local(toEsbuildOptions(options.get('authorize')!, new Set())),
+      entryPoints: [path.join(REPO_ROOT, 'bench', 'minimal-getitem.ts')],
+    };
     for (const bundling of ['external', 'bundled'] as const) await add(MINIMAL, bundling, minimalBase, minimal);
 
     log(`  ${variants.length} bundles built; ${RUNS} cold starts each, round-robin`);
@@ -185,7 +220,8 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
     }
 
     const total = (v: Variant) => samples.get(v)!.map((s) => s.importMs + s.invokeMs);
-    const find = (subject: Variant['subject'], bundling: Bundling) => variants.find((v) => v.subject === subject && v.bundling === bundling)!;
+    const find = (subject: Variant['subject'], bundling: Bundling) =>
+      variants.find((v) => v.subject === subject && v.bundling === bundling)!;
     const rows: Row[] = [];
     for (const subject of [...ENTRIES, MINIMAL] as const) {
       for (const bundling of ['external', 'bundled'] as const) {
@@ -193,13 +229,19 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         const s = samples.get(v)!;
         const outcomes = [...new Set(s.map((x) => x.outcome))].join(', ');
         rows.push({
-          name: `${bundling === 'external' ? subject : ''}${bundling === 'external' ? '' : '  '} SDK ${bundling}${bundling === deployed && subject !== MINIMAL ? ' (deployed)' : ''}`.trim(),
+          name: (
+            `${bundling === 'external' ? subject : ''}${bundling === 'external' ? '' : '  '} SDK ` +
+            `${bundling}${bundling === deployed && subject !== MINIMAL ? ' (deployed)' : ''}`
+          ).trim(),
           value: `${median(total(v)).toFixed(0)} ms`,
-          detail: `import ${fmt3(s.map((x) => x.importMs))}, first call ${fmt3(s.map((x) => x.invokeMs))} (min/median/max); ${(v.bytes / 1024).toFixed(0)} KB; ${outcomes}`,
+          detail:
+            `import ${fmt3(s.map((x) => x.importMs))}, first call ${fmt3(s.map((x) => x.invokeMs))} (min/median/max); ` +
+            `${(v.bytes / 1024).toFixed(0)} KB; ${outcomes}`,
         });
       }
     }
-    const faster: Bundling = median(total(find('authorize', 'bundled'))) < median(total(find('authorize', 'external'))) ? 'bundled' : 'external';
+    const faster: Bundling =
+      median(total(find('authorize', 'bundled'))) < median(total(find('authorize', 'external'))) ? 'bundled' : 'external';
     for (const bundling of ['external', 'bundled'] as const) {
       const ratio = median(total(find('authorize', bundling))) / median(total(find(MINIMAL, bundling)));
       rows.push({
@@ -213,7 +255,9 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
     rows.push({
       name: 'faster bundling for authorize',
       value: `SDK ${faster}`,
-      detail: `SDK bundled starts faster for ${wins.length} of ${ENTRIES.length} functions${wins.length ? ` (${wins.join(', ')})` : ''}; infra/functions.ts deploys SDK ${deployed}`,
+      detail:
+        `SDK bundled starts faster for ${wins.length} of ${ENTRIES.length} functions${wins.length ? ` (${wins.join(', ')})` : ''}; ` +
+        `infra/functions.ts deploys SDK ${deployed}`,
     });
     return {
       faster,
@@ -221,9 +265,14 @@ export async function benchColdStart(bench: BenchLocal, log: (line: string) => v
         title: '8. Cold start: module import + first invocation, fresh node process, bundles as deployed',
         rows,
         notes: [
-          `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
-          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, and execution-ended with a FAILED execution event, a request id that does not exist (their first read, then what they do about it)',
-          "the inlined config is local mode's (with the development issuer, checked under local mode's rules), and each function gets its local environment, so the real path runs; everything else is the deployed build",
+          `${RUNS} cold starts per bundle after one unrecorded (file system cache), round-robin; ` +
+            `node ${process.version} (Lambda runs Node 22); against DynamoDB Local, in-process local mode for the IdP's JWKS`,
+          'first calls: authorize POST /v1/authorize with an active grant (JWKS fetch, verify, GetItem); ' +
+            'api GET /v1/requests?role=requester; approve a forged link (its 4xx page); the state machine functions, ' +
+            'and execution-ended with a FAILED execution event, a request id that does not exist (their first read, ' +
+            'then what they do about it)',
+          "the inlined config is local mode's (with the development issuer, checked under local mode's rules), " +
+            'and each function gets its local environment, so the real path runs; everything else is the deployed build',
         ],
       },
     };

@@ -100,7 +100,10 @@ class MemorySampler {
   samples = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, private readonly jvmPid: number | undefined) {}
+  constructor(
+    private readonly pid: number,
+    private readonly jvmPid: number | undefined,
+  ) {}
 
   start(): void {
     const sample = () => {
@@ -121,7 +124,9 @@ class MemorySampler {
 
 /** The demo config's issuers and groups, and only the policy this section requests. */
 function sectionConfig(dir: string): string {
-  const demo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')) as Record<string, unknown> & { policies?: { action: string }[] };
+  const demo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')) as Record<string, unknown> & {
+    policies?: { action: string }[];
+  };
   const policy = demo.policies?.find((p) => p.action === ACTION);
   if (!policy) throw new Error(`jitgate.config.json has no ${ACTION} policy`);
   const { $schema: _schema, policies: _policies, ...rest } = demo;
@@ -192,7 +197,12 @@ async function start(dataDir: string, configPath: string, log: (line: string) =>
     log(`  restart on port ${port} failed (${err.message.split('\n')[0]}); starting on another port`);
     return startWatched(await freePort(), dataDir, configPath);
   });
-  return { local: second.local, cache: second.missed ? 'miss' : 'miss, then a restart with a hit', startMs: second.ms, firstStartMs: first.ms };
+  return {
+    local: second.local,
+    cache: second.missed ? 'miss' : 'miss, then a restart with a hit',
+    startMs: second.ms,
+    firstStartMs: first.ms,
+  };
 }
 
 export async function benchConcurrency(log: (line: string) => void): Promise<SectionResult> {
@@ -204,7 +214,10 @@ export async function benchConcurrency(log: (line: string) => void): Promise<Sec
     local = started.local;
     const api = new Api(local.url);
     const jvmPid = findJvm(local.pid);
-    log(`  local mode pid ${local.pid} on ${local.url} (started in ${started.startMs} ms, template cache ${started.cache}); DynamoDB Local JVM pid ${jvmPid ?? 'not found'}`);
+    log(
+      `  local mode pid ${local.pid} on ${local.url} (started in ${started.startMs} ms, template cache ${started.cache}); ` +
+        `DynamoDB Local JVM pid ${jvmPid ?? 'not found'}`,
+    );
 
     // Tokens first (RSA signing is not what is measured), with the keys local mode persisted in its data directory.
     const signer = await createDevTokenSigner({ issuer: `${local.url}/dev/idp`, dataDir });
@@ -225,7 +238,11 @@ export async function benchConcurrency(log: (line: string) => void): Promise<Sec
     try {
       // 1. Create all 1,000: each waits for approval.
       ids = await pool(tokens, IN_FLIGHT, async (token) => {
-        const res = await api.expect(201, 'POST', '/v1/requests', token, { action: ACTION, justification: 'bench: concurrency', durationSeconds: DURATION_SECONDS });
+        const res = await api.expect(201, 'POST', '/v1/requests', token, {
+          action: ACTION,
+          justification: 'bench: concurrency',
+          durationSeconds: DURATION_SECONDS,
+        });
         if (res.json.status !== 'pending_approval') failures.push(`created as ${res.json.status}`);
         return res.json.id as string;
       });
@@ -266,37 +283,71 @@ export async function benchConcurrency(log: (line: string) => void): Promise<Sec
 
     const peak = Math.max(sampler.peakRss, after?.hwm ?? 0);
     const rows: Row[] = [
-      { name: 'lifecycles ended expired', value: `${expired} / ${LIFECYCLES}`, detail: [...statuses.entries()].map(([s, n]) => `${s} ${n}`).join(', ') + (failures.length ? `; unexpected: ${failures.slice(0, 3).join(', ')}` : '') },
-      { name: 'wall time (create all → all expired)', value: fmtMs(wallMs * 1e6, 0), detail: `create ${createdAt - t0} ms, approve ${approvedAt - createdAt} ms, run out ${wallMs - (approvedAt - t0)} ms (grants ${DURATION_SECONDS} s)` },
-      { name: 'throughput', value: `${(LIFECYCLES / (wallMs / 1000)).toFixed(1)} lifecycles/s`, detail: `creates ${(LIFECYCLES / ((createdAt - t0) / 1000)).toFixed(0)}/s, approvals ${(LIFECYCLES / ((approvedAt - createdAt) / 1000)).toFixed(0)}/s, ${IN_FLIGHT} HTTP calls in flight` },
+      {
+        name: 'lifecycles ended expired',
+        value: `${expired} / ${LIFECYCLES}`,
+        detail:
+          [...statuses.entries()].map(([s, n]) => `${s} ${n}`).join(', ') +
+          (failures.length ? `; unexpected: ${failures.slice(0, 3).join(', ')}` : ''),
+      },
+      {
+        name: 'wall time (create all → all expired)',
+        value: fmtMs(wallMs * 1e6, 0),
+        detail:
+          `create ${createdAt - t0} ms, approve ${approvedAt - createdAt} ms, run out ${wallMs - (approvedAt - t0)} ms (grants ` +
+          `${DURATION_SECONDS} s)`,
+      },
+      {
+        name: 'throughput',
+        value: `${(LIFECYCLES / (wallMs / 1000)).toFixed(1)} lifecycles/s`,
+        detail:
+          `creates ${(LIFECYCLES / ((createdAt - t0) / 1000)).toFixed(0)}/s, approvals ` +
+          `${(LIFECYCLES / ((approvedAt - createdAt) / 1000)).toFixed(0)}/s, ${IN_FLIGHT} HTTP calls in flight`,
+      },
       {
         name: 'peak RSS, local mode process',
         value: fmtMb(peak),
         detail:
-          `VmHWM (whole life: start and run) ${after ? fmtMb(after.hwm) : 'n/a'}; during the run: peak of ${sampler.samples} samples ${fmtMb(sampler.peakRss)}, ` +
-          `before ${before ? fmtMb(before.rss) : 'n/a'}, after ${after ? fmtMb(after.rss) : 'n/a'} (pid ${local.pid}, template cache ${started.cache})`,
+          `VmHWM (whole life: start and run) ${after ? fmtMb(after.hwm) : 'n/a'}; during the run: ` +
+          `peak of ${sampler.samples} samples ${fmtMb(sampler.peakRss)}, ` +
+          `before ${before ? fmtMb(before.rss) : 'n/a'}, after ${after ? fmtMb(after.rss) : 'n/a'} (pid ${local.pid}, ` +
+          `template cache ${started.cache})`,
         target: target('< 300 MB', peak < MEMORY_LIMIT),
       },
       {
         name: 'DynamoDB Local JVM RSS (separate process)',
         value: jvmAfter ? fmtMb(sampler.peakJvmRss) : 'n/a',
-        detail: jvmAfter ? `peak of samples; before ${fmtMb(jvmBefore?.rss ?? Number.NaN)}, after ${fmtMb(jvmAfter.rss)}, VmHWM ${fmtMb(jvmAfter.hwm)} (pid ${jvmPid})` : 'JVM not found under local mode, or no /proc',
+        detail: jvmAfter
+          ? `peak of samples; before ${fmtMb(jvmBefore?.rss ?? Number.NaN)}, after ${fmtMb(jvmAfter.rss)}, ` +
+            `VmHWM ${fmtMb(jvmAfter.hwm)} (pid ${jvmPid})`
+          : 'JVM not found under local mode, or no /proc',
       },
-      { name: 'executions local Step Functions holds', value: String(held), detail: `after ${LIFECYCLES} finished; it keeps the ${DEFAULT_RETAIN_FINISHED_EXECUTIONS} most recently finished (retainFinishedExecutions)` },
+      {
+        name: 'executions local Step Functions holds',
+        value: String(held),
+        detail:
+          `after ${LIFECYCLES} finished; it keeps the ${DEFAULT_RETAIN_FINISHED_EXECUTIONS} most recently finished ` +
+          '(retainFinishedExecutions)',
+      },
     ];
     const notes = [
-      `${ACTION} by 1,000 distinct principals (sub alice-<n>), durationSeconds ${DURATION_SECONDS}, approved by bob over HTTP; all 1,000 created (alive) before the first approval`,
-      `local mode as \`npm start\` runs it (its own process; DynamoDB on disk in a temporary data directory; the full development IdP), started in ${started.startMs} ms, ` +
+      `${ACTION} by 1,000 distinct principals (sub alice-<n>), durationSeconds ${DURATION_SECONDS}, approved by bob over HTTP; ` +
+        'all 1,000 created (alive) before the first approval',
+      `local mode as \`npm start\` runs it (its own process; DynamoDB on disk in a temporary data directory; ` +
+        `the full development IdP), started in ${started.startMs} ms, ` +
         (started.cache === 'hit'
           ? 'its template from the cache (aws-cdk-lib not loaded)'
           : started.cache === 'miss'
-            ? `synthesizing its template (aws-cdk-lib loaded, in the figure) even on a restart after a first start of ${started.firstStartMs} ms: infra/, shared/ or the lock file changed meanwhile`
-            : `restarted on the same port after a first start of ${started.firstStartMs} ms that synthesized the template: measured with the cached template (aws-cdk-lib not loaded)`),
+            ? 'synthesizing its template (aws-cdk-lib loaded, in the figure) even on a restart after a first start of ' +
+              `${started.firstStartMs} ms: infra/, shared/ or the lock file changed meanwhile`
+            : `restarted on the same port after a first start of ${started.firstStartMs} ms that synthesized the template: ` +
+              'measured with the cached template (aws-cdk-lib not loaded)'),
       'the figure is local mode alone: the bench client runs in the bench process, DynamoDB Local in its JVM (reported on its own)',
     ];
     if (peak >= MEMORY_LIMIT && before) {
       notes.push(
-        `over the target: local mode holds ${fmtMb(before.rss)} before the run; the rest is what 1,000 lifecycles with ${IN_FLIGHT} calls in flight make it allocate (mostly the AWS SDK clients of the handlers), ` +
+        `over the target: local mode holds ${fmtMb(before.rss)} before the run; the rest is what 1,000 lifecycles with ` +
+          `${IN_FLIGHT} calls in flight make it allocate (mostly the AWS SDK clients of the handlers), ` +
           'which V8 collects late and whose pages it keeps; what stays reachable afterwards is bounded (see bench/README.md)',
       );
     }

@@ -52,13 +52,19 @@ export const MODEL = {
   authorizeCallsPerLifecycle: 10,
   /** Floor for a billed invocation: local durations (loopback DynamoDB) understate AWS ones. */
   minBilledMs: 100,
-  /** CloudWatch Logs bytes per Lambda invocation: START, END and REPORT (with the X-Ray trace id) ≈ 400 B, plus the function's own lines. */
+  /**
+   * CloudWatch Logs bytes per Lambda invocation: START, END and REPORT (with the X-Ray trace id) ≈ 400 B,
+   * plus the function's own lines.
+   */
   logBytesPerInvocation: 1024,
   /** API Gateway access log line (JSON, the standard fields the stage logs). */
   logBytesPerApiRequest: 450,
   /** Metrics API Gateway publishes per method and stage when detailed metrics are on. */
   detailedMetricsPerMethod: 7,
-  /** Secrets Manager reads of the link key: await-approval (links), the page's GET and POST; each container caches it, so this is the most. */
+  /**
+   * Secrets Manager reads of the link key: await-approval (links), the page's GET and POST; each container
+   * caches it, so this is the most.
+   */
   linkKeyReadsPerLifecycle: 3,
   /** Targets. */
   maxUsdPer1000Lifecycles: 0.4,
@@ -77,7 +83,9 @@ export interface TemplateFacts {
   detailedMetrics: boolean;
 }
 
-export function templateFacts(template: { Resources?: Record<string, { Type?: string; Properties?: any; Metadata?: any }> }): TemplateFacts {
+export function templateFacts(template: {
+  Resources?: Record<string, { Type?: string; Properties?: any; Metadata?: any }>;
+}): TemplateFacts {
   const resources = Object.values(template.Resources ?? {});
   const ofType = (type: string) => resources.filter((r) => r.Type === type);
   const memoryMb: Record<string, number> = {};
@@ -131,7 +139,12 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     ...apiCalls.map((c) => ({ what: `api: ${c.name}`, entry: 'api', count: 1, ms: c.ns / 1e6 })),
     { what: 'approve: GET /approve/{link} (the page)', entry: 'approve', count: 1, ms: pageMs },
     { what: 'approve: POST /approve/{link} (the decision)', entry: 'approve', count: 1, ms: pageMs },
-    ...lifecycle.lambdaTasks.map((t) => ({ what: `state machine: ${t.state}`, entry: STATE_FUNCTION[t.state] ?? 'api', count: 1, ms: t.ms })),
+    ...lifecycle.lambdaTasks.map((t) => ({
+      what: `state machine: ${t.state}`,
+      entry: STATE_FUNCTION[t.state] ?? 'api',
+      count: 1,
+      ms: t.ms,
+    })),
     { what: 'authorize: POST /v1/authorize', entry: 'authorize', count: n, ms: authorizeHandlerNs / 1e6 },
   ];
   const lambdaRequests = invocations.reduce((s, i) => s + i.count, 0);
@@ -154,26 +167,67 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   const traces = apiRequests + 1; // each API request is a trace; the execution with its Lambda tasks is one more
   // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
   // role a lifecycle uses (each function's, and the state machine's for Activate); SNS is counted per
-  // publish, each link-key read decrypts once (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
+  // publish, each link-key read decrypts once
+  // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
   const roles = new Set(invocations.map((i) => i.entry)).size + 1;
   const kmsRequests = roles + lifecycle.sns.publishes + MODEL.linkKeyReadsPerLifecycle;
   const logGb = (lambdaRequests * MODEL.logBytesPerInvocation + apiRequests * MODEL.logBytesPerApiRequest) / 1024 ** 3;
   const mem = (entry: string) => `${facts.memoryMb[entry]} MB`;
 
   const items = [
-    { name: 'Step Functions Standard', qty: `${lifecycle.transitions} transitions`, price: '$0.025 / 1,000 transitions', usd: lifecycle.transitions * PRICES.sfnPerTransition },
-    { name: 'Lambda requests (arm64)', qty: `${lambdaRequests} invocations`, price: '$0.20 / 1M requests', usd: lambdaRequests * PRICES.lambdaPerRequest },
-    { name: 'Lambda compute (arm64)', qty: `${gbSeconds.toFixed(3)} GB-s`, price: `$0.0000133334 / GB-s; authorize ${mem('authorize')}, api ${mem('api')}, approve ${mem('approve')}`, usd: gbSeconds * PRICES.lambdaPerGbSecondArm },
-    { name: 'API Gateway REST', qty: `${apiRequests} requests`, price: '$3.50 / 1M requests', usd: apiRequests * PRICES.apiGatewayRestPerRequest },
+    {
+      name: 'Step Functions Standard',
+      qty: `${lifecycle.transitions} transitions`,
+      price: '$0.025 / 1,000 transitions',
+      usd: lifecycle.transitions * PRICES.sfnPerTransition,
+    },
+    {
+      name: 'Lambda requests (arm64)',
+      qty: `${lambdaRequests} invocations`,
+      price: '$0.20 / 1M requests',
+      usd: lambdaRequests * PRICES.lambdaPerRequest,
+    },
+    {
+      name: 'Lambda compute (arm64)',
+      qty: `${gbSeconds.toFixed(3)} GB-s`,
+      price: `$0.0000133334 / GB-s; authorize ${mem('authorize')}, api ${mem('api')}, approve ${mem('approve')}`,
+      usd: gbSeconds * PRICES.lambdaPerGbSecondArm,
+    },
+    {
+      name: 'API Gateway REST',
+      qty: `${apiRequests} requests`,
+      price: '$3.50 / 1M requests',
+      usd: apiRequests * PRICES.apiGatewayRestPerRequest,
+    },
     { name: 'DynamoDB writes, table', qty: `${wru} WRU`, price: '$0.625 / 1M WRU', usd: wru * PRICES.dynamoPerWru },
     { name: 'DynamoDB writes, GSIs', qty: `${gsiWru} WRU`, price: '$0.625 / 1M WRU', usd: gsiWru * PRICES.dynamoPerWru },
     { name: 'DynamoDB reads', qty: `${rru} RRU`, price: '$0.125 / 1M RRU', usd: rru * PRICES.dynamoPerRru },
-    { name: 'SNS publishes', qty: `${lifecycle.sns.publishes} publishes`, price: '$0.50 / 1M publishes', usd: lifecycle.sns.publishes * PRICES.snsPerPublish },
-    { name: 'SNS email deliveries', qty: `${lifecycle.sns.emailDeliveries} emails`, price: '$2.00 / 100,000 emails', usd: lifecycle.sns.emailDeliveries * PRICES.snsPerEmail },
+    {
+      name: 'SNS publishes',
+      qty: `${lifecycle.sns.publishes} publishes`,
+      price: '$0.50 / 1M publishes',
+      usd: lifecycle.sns.publishes * PRICES.snsPerPublish,
+    },
+    {
+      name: 'SNS email deliveries',
+      qty: `${lifecycle.sns.emailDeliveries} emails`,
+      price: '$2.00 / 100,000 emails',
+      usd: lifecycle.sns.emailDeliveries * PRICES.snsPerEmail,
+    },
     { name: 'X-Ray traces', qty: `${traces} traces`, price: '$5.00 / 1M traces recorded', usd: traces * PRICES.xrayPerTrace },
     { name: 'KMS requests', qty: `≤ ${kmsRequests} requests`, price: '$0.03 / 10,000 requests', usd: kmsRequests * PRICES.kmsPerRequest },
-    { name: 'Secrets Manager reads', qty: `≤ ${MODEL.linkKeyReadsPerLifecycle} calls`, price: '$0.05 / 10,000 calls', usd: MODEL.linkKeyReadsPerLifecycle * PRICES.secretPerCall },
-    { name: 'CloudWatch Logs ingestion', qty: `${((logGb * 1024 ** 3) / 1024).toFixed(1)} KB`, price: '$0.50 / GB ingested', usd: logGb * PRICES.logsPerGbIngested },
+    {
+      name: 'Secrets Manager reads',
+      qty: `≤ ${MODEL.linkKeyReadsPerLifecycle} calls`,
+      price: '$0.05 / 10,000 calls',
+      usd: MODEL.linkKeyReadsPerLifecycle * PRICES.secretPerCall,
+    },
+    {
+      name: 'CloudWatch Logs ingestion',
+      qty: `${((logGb * 1024 ** 3) / 1024).toFixed(1)} KB`,
+      price: '$0.50 / GB ingested',
+      usd: logGb * PRICES.logsPerGbIngested,
+    },
   ];
   const total = items.reduce((s, i) => s + i.usd, 0);
   const per1k = total * 1000;
@@ -193,23 +247,56 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   const detailedIfOn = facts.apiMethods * MODEL.detailedMetricsPerMethod * PRICES.metricPerMonth;
 
   const rows: Row[] = items.map((i) => ({ name: i.name, value: fmtUsd(i.usd * 1000), detail: `${i.qty} per lifecycle × ${i.price}` }));
-  rows.push({ name: 'TOTAL per 1,000 lifecycles', value: fmtUsd(per1k), detail: `${fmtUsd(total, 6)} per lifecycle`, target: target(`< $${MODEL.maxUsdPer1000Lifecycles.toFixed(2)}`, per1k < MODEL.maxUsdPer1000Lifecycles) });
-  const authorizeUsd = PRICES.apiGatewayRestPerRequest + PRICES.lambdaPerRequest + (billedMs(authorizeHandlerNs / 1e6) / 1000) * memoryGb('authorize') * PRICES.lambdaPerGbSecondArm + PRICES.dynamoPerRru + PRICES.xrayPerTrace;
-  rows.push({ name: '  marginal: 1,000 more authorize calls', value: fmtUsd(1000 * authorizeUsd), detail: `API Gateway + Lambda (${mem('authorize')}) + one RRU + one X-Ray trace each (the trace costs more than the request)` });
-  rows.push({ name: '  the lifecycle without its authorize calls', value: fmtUsd(per1k - n * 1000 * authorizeUsd), detail: `of which Step Functions ${fmtUsd(items[0]!.usd * 1000)} (${lifecycle.transitions} transitions)` });
+  rows.push({
+    name: 'TOTAL per 1,000 lifecycles',
+    value: fmtUsd(per1k),
+    detail: `${fmtUsd(total, 6)} per lifecycle`,
+    target: target(`< $${MODEL.maxUsdPer1000Lifecycles.toFixed(2)}`, per1k < MODEL.maxUsdPer1000Lifecycles),
+  });
+  const authorizeUsd =
+    PRICES.apiGatewayRestPerRequest +
+    PRICES.lambdaPerRequest +
+    (billedMs(authorizeHandlerNs / 1e6) / 1000) * memoryGb('authorize') * PRICES.lambdaPerGbSecondArm +
+    PRICES.dynamoPerRru +
+    PRICES.xrayPerTrace;
+  rows.push({
+    name: '  marginal: 1,000 more authorize calls',
+    value: fmtUsd(1000 * authorizeUsd),
+    detail: `API Gateway + Lambda (${mem('authorize')}) + one RRU + one X-Ray trace each (the trace costs more than the request)`,
+  });
+  rows.push({
+    name: '  the lifecycle without its authorize calls',
+    value: fmtUsd(per1k - n * 1000 * authorizeUsd),
+    detail: `of which Step Functions ${fmtUsd(items[0]!.usd * 1000)} (${lifecycle.transitions} transitions)`,
+  });
   for (const i of idle) rows.push({ name: `idle: ${i.name}`, value: fmtUsd(i.usd, 2), detail: `${i.qty} × ${i.price}` });
   rows.push({
     name: 'IDLE deployment per month',
     value: fmtUsd(idleTotal, 2),
-    detail: `the first year; each of the key's first two yearly rotations adds $1.00 (${fmtUsd(idleTotal + facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} in year 2, ${fmtUsd(idleTotal + 2 * facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} from year 3)`,
+    detail:
+      `the first year; each of the key's first two yearly rotations adds $1.00 ` +
+      `(${fmtUsd(idleTotal + facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} in year 2, ` +
+      `${fmtUsd(idleTotal + 2 * facts.kmsKeys * PRICES.kmsPerRotatedKeyMonth, 2)} from year 3)`,
     target: target(`< $${MODEL.maxIdleUsdPerMonth.toFixed(2)}`, idleTotal < MODEL.maxIdleUsdPerMonth),
   });
-  rows.push({ name: '  with aws.detailedMetrics on', value: `+${fmtUsd(detailedIfOn, 2)}`, detail: `${facts.apiMethods} methods × ${MODEL.detailedMetricsPerMethod} metrics × $0.30` });
+  rows.push({
+    name: '  with aws.detailedMetrics on',
+    value: `+${fmtUsd(detailedIfOn, 2)}`,
+    detail: `${facts.apiMethods} methods × ${MODEL.detailedMetricsPerMethod} metrics × $0.30`,
+  });
   for (const i of invocations) {
-    rows.push({ name: `  Lambda ${i.what}`, value: `×${i.count}`, detail: `measured ${i.ms.toFixed(1)} ms → billed ${billedMs(i.ms)} ms at ${mem(i.entry)}` });
+    rows.push({
+      name: `  Lambda ${i.what}`,
+      value: `×${i.count}`,
+      detail: `measured ${i.ms.toFixed(1)} ms → billed ${billedMs(i.ms)} ms at ${mem(i.entry)}`,
+    });
   }
   for (const line of lifecycle.dynamodb.lines) {
-    rows.push({ name: `  DynamoDB ${line.what}`, value: `×${line.count}`, detail: [line.rru ? `${line.rru} RRU` : '', line.wru ? `${line.wru} WRU` : ''].filter(Boolean).join(', ') });
+    rows.push({
+      name: `  DynamoDB ${line.what}`,
+      value: `×${line.count}`,
+      detail: [line.rru ? `${line.rru} RRU` : '', line.wru ? `${line.wru} WRU` : ''].filter(Boolean).join(', '),
+    });
   }
   rows.push({ name: '  DynamoDB authorize GetItem (grant slot)', value: `×${n}`, detail: `${n} RRU` });
 
@@ -217,12 +304,23 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     title: `6. Cost model: USD per 1,000 lifecycles and per idle month on AWS (${PRICES.region}, list prices, free tiers ignored)`,
     rows,
     notes: [
-      `one lifecycle = section 4's (create, MFA answer, activation, expiring notice, expiry; ${lifecycle.transitions} transitions) with the approval made on the link page (GET + POST on the approve function) + ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
-      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate AWS latency`,
-      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, which sit in gsi2 only while pending); item sizes ≈ their JSON size',
-      `upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
-      `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted`,
-      'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, log storage and data transfer are left out',
+      `one lifecycle = section 4's (create, MFA answer, activation, expiring notice, expiry; ` +
+        `${lifecycle.transitions} transitions) with the approval made on the link page (GET + POST on the approve function) ` +
+        `+ ${n} authorize calls; TOTP enrolment (once per user) and status polling are left out`,
+      `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) ` +
+        `at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate ` +
+        'AWS latency',
+      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; ' +
+        'requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, ' +
+        'which sit in gsi2 only while pending); item sizes ≈ their JSON size',
+      'upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, ' +
+        'and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ' +
+        `${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); ` +
+        `every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
+      `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; ` +
+        'the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted',
+      'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, ' +
+        'log storage and data transfer are left out',
     ],
   };
 }

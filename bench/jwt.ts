@@ -52,7 +52,13 @@ interface Parsed {
 function parse(token: string): Parsed {
   const [h, p, s] = token.split('.');
   const header = JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { kid: string };
-  return { data: Buffer.from(`${h}.${p}`), signature: Buffer.from(s!, 'base64url'), kid: header.kid, signingInput: `${h}.${p}`, signatureText: s! };
+  return {
+    data: Buffer.from(`${h}.${p}`),
+    signature: Buffer.from(s!, 'base64url'),
+    kid: header.kid,
+    signingInput: `${h}.${p}`,
+    signatureText: s!,
+  };
 }
 
 const WARMUP = 500;
@@ -60,7 +66,9 @@ const ITERATIONS = 6000;
 const BATCH = 500;
 
 export async function benchJwt(local: LocalJitgate, verifier: BenchVerifier): Promise<SectionResult> {
-  const keys = new Map<string, KeyObject>(local.idp.jwks().keys.map((jwk) => [jwk.kid as string, createPublicKey({ key: jwk as never, format: 'jwk' })]));
+  const keys = new Map<string, KeyObject>(
+    local.idp.jwks().keys.map((jwk) => [jwk.kid as string, createPublicKey({ key: jwk as never, format: 'jwk' })]),
+  );
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const alg of ['RS256', 'ES256'] as const) {
@@ -68,9 +76,13 @@ export async function benchJwt(local: LocalJitgate, verifier: BenchVerifier): Pr
     const { data, signature, kid, signingInput, signatureText } = parse(token);
     const key = keys.get(kid);
     if (!key) throw new Error(`no public key ${kid}`);
-    const bare = alg === 'RS256' ? () => cryptoVerify('sha256', data, key, signature) : () => cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    const bare =
+      alg === 'RS256'
+        ? () => cryptoVerify('sha256', data, key, signature)
+        : () => cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
     // What aws-jwt-verify 5 does for the signature (node-web-compat-node.js): a Verify stream object per token.
-    const streamed = () => createVerify('RSA-SHA256').update(signingInput).verify({ key, dsaEncoding: 'ieee-p1363' }, signatureText, 'base64');
+    const streamed = () =>
+      createVerify('RSA-SHA256').update(signingInput).verify({ key, dsaEncoding: 'ieee-p1363' }, signatureText, 'base64');
     // Sanity: all accept the token before anything is timed.
     if (!bare() || !streamed()) throw new Error(`crypto rejected the ${alg} token`);
     await verifier.verify(token);
@@ -94,20 +106,39 @@ export async function benchJwt(local: LocalJitgate, verifier: BenchVerifier): Pr
     rows.push({ name: `${alg} aws-jwt-verify verify()`, value: fmtUs(lib.median), detail: `p95 ${fmtUs(lib.p95)}` });
     rows.push({ name: `${alg} aws-jwt-verify verifySync()`, value: fmtUs(sync.median), detail: `p95 ${fmtUs(sync.p95)} (for reference)` });
     rows.push({ name: `${alg} bare crypto.verify`, value: fmtUs(raw.median), detail: `p95 ${fmtUs(raw.p95)}` });
-    rows.push({ name: `${alg} crypto.createVerify().update().verify()`, value: fmtUs(stream.median), detail: `p95 ${fmtUs(stream.p95)} (the signature call aws-jwt-verify makes, for reference)` });
-    rows.push({ name: `${alg} aws-jwt-verify decomposeUnverifiedJwt()`, value: fmtUs(decompose.median), detail: `p95 ${fmtUs(decompose.p95)} (its decoding step alone, for reference)` });
-    rows.push({ name: `${alg} ratio verify() / crypto.verify`, value: fmtRatio(ratio), detail: `medians; overhead ${fmtUs(lib.median - raw.median)} per token`, target: target('≤ 1.2x', ratio <= 1.2) });
+    rows.push({
+      name: `${alg} crypto.createVerify().update().verify()`,
+      value: fmtUs(stream.median),
+      detail: `p95 ${fmtUs(stream.p95)} (the signature call aws-jwt-verify makes, for reference)`,
+    });
+    rows.push({
+      name: `${alg} aws-jwt-verify decomposeUnverifiedJwt()`,
+      value: fmtUs(decompose.median),
+      detail: `p95 ${fmtUs(decompose.p95)} (its decoding step alone, for reference)`,
+    });
+    rows.push({
+      name: `${alg} ratio verify() / crypto.verify`,
+      value: fmtRatio(ratio),
+      detail: `medians; overhead ${fmtUs(lib.median - raw.median)} per token`,
+      target: target('≤ 1.2x', ratio <= 1.2),
+    });
     if (ratio > 1.2) {
       const overhead = lib.median - raw.median;
       notes.push(
-        `${alg}: aws-jwt-verify adds ${fmtUs(overhead)} per token to the bare signature check: ${fmtUs(decompose.median)} in decomposeUnverifiedJwt ` +
-          `(base64 decoding, and JSON.parse of header and payload with a reviver that deletes __proto__ / constructor from every object), ` +
+        `${alg}: aws-jwt-verify adds ${fmtUs(overhead)} per token to the bare signature check: ` +
+          `${fmtUs(decompose.median)} in decomposeUnverifiedJwt ` +
+          '(base64 decoding, and JSON.parse of header and payload with a reviver that deletes __proto__ / constructor from every ' +
+          'object), ' +
           `${fmtUs(stream.median - raw.median)} in its signature call (crypto.createVerify instead of crypto.verify), ` +
-          `${fmtUs(Math.max(0, overhead - decompose.median - (stream.median - raw.median)))} in the rest (JWK lookup, claim checks, the promise). ` +
+          `${fmtUs(Math.max(0, overhead - decompose.median - (stream.median - raw.median)))} in the rest (JWK lookup, ` +
+          'claim checks, the promise). ' +
           `A fixed cost per token: the cheaper the signature (RS256 verify is fast), the larger the ratio`,
       );
     }
   }
-  notes.push(`${ITERATIONS} timed calls each after ${WARMUP} warm-up, interleaved in batches of ${BATCH}; medians (the JWKS was fetched once over HTTP before timing)`);
+  notes.push(
+    `${ITERATIONS} timed calls each after ${WARMUP} warm-up, interleaved in batches of ${BATCH}; ` +
+      'medians (the JWKS was fetched once over HTTP before timing)',
+  );
   return { title: '3. JWT verify (cached JWKS) vs bare crypto.verify', rows, notes };
 }

@@ -28,15 +28,24 @@ export interface DynamoDbOp {
 type Sendable = { send(command: unknown, ...rest: unknown[]): Promise<unknown> };
 
 const OPERATION: Record<string, string> = {
-  GetCommand: 'GetItem', PutCommand: 'PutItem', UpdateCommand: 'UpdateItem', DeleteCommand: 'DeleteItem', QueryCommand: 'Query', ScanCommand: 'Scan',
-  TransactWriteCommand: 'TransactWriteItems', TransactGetCommand: 'TransactGetItems', BatchGetCommand: 'BatchGetItem', BatchWriteCommand: 'BatchWriteItem',
+  GetCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  ScanCommand: 'Scan',
+  TransactWriteCommand: 'TransactWriteItems',
+  TransactGetCommand: 'TransactGetItems',
+  BatchGetCommand: 'BatchGetItem',
+  BatchWriteCommand: 'BatchWriteItem',
 };
 
 /** Plain value of a (possibly marshalled) attribute: `{ S: 'x' }` → 'x'. */
 function plain(v: unknown): unknown {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     const keys = Object.keys(v);
-    if (keys.length === 1 && ['S', 'N', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS'].includes(keys[0]!)) return (v as Record<string, unknown>)[keys[0]!];
+    if (keys.length === 1 && ['S', 'N', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS'].includes(keys[0]!))
+      return (v as Record<string, unknown>)[keys[0]!];
   }
   return v;
 }
@@ -44,12 +53,17 @@ function plain(v: unknown): unknown {
 function kindOf(key: Record<string, unknown> | undefined): { kind: string; key: string } {
   const pk = String(plain(key?.pk) ?? '');
   const sk = String(plain(key?.sk) ?? '');
-  const kind = pk.startsWith('GRANT#') ? 'grant slot'
-    : pk.startsWith('USER#') ? 'TOTP enrolment'
-    : pk.startsWith('IDEM#') ? 'idempotency key'
-    : pk.startsWith('REQ#') && sk.startsWith('EVT#') ? 'audit event'
-    : pk.startsWith('REQ#') ? 'request'
-    : 'other';
+  const kind = pk.startsWith('GRANT#')
+    ? 'grant slot'
+    : pk.startsWith('USER#')
+      ? 'TOTP enrolment'
+      : pk.startsWith('IDEM#')
+        ? 'idempotency key'
+        : pk.startsWith('REQ#') && sk.startsWith('EVT#')
+          ? 'audit event'
+          : pk.startsWith('REQ#')
+            ? 'request'
+            : 'other';
   return { kind, key: `${pk}|${sk}` };
 }
 
@@ -69,9 +83,29 @@ function describe(command: { constructor: { name: string }; input?: any }): Dyna
     });
     return { operation, items, transactional: true };
   }
-  const action = operation === 'GetItem' ? 'Get' : operation === 'PutItem' ? 'Put' : operation === 'UpdateItem' ? 'Update' : operation === 'DeleteItem' ? 'Delete' : 'Query';
+  const action =
+    operation === 'GetItem'
+      ? 'Get'
+      : operation === 'PutItem'
+        ? 'Put'
+        : operation === 'UpdateItem'
+          ? 'Update'
+          : operation === 'DeleteItem'
+            ? 'Delete'
+            : 'Query';
   const k = kindOf(action === 'Put' ? input.Item : action === 'Query' ? undefined : input.Key);
-  return { operation, items: [{ action, ...k, ...(action === 'Put' ? { bytes: sizeOf(input.Item) } : {}), ...(action === 'Query' ? { kind: `query ${input.IndexName ?? 'table'}` } : {}) }], transactional: false };
+  return {
+    operation,
+    items: [
+      {
+        action,
+        ...k,
+        ...(action === 'Put' ? { bytes: sizeOf(input.Item) } : {}),
+        ...(action === 'Query' ? { kind: `query ${input.IndexName ?? 'table'}` } : {}),
+      },
+    ],
+    transactional: false,
+  };
 }
 
 export class DynamoDbCounter {
@@ -81,7 +115,7 @@ export class DynamoDbCounter {
   start(): void {
     for (const cls of [DynamoDBClient, DynamoDBDocumentClient] as unknown as { prototype: Sendable }[]) {
       const proto = cls.prototype;
-      const own = Object.prototype.hasOwnProperty.call(proto, 'send');
+      const own = Object.hasOwn(proto, 'send');
       const original = proto.send;
       const ops = this.ops;
       proto.send = function (this: Sendable, command: unknown, ...rest: unknown[]) {
@@ -172,7 +206,11 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
   const apiCalls: { name: string; ns: number }[] = [];
   let executionArn = '';
   try {
-    const created = await api.expect(201, 'POST', '/v1/requests', alice, { action: FULL_ACTION, justification: 'bench: one full lifecycle', durationSeconds: 2 });
+    const created = await api.expect(201, 'POST', '/v1/requests', alice, {
+      action: FULL_ACTION,
+      justification: 'bench: one full lifecycle',
+      durationSeconds: 2,
+    });
     apiCalls.push({ name: 'POST /v1/requests', ns: created.ns });
     id = created.json.id;
     if (created.json.status !== 'pending_mfa') throw new Error(`new ${FULL_ACTION} request is ${created.json.status}, not pending_mfa`);
@@ -207,28 +245,52 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
   const otherTasks: string[] = [];
   for (const e of events) {
     if (e.type.endsWith('StateEntered')) currentState = e.stateEnteredEventDetails?.name ?? '?';
-    const isLambda = e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda');
+    const isLambda =
+      e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda');
     if (isLambda) scheduledAt = e.timestamp;
-    else if (e.type === 'TaskScheduled') otherTasks.push(`${currentState} (${e.taskScheduledEventDetails?.resourceType}:${e.taskScheduledEventDetails?.resource})`);
-    if (scheduledAt && ['TaskSubmitted', 'TaskSucceeded', 'TaskFailed', 'LambdaFunctionSucceeded', 'LambdaFunctionFailed'].includes(e.type)) {
+    else if (e.type === 'TaskScheduled')
+      otherTasks.push(`${currentState} (${e.taskScheduledEventDetails?.resourceType}:${e.taskScheduledEventDetails?.resource})`);
+    if (
+      scheduledAt &&
+      ['TaskSubmitted', 'TaskSucceeded', 'TaskFailed', 'LambdaFunctionSucceeded', 'LambdaFunctionFailed'].includes(e.type)
+    ) {
       lambdaTasks.push({ state: currentState, ms: new Date(e.timestamp).getTime() - new Date(scheduledAt).getTime() });
       scheduledAt = undefined;
     }
   }
-  const lambdaInvocations = events.filter((e) => e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda')).length;
+  const lambdaInvocations = events.filter(
+    (e) => e.type === 'LambdaFunctionScheduled' || (e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resourceType === 'lambda'),
+  ).length;
 
   const records = local.outbox.list({ since });
-  const sns = { publishes: new Set(records.map((r) => r.messageId)).size, emailDeliveries: records.filter((r) => r.deliveredTo?.includes('@')).length };
+  const sns = {
+    publishes: new Set(records.map((r) => r.messageId)).size,
+    emailDeliveries: records.filter((r) => r.deliveredTo?.includes('@')).length,
+  };
   const dynamodb = { ...capacity(counter.ops), calls: counter.ops.length };
 
   const rows: Row[] = [
-    { name: 'state transitions (StateEntered)', value: String(entered.length), detail: path.join(' → '), target: target('≤ 10', entered.length <= 10) },
-    { name: 'Lambda invocations', value: String(lambdaInvocations), detail: lambdaTasks.map((t) => `${t.state} ${t.ms} ms`).join(', '), target: target('≤ 4', lambdaInvocations <= 4) },
+    {
+      name: 'state transitions (StateEntered)',
+      value: String(entered.length),
+      detail: path.join(' → '),
+      target: target('≤ 10', entered.length <= 10),
+    },
+    {
+      name: 'Lambda invocations',
+      value: String(lambdaInvocations),
+      detail: lambdaTasks.map((t) => `${t.state} ${t.ms} ms`).join(', '),
+      target: target('≤ 4', lambdaInvocations <= 4),
+    },
     { name: 'other Task states', value: String(otherTasks.length), detail: otherTasks.join(', ') },
     { name: 'execution / request status', value: `${description.status} / ${final.json.status}`, detail: `request ${id}` },
     { name: 'lifecycle wall time', value: fmtMs(wallNs, 0), detail: 'create → execution ended (grant window 2 s)' },
     ...apiCalls.map((c) => ({ name: `  ${c.name}`, value: fmtMs(c.ns, 1), detail: 'over HTTP, local mode' })),
-    { name: 'DynamoDB calls', value: String(dynamodb.calls), detail: `≈ ${dynamodb.rru} RRU, ${dynamodb.wru} WRU (breakdown in the cost model)` },
+    {
+      name: 'DynamoDB calls',
+      value: String(dynamodb.calls),
+      detail: `≈ ${dynamodb.rru} RRU, ${dynamodb.wru} WRU (breakdown in the cost model)`,
+    },
     { name: 'SNS publishes / email deliveries', value: `${sns.publishes} / ${sns.emailDeliveries}`, detail: 'from the outbox' },
   ];
   return {
@@ -236,8 +298,10 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
       title: `4. One full lifecycle (${FULL_ACTION}: request, TOTP MFA, approval, activation, expiring notice, expiry)`,
       rows,
       notes: [
-        `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, maxDuration 2 s }; alice requests, bob approves through the API`,
-        'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) + LambdaFunctionScheduled (Expire: a plain function ARN resource)',
+        `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, ` +
+          'maxDuration 2 s }; alice requests, bob approves through the API',
+        'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) ' +
+          '+ LambdaFunctionScheduled (Expire: a plain function ARN resource)',
       ],
     },
     transitions: entered.length,

@@ -28,7 +28,10 @@ async function main(): Promise<number> {
   const done: SectionResult[] = [];
   const errors: string[] = [];
 
-  console.log(`jitgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.arch()}, ${new Date().toISOString()}\n`);
+  console.log(
+    `jitgate bench: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+      `${os.platform()} ${os.arch()}, ${new Date().toISOString()}\n`,
+  );
 
   const run = async <T>(title: string, fn: () => Promise<T>, toSection: (value: T) => SectionResult): Promise<T | undefined> => {
     const started = Date.now();
@@ -51,8 +54,16 @@ async function main(): Promise<number> {
     }
   };
 
-  await run('1. Lambda bundles', () => benchBundles(log), (s) => s);
-  await run('7. Policy evaluation', () => benchPolicy(), (s) => s);
+  await run(
+    '1. Lambda bundles',
+    () => benchBundles(log),
+    (s) => s,
+  );
+  await run(
+    '7. Policy evaluation',
+    () => benchPolicy(),
+    (s) => s,
+  );
 
   let bench: BenchLocal | undefined;
   let lifecycle: LifecycleFigures | undefined;
@@ -67,10 +78,26 @@ async function main(): Promise<number> {
     facts = templateFacts(b.local.template);
 
     const verifier = await benchVerifier(b.local);
-    await run('3. JWT verify', () => benchJwt(b.local, verifier), (s) => s);
-    authorize = await run('2. authorize hot path', () => benchAuthorize(b, verifier), (f) => f.section);
-    lifecycle = await run('4. Lifecycle counts', () => benchLifecycle(b), (f) => f.section);
-    await run('8. Cold start', () => benchColdStart(b, log), (f) => f.section);
+    await run(
+      '3. JWT verify',
+      () => benchJwt(b.local, verifier),
+      (s) => s,
+    );
+    authorize = await run(
+      '2. authorize hot path',
+      () => benchAuthorize(b, verifier),
+      (f) => f.section,
+    );
+    lifecycle = await run(
+      '4. Lifecycle counts',
+      () => benchLifecycle(b),
+      (f) => f.section,
+    );
+    await run(
+      '8. Cold start',
+      () => benchColdStart(b, log),
+      (f) => f.section,
+    );
   } catch (err) {
     errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     log(errors.at(-1)!);
@@ -82,21 +109,36 @@ async function main(): Promise<number> {
   }
 
   // Its own local-mode process (and DynamoDB Local), after the in-process one is gone.
-  await run('5. 1,000 concurrent lifecycles', () => benchConcurrency(log), (s) => s);
+  await run(
+    '5. 1,000 concurrent lifecycles',
+    () => benchConcurrency(log),
+    (s) => s,
+  );
   if (lifecycle && facts) {
     const figures = lifecycle;
     const template = facts;
-    await run('6. Cost model', async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6, template), (s) => s);
+    await run(
+      '6. Cost model',
+      async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6, template),
+      (s) => s,
+    );
   } else {
     errors.push('6. Cost model: skipped, the lifecycle section failed');
   }
 
   // Summary: every target, PASS or MISS.
-  const targets = done.flatMap((s) => s.rows.filter((r) => r.target).map((r) => [s.title.split(' ')[0] ?? '', r.name.trim(), r.value, r.target!.text, r.target!.pass ? 'PASS' : 'MISS']));
+  const targets = done.flatMap((s) =>
+    s.rows
+      .filter((r) => r.target)
+      .map((r) => [s.title.split(' ')[0] ?? '', r.name.trim(), r.value, r.target!.text, r.target!.pass ? 'PASS' : 'MISS']),
+  );
   console.log('== Targets ==');
   console.log(table(['§', 'measure', 'value', 'target', ''], targets));
   const missed = targets.filter((t) => t[4] === 'MISS').length;
-  console.log(`\n${targets.length - missed} of ${targets.length} targets met, ${missed} missed; ${errors.length} section error(s); total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `\n${targets.length - missed} of ${targets.length} targets met, ${missed} missed; ${errors.length} section error(s); ` +
+      `total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
   for (const e of errors) console.log(`ERROR ${e.split('\n')[0]}`);
   return errors.length > 0 ? 1 : 0;
 }

@@ -8,6 +8,8 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 const client = new DynamoDBClient({});
 
 export async function handler(event: { pk: string; sk: string }): Promise<{ statusCode: number }> {
-  const out = await client.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: event.pk }, sk: { S: event.sk } }, ConsistentRead: true }));
+  const out = await client.send(
+    new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: event.pk }, sk: { S: event.sk } }, ConsistentRead: true }),
+  );
   return { statusCode: out.Item ? 200 : 404 };
 }

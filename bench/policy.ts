@@ -46,19 +46,31 @@ function actionsFor(policyCount: number): { action: string; kind: Kind }[] {
   });
   const globIdx = (f: number) => Math.floor((f * policyCount) / GLOB_EVERY) * GLOB_EVERY + GLOB_EVERY - 1;
   const globs = [0, 0.5, 0.99].map((f) => ({ action: `team${Math.min(globIdx(f), policyCount - 1)}:read-reports`, kind: 'glob' as const }));
-  const unknown = [{ action: 'nobody:configured-this', kind: 'unknown' as const }, { action: 'svc:operate', kind: 'unknown' as const }];
+  const unknown = [
+    { action: 'nobody:configured-this', kind: 'unknown' as const },
+    { action: 'svc:operate', kind: 'unknown' as const },
+  ];
   return [...exact, ...globs, ...unknown];
 }
 
 export async function benchPolicy(): Promise<SectionResult> {
-  const principal: Principal = { id: 'https://idp.example.com#alice', issuer: 'https://idp.example.com', issuerName: 'corp', sub: 'alice', groups: ['engineering'], roles: ['editor'], attributes: {} };
+  const principal: Principal = {
+    id: 'https://idp.example.com#alice',
+    issuer: 'https://idp.example.com',
+    issuerName: 'corp',
+    sub: 'alice',
+    groups: ['engineering'],
+    roles: ['editor'],
+    attributes: {},
+  };
   const setups = [10, 1000].map((count) => {
     const index = new PolicyIndex(configWith(count));
     const actions = actionsFor(count);
     // Sanity: each action gets the outcome its kind implies.
     for (const a of actions) {
       const e = evaluate(index, principal, a.action, '*');
-      if ((a.kind === 'unknown') !== (e.outcome === 'denied')) throw new Error(`${a.action} with ${count} policies: unexpected ${e.outcome}`);
+      if ((a.kind === 'unknown') !== (e.outcome === 'denied'))
+        throw new Error(`${a.action} with ${count} policies: unexpected ${e.outcome}`);
     }
     return { count, index, actions };
   });
@@ -74,7 +86,12 @@ export async function benchPolicy(): Promise<SectionResult> {
     return Number(process.hrtime.bigint() - t0) / DECISIONS_PER_SAMPLE;
   };
 
-  const groups: Record<'mix' | Kind, readonly Kind[]> = { mix: ['exact', 'glob', 'unknown'], exact: ['exact'], glob: ['glob'], unknown: ['unknown'] };
+  const groups: Record<'mix' | Kind, readonly Kind[]> = {
+    mix: ['exact', 'glob', 'unknown'],
+    exact: ['exact'],
+    glob: ['glob'],
+    unknown: ['unknown'],
+  };
   const results: Record<string, Record<number, number[]>> = {};
   for (const [name, kinds] of Object.entries(groups)) {
     results[name] = { 10: [], 1000: [] };
@@ -106,8 +123,10 @@ export async function benchPolicy(): Promise<SectionResult> {
     title: '7. Policy evaluation, 1,000 policies vs 10 (median ns per decision)',
     rows,
     notes: [
-      `configs: the demo issuers and groups with N generated policies (every ${GLOB_EVERY}th a glob "team<i>:*", the rest exact "svc<i>:operate"), each with one deny rule`,
-      `${SAMPLES} samples of ${DECISIONS_PER_SAMPLE} decisions per config and action kind, after ${WARMUP_SAMPLES} warm-up samples; configs alternate sample by sample`,
+      `configs: the demo issuers and groups with N generated policies (every ${GLOB_EVERY}th a glob "team<i>:*", ` +
+        `the rest exact "svc<i>:operate"), each with one deny rule`,
+      `${SAMPLES} samples of ${DECISIONS_PER_SAMPLE} decisions per config and action kind, ` +
+        `after ${WARMUP_SAMPLES} warm-up samples; configs alternate sample by sample`,
       `findTies(): the check config parsing runs, on 1,000 such policies (no tie), median of ${TIE_SAMPLES} runs`,
     ],
   };
@@ -115,7 +134,9 @@ export async function benchPolicy(): Promise<SectionResult> {
 
 /** The tie check config parsing runs groups policies instead of comparing every pair, so 1,000 policies take well under 2 s. */
 function tiesRow(): Row {
-  const policies = Array.from({ length: 1000 }, (_, i) => ({ action: i % GLOB_EVERY === GLOB_EVERY - 1 ? `team${i}:*` : `svc${i}:operate` }));
+  const policies = Array.from({ length: 1000 }, (_, i) => ({
+    action: i % GLOB_EVERY === GLOB_EVERY - 1 ? `team${i}:*` : `svc${i}:operate`,
+  }));
   const samples: number[] = [];
   for (let s = 0; s < TIE_SAMPLES; s++) {
     const t0 = process.hrtime.bigint();

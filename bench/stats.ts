@@ -96,10 +96,14 @@ export interface InterleaveOptions {
  * taking turns (A B, then B A, ...) so slow drifts of the machine hit all of them alike.
  * Returns nanoseconds per call for each contender.
  */
-export async function interleave<K extends string>(contenders: Record<K, () => unknown>, opts: InterleaveOptions): Promise<Record<K, number[]>> {
+export async function interleave<K extends string>(
+  contenders: Record<K, () => unknown>,
+  opts: InterleaveOptions,
+): Promise<Record<K, number[]>> {
   const names = Object.keys(contenders) as K[];
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
-  const run = async (name: K, count: number) => (opts.sync ? timeCallsSync(contenders[name], count) : await timeCalls(contenders[name], count));
+  const run = async (name: K, count: number) =>
+    opts.sync ? timeCallsSync(contenders[name], count) : await timeCalls(contenders[name], count);
   for (const name of names) await run(name, opts.warmup);
   let round = 0;
   while (samples[names[0]!].length < opts.iterations) {
@@ -168,12 +172,22 @@ export function target(text: string, pass: boolean): Target {
 /** A plain text table; columns sized to their content. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 export function renderSection(result: SectionResult): string {
-  const rows = result.rows.map((r) => [r.name, r.value, r.detail ?? '', r.target?.text ?? '', r.target ? (r.target.pass ? 'PASS' : 'MISS') : '']);
+  const rows = result.rows.map((r) => [
+    r.name,
+    r.value,
+    r.detail ?? '',
+    r.target?.text ?? '',
+    r.target ? (r.target.pass ? 'PASS' : 'MISS') : '',
+  ]);
   const out = [`== ${result.title} ==`, table(['measure', 'value', 'detail', 'target', ''], rows)];
   for (const note of result.notes) out.push(`  · ${note}`);
   return out.join('\n');

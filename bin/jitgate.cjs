@@ -9,7 +9,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`jitgate: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.stderr.write(`jitgate: ${err?.stack ? err.stack : String(err)}\n`);
     process.exitCode = 1;
   },
 );

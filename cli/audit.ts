@@ -41,7 +41,8 @@ export const auditCommand: Command = {
 
 async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = args;
-  if (verb !== 'verify' && verb !== 'export') throw new UsageError(verb ? `unknown audit command "${verb}"; use verify or export` : 'say verify or export');
+  if (verb !== 'verify' && verb !== 'export')
+    throw new UsageError(verb ? `unknown audit command "${verb}"; use verify or export` : 'say verify or export');
   let values;
   try {
     ({ values } = parseArgs({
@@ -60,11 +61,13 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since takes an ISO time such as 2026-01-31T00:00:00Z (got "${values.since}")`);
+  if (values.since !== undefined && Number.isNaN(Date.parse(values.since)))
+    throw new UsageError(`--since takes an ISO time such as 2026-01-31T00:00:00Z (got "${values.since}")`);
   const since = values.since === undefined ? undefined : new Date(values.since).toISOString();
   if (verb === 'export') {
     if (values.file) throw new UsageError('--file is for verify; export reads the live trail');
-    if (values.format !== undefined && values.format !== 'jsonl') throw new UsageError(`--format: only jsonl is supported (got "${values.format}")`);
+    if (values.format !== undefined && values.format !== 'jsonl')
+      throw new UsageError(`--format: only jsonl is supported (got "${values.format}")`);
     const body = await fetchText(io, values, '/v1/audit/export', since);
     if (values.out) {
       writeFileSync(path.resolve(io.cwd, values.out), body);
@@ -82,7 +85,10 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout.write(`${JSON.stringify(report)}\n`);
   if (report.ok) io.stderr.write(`intact: ${report.checked} event(s) on ${report.chains} chain(s)\n`);
-  else io.stderr.write(`BROKEN at ${report.firstBroken!.id} (request ${report.firstBroken!.requestId}): ${report.firstBroken!.reason}; ${report.firstBroken!.detail}\n`);
+  else {
+    const broken = report.firstBroken!;
+    io.stderr.write(`BROKEN at ${broken.id} (request ${broken.requestId}): ${broken.reason}; ${broken.detail}\n`);
+  }
   return report.ok ? EXIT.ok : EXIT.failed;
 }
 
@@ -104,14 +110,22 @@ export function verifyFile(file: string, since?: string): VerifyReport {
       throw new UsageError(`${path.basename(file)} line ${i + 1} is not JSON; pass a file written by "jitgate audit export"`);
     }
     const kind = (line as { kind?: unknown })?.kind;
-    if (kind !== 'head' && kind !== 'event') throw new UsageError(`${path.basename(file)} line ${i + 1} is neither a head nor an event; pass a file written by "jitgate audit export"`);
+    if (kind !== 'head' && kind !== 'event')
+      throw new UsageError(
+        `${path.basename(file)} line ${i + 1} is neither a head nor an event; pass a file written by "jitgate audit export"`,
+      );
     lines.push(line as ExportLine);
   });
   const chains = chainsFromExport(lines);
   return verifyChains(since ? chains.filter((c) => (c.events[0]?.at ?? '') >= since) : chains);
 }
 
-async function fetchText(io: CliIo, values: { url?: string; token?: string; as?: string }, route: string, since: string | undefined): Promise<string> {
+async function fetchText(
+  io: CliIo,
+  values: { url?: string; token?: string; as?: string },
+  route: string,
+  since: string | undefined,
+): Promise<string> {
   const base = (values.url ?? `http://127.0.0.1:${io.env.PORT || '4000'}`).replace(/\/$/, '');
   const token = await bearer(io, values);
   const url = `${base}${route}${since ? `?since=${encodeURIComponent(since)}` : ''}`;
@@ -119,7 +133,9 @@ async function fetchText(io: CliIo, values: { url?: string; token?: string; as?:
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   } catch (err) {
-    throw new Error(`cannot reach ${base} (${(err as Error).cause ?? (err as Error).message}); start local mode with "npm start" or pass --url`);
+    throw new Error(
+      `cannot reach ${base} (${(err as Error).cause ?? (err as Error).message}); start local mode with "npm start" or pass --url`,
+    );
   }
   const body = await res.text();
   if (!res.ok) {
@@ -127,8 +143,11 @@ async function fetchText(io: CliIo, values: { url?: string; token?: string; as?:
     try {
       const problem = JSON.parse(body) as { title?: string; detail?: string };
       detail = [problem.title, problem.detail].filter(Boolean).join(': ');
-    } catch { /* not a problem document */ }
-    throw new Error(`${route} answered ${res.status}: ${detail}${res.status === 401 || res.status === 403 ? ' (an auditor\'s token is needed: --token, $JITGATE_TOKEN or --as audrey)' : ''}`);
+    } catch {
+      /* not a problem document */
+    }
+    const hint = res.status === 401 || res.status === 403 ? " (an auditor's token is needed: --token, $JITGATE_TOKEN or --as audrey)" : '';
+    throw new Error(`${route} answered ${res.status}: ${detail}${hint}`);
   }
   return body;
 }
@@ -137,7 +156,10 @@ async function bearer(io: CliIo, values: { token?: string; as?: string }): Promi
   if (values.token && values.as) throw new UsageError('--token or --as, not both');
   if (values.token) return values.token;
   if (values.as) {
-    const signer = await createDevTokenSigner({ issuer: developmentIssuer(io), dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate') });
+    const signer = await createDevTokenSigner({
+      issuer: developmentIssuer(io),
+      dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate'),
+    });
     return signer.signToken(values.as, { expiresIn: 300, tokenUse: 'id', authTime: Math.floor(Date.now() / 1000) });
   }
   if (io.env.JITGATE_TOKEN) return io.env.JITGATE_TOKEN;

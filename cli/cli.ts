@@ -128,11 +128,15 @@ async function tokenCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name a demo user' : `one user at a time (got ${positionals.join(' ')})`);
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? 'name a demo user' : `one user at a time (got ${positionals.join(' ')})`);
   const user = positionals[0] as string;
   const ttl = values.ttl === undefined ? 3600 : duration('--ttl', values.ttl);
   const authAge = values['auth-age'] === undefined ? 0 : duration('--auth-age', values['auth-age'], true);
-  const amr = values.amr?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const amr = values.amr
+    ?.flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   const extraClaims = claimOptions(values.claim ?? []);
 
   const issuer = developmentIssuer(io);
@@ -157,16 +161,22 @@ function claimOptions(options: string[]): Record<string, unknown> {
   for (const option of options) {
     const eq = option.indexOf('=');
     const name = eq < 0 ? option : option.slice(0, eq);
-    if (eq <= 0) throw new UsageError(`--claim takes name=json, such as --claim employment='"contractor"' or --claim groups='["a","b"]' (got "${option}")`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--claim takes name=json, such as --claim employment='"contractor"' or --claim groups='["a","b"]' (got "${option}")`,
+      );
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') throw new UsageError(`--claim ${name}: not a claim name`);
-    if (claims.some(([n]) => n === name)) throw new UsageError(`--claim ${name} is given twice; give each claim once (a list is one JSON value: --claim ${name}='["a","b"]')`);
+    if (claims.some(([n]) => n === name))
+      throw new UsageError(`--claim ${name} is given twice; give each claim once (a list is one JSON value: --claim ${name}='["a","b"]')`);
     const text = option.slice(eq + 1);
     try {
       claims.push([name, JSON.parse(text)]);
     } catch {
-      throw new UsageError(`--claim ${name}: the value is JSON, and ${JSON.stringify(text)} is not; quote a string for the shell and for JSON: --claim ${name}='${JSON.stringify(text)}'`);
+      throw new UsageError(
+        `--claim ${name}: the value is JSON, and ${JSON.stringify(text)} is not; quote a string for the shell and for JSON: ` +
+          `--claim ${name}='${JSON.stringify(text)}'`,
+      );
     }
   }
   return Object.fromEntries(claims);
 }
-

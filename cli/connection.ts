@@ -20,7 +20,10 @@ export interface ConnectionOptions {
 
 /** The API could not be reached at all (nothing listening, DNS, TLS): no problem document to show. */
 export class CannotReach extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     const why = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause);
     super(`cannot reach ${url} (${why}); start local mode with "npm start", or pass --url or set JITGATE_URL`);
   }

@@ -22,7 +22,8 @@ export function developmentIssuer(io: Pick<CliIo, 'cwd' | 'env'>): string {
   }
   const config = parseConfig(parseJsonText(text, file), path.basename(file), { mode: 'local' });
   const dev = Object.values(config.issuers).find((i) => i.development);
-  if (!dev) throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
+  if (!dev)
+    throw new ConfigError(`${path.basename(file)} has no issuer with "development": true; local mode's IdP signs only for that issuer`);
   const port = io.env.PORT;
   if (!port) return dev.issuer;
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new ConfigError(`PORT must be a port number (got "${port}")`);

@@ -16,7 +16,17 @@ import { ConfigError } from '../shared/domain/errors';
 import { compileGlob, specificity } from '../shared/domain/glob';
 import { toPrincipal, type Principal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
-import { decisionOf, describeMfa, evaluate, mayBreakGlass, PolicyIndex, ruleName, stillNeeded, type Decision, type Requirements } from '../shared/domain/policy';
+import {
+  decisionOf,
+  describeMfa,
+  evaluate,
+  mayBreakGlass,
+  PolicyIndex,
+  ruleName,
+  stillNeeded,
+  type Decision,
+  type Requirements,
+} from '../shared/domain/policy';
 import { describeCondition } from '../shared/config/policy-config';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
@@ -59,7 +69,15 @@ interface Caller {
 }
 
 export interface Explanation {
-  caller: { id: string; source: Caller['source']; verified: false; note?: string; groups: string[]; roles: string[]; attributes: Record<string, string | string[]> };
+  caller: {
+    id: string;
+    source: Caller['source'];
+    verified: false;
+    note?: string;
+    groups: string[];
+    roles: string[];
+    attributes: Record<string, string | string[]>;
+  };
   action: string;
   resource: string;
   decision: Decision;
@@ -96,7 +114,8 @@ async function explain(args: string[], io: CliIo): Promise<number> {
   const { values } = parsed;
   if (!values.user) throw new UsageError('name the caller with --user <demo user, token or claims JSON>');
   if (!values.action) throw new UsageError('name the action with --action <action>, e.g. --action projects:delete');
-  if (!/^[A-Za-z0-9_.:/-]+$/.test(values.action)) throw new UsageError(`--action takes letters, digits and : . _ - / (got "${values.action}")`);
+  if (!/^[A-Za-z0-9_.:/-]+$/.test(values.action))
+    throw new UsageError(`--action takes letters, digits and : . _ - / (got "${values.action}")`);
   const resource = values.resource ?? '*';
   if (resource.length === 0) throw new UsageError('--resource is empty; leave it out for any resource');
   const problem = resourceProblem(resource);
@@ -116,7 +135,8 @@ function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`no config at ${file}; run from the project directory, pass --config or set JITGATE_CONFIG`);
+    if (code === 'ENOENT')
+      throw new UsageError(`no config at ${file}; run from the project directory, pass --config or set JITGATE_CONFIG`);
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return parseConfig(parseJsonText(text, file), path.basename(file));
@@ -129,7 +149,15 @@ export function explainFor(config: Config, caller: Caller, action: string, resou
   const p = caller.principal;
   const deciding = e.policy;
   const result: Explanation = {
-    caller: { id: p.id, source: caller.source, verified: false, ...(caller.note ? { note: caller.note } : {}), groups: p.groups, roles: p.roles, attributes: p.attributes },
+    caller: {
+      id: p.id,
+      source: caller.source,
+      verified: false,
+      ...(caller.note ? { note: caller.note } : {}),
+      groups: p.groups,
+      roles: p.roles,
+      attributes: p.attributes,
+    },
     action,
     resource,
     decision: decisionOf(e),
@@ -139,7 +167,11 @@ export function explainFor(config: Config, caller: Caller, action: string, resou
     alsoMatching: config.policies
       .map((policy, i) => ({ policy, i }))
       .filter(({ policy }) => policy !== deciding && compileGlob(policy.action)(action) && compileGlob(policy.resource ?? '*')(resource))
-      .sort((a, b) => specificity(b.policy.action) - specificity(a.policy.action) || specificity(b.policy.resource ?? '*') - specificity(a.policy.resource ?? '*'))
+      .sort(
+        (a, b) =>
+          specificity(b.policy.action) - specificity(a.policy.action) ||
+          specificity(b.policy.resource ?? '*') - specificity(a.policy.resource ?? '*'),
+      )
       .map(({ policy, i }) => ruleName(policy, i)),
   };
   if (e.outcome === 'requestable') {
@@ -148,20 +180,39 @@ export function explainFor(config: Config, caller: Caller, action: string, resou
     const mfa = e.requirements.mfa;
     if (typeof mfa === 'object') result.stepUp = stepUpCheck(mfa.stepUp, p, caller, now);
   }
-  if (deciding?.breakGlass) result.breakGlass = { allowed: e.outcome === 'requestable' && mayBreakGlass(deciding, p), who: describeCondition(deciding.breakGlass.who), maxDurationSeconds: deciding.breakGlass.maxDuration, notify: deciding.breakGlass.notify };
+  if (deciding?.breakGlass)
+    result.breakGlass = {
+      allowed: e.outcome === 'requestable' && mayBreakGlass(deciding, p),
+      who: describeCondition(deciding.breakGlass.who),
+      maxDurationSeconds: deciding.breakGlass.maxDuration,
+      notify: deciding.breakGlass.notify,
+    };
   return result;
 }
 
 /** Mirrors the RFC 9470 check requests get, as advice: a demo user has no sign-in to judge. */
-function stepUpCheck(stepUp: { acr?: string[]; amr?: string[]; maxAge: number }, p: Principal, caller: Caller, now: Date): { satisfied: boolean; detail: string } {
-  if (caller.source === 'demo user') return { satisfied: false, detail: 'a demo user has no sign-in to judge; `npx jitgate token <user> --amr mfa` gives one that has' };
+function stepUpCheck(
+  stepUp: { acr?: string[]; amr?: string[]; maxAge: number },
+  p: Principal,
+  caller: Caller,
+  now: Date,
+): { satisfied: boolean; detail: string } {
+  if (caller.source === 'demo user')
+    return { satisfied: false, detail: 'a demo user has no sign-in to judge; `npx jitgate token <user> --amr mfa` gives one that has' };
   const age = p.authTime === undefined ? undefined : Math.floor(now.getTime() / 1000) - p.authTime;
   const fresh = age !== undefined && age <= stepUp.maxAge;
   const acrOk = !stepUp.acr || (p.acr !== undefined && stepUp.acr.includes(p.acr));
   const amrOk = !stepUp.amr || stepUp.amr.every((m) => p.amr?.includes(m));
-  const problems = [!fresh && (age === undefined ? 'no auth_time' : `signed in ${age} s ago (at most ${stepUp.maxAge})`), !acrOk && `acr ${p.acr ?? '(none)'}`, !amrOk && `amr ${p.amr?.join(',') ?? '(none)'}`].filter(Boolean);
+  const problems = [
+    !fresh && (age === undefined ? 'no auth_time' : `signed in ${age} s ago (at most ${stepUp.maxAge})`),
+    !acrOk && `acr ${p.acr ?? '(none)'}`,
+    !amrOk && `amr ${p.amr?.join(',') ?? '(none)'}`,
+  ].filter(Boolean);
   return problems.length
-    ? { satisfied: false, detail: `this token's sign-in is not enough (${problems.join('; ')}): the API would answer 401 insufficient_user_authentication` }
+    ? {
+        satisfied: false,
+        detail: `this token's sign-in is not enough (${problems.join('; ')}): the API would answer 401 insufficient_user_authentication`,
+      }
     : { satisfied: true, detail: "this token's sign-in meets it" };
 }
 
@@ -177,18 +228,33 @@ export function resolveCaller(config: Config, user: string, io: Pick<CliIo, 'env
     }
     if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new UsageError('--user JSON must be an object of claims');
     const [name, issuer] = issuerFor(config, typeof claims.iss === 'string' ? claims.iss : undefined, io);
-    return { principal: toPrincipal(name, issuer, { sub: 'anonymous', ...claims, iss: issuer.issuer }), source: 'claims', verified: false, note: 'claims given on the command line' };
+    return {
+      principal: toPrincipal(name, issuer, { sub: 'anonymous', ...claims, iss: issuer.issuer }),
+      source: 'claims',
+      verified: false,
+      note: 'claims given on the command line',
+    };
   }
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text)) {
     const claims = decodeJwtPayload(text);
     const [name, issuer] = issuerFor(config, typeof claims.iss === 'string' ? claims.iss : undefined, io);
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new UsageError('the token has no "sub" claim');
-    return { principal: toPrincipal(name, issuer, claims), source: 'token', verified: false, note: "claims taken from the token, not verified: no signature, expiry or audience check" };
+    return {
+      principal: toPrincipal(name, issuer, claims),
+      source: 'token',
+      verified: false,
+      note: 'claims taken from the token, not verified: no signature, expiry or audience check',
+    };
   }
   const demo = findDemoUser(DEMO_USERS, text);
   if (!demo) throw new UnknownDemoUser(text, DEMO_USERS);
   const [name, issuer] = developmentIssuer(config);
-  return { principal: toPrincipal(name, issuer, { ...demoUserClaims(demo), sub: demo.sub, iss: issuer.issuer }), source: 'demo user', verified: false, note: `demo user ${demo.sub} through the development issuer "${name}"` };
+  return {
+    principal: toPrincipal(name, issuer, { ...demoUserClaims(demo), sub: demo.sub, iss: issuer.issuer }),
+    source: 'demo user',
+    verified: false,
+    note: `demo user ${demo.sub} through the development issuer "${name}"`,
+  };
 }
 
 function decodeJwtPayload(token: string): Record<string, unknown> {
@@ -203,11 +269,17 @@ function decodeJwtPayload(token: string): Record<string, unknown> {
 
 function developmentIssuer(config: Config): [string, IssuerConfig] {
   const dev = Object.entries(config.issuers).find(([, i]) => i.development);
-  if (!dev) throw new UsageError('demo users sign in through the development issuer, and this config has none; pass a token or a JSON object of claims with --user');
+  if (!dev)
+    throw new UsageError(
+      'demo users sign in through the development issuer, and this config has none; pass a token or a JSON object of claims with --user',
+    );
   return dev;
 }
 
-/** The configured issuer for `iss`; local mode's development issuer also under another port ($PORT); without `iss`, the development or only issuer. */
+/**
+ * The configured issuer for `iss`; local mode's development issuer also under another port ($PORT); without
+ * `iss`, the development or only issuer.
+ */
 function issuerFor(config: Config, iss: string | undefined, io: Pick<CliIo, 'env'>): [string, IssuerConfig] {
   const entries = Object.entries(config.issuers);
   if (iss === undefined) {
@@ -220,7 +292,10 @@ function issuerFor(config: Config, iss: string | undefined, io: Pick<CliIo, 'env
   if (exact) return exact;
   const sameDevIssuer = entries.find(([, i]) => i.development && sameExceptPort(i.issuer, iss));
   if (sameDevIssuer) return sameDevIssuer;
-  throw new UsageError(`the token's issuer "${iss}" is not in the config${io.env.JITGATE_CONFIG ? ` (${io.env.JITGATE_CONFIG})` : ''}; configured: ${entries.map(([, i]) => i.issuer).join(', ')}`);
+  throw new UsageError(
+    `the token's issuer "${iss}" is not in the config${io.env.JITGATE_CONFIG ? ` (${io.env.JITGATE_CONFIG})` : ''}; configured: ` +
+      `${entries.map(([, i]) => i.issuer).join(', ')}`,
+  );
 }
 
 function sameExceptPort(a: string, b: string): boolean {
@@ -241,9 +316,19 @@ function human(seconds: number): string {
 function render(r: Explanation, configName: string): string {
   const rows: [string, string | string[]][] = [];
   const c = r.caller;
-  const claims = [c.groups.length && `groups ${c.groups.join(', ')}`, c.roles.length && `roles ${c.roles.join(', ')}`, ...Object.entries(c.attributes).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : v}`)].filter(Boolean).join('; ');
+  const claims = [
+    c.groups.length && `groups ${c.groups.join(', ')}`,
+    c.roles.length && `roles ${c.roles.join(', ')}`,
+    ...Object.entries(c.attributes).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : v}`),
+  ]
+    .filter(Boolean)
+    .join('; ');
   rows.push(['caller', [`${c.id}${claims ? `: ${claims}` : ' (no groups, roles or attributes)'}`, ...(c.note ? [`(${c.note})`] : [])]]);
-  const verdict = { denied: 'DENIED', requestable: 'REQUESTABLE (approval needed)', auto: 'AUTO-APPROVED (on request, no approval needed)' }[r.decision];
+  const verdict = {
+    denied: 'DENIED',
+    requestable: 'REQUESTABLE (approval needed)',
+    auto: 'AUTO-APPROVED (on request, no approval needed)',
+  }[r.decision];
   rows.push(['decision', verdict]);
   rows.push(['rule', r.rule + (r.clause ? `, ${r.clause}` : '')]);
   rows.push(['reason', r.reason]);
@@ -251,17 +336,29 @@ function render(r: Explanation, configName: string): string {
     const q = r.requirements;
     rows.push(['to get it', (r.missing ?? []).map((m, i) => `${i + 1}. ${m === 'request' ? 'request (POST /v1/requests)' : m}`)]);
     if (r.stepUp) rows.push(['step-up', r.stepUp.detail]);
-    rows.push(['grant', q.grant.mode === 'once' ? `once: one use within ${human(q.grant.useWithinSeconds)}` : `window: up to ${human(q.grant.maxDurationSeconds)}`]);
+    rows.push([
+      'grant',
+      q.grant.mode === 'once'
+        ? `once: one use within ${human(q.grant.useWithinSeconds)}`
+        : `window: up to ${human(q.grant.maxDurationSeconds)}`,
+    ]);
     if (q.approvals.length) rows.push(['approval window', human(q.approvalWindowSeconds)]);
-    if (q.justification.minLength && !q.justification.required) rows.push(['justification', `optional; at least ${q.justification.minLength} characters when given`]);
-    if (q.ticket && !q.ticket.required) rows.push(['ticket', `optional${q.ticket.pattern ? `; must match ${q.ticket.pattern} when given` : ''}`]);
+    if (q.justification.minLength && !q.justification.required)
+      rows.push(['justification', `optional; at least ${q.justification.minLength} characters when given`]);
+    if (q.ticket && !q.ticket.required)
+      rows.push(['ticket', `optional${q.ticket.pattern ? `; must match ${q.ticket.pattern} when given` : ''}`]);
     const mfa = describeMfa(q.mfa);
     if (!mfa) rows.push(['mfa', 'none']);
   }
   if (r.breakGlass) {
-    rows.push(['break-glass', r.breakGlass.allowed
-      ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} (MFA and ticket still apply), announced to ${r.breakGlass.notify}, who review it afterwards; audited`
-      : `not for this caller: only where ${r.breakGlass.who} (breakGlass.who)${r.decision === 'denied' ? ', and the policy denies above' : ''}`]);
+    rows.push([
+      'break-glass',
+      r.breakGlass.allowed
+        ? `allowed: send "breakGlass": true with a justification: no approval, at most ${human(r.breakGlass.maxDurationSeconds)} ` +
+          `(MFA and ticket still apply), announced to ${r.breakGlass.notify}, who review it afterwards; audited`
+        : `not for this caller: only where ${r.breakGlass.who} ` +
+          `(breakGlass.who)${r.decision === 'denied' ? ', and the policy denies above' : ''}`,
+    ]);
   }
   if (r.alsoMatching.length) rows.push(['also matching', [...r.alsoMatching.map((m) => `${m} (less specific, does not apply)`)]]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -3,8 +3,15 @@
  * two, colour only on a terminal. `--json` bypasses all of this and prints the API's JSON.
  */
 import {
-  ConflictError, JitgateError, PolicyDeniedError, RateLimitedError, StepUpRequiredError, UnauthorizedError, UnavailableError,
-  ValidationError, type Request,
+  ConflictError,
+  type JitgateError,
+  PolicyDeniedError,
+  RateLimitedError,
+  StepUpRequiredError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+  type Request,
 } from '../client';
 import type { CliIo } from './command';
 
@@ -42,7 +49,7 @@ export function statusWord(status: string, style: Style, width = 0): string {
 /** `Bob <bob@example.com>`, or the sub when the token named nobody. */
 export function person(p: { sub: string; name?: string; email?: string } | 'jitgate'): string {
   if (p === 'jitgate') return 'jitgate';
-  return p.name ? `${p.name}${p.email ? ` <${p.email}>` : ''}` : p.email ?? p.sub;
+  return p.name ? `${p.name}${p.email ? ` <${p.email}>` : ''}` : (p.email ?? p.sub);
 }
 
 export function subject(r: Request): string {

@@ -79,7 +79,11 @@ async function runVerb(name: string, verb: Verb, argv: string[], io: CliIo): Pro
     const style = styleFor(io);
     const json = values.json === true;
     ctx = {
-      io, values, args: positionals, style, json,
+      io,
+      values,
+      args: positionals,
+      style,
+      json,
       client: connect(io, values as ConnectionOptions),
       out: (text) => io.stdout.write(text),
       say: (text) => io.stderr.write(text),
@@ -269,7 +273,7 @@ const cancel: Verb = {
   summary: 'cancel your own request while it is pending',
   positionals: ['<id>'],
   options: {},
-  details: 'Cancels your pending request; approvers\' links stop working.\n',
+  details: "Cancels your pending request; approvers' links stop working.\n",
   async run(ctx) {
     printRequest(ctx, await ctx.client.cancel(ctx.args[0]!), 'cancelled');
     return EXIT.ok;
@@ -277,7 +281,7 @@ const cancel: Verb = {
 };
 
 const revoke: Verb = {
-  summary: 'end an active grant now (yours, or anyone\'s as an admin)',
+  summary: "end an active grant now (yours, or anyone's as an admin)",
   positionals: ['<id>'],
   options: { reason: { type: 'string' } },
   details: `Ends the active grant now.
@@ -292,7 +296,7 @@ Options:
 };
 
 const mfa: Verb = {
-  summary: 'answer a request\'s MFA challenge with a code from your authenticator',
+  summary: "answer a request's MFA challenge with a code from your authenticator",
   positionals: ['<id>', '<code>'],
   options: {},
   details: 'Answers the TOTP challenge of your request with the six-digit code your authenticator shows.\n',

@@ -85,19 +85,32 @@ needs attention, 2 usage error, 1 AWS refused or the config is not valid.
 async function run(args: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { topic: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { topic: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   if (positionals[0] === 'confirm') {
-    if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'confirm needs the confirmation link from the email (or its token)' : `one link at a time (got ${positionals.length - 1})`);
+    if (positionals.length !== 2)
+      throw new UsageError(
+        positionals.length < 2
+          ? 'confirm needs the confirmation link from the email (or its token)'
+          : `one link at a time (got ${positionals.length - 1})`,
+      );
     const { topicArn, token } = parseConfirmation(positionals[1]!, values.topic ?? io.env.APPROVER_TOPIC_ARN);
     const out = await snsClient(topicArn, io)
       .send(new ConfirmSubscriptionCommand({ TopicArn: topicArn, Token: token, AuthenticateOnUnsubscribe: 'true' }))
       .catch((err: Error) => {
         if (err.name === 'InvalidParameterException' || err.name === 'NotFoundException') {
-          throw new Error(`AWS refused the confirmation (${err.message}): the link was used already, has expired (48 hours), or is for another topic; \`jitgate subscriptions\` shows who is still pending`);
+          throw new Error(
+            `AWS refused the confirmation (${err.message}): the link was used already, has expired (48 hours), ` +
+              `or is for another topic; \`jitgate subscriptions\` shows who is still pending`,
+          );
         }
         throw err;
       });
@@ -117,7 +130,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 function checkTopic(topic: string | undefined): string {
   if (!topic) throw new UsageError('name the approver topic: --topic <arn> or $APPROVER_TOPIC_ARN (the stack output ApproverTopicArn)');
-  if (!TOPIC_ARN.test(topic)) throw new UsageError(`--topic: not an SNS topic ARN (got "${topic}"); it looks like arn:aws:sns:<region>:<account>:<name>`);
+  if (!TOPIC_ARN.test(topic))
+    throw new UsageError(`--topic: not an SNS topic ARN (got "${topic}"); it looks like arn:aws:sns:<region>:<account>:<name>`);
   return topic;
 }
 
@@ -142,7 +156,8 @@ export function parseConfirmation(text: string, topic: string | undefined): { to
 
 function checkToken(token: string): string {
   // AWS's tokens are long hex strings; anything else is a copy-paste accident.
-  if (!/^[0-9a-f]{16,2048}$/i.test(token)) throw new UsageError('the token is not one from an SNS confirmation email (a long hexadecimal string); paste the whole link instead');
+  if (!/^[0-9a-f]{16,2048}$/i.test(token))
+    throw new UsageError('the token is not one from an SNS confirmation email (a long hexadecimal string); paste the whole link instead');
   return token;
 }
 
@@ -165,14 +180,22 @@ function configuredApprovers(io: CliIo, configPath: string | undefined): { princ
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `no config at ${file}; run from the project directory, or pass --config` : `cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `no config at ${file}; run from the project directory, or pass --config`
+        : `cannot read ${file}: ${(err as Error).message}`,
+    );
   }
   // As deployed: development issuers and their members are not subscribed on AWS.
   return approvers(deployedConfig(parseConfig(parseJsonText(text, file), path.basename(file), { mode: 'local' })).config);
 }
 
 /** Each configured approver with their subscription's state, then subscriptions no approver matches. */
-export async function approverSubscriptions(client: SNSClient, topicArn: string, expected: { principalId: string; email: string }[]): Promise<ApproverSubscription[]> {
+export async function approverSubscriptions(
+  client: SNSClient,
+  topicArn: string,
+  expected: { principalId: string; email: string }[],
+): Promise<ApproverSubscription[]> {
   const subs: Subscription[] = [];
   let next: string | undefined;
   do {
@@ -206,7 +229,12 @@ export async function approverSubscriptions(client: SNSClient, topicArn: string,
     };
   });
   for (const f of found) {
-    if (!used.has(f)) rows.push({ email: f.sub.Endpoint ?? '', status: 'unknown', ...(f.sub.SubscriptionArn && f.sub.SubscriptionArn !== PENDING ? { subscriptionArn: f.sub.SubscriptionArn } : {}) });
+    if (!used.has(f))
+      rows.push({
+        email: f.sub.Endpoint ?? '',
+        status: 'unknown',
+        ...(f.sub.SubscriptionArn && f.sub.SubscriptionArn !== PENDING ? { subscriptionArn: f.sub.SubscriptionArn } : {}),
+      });
   }
   return rows;
 }

@@ -72,8 +72,12 @@ function stepsOf(r: Request, style: Style): [string, string][] {
   const steps: [string, string][] = [['created', `${style.dim(r.createdAt)}  ${created}`]];
   if (r.status === 'pending_mfa' && r.waitingFor?.mfa) {
     const m = r.waitingFor.mfa;
-    steps.push([`mfa-waiting-${m.attemptsLeft}`, `${style.dim(now())}  waiting for MFA (${m.method}, ${m.attemptsLeft} attempt(s) left${
-      m.deadline ? `, until ${m.deadline}` : ''}): jitgate mfa ${r.id} <code>`]);
+    steps.push([
+      `mfa-waiting-${m.attemptsLeft}`,
+      `${style.dim(now())}  waiting for MFA (${m.method}, ${m.attemptsLeft} attempt(s) left${
+        m.deadline ? `, until ${m.deadline}` : ''
+      }): jitgate mfa ${r.id} <code>`,
+    ]);
   }
   if (r.mfa.passedAt) steps.push(['mfa-passed', `${style.dim(r.mfa.passedAt)}  MFA passed`]);
   for (const p of r.notified) steps.push([`notified-${p.id}`, `${style.dim(now())}  notified ${person(p)} (${p.groups.join(', ')})`]);

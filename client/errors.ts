@@ -116,7 +116,11 @@ export class UnavailableError extends JitgateError {
 /** `waitFor` ran out of time; `request` is the last one seen. */
 export class WaitTimeoutError extends Error {
   override readonly name = 'WaitTimeoutError';
-  constructor(readonly request: Request | undefined, wanted: readonly string[], timeoutMs: number) {
+  constructor(
+    readonly request: Request | undefined,
+    wanted: readonly string[],
+    timeoutMs: number,
+  ) {
     super(`request ${request?.id ?? '?'} is ${request?.status ?? 'unknown'}, not ${wanted.join(' or ')}, after ${timeoutMs} ms`);
   }
 }
@@ -124,7 +128,10 @@ export class WaitTimeoutError extends Error {
 /** `waitFor`: the request ended in a status it cannot leave, none of those waited for (denied while waiting for active). */
 export class UnexpectedStatusError extends Error {
   override readonly name = 'UnexpectedStatusError';
-  constructor(readonly request: Request, wanted: readonly string[]) {
+  constructor(
+    readonly request: Request,
+    wanted: readonly string[],
+  ) {
     super(`request ${request.id} ended ${request.status}; it will never be ${wanted.join(' or ')}`);
   }
 }

@@ -11,14 +11,32 @@
 import type { z } from 'zod';
 import type { auditQuery, authorizeBody, createRequestBody, listQuery } from '../shared/web/api-schemas';
 import type {
-  AuditEvent, AuditPage, AuthorizeResult, Policy, PolicyList, Request, RequestPage, RequestStatus, TotpEnrolment, VerifyReport,
+  AuditEvent,
+  AuditPage,
+  AuthorizeResult,
+  Policy,
+  PolicyList,
+  Request,
+  RequestPage,
+  RequestStatus,
+  TotpEnrolment,
+  VerifyReport,
 } from '../shared/web/response-schemas';
 import { TERMINAL } from '../shared/domain/request';
 import { errorFor, UnexpectedStatusError, WaitTimeoutError } from './errors';
 
 export * from './errors';
 export type {
-  AuditEvent, AuditPage, AuthorizeResult, Policy, PolicyList, Request, RequestPage, RequestStatus, TotpEnrolment, VerifyReport,
+  AuditEvent,
+  AuditPage,
+  AuthorizeResult,
+  Policy,
+  PolicyList,
+  Request,
+  RequestPage,
+  RequestStatus,
+  TotpEnrolment,
+  VerifyReport,
 };
 
 export type AuthorizeInput = z.input<typeof authorizeBody>;
@@ -45,7 +63,6 @@ export interface WaitOptions {
   intervalMs?: number;
   maxIntervalMs?: number;
 }
-
 
 type Signal = { signal?: AbortSignal };
 type CallOptions = Signal & { body?: unknown; headers?: Record<string, string> };

@@ -18,8 +18,8 @@
  * Idempotent (issue: a transient error after the commit made the retry fail its condition
  * and end in Closed, so Expire never ran): the transaction carries a ClientRequestToken
  * derived from the request and the head read, so on AWS a retry within 10 minutes of a
- * commit returns success unchanged
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html#DDB-TransactWriteItems-request-ClientRequestToken).
+ * commit returns success unchanged (ClientRequestToken in
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
  * Beyond that (and with DynamoDB Local, which does not keep tokens), a cancelled
  * transaction is never taken at its word: RereadRequest reads the item again and
  * StillPending decides: still pending (the head moved: an audit event was recorded
@@ -80,12 +80,18 @@ export interface ActivateStates {
   activate: sfn.TaskStateBase;
 }
 
-export function activateStates(scope: Construct, table: dynamodb.ITable, next: { active: sfn.IChainable; closed: sfn.IChainable }): ActivateStates {
+export function activateStates(
+  scope: Construct,
+  table: dynamodb.ITable,
+  next: { active: sfn.IChainable; closed: sfn.IChainable },
+): ActivateStates {
   const read = readRequest(scope, STATE.readRequest, table);
   const reread = readRequest(scope, STATE.rereadRequest, table);
   const activate = activateTask(scope, table).addCatch(reread, { errors: [TRANSACTION_CANCELED], resultPath: '$.error' });
   const pending = TRANSITIONS.activate.map((s) => sfn.Condition.stringEquals('$.grant.status', s));
-  const stillPending = new sfn.Choice(scope, STATE.stillPending, { comment: 'Activate was cancelled: pending → try again with the new head; active → it had committed; else closed' })
+  const stillPending = new sfn.Choice(scope, STATE.stillPending, {
+    comment: 'Activate was cancelled: pending → try again with the new head; active → it had committed; else closed',
+  })
     .when(sfn.Condition.or(...pending), activate)
     .when(sfn.Condition.stringEquals('$.grant.status', 'active'), next.active)
     .otherwise(next.closed);
@@ -107,7 +113,13 @@ function readRequest(scope: Construct, name: string, table: dynamodb.ITable): sf
     resultSelector: GRANT_FROM_ITEM,
     resultPath: '$.grant',
     taskTimeout: sfn.Timeout.duration(READ_TIMEOUT),
-  }).addRetry({ errors: DYNAMODB_TRANSIENT_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+  }).addRetry({
+    errors: DYNAMODB_TRANSIENT_ERRORS,
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
 }
 
 function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBase {
@@ -117,21 +129,34 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
   const prev = sfn.JsonPath.stringAt('$.grant.chain.head');
   const seq = sfn.JsonPath.stringAt('$.grant.chain.seq');
   // The canonical form of {requestId, type: "activated", actor: "jitgate", at, seq, prev}: keys sorted (shared/domain/audit-chain.ts).
-  const canonical = sfn.JsonPath.format(`${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"`, at, prev, requestId, seq);
+  const canonical = sfn.JsonPath.format(
+    `${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"`,
+    at,
+    prev,
+    requestId,
+    seq,
+  );
   const hash = sfn.JsonPath.hash(canonical, 'SHA-256');
   const condition = transitionCondition('activate');
 
   const updateRequest = {
     TableName: table.tableName,
     Key: attributes(keys.request(path('$.requestId'))),
-    UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+    UpdateExpression:
+      'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash ' +
+      'REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
     // The head read is still the head: no event was chained meanwhile, so this one links to the last.
     ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     ExpressionAttributeNames: mergeNames(condition.names, { '#status': 'status', '#version': 'version' }),
-    ExpressionAttributeValues: mergeValues(
-      Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])),
-      { ':active': { S: 'active' }, ':at': { S: at }, ':exp': { S: exp }, ':one': { N: '1' }, ':seq': { N: seq }, ':hash': { S: hash }, ':prev': { S: prev } },
-    ),
+    ExpressionAttributeValues: mergeValues(Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])), {
+      ':active': { S: 'active' },
+      ':at': { S: at },
+      ':exp': { S: exp },
+      ':one': { N: '1' },
+      ':seq': { N: seq },
+      ':hash': { S: hash },
+      ':prev': { S: prev },
+    }),
   };
   const updateGrantSlot = {
     TableName: table.tableName,
@@ -172,19 +197,27 @@ function activateTask(scope: Construct, table: dynamodb.ITable): sfn.TaskStateBa
     additionalIamStatements: [new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] })],
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(ACTIVATE_TIMEOUT),
-  }).addRetry({ errors: DYNAMODB_TRANSIENT_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+  }).addRetry({
+    errors: DYNAMODB_TRANSIENT_ERRORS,
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
 }
 
 function mergeNames(a: Record<string, string>, b: Record<string, string>): Record<string, string> {
   for (const [k, v] of Object.entries(b)) {
-    if (k in a && a[k] !== v) throw new Error(`Activate: expression attribute name ${k} is "${a[k]}" in transitionCondition('activate') but "${v}" here`);
+    if (k in a && a[k] !== v)
+      throw new Error(`Activate: expression attribute name ${k} is "${a[k]}" in transitionCondition('activate') but "${v}" here`);
   }
   return { ...a, ...b };
 }
 
 function mergeValues(a: Record<string, { S: string }>, b: Record<string, Record<string, string>>): Record<string, Record<string, string>> {
   for (const k of Object.keys(b)) {
-    if (k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k])) throw new Error(`Activate: expression attribute value ${k} is used by transitionCondition('activate') and by the update`);
+    if (k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      throw new Error(`Activate: expression attribute value ${k} is used by transitionCondition('activate') and by the update`);
   }
   return { ...a, ...b };
 }

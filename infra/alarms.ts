@@ -32,7 +32,8 @@ export class JitgateAlarms extends Construct {
     super(scope, id);
     const sm = props.stateMachine;
     this.executionsFailed = new cloudwatch.Alarm(this, 'ExecutionsFailed', {
-      alarmDescription: 'jitgate: executions ended FAILED, TIMED_OUT or ABORTED; their requests were closed as failed (see the audit trail, type "failed")',
+      alarmDescription:
+        'jitgate: executions ended FAILED, TIMED_OUT or ABORTED; their requests were closed as failed (see the audit trail, type "failed")',
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: { failed: sm.metricFailed(), timedOut: sm.metricTimedOut(), aborted: sm.metricAborted() },
@@ -45,12 +46,15 @@ export class JitgateAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    if (props.functions.length > MAX_METRICS) throw new Error(`JitgateAlarms: ${props.functions.length} functions; one alarm expression takes at most ${MAX_METRICS}`);
+    if (props.functions.length > MAX_METRICS)
+      throw new Error(`JitgateAlarms: ${props.functions.length} functions; one alarm expression takes at most ${MAX_METRICS}`);
     const errors = Object.fromEntries(props.functions.map((fn, i) => [`e${i}`, fn.metricErrors({ period: PERIOD })]));
     this.functionErrors = new cloudwatch.Alarm(this, 'FunctionErrors', {
       alarmDescription: 'jitgate: a function failed (an unhandled error or a timeout); its logs say which request',
       metric: new cloudwatch.MathExpression({
-        expression: Object.keys(errors).map((k) => `FILL(${k}, 0)`).join(' + '),
+        expression: Object.keys(errors)
+          .map((k) => `FILL(${k}, 0)`)
+          .join(' + '),
         usingMetrics: errors,
         label: 'function errors',
         period: PERIOD,

@@ -119,7 +119,8 @@ export class JitgateApi extends Construct {
     acknowledge(
       api.role!,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${nagRef(stateMachine, 'Name')}:*]`,
-      'states:StopExecution on the executions of the jitgate state machine only; an execution is named after its request id, which is not known at deploy time.',
+      'states:StopExecution on the executions of the jitgate state machine only; ' +
+        'an execution is named after its request id, which is not known at deploy time.',
     );
 
     const authorize = jitgateFunction(this, 'AuthorizeFunction', {
@@ -213,7 +214,9 @@ export class JitgateApi extends Construct {
       const allow = methods.join(', ');
       resource.addMethod(
         'ANY',
-        mockIntegration(405, problem(405, 'method-not-allowed', 'Method Not Allowed', `This path allows ${allow}.`), PROBLEM_JSON, { Allow: allow }),
+        mockIntegration(405, problem(405, 'method-not-allowed', 'Method Not Allowed', `This path allows ${allow}.`), PROBLEM_JSON, {
+          Allow: allow,
+        }),
         { methodResponses: mockMethodResponses(405, ['Allow']) },
       );
     }
@@ -225,10 +228,29 @@ export class JitgateApi extends Construct {
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', notFound(), { methodResponses: mockMethodResponses(404) });
 
     // What API Gateway answers by itself, as problem documents.
-    addProblemResponse(this.restApi, 'NotFound', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, { status: 404, code: 'not-found', title: 'Not Found', detail: 'There is no such path in this API.' });
-    addProblemResponse(this.restApi, 'Throttled', apigw.ResponseType.THROTTLED, { status: 429, code: 'too-many-requests', title: 'Too Many Requests', detail: 'Slow down and retry.' }, { 'Retry-After': '1' });
-    addProblemResponse(this.restApi, 'TooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, { status: 413, code: 'payload-too-large', title: 'The body is too large' });
-    addProblemResponse(this.restApi, 'UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, { status: 415, code: 'unsupported-media-type', title: 'Send the body as application/json' });
+    addProblemResponse(this.restApi, 'NotFound', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, {
+      status: 404,
+      code: 'not-found',
+      title: 'Not Found',
+      detail: 'There is no such path in this API.',
+    });
+    addProblemResponse(
+      this.restApi,
+      'Throttled',
+      apigw.ResponseType.THROTTLED,
+      { status: 429, code: 'too-many-requests', title: 'Too Many Requests', detail: 'Slow down and retry.' },
+      { 'Retry-After': '1' },
+    );
+    addProblemResponse(this.restApi, 'TooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, {
+      status: 413,
+      code: 'payload-too-large',
+      title: 'The body is too large',
+    });
+    addProblemResponse(this.restApi, 'UnsupportedMediaType', apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, {
+      status: 415,
+      code: 'unsupported-media-type',
+      title: 'Send the body as application/json',
+    });
     addProblemResponse(this.restApi, 'Default4xx', apigw.ResponseType.DEFAULT_4XX, { code: 'bad-request' });
     addProblemResponse(this.restApi, 'Default5xx', apigw.ResponseType.DEFAULT_5XX, { code: 'internal' });
 
@@ -236,22 +258,26 @@ export class JitgateApi extends Construct {
     acknowledge(
       this.restApi,
       'AwsSolutions-APIG4',
-      'Authorization is done in the handlers: they verify federated JWTs from several configured issuers (aws-jwt-verify) and step-up claims, which an API Gateway authorizer cannot express; the mock methods (405/404/health) expose nothing.',
+      'Authorization is done in the handlers: they verify federated JWTs from several configured issuers (aws-jwt-verify) ' +
+        'and step-up claims, which an API Gateway authorizer cannot express; the mock methods (405/404/health) expose nothing.',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-COG4',
-      'jitgate accepts tokens from any configured OIDC issuer (Okta, Entra ID, Cognito, ...), not one Cognito user pool; the handlers verify them (aws-jwt-verify).',
+      'jitgate accepts tokens from any configured OIDC issuer (Okta, Entra ID, Cognito, ...), not one Cognito user pool; ' +
+        'the handlers verify them (aws-jwt-verify).',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      "The account-level role API Gateway needs to write execution and access logs; this AWS managed policy is the one AWS documents for it and is limited to CloudWatch Logs.",
+      'The account-level role API Gateway needs to write execution and access logs; ' +
+        'this AWS managed policy is the one AWS documents for it and is limited to CloudWatch Logs.',
     );
     acknowledge(
       this.restApi,
       'AwsSolutions-APIG3',
-      'Throttling is set on the stage (50 rps, burst 100); a WAF web ACL is an account-level choice left to the deployer (associate one with the prod stage).',
+      'Throttling is set on the stage (50 rps, burst 100); ' +
+        'a WAF web ACL is an account-level choice left to the deployer (associate one with the prod stage).',
     );
   }
 }
@@ -286,7 +312,9 @@ function mockIntegration(status: number, body: string, contentType: string, head
         responseTemplates: { 'application/json': body },
         responseParameters: {
           'method.response.header.Content-Type': `'${contentType}'`,
-          ...Object.fromEntries(Object.entries({ ...SECURITY_HEADERS, ...headers }).map(([k, v]) => [`method.response.header.${k}`, `'${v}'`])),
+          ...Object.fromEntries(
+            Object.entries({ ...SECURITY_HEADERS, ...headers }).map(([k, v]) => [`method.response.header.${k}`, `'${v}'`]),
+          ),
         },
       },
     ],
@@ -297,7 +325,9 @@ function mockMethodResponses(status: number, headers: string[] = []): apigw.Meth
   return [
     {
       statusCode: String(status),
-      responseParameters: Object.fromEntries(['Content-Type', ...Object.keys(SECURITY_HEADERS), ...headers].map((h) => [`method.response.header.${h}`, true])),
+      responseParameters: Object.fromEntries(
+        ['Content-Type', ...Object.keys(SECURITY_HEADERS), ...headers].map((h) => [`method.response.header.${h}`, true]),
+      ),
     },
   ];
 }
@@ -324,7 +354,9 @@ function addProblemResponse(
   api.addGatewayResponse(id, {
     type,
     ...(doc.status ? { statusCode: String(doc.status) } : {}),
-    responseHeaders: Object.fromEntries(Object.entries({ 'Content-Type': PROBLEM_JSON, ...SECURITY_HEADERS, ...headers }).map(([k, v]) => [k, `'${v}'`])),
+    responseHeaders: Object.fromEntries(
+      Object.entries({ 'Content-Type': PROBLEM_JSON, ...SECURITY_HEADERS, ...headers }).map(([k, v]) => [k, `'${v}'`]),
+    ),
     templates: { 'application/json': `{${fields.join(',')}}` },
   });
 }

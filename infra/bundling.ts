@@ -13,7 +13,8 @@ import type { ConfigMode } from '../shared/config/issuer-config';
  * still CommonJS may `require()` Node built-ins, which ESM output cannot do by itself,
  * so every bundle starts with a `require` made by `createRequire`.
  */
-const ESM_REQUIRE_BANNER = "import{createRequire as __jitgateCreateRequire}from'node:module';const require=__jitgateCreateRequire(import.meta.url);";
+const ESM_REQUIRE_BANNER =
+  "import{createRequire as __jitgateCreateRequire}from'node:module';const require=__jitgateCreateRequire(import.meta.url);";
 
 /** The Lambda runtime the bundles target (infra/functions.ts deploys `nodejs22.x`). */
 export const NODE_TARGET = 'node22';

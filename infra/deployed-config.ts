@@ -44,7 +44,9 @@ function policyWithoutIssuers(p: Policy, dropped: readonly string[]): Policy {
 }
 
 export function deployedConfig(config: Config): DeployedConfig {
-  const droppedIssuers = Object.entries(config.issuers).filter(([, i]) => i.development).map(([name]) => name);
+  const droppedIssuers = Object.entries(config.issuers)
+    .filter(([, i]) => i.development)
+    .map(([name]) => name);
   const keep = (m: Member) => !droppedIssuers.includes(m.issuer);
   const droppedMembers: string[] = [];
   const approverGroups: Config['approverGroups'] = {};
@@ -58,7 +60,10 @@ export function deployedConfig(config: Config): DeployedConfig {
   const signInDropped = approverSignIn !== undefined && droppedIssuers.includes(approverSignIn.issuer);
   const errors: string[] = [];
   if (signInDropped && config.policies.some((p) => p.approverAuth === 'sso')) {
-    errors.push(`approverSignIn.issuer: "${approverSignIn.issuer}" is a development issuer, which is not deployed; name a real OpenID issuer for approver sign-in, or use "approverAuth": "link"`);
+    errors.push(
+      `approverSignIn.issuer: "${approverSignIn.issuer}" is a development issuer, which is not deployed; ` +
+        'name a real OpenID issuer for approver sign-in, or use "approverAuth": "link"',
+    );
   }
   return {
     errors,
@@ -69,8 +74,12 @@ export function deployedConfig(config: Config): DeployedConfig {
       approverGroups,
       policies: rest.policies.map((p) => policyWithoutIssuers(p, droppedIssuers)),
       // An auditor or admin group trusted from a development issuer only is trusted from none on AWS.
-      auditorGroups: rest.auditorGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
-      adminGroups: rest.adminGroups.map((g) => (typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) })),
+      auditorGroups: rest.auditorGroups.map((g) =>
+        typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) },
+      ),
+      adminGroups: rest.adminGroups.map((g) =>
+        typeof g === 'string' ? g : { ...g, trustedIssuers: g.trustedIssuers.filter((i) => !droppedIssuers.includes(i)) },
+      ),
     },
     droppedIssuers,
     droppedMembers,
@@ -90,7 +99,11 @@ export interface Approver {
  */
 export function approvers(config: Config, opts: { includeDevelopment?: boolean } = {}): Approver[] {
   const seen = new Map<string, Approver>();
-  const development = new Set(Object.values(config.issuers).filter((i) => i.development).map((i) => i.issuer));
+  const development = new Set(
+    Object.values(config.issuers)
+      .filter((i) => i.development)
+      .map((i) => i.issuer),
+  );
   for (const group of Object.keys(config.approverGroups)) {
     for (const m of groupMembers(config, group)) {
       if (development.has(m.issuer) && !opts.includeDevelopment) continue;

@@ -11,12 +11,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { functionBundling, type FunctionBundling } from './bundling';
 import { acknowledge } from './nag';
 
@@ -82,12 +82,14 @@ export function jitgateFunction(scope: Construct, id: string, props: JitgateFunc
   acknowledge(
     role,
     'AwsSolutions-IAM5[Resource::*]',
-    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
+    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions ' +
+      '(https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html).',
   );
   acknowledge(
     fn,
     'AwsSolutions-L1',
-    'nodejs22.x is the runtime jitgate is built for and tested on (esbuild target node22); moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default.',
+    'nodejs22.x is the runtime jitgate is built for and tested on (esbuild target node22); ' +
+      'moving to a newer runtime is a deliberate, tested upgrade, not a synth-time default.',
   );
   return fn;
 }

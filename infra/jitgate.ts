@@ -85,7 +85,8 @@ export class Jitgate extends Construct {
       Annotations.of(this).addWarningV2(
         'jitgate:development-issuer',
         `Development issuer(s) ${droppedIssuers.join(', ')} are served by local mode only and are not deployed` +
-          (droppedMembers.length ? `; approver group members they vouch for are left out too (${droppedMembers.join('; ')})` : '') + '.',
+          (droppedMembers.length ? `; approver group members they vouch for are left out too (${droppedMembers.join('; ')})` : '') +
+          '.',
       );
     }
     if (Object.keys(deployed.issuers).length === 0) {

@@ -4,7 +4,7 @@
  * events topic (`request.created`, `grant.activated`, `grant.expiring`, ...).
  */
 import { createHash } from 'node:crypto';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Config } from '../shared/config/config';

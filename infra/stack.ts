@@ -57,6 +57,7 @@ export interface SynthesizeOptions {
  * Without bundling (the default) it takes a few seconds: functions point at their
  * source, and local mode finds the handler through the `jitgate:entry` metadata.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a synthesized CloudFormation template is untyped JSON that its readers walk freely.
 export function synthesizeTemplate(config: Config, opts: SynthesizeOptions = {}): Record<string, any> {
   const outdir = opts.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-synth-'));
   try {

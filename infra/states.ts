@@ -27,4 +27,3 @@ export const STATE = {
   timedOut: 'TimedOut',
   closed: 'Closed',
 } as const;
-

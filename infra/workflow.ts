@@ -113,7 +113,13 @@ export class JitgateWorkflow extends Construct {
       description: 'jitgate AwaitApproval/Remind: stores the task token, notifies each approver; sends reminders and escalations',
       configJson: props.configJson,
     });
-    connect(awaitApproval, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
+    connect(awaitApproval, {
+      table,
+      key,
+      approverTopic: props.approverTopic,
+      eventsTopic: props.eventsTopic,
+      linkKey: props.linkKeySecret,
+    });
 
     const endRequest = jitgateFunction(this, 'EndRequestFunction', {
       entry: 'end-request',
@@ -199,7 +205,10 @@ export class JitgateWorkflow extends Construct {
     new iam.Policy(this, 'TaskAnswers', {
       roles: [mfaChallenge.role!, awaitApproval.role!],
       statements: [
-        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
       ],
     });
 
@@ -221,18 +230,22 @@ export class JitgateWorkflow extends Construct {
     acknowledge(
       this.stateMachine,
       'AwsSolutions-SF1',
-      'Logs at ERROR on purpose: every state change of a request is already in the audit trail (DynamoDB) and in the execution history; ALL would log each transition of every execution, at a cost per lifecycle, without adding information.',
+      'Logs at ERROR on purpose: every state change of a request is already in the audit trail (DynamoDB) ' +
+        'and in the execution history; ALL would log each transition of every execution, at a cost per lifecycle, ' +
+        'without adding information.',
     );
     acknowledge(
       this.stateMachine,
       'AwsSolutions-IAM5[Resource::*]',
-      'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
+      'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) ' +
+        'and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
     );
     for (const fn of [mfaChallenge, awaitApproval, endRequest]) {
       acknowledge(
         this.stateMachine,
         `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,
-        `lambda:InvokeFunction on the versions and aliases of ${fn.node.id} (the function ARN with a qualifier), granted by the LambdaInvoke task; scoped to that one function.`,
+        `lambda:InvokeFunction on the versions and aliases of ${fn.node.id} (the function ARN with a qualifier), ` +
+          'granted by the LambdaInvoke task; scoped to that one function.',
       );
     }
   }
@@ -288,7 +301,13 @@ const PARK_RETRY_ERRORS = ['ConcurrentModification', 'DependencyUnavailable'];
 
 function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
   return task
-    .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
+    .addRetry({
+      errors: PARK_RETRY_ERRORS,
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
     .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
     .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
@@ -310,31 +329,52 @@ const REMIND_RETRY_ERRORS = [
   sfn.Errors.TIMEOUT,
 ];
 
-function awaitApprovalUntilReminderTask(scope: Construct, fn: lambda.IFunction, remind: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
-  return approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
-    .addRetry({ errors: PARK_RETRY_ERRORS, interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL })
-    // The segment's end is the nudge, not the window's: the state goes on unchanged.
-    .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+function awaitApprovalUntilReminderTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  remind: sfn.IChainable,
+  closed: sfn.IChainable,
+): sfn.TaskStateBase {
+  return (
+    approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
+      .addRetry({
+        errors: PARK_RETRY_ERRORS,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: sfn.JitterType.FULL,
+      })
+      // The segment's end is the nudge, not the window's: the state goes on unchanged.
+      .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
+      .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
+  );
 }
 
 function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
-  return new tasks.LambdaInvoke(scope, STATE.remind, {
-    lambdaFunction: fn,
-    payload: sfn.TaskInput.fromObject({ step: 'remind', state: sfn.JsonPath.entirePayload }),
-    payloadResponseOnly: true,
-    retryOnServiceExceptions: false,
-    taskTimeout: sfn.Timeout.duration(REMIND_TIMEOUT),
-  })
-    // Not States.TaskFailed: that wildcard would retry "Closed" too.
-    .addRetry({ errors: REMIND_RETRY_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL })
-    // No longer pending (denied, cancelled between two segments): end quietly.
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
-    // A reminder that cannot be sent must not cost the requester their approval: wait for
-    // the rest of the window without further nudges. (AwaitApproval's timeout is then the
-    // whole window again, so TimedOut may come late; decisions after the deadline are
-    // refused all the same.)
-    .addCatch(fallback, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  return (
+    new tasks.LambdaInvoke(scope, STATE.remind, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({ step: 'remind', state: sfn.JsonPath.entirePayload }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(REMIND_TIMEOUT),
+    })
+      // Not States.TaskFailed: that wildcard would retry "Closed" too.
+      .addRetry({
+        errors: REMIND_RETRY_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 4,
+        jitterStrategy: sfn.JitterType.FULL,
+      })
+      // No longer pending (denied, cancelled between two segments): end quietly.
+      .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
+      // A reminder that cannot be sent must not cost the requester their approval: wait for
+      // the rest of the window without further nudges. (AwaitApproval's timeout is then the
+      // whole window again, so TimedOut may come late; decisions after the deadline are
+      // refused all the same.)
+      .addCatch(fallback, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
+  );
 }
 
 // ---------------------------------------------------------------------------------

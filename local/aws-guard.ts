@@ -57,7 +57,7 @@ function refuse(res: ServerResponse, service: AwsService, refusal: Refusal): voi
 }
 
 function snsForm(req: IncomingMessage, body: string): URLSearchParams {
-  return new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : body);
+  return new URLSearchParams(req.method === 'GET' ? ((req.url ?? '').split('?')[1] ?? '') : body);
 }
 
 function snsAction(req: IncomingMessage, body: string): string | null {
@@ -129,13 +129,23 @@ export function guardAwsEndpoint(service: AwsService, inner: AwsEndpoint, contex
     }
     if (requests === 'pass' && service === 'dynamodb') {
       // DynamoDB Local must never see a call whose resources were not checked.
-      return refuse(res, service, { status: 400, json: 'SerializationException', query: '', message: 'expected an X-Amz-Target DynamoDB_20120810.<Operation> and a JSON object body' });
+      return refuse(res, service, {
+        status: 400,
+        json: 'SerializationException',
+        query: '',
+        message: 'expected an X-Amz-Target DynamoDB_20120810.<Operation> and a JSON object body',
+      });
     }
     if (requests !== 'pass') {
       const denial = context.iam.check(role, requests);
       if (denial) {
         // SNS answers AuthorizationError (the SDK's AuthorizationErrorException); the JSON services AccessDeniedException.
-        return refuse(res, service, { status: service === 'sns' ? 403 : 400, json: 'AccessDeniedException', query: 'AuthorizationError', message: denial.message });
+        return refuse(res, service, {
+          status: service === 'sns' ? 403 : 400,
+          json: 'AccessDeniedException',
+          query: 'AuthorizationError',
+          message: denial.message,
+        });
       }
     }
     return inner(req, res, body);

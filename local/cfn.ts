@@ -14,7 +14,7 @@
  * | `Fn::GetAtt [Table, Arn]` | `arn:aws:dynamodb:local:000000000000:table/<table name>` |
  * | `Ref` / `Fn::GetAtt [Topic, TopicArn]` of an `AWS::SNS::Topic` | `arn:aws:sns:local:000000000000:<LogicalId>` |
  * | `Ref` of an `AWS::StepFunctions::StateMachine` | `arn:aws:states:local:000000000000:stateMachine:<LogicalId>` |
- * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (its `Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
+ * | `Fn::GetAtt [Key, Arn]` of an `AWS::KMS::Key` (`Ref`: `local-<LogicalId>`) | `arn:aws:kms:local:000000000000:key/local-<LogicalId>` |
  * | `Ref` of an `AWS::SecretsManager::Secret` (its ARN, as on AWS) | `arn:aws:secretsmanager:local:000000000000:secret:<LogicalId>` |
  * | `Fn::GetAtt [LogGroup, Arn]` of an `AWS::Logs::LogGroup` | `arn:aws:logs:local:000000000000:log-group:<LogicalId>:*` |
  * | `AWS::Partition` / `AWS::Region` / `AWS::AccountId` / `AWS::URLSuffix` | `aws` / `local` / `000000000000` / `amazonaws.com` |
@@ -47,7 +47,10 @@ export interface IntrinsicResolver {
 }
 
 export interface LocalRefOptions {
-  /** Local name of the DynamoDB table (every `AWS::DynamoDB::Table` Ref resolves to it). Default: the table's `TableName` property, else its logical id. */
+  /**
+   * Local name of the DynamoDB table (every `AWS::DynamoDB::Table` Ref resolves to it). Default: the table's
+   * `TableName` property, else its logical id.
+   */
   tableName?: string;
   /** Explicit values: `<LogicalId>` for `Ref`, `<LogicalId>.<Attribute>` for `Fn::GetAtt`, also pseudo parameters (`AWS::Region`...). */
   overrides?: Record<string, string>;
@@ -99,7 +102,7 @@ export function resolveIntrinsics(value: unknown, resolver: IntrinsicResolver): 
     template.replace(/\$\{([^}]*)\}/g, (whole, inner: string) => {
       if (inner.startsWith('!')) return '${' + inner.slice(1) + '}';
       const name = inner.trim();
-      if (Object.prototype.hasOwnProperty.call(vars, name)) return asString(vars[name], `Fn::Sub \${${name}}`);
+      if (Object.hasOwn(vars, name)) return asString(vars[name], `Fn::Sub \${${name}}`);
       const dot = name.indexOf('.');
       if (dot > 0 && !name.startsWith('AWS::')) {
         return asString(resolveGetAtt(name.slice(0, dot), name.slice(dot + 1)), `Fn::Sub ${whole}`);
@@ -198,8 +201,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
 
   return {
     ref(name) {
-      if (Object.prototype.hasOwnProperty.call(overrides, name)) return overrides[name];
-      if (Object.prototype.hasOwnProperty.call(pseudo, name)) return pseudo[name];
+      if (Object.hasOwn(overrides, name)) return overrides[name];
+      if (Object.hasOwn(pseudo, name)) return pseudo[name];
       const parameter = template.Parameters?.[name];
       if (parameter) return parameter.Default ?? `local-${name}`;
       const resource = resources[name];
@@ -222,7 +225,7 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
     },
     getAtt(logicalId, attribute) {
       const key = `${logicalId}.${attribute}`;
-      if (Object.prototype.hasOwnProperty.call(overrides, key)) return overrides[key];
+      if (Object.hasOwn(overrides, key)) return overrides[key];
       const resource = resources[logicalId];
       if (!resource) return undefined;
       switch (resource.Type) {
@@ -232,7 +235,8 @@ export function localResolver(template: CfnTemplate, options: LocalRefOptions = 
         case 'AWS::DynamoDB::Table':
         case 'AWS::DynamoDB::GlobalTable':
           if (attribute === 'Arn') return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}`;
-          if (attribute === 'StreamArn') return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}/stream/local`;
+          if (attribute === 'StreamArn')
+            return `arn:aws:dynamodb:${region}:${account}:table/${tableName(logicalId, resource)}/stream/local`;
           break;
         case 'AWS::SNS::Topic':
           if (attribute === 'TopicArn') return `arn:aws:sns:${region}:${account}:${logicalId}`;
@@ -283,9 +287,7 @@ export function findStateMachine(
     let substituted = text;
     if (isObject(substitutions)) {
       const values = resolveIntrinsics(substitutions, resolver) as Record<string, unknown>;
-      substituted = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
-        Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole,
-      );
+      substituted = text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
     }
     try {
       definition = JSON.parse(substituted);

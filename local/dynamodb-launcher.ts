@@ -28,8 +28,10 @@ export async function compiledLauncher(javaPath: string, jarDir: string): Promis
   const classPath = dynamoDbLocalClassPath(jarDir).join(delimiter);
   try {
     await new Promise<void>((done, fail) =>
-      execFile(javaPath, ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-proc:none', '-nowarn', '-d', staging, '-cp', classPath, SOURCE], (error, stdout, stderr) =>
-        error ? fail(Object.assign(error, { output: `${stdout}${stderr}` })) : done(),
+      execFile(
+        javaPath,
+        ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-proc:none', '-nowarn', '-d', staging, '-cp', classPath, SOURCE],
+        (error, stdout, stderr) => (error ? fail(Object.assign(error, { output: `${stdout}${stderr}` })) : done()),
       ),
     );
     try {

@@ -8,7 +8,17 @@
 import { Agent, request } from 'node:http';
 import type { AwsEndpoint } from './aws-guard';
 
-const FORWARDED = ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'amz-sdk-invocation-id', 'amz-sdk-request', 'accept-encoding'];
+const FORWARDED = [
+  'content-type',
+  'x-amz-target',
+  'authorization',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'accept-encoding',
+];
 
 export function createDynamoDbProxy(dynamodbEndpoint: string): AwsEndpoint & { close(): void } {
   const target = new URL(dynamodbEndpoint);
@@ -23,7 +33,8 @@ export function createDynamoDbProxy(dynamodbEndpoint: string): AwsEndpoint & { c
       }
       const upstream = request({ hostname: target.hostname, port: target.port, path: '/', method: 'POST', headers, agent }, (answer) => {
         const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && name !== 'connection' && name !== 'keep-alive') out[name] = value;
+        for (const [name, value] of Object.entries(answer.headers))
+          if (value !== undefined && name !== 'connection' && name !== 'keep-alive') out[name] = value;
         res.writeHead(answer.statusCode ?? 502, out);
         answer.pipe(res);
         answer.once('end', resolve);

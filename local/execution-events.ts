@@ -31,7 +31,10 @@ export function statusChangeRules(template: CfnTemplate, stateMachineLogicalId: 
     if (arns !== undefined && !(Array.isArray(arns) && arns.some((a) => a?.Ref === stateMachineLogicalId))) continue;
     const functionIds = ((props['Targets'] ?? []) as Array<{ Arn?: any }>)
       .map((t) => t.Arn?.['Fn::GetAtt'])
-      .filter((g): g is [string, string] => Array.isArray(g) && g[1] === 'Arn' && findResources(template, 'AWS::Lambda::Function').some((f) => f.logicalId === g[0]))
+      .filter(
+        (g): g is [string, string] =>
+          Array.isArray(g) && g[1] === 'Arn' && findResources(template, 'AWS::Lambda::Function').some((f) => f.logicalId === g[0]),
+      )
       .map((g) => g[0]);
     const statuses = pattern['detail']?.['status'];
     rules.push({ ruleId: logicalId, ...(Array.isArray(statuses) ? { statuses: statuses.map(String) } : {}), functionIds });
@@ -95,7 +98,10 @@ export function executionEventDelivery(opts: {
         return;
       } catch (err) {
         if (attempt >= ATTEMPTS) {
-          opts.log(`[local events] ${functionId} failed on the status change of ${String((event['detail'] as { executionArn?: string }).executionArn)}: ${(err as Error).message}`);
+          opts.log(
+            `[local events] ${functionId} failed on the status change of ` +
+              `${String((event['detail'] as { executionArn?: string }).executionArn)}: ${(err as Error).message}`,
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));

@@ -22,7 +22,8 @@ export function refuseForeignHost(req: IncomingMessage, res: ServerResponse, por
     res,
     421,
     'Misdirected request',
-    `local mode's development endpoints answer only Host 127.0.0.1:${port}, localhost:${port} or [::1]:${port}; got ${JSON.stringify(req.headers.host ?? '')}`,
+    `local mode's development endpoints answer only Host 127.0.0.1:${port}, localhost:${port} or [::1]:${port}; ` +
+      `got ${JSON.stringify(req.headers.host ?? '')}`,
   );
   return true;
 }

@@ -23,7 +23,11 @@ export class LongTimeout {
   private stopped = false;
   private referenced = true;
 
-  constructor(private readonly host: Pick<TimerHost, 'Date'> & { set: TimerHost['setTimeout']; clear: TimerHost['clearTimeout'] }, private readonly due: number, private readonly fire: () => void) {
+  constructor(
+    private readonly host: Pick<TimerHost, 'Date'> & { set: TimerHost['setTimeout']; clear: TimerHost['clearTimeout'] },
+    private readonly due: number,
+    private readonly fire: () => void,
+  ) {
     this.arm();
   }
 
@@ -78,7 +82,8 @@ export function installLongTimers(host: TimerHost = globalThis as unknown as Tim
   };
   // Keep what Node hangs on its setTimeout (util.promisify.custom).
   for (const key of Reflect.ownKeys(originalSet)) {
-    if (key !== 'length' && key !== 'name' && key !== 'prototype') Object.defineProperty(setLong, key, Object.getOwnPropertyDescriptor(originalSet, key)!);
+    if (key !== 'length' && key !== 'name' && key !== 'prototype')
+      Object.defineProperty(setLong, key, Object.getOwnPropertyDescriptor(originalSet, key)!);
   }
   Object.defineProperty(setLong, INSTALLED, { value: true });
   host.setTimeout = setLong;

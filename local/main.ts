@@ -14,15 +14,27 @@ function policySummary(config: Config): string[] {
   const lines = config.policies.flatMap((p) => {
     const r = requirementsOf(p);
     const groups = r.approvals.map((a) => `${a.required} ${a.group}`).join(' + ');
-    const approvals = p.autoApprove === true ? 'auto-approved' : typeof p.autoApprove === 'object' ? `auto if ${describeCondition(p.autoApprove)}, else ${groups}` : groups;
+    const approvals =
+      p.autoApprove === true
+        ? 'auto-approved'
+        : typeof p.autoApprove === 'object'
+          ? `auto if ${describeCondition(p.autoApprove)}, else ${groups}`
+          : groups;
     const mfa = typeof r.mfa === 'string' ? (r.mfa === 'none' ? 'no MFA' : 'MFA totp') : 'MFA step-up';
     const grant = r.grant.mode === 'once' ? `once ≤${short(r.grant.useWithinSeconds)}` : `window ≤${short(r.grant.maxDurationSeconds)}`;
     const { required, minLength } = p.justification;
     const why = required ? `justification${minLength ? ` ≥${minLength}` : ''}` : minLength ? `justification ≥${minLength} if given` : '';
     const ticket = p.ticket ? `ticket${p.ticket.required ? '' : ' (optional)'}${p.ticket.pattern ? ` ${p.ticket.pattern}` : ''}` : '';
     const glass = p.breakGlass ? `break-glass ≤${short(p.breakGlass.maxDuration)} → ${p.breakGlass.notify}` : '';
-    const line = `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(width)}  ${[approvals, mfa, grant, why, ticket, glass].filter(Boolean).join('; ')}`;
-    const who = [p.requesters && `only if ${describeCondition(p.requesters)}`, p.deny.length && `deny: ${p.deny.map((d) => d.reason).join('; ')}`].filter(Boolean).join('; ');
+    const line =
+      `  ${(p.action + (p.resource ? ` ${p.resource}` : '')).padEnd(width)}  ` +
+      `${[approvals, mfa, grant, why, ticket, glass].filter(Boolean).join('; ')}`;
+    const who = [
+      p.requesters && `only if ${describeCondition(p.requesters)}`,
+      p.deny.length && `deny: ${p.deny.map((d) => d.reason).join('; ')}`,
+    ]
+      .filter(Boolean)
+      .join('; ');
     return who ? [line, `  ${''.padEnd(width)}  ${who}`] : [line];
   });
   return [...lines, `  ${'anything else'.padEnd(width)}  denied`];

@@ -70,9 +70,13 @@ export class Outbox {
    * @param file the JSON-lines file (e.g. `.jitgate/outbox.jsonl`); absent keeps the outbox in memory only.
    * @param options.maxMessages records kept in memory, the most recent (default `DEFAULT_OUTBOX_MAX_MESSAGES`; `Infinity` keeps all).
    */
-  constructor(readonly file?: string, options: { maxMessages?: number } = {}) {
+  constructor(
+    readonly file?: string,
+    options: { maxMessages?: number } = {},
+  ) {
     const max = options.maxMessages ?? DEFAULT_OUTBOX_MAX_MESSAGES;
-    if (!(max === Infinity || (Number.isInteger(max) && max >= 0))) throw new RangeError(`Outbox: maxMessages must be a non-negative integer or Infinity, got ${max}`);
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 0)))
+      throw new RangeError(`Outbox: maxMessages must be a non-negative integer or Infinity, got ${max}`);
     this.maxMessages = max;
     if (file && existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -231,20 +235,30 @@ export function renderOutboxPage(messages: readonly OutboxMessage[], opts: { tit
     <span class="topic" title="${escapeHtml(m.topicArn)}">${escapeHtml(topicName(m.topicArn))}</span>
     <span class="to">${m.deliveredTo ? `to <b>${escapeHtml(m.deliveredTo)}</b>` : '<i>no subscriber</i>'}</span></header>
   ${m.subject ? `<h3>${escapeHtml(m.subject)}</h3>` : ''}
-  ${m.links.some(own) ? `<ul class="links">${m.links.filter(own).map((l) => `<li><a href="${escapeHtml(l)}" rel="noreferrer noopener">${escapeHtml(l)}</a></li>`).join('')}</ul>` : ''}
+  ${
+    m.links.some(own)
+      ? `<ul class="links">${m.links
+          .filter(own)
+          .map((l) => `<li><a href="${escapeHtml(l)}" rel="noreferrer noopener">${escapeHtml(l)}</a></li>`)
+          .join('')}</ul>`
+      : ''
+  }
   <pre>${linkify(pretty(m.message), opts.origin)}</pre>
   ${attrs.length ? `<dl>${attrs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>` : ''}
 </article>`;
   };
-  const items = groupByRequest(newestFirst(messages)).map((g) => `<section>
+  const items = groupByRequest(newestFirst(messages)).map(
+    (g) => `<section>
 <h2>${escapeHtml(headingText(g))} <small>${g.messages.length} message${g.messages.length === 1 ? '' : 's'}</small></h2>
 ${g.messages.map(article).join('\n')}
-</section>`);
+</section>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#1b1f24;background:#f6f7f9}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
+color:#1b1f24;background:#f6f7f9}
 h1{font-size:1.3rem;margin:.2rem 0 1rem}h1 small{font-weight:normal;color:#57606a;font-size:.9rem}
 article{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.7rem 1rem;margin:0 0 .8rem}
 header{display:flex;gap:1rem;flex-wrap:wrap;color:#57606a;font-size:.85rem}
@@ -253,7 +267,8 @@ section{margin:0 0 1.4rem}section>h2{font-size:1.1rem;margin:0 0 .5rem;word-brea
 h2 small{font-weight:normal;color:#57606a;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:.4rem 0;font-size:.85rem}
 ul.links{margin:.3rem 0;padding-left:1.2rem}ul.links a{font-weight:600;word-break:break-all}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}dd{margin:0;font-family:ui-monospace,monospace}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:.8rem;color:#57606a;margin:.3rem 0 0}
+dd{margin:0;font-family:ui-monospace,monospace}
 .empty{color:#57606a}
 </style></head><body>
 <h1>${escapeHtml(title)} <small>${messages.length} message${messages.length === 1 ? '' : 's'} by request, newest first ·
@@ -303,13 +318,19 @@ export function outboxHttpHandler(
     if (html) {
       // The server's own origin, as the browser reached it: only links there are clickable.
       const host = req.headers.host;
-      send(res, 200, renderOutboxPage(messages, host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? { origin: `http://${host}` } : { origin: 'http://invalid' }), {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'X-Content-Type-Options': 'nosniff',
-      });
+      send(
+        res,
+        200,
+        renderOutboxPage(messages, host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? { origin: `http://${host}` } : { origin: 'http://invalid' }),
+        {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy':
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          'Cache-Control': 'no-store',
+          'Referrer-Policy': 'no-referrer',
+          'X-Content-Type-Options': 'nosniff',
+        },
+      );
     } else {
       const sorted = newestFirst(messages);
       // `requests`: the same deliveries by request (ids only), for a reader who wants one request's story.

@@ -9,8 +9,8 @@ import { ConfigError } from '../shared/domain/errors';
 export class PortInUse extends ConfigError {
   constructor(readonly port: number) {
     super(
-      `port ${port} is already in use (another jitgate local mode, or another program); `
-        + `stop it, or choose another port: PORT=${port === 65535 ? port - 1 : port + 1} npm start`,
+      `port ${port} is already in use (another jitgate local mode, or another program); ` +
+        `stop it, or choose another port: PORT=${port === 65535 ? port - 1 : port + 1} npm start`,
     );
     this.name = 'PortInUse';
   }

@@ -13,19 +13,27 @@ import { executionInput } from '../shared/usecases/execution-input';
 import { STATE } from '../infra/states';
 import type { LocalStepFunctions } from './stepfunctions';
 
-export async function resumeExecutions(opts: { client: DynamoDBClient; table: string; sfn: LocalStepFunctions; linkBase: string; now?: Date }): Promise<number> {
+export async function resumeExecutions(opts: {
+  client: DynamoDBClient;
+  table: string;
+  sfn: LocalStepFunctions;
+  linkBase: string;
+  now?: Date;
+}): Promise<number> {
   const doc = DynamoDBDocumentClient.from(opts.client);
   const now = opts.now ?? new Date();
   let resumed = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await doc.send(new ScanCommand({
-      TableName: opts.table,
-      FilterExpression: 'sk = :sk AND #status IN (:a, :b, :c)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sk': 'REQUEST', ':a': 'pending_mfa', ':b': 'pending_approval', ':c': 'active' },
-      ExclusiveStartKey: start,
-    }));
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: opts.table,
+        FilterExpression: 'sk = :sk AND #status IN (:a, :b, :c)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sk': 'REQUEST', ':a': 'pending_mfa', ':b': 'pending_approval', ':c': 'active' },
+        ExclusiveStartKey: start,
+      }),
+    );
     for (const item of page.Items ?? []) {
       const plan = resumePlan(item as unknown as JitRequest, opts.linkBase, now);
       await opts.sfn.startExecution({ name: plan.input.requestId, input: JSON.stringify(plan.input), startAt: plan.startAt });
@@ -43,7 +51,10 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
   switch (request.status) {
     case 'active':
       // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
-      return { startAt: STATE.waitUntilExpiry, input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } } };
+      return {
+        startAt: STATE.waitUntilExpiry,
+        input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } },
+      };
     case 'pending_mfa':
       return { startAt: STATE.mfaChallenge, input: first ? { ...input, reminder: first } : input };
     case 'pending_approval':
@@ -53,7 +64,8 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
         // A nudge still to send: the segment until it (one overdue during the restart goes out at once).
         const nudges = nudgePlan(request, now);
         const afterSeconds = nudges.due.length ? 1 : nudges.next?.inSeconds;
-        if (afterSeconds !== undefined) return { startAt: STATE.awaitApprovalUntilReminder, input: { ...input, reminder: { afterSeconds } } };
+        if (afterSeconds !== undefined)
+          return { startAt: STATE.awaitApprovalUntilReminder, input: { ...input, reminder: { afterSeconds } } };
       }
       return { startAt: STATE.awaitApproval, input };
     default:

@@ -19,7 +19,9 @@ export interface LocalSecret {
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-export function createSecretsManagerEndpoint(secrets: LocalSecret[]): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
+export function createSecretsManagerEndpoint(
+  secrets: LocalSecret[],
+): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
   const created = Date.now() / 1000;
   const send = (res: ServerResponse, status: number, payload: unknown) => {
     const text = JSON.stringify(payload);
@@ -32,7 +34,8 @@ export function createSecretsManagerEndpoint(secrets: LocalSecret[]): (req: Inco
     });
     res.end(text);
   };
-  const fail = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { __type: type, message, Message: message });
+  const fail = (res: ServerResponse, status: number, type: string, message: string) =>
+    send(res, status, { __type: type, message, Message: message });
 
   return async (req, res, body) => {
     if (req.method !== 'POST') return fail(res, 405, 'UnknownOperationException', 'Secrets Manager API requests are POSTs');
@@ -51,7 +54,12 @@ export function createSecretsManagerEndpoint(secrets: LocalSecret[]): (req: Inco
     const { VersionStage: stage, VersionId: versionId } = input as { VersionStage?: unknown; VersionId?: unknown };
     // One version per secret locally: AWSCURRENT.
     if ((stage !== undefined && stage !== 'AWSCURRENT') || versionId !== undefined) {
-      return fail(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for the given version (local mode keeps AWSCURRENT only).");
+      return fail(
+        res,
+        400,
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for the given version (local mode keeps AWSCURRENT only).",
+      );
     }
     const secret = secrets.find((s) => s.arn === secretId || s.name === secretId);
     if (!secret) return fail(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");

@@ -82,7 +82,8 @@ export interface LocalJitgate {
 }
 
 export function loadConfigFile(file: string): Config {
-  if (!existsSync(file)) throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
+  if (!existsSync(file))
+    throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
   return parseConfig(parseJsonText(readFileSync(file, 'utf8'), file), path.basename(file), { mode: 'local' });
 }
 
@@ -109,7 +110,10 @@ async function cachedTemplate(config: Config): Promise<CfnTemplate> {
   // template does not change with local mode's port: one cache entry serves every port.
   const hash = createHash('sha256').update(JSON.stringify(deployedConfig(config)));
   for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
-    for (const f of readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.ts')).sort()) hash.update(f).update(readFileSync(path.join(root, dir, f)));
+    for (const f of readdirSync(path.join(root, dir))
+      .filter((n) => n.endsWith('.ts'))
+      .sort())
+      hash.update(f).update(readFileSync(path.join(root, dir, f)));
   }
   hash.update(readFileSync(path.join(root, 'package-lock.json')));
   const cacheDir = path.join(root, 'node_modules', '.cache', 'jitgate');
@@ -169,7 +173,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   // Topics: every AWS::SNS::Topic gets a local ARN named after its logical id.
   const topicArn = (logicalId: string) => `arn:aws:sns:local:000000000000:${logicalId}`;
   const topics = findResources(template, 'AWS::SNS::Topic').map((r) => r.logicalId);
-  const envOf = (logicalId: string) => (template.Resources?.[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const envOf = (logicalId: string) =>
+    (template.Resources?.[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const apiFn = Object.keys(entries).find((id) => entries[id] === 'functions/api/index.ts');
   const topicRefOf = (variable: string): string => {
     const value = apiFn ? envOf(apiFn)[variable] : undefined;
@@ -191,17 +196,29 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const stateMachineId = findResources(template, 'AWS::StepFunctions::StateMachine')[0]?.logicalId;
   const resolver = localResolver(template, {
     tableName: TABLE_NAME,
-    overrides: { ...Object.fromEntries(topics.map((id) => [id, topicArn(id)])), ...(stateMachineId ? { [stateMachineId]: STATE_MACHINE_ARN } : {}) },
+    overrides: {
+      ...Object.fromEntries(topics.map((id) => [id, topicArn(id)])),
+      ...(stateMachineId ? { [stateMachineId]: STATE_MACHINE_ARN } : {}),
+    },
   });
   // The link key stays in .jitgate/link-key; the functions read it through the Secrets Manager API, as on AWS.
   linkKeyHex(dataDir);
-  const secrets = secretsReadAs(template, 'LINK_KEY_SECRET_ARN').map((id) => ({ arn: resolver.ref(id) as string, name: id, value: () => linkKeyHex(dataDir) }));
+  const secrets = secretsReadAs(template, 'LINK_KEY_SECRET_ARN').map((id) => ({
+    arn: resolver.ref(id) as string,
+    name: id,
+    value: () => linkKeyHex(dataDir),
+  }));
   const lambda = new LocalLambda({
     functions: localFunctions(template, {
       resolver,
       bundles: built.bundles,
       region: REGION,
-      endpoints: { dynamodb: `${url}/dev/aws/dynamodb`, sfn: `${url}/dev/aws/sfn`, sns: `${url}/dev/aws/sns`, secretsManager: `${url}/dev/aws/secretsmanager` },
+      endpoints: {
+        dynamodb: `${url}/dev/aws/dynamodb`,
+        sfn: `${url}/dev/aws/sfn`,
+        sns: `${url}/dev/aws/sns`,
+        secretsManager: `${url}/dev/aws/secretsmanager`,
+      },
     }),
     workerFile: built.worker,
     ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
@@ -213,10 +230,22 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const warming = timed(lambda.warm());
   warming.catch(() => undefined);
 
-  const machine = findStateMachine(template, { tableName: TABLE_NAME, overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])) });
-  const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, { region: LOCAL_REGION, account: LOCAL_ACCOUNT });
+  const machine = findStateMachine(template, {
+    tableName: TABLE_NAME,
+    overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])),
+  });
+  const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, {
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT,
+  });
   // The template's EventBridge rule on abnormal execution ends, delivered as on AWS.
-  const executionEvents = executionEventDelivery({ rules: statusChangeRules(template, machine.logicalId), invokeLambda, region: REGION, account: '000000000000', log });
+  const executionEvents = executionEventDelivery({
+    rules: statusChangeRules(template, machine.logicalId),
+    invokeLambda,
+    region: REGION,
+    account: '000000000000',
+    log,
+  });
   const sfn = new LocalStepFunctions({
     authorizeTask: (resource, parameters) => iam.checkTask(resource, parameters),
     definition: machine.definition,
@@ -239,7 +268,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   }
 
   const router = buildRouter(template);
-  const guarded = { iam, stateMachineArn: STATE_MACHINE_ARN, secretArnOf: (id: string) => secrets.find((s) => s.arn === id || s.name === id)?.arn };
+  const guarded = {
+    iam,
+    stateMachineArn: STATE_MACHINE_ARN,
+    secretArnOf: (id: string) => secrets.find((s) => s.arn === id || s.name === id)?.arn,
+  };
   const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
   const awsEndpoints = {
     sfn: guardAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), guarded),
@@ -272,7 +305,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       try {
         body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return sendProblem(res, 413, 'Payload too large', `the ${service} endpoint takes at most ${error.limit} bytes`);
+        if (error instanceof BodyTooLargeError)
+          return sendProblem(res, 413, 'Payload too large', `the ${service} endpoint takes at most ${error.limit} bytes`);
         throw error;
       }
       return awsEndpoints[service](req, res, body);
@@ -311,7 +345,18 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('total', t0);
 
   return {
-    url, port, config, idp, outbox, sfn, dynamodb, template, iam, resumed, lambda, startupMs,
+    url,
+    port,
+    config,
+    idp,
+    outbox,
+    sfn,
+    dynamodb,
+    template,
+    iam,
+    resumed,
+    lambda,
+    startupMs,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -330,13 +375,18 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
 async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgate['idp']> {
   const signer = await createDevTokenSigner({ issuer, dataDir });
-  const discovery = JSON.stringify({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] });
+  const discovery = JSON.stringify({
+    issuer,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+  });
   const jwks = JSON.stringify(signer.jwks());
   return {
     ...signer,
     handle(req, res) {
       const p = (req.url ?? '').split('?')[0];
-      const body = p === '/dev/idp/.well-known/jwks.json' ? jwks : p === '/dev/idp/.well-known/openid-configuration' ? discovery : undefined;
+      const body =
+        p === '/dev/idp/.well-known/jwks.json' ? jwks : p === '/dev/idp/.well-known/openid-configuration' ? discovery : undefined;
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
       res.end(body ?? '{}');
     },
@@ -346,7 +396,12 @@ async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgat
 
 /** Locally, every approver group member gets a subscription like those the stack creates on AWS (infra/notifications.ts). */
 function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
-  return approvers(config, { includeDevelopment: true }).map((a) => ({ topicArn, endpoint: a.email, protocol: 'email', filterPolicy: { approver: [a.principalId] } }));
+  return approvers(config, { includeDevelopment: true }).map((a) => ({
+    topicArn,
+    endpoint: a.email,
+    protocol: 'email',
+    filterPolicy: { approver: [a.principalId] },
+  }));
 }
 
 /** A promise with how long it took from now to settle. */

@@ -9,8 +9,16 @@
  * not an AuthorizeResult all end in a response, never in the protected handler.
  */
 import {
-  JitgateClient, JitgateError, PolicyDeniedError, RateLimitedError, StepUpRequiredError, UnauthorizedError, UnavailableError,
-  ValidationError, type AuthorizeResult, type Request,
+  JitgateClient,
+  JitgateError,
+  PolicyDeniedError,
+  RateLimitedError,
+  StepUpRequiredError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+  type AuthorizeResult,
+  type Request,
 } from '../client/index';
 
 export type { AuthorizeResult };
@@ -182,9 +190,16 @@ function passThrough(err: JitgateError, headers: Record<string, string>): Decisi
 }
 
 function unavailable(detail: string, retryAfter = DEFAULT_RETRY_AFTER): Decision {
-  return refuse(503, 'dependency-unavailable', 'jitgate is unavailable', `${detail}; the action was not allowed`, {
-    'retry-after': String(retryAfter),
-  }, { retryAfter });
+  return refuse(
+    503,
+    'dependency-unavailable',
+    'jitgate is unavailable',
+    `${detail}; the action was not allowed`,
+    {
+      'retry-after': String(retryAfter),
+    },
+    { retryAfter },
+  );
 }
 
 function refuse(status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}, extra = {}): Decision {

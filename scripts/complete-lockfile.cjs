@@ -46,7 +46,10 @@ for (const [where, entry] of Object.entries(lock.packages)) {
 
 if (check) {
   if (missing.length) {
-    console.error(`package-lock.json lacks ${missing.length} optional platform package(s): ${missing.join(', ')}\nrun: node scripts/complete-lockfile.cjs`);
+    console.error(
+      `package-lock.json lacks ${missing.length} optional platform package(s): ${missing.join(', ')}\nrun: ` +
+        'node scripts/complete-lockfile.cjs',
+    );
     process.exit(1);
   }
   console.log('package-lock.json: every optional platform package has an entry');

@@ -54,7 +54,10 @@ export function fromEnv(env: NodeJS.ProcessEnv): Deps {
   const configJson = process.env.JITGATE_CONFIG_JSON;
   if (!configJson) throw new Error('JITGATE_CONFIG_JSON is not set: the bundle was built without its config');
   // Validated at synth (deploy rules) or at `npm start` (local rules, which also accept http issuers); the bundle says which.
-  const config = parseConfig(JSON.parse(configJson), 'the bundled config', { mode: process.env.JITGATE_CONFIG_MODE === 'local' ? 'local' : 'deploy', allowNoIssuer: true });
+  const config = parseConfig(JSON.parse(configJson), 'the bundled config', {
+    mode: process.env.JITGATE_CONFIG_MODE === 'local' ? 'local' : 'deploy',
+    allowNoIssuer: true,
+  });
   // Reused across invocations; short timeouts so a slow dependency becomes a 503, not a hung request.
   const clientOptions = { maxAttempts: 3 };
   return {

@@ -1,6 +1,17 @@
 /** Every /v1 route except authorize: parse, call the use case, map the result. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { auditQuery, auditVerifyQuery, cancelBody, createRequestBody, decisionBody, enrolBody, idempotencyKey, listQuery, mfaBody, revokeBody } from '../../shared/web/api-schemas';
+import {
+  auditQuery,
+  auditVerifyQuery,
+  cancelBody,
+  createRequestBody,
+  decisionBody,
+  enrolBody,
+  idempotencyKey,
+  listQuery,
+  mfaBody,
+  revokeBody,
+} from '../../shared/web/api-schemas';
 import { approverGroupsOf } from '../../shared/domain/approvals';
 import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/web/http';
 import type { Principal } from '../../shared/domain/identity';
@@ -18,7 +29,10 @@ const routes: Record<string, Route> = {
   'POST /v1/requests': async (deps, caller, event) => {
     const body = parseBody(event, createRequestBody);
     const key = header(event, 'idempotency-key');
-    const result = await createRequest(deps, caller, body, { linkBase: linkBaseFrom(event), ...(key ? { idempotencyKey: validate(idempotencyKey, key, 'Idempotency-Key header') } : {}) });
+    const result = await createRequest(deps, caller, body, {
+      linkBase: linkBaseFrom(event),
+      ...(key ? { idempotencyKey: validate(idempotencyKey, key, 'Idempotency-Key header') } : {}),
+    });
     return json(result.created ? 201 : 200, result.request, result.created ? { location: `/v1/requests/${result.request.id}` } : {});
   },
   'GET /v1/requests': async (deps, caller, event) => {
@@ -26,18 +40,23 @@ const routes: Record<string, Route> = {
     return json(200, await listRequests(deps, caller, query));
   },
   'GET /v1/requests/{id}': async (deps, caller, _event, id) => json(200, await getRequest(deps, caller, id)),
-  'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) => json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
+  'POST /v1/requests/{id}/mfa': async (deps, caller, event, id) =>
+    json(200, await answerMfa(deps, caller, id, parseBody(event, mfaBody).code)),
   'POST /v1/requests/{id}/decisions': async (deps, caller, event, id) => {
     const body = parseBody(event, decisionBody);
     // A request the caller may not see is 404 here as on GET: the refusal must not tell its requirements.
     await getRequest(deps, caller, id);
-    return json(200, await decide(deps, { person: caller, groups: approverGroupsOf(deps.config, caller), via: 'api' }, id, body.decision, body.reason));
+    return json(
+      200,
+      await decide(deps, { person: caller, groups: approverGroupsOf(deps.config, caller), via: 'api' }, id, body.decision, body.reason),
+    );
   },
   'POST /v1/requests/{id}/cancel': async (deps, caller, event, id) => {
     parseBody(event, cancelBody);
     return json(200, await cancelRequest(deps, caller, id));
   },
-  'POST /v1/requests/{id}/revoke': async (deps, caller, event, id) => json(200, await revokeGrant(deps, caller, id, parseBody(event, revokeBody).reason)),
+  'POST /v1/requests/{id}/revoke': async (deps, caller, event, id) =>
+    json(200, await revokeGrant(deps, caller, id, parseBody(event, revokeBody).reason)),
   'POST /v1/mfa/totp': async (deps, caller, event) => json(201, await enrolTotp(deps, caller, parseBody(event, enrolBody).code)),
   'POST /v1/mfa/totp/verify': async (deps, caller, event) => json(200, await confirmTotp(deps, caller, parseBody(event, mfaBody).code)),
   'GET /v1/policies': async (deps, caller) => json(200, listPolicies(deps, caller)),
@@ -46,7 +65,15 @@ const routes: Record<string, Route> = {
     const query = validate(auditQuery, event.queryStringParameters ?? {}, 'query');
     const page = await readAudit(deps, query);
     if (query.format === 'jsonl') {
-      return { statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}) }, body: page.events.map((e) => JSON.stringify(e)).join('\n') + (page.events.length ? '\n' : '') };
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'cache-control': 'no-store',
+          ...(page.cursor ? { 'x-next-cursor': page.cursor } : {}),
+        },
+        body: page.events.map((e) => JSON.stringify(e)).join('\n') + (page.events.length ? '\n' : ''),
+      };
     }
     return json(200, page);
   },
@@ -57,7 +84,11 @@ const routes: Record<string, Route> = {
   'GET /v1/audit/export': async (deps, caller, event) => {
     assertAuditor(deps, caller);
     const lines = await exportAudit(deps, validate(auditVerifyQuery, event.queryStringParameters ?? {}, 'query'));
-    return { statusCode: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' }, body: lines.map((l) => JSON.stringify(l) + '\n').join('') };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' },
+      body: lines.map((l) => JSON.stringify(l) + '\n').join(''),
+    };
   },
 };
 
@@ -68,7 +99,17 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       return json(200, openApiDocument(linkBaseFrom(event).replace(/\/approve\/$/, '')));
     }
     const route = routes[`${event.httpMethod} ${event.resource}`];
-    if (!route) return json(404, { type: 'https://jitgate.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route ${event.httpMethod} ${event.path}` }, { 'content-type': 'application/problem+json' });
+    if (!route)
+      return json(
+        404,
+        {
+          type: 'https://jitgate.dev/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          detail: `no route ${event.httpMethod} ${event.path}`,
+        },
+        { 'content-type': 'application/problem+json' },
+      );
     const deps = runtime();
     const caller = await deps.verifier.verify(header(event, 'authorization'));
     return await route(deps, caller, event, event.pathParameters?.id ?? '');

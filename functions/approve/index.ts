@@ -27,9 +27,29 @@ import { reviewPage } from '../../shared/web/review-page';
 import type { JitRequest, NotifiedApprover } from '../../shared/domain/request';
 import { runtime, type Deps } from '../../shared/runtime';
 import {
-  authorizeUrl, callbackUrl, clearCookie, cookieScope, discover, exchangeCode, linkHash, newSignIn, openSession, openSignIn,
-  sealSession, sealSignIn, SESSION_COOKIE, SESSION_TTL_SECONDS, setCookie, SIGNIN_COOKIE, SIGNIN_TTL_SECONDS, signInIssuer,
-  SignInFailed, stateMatches, verifyIdToken, type CookieScope, type SignInTransaction,
+  authorizeUrl,
+  callbackUrl,
+  clearCookie,
+  cookieScope,
+  discover,
+  exchangeCode,
+  linkHash,
+  newSignIn,
+  openSession,
+  openSignIn,
+  sealSession,
+  sealSignIn,
+  SESSION_COOKIE,
+  SESSION_TTL_SECONDS,
+  setCookie,
+  SIGNIN_COOKIE,
+  SIGNIN_TTL_SECONDS,
+  signInIssuer,
+  SignInFailed,
+  stateMatches,
+  verifyIdToken,
+  type CookieScope,
+  type SignInTransaction,
 } from '../../shared/web/sso';
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
@@ -80,11 +100,17 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       return { ...res, headers: { ...res.headers, allow: 'GET, POST' } };
     }
 
-    if (!sameOrigin(event, base)) return messagePage(403, 'Refused', 'This form was sent from another site; open the link from your email and decide there.');
+    if (!sameOrigin(event, base))
+      return messagePage(403, 'Refused', 'This form was sent from another site; open the link from your email and decide there.');
     const form = new URLSearchParams(rawBody(event));
     checkCsrf(link, form.get('csrf') ?? undefined, key);
     const decision = form.get('decision');
-    if (decision !== 'approve' && decision !== 'deny') return messagePage(400, 'Choose Approve or Deny', 'The form did not say which decision you took; go back and press one of the two buttons.');
+    if (decision !== 'approve' && decision !== 'deny')
+      return messagePage(
+        400,
+        'Choose Approve or Deny',
+        'The form did not say which decision you took; go back and press one of the two buttons.',
+      );
     if (sso && !session) {
       const again = decisionPage(pending, approver, mode(), now);
       return { ...again, statusCode: 401 };
@@ -95,13 +121,21 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const requester = request.requester.name ?? request.requester.sub;
     const cookies = session ? [clearCookie(SESSION_COOKIE, scope)] : [];
     if (decision === 'deny') {
-      return messagePage(200, 'Denied', `You denied ${request.action} for ${requester}.`, { tone: 'no', detail: `${requester} is told, with your reason. The request is closed.`, cookies });
+      return messagePage(200, 'Denied', `You denied ${request.action} for ${requester}.`, {
+        tone: 'no',
+        detail: `${requester} is told, with your reason. The request is closed.`,
+        cookies,
+      });
     }
     // The decision is answered before the state machine activates the grant (moments later).
     const status = after.waitingFor?.activation
       ? 'All approvals are in: the grant starts in a moment.'
       : `Status: ${after.status.replace(/_/g, ' ')}; other approvals are still needed.`;
-    return messagePage(200, 'Approved', `You approved ${request.action} for ${requester}. ${status}`, { tone: 'ok', detail: 'Your decision is recorded in the audit trail.', cookies });
+    return messagePage(200, 'Approved', `You approved ${request.action} for ${requester}. ${status}`, {
+      tone: 'ok',
+      detail: 'Your decision is recorded in the audit trail.',
+      cookies,
+    });
   } catch (err) {
     return errorPage(err, hashed);
   }
@@ -111,31 +145,54 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
  * A break-glass review link (purpose `review`): the page, then Confirm or Flag, with the
  * same guards as a decision (same origin, CSRF token, once per reviewer).
  */
-async function review(deps: Deps, event: APIGatewayProxyEvent, link: string, key: Buffer, now: Date, base: string): Promise<APIGatewayProxyResult> {
+async function review(
+  deps: Deps,
+  event: APIGatewayProxyEvent,
+  link: string,
+  key: Buffer,
+  now: Date,
+  base: string,
+): Promise<APIGatewayProxyResult> {
   const claims = verifyLink(link, key, now, 'review');
   const request = await loadForLink(deps, claims);
   const reviewer = reviewerOf(deps.config, request, claims.a);
-  if (!reviewer) return messagePage(403, 'Not your link', 'This link was not issued to a reviewer of this break-glass grant. Links are personal; use the one in your own email.');
+  if (!reviewer)
+    return messagePage(
+      403,
+      'Not your link',
+      'This link was not issued to a reviewer of this break-glass grant. Links are personal; use the one in your own email.',
+    );
   const refusal = reviewRefusal(request, reviewer.id);
-  if (refusal) return messagePage(refusal.status, refusal.status === 409 ? 'Already reviewed' : 'Not yours to review', refusal.message, { tone: 'info' });
+  if (refusal)
+    return messagePage(refusal.status, refusal.status === 409 ? 'Already reviewed' : 'Not yours to review', refusal.message, {
+      tone: 'info',
+    });
   const method = event.httpMethod.toUpperCase();
   if (method === 'GET' || method === 'HEAD') return reviewPage(request, reviewer, csrfToken(link, key), now);
   if (method !== 'POST') {
     const res = messagePage(405, 'Method not allowed', 'Open the link from your email.');
     return { ...res, headers: { ...res.headers, allow: 'GET, POST' } };
   }
-  if (!sameOrigin(event, base)) return messagePage(403, 'Refused', 'This form was sent from another site; open the link from your email and review there.');
+  if (!sameOrigin(event, base))
+    return messagePage(403, 'Refused', 'This form was sent from another site; open the link from your email and review there.');
   const form = new URLSearchParams(rawBody(event));
   checkCsrf(link, form.get('csrf') ?? undefined, key);
   const outcome = form.get('outcome');
   const reason = form.get('reason')?.trim().slice(0, 2000) || undefined;
   const problem = reviewInputProblem(outcome, reason);
-  if (problem || !isReviewOutcome(outcome)) return messagePage(400, outcome === 'flagged' ? 'Give a reason' : 'Choose Confirm or Flag', problem ?? '');
+  if (problem || !isReviewOutcome(outcome))
+    return messagePage(400, outcome === 'flagged' ? 'Give a reason' : 'Choose Confirm or Flag', problem ?? '');
   await reviewBreakGlass(deps, reviewer, claims.r, outcome, reason);
   const requester = request.requester.name ?? request.requester.sub;
   return outcome === 'confirmed'
-    ? messagePage(200, 'Confirmed', `You confirmed ${requester}'s break-glass on ${request.action}.`, { tone: 'ok', detail: 'Your review is recorded in the audit trail.' })
-    : messagePage(200, 'Flagged', `You flagged ${requester}'s break-glass on ${request.action}.`, { tone: 'no', detail: 'The security team is told, with your reason; your review is recorded in the audit trail.' });
+    ? messagePage(200, 'Confirmed', `You confirmed ${requester}'s break-glass on ${request.action}.`, {
+        tone: 'ok',
+        detail: 'Your review is recorded in the audit trail.',
+      })
+    : messagePage(200, 'Flagged', `You flagged ${requester}'s break-glass on ${request.action}.`, {
+        tone: 'no',
+        detail: 'The security team is told, with your reason; your review is recorded in the audit trail.',
+      });
 }
 
 async function loadForLink(deps: Deps, claims: LinkClaims): Promise<JitRequest> {
@@ -154,7 +211,11 @@ function notDecidable(request: JitRequest, claims: LinkClaims): string | undefin
 }
 
 function notYourLink(): APIGatewayProxyResult {
-  return messagePage(403, 'Not your link', 'This link was not issued to an approver of this request. Links are personal; use the one in your own email.');
+  return messagePage(
+    403,
+    'Not your link',
+    'This link was not issued to an approver of this request. Links are personal; use the one in your own email.',
+  );
 }
 
 function redirect(status: 302 | 303, location: string, cookies: string[] = []): APIGatewayProxyResult {
@@ -197,15 +258,29 @@ function signInLabel(deps: Deps): string {
   }
 }
 
-async function startSignIn(deps: Deps, link: string, approver: NotifiedApprover, base: string, scope: CookieScope, now: Date): Promise<APIGatewayProxyResult> {
+async function startSignIn(
+  deps: Deps,
+  link: string,
+  approver: NotifiedApprover,
+  base: string,
+  scope: CookieScope,
+  now: Date,
+): Promise<APIGatewayProxyResult> {
   const si = signInIssuer(deps.config);
-  if (!si) return messagePage(503, 'Sign-in is not configured', 'This request needs approvers to sign in, but jitgate has no "approverSignIn" issuer configured. Tell your jitgate administrators.');
+  if (!si)
+    return messagePage(
+      503,
+      'Sign-in is not configured',
+      'This request needs approvers to sign in, but jitgate has no "approverSignIn" issuer configured. Tell your jitgate administrators.',
+    );
   const discovery = await discover(si.config, now);
   const tx = newSignIn(link, now);
   const key = await deps.linkKey();
   // The development IdP's picker knows users by sub; real IdPs take an email as the hint.
   const hint = si.config.development ? approver.sub : approver.email;
-  return redirect(302, authorizeUrl(discovery, si, tx, callbackUrl(base), hint), [setCookie(SIGNIN_COOKIE, sealSignIn(tx, key), scope, SIGNIN_TTL_SECONDS)]);
+  return redirect(302, authorizeUrl(discovery, si, tx, callbackUrl(base), hint), [
+    setCookie(SIGNIN_COOKIE, sealSignIn(tx, key), scope, SIGNIN_TTL_SECONDS),
+  ]);
 }
 
 async function callback(deps: Deps, event: APIGatewayProxyEvent, base: string): Promise<APIGatewayProxyResult> {
@@ -217,13 +292,28 @@ async function callback(deps: Deps, event: APIGatewayProxyEvent, base: string): 
   const clear = [clearCookie(SIGNIN_COOKIE, scope)];
   const q = event.queryStringParameters ?? {};
   const tx = openSignIn(event, key, now);
-  if (!tx) return messagePage(400, 'Sign-in expired', 'This sign-in is too old, or was started in another browser. Open the link from your email again.', { cookies: clear });
-  if (!stateMatches(tx, q.state)) return messagePage(400, 'Sign-in did not match', 'The answer from the sign-in service is not for the sign-in this browser started. Open the link from your email again.', { cookies: clear });
+  if (!tx)
+    return messagePage(
+      400,
+      'Sign-in expired',
+      'This sign-in is too old, or was started in another browser. Open the link from your email again.',
+      { cookies: clear },
+    );
+  if (!stateMatches(tx, q.state))
+    return messagePage(
+      400,
+      'Sign-in did not match',
+      'The answer from the sign-in service is not for the sign-in this browser started. Open the link from your email again.',
+      { cookies: clear },
+    );
   if (q.error) {
     const why = q.error === 'access_denied' ? 'The sign-in was cancelled.' : `The sign-in service answered "${q.error.slice(0, 60)}".`;
     return messagePage(401, 'Not signed in', `${why} Nothing was decided; open the link from your email to try again.`, { cookies: clear });
   }
-  if (!q.code || q.code.length > 2048) return messagePage(400, 'Sign-in failed', 'The sign-in service sent no authorization code. Open the link from your email again.', { cookies: clear });
+  if (!q.code || q.code.length > 2048)
+    return messagePage(400, 'Sign-in failed', 'The sign-in service sent no authorization code. Open the link from your email again.', {
+      cookies: clear,
+    });
   try {
     const res = await finishSignIn(deps, tx, q.code, base, scope, now, clear);
     return res.multiValueHeaders ? res : { ...res, multiValueHeaders: { 'Set-Cookie': clear } };
@@ -234,28 +324,60 @@ async function callback(deps: Deps, event: APIGatewayProxyEvent, base: string): 
   }
 }
 
-async function finishSignIn(deps: Deps, tx: SignInTransaction, code: string, base: string, scope: CookieScope, now: Date, clear: string[]): Promise<APIGatewayProxyResult> {
+async function finishSignIn(
+  deps: Deps,
+  tx: SignInTransaction,
+  code: string,
+  base: string,
+  scope: CookieScope,
+  now: Date,
+  clear: string[],
+): Promise<APIGatewayProxyResult> {
   const key = await deps.linkKey();
   const claims = verifyLink(tx.l, key, now);
   const request = await loadForLink(deps, claims);
   const approver = request.notified.find((n) => n.id === claims.a);
   if (!approver) return notYourLink();
   const si = signInIssuer(deps.config);
-  if (!si) return messagePage(503, 'Sign-in is not configured', 'jitgate has no "approverSignIn" issuer configured. Tell your jitgate administrators.');
+  if (!si)
+    return messagePage(
+      503,
+      'Sign-in is not configured',
+      'jitgate has no "approverSignIn" issuer configured. Tell your jitgate administrators.',
+    );
   const discovery = await discover(si.config, now);
   const idToken = await exchangeCode(discovery, si, code, tx.v, callbackUrl(base));
   const principal = await verifyIdToken(si, discovery, idToken, tx.n);
 
   if (principal.id !== claims.a) {
     const who = principal.email ?? principal.name ?? principal.sub;
-    throw new SignInFailed(403, 'Signed in as someone else', `You signed in as ${who}, but this link was sent to ${approver.name ?? approver.sub}${approver.email ? ` <${approver.email}>` : ''}. Sign in as that person, or let them decide.`);
+    const addressee = `${approver.name ?? approver.sub}${approver.email ? ` <${approver.email}>` : ''}`;
+    throw new SignInFailed(
+      403,
+      'Signed in as someone else',
+      `You signed in as ${who}, but this link was sent to ${addressee}. Sign in as that person, or let them decide.`,
+    );
   }
   const required = new Set(request.requirements.approvals.map((a) => a.group));
   const groups = approverGroupsOf(deps.config, principal).filter((g) => claims.g.includes(g) && required.has(g));
   if (groups.length === 0) {
-    throw new SignInFailed(403, 'Not an approver any more', `According to your sign-in just now, you are not in ${claims.g.join(' or ')}, which this request needs approvals from. jitgate cannot take your decision.`);
+    throw new SignInFailed(
+      403,
+      'Not an approver any more',
+      `According to your sign-in just now, you are not in ${claims.g.join(' or ')}, which this request needs approvals from. ` +
+        'jitgate cannot take your decision.',
+    );
   }
-  const session = sealSession({ h: linkHash(tx.l), a: principal.id, g: groups, name: principal.name ?? principal.email ?? principal.sub, e: Math.floor(now.getTime() / 1000) + SESSION_TTL_SECONDS }, key);
+  const session = sealSession(
+    {
+      h: linkHash(tx.l),
+      a: principal.id,
+      g: groups,
+      name: principal.name ?? principal.email ?? principal.sub,
+      e: Math.floor(now.getTime() / 1000) + SESSION_TTL_SECONDS,
+    },
+    key,
+  );
   return redirect(303, `${base}${tx.l}`, [...clear, setCookie(SESSION_COOKIE, session, scope, SESSION_TTL_SECONDS)]);
 }
 
@@ -269,7 +391,11 @@ function errorPage(err: unknown, hashed: string | undefined): APIGatewayProxyRes
   if (err instanceof JitgateError) {
     const title = (err instanceof InvalidLink && FRIENDLY_TITLES.find(([re]) => re.test(err.message))?.[1]) || err.title;
     const message = sentence(err.message);
-    const detail = err instanceof InvalidLink ? 'Nothing was changed. If you still need to decide, open the latest link from your email, or ask the requester to send a new request.' : undefined;
+    const detail =
+      err instanceof InvalidLink
+        ? 'Nothing was changed. If you still need to decide, open the latest link from your email, ' +
+          'or ask the requester to send a new request.'
+        : undefined;
     const res = messagePage(err.status, title, message, { ...(detail ? { detail } : {}) });
     return err.status === 503 ? { ...res, headers: { ...res.headers, 'retry-after': '5' } } : res;
   }

@@ -13,7 +13,7 @@ import { awaitApproval, remindApprovers } from '../../shared/usecases/workflow-s
 export type AwaitApprovalEvent = { requestId: string; taskToken: string; linkBase: string };
 export type RemindEvent = { step: 'remind'; state: ExecutionInput };
 
-export async function handler(event: AwaitApprovalEvent | RemindEvent): Promise<ExecutionInput | void> {
+export async function handler(event: AwaitApprovalEvent | RemindEvent): Promise<ExecutionInput | undefined> {
   if ('step' in event && event.step === 'remind') return remindApprovers(runtime(), event.state);
   const { requestId, taskToken, linkBase } = event as AwaitApprovalEvent;
   await awaitApproval(runtime(), requestId, taskToken, linkBase);

@@ -15,13 +15,16 @@ export function integrationTarget(methodId: string, p: Record<string, unknown>, 
     const fn = functionOfUri(integration.Uri, resources);
     if (!fn) {
       throw new Error(
-        `buildRouter: method ${methodId}: cannot find the Lambda function in the AWS_PROXY integration's Uri ${JSON.stringify(integration.Uri)}`,
+        `buildRouter: method ${methodId}: cannot find the Lambda function in the AWS_PROXY integration's Uri ` +
+          JSON.stringify(integration.Uri),
       );
     }
     return { kind: 'lambda', functionLogicalId: fn, authorizationType: String(p.AuthorizationType ?? 'NONE') };
   }
   if (type === 'MOCK') return mockTarget(integration);
-  throw new Error(`buildRouter: method ${methodId}: integration type ${type || '(none)'} is not supported in local mode (AWS_PROXY and MOCK are)`);
+  throw new Error(
+    `buildRouter: method ${methodId}: integration type ${type || '(none)'} is not supported in local mode (AWS_PROXY and MOCK are)`,
+  );
 }
 
 /** The logical id of the function an integration Uri points at (GetAtt Arn, Ref to an alias/version, or Fn::Sub). */
@@ -81,9 +84,7 @@ function mockTarget(integration: Record<string, unknown>): Target {
     const m = /"?statusCode"?\s*:\s*"?(\d{3})/.exec(reqTemplate);
     if (m) requested = Number(m[1]);
   }
-  const responses = Array.isArray(integration.IntegrationResponses)
-    ? (integration.IntegrationResponses as Record<string, unknown>[])
-    : [];
+  const responses = Array.isArray(integration.IntegrationResponses) ? (integration.IntegrationResponses as Record<string, unknown>[]) : [];
   const selected =
     responses.find((r) => {
       const pattern = r.SelectionPattern;

@@ -67,5 +67,9 @@ export function writeMockResponse(res: ServerResponse, match: MockRouteMatch): v
  */
 export function proxyIntegrationFailure(err: unknown): APIGatewayProxyResult {
   if (!(err instanceof LambdaFunctionError)) throw err;
-  return { statusCode: 502, headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' }, body: '{"message": "Internal server error"}' };
+  return {
+    statusCode: 502,
+    headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' },
+    body: '{"message": "Internal server error"}',
+  };
 }

@@ -73,7 +73,9 @@ const newNode = (resourcePath: string): Node => ({ resourcePath, literal: new Ma
  */
 export function buildRouter(template: CfnTemplate, opts: { restApiLogicalId?: string } = {}): Router {
   const resources = template.Resources ?? {};
-  const apis = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::RestApi').map(([id]) => id);
+  const apis = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::ApiGateway::RestApi')
+    .map(([id]) => id);
   const apiId = opts.restApiLogicalId ?? (apis.length === 1 ? apis[0] : undefined);
   if (!apiId || !resources[apiId]) {
     throw new Error(
@@ -100,7 +102,7 @@ export function buildRouter(template: CfnTemplate, opts: { restApiLogicalId?: st
     const existing = nodes.get(id);
     if (existing) return existing;
     const r = resources[id];
-    if (!r || r.Type !== 'AWS::ApiGateway::Resource' || !belongs(r.Properties)) {
+    if (r?.Type !== 'AWS::ApiGateway::Resource' || !belongs(r.Properties)) {
       throw new Error(`buildRouter: ${from}: ${id} is not an AWS::ApiGateway::Resource of ${apiId}`);
     }
     if (resolving.has(id)) throw new Error(`buildRouter: resource ${id} is its own ancestor`);
@@ -113,12 +115,16 @@ export function buildRouter(template: CfnTemplate, opts: { restApiLogicalId?: st
     const greedy = /^\{([^{}]+)\+\}$/.exec(part);
     const param = /^\{([^{}+]+)\}$/.exec(part);
     if (greedy) {
-      if (parent.greedy && parent.greedy.name !== greedy[1]) throw new Error(`buildRouter: two greedy children under ${parent.resourcePath}`);
+      if (parent.greedy && parent.greedy.name !== greedy[1])
+        throw new Error(`buildRouter: two greedy children under ${parent.resourcePath}`);
       parent.greedy ??= { name: greedy[1]!, node: newNode(path) };
       node = parent.greedy.node;
     } else if (param) {
       if (parent.param && parent.param.name !== param[1]) {
-        throw new Error(`buildRouter: ${parent.resourcePath} has two path parameters as children ({${parent.param.name}} and {${param[1]}}); API Gateway rejects that too`);
+        throw new Error(
+          `buildRouter: ${parent.resourcePath} has two path parameters as children ({${parent.param.name}} and {${param[1]}}); ` +
+            'API Gateway rejects that too',
+        );
       }
       parent.param ??= { name: param[1]!, node: newNode(path) };
       node = parent.param.node;
@@ -157,9 +163,13 @@ export function buildRouter(template: CfnTemplate, opts: { restApiLogicalId?: st
   const methodOf = (node: Node, method: string) => node.methods.get(method) ?? node.methods.get('ANY');
 
   /** Depth-first with backtracking: a literal child first, then {param}, then {greedy+}. */
-  const walk = (node: Node, segs: string[], i: number, method: string, params: Record<string, string>):
-    | { node: Node; entry: MethodEntry; params: Record<string, string> }
-    | undefined => {
+  const walk = (
+    node: Node,
+    segs: string[],
+    i: number,
+    method: string,
+    params: Record<string, string>,
+  ): { node: Node; entry: MethodEntry; params: Record<string, string> } | undefined => {
     if (i === segs.length) {
       const entry = methodOf(node, method);
       return entry ? { node, entry, params } : undefined;

@@ -51,10 +51,9 @@ export interface DynamoDbLocal {
 
 const JAVA_HELP =
   'DynamoDB Local needs Java 17 with the jdk.compiler module (local mode compiles a small launcher at start; ' +
-  'Debian\'s openjdk-17-jre-headless and every JDK have it). Install it with ' +
+  "Debian's openjdk-17-jre-headless and every JDK have it). Install it with " +
   '`sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu), `brew install openjdk@17` (macOS), ' +
   'or set JAVA_HOME to a Java 17 installation.';
-
 
 /** Runs "$0" "$@" (java) in the background, prints its pid, and kills it when stdin reaches EOF. */
 const WATCHDOG = [
@@ -143,7 +142,9 @@ async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<D
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { output?: string };
     throw new DynamoDbLocalError(
-      e.code === 'ENOENT' ? `DynamoDB Local could not start: \`${javaPath}\` was not found. ${JAVA_HELP}` : `DynamoDB Local's launcher did not compile. ${JAVA_HELP}\n--- javac ---\n${e.output ?? e.message}`,
+      e.code === 'ENOENT'
+        ? `DynamoDB Local could not start: \`${javaPath}\` was not found. ${JAVA_HELP}`
+        : `DynamoDB Local's launcher did not compile. ${JAVA_HELP}\n--- javac ---\n${e.output ?? e.message}`,
       e.output ?? '',
     );
   }

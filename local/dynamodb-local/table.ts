@@ -61,9 +61,9 @@ export async function ensureTable(
   props: CfnTableProperties,
   tableName: string = typeof props.TableName === 'string' ? props.TableName : '',
 ): Promise<EnsureTableResult> {
-  if (!tableName) throw new Error('ensureTable: no table name (the template\'s TableName is not a plain string): pass one.');
+  if (!tableName) throw new Error("ensureTable: no table name (the template's TableName is not a plain string): pass one.");
   if (!Array.isArray(props.KeySchema) || !Array.isArray(props.AttributeDefinitions)) {
-    throw new Error('ensureTable: KeySchema and AttributeDefinitions are required (pass the resource\'s Properties).');
+    throw new Error("ensureTable: KeySchema and AttributeDefinitions are required (pass the resource's Properties).");
   }
   const provisioned = props.BillingMode === 'PROVISIONED' || (!props.BillingMode && !!props.ProvisionedThroughput);
   const throughput = (t?: CfnIndex['ProvisionedThroughput']): ProvisionedThroughput | undefined =>
@@ -136,8 +136,7 @@ export async function ensureTable(
       const existing = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === gsi.IndexName);
       const projectionSame =
         existing?.Projection?.ProjectionType === gsi.Projection!.ProjectionType &&
-        [...(existing?.Projection?.NonKeyAttributes ?? [])].sort().join() ===
-          [...(gsi.Projection!.NonKeyAttributes ?? [])].sort().join();
+        [...(existing?.Projection?.NonKeyAttributes ?? [])].sort().join() === [...(gsi.Projection!.NonKeyAttributes ?? [])].sort().join();
       if (existing && same(existing.KeySchema, gsi.KeySchema!) && projectionSame) continue;
       if (existing) {
         await client.send(
@@ -189,11 +188,7 @@ async function waitActive(client: DynamoDBClient, tableName: string, timeoutMs =
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const t = await describe(client, tableName);
-    if (
-      t &&
-      t.TableStatus === 'ACTIVE' &&
-      (t.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')
-    ) {
+    if (t && t.TableStatus === 'ACTIVE' && (t.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) {
       return t;
     }
     if (Date.now() > deadline) throw new Error(`ensureTable: table ${tableName} not ACTIVE after ${timeoutMs} ms`);

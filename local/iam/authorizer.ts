@@ -23,7 +23,9 @@ export function assumedRoleArn(role: LocalRole, account = LOCAL_ACCOUNT): string
 
 /** The message AWS gives for an identity-policy denial. */
 export function denialMessage(role: LocalRole, request: AccessRequest, explicit: boolean): string {
-  const why = explicit ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${request.action} action`;
+  const why = explicit
+    ? 'with an explicit deny in an identity-based policy'
+    : `because no identity-based policy allows the ${request.action} action`;
   return `User: ${assumedRoleArn(role)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
 }
 
@@ -74,7 +76,9 @@ export class LocalIam {
     if (!denial) return undefined;
     return {
       error: call.deniedError,
-      cause: `${denial.message} (Service: ${call.service}, Status Code: ${call.statusCode}, Error Code: AccessDeniedException, Request ID: local)`,
+      cause:
+        `${denial.message} (Service: ${call.service}, Status Code: ${call.statusCode}, Error Code: AccessDeniedException, ` +
+        'Request ID: local)',
     };
   }
 }

@@ -104,7 +104,11 @@ export function snsCalls(form: URLSearchParams): AccessRequest[] {
  * Secrets Manager, for the local endpoint: `secretsmanager:<Operation>` on the secret.
  * `secretArnOf` turns a SecretId (name, partial or full ARN) into the secret's ARN.
  */
-export function secretsManagerCalls(operation: string, input: Record<string, unknown>, secretArnOf: (secretId: string) => string | undefined): AccessRequest[] {
+export function secretsManagerCalls(
+  operation: string,
+  input: Record<string, unknown>,
+  secretArnOf: (secretId: string) => string | undefined,
+): AccessRequest[] {
   const id = str(input['SecretId']);
   return [{ action: `secretsmanager:${operation}`, resource: (id && secretArnOf(id)) ?? id ?? '*' }];
 }
@@ -127,7 +131,12 @@ export interface TaskCall {
 export function taskCall(resource: string, parameters: unknown, arns: LocalArns): TaskCall | undefined {
   const params = isObject(parameters) ? parameters : {};
   if (resource.startsWith('arn:aws:lambda:')) {
-    return { requests: [{ action: 'lambda:InvokeFunction', resource }], deniedError: 'Lambda.AWSLambdaException', service: 'AWSLambda', statusCode: 403 };
+    return {
+      requests: [{ action: 'lambda:InvokeFunction', resource }],
+      deniedError: 'Lambda.AWSLambdaException',
+      service: 'AWSLambda',
+      statusCode: 403,
+    };
   }
   const m = /^arn:aws:states:::([^.]+)(\.waitForTaskToken)?$/.exec(resource);
   if (!m) return undefined;
@@ -135,20 +144,36 @@ export function taskCall(resource: string, parameters: unknown, arns: LocalArns)
   if (integration === 'lambda:invoke') {
     const fn = str(params['FunctionName']) ?? '';
     const arn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${arns.region}:${arns.account}:function:${fn}`;
-    return { requests: [{ action: 'lambda:InvokeFunction', resource: arn }], deniedError: 'Lambda.AWSLambdaException', service: 'AWSLambda', statusCode: 403 };
+    return {
+      requests: [{ action: 'lambda:InvokeFunction', resource: arn }],
+      deniedError: 'Lambda.AWSLambdaException',
+      service: 'AWSLambda',
+      statusCode: 403,
+    };
   }
   if (integration === 'sns:publish') {
     const topic = str(params['TopicArn']) ?? str(params['TargetArn']) ?? '*';
-    return { requests: [{ action: 'sns:Publish', resource: topic }], deniedError: 'SNS.AuthorizationErrorException', service: 'AmazonSNS', statusCode: 403 };
+    return {
+      requests: [{ action: 'sns:Publish', resource: topic }],
+      deniedError: 'SNS.AuthorizationErrorException',
+      service: 'AmazonSNS',
+      statusCode: 403,
+    };
   }
   const sdk = /^aws-sdk:dynamodb:([a-zA-Z]+)$/.exec(integration);
   const optimized = /^dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(integration);
   const action = sdk?.[1] ?? optimized?.[1];
   if (action) {
     const operation = action.charAt(0).toUpperCase() + action.slice(1);
-    // The SDK integration reports service errors as `DynamoDb.<Exception>` (AWS SDK for Java 2), the optimized one as `DynamoDB.<Exception>`.
+    // The SDK integration reports service errors as `DynamoDb.<Exception>` (AWS SDK for Java 2), the
+    // optimized one as `DynamoDB.<Exception>`.
     const deniedError = sdk ? 'DynamoDb.DynamoDbException' : 'DynamoDB.AmazonDynamoDBException';
-    return { requests: dynamoDbCalls(operation, params, arns), deniedError, service: sdk ? 'DynamoDb' : 'AmazonDynamoDBv2', statusCode: 400 };
+    return {
+      requests: dynamoDbCalls(operation, params, arns),
+      deniedError,
+      service: sdk ? 'DynamoDb' : 'AmazonDynamoDBv2',
+      statusCode: 400,
+    };
   }
   return undefined;
 }

@@ -127,7 +127,11 @@ export class UnsupportedConditionError extends Error {
  * false and a negated one true; `...IfExists` makes a missing key true.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
  */
-function conditionHolds(operator: string, keys: Record<string, string | string[] | boolean>, context: Record<string, string | string[]>): boolean {
+function conditionHolds(
+  operator: string,
+  keys: Record<string, string | string[] | boolean>,
+  context: Record<string, string | string[]>,
+): boolean {
   const ifExists = operator.endsWith('IfExists');
   const base = ifExists ? operator.slice(0, -'IfExists'.length) : operator;
   const negatedOf = NEGATED[base];
@@ -148,13 +152,15 @@ function conditionHolds(operator: string, keys: Record<string, string | string[]
  * apply and a Deny apply: local mode never grants more than AWS would.
  */
 function applies(statement: Statement, request: AccessRequest): boolean {
-  const actionHit = statement.NotAction !== undefined
-    ? !list(statement.NotAction).some((p) => actionMatches(p, request.action))
-    : list(statement.Action).some((p) => actionMatches(p, request.action));
+  const actionHit =
+    statement.NotAction !== undefined
+      ? !list(statement.NotAction).some((p) => actionMatches(p, request.action))
+      : list(statement.Action).some((p) => actionMatches(p, request.action));
   if (!actionHit) return false;
-  const resourceHit = statement.NotResource !== undefined
-    ? !list(statement.NotResource).some((p) => resourceMatches(p, request.resource))
-    : list(statement.Resource).some((p) => resourceMatches(p, request.resource));
+  const resourceHit =
+    statement.NotResource !== undefined
+      ? !list(statement.NotResource).some((p) => resourceMatches(p, request.resource))
+      : list(statement.Resource).some((p) => resourceMatches(p, request.resource));
   if (!resourceHit) return false;
   try {
     return Object.entries(statement.Condition ?? {}).every(([operator, keys]) => conditionHolds(operator, keys, request.context ?? {}));
@@ -193,7 +199,8 @@ export function validatePolicy(name: string, document: unknown): PolicyDocument 
     const st = s as Record<string, unknown>;
     if (st['Effect'] !== 'Allow' && st['Effect'] !== 'Deny') fail(`statement ${i}: Effect must be Allow or Deny`);
     if ((st['Action'] === undefined) === (st['NotAction'] === undefined)) fail(`statement ${i}: exactly one of Action and NotAction`);
-    if ((st['Resource'] === undefined) === (st['NotResource'] === undefined)) fail(`statement ${i}: exactly one of Resource and NotResource`);
+    if ((st['Resource'] === undefined) === (st['NotResource'] === undefined))
+      fail(`statement ${i}: exactly one of Resource and NotResource`);
     for (const field of ['Action', 'NotAction', 'Resource', 'NotResource']) {
       const v = st[field];
       if (v !== undefined && !(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {

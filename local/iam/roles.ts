@@ -16,7 +16,10 @@ export interface LocalRole {
   /** The role's logical id; also its name in local ARNs. */
   logicalId: string;
   accessKeyId: string;
-  /** The session in `arn:aws:sts::<account>:assumed-role/<role>/<session>`: the function (Lambda names the session after it) or the state machine. */
+  /**
+   * The session in `arn:aws:sts::<account>:assumed-role/<role>/<session>`: the function (Lambda names the
+   * session after it) or the state machine.
+   */
   sessionName: string;
   policies: NamedPolicy[];
 }
@@ -63,7 +66,10 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
   const resolver = localResolver(template, { ...options, overrides });
   const policiesOf = new Map<string, NamedPolicy[]>();
   const attach = (roleId: string, policy: NamedPolicy) => policiesOf.get(roleId)?.push(policy);
-  const resolved = (name: string, document: unknown): NamedPolicy => ({ name, document: validatePolicy(name, resolveIntrinsics(document, resolver)) });
+  const resolved = (name: string, document: unknown): NamedPolicy => ({
+    name,
+    document: validatePolicy(name, resolveIntrinsics(document, resolver)),
+  });
 
   for (const { logicalId, resource } of findResources(template, 'AWS::IAM::Role')) {
     policiesOf.set(logicalId, []);
@@ -101,7 +107,12 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
 
   const byLogicalId = new Map<string, LocalRole>();
   for (const [logicalId, policies] of policiesOf) {
-    byLogicalId.set(logicalId, { logicalId, accessKeyId: accessKeyFor(logicalId), sessionName: sessions.get(logicalId) ?? logicalId, policies });
+    byLogicalId.set(logicalId, {
+      logicalId,
+      accessKeyId: accessKeyFor(logicalId),
+      sessionName: sessions.get(logicalId) ?? logicalId,
+      policies,
+    });
   }
   const functionRoles = new Map([...functionRoleIds].map(([fn, roleId]) => [fn, byLogicalId.get(roleId)!]));
   const roles: LocalRoles = {
@@ -122,8 +133,16 @@ export function rolesFromTemplate(template: CfnTemplate, options: LocalRefOption
             name: 'operator',
             document: {
               Statement: [
-                { Effect: 'Allow', Action: ['states:ListExecutions', 'states:DescribeStateMachine', 'states:DescribeExecution', 'states:StopExecution'], Resource: [machineArn, `${machineArn.replace(':stateMachine:', ':execution:')}:*`] },
-                { Effect: 'Allow', Action: ['sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:ConfirmSubscription'], Resource: '*' },
+                {
+                  Effect: 'Allow',
+                  Action: ['states:ListExecutions', 'states:DescribeStateMachine', 'states:DescribeExecution', 'states:StopExecution'],
+                  Resource: [machineArn, `${machineArn.replace(':stateMachine:', ':execution:')}:*`],
+                },
+                {
+                  Effect: 'Allow',
+                  Action: ['sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:ConfirmSubscription'],
+                  Resource: '*',
+                },
               ],
             },
           },

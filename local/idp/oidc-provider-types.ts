@@ -6,12 +6,21 @@ export interface OidcProvider {
   on(event: string, listener: (...args: any[]) => void): void;
   removeAllListeners(): void;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
-  interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+  interactionFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: Record<string, unknown>,
+    opts?: { mergeWithLastSubmission?: boolean },
+  ): Promise<void>;
   Grant: GrantClass;
 }
 export interface InteractionDetails {
   uid: string;
-  prompt: { name: string; reasons: string[]; details: { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> } };
+  prompt: {
+    name: string;
+    reasons: string[];
+    details: { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  };
   params: Record<string, string | undefined>;
   grantId?: string;
   session?: { accountId: string };

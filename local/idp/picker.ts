@@ -16,20 +16,28 @@ export function pickerPage(details: InteractionDetails, users: readonly DemoUser
   const wantsMfa = (params.acr_values ?? '').split(' ').includes(DEV_ACR.mfa) || (params.claims ?? '').includes(DEV_ACR.mfa);
   const rows = users
     .map((u) => {
-      const claims = [u.groups && `groups: ${u.groups.join(', ')}`, u.roles && `roles: ${u.roles.join(', ')}`, u.employment && `employment: ${u.employment}`]
+      const claims = [
+        u.groups && `groups: ${u.groups.join(', ')}`,
+        u.roles && `roles: ${u.roles.join(', ')}`,
+        u.employment && `employment: ${u.employment}`,
+      ]
         .filter(Boolean)
         .join('; ');
       const hinted = params.login_hint === u.sub ? ' autofocus' : '';
-      return `<tr><td><button type="submit" name="user" value="${esc(u.sub)}"${hinted}>Sign in as ${esc(u.name)}</button></td><td><code>${esc(u.sub)}</code></td><td>${esc(u.email)}</td><td>${esc(claims)}</td></tr>`;
+      const button = `<button type="submit" name="user" value="${esc(u.sub)}"${hinted}>Sign in as ${esc(u.name)}</button>`;
+      return `<tr><td>${button}</td><td><code>${esc(u.sub)}</code></td><td>${esc(u.email)}</td><td>${esc(claims)}</td></tr>`;
     })
     .join('\n');
+  const mfaCheckbox =
+    `<p><label><input type="checkbox" name="mfa" value="on"${wantsMfa ? ' checked' : ''}> signed in with a second factor ` +
+    `(<code>amr</code> pwd, otp, mfa; <code>acr</code> ${esc(DEV_ACR.mfa)})</label></p>`;
   return page(
     'Development sign-in',
     `<h1>jitgate development sign-in</h1>
 <p class="note">Development only: no passwords. <strong>${esc(params.client_id ?? '')}</strong> asks you to sign in; pick a demo user.</p>
 ${error ? `<p class="error">${esc(error)}</p>` : ''}
 <form method="post" action="${esc(action)}">
-<p><label><input type="checkbox" name="mfa" value="on"${wantsMfa ? ' checked' : ''}> signed in with a second factor (<code>amr</code> pwd, otp, mfa; <code>acr</code> ${esc(DEV_ACR.mfa)})</label></p>
+${mfaCheckbox}
 <table><thead><tr><th></th><th>user</th><th>email</th><th>claims</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
@@ -38,9 +46,16 @@ ${rows}
   );
 }
 
+const PAGE_HEAD =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">';
+const PAGE_STYLE =
+  '<style>body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#222}' +
+  'table{border-collapse:collapse}td,th{padding:.4rem .6rem;text-align:left;border-bottom:1px solid #ddd}' +
+  'button{cursor:pointer;padding:.3rem .7rem}.note{color:#555}.error{color:#b00}.secondary{background:none;border:1px solid #aaa}</style>';
+
 export function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#222}table{border-collapse:collapse}td,th{padding:.4rem .6rem;text-align:left;border-bottom:1px solid #ddd}button{cursor:pointer;padding:.3rem .7rem}.note{color:#555}.error{color:#b00}.secondary{background:none;border:1px solid #aaa}</style>
+  return `${PAGE_HEAD}<title>${esc(title)}</title>
+${PAGE_STYLE}
 </head><body>${body}</body></html>`;
 }
 

@@ -40,7 +40,10 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   // from CommonJS (jest) for `createDevTokenSigner`. A non-literal specifier also spares
   // tsc from looking for types the package does not ship.
   const specifier = 'oidc-provider';
-  const oidc = (await import(specifier)) as { default: new (issuer: string, config: unknown) => OidcProvider; errors: Record<string, new (...a: any[]) => Error> };
+  const oidc = (await import(specifier)) as {
+    default: new (issuer: string, config: unknown) => OidcProvider;
+    errors: Record<string, new (...a: any[]) => Error>;
+  };
   const Provider = oidc.default;
 
   const store = new ExpiringStore();
@@ -104,7 +107,8 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       const { client, session, params } = ctx.oidc;
       const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       let grant = grantId ? await provider.Grant.find(grantId) : undefined;
-      if (!grant || grant.accountId !== session.accountId) grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      if (!grant || grant.accountId !== session.accountId)
+        grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       if (params.scope) grant.addOIDCScope(params.scope);
       if (ctx.oidc.requestParamClaims.size) grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
       await grant.save();
@@ -113,7 +117,10 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     clientBasedCORS: (_ctx: unknown, origin: string) => origin === issuerUrl.origin,
     renderError: async (ctx: any, out: Record<string, string>) => {
       ctx.type = 'html';
-      ctx.body = page('Sign-in error', `<h1>Sign-in error</h1><p><code>${esc(out.error ?? 'server_error')}</code></p><p>${esc(out.error_description ?? '')}</p>`);
+      ctx.body = page(
+        'Sign-in error',
+        `<h1>Sign-in error</h1><p><code>${esc(out.error ?? 'server_error')}</code></p><p>${esc(out.error_description ?? '')}</p>`,
+      );
     },
     ttl: {
       AccessToken: 3600,
@@ -134,7 +141,8 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, submitted: boolean): Promise<void> {
     try {
       const details = await provider.interactionDetails(req, res);
-      if (details.uid !== uid) return send(res, 400, page('Sign-in error', '<h1>This sign-in page is stale</h1><p>Start again from the application.</p>'));
+      if (details.uid !== uid)
+        return send(res, 400, page('Sign-in error', '<h1>This sign-in page is stale</h1><p>Start again from the application.</p>'));
       if (details.prompt.name !== 'login') {
         // Normally unreachable (loadExistingGrant grants everything); grant what is missing rather than show a consent page.
         const grant = await consentEverything(provider, details);
@@ -147,7 +155,12 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       if (req.method !== 'POST') return send(res, 405, page('Method not allowed', '<h1>Method not allowed</h1>'));
       const form = await readForm(req);
       if (form.get('action') === 'abort') {
-        return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user cancelled the sign-in' }, { mergeWithLastSubmission: false });
+        return await provider.interactionFinished(
+          req,
+          res,
+          { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
+          { mergeWithLastSubmission: false },
+        );
       }
       const user = findDemoUser(users, form.get('user') ?? '');
       if (!user) return send(res, 400, pickerPage(details, users, `${mountPath}/interaction/${uid}/login`, `Pick one of the demo users.`));

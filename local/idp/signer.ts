@@ -46,7 +46,10 @@ export interface DevIdpOptions {
 }
 
 export class UnknownDemoUser extends Error {
-  constructor(readonly user: string, readonly users: readonly DemoUser[]) {
+  constructor(
+    readonly user: string,
+    readonly users: readonly DemoUser[],
+  ) {
     super(`unknown user "${user}"; the demo users are:\n${describeDemoUsers(users)}`);
     this.name = 'UnknownDemoUser';
   }

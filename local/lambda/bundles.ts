@@ -82,7 +82,8 @@ export async function buildBundles(options: BuildBundlesOptions): Promise<BuiltB
   const entries = [...new Set(options.entries)].sort();
   const functionOptions = esbuildOptions(functionBundling(options.configJson, options.configMode));
   const optionsHash = sha(
-    JSON.stringify({ esbuildVersion, entries, functionOptions, worker: workerOptions() }) + sha(readFileSync(path.join(ROOT, 'package-lock.json'))),
+    JSON.stringify({ esbuildVersion, entries, functionOptions, worker: workerOptions() }) +
+      sha(readFileSync(path.join(ROOT, 'package-lock.json'))),
   ).slice(0, 32);
   const manifestFile = path.join(cacheDir, `${optionsHash}.json`);
   const located = (dir: string, built: boolean): BuiltBundles => ({
@@ -113,7 +114,13 @@ export async function buildBundles(options: BuildBundlesOptions): Promise<BuiltB
       outExtension: { '.js': '.mjs' },
       metafile: true,
     });
-    const worker = await build({ ...workerOptions(), absWorkingDir: ROOT, entryPoints: [WORKER_SOURCE], outfile: path.join(staging, 'worker.mjs'), metafile: true });
+    const worker = await build({
+      ...workerOptions(),
+      absWorkingDir: ROOT,
+      entryPoints: [WORKER_SOURCE],
+      outfile: path.join(staging, 'worker.mjs'),
+      metafile: true,
+    });
     const files = [...new Set([...sourceInputs(functions.metafile), ...sourceInputs(worker.metafile)])].sort();
     const inputs = hashInputs(files);
     if (!inputs) throw new Error('a source file changed or vanished while local mode was bundling; start again');

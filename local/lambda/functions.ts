@@ -39,7 +39,10 @@ export interface LocalFunctionsOptions {
 function roleLogicalId(logicalId: string, role: unknown): string {
   const getAtt = (role as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
   if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && getAtt[1] === 'Arn') return getAtt[0];
-  throw new Error(`function ${logicalId}: Role is ${JSON.stringify(role)}; local mode expects { "Fn::GetAtt": [<role logical id>, "Arn"] } to give it that role's credentials`);
+  throw new Error(
+    `function ${logicalId}: Role is ${JSON.stringify(role)}; local mode expects { "Fn::GetAtt": [<role logical id>, ` +
+      `"Arn"] } to give it that role's credentials`,
+  );
 }
 
 function positive(logicalId: string, name: string, value: unknown, fallback: number): number {
@@ -57,10 +60,14 @@ export function localFunctions(template: CfnTemplate, options: LocalFunctionsOpt
     const bundle = options.bundles[entry];
     if (!bundle) throw new Error(`function ${logicalId}: no bundle was built for ${entry}`);
     const props = resource.Properties ?? {};
-    const variables = resolveIntrinsics((props['Environment'] as { Variables?: unknown } | undefined)?.Variables ?? {}, options.resolver) as Record<string, unknown>;
+    const variables = resolveIntrinsics(
+      (props['Environment'] as { Variables?: unknown } | undefined)?.Variables ?? {},
+      options.resolver,
+    ) as Record<string, unknown>;
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries(variables)) {
-      if (typeof value !== 'string') throw new Error(`function ${logicalId}: environment variable ${name} resolves to ${JSON.stringify(value)}, not a string`);
+      if (typeof value !== 'string')
+        throw new Error(`function ${logicalId}: environment variable ${name} resolves to ${JSON.stringify(value)}, not a string`);
       environment[name] = value;
     }
     const timeoutSeconds = positive(logicalId, 'Timeout', props['Timeout'], DEFAULT_TIMEOUT_SECONDS);

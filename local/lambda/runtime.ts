@@ -42,7 +42,10 @@ export interface LocalLambdaOptions {
   maxContainers?: number;
 }
 
-/** Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six added ~90 MB, measured), and local mode aims at 300 MB under the bench's 1,000 lifecycles. */
+/**
+ * Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six
+ * added ~90 MB, measured), and local mode aims at 300 MB under the bench's 1,000 lifecycles.
+ */
 export const DEFAULT_MAX_CONTAINERS = 4;
 
 /** A failed invocation, as the Lambda Invoke API reports it (`X-Amz-Function-Error` with this payload). */
@@ -72,7 +75,11 @@ class Container {
   private current?: { id: number; pending: Pending; timer: NodeJS.Timeout };
   private nextId = 1;
 
-  constructor(private readonly fn: LocalFunction, workerFile: string, private readonly onGone: (c: Container) => void) {
+  constructor(
+    private readonly fn: LocalFunction,
+    workerFile: string,
+    private readonly onGone: (c: Container) => void,
+  ) {
     const data: ContainerData = {
       bundle: fn.bundle,
       handlerExport: fn.handler.split('.').pop() ?? 'handler',
@@ -99,12 +106,28 @@ class Container {
         }
       };
       this.worker.once('message', onMessage);
-      this.worker.once('exit', (code) => reject(new LambdaFunctionError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}`, trace: [] })));
+      this.worker.once('exit', (code) =>
+        reject(
+          new LambdaFunctionError({
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}`,
+            trace: [],
+          }),
+        ),
+      );
     });
     this.ready.catch(() => undefined);
     this.worker.on('message', (message: ContainerMessage) => this.onMessage(message));
-    this.worker.on('error', (err) => this.fail({ errorType: (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : err.name, errorMessage: err.message, trace: [] }));
-    this.worker.on('exit', (code) => this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] }));
+    this.worker.on('error', (err) =>
+      this.fail({
+        errorType: (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : err.name,
+        errorMessage: err.message,
+        trace: [],
+      }),
+    );
+    this.worker.on('exit', (code) =>
+      this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] }),
+    );
   }
 
   invoke(pending: Pending): void {
@@ -113,20 +136,30 @@ class Container {
     const requestId = randomUUID();
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const timer = setTimeout(() => {
-      this.fail({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`, trace: [] });
+      this.fail({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${requestId} Error: Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`,
+        trace: [],
+      });
     }, timeoutMs);
     this.current = { id, pending, timer };
     let event: string;
     try {
       event = JSON.stringify(pending.payload ?? null);
     } catch (err) {
-      return this.settle(id, { errorType: 'InvalidRequestContentException', errorMessage: `Could not serialize the request payload: ${(err as Error).message}`, trace: [] });
+      this.settle(id, {
+        errorType: 'InvalidRequestContentException',
+        errorMessage: `Could not serialize the request payload: ${(err as Error).message}`,
+        trace: [],
+      });
+      return;
     }
     this.worker.postMessage({ type: 'invoke', id, requestId, event, deadline: Date.now() + timeoutMs } satisfies Invocation);
   }
 
   private onMessage(message: ContainerMessage): void {
-    if (message.type === 'result') this.settle(message.id, message.ok ? undefined : message.error, message.ok ? message.payload : undefined);
+    if (message.type === 'result')
+      this.settle(message.id, message.ok ? undefined : message.error, message.ok ? message.payload : undefined);
     else if (message.type === 'crash') this.fail(message.error);
   }
 
@@ -168,7 +201,11 @@ class FunctionPool {
   private readonly containers = new Set<Container>();
   private readonly queue: Pending[] = [];
 
-  constructor(readonly fn: LocalFunction, private readonly workerFile: string, private readonly max: number) {}
+  constructor(
+    readonly fn: LocalFunction,
+    private readonly workerFile: string,
+    private readonly max: number,
+  ) {}
 
   get size(): number {
     return this.containers.size;
@@ -253,7 +290,10 @@ export class LocalLambda {
   /** Invokes a function by logical id (RequestResponse); a function error rejects with a {@link LambdaFunctionError}. */
   invoke(logicalId: string, payload: unknown): Promise<unknown> {
     const pool = this.pools.get(logicalId);
-    if (!pool) return Promise.reject(new LambdaFunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${logicalId}`, trace: [] }));
+    if (!pool)
+      return Promise.reject(
+        new LambdaFunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${logicalId}`, trace: [] }),
+      );
     const gate = this.gates.get(logicalId);
     return gate ? gate.then(() => pool.invoke(payload)) : pool.invoke(payload);
   }

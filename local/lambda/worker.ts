@@ -51,9 +51,16 @@ type Handler = (event: unknown, context: unknown, callback: (err?: unknown, resu
 
 function errorPayload(err: unknown, fallbackType = 'Error'): LambdaErrorPayload {
   if (err instanceof Error) {
-    return { errorType: err.name || fallbackType, errorMessage: err.message, trace: (err.stack ?? '').split('\n').map((l) => l.trim()).filter(Boolean) };
+    return {
+      errorType: err.name || fallbackType,
+      errorMessage: err.message,
+      trace: (err.stack ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    };
   }
-  return { errorType: fallbackType, errorMessage: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err), trace: [] };
+  return { errorType: fallbackType, errorMessage: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)), trace: [] };
 }
 
 /** Lambda's names for a module that cannot be loaded (runtime-interface-client UserFunction.js). */
@@ -91,7 +98,14 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(data.bundle).href)) as Record<string, unknown>;
     const exported = mod[data.handlerExport];
     if (typeof exported !== 'function') {
-      post({ type: 'init-error', error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `index.${data.handlerExport} is undefined or not exported`, trace: [] } });
+      post({
+        type: 'init-error',
+        error: {
+          errorType: 'Runtime.HandlerNotFound',
+          errorMessage: `index.${data.handlerExport} is undefined or not exported`,
+          trace: [],
+        },
+      });
       return;
     }
     handler = exported as Handler;

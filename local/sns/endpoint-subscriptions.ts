@@ -23,7 +23,9 @@ const PAGE_SIZE = 100;
 
 /** A confirmed subscription's ARN: the topic's ARN and a stable id (AWS uses a UUID). */
 export function subscriptionArn(sub: SnsSubscription): string {
-  const h = createHash('sha256').update(`${sub.topicArn}\u0000${sub.protocol ?? 'email'}\u0000${sub.endpoint}\u0000${JSON.stringify(sub.filterPolicy ?? null)}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`${sub.topicArn}\u0000${sub.protocol ?? 'email'}\u0000${sub.endpoint}\u0000${JSON.stringify(sub.filterPolicy ?? null)}`)
+    .digest('hex');
   return `${sub.topicArn}:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -43,14 +45,23 @@ function topicSubscriptions(sns: LocalSns, topicArn: string): readonly SnsSubscr
 }
 
 function respond(action: string, result: string, requestId: string): string {
-  return `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
+  return (
+    `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result>` +
+    `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></${action}Response>`
+  );
 }
 
 /**
  * Answers one of SUBSCRIPTION_ACTIONS (XML, without the declaration), or undefined for
  * any other action. `signed`: the request carried a SigV4 signature.
  */
-export function subscriptionAction(sns: LocalSns, action: string, form: URLSearchParams, requestId: string, signed = true): string | undefined {
+export function subscriptionAction(
+  sns: LocalSns,
+  action: string,
+  form: URLSearchParams,
+  requestId: string,
+  signed = true,
+): string | undefined {
   switch (action) {
     case 'ListSubscriptionsByTopic': {
       const topicArn = required(form, 'TopicArn');
@@ -59,7 +70,11 @@ export function subscriptionAction(sns: LocalSns, action: string, form: URLSearc
       if (!Number.isSafeInteger(start) || start < 0 || start > subs.length) throw invalid('NextToken');
       const page = subs.slice(start, start + PAGE_SIZE);
       const members = page
-        .map((s) => `<member>${tag('TopicArn', s.topicArn)}${tag('Protocol', s.protocol ?? 'email')}${tag('SubscriptionArn', listedArn(s))}${tag('Owner', accountOf(s.topicArn))}${tag('Endpoint', s.endpoint)}</member>`)
+        .map(
+          (s) =>
+            `<member>${tag('TopicArn', s.topicArn)}${tag('Protocol', s.protocol ?? 'email')}${tag('SubscriptionArn', listedArn(s))}` +
+            `${tag('Owner', accountOf(s.topicArn))}${tag('Endpoint', s.endpoint)}</member>`,
+        )
         .join('');
       const next = start + PAGE_SIZE < subs.length ? String(start + PAGE_SIZE) : undefined;
       return respond(action, `<Subscriptions>${members}</Subscriptions>${tag('NextToken', next)}`, requestId);
@@ -68,7 +83,12 @@ export function subscriptionAction(sns: LocalSns, action: string, form: URLSearc
       const arn = required(form, 'SubscriptionArn');
       const sub = sns.subscriptions.find((s) => s.pendingToken === undefined && subscriptionArn(s) === arn);
       if (!sub) throw new SnsError('NotFound', 'Subscription does not exist', 404);
-      const policy = sub.filterPolicy === undefined ? undefined : typeof sub.filterPolicy === 'string' ? sub.filterPolicy : JSON.stringify(sub.filterPolicy);
+      const policy =
+        sub.filterPolicy === undefined
+          ? undefined
+          : typeof sub.filterPolicy === 'string'
+            ? sub.filterPolicy
+            : JSON.stringify(sub.filterPolicy);
       const attributes: Record<string, string | undefined> = {
         SubscriptionArn: arn,
         TopicArn: sub.topicArn,

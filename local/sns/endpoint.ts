@@ -82,7 +82,7 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
       if (req.method !== 'POST' && req.method !== 'GET') {
         throw new SnsError('InvalidAction', `Method ${req.method} is not supported; use POST`, 405);
       }
-      const form = new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : body);
+      const form = new URLSearchParams(req.method === 'GET' ? ((req.url ?? '').split('?')[1] ?? '') : body);
       const { action, publish, batch } = decodeQuery(form);
       if (!action) throw new SnsError('MissingAction', 'Missing Action parameter');
       if (action === 'Publish') {
@@ -90,7 +90,8 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
         xmlResponse(
           res,
           200,
-          `<PublishResponse xmlns="${XMLNS}"><PublishResult>${tag('MessageId', out.MessageId)}${tag('SequenceNumber', out.SequenceNumber)}</PublishResult>` +
+          `<PublishResponse xmlns="${XMLNS}"><PublishResult>` +
+            `${tag('MessageId', out.MessageId)}${tag('SequenceNumber', out.SequenceNumber)}</PublishResult>` +
             `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></PublishResponse>`,
           requestId,
         );
@@ -100,19 +101,26 @@ export function createSnsEndpoint(sns: LocalSns): (req: IncomingMessage, res: Se
           (s) => `<member>${tag('Id', s.Id)}${tag('MessageId', s.MessageId)}${tag('SequenceNumber', s.SequenceNumber)}</member>`,
         ).join('');
         const failed = out.Failed.map(
-          (f) => `<member>${tag('Id', f.Id)}${tag('Code', f.Code)}${tag('Message', f.Message)}${tag('SenderFault', String(f.SenderFault))}</member>`,
+          (f) =>
+            `<member>${tag('Id', f.Id)}${tag('Code', f.Code)}${tag('Message', f.Message)}` +
+            `${tag('SenderFault', String(f.SenderFault))}</member>`,
         ).join('');
         xmlResponse(
           res,
           200,
-          `<PublishBatchResponse xmlns="${XMLNS}"><PublishBatchResult><Successful>${ok}</Successful><Failed>${failed}</Failed></PublishBatchResult>` +
+          `<PublishBatchResponse xmlns="${XMLNS}"><PublishBatchResult>` +
+            `<Successful>${ok}</Successful><Failed>${failed}</Failed></PublishBatchResult>` +
             `<ResponseMetadata>${tag('RequestId', requestId)}</ResponseMetadata></PublishBatchResponse>`,
           requestId,
         );
       } else {
         const xml = subscriptionAction(sns, action, form, requestId, accessKeyOf(req.headers.authorization) !== undefined);
         if (xml === undefined) {
-          throw new SnsError('InvalidAction', `The action ${action} is not valid for this endpoint (local mode supports Publish, PublishBatch, ${SUBSCRIPTION_ACTIONS.join(', ')}).`);
+          throw new SnsError(
+            'InvalidAction',
+            `The action ${action} is not valid for this endpoint ` +
+              `(local mode supports Publish, PublishBatch, ${SUBSCRIPTION_ACTIONS.join(', ')}).`,
+          );
         }
         xmlResponse(res, 200, xml, requestId);
       }

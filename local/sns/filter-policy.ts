@@ -14,13 +14,16 @@ export function validateFilterPolicy(policy: unknown, path = 'filterPolicy'): as
     const here = `${path}.${key}`;
     if (key === '$or') {
       if (!Array.isArray(value) || value.length < 2) throw new Error(`${here}: must be a list of at least two policies`);
-      value.forEach((p, i) => validateFilterPolicy(p, `${here}[${i}]`));
+      for (const [i, p] of value.entries()) validateFilterPolicy(p, `${here}[${i}]`);
     } else if (Array.isArray(value)) {
       for (const c of value) {
         if (c !== null && typeof c === 'object') {
           const ops = Object.keys(c);
           if (ops.length !== 1 || !OPERATORS.has(ops[0]!)) {
-            throw new Error(`${here}: unknown condition ${JSON.stringify(c)} (use prefix, suffix, anything-but, numeric, exists, equals-ignore-case or cidr)`);
+            throw new Error(
+              `${here}: unknown condition ${JSON.stringify(c)} ` +
+                '(use prefix, suffix, anything-but, numeric, exists, equals-ignore-case or cidr)',
+            );
           }
         }
       }
@@ -64,7 +67,7 @@ export function matchesFilterPolicy(policy: FilterPolicy, subject: Record<string
       continue;
     }
     const conditions = Array.isArray(cond) ? cond : [cond];
-    const present = subject !== undefined && Object.prototype.hasOwnProperty.call(subject, key);
+    const present = subject !== undefined && Object.hasOwn(subject, key);
     const raw = present ? subject![key] : undefined;
     const values = !present ? undefined : Array.isArray(raw) ? raw : [raw];
     if (!conditions.some((c) => matchCondition(c, values))) return false;

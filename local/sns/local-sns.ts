@@ -106,13 +106,18 @@ export class LocalSns {
     const ids = new Set<string>();
     for (const e of entries) {
       if (!e.Id || !/^[A-Za-z0-9_-]{1,80}$/.test(e.Id)) {
-        throw new SnsError('InvalidBatchEntryId', `The Id of a batch entry in a batch request doesn't abide by the specification: ${e.Id ?? ''}`);
+        throw new SnsError(
+          'InvalidBatchEntryId',
+          `The Id of a batch entry in a batch request doesn't abide by the specification: ${e.Id ?? ''}`,
+        );
       }
-      if (ids.has(e.Id)) throw new SnsError('BatchEntryIdsNotDistinct', `Two or more batch entries in the request have the same Id: ${e.Id}`);
+      if (ids.has(e.Id))
+        throw new SnsError('BatchEntryIdsNotDistinct', `Two or more batch entries in the request have the same Id: ${e.Id}`);
       ids.add(e.Id);
     }
     const total = entries.reduce((n, e) => n + payloadSize(normalize(e)), 0);
-    if (total > MAX_SIZE) throw new SnsError('BatchRequestTooLong', 'The length of all the batch messages put together is more than the limit.');
+    if (total > MAX_SIZE)
+      throw new SnsError('BatchRequestTooLong', 'The length of all the batch messages put together is more than the limit.');
     const Successful: { Id: string; MessageId: string; SequenceNumber?: string }[] = [];
     const Failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
     for (const e of entries) {
@@ -151,7 +156,10 @@ export class LocalSns {
     const attributes = checkAttributes(params.MessageAttributes);
     const fifo = topicArn.endsWith('.fifo');
     if (fifo && !params.MessageGroupId) throw invalid('The MessageGroupId parameter is required for FIFO topics');
-    if (!fifo && params.MessageDeduplicationId) throw invalid('MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type');
+    if (!fifo && params.MessageDeduplicationId)
+      throw invalid(
+        'MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type',
+      );
 
     // MessageStructure=json: one message per protocol; an email subscriber gets "email", else "default".
     let perProtocol: Record<string, unknown> | undefined;
@@ -212,7 +220,13 @@ export class LocalSns {
 }
 
 const asText = (v: unknown): string | undefined =>
-  v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  v === undefined || v === null
+    ? undefined
+    : typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : JSON.stringify(v);
 
 function normalize<T extends Pick<SnsPublishParams, 'Message' | 'MessageAttributes'>>(params: T): T {
   const out = { ...params };
@@ -233,7 +247,12 @@ function payloadSize(p: Pick<SnsPublishParams, 'Message' | 'MessageAttributes'>)
   for (const [k, v] of Object.entries(p.MessageAttributes ?? {})) {
     n += Buffer.byteLength(k) + Buffer.byteLength(v.DataType ?? '');
     n += v.StringValue !== undefined ? Buffer.byteLength(v.StringValue) : 0;
-    n += v.BinaryValue !== undefined ? (typeof v.BinaryValue === 'string' ? Buffer.byteLength(v.BinaryValue, 'base64') : v.BinaryValue.length) : 0;
+    n +=
+      v.BinaryValue !== undefined
+        ? typeof v.BinaryValue === 'string'
+          ? Buffer.byteLength(v.BinaryValue, 'base64')
+          : v.BinaryValue.length
+        : 0;
   }
   return n;
 }
@@ -248,7 +267,10 @@ function checkAttributes(attrs: Record<string, SnsMessageAttributeValue> | undef
     }
     const type = v.DataType === 'String.Array' ? 'String.Array' : v.DataType.split('.')[0];
     if (type !== 'String' && type !== 'Number' && type !== 'Binary' && type !== 'String.Array') {
-      throw invalidValue(`The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw invalidValue(
+        `The message attribute '${name}' has an invalid message attribute type, ` +
+          'the set of supported type prefixes is Binary, Number, and String.',
+      );
     }
     if (type === 'Binary') {
       if (v.BinaryValue === undefined || v.BinaryValue.length === 0) {
@@ -257,7 +279,9 @@ function checkAttributes(attrs: Record<string, SnsMessageAttributeValue> | undef
       continue;
     }
     if (v.StringValue === undefined || v.StringValue === '') {
-      throw invalidValue(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
+      throw invalidValue(
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+      );
     }
     if (type === 'Number' && !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.StringValue.trim())) {
       throw invalidValue(`An invalid or out-of-range value was supplied for the message attribute '${name}'.`);
@@ -270,7 +294,10 @@ function checkAttributes(attrs: Record<string, SnsMessageAttributeValue> | undef
       } catch {
         ok = false;
       }
-      if (!ok) throw invalidValue(`The message attribute '${name}' of type 'String.Array' must be a JSON array of strings, numbers, booleans or null.`);
+      if (!ok)
+        throw invalidValue(
+          `The message attribute '${name}' of type 'String.Array' must be a JSON array of strings, numbers, booleans or null.`,
+        );
     }
   }
   return attributesForFiltering(attrs);

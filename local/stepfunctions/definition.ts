@@ -42,11 +42,21 @@ export function functionNameFromArn(arnOrName: string): string {
 function parseResource(resource: string): { integration: Integration; callback: boolean; resourceType: string; resourceLabel: string } {
   const lambdaArn = /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/.exec(resource);
   if (lambdaArn) {
-    return { integration: { kind: 'lambda-direct', functionName: lambdaArn[1]! }, callback: false, resourceType: 'lambda', resourceLabel: resource };
+    return {
+      integration: { kind: 'lambda-direct', functionName: lambdaArn[1]! },
+      callback: false,
+      resourceType: 'lambda',
+      resourceLabel: resource,
+    };
   }
   const service = /^arn:aws[\w-]*:states:::(.+)$/.exec(resource);
   if (!service) {
-    return { integration: { kind: 'unsupported', reason: `Resource ${resource} is not supported by local mode` }, callback: false, resourceType: 'unknown', resourceLabel: resource };
+    return {
+      integration: { kind: 'unsupported', reason: `Resource ${resource} is not supported by local mode` },
+      callback: false,
+      resourceType: 'unknown',
+      resourceLabel: resource,
+    };
   }
   let rest = service[1]!;
   let callback = false;
@@ -61,7 +71,8 @@ function parseResource(resource: string): { integration: Integration; callback: 
     resourceType: rest.split(':').slice(0, -1).join(':') || rest,
     resourceLabel: (rest.split(':').pop() ?? rest) + suffix,
   });
-  if (rest.endsWith('.sync') || rest.includes('.sync:')) return unsupported(' (.sync integrations are not supported by local mode; the jitgate state machine uses none)');
+  if (rest.endsWith('.sync') || rest.includes('.sync:'))
+    return unsupported(' (.sync integrations are not supported by local mode; the jitgate state machine uses none)');
   if (rest === 'lambda:invoke') {
     return { integration: { kind: 'lambda-invoke' }, callback, resourceType: 'lambda', resourceLabel: 'invoke' + suffix };
   }
@@ -70,11 +81,21 @@ function parseResource(resource: string): { integration: Integration; callback: 
   }
   const sdk = /^aws-sdk:dynamodb:([A-Za-z]+)$/.exec(rest);
   if (sdk) {
-    return { integration: { kind: 'dynamodb', action: sdk[1]!, errorPrefix: 'DynamoDb' }, callback, resourceType: 'aws-sdk:dynamodb', resourceLabel: sdk[1]! + suffix };
+    return {
+      integration: { kind: 'dynamodb', action: sdk[1]!, errorPrefix: 'DynamoDb' },
+      callback,
+      resourceType: 'aws-sdk:dynamodb',
+      resourceLabel: sdk[1]! + suffix,
+    };
   }
   const optimized = /^dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(rest);
   if (optimized) {
-    return { integration: { kind: 'dynamodb', action: optimized[1]!, errorPrefix: 'DynamoDB' }, callback, resourceType: 'dynamodb', resourceLabel: optimized[1]! + suffix };
+    return {
+      integration: { kind: 'dynamodb', action: optimized[1]!, errorPrefix: 'DynamoDB' },
+      callback,
+      resourceType: 'dynamodb',
+      resourceLabel: optimized[1]! + suffix,
+    };
   }
   return unsupported('');
 }
@@ -84,7 +105,8 @@ function forEachStates(definition: { States: Record<string, AslState> }, visit: 
   visit(definition.States);
   for (const state of Object.values(definition.States)) {
     if (state['Type'] === 'Parallel' && Array.isArray(state['Branches'])) {
-      for (const branch of state['Branches']) if (isObject(branch) && isObject(branch['States'])) forEachStates(branch as AslDefinition, visit);
+      for (const branch of state['Branches'])
+        if (isObject(branch) && isObject(branch['States'])) forEachStates(branch as AslDefinition, visit);
     }
     if (state['Type'] === 'Map') {
       const processor = state['ItemProcessor'] ?? state['Iterator'];
@@ -120,7 +142,8 @@ function markSha256(value: unknown): unknown {
 }
 
 export function hashMarked(value: unknown): unknown {
-  if (typeof value === 'string') return value.startsWith(SHA256_MARK) ? createHash('sha256').update(value.slice(SHA256_MARK.length), 'utf8').digest('hex') : value;
+  if (typeof value === 'string')
+    return value.startsWith(SHA256_MARK) ? createHash('sha256').update(value.slice(SHA256_MARK.length), 'utf8').digest('hex') : value;
   if (Array.isArray(value)) return value.map(hashMarked);
   if (!isObject(value)) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hashMarked(v)]));

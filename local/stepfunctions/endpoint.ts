@@ -31,7 +31,9 @@ function str(value: unknown): string | undefined {
  * Operations: StartExecution, SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat, StopExecution,
  * DescribeExecution, GetExecutionHistory, ListExecutions, DescribeStateMachine.
  */
-export function createStepFunctionsEndpoint(sfn: LocalStepFunctions): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
+export function createStepFunctionsEndpoint(
+  sfn: LocalStepFunctions,
+): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
   const send = (res: ServerResponse, status: number, payload: unknown, extraHeaders: Record<string, string> = {}) => {
     const text = toWire(payload);
     res.writeHead(status, {
@@ -80,7 +82,8 @@ export function createStepFunctionsEndpoint(sfn: LocalStepFunctions): (req: Inco
     },
     ListExecutions: async (input) => {
       const arn = str(input['stateMachineArn']);
-      if (arn !== undefined && arn !== sfn.stateMachineArn) throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+      if (arn !== undefined && arn !== sfn.stateMachineArn)
+        throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
       return sfn.listExecutions({
         ...(str(input['statusFilter']) !== undefined ? { statusFilter: str(input['statusFilter']) as ExecutionStatus } : {}),
         ...(typeof input['maxResults'] === 'number' ? { maxResults: input['maxResults'] } : {}),
@@ -108,8 +111,9 @@ export function createStepFunctionsEndpoint(sfn: LocalStepFunctions): (req: Inco
       return;
     }
     const target = req.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : undefined;
-    const handler = operation !== undefined && Object.prototype.hasOwnProperty.call(operations, operation) ? operations[operation] : undefined;
+    const operation =
+      typeof target === 'string' && target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : undefined;
+    const handler = operation !== undefined && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (!handler) {
       fail(res, 400, 'UnknownOperationException', `Unknown operation ${String(target)}`);
       return;

@@ -66,7 +66,7 @@ export function flushPending(exec: Execution, all = false): void {
 export function recordLibraryEvent(exec: Execution, event: any, topLevelStates: Set<string>): ExecutionEnd | undefined {
   const timestamp = new Date(typeof event.timestamp === 'number' ? event.timestamp : Date.now());
   const state = event.state as { name: string; type: string; input?: unknown; output?: unknown } | undefined;
-  const prefix = state ? STATE_EVENT_PREFIX[state.type] ?? state.type : '';
+  const prefix = state ? (STATE_EVENT_PREFIX[state.type] ?? state.type) : '';
   const topLevel = state !== undefined && event.index === undefined && topLevelStates.has(state.name);
   switch (event.type) {
     case 'ExecutionStarted':
@@ -113,7 +113,8 @@ export function recordLibraryEvent(exec: Execution, event: any, topLevelStates: 
       return { status: 'SUCCEEDED', output: stringify(event.output) };
     case 'ExecutionFailed': {
       flushPending(exec, true);
-      const cause = typeof event.Cause === 'string' ? event.Cause : event.Cause instanceof Error ? event.Cause.message : stringify(event.Cause);
+      const cause =
+        typeof event.Cause === 'string' ? event.Cause : event.Cause instanceof Error ? event.Cause.message : stringify(event.Cause);
       pushEvent(exec, 'ExecutionFailed', timestamp, { executionFailedEventDetails: { error: event.Error, cause } });
       return { status: 'FAILED', error: event.Error, cause };
     }

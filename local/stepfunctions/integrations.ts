@@ -75,7 +75,8 @@ export class TaskIntegrations {
     switch (integration.kind) {
       case 'lambda-invoke': {
         const functionName = isObject(parameters) ? parameters['FunctionName'] : undefined;
-        if (typeof functionName !== 'string') throw taskError('States.TaskFailed', `${binding.stateName}: Parameters.FunctionName is missing`);
+        if (typeof functionName !== 'string')
+          throw taskError('States.TaskFailed', `${binding.stateName}: Parameters.FunctionName is missing`);
         const payload = isObject(parameters) && 'Payload' in parameters ? parameters['Payload'] : {};
         const result = await this.callLambda(functionNameFromArn(functionName), payload);
         return {
@@ -115,7 +116,10 @@ export class TaskIntegrations {
     const commandName = integration.action.charAt(0).toUpperCase() + integration.action.slice(1) + 'Command';
     const Command = (dynamodbCommands as unknown as Record<string, new (input: unknown) => unknown>)[commandName];
     if (typeof Command !== 'function') {
-      throw taskError('States.TaskFailed', `DynamoDB action ${integration.action} is not supported (no ${commandName} in @aws-sdk/client-dynamodb)`);
+      throw taskError(
+        'States.TaskFailed',
+        `DynamoDB action ${integration.action} is not supported (no ${commandName} in @aws-sdk/client-dynamodb)`,
+      );
     }
     let output: unknown;
     try {

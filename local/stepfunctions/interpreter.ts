@@ -81,7 +81,8 @@ export class LocalStepFunctions {
     }
     this.retainFinished = retain;
     for (const binding of bindings.values()) {
-      if (binding.integration.kind === 'unsupported') this.log(`[local stepfunctions] state ${binding.stateName}: ${binding.integration.reason}`);
+      if (binding.integration.kind === 'unsupported')
+        this.log(`[local stepfunctions] state ${binding.stateName}: ${binding.integration.reason}`);
     }
   }
 
@@ -131,7 +132,7 @@ export class LocalStepFunctions {
     // and orders the task events we record against the interpreter's own events.
     const statesView = new Proxy(this.prepared.States, {
       get: (target, property, receiver) => {
-        if (typeof property === 'string' && Object.prototype.hasOwnProperty.call(target, property) && !exec.closed) {
+        if (typeof property === 'string' && Object.hasOwn(target, property) && !exec.closed) {
           exec.entered.set(property, (exec.entered.get(property) ?? 0) + 1);
           exec.stateContext.Name = property;
           exec.stateContext.EnteredTime = new Date().toISOString();
@@ -176,7 +177,8 @@ export class LocalStepFunctions {
     } catch (error) {
       throw new StepFunctionsError('InvalidOutput', `Invalid Output: '${(error as Error).message}'`);
     }
-    if (Buffer.byteLength(params.output) > MAX_PAYLOAD_BYTES) throw new StepFunctionsError('InvalidOutput', 'Invalid Output: larger than 256 KiB');
+    if (Buffer.byteLength(params.output) > MAX_PAYLOAD_BYTES)
+      throw new StepFunctionsError('InvalidOutput', 'Invalid Output: larger than 256 KiB');
     record.status = 'succeeded';
     record.settle.resolve(output);
     return {};
@@ -202,7 +204,10 @@ export class LocalStepFunctions {
       exec.stopDate = new Date();
       if (params.error !== undefined) exec.error = params.error;
       if (params.cause !== undefined) exec.cause = params.cause;
-      exec.stopInfo = { ...(params.error !== undefined ? { error: params.error } : {}), ...(params.cause !== undefined ? { cause: params.cause } : {}) };
+      exec.stopInfo = {
+        ...(params.error !== undefined ? { error: params.error } : {}),
+        ...(params.cause !== undefined ? { cause: params.cause } : {}),
+      };
       exec.abort();
       this.closeExecution(exec);
       await exec.drained;
@@ -241,7 +246,8 @@ export class LocalStepFunctions {
     const all = exec.history.map((event) => ({ ...event }));
     if (params.reverseOrder) all.reverse();
     const offset = params.nextToken ? Number.parseInt(params.nextToken, 10) : 0;
-    if (!Number.isInteger(offset) || offset < 0 || offset > all.length) throw new StepFunctionsError('InvalidToken', 'Invalid pagination token');
+    if (!Number.isInteger(offset) || offset < 0 || offset > all.length)
+      throw new StepFunctionsError('InvalidToken', 'Invalid pagination token');
     const limit = params.maxResults && params.maxResults > 0 ? params.maxResults : all.length;
     const events = all.slice(offset, offset + limit);
     const next = offset + events.length;

@@ -31,4 +31,3 @@ export function containsString(value: unknown, search: string): boolean {
   if (isObject(value)) return Object.values(value).some((item) => containsString(item, search));
   return false;
 }
-

@@ -100,7 +100,11 @@ export function runTask(exec: Execution, binding: TaskBinding, input: unknown, c
         try {
           const submitted = await context.integrations.call(binding, parameters);
           if (!invocation.closed && record.status === 'waiting') {
-            taskEvent(invocation, 'TaskSubmitted', 'taskSubmittedEventDetails', { ...ids, output: stringify(submitted), outputDetails: { truncated: false } });
+            taskEvent(invocation, 'TaskSubmitted', 'taskSubmittedEventDetails', {
+              ...ids,
+              output: stringify(submitted),
+              outputDetails: { truncated: false },
+            });
           }
         } catch (error) {
           if (record.status === 'waiting') {
@@ -116,9 +120,16 @@ export function runTask(exec: Execution, binding: TaskBinding, input: unknown, c
       }
       if (!invocation.closed) {
         if (direct) {
-          taskEvent(invocation, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: stringify(result), outputDetails: { truncated: false } });
+          taskEvent(invocation, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', {
+            output: stringify(result),
+            outputDetails: { truncated: false },
+          });
         } else {
-          taskEvent(invocation, 'TaskSucceeded', 'taskSucceededEventDetails', { ...ids, output: stringify(result), outputDetails: { truncated: false } });
+          taskEvent(invocation, 'TaskSucceeded', 'taskSucceededEventDetails', {
+            ...ids,
+            output: stringify(result),
+            outputDetails: { truncated: false },
+          });
         }
       }
       return result;
@@ -126,7 +137,10 @@ export function runTask(exec: Execution, binding: TaskBinding, input: unknown, c
       const failure = error instanceof Error ? error : taskError('Error', String(error));
       if (!invocation.closed && !(failure instanceof ExecutionClosedError)) {
         if (direct) {
-          taskEvent(invocation, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', { error: failure.name, cause: failure.message });
+          taskEvent(invocation, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', {
+            error: failure.name,
+            cause: failure.message,
+          });
         } else {
           taskEvent(invocation, 'TaskFailed', 'taskFailedEventDetails', { ...ids, error: failure.name, cause: failure.message });
         }

@@ -19,7 +19,10 @@ export interface LocalStepFunctionsOptions {
   /** The state machine definition (parsed ASL), e.g. from `stateMachineDefinition(template)` in `local/cfn.ts`. */
   definition: object;
   stateMachineArn: string;
-  /** Invoke a Lambda handler; `functionName` is the function's logical id, parsed from the ARN. Throw to fail: the error's `name` becomes the Step Functions error. */
+  /**
+   * Invoke a Lambda handler; `functionName` is the function's logical id, parsed from the ARN.
+   * Throw to fail: the error's `name` becomes the Step Functions error.
+   */
   invokeLambda(functionName: string, payload: unknown): Promise<unknown>;
   dynamodb: DynamoDBClient | DynamoDBSender;
   publishSns(params: SnsPublishParams): Promise<{ MessageId: string }>;
@@ -73,7 +76,10 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
-export type ExecutionListItem = Pick<ExecutionDescription, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
+export type ExecutionListItem = Pick<
+  ExecutionDescription,
+  'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'
+>;
 
 /** An AWS-shaped history event: `id`, `previousEventId`, `timestamp`, `type` and one `<type>EventDetails` object. */
 export interface HistoryEvent {

@@ -19,32 +19,38 @@
  * multipart message. Local mode's SNS stand-in does the same (the outbox records the
  * `email` entry for email subscriptions).
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { eventMessage } from '../domain/notification';
 import type { LifecycleEvent, Notifier } from '../usecases/ports';
 
 export class SnsNotifier implements Notifier {
-  constructor(private readonly client: SNSClient, private readonly approverTopicArn: string, private readonly eventsTopicArn: string) {}
+  constructor(
+    private readonly client: SNSClient,
+    private readonly approverTopicArn: string,
+    private readonly eventsTopicArn: string,
+  ) {}
 
   async notifyApprover(approverId: string, subject: string, text: string, html?: string): Promise<void> {
     // SNS email subjects: ASCII, no newlines, at most 100 characters.
     const safeSubject = subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-    await this.client.send(new PublishCommand({
-      TopicArn: this.approverTopicArn,
-      Subject: safeSubject,
-      ...(html === undefined
-        ? { Message: text }
-        : { MessageStructure: 'json', Message: approverEnvelope(subject, text, html) }),
-      MessageAttributes: { approver: { DataType: 'String', StringValue: approverId } },
-    }));
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.approverTopicArn,
+        Subject: safeSubject,
+        ...(html === undefined ? { Message: text } : { MessageStructure: 'json', Message: approverEnvelope(subject, text, html) }),
+        MessageAttributes: { approver: { DataType: 'String', StringValue: approverId } },
+      }),
+    );
   }
 
   async publishEvent(type: LifecycleEvent, requester: string, body: Record<string, unknown>): Promise<void> {
-    await this.client.send(new PublishCommand({
-      TopicArn: this.eventsTopicArn,
-      Message: eventMessage(type, body),
-      MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
-    }));
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.eventsTopicArn,
+        Message: eventMessage(type, body),
+        MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
+      }),
+    );
   }
 }
 

@@ -16,17 +16,24 @@ import { chainNext, chainOf, DynamoTable, fromItem, toItem } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** A burst of journal events (parallel enrolments, step-up failures) queues on one head item: enough tries, with backoff, for all to get through. */
+/**
+ * A burst of journal events (parallel enrolments, step-up failures) queues on one head item:
+ * enough tries, with backoff, for all to get through.
+ */
 const RECORD_ATTEMPTS = 25;
 
 export class DynamoRequests extends DynamoTable implements RequestStore {
   async getRequest(id: string): Promise<StoredRequest | undefined> {
-    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.request(id), ConsistentRead: true })));
+    const { Item } = await this.call(() =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: keys.request(id), ConsistentRead: true })),
+    );
     return Item ? fromItem(Item) : undefined;
   }
 
   async getGrantSlot(principal: string, action: string, resource: string): Promise<GrantSlot | undefined> {
-    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.grantSlot(principal, action, resource), ConsistentRead: true })));
+    const { Item } = await this.call(() =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: keys.grantSlot(principal, action, resource), ConsistentRead: true })),
+    );
     return Item as GrantSlot | undefined;
   }
 
@@ -53,7 +60,13 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
       ...chained.events.map((e) => this.auditPut(e)),
     ];
     if (opts.idempotencyKey) {
-      items.push({ Put: { TableName: this.table, Item: { ...keys.idempotency(request.requester.id, opts.idempotencyKey), requestId: request.id, ttl: opts.idempotencyTtl }, ConditionExpression: 'attribute_not_exists(pk)' } });
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.idempotency(request.requester.id, opts.idempotencyKey), requestId: request.id, ttl: opts.idempotencyTtl },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
     }
     try {
       await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
@@ -74,7 +87,9 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
   }
 
   async idempotentRequestId(principal: string, key: string): Promise<string | undefined> {
-    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(principal, key), ConsistentRead: true })));
+    const { Item } = await this.call(() =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(principal, key), ConsistentRead: true })),
+    );
     return Item?.requestId as string | undefined;
   }
 
@@ -131,7 +146,17 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
 
   private async appendAudit(requestId: string, events: AuditEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.request(requestId), ConsistentRead: true, ProjectionExpression: '#v, auditSeq, auditHead', ExpressionAttributeNames: { '#v': 'version' } })));
+      const { Item } = await this.call(() =>
+        this.doc.send(
+          new GetCommand({
+            TableName: this.table,
+            Key: keys.request(requestId),
+            ConsistentRead: true,
+            ProjectionExpression: '#v, auditSeq, auditHead',
+            ExpressionAttributeNames: { '#v': 'version' },
+          }),
+        ),
+      );
       let items: TransactItem[];
       if (Item) {
         const version = Item.version as number;
@@ -144,13 +169,21 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
               UpdateExpression: 'SET #v = :next, auditSeq = :seq, auditHead = :head, chainNext = :chainNext',
               ConditionExpression: '#v = :version',
               ExpressionAttributeNames: { '#v': 'version' },
-              ExpressionAttributeValues: { ':version': version, ':next': version + 1, ':seq': chained.head.seq, ':head': chained.head.head, ':chainNext': chainNext(chained.head) },
+              ExpressionAttributeValues: {
+                ':version': version,
+                ':next': version + 1,
+                ':seq': chained.head.seq,
+                ':head': chained.head.head,
+                ':chainNext': chainNext(chained.head),
+              },
             },
           },
           ...chained.events.map((e) => this.auditPut(e)),
         ];
       } else {
-        const { Item: journal } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.table, Key: keys.journalHead(), ConsistentRead: true })));
+        const { Item: journal } = await this.call(() =>
+          this.doc.send(new GetCommand({ TableName: this.table, Key: keys.journalHead(), ConsistentRead: true })),
+        );
         const head = journal ? chainOf(journal) : EMPTY_CHAIN;
         const chained = chainEvents(events, head, JOURNAL);
         items = [
@@ -158,7 +191,9 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
             Put: {
               TableName: this.table,
               Item: { ...keys.journalHead(), auditSeq: chained.head.seq, auditHead: chained.head.head },
-              ...(journal ? { ConditionExpression: 'auditSeq = :seq', ExpressionAttributeValues: { ':seq': head.seq } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              ...(journal
+                ? { ConditionExpression: 'auditSeq = :seq', ExpressionAttributeValues: { ':seq': head.seq } }
+                : { ConditionExpression: 'attribute_not_exists(pk)' }),
             },
           },
           // The request must not appear meanwhile: its events would then belong on its own chain.
@@ -170,7 +205,8 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
         await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
         return;
       } catch (err) {
-        if (!(err instanceof TransactionCanceledException) || attempt >= RECORD_ATTEMPTS) throw err instanceof TransactionCanceledException ? new ConcurrentModification() : err;
+        if (!(err instanceof TransactionCanceledException) || attempt >= RECORD_ATTEMPTS)
+          throw err instanceof TransactionCanceledException ? new ConcurrentModification() : err;
         // Full jitter, capped: writers that collided spread out instead of colliding again.
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 10 * 2 ** Math.min(attempt, 5))));
       }
@@ -192,6 +228,7 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
 /** The events a request's own transaction may chain: its own. Anything else is a bug in the caller. */
 function ownEvents(requestId: string, events: AuditEvent[]): AuditEvent[] {
   const foreign = events.find((e) => e.requestId !== requestId);
-  if (foreign) throw new Error(`audit event ${foreign.type} names request ${foreign.requestId}, not ${requestId}; record it with recordAudit`);
+  if (foreign)
+    throw new Error(`audit event ${foreign.type} names request ${foreign.requestId}, not ${requestId}; record it with recordAudit`);
   return events;
 }

@@ -25,12 +25,15 @@ export class DynamoQueries extends DynamoTable implements StoreQueries {
     let journalHead: ChainHead | undefined;
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.call(() => this.doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start })));
+      const page = await this.call(() =>
+        this.doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start })),
+      );
       for (const item of page.Items ?? []) {
         const pk = String(item.pk);
         const sk = String(item.sk);
         if (pk === keys.journalHead().pk && sk === keys.journalHead().sk) journalHead = chainOf(item);
-        else if (pk.startsWith('REQ#') && sk === 'REQUEST') heads.set(pk.slice(4), { head: chainOf(item), createdAt: String(item.createdAt) });
+        else if (pk.startsWith('REQ#') && sk === 'REQUEST')
+          heads.set(pk.slice(4), { head: chainOf(item), createdAt: String(item.createdAt) });
         else if (pk.startsWith('REQ#') && sk.startsWith('EVT#')) {
           const event = { ...stripKeys(item), sk } as unknown as Stored;
           if (event.chain === JOURNAL) journal.push(event);
@@ -49,7 +52,13 @@ export class DynamoQueries extends DynamoTable implements StoreQueries {
     }
     journal.sort((a, b) => a.seq - b.seq);
     const inRange = since ? journal.filter((e) => e.at >= since) : journal;
-    if (inRange.length || journalHead) chains.push({ chain: JOURNAL, ...(journalHead ? { head: journalHead } : {}), events: inRange.map(withoutSortKey), ...(since && inRange.length < journal.length ? { partial: true } : {}) });
+    if (inRange.length || journalHead)
+      chains.push({
+        chain: JOURNAL,
+        ...(journalHead ? { head: journalHead } : {}),
+        events: inRange.map(withoutSortKey),
+        ...(since && inRange.length < journal.length ? { partial: true } : {}),
+      });
     return chains;
   }
 
@@ -61,37 +70,72 @@ export class DynamoQueries extends DynamoTable implements StoreQueries {
     };
     let input;
     if (filter.requestId) {
-      input = { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)', ExpressionAttributeValues: { ':pk': `REQ#${filter.requestId}`, ':evt': 'EVT#' } };
+      input = {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+        ExpressionAttributeValues: { ':pk': `REQ#${filter.requestId}`, ':evt': 'EVT#' },
+      };
     } else if (filter.actor) {
       const r = range('gsi2sk');
-      input = { IndexName: 'gsi2', KeyConditionExpression: `gsi2pk = :pk AND ${r.expr}`, ExpressionAttributeValues: { ':pk': `ACTOR#${filter.actor}`, ...r.values } };
+      input = {
+        IndexName: 'gsi2',
+        KeyConditionExpression: `gsi2pk = :pk AND ${r.expr}`,
+        ExpressionAttributeValues: { ':pk': `ACTOR#${filter.actor}`, ...r.values },
+      };
     } else {
       const r = range('gsi1sk');
-      input = { IndexName: 'gsi1', KeyConditionExpression: `gsi1pk = :pk AND ${r.expr}`, ExpressionAttributeValues: { ':pk': 'AUDIT', ...r.values } };
+      input = {
+        IndexName: 'gsi1',
+        KeyConditionExpression: `gsi1pk = :pk AND ${r.expr}`,
+        ExpressionAttributeValues: { ':pk': 'AUDIT', ...r.values },
+      };
     }
-    const out = await this.call(() => this.doc.send(new QueryCommand({ TableName: this.table, ...input, Limit: filter.limit, ExclusiveStartKey: filter.cursor })));
+    const out = await this.call(() =>
+      this.doc.send(new QueryCommand({ TableName: this.table, ...input, Limit: filter.limit, ExclusiveStartKey: filter.cursor })),
+    );
     return { events: (out.Items ?? []).map((i) => stripKeys(i) as unknown as AuditEvent), cursor: out.LastEvaluatedKey };
   }
 
   /** The requester's own requests, newest first, a page at a time (`cursor`: the LastEvaluatedKey, validated by the caller). */
   async pageByRequester(principal: string, opts: { limit: number; status?: string; cursor?: PageKey }): Promise<RequesterPage> {
-    const out = await this.call(() => this.doc.send(new QueryCommand({
-      TableName: this.table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ...(opts.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
-      ExpressionAttributeValues: { ':pk': `REQUESTER#${principal}`, ...(opts.status ? { ':status': opts.status } : {}) },
-      ScanIndexForward: false,
-      Limit: opts.limit,
-      ExclusiveStartKey: opts.cursor,
-    })));
-    return { requests: (out.Items ?? []).map((i) => fromItem(i).request), ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey as Record<string, string> } : {}) };
+    const out = await this.call(() =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ...(opts.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: { ':pk': `REQUESTER#${principal}`, ...(opts.status ? { ':status': opts.status } : {}) },
+          ScanIndexForward: false,
+          Limit: opts.limit,
+          ExclusiveStartKey: opts.cursor,
+        }),
+      ),
+    );
+    return {
+      requests: (out.Items ?? []).map((i) => fromItem(i).request),
+      ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey as Record<string, string> } : {}),
+    };
   }
 
   /** Requests waiting for approval (everyone's), newest first, each with its index key so a page can end after any of them. */
   async pagePendingApproval(opts: { limit: number; cursor?: PageKey }): Promise<PendingPage> {
-    const out = await this.call(() => this.doc.send(new QueryCommand({ TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'PENDING' }, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.cursor })));
-    const entries = (out.Items ?? []).map((i) => ({ request: fromItem(i).request, key: { pk: i.pk as string, sk: i.sk as string, gsi2pk: i.gsi2pk as string, gsi2sk: i.gsi2sk as string } }));
+    const out = await this.call(() =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'PENDING' },
+          ScanIndexForward: false,
+          Limit: opts.limit,
+          ExclusiveStartKey: opts.cursor,
+        }),
+      ),
+    );
+    const entries = (out.Items ?? []).map((i) => ({
+      request: fromItem(i).request,
+      key: { pk: i.pk as string, sk: i.sk as string, gsi2pk: i.gsi2pk as string, gsi2sk: i.gsi2sk as string },
+    }));
     return { entries, ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey as Record<string, string> } : {}) };
   }
 }

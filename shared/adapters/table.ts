@@ -3,7 +3,7 @@
  * stored as an item, and the calls every part of the store makes through it, which turn
  * throttling and outages into the domain's DependencyUnavailable.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EMPTY_CHAIN, type ChainHead } from '../domain/audit-chain';
 import { DependencyUnavailable } from '../domain/errors';
@@ -11,7 +11,20 @@ import type { JitRequest } from '../domain/request';
 import type { StoredRequest, TaskTokens } from '../usecases/ports';
 import { keys } from './keys';
 
-const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl', 'mfaTaskToken', 'approvalTaskToken', 'auditSeq', 'auditHead', 'chainNext'];
+const KEY_FIELDS = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'ttl',
+  'mfaTaskToken',
+  'approvalTaskToken',
+  'auditSeq',
+  'auditHead',
+  'chainNext',
+];
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -19,7 +32,10 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 
 /** What each part of the store shares: the client, the table's name, and the translation of DynamoDB's errors. */
 export abstract class DynamoTable {
-  constructor(protected readonly doc: DynamoDBDocumentClient, protected readonly table: string) {}
+  constructor(
+    protected readonly doc: DynamoDBDocumentClient,
+    protected readonly table: string,
+  ) {}
 
   /** Throttling and outages become 503 with Retry-After; everything else is a bug and propagates. */
   protected async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -27,7 +43,12 @@ export abstract class DynamoTable {
       return await fn();
     } catch (err) {
       const name = (err as Error)?.name ?? '';
-      if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|ServiceUnavailable|ECONNREFUSED|TimeoutError/.test(name) || /ECONNREFUSED|socket hang up/.test(String((err as Error)?.message))) {
+      if (
+        /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|ServiceUnavailable|ECONNREFUSED|TimeoutError/.test(
+          name,
+        ) ||
+        /ECONNREFUSED|socket hang up/.test(String((err as Error)?.message))
+      ) {
         throw new DependencyUnavailable('the database is unavailable; retry shortly');
       }
       throw err;
@@ -68,7 +89,9 @@ export function fromItem(item: Record<string, unknown>): StoredRequest {
 }
 
 export function chainOf(item: Record<string, unknown>): ChainHead {
-  return typeof item.auditSeq === 'number' && typeof item.auditHead === 'string' ? { seq: item.auditSeq, head: item.auditHead } : EMPTY_CHAIN;
+  return typeof item.auditSeq === 'number' && typeof item.auditHead === 'string'
+    ? { seq: item.auditSeq, head: item.auditHead }
+    : EMPTY_CHAIN;
 }
 
 /**

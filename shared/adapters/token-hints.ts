@@ -26,8 +26,10 @@ export function untrustedIssuerMessage(iss: unknown, trusted: readonly string[],
   const devPort = trusted.map(portOf).find((p) => p !== undefined);
   const tokenPort = typeof iss === 'string' ? portOf(iss) : undefined;
   if (devPort && tokenPort && devPort !== tokenPort) {
-    return `${base}. The token was minted for local mode on port ${tokenPort}, and this one runs on port ${devPort}: `
-      + `mint a new one with PORT=${devPort} npx jitgate token <user>, or start local mode with PORT=${tokenPort}`;
+    return (
+      `${base}. The token was minted for local mode on port ${tokenPort}, and this one runs on port ${devPort}: ` +
+      `mint a new one with PORT=${devPort} npx jitgate token <user>, or start local mode with PORT=${tokenPort}`
+    );
   }
   return `${base}. Local mode's issuer includes its port (set with PORT); mint a token for it with npx jitgate token <user>`;
 }

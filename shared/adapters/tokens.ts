@@ -54,20 +54,24 @@ export class FetchJwksFetcher {
       const fail = (why: string) => reject(new FetchError(uri, why));
       let req: ReturnType<typeof httpGet>;
       try {
-        req = (uri.startsWith('https:') ? httpsGet : httpGet)(uri, { headers: { accept: 'application/json' }, timeout: JWKS_TIMEOUT_MS }, (res) => {
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            res.resume();
-            return fail(`status ${status}`);
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => fail(err.message));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
-          });
-        });
+        req = (uri.startsWith('https:') ? httpsGet : httpGet)(
+          uri,
+          { headers: { accept: 'application/json' }, timeout: JWKS_TIMEOUT_MS },
+          (res) => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+              res.resume();
+              return fail(`status ${status}`);
+            }
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', (err) => fail(err.message));
+            res.on('end', () => {
+              const body = Buffer.concat(chunks);
+              resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+            });
+          },
+        );
       } catch (err) {
         return fail((err as Error).message);
       }
@@ -110,7 +114,11 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
   // Only local mode's config keeps a development issuer (token-hints.ts): its 401s may name local commands.
   const local = Object.values(config.issuers).some((i) => i.development);
   for (const [name, issuer] of Object.entries(config.issuers)) {
-    const trusted: TrustedIssuer = { name, config: issuer, verifier: awsVerifier(issuer, jwksUriOf(issuer).startsWith('http://') ? httpCache : httpsCache) };
+    const trusted: TrustedIssuer = {
+      name,
+      config: issuer,
+      verifier: awsVerifier(issuer, jwksUriOf(issuer).startsWith('http://') ? httpCache : httpsCache),
+    };
     byIss.set(issuer.issuer, trusted);
     // Cognito is moving to a second issuer form for the same pool; CognitoJwtVerifier accepts both.
     if (issuer.cognito) byIss.set(issuer.issuer.replace('https://cognito-idp.', 'https://issuer-cognito-idp.'), trusted);
@@ -128,14 +136,23 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
       checkHeader(header);
       // 3. Issuer: only configured ones, each with its own allowed algorithms.
       const issuer = typeof payload.iss === 'string' ? byIss.get(payload.iss) : undefined;
-      if (!issuer) throw new InvalidToken(untrustedIssuerMessage(payload.iss, Object.values(config.issuers).map((i) => i.issuer), local));
-      if (!(issuer.config.algorithms as string[]).includes(header.alg)) throw new InvalidToken(`algorithm ${header.alg} is not allowed for this issuer`);
+      if (!issuer)
+        throw new InvalidToken(
+          untrustedIssuerMessage(
+            payload.iss,
+            Object.values(config.issuers).map((i) => i.issuer),
+            local,
+          ),
+        );
+      if (!(issuer.config.algorithms as string[]).includes(header.alg))
+        throw new InvalidToken(`algorithm ${header.alg} is not allowed for this issuer`);
       // 4. Signature, iss, aud, exp and nbf within the clock skew (and Cognito's token_use, client_id).
       let claims: JwtPayload;
       try {
         claims = await issuer.verifier.verify(token);
       } catch (err) {
-        if (err instanceof FetchError) throw new DependencyUnavailable('the identity provider\'s signing keys could not be fetched; try again shortly');
+        if (err instanceof FetchError)
+          throw new DependencyUnavailable("the identity provider's signing keys could not be fetched; try again shortly");
         throw new InvalidToken(err instanceof JwtExpiredError ? expiredMessage(describe(err), payload.sub, local) : describe(err));
       }
       // 5. What aws-jwt-verify leaves to us.
@@ -156,7 +173,12 @@ function jwksUriOf(issuer: IssuerConfig): string {
 function awsVerifier(issuer: IssuerConfig, jwksCache: JwksCache): TrustedIssuer['verifier'] {
   if (issuer.cognito) {
     return CognitoJwtVerifier.create(
-      { userPoolId: issuer.cognito.userPoolId, clientId: issuer.cognito.clientId, tokenUse: issuer.tokenUse, graceSeconds: issuer.clockSkew },
+      {
+        userPoolId: issuer.cognito.userPoolId,
+        clientId: issuer.cognito.clientId,
+        tokenUse: issuer.tokenUse,
+        graceSeconds: issuer.clockSkew,
+      },
       { jwksCache },
     ) as unknown as TrustedIssuer['verifier'];
   }
@@ -267,7 +289,10 @@ export function duplicateKey(json: string): string | undefined {
 // ---------------------------------------------------------------------------
 // 2. Header
 
-/** Steps 1 and 2 for any JWT jitgate reads outside `verify` (e.g. an approver's ID token): strict shape, no token-chosen keys, no extensions. */
+/**
+ * Steps 1 and 2 for any JWT jitgate reads outside `verify` (e.g. an approver's ID token): strict shape, no
+ * token-chosen keys, no extensions.
+ */
 export function decodeStrict(token: string): { header: Header; payload: Record<string, unknown> } {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidToken('token is too large');
   const decoded = decode(token);
@@ -278,7 +303,11 @@ export function decodeStrict(token: string): { header: Header; payload: Record<s
 function checkHeader(header: Header): void {
   for (const name of REFUSED_HEADER_PARAMETERS) {
     if (Object.hasOwn(header, name)) {
-      throw new InvalidToken(name === 'crit' ? 'the token requires extensions (crit) jitgate does not implement' : `the token header carries ${name}; keys come from the issuer's JWKS only`);
+      throw new InvalidToken(
+        name === 'crit'
+          ? 'the token requires extensions (crit) jitgate does not implement'
+          : `the token header carries ${name}; keys come from the issuer's JWKS only`,
+      );
     }
   }
   if (!KID.test(header.kid)) throw new InvalidToken('the token header kid is malformed');
@@ -291,7 +320,8 @@ function checkClaims(header: Header, payload: JwtPayload, issuer: IssuerConfig, 
   if (typeof payload.exp !== 'number') throw new InvalidToken('the token has no expiry (exp)');
   if (typeof payload.iat !== 'number') throw new InvalidToken('the token has no issue time (iat)');
   if (payload.iat > now + issuer.clockSkew) throw new InvalidToken('the token was issued in the future (iat)');
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) throw new InvalidToken('the token has no valid subject (sub)');
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255)
+    throw new InvalidToken('the token has no valid subject (sub)');
   checkTokenUse(issuer.tokenUse, header, payload);
 }
 
@@ -304,9 +334,15 @@ function checkClaims(header: Header, payload: JwtPayload, issuer: IssuerConfig, 
 function checkTokenUse(expected: 'id' | 'access', header: Header, payload: JwtPayload): void {
   const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
   const declared = payload.token_use;
-  const looksAccess = typ === 'at+jwt' || typ === 'application/at+jwt' || declared === 'access' || ['scope', 'scp', 'client_id', 'cid'].some((c) => payload[c] !== undefined);
-  if (expected === 'access' && (!looksAccess || (declared !== undefined && declared !== 'access'))) throw new InvalidToken('an access token is required; got an ID token');
-  if (expected === 'id' && (looksAccess || (declared !== undefined && declared !== 'id'))) throw new InvalidToken('an ID token is required; got an access token');
+  const looksAccess =
+    typ === 'at+jwt' ||
+    typ === 'application/at+jwt' ||
+    declared === 'access' ||
+    ['scope', 'scp', 'client_id', 'cid'].some((c) => payload[c] !== undefined);
+  if (expected === 'access' && (!looksAccess || (declared !== undefined && declared !== 'access')))
+    throw new InvalidToken('an access token is required; got an ID token');
+  if (expected === 'id' && (looksAccess || (declared !== undefined && declared !== 'id')))
+    throw new InvalidToken('an ID token is required; got an access token');
 }
 
 function describe(err: unknown): string {

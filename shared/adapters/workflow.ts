@@ -2,17 +2,22 @@
  * Step Functions: one Standard execution per request, named after the request id
  * (so a retried create cannot start two), and the task-token callbacks that move it.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CLOSED } from '../domain/closed';
 import { DependencyUnavailable } from '../domain/errors';
 import type { ExecutionInput, Workflow } from '../usecases/ports';
 
 export class StepFunctionsWorkflow implements Workflow {
-  constructor(private readonly client: SFNClient, private readonly stateMachineArn: string) {}
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
 
   async start(input: ExecutionInput): Promise<void> {
     try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.requestId, input: JSON.stringify(input) }));
+      await this.client.send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.requestId, input: JSON.stringify(input) }),
+      );
     } catch (err) {
       // Same name and input: AWS treats the call as idempotent and does not throw.
       if ((err as Error).name === 'ExecutionAlreadyExists') return;

@@ -60,12 +60,23 @@ export interface IssuerConfig {
 
 /** A claim name or dotted path: `groups`, `cognito:groups`, `https://example.com/roles`, `realm_access.roles`. */
 export function isValidClaimPath(path: string): boolean {
-  return path.length > 0 && path.length <= 256 && !/[\s\u0000-\u001f\u007f]/.test(path) && !path.startsWith('.') && !path.endsWith('.') && !path.includes('..');
+  return (
+    path.length > 0 &&
+    path.length <= 256 &&
+    !/[\s\u0000-\u001f\u007f]/.test(path) &&
+    !path.startsWith('.') &&
+    !path.endsWith('.') &&
+    !path.includes('..')
+  );
 }
 
 export const claimPath = z
   .string()
-  .refine(isValidClaimPath, 'not a valid claim path: use a claim name or a dotted path such as "groups", "https://example.com/roles" or "realm_access.roles" (no spaces, no empty segment)');
+  .refine(
+    isValidClaimPath,
+    'not a valid claim path: use a claim name or a dotted path such as "groups", ' +
+      '"https://example.com/roles" or "realm_access.roles" (no spaces, no empty segment)',
+  );
 
 const DEFAULT_CLAIMS: ClaimMapping = { groups: 'groups', roles: 'roles', email: 'email', name: 'name', attributes: {} };
 
@@ -76,8 +87,15 @@ const claimsOverride = z
     email: claimPath.optional(),
     name: claimPath.optional(),
     attributes: z.record(z.string().min(1), claimPath).optional(),
-    separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
-      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
+    separator: z
+      .string()
+      .min(1, 'a separator such as "," or " "')
+      .max(4)
+      .optional()
+      .describe(
+        'Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). ' +
+          'Without it a string is one value, exactly as the IdP sends it.',
+      ),
   })
   .strict();
 
@@ -91,9 +109,14 @@ const audienceList = nonEmptyList('list at least one audience (the client id or 
 const clockSkew = z
   .union([z.number().int().min(0), z.string().regex(/^\d+(s|m)$/, 'a number of seconds or a string like "30s", "2m"')])
   .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1)) * (v.endsWith('m') ? 60 : 1)))
-  .refine((v) => v <= MAX_CLOCK_SKEW_SECONDS, `at most ${MAX_CLOCK_SKEW_SECONDS} seconds: a larger skew accepts tokens long after they expired`);
+  .refine(
+    (v) => v <= MAX_CLOCK_SKEW_SECONDS,
+    `at most ${MAX_CLOCK_SKEW_SECONDS} seconds: a larger skew accepts tokens long after they expired`,
+  );
 
-const algorithms = z.array(z.enum(ALGORITHMS, `one of ${ALGORITHMS.join(', ')} (asymmetric only; "none" and HS* are never accepted)`)).min(1, 'list at least one algorithm');
+const algorithms = z
+  .array(z.enum(ALGORITHMS, `one of ${ALGORITHMS.join(', ')} (asymmetric only; "none" and HS* are never accepted)`))
+  .min(1, 'list at least one algorithm');
 
 /** An absolute http(s) URL without query or fragment (`iss` is compared exactly; `<iss>#<sub>` names a person). */
 const issuerUrl = z.string().refine((v) => {
@@ -114,7 +137,12 @@ const httpUrl = z.string().refine((v) => {
   }
 }, 'an absolute URL such as "https://idp.example.com/.well-known/jwks.json"');
 
-const hostname = z.string().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'the host name alone, such as "acme.okta.com" (no https://, no path)');
+const hostname = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+    'the host name alone, such as "acme.okta.com" (no https://, no path)',
+  );
 
 // aws-jwt-verify's own pattern (CognitoJwtVerifier.USER_POOL_ID_REGEX).
 const USER_POOL_ID = /^(?<region>(?:eusc-[a-z]{2}|[a-z]{2})-(gov-)?[a-z]+-\d)_[a-zA-Z0-9]+$/;
@@ -144,14 +172,27 @@ const fullIssuer = z
         email: claimPath.default('email'),
         name: claimPath.default('name'),
         attributes: z.record(z.string().min(1), claimPath).default({}),
-        separator: z.string().min(1, 'a separator such as "," or " "').max(4).optional()
-      .describe('Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). Without it a string is one value, exactly as the IdP sends it.'),
+        separator: z
+          .string()
+          .min(1, 'a separator such as "," or " "')
+          .max(4)
+          .optional()
+          .describe(
+            'Split a string-valued groups or roles claim on this separator (e.g. " " for a space-separated claim). ' +
+              'Without it a string is one value, exactly as the IdP sends it.',
+          ),
       })
       .strict()
       .default({ ...DEFAULT_CLAIMS }),
     development: z.boolean().default(false),
     /** Normally written by the Cognito preset, kept so the normalized form parses again. */
-    cognito: z.object({ userPoolId: z.string().regex(USER_POOL_ID, 'a user pool id such as "eu-west-1_AbCdEf123"'), clientId: nonEmptyList('list at least one app client id') }).strict().optional(),
+    cognito: z
+      .object({
+        userPoolId: z.string().regex(USER_POOL_ID, 'a user pool id such as "eu-west-1_AbCdEf123"'),
+        clientId: nonEmptyList('list at least one app client id'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -162,7 +203,10 @@ const fullIssuer = z
 const cognitoPreset = z
   .object({
     preset: z.literal('cognito'),
-    region: z.string().regex(/^[a-z]{2,4}(-gov)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"').optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2,4}(-gov)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"')
+      .optional(),
     userPoolId: z.string().regex(USER_POOL_ID, 'a user pool id such as "eu-west-1_AbCdEf123"'),
     clientId: nonEmptyList('list at least one app client id (ID tokens carry it in "aud", access tokens in "client_id")'),
     tokenUse: z.enum(['id', 'access']).default('id'),
@@ -173,7 +217,11 @@ const cognitoPreset = z
   .superRefine((v, ctx) => {
     const poolRegion = USER_POOL_ID.exec(v.userPoolId)?.groups?.region;
     if (v.region && poolRegion && v.region !== poolRegion) {
-      ctx.addIssue({ code: 'custom', path: ['region'], message: `user pool ${v.userPoolId} is in ${poolRegion}, not ${v.region}; drop "region" or fix it` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message: `user pool ${v.userPoolId} is in ${poolRegion}, not ${v.region}; drop "region" or fix it`,
+      });
     }
   });
 
@@ -182,7 +230,10 @@ const oktaPreset = z
   .object({
     preset: z.literal('okta'),
     domain: hostname,
-    authorizationServer: z.string().regex(/^[A-Za-z0-9_-]+$/, 'the authorization server id, such as "default" or "aus1a2b3c4d5e6f7g8h9", or "org"').default('default'),
+    authorizationServer: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'the authorization server id, such as "default" or "aus1a2b3c4d5e6f7g8h9", or "org"')
+      .default('default'),
     audience: audienceList,
     tokenUse: z.enum(['id', 'access']).default('access'),
     claims: claimsOverride.optional(),
@@ -194,7 +245,13 @@ const oktaPreset = z
 const entraPreset = z
   .object({
     preset: z.literal('entra'),
-    tenantId: z.string().regex(GUID, 'the directory (tenant) id, a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47" ("common" and "organizations" cannot be verified: their tokens carry the real tenant in "iss")'),
+    tenantId: z
+      .string()
+      .regex(
+        GUID,
+        'the directory (tenant) id, a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47" ("common" and "organizations" cannot ' +
+          'be verified: their tokens carry the real tenant in "iss")',
+      ),
     audience: audienceList,
     tokenUse: z.enum(['id', 'access']).default('access'),
     claims: claimsOverride.optional(),
@@ -208,7 +265,10 @@ const auth0Preset = z
     preset: z.literal('auth0'),
     domain: hostname,
     audience: audienceList,
-    namespace: z.string().regex(/^https?:\/\/[^\s]+$/, 'a URL prefix such as "https://example.com/"').optional(),
+    namespace: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'a URL prefix such as "https://example.com/"')
+      .optional(),
     tokenUse: z.enum(['id', 'access']).default('access'),
     claims: claimsOverride.optional(),
     ...common,
@@ -229,7 +289,12 @@ function mapping(defaults: Partial<ClaimMapping>, overrides: Claims): ClaimMappi
   };
 }
 
-type IssuerInput = z.output<typeof fullIssuer> | z.output<typeof cognitoPreset> | z.output<typeof oktaPreset> | z.output<typeof entraPreset> | z.output<typeof auth0Preset>;
+type IssuerInput =
+  | z.output<typeof fullIssuer>
+  | z.output<typeof cognitoPreset>
+  | z.output<typeof oktaPreset>
+  | z.output<typeof entraPreset>
+  | z.output<typeof auth0Preset>;
 
 /** Every form to the one `IssuerConfig`. */
 export function normalizeIssuer(v: IssuerInput): IssuerConfig {
@@ -250,7 +315,10 @@ export function normalizeIssuer(v: IssuerInput): IssuerConfig {
         clockSkew: v.clockSkew,
         // Access tokens carry no email or name; `username` is what they have.
         // Cognito custom attributes are strings; a list in `custom:roles` is written comma-separated, so the preset names the separator.
-        claims: mapping({ groups: 'cognito:groups', roles: 'custom:roles', separator: ',', ...(v.tokenUse === 'access' ? { name: 'username' } : {}) }, v.claims),
+        claims: mapping(
+          { groups: 'cognito:groups', roles: 'custom:roles', separator: ',', ...(v.tokenUse === 'access' ? { name: 'username' } : {}) },
+          v.claims,
+        ),
         development: false,
         cognito: { userPoolId: v.userPoolId, clientId: v.clientId },
       };
@@ -301,7 +369,8 @@ export const issuerSchema = z
   .discriminatedUnion('preset', [fullIssuer, cognitoPreset, oktaPreset, entraPreset, auth0Preset], {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? `unknown preset ${JSON.stringify((issue.input as { preset?: unknown } | undefined)?.preset)}; use one of ${PRESETS.join(', ')}, or leave "preset" out and write "issuer", "audience" and "claims" yourself`
+        ? `unknown preset ${JSON.stringify((issue.input as { preset?: unknown } | undefined)?.preset)}; ` +
+          `use one of ${PRESETS.join(', ')}, or leave "preset" out and write "issuer", "audience" and "claims" yourself`
         : undefined,
   })
   .transform(normalizeIssuer);
@@ -327,14 +396,26 @@ export function issuerIssues(issuers: Record<string, IssuerConfig>, mode: Config
   const seen = new Map<string, string>();
   for (const [name, issuer] of Object.entries(issuers)) {
     const first = seen.get(issuer.issuer);
-    if (first !== undefined) issues.push({ path: ['issuers', name, 'issuer'], message: `issuer "${name}" has the same issuer URL as "${first}"; a token's "iss" must name one issuer, so merge the two` });
+    if (first !== undefined)
+      issues.push({
+        path: ['issuers', name, 'issuer'],
+        message: `issuer "${name}" has the same issuer URL as "${first}"; a token's "iss" must name one issuer, so merge the two`,
+      });
     else seen.set(issuer.issuer, name);
     if (mode === 'local' || issuer.development) continue;
     if (issuer.issuer.startsWith('http://')) {
-      issues.push({ path: ['issuers', name, 'issuer'], message: `issuer "${name}" is http://, which only local mode accepts; a deployed issuer must be https:// (or mark local mode's own IdP "development": true)` });
+      issues.push({
+        path: ['issuers', name, 'issuer'],
+        message:
+          `issuer "${name}" is http://, which only local mode accepts; a deployed issuer must be https:// (or mark local mode's ` +
+          'own IdP "development": true)',
+      });
     }
     if (issuer.jwksUri?.startsWith('http://')) {
-      issues.push({ path: ['issuers', name, 'jwksUri'], message: `issuer "${name}" fetches its keys over http://, which only local mode accepts; use https://` });
+      issues.push({
+        path: ['issuers', name, 'jwksUri'],
+        message: `issuer "${name}" fetches its keys over http://, which only local mode accepts; use https://`,
+      });
     }
   }
   return issues;

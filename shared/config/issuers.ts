@@ -8,7 +8,10 @@
 import type { Config, IssuerConfig } from './config';
 import { ConfigError } from '../domain/errors';
 
-export type Fetch = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type Fetch = (
+  url: string,
+  init?: { signal?: AbortSignal; headers?: Record<string, string> },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface ResolveOptions {
   /** Per discovery document; default 5 s. */
@@ -23,7 +26,11 @@ export function discoveryUrl(issuer: string): string {
 }
 
 /** Fills each missing `jwksUri` by discovery; throws a ConfigError naming every issuer that could not be resolved. */
-export async function resolveIssuers(config: Config, fetchImpl: Fetch = fetch as unknown as Fetch, options: ResolveOptions = {}): Promise<Config> {
+export async function resolveIssuers(
+  config: Config,
+  fetchImpl: Fetch = fetch as unknown as Fetch,
+  options: ResolveOptions = {},
+): Promise<Config> {
   const entries = Object.entries(config.issuers);
   const needs = entries.filter(([, issuer]) => !issuer.jwksUri && !issuer.development);
   if (needs.length === 0) return config;
@@ -33,12 +40,16 @@ export async function resolveIssuers(config: Config, fetchImpl: Fetch = fetch as
       try {
         return [name, { ...issuer, jwksUri: await discoverJwksUri(issuer.issuer, fetchImpl, options.timeoutMs ?? 5000) }];
       } catch (err) {
-        failures.push(`  issuers.${name}.jwksUri: not set, and discovery at ${discoveryUrl(issuer.issuer)} failed: ${(err as Error).message}; set "jwksUri" to the issuer's JWKS URL, or check "issuer"`);
+        failures.push(
+          `  issuers.${name}.jwksUri: not set, and discovery at ${discoveryUrl(issuer.issuer)} failed: ` +
+            `${(err as Error).message}; set "jwksUri" to the issuer's JWKS URL, or check "issuer"`,
+        );
         return undefined;
       }
     }),
   );
-  if (failures.length > 0) throw new ConfigError(`${options.source ?? 'jitgate.config.json'} is not valid:\n${failures.join('\n')}`, failures);
+  if (failures.length > 0)
+    throw new ConfigError(`${options.source ?? 'jitgate.config.json'} is not valid:\n${failures.join('\n')}`, failures);
   const issuers = { ...config.issuers };
   for (const entry of resolved) if (entry) issuers[entry[0]] = entry[1];
   return { ...config, issuers };
@@ -72,6 +83,7 @@ async function discoverJwksUri(issuer: string, fetchImpl: Fetch, timeoutMs: numb
     throw new Error(`"jwks_uri" is not a URL (${JSON.stringify(jwksUri).slice(0, 80)})`);
   }
   // An https issuer's keys come over https; an http issuer is local mode's, already vetted by parseConfig.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuer.startsWith('http://'))) throw new Error(`"jwks_uri" ${jwksUri} is not https`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuer.startsWith('http://')))
+    throw new Error(`"jwks_uri" ${jwksUri} is not https`);
   return jwksUri;
 }

@@ -53,12 +53,22 @@ export function jsonErrorOffset(text: string): number {
         value();
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === close) return void i++;
-        else fail();
+        else if (text[i] === close) {
+          i++;
+          return;
+        } else fail();
       }
     }
-    if (open === '"') return string();
-    for (const literal of ['true', 'false', 'null']) if (text.startsWith(literal, i)) return void (i += literal.length);
+    if (open === '"') {
+      string();
+      return;
+    }
+    for (const literal of ['true', 'false', 'null']) {
+      if (text.startsWith(literal, i)) {
+        i += literal.length;
+        return;
+      }
+    }
     number.lastIndex = i;
     const m = number.exec(text);
     if (!m) fail();

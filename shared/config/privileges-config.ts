@@ -21,12 +21,15 @@ export function privilegeIssues(config: PrivilegeConfig): { path: (string | numb
     config[key].forEach((entry, i) => {
       if (typeof entry !== 'string') {
         entry.trustedIssuers.forEach((issuer, k) => {
-          if (!known.includes(issuer)) out.push({ path: [key, i, 'trustedIssuers', k], message: `unknown issuer "${issuer}"; use one of: ${known.join(', ')}` });
+          if (!known.includes(issuer))
+            out.push({ path: [key, i, 'trustedIssuers', k], message: `unknown issuer "${issuer}"; use one of: ${known.join(', ')}` });
         });
       } else if (!config.approverGroups[entry] && known.length > 1) {
         out.push({
           path: [key, i],
-          message: `with several issuers, say which may vouch for group "${entry}" (any of them could put the name in a token): {"group": "${entry}", "trustedIssuers": ["${known[0]}"]}`,
+          message:
+            `with several issuers, say which may vouch for group "${entry}" (any of them could put the name in a token): ` +
+            `{"group": "${entry}", "trustedIssuers": ["${known[0]}"]}`,
         });
       }
     });

@@ -37,9 +37,10 @@ export function quorum(requirements: Requirements, approvals: Approval[], notifi
       required,
       approvedBy,
       remaining,
-      mayStillApprove: remaining === 0 ? [] : notified
-        .filter((n) => n.groups.includes(group) && !decided.has(n.id))
-        .map((n) => ({ id: n.id, name: n.name, email: n.email })),
+      mayStillApprove:
+        remaining === 0
+          ? []
+          : notified.filter((n) => n.groups.includes(group) && !decided.has(n.id)).map((n) => ({ id: n.id, name: n.name, email: n.email })),
     };
   });
   return { satisfied: groups.every((g) => g.remaining === 0), groups };
@@ -62,7 +63,7 @@ function assign(required: Requirements['approvals'], approving: Approval[]): Map
     }
     return false;
   };
-  approving.forEach((_, ai) => tryAssign(ai, new Set()));
+  for (const ai of approving.keys()) tryAssign(ai, new Set());
   const result = new Map<string, string>();
   slotOwner.forEach((ai, s) => {
     if (ai !== undefined) result.set(approving[ai]!.approver.id, slots[s]!);
@@ -171,6 +172,8 @@ export function nudgePlan(request: Extract<JitRequest, { status: 'pending_approv
 
 /** Who a reminder goes to: notified approvers who have not decided and could still fill a group that needs approvals. */
 export function undecidedApprovers(request: JitRequest): NotifiedApprover[] {
-  const ids = new Set(quorum(request.requirements, request.approvals, request.notified).groups.flatMap((g) => g.mayStillApprove.map((m) => m.id)));
+  const ids = new Set(
+    quorum(request.requirements, request.approvals, request.notified).groups.flatMap((g) => g.mayStillApprove.map((m) => m.id)),
+  );
   return request.notified.filter((n) => ids.has(n.id));
 }

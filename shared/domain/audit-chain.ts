@@ -47,7 +47,9 @@ export const EMPTY_CHAIN: ChainHead = { seq: 0, head: GENESIS };
 
 /** `jitgate-audit-v1;actor="...";at="...";...`: every field but `hash`, keys sorted, values as canonical JSON. */
 export function canonicalForm(event: Record<string, unknown>): string {
-  const keys = Object.keys(event).filter((k) => k !== 'hash' && event[k] !== undefined).sort();
+  const keys = Object.keys(event)
+    .filter((k) => k !== 'hash' && event[k] !== undefined)
+    .sort();
   return CANONICAL_VERSION + keys.map((k) => `;${k}=${canonicalJson(event[k])}`).join('');
 }
 
@@ -63,7 +65,9 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       const o = value as Record<string, unknown>;
-      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
     }
     default:
@@ -146,7 +150,8 @@ export function verifyChain(c: ChainToCheck): BrokenLink | undefined {
     if (typeof e.hash !== 'string' || eventHash(e as unknown as Record<string, unknown>) !== e.hash) {
       return { ...base, reason: 'edited', detail: 'its fields do not match its hash' };
     }
-    if (onPath && !onPath.has(e.hash)) return { ...base, reason: 'inserted', detail: 'it is not on the chain that ends at the recorded head' };
+    if (onPath && !onPath.has(e.hash))
+      return { ...base, reason: 'inserted', detail: 'it is not on the chain that ends at the recorded head' };
     if (e.prev === expectedPrev && e.seq === expectedSeq) {
       seen.add(e.hash);
       expectedPrev = e.hash;
@@ -158,7 +163,13 @@ export function verifyChain(c: ChainToCheck): BrokenLink | undefined {
     }
     const before = c.events[i - 1];
     if (e.seq === expectedSeq && before && !seen.has(e.prev) && !c.events.some((x) => x.hash === e.prev)) {
-      return { id: eventId(before), requestId: before.requestId, at: before.at, reason: 'edited', detail: 'it was changed and hashed again: the next event links to its old hash' };
+      return {
+        id: eventId(before),
+        requestId: before.requestId,
+        at: before.at,
+        reason: 'edited',
+        detail: 'it was changed and hashed again: the next event links to its old hash',
+      };
     }
     if (seen.has(e.prev) || e.seq <= expectedSeq) {
       return { ...base, reason: 'inserted', detail: `position ${expectedSeq} is already taken or it links to no event on the chain` };
@@ -168,14 +179,32 @@ export function verifyChain(c: ChainToCheck): BrokenLink | undefined {
   const chainId = (seq: number) => (c.chain === JOURNAL ? `${JOURNAL}/${seq}` : `${c.chain}/${seq}`);
   const last = c.events[c.events.length - 1];
   if (!c.head) {
-    return { id: chainId(0), requestId: c.chain, reason: 'deleted', detail: c.chain === JOURNAL ? 'the journal head is missing' : 'the request item is missing', ...(last ? { at: last.at } : {}) };
+    return {
+      id: chainId(0),
+      requestId: c.chain,
+      reason: 'deleted',
+      detail: c.chain === JOURNAL ? 'the journal head is missing' : 'the request item is missing',
+      ...(last ? { at: last.at } : {}),
+    };
   }
   const walked = expectedSeq - 1;
   if (c.head.seq > walked) {
-    return { id: chainId(walked + 1), requestId: c.chain === JOURNAL ? last?.requestId ?? c.chain : c.chain, reason: 'deleted', detail: `the head records ${c.head.seq} event(s); the chain stops at ${walked}`, ...(last ? { at: last.at } : {}) };
+    return {
+      id: chainId(walked + 1),
+      requestId: c.chain === JOURNAL ? (last?.requestId ?? c.chain) : c.chain,
+      reason: 'deleted',
+      detail: `the head records ${c.head.seq} event(s); the chain stops at ${walked}`,
+      ...(last ? { at: last.at } : {}),
+    };
   }
   if (c.head.seq < walked || c.head.head !== expectedPrev) {
-    return { id: last ? eventId(last) : chainId(walked), requestId: last?.requestId ?? c.chain, reason: 'inserted', detail: `the head records ${c.head.seq} event(s) ending in ${c.head.head.slice(0, 12)}…`, ...(last ? { at: last.at } : {}) };
+    return {
+      id: last ? eventId(last) : chainId(walked),
+      requestId: last?.requestId ?? c.chain,
+      reason: 'inserted',
+      detail: `the head records ${c.head.seq} event(s) ending in ${c.head.head.slice(0, 12)}…`,
+      ...(last ? { at: last.at } : {}),
+    };
   }
   return undefined;
 }
@@ -209,7 +238,12 @@ export function verifyChains(chains: ChainToCheck[]): VerifyReport {
   }
   breaks.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? '') || a.id.localeCompare(b.id));
   const first = breaks[0];
-  return { ok: !first, checked, chains: chains.length, ...(first ? { firstBroken: { id: first.id, requestId: first.requestId, reason: first.reason, detail: first.detail } } : {}) };
+  return {
+    ok: !first,
+    checked,
+    chains: chains.length,
+    ...(first ? { firstBroken: { id: first.id, requestId: first.requestId, reason: first.reason, detail: first.detail } } : {}),
+  };
 }
 
 /** One line of an export (`jitgate audit export`): a chain's head, or an event with its hash. */

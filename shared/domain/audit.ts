@@ -51,7 +51,13 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export function auditEvent(requestId: string, type: AuditType, actor: string, at: Date, extra: Partial<Omit<AuditEvent, 'requestId' | 'type' | 'actor' | 'at'>> = {}): AuditEvent {
+export function auditEvent(
+  requestId: string,
+  type: AuditType,
+  actor: string,
+  at: Date,
+  extra: Partial<Omit<AuditEvent, 'requestId' | 'type' | 'actor' | 'at'>> = {},
+): AuditEvent {
   const event: AuditEvent = { requestId, type, actor, ...issuerOf(actor), at: at.toISOString() };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) (event as unknown as Record<string, unknown>)[k] = v;
   return event;

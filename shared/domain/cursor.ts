@@ -21,7 +21,11 @@ export function encodeCursor(key: PageKey): string {
 }
 
 export function decodeCursor(cursor: string, shape: CursorShape): PageKey {
-  const refuse = (why: string) => new ValidationFailed(`cursor is not valid (${why}); pass the "cursor" of the previous page of the same query unchanged, or start again without it`, [{ path: 'cursor', message: 'not a cursor of this query' }]);
+  const refuse = (why: string) =>
+    new ValidationFailed(
+      `cursor is not valid (${why}); pass the "cursor" of the previous page of the same query unchanged, or start again without it`,
+      [{ path: 'cursor', message: 'not a cursor of this query' }],
+    );
   if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw refuse('not base64url');
   let value: unknown;
   try {

@@ -17,8 +17,16 @@ const FORMAT = 'use a number of seconds or a string like "90s", "30m", "8h", "2d
 
 function bounded(schema: z.ZodNumber): z.ZodNumber {
   return schema
-    .min(MIN_DURATION_SECONDS, { error: (issue) => `${String(issue.input)} s is too short: Step Functions waits and times out in whole seconds from 1 (a timeout of 0 fails the execution with States.Runtime); use at least "1s"` })
-    .max(MAX_EXECUTION_SECONDS, { error: (issue) => `${String(issue.input)} s is longer than a request's workflow can live (a Step Functions Standard execution: at most one year, ${MAX_EXECUTION_SECONDS} s); use at most "365d"` });
+    .min(MIN_DURATION_SECONDS, {
+      error: (issue) =>
+        `${String(issue.input)} s is too short: Step Functions waits and times out in whole seconds from 1 (a timeout of 0 fails ` +
+        'the execution with States.Runtime); use at least "1s"',
+    })
+    .max(MAX_EXECUTION_SECONDS, {
+      error: (issue) =>
+        `${String(issue.input)} s is longer than a request's workflow can live (a Step Functions Standard execution: ` +
+        `at most one year, ${MAX_EXECUTION_SECONDS} s); use at most "365d"`,
+    });
 }
 
 /** "90s", "30m", "8h", "2d" or a number of seconds, from 1 second to one year. */
@@ -37,7 +45,12 @@ export function parseDuration(text: string): number {
 export function describeSeconds(seconds: number): string {
   const parts: string[] = [];
   let rest = seconds;
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;

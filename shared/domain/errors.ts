@@ -24,7 +24,10 @@ export class ValidationFailed extends JitgateError {
   readonly status = 400;
   readonly code = 'validation-failed';
   readonly title = 'The request is not valid';
-  constructor(message: string, readonly errors: { path: string; message: string }[] = []) {
+  constructor(
+    message: string,
+    readonly errors: { path: string; message: string }[] = [],
+  ) {
     super(message);
   }
 }
@@ -43,7 +46,11 @@ export class InsufficientAuthentication extends JitgateError {
   readonly status = 401;
   readonly code = 'insufficient-user-authentication';
   readonly title = 'A stronger or more recent sign-in is required';
-  constructor(message: string, readonly acrValues: string[], readonly maxAge: number | undefined) {
+  constructor(
+    message: string,
+    readonly acrValues: string[],
+    readonly maxAge: number | undefined,
+  ) {
     super(message);
   }
 }
@@ -53,7 +60,10 @@ export class PolicyDenied extends JitgateError {
   readonly status = 403;
   readonly code = 'policy-denied';
   readonly title = 'A policy denies this action';
-  constructor(message: string, readonly rule: string) {
+  constructor(
+    message: string,
+    readonly rule: string,
+  ) {
     super(message);
   }
 }
@@ -92,7 +102,10 @@ export class AlreadyDecided extends JitgateError {
   readonly status = 409;
   readonly code = 'already-decided';
   readonly title = 'The request is no longer pending';
-  constructor(message: string, readonly currentStatus: string) {
+  constructor(
+    message: string,
+    readonly currentStatus: string,
+  ) {
     super(message);
   }
 }
@@ -116,7 +129,10 @@ export class MfaFailed extends JitgateError {
   readonly status = 400;
   readonly code = 'mfa-failed';
   readonly title = 'The code is not valid';
-  constructor(message: string, readonly attemptsLeft: number) {
+  constructor(
+    message: string,
+    readonly attemptsLeft: number,
+  ) {
     super(message);
   }
 }
@@ -150,7 +166,11 @@ export class RateLimited extends JitgateError {
   readonly status = 429;
   readonly code = 'rate-limited';
   readonly title = 'Too many calls; slow down';
-  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
@@ -161,7 +181,11 @@ export class TooManyPending extends JitgateError {
   readonly status = 429;
   readonly code = 'too-many-pending-requests';
   readonly title = 'Too many requests are waiting';
-  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
@@ -172,7 +196,11 @@ export class MfaLocked extends JitgateError {
   readonly status = 429;
   readonly code = 'mfa-locked';
   readonly title = 'MFA is locked after too many wrong codes';
-  constructor(message: string, readonly limit: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
@@ -203,7 +231,10 @@ export class DependencyUnavailable extends JitgateError {
   readonly status = 503;
   readonly code = 'dependency-unavailable';
   readonly title = 'A service jitgate depends on is unavailable';
-  constructor(message: string, readonly retryAfterSeconds = 2) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 2,
+  ) {
     super(message);
   }
 }
@@ -227,7 +258,10 @@ export class ConcurrentModification extends JitgateError {
 
 /** Raised at synth and at local start; never reaches HTTP. */
 export class ConfigError extends Error {
-  constructor(message: string, readonly lines: string[] = []) {
+  constructor(
+    message: string,
+    readonly lines: string[] = [],
+  ) {
     super(message);
     this.name = 'ConfigError';
   }

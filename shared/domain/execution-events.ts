@@ -27,17 +27,26 @@ export interface ExecutionStatusChange {
 const MAX_CAUSE = 2000;
 
 /** Reads the event, or says why it is not one this step acts on. Pure. */
-export function readStatusChange(event: unknown): { requestId: string; executionArn: string; failure: ExecutionFailure } | { ignored: string } {
+export function readStatusChange(
+  event: unknown,
+): { requestId: string; executionArn: string; failure: ExecutionFailure } | { ignored: string } {
   const e = event as Partial<ExecutionStatusChange> | null;
-  if (!e || typeof e !== 'object' || e.source !== 'aws.states' || e['detail-type'] !== EXECUTION_STATUS_CHANGE || !e.detail || typeof e.detail !== 'object') {
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    e.source !== 'aws.states' ||
+    e['detail-type'] !== EXECUTION_STATUS_CHANGE ||
+    !e.detail ||
+    typeof e.detail !== 'object'
+  ) {
     return { ignored: 'not a Step Functions execution status change' };
   }
   const { name, status, executionArn, error, cause } = e.detail;
-  if (!ABNORMAL_STATUSES.includes(status as (typeof ABNORMAL_STATUSES)[number])) return { ignored: `status ${String(status)} needs nothing` };
+  if (!ABNORMAL_STATUSES.includes(status as (typeof ABNORMAL_STATUSES)[number]))
+    return { ignored: `status ${String(status)} needs nothing` };
   if (typeof name !== 'string' || name.length === 0) return { ignored: 'the event names no execution' };
   const failure: ExecutionFailure = { executionStatus: status as ExecutionFailure['executionStatus'] };
   if (typeof error === 'string' && error) failure.error = error.slice(0, 256);
   if (typeof cause === 'string' && cause) failure.cause = cause.length > MAX_CAUSE ? `${cause.slice(0, MAX_CAUSE)}…` : cause;
   return { requestId: name, executionArn: typeof executionArn === 'string' ? executionArn : '', failure };
 }
-

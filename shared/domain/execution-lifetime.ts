@@ -34,6 +34,8 @@ export function lifetimeIssue(p: PolicyDurations): { path: string[]; message: st
   const sum = parts.map(([name, s]) => `${name} ${s} s`).join(' + ');
   return {
     path: ['grant', grantKey],
-    message: `a request's workflow would outlive its Step Functions Standard execution (at most one year, ${MAX_EXECUTION_SECONDS} s): ${sum} = ${total} s; shorten them by at least ${total - MAX_EXECUTION_SECONDS} s in all`,
+    message:
+      `a request's workflow would outlive its Step Functions Standard execution (at most one year, ${MAX_EXECUTION_SECONDS} s): ` +
+      `${sum} = ${total} s; shorten them by at least ${total - MAX_EXECUTION_SECONDS} s in all`,
   };
 }

@@ -39,7 +39,12 @@ const regexCache = new Map<string, RegExp>();
 export function globToRegex(glob: string): RegExp {
   let re = regexCache.get(glob);
   if (!re) {
-    re = new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^]*')}$`);
+    re = new RegExp(
+      `^${glob
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^]*')}$`,
+    );
     regexCache.set(glob, re);
   }
   return re;

@@ -59,7 +59,10 @@ export function claimAt(claims: Record<string, unknown>, path: string): unknown 
 function stringList(value: unknown, separator?: string): string[] {
   if (typeof value === 'string') {
     if (separator === undefined) return value.length > 0 ? [value] : [];
-    return value.split(separator).map((v) => v.trim()).filter(Boolean);
+    return value
+      .split(separator)
+      .map((v) => v.trim())
+      .filter(Boolean);
   }
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
@@ -99,12 +102,18 @@ export function toPrincipal(issuerName: string, issuer: IssuerConfig, claims: Re
 /** The claim values conditions test: built-in ones plus each mapped attribute. */
 export function claimValues(p: Principal, claim: string): string[] {
   switch (claim) {
-    case 'groups': return p.groups;
-    case 'roles': return p.roles;
-    case 'sub': return [p.sub];
-    case 'issuer': return [p.issuer];
-    case 'email': return p.email ? [p.email] : [];
-    case 'name': return p.name ? [p.name] : [];
+    case 'groups':
+      return p.groups;
+    case 'roles':
+      return p.roles;
+    case 'sub':
+      return [p.sub];
+    case 'issuer':
+      return [p.issuer];
+    case 'email':
+      return p.email ? [p.email] : [];
+    case 'name':
+      return p.name ? [p.name] : [];
     default: {
       const v = p.attributes[claim];
       return v === undefined ? [] : Array.isArray(v) ? v : [v];

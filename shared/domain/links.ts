@@ -38,7 +38,9 @@ function mac(key: Buffer, data: string): Buffer {
 }
 
 export function signLink(claims: Omit<LinkClaims, 'n'>, key: Buffer, purpose: LinkPurpose = 'approve'): string {
-  const payload = Buffer.from(JSON.stringify({ ...claims, ...(purpose === 'approve' ? {} : { p: purpose }), n: randomBytes(8).toString('base64url') })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ ...claims, ...(purpose === 'approve' ? {} : { p: purpose }), n: randomBytes(8).toString('base64url') }),
+  ).toString('base64url');
   return `${payload}.${mac(key, `${DOMAIN[purpose]}.${payload}`).toString('base64url')}`;
 }
 
@@ -57,7 +59,8 @@ export function linkPurpose(link: string): LinkPurpose {
 }
 
 export function verifyLink(link: string, key: Buffer, now: Date, purpose: LinkPurpose = 'approve'): LinkClaims {
-  if (link.length > MAX_LINK_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(link)) throw new InvalidLink('this link is malformed; open the link from your email again');
+  if (link.length > MAX_LINK_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(link))
+    throw new InvalidLink('this link is malformed; open the link from your email again');
   const [payload, signature] = link.split('.') as [string, string];
   const expected = mac(key, `${DOMAIN[purpose]}.${payload}`);
   const given = Buffer.from(signature, 'base64url');
@@ -84,7 +87,8 @@ export function csrfToken(link: string, key: Buffer): string {
 export function checkCsrf(link: string, token: string | undefined, key: Buffer): void {
   const expected = Buffer.from(csrfToken(link, key));
   const given = Buffer.from(token ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidLink('the form is stale or was not sent from the approval page; open the link again');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new InvalidLink('the form is stale or was not sent from the approval page; open the link again');
 }
 
 /**

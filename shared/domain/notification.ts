@@ -83,9 +83,18 @@ function grantText(request: JitRequest): string {
 function mfaText(request: JitRequest): string {
   const m = request.requirements.mfa;
   if (m === 'none') return 'none';
-  if (m === 'totp') return `authenticator code (TOTP): ${request.mfa.passedAt ? `passed ${when(request.mfa.passedAt)}` : 'not answered yet'}`;
-  const how = [m.stepUp.acr?.length ? `acr ${m.stepUp.acr.join(' or ')}` : '', m.stepUp.amr?.length ? `amr ${m.stepUp.amr.join(' or ')}` : ''].filter(Boolean).join(', ');
-  return `fresh sign-in at the identity provider${how ? ` (${clean(how, 200)})` : ''} within ${duration(m.stepUp.maxAge)}: checked when the request was made`;
+  if (m === 'totp')
+    return `authenticator code (TOTP): ${request.mfa.passedAt ? `passed ${when(request.mfa.passedAt)}` : 'not answered yet'}`;
+  const how = [
+    m.stepUp.acr?.length ? `acr ${m.stepUp.acr.join(' or ')}` : '',
+    m.stepUp.amr?.length ? `amr ${m.stepUp.amr.join(' or ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return (
+    `fresh sign-in at the identity provider${how ? ` (${clean(how, 200)})` : ''} within ${duration(m.stepUp.maxAge)}: ` +
+    'checked when the request was made'
+  );
 }
 
 function requesterName(request: JitRequest): string {
@@ -99,8 +108,13 @@ function approvalsText(request: JitRequest): { required: string; missing: string
     const a = request.approvals.find((x) => x.approver.id === id)?.approver;
     return clean(a?.name ?? a?.sub ?? id, 80);
   };
-  const required = q.groups.map((g) => `${g.required} from ${g.group}${g.approvedBy.length ? ` (approved: ${g.approvedBy.map(nameOf).join(', ')})` : ''}`).join('; ');
-  const missing = q.groups.filter((g) => g.remaining > 0).map((g) => `${g.remaining} from ${g.group}`).join(', ');
+  const required = q.groups
+    .map((g) => `${g.required} from ${g.group}${g.approvedBy.length ? ` (approved: ${g.approvedBy.map(nameOf).join(', ')})` : ''}`)
+    .join('; ');
+  const missing = q.groups
+    .filter((g) => g.remaining > 0)
+    .map((g) => `${g.remaining} from ${g.group}`)
+    .join(', ');
   return { required, missing: missing || 'nothing' };
 }
 
@@ -148,16 +162,25 @@ function render(subject: string, body: Body): Message {
 
   const p = (s: string, style = '') => `<p style="margin:0 0 12px${style}">${escapeHtml(s)}</p>`;
   const rows = body.fields
-    .map(([label, value]) => `<tr><th scope="row" style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#57606a;font-weight:600;white-space:nowrap">${escapeHtml(label)}</th><td style="padding:4px 0;word-break:break-word">${escapeHtml(value)}</td></tr>`)
+    .map(
+      ([label, value]) =>
+        '<tr><th scope="row" style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#57606a;' +
+        'font-weight:600;white-space:nowrap">' +
+        `${escapeHtml(label)}</th><td style="padding:4px 0;word-break:break-word">${escapeHtml(value)}</td></tr>`,
+    )
     .join('');
   const action = body.action
     ? p(body.action.intro.replace(/:$/, '.'), ';margin-top:16px') +
-      `<p style="margin:0 0 16px"><a href="${escapeHtml(body.action.link)}" style="display:inline-block;background:#0a58ca;color:#ffffff;text-decoration:none;padding:10px 18px;border-radius:6px;font-weight:600">${escapeHtml(body.action.button)}</a></p>`
+      `<p style="margin:0 0 16px"><a href="${escapeHtml(body.action.link)}" ` +
+      'style="display:inline-block;background:#0a58ca;color:#ffffff;text-decoration:none;' +
+      'padding:10px 18px;border-radius:6px;font-weight:600">' +
+      `${escapeHtml(body.action.button)}</a></p>`
     : '';
   const html = [
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(subject)}</title></head>`,
-    '<body style="margin:0;padding:16px;background:#f6f7f9;color:#1b1f24;font:15px/1.5 -apple-system,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif">',
+    '<body style="margin:0;padding:16px;background:#f6f7f9;color:#1b1f24;' +
+      "font:15px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif\">",
     '<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px">',
     p(body.greeting),
     ...body.lead.map((s) => p(s)),
@@ -190,7 +213,9 @@ export function approverMessage(
   const lead = {
     request: `${who} asks to ${what}.`,
     reminder: `Reminder: ${who} still waits for a decision to ${what}.`,
-    escalation: `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ${relative(request.approvalDeadline, now)}.${opts.group ? ` You are told because you are in ${opts.group}.` : ''}`,
+    escalation:
+      `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ` +
+      `${relative(request.approvalDeadline, now)}.${opts.group ? ` You are told because you are in ${opts.group}.` : ''}`,
   }[kind];
   const action = clean(request.action, 60);
   const subject = {
@@ -212,7 +237,12 @@ export function approverMessage(
  * (they are in none of the groups it needs): informational, no link; it says who
  * still can, so they can chase them.
  */
-export function escalationNotice(request: PendingApproval, recipient: { name?: string; sub: string }, group: string, now: Date = new Date()): Message {
+export function escalationNotice(
+  request: PendingApproval,
+  recipient: { name?: string; sub: string },
+  group: string,
+  now: Date = new Date(),
+): Message {
   const who = requesterName(request);
   const what = `${clean(request.action, 100)} on ${clean(request.resource, 200)}`;
   const { missing } = approvalsText(request);
@@ -222,7 +252,8 @@ export function escalationNotice(request: PendingApproval, recipient: { name?: s
     greeting: `Hello ${clean(recipient.name ?? recipient.sub, 80)},`,
     lead: [
       `Escalation: ${who}'s request to ${what} still needs ${missing} and times out ${relative(request.approvalDeadline, now)}.`,
-      `You are told because you are in ${group}. You cannot decide it yourself (you are in none of the groups it needs); ${can.length ? `who can still approve: ${can.join(', ')}` : 'nobody notified can still approve it'}.`,
+      `You are told because you are in ${group}. You cannot decide it yourself (you are in none of the groups it needs); ` +
+        `${can.length ? `who can still approve: ${can.join(', ')}` : 'nobody notified can still approve it'}.`,
     ],
     fields: requestFields(request, now),
     footer: ['If nobody decides before the window closes, the request times out and the requester is told.'],
@@ -234,9 +265,17 @@ export function escalationNotice(request: PendingApproval, recipient: { name?: s
  * member of the policy's notify group; nothing to click, but loud about what happened
  * and how to end it.
  */
-export function breakGlassMessage(request: JitRequest, recipient: { name?: string; sub: string }, group: string, reviewLink?: string): { subject: string; text: string } {
+export function breakGlassMessage(
+  request: JitRequest,
+  recipient: { name?: string; sub: string },
+  group: string,
+  reviewLink?: string,
+): { subject: string; text: string } {
   const who = clean(request.requester.name ?? request.requester.sub, 80);
-  const grant = request.requirements.grant.mode === 'once' ? `one use within ${duration(request.durationSeconds)}` : `access for ${duration(request.durationSeconds)}`;
+  const grant =
+    request.requirements.grant.mode === 'once'
+      ? `one use within ${duration(request.durationSeconds)}`
+      : `access for ${duration(request.durationSeconds)}`;
   const lines = [
     `Hello ${clean(recipient.name ?? recipient.sub, 80)},`,
     '',
@@ -253,7 +292,11 @@ export function breakGlassMessage(request: JitRequest, recipient: { name?: strin
     `You are told because you are in ${group}. If this is not expected, revoke it now:`,
     `POST /v1/requests/${request.id}/revoke (admins), and read the audit trail.`,
     ...(reviewLink
-      ? ['', 'Nobody approved this grant, so it needs your review: confirm it, or flag it for the security team.', `Review (personal, works once): ${reviewLink}`]
+      ? [
+          '',
+          'Nobody approved this grant, so it needs your review: confirm it, or flag it for the security team.',
+          `Review (personal, works once): ${reviewLink}`,
+        ]
       : ['', 'You broke glass yourself: another member of the group reviews it.']),
   ];
   return { subject: `BREAK-GLASS: ${clean(request.action, 60)} by ${who}`, text: lines.join('\n') };
@@ -269,7 +312,11 @@ export type Outcome = 'activated' | 'denied' | 'timed_out' | 'expired' | 'consum
  * `summary` for subscribers that show the message as is (an email subscription of
  * the requester filtered on the `requester` attribute).
  */
-export function outcomeEvent(request: JitRequest, outcome: Outcome, extra: { expiresAt?: string; reason?: string; [key: string]: unknown } = {}): Record<string, unknown> {
+export function outcomeEvent(
+  request: JitRequest,
+  outcome: Outcome,
+  extra: { expiresAt?: string; reason?: string; [key: string]: unknown } = {},
+): Record<string, unknown> {
   const what = `${clean(request.action, 100)} on ${clean(request.resource, 200)}`;
   const reason = extra.reason ? `: ${clean(extra.reason, 300)}` : '';
   const summary = {
@@ -294,7 +341,10 @@ export function outcomeEvent(request: JitRequest, outcome: Outcome, extra: { exp
   };
 }
 
-/** A lifecycle event as subscribers receive it: its type, then its fields (the SNS notifier and the state machine's NotifyActivated send this). */
+/**
+ * A lifecycle event as subscribers receive it: its type, then its fields
+ * (the SNS notifier and the state machine's NotifyActivated send this).
+ */
 export function eventMessage(type: string, body: Record<string, unknown>): string {
   return JSON.stringify({ type, ...body });
 }

@@ -132,7 +132,8 @@ export class PolicyIndex {
     let node: TrieNode | undefined = this.globs;
     for (let i = 0; node; i++) {
       for (const e of node.entries) {
-        if (best && (e.actionScore < best.actionScore || (e.actionScore === best.actionScore && e.resourceScore <= best.resourceScore))) continue;
+        if (best && (e.actionScore < best.actionScore || (e.actionScore === best.actionScore && e.resourceScore <= best.resourceScore)))
+          continue;
         if (e.matchAction(action) && e.matchResource(resource)) best = e;
       }
       node = i < action.length ? node.children.get(action[i]!) : undefined;
@@ -188,17 +189,23 @@ export function requirementsOf(policy: Policy): Requirements {
     approvalWindowSeconds: policy.approvals?.window ?? 0,
     mfa: policy.mfa,
     mfaWindowSeconds: policy.mfaWindow,
-    grant: policy.grant.mode === 'once'
-      ? { mode: 'once', useWithinSeconds: policy.grant.useWithin }
-      : { mode: 'window', maxDurationSeconds: policy.grant.maxDuration },
+    grant:
+      policy.grant.mode === 'once'
+        ? { mode: 'once', useWithinSeconds: policy.grant.useWithin }
+        : { mode: 'window', maxDurationSeconds: policy.grant.maxDuration },
     justification: policy.justification,
   };
-  if (policy.ticket) requirements.ticket = { required: policy.ticket.required, ...(policy.ticket.pattern !== undefined ? { pattern: policy.ticket.pattern } : {}) };
+  if (policy.ticket)
+    requirements.ticket = {
+      required: policy.ticket.required,
+      ...(policy.ticket.pattern !== undefined ? { pattern: policy.ticket.pattern } : {}),
+    };
   if (policy.breakGlass) requirements.breakGlass = { maxDurationSeconds: policy.breakGlass.maxDuration, notify: policy.breakGlass.notify };
   if (policy.approverAuth === 'sso') requirements.approverAuth = 'sso';
   if (policy.approvals && policy.approvals.denials > 1) requirements.denials = policy.approvals.denials;
   if (policy.approvals?.remindAfter !== undefined) requirements.remindAfterSeconds = policy.approvals.remindAfter;
-  if (policy.approvals?.escalate) requirements.escalate = { group: policy.approvals.escalate.group, beforeSeconds: policy.approvals.escalate.before };
+  if (policy.approvals?.escalate)
+    requirements.escalate = { group: policy.approvals.escalate.group, beforeSeconds: policy.approvals.escalate.before };
   return requirements;
 }
 
@@ -232,20 +239,41 @@ export function evaluatePolicy(policy: Policy, index: number, principal: Princip
     if (matches(deny.when, principal, 'deny')) return { outcome: 'denied', rule, clause: `deny[${k}]`, reason: deny.reason, policy };
   }
   if (policy.requesters && !matches(policy.requesters, principal)) {
-    return { outcome: 'denied', rule, clause: 'requesters', reason: `"${action}" may only be requested by callers where ${describeCondition(policy.requesters)}`, policy };
+    return {
+      outcome: 'denied',
+      rule,
+      clause: 'requesters',
+      reason: `"${action}" may only be requested by callers where ${describeCondition(policy.requesters)}`,
+      policy,
+    };
   }
   const requirements = requirementsOf(policy);
   const autoApproved = policy.autoApprove === true || (typeof policy.autoApprove === 'object' && matches(policy.autoApprove, principal));
   if (autoApproved) {
     requirements.approvals = [];
-    const reason = policy.autoApprove === true ? 'auto-approved' : cached(policy, 'auto', () => `auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}`);
+    const reason =
+      policy.autoApprove === true
+        ? 'auto-approved'
+        : cached(policy, 'auto', () => `auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}`);
     return { outcome: 'requestable', policy, rule, reason, requirements, autoApproved };
   }
   if (requirements.approvals.length === 0) {
     // autoApprove was a condition this principal does not meet, and the policy names no approvers.
-    return { outcome: 'denied', rule, clause: 'autoApprove', reason: `"${action}" is only auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}, and no approvers are named for anyone else`, policy };
+    return {
+      outcome: 'denied',
+      rule,
+      clause: 'autoApprove',
+      reason:
+        `"${action}" is only auto-approved for callers where ${describeCondition(policy.autoApprove as Condition)}, ` +
+        'and no approvers are named for anyone else',
+      policy,
+    };
   }
-  const reason = cached(policy, 'approval', () => `needs approval: ${requirements.approvals.map((a) => `${a.required} from ${a.group}`).join(' and ')}`);
+  const reason = cached(
+    policy,
+    'approval',
+    () => `needs approval: ${requirements.approvals.map((a) => `${a.required} from ${a.group}`).join(' and ')}`,
+  );
   return { outcome: 'requestable', policy, rule, reason, requirements, autoApproved };
 }
 
@@ -286,18 +314,32 @@ export interface PreparedRequest {
  * Break-glass waives the approvals only; MFA, justification (always required for it)
  * and ticket still apply, and the grant is capped at the break-glass maximum.
  */
-export function prepareRequest(e: Extract<Evaluation, { outcome: 'requestable' }>, action: string, input: RequestInput, principal: Principal): PreparedRequest {
+export function prepareRequest(
+  e: Extract<Evaluation, { outcome: 'requestable' }>,
+  action: string,
+  input: RequestInput,
+  principal: Principal,
+): PreparedRequest {
   const breakGlass = input.breakGlass === true;
   if (breakGlass && !e.policy.breakGlass) {
     throw new PolicyDenied(`"${action}" does not allow break-glass; ask for approval (send the request without "breakGlass")`, e.rule);
   }
   if (breakGlass && !mayBreakGlass(e.policy, principal)) {
-    throw new PolicyDenied(`break-glass on "${action}" is only for callers where ${describeCondition(e.policy.breakGlass!.who)} (${e.rule}, breakGlass.who); ask for approval (send the request without "breakGlass")`, `${e.rule} breakGlass.who`);
+    throw new PolicyDenied(
+      `break-glass on "${action}" is only for callers where ${describeCondition(e.policy.breakGlass!.who)} (${e.rule}, ` +
+        'breakGlass.who); ask for approval (send the request without "breakGlass")',
+      `${e.rule} breakGlass.who`,
+    );
   }
   checkJustification(e.requirements, input.justification, { breakGlass });
   checkTicket(e.requirements, input.ticket);
   const durationSeconds = grantDuration(e.policy, input.durationSeconds, { breakGlass });
-  return { durationSeconds, requirements: breakGlass ? { ...e.requirements, approvals: [] } : e.requirements, autoApproved: e.autoApproved || breakGlass, breakGlass };
+  return {
+    durationSeconds,
+    requirements: breakGlass ? { ...e.requirements, approvals: [] } : e.requirements,
+    autoApproved: e.autoApproved || breakGlass,
+    breakGlass,
+  };
 }
 
 /** Break-glass has its own eligibility: being allowed to ask is not being allowed to skip the approvers. */
@@ -305,11 +347,15 @@ export function mayBreakGlass(policy: Policy, principal: Principal): boolean {
   return policy.breakGlass !== undefined && matches(policy.breakGlass.who, principal, 'allow');
 }
 
-/** What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp", "approval from security-admins x1"]`. */
+/**
+ * What a caller still has to do to get a grant, from nothing: `["request", "justification", "mfa totp",
+ * "approval from security-admins x1"]`.
+ */
 export function stillNeeded(requirements: Requirements): string[] {
   const out = ['request'];
   const { justification, ticket } = requirements;
-  if (justification.required) out.push(justification.minLength > 0 ? `justification (at least ${justification.minLength} characters)` : 'justification');
+  if (justification.required)
+    out.push(justification.minLength > 0 ? `justification (at least ${justification.minLength} characters)` : 'justification');
   if (ticket?.required) out.push(ticket.pattern ? `ticket matching ${ticket.pattern}` : 'ticket');
   const mfa = describeMfa(requirements.mfa);
   if (mfa) out.push(mfa);
@@ -322,7 +368,11 @@ export function describeMfa(mfa: MfaRequirement): string | undefined {
   if (mfa === 'none') return undefined;
   if (mfa === 'totp') return 'mfa totp';
   const { acr, amr, maxAge } = mfa.stepUp;
-  const parts = [amr?.length ? `amr ${amr.join('+')}` : '', acr?.length ? `acr ${acr.join(' or ')}` : '', `signed in within ${maxAge} s`].filter(Boolean);
+  const parts = [
+    amr?.length ? `amr ${amr.join('+')}` : '',
+    acr?.length ? `acr ${acr.join(' or ')}` : '',
+    `signed in within ${maxAge} s`,
+  ].filter(Boolean);
   return `mfa step-up (${parts.join(', ')})`;
 }
 
@@ -330,30 +380,46 @@ export function describeMfa(mfa: MfaRequirement): string | undefined {
 export function grantDuration(policy: Policy, requested: number | undefined, opts: { breakGlass?: boolean } = {}): number {
   const cap = opts.breakGlass ? policy.breakGlass?.maxDuration : undefined;
   if (policy.grant.mode === 'once') {
-    if (requested !== undefined) throw new ValidationFailed(`"${policy.action}" grants one use within ${policy.grant.useWithin} s; do not send durationSeconds`, [{ path: 'durationSeconds', message: 'not allowed for one-time grants' }]);
+    if (requested !== undefined)
+      throw new ValidationFailed(`"${policy.action}" grants one use within ${policy.grant.useWithin} s; do not send durationSeconds`, [
+        { path: 'durationSeconds', message: 'not allowed for one-time grants' },
+      ]);
     return cap === undefined ? policy.grant.useWithin : Math.min(cap, policy.grant.useWithin);
   }
   const max = cap ?? policy.grant.maxDuration;
   const duration = requested ?? Math.min(policy.grant.defaultDuration ?? max, max);
   if (duration > max) {
     const what = cap === undefined ? 'the maximum' : 'the break-glass maximum';
-    throw new ValidationFailed(`durationSeconds ${duration} is above ${what} of ${max} s for "${policy.action}"`, [{ path: 'durationSeconds', message: `at most ${max}` }]);
+    throw new ValidationFailed(`durationSeconds ${duration} is above ${what} of ${max} s for "${policy.action}"`, [
+      { path: 'durationSeconds', message: `at most ${max}` },
+    ]);
   }
   return duration;
 }
 
-export function checkJustification(requirements: Requirements, justification: string | undefined, opts: { breakGlass?: boolean } = {}): void {
+export function checkJustification(
+  requirements: Requirements,
+  justification: string | undefined,
+  opts: { breakGlass?: boolean } = {},
+): void {
   const { required, minLength } = requirements.justification;
   const text = justification?.trim() ?? '';
   if (opts.breakGlass && text.length === 0) {
-    throw new ValidationFailed('break-glass needs a justification: say what is broken and why it cannot wait; send "justification": "<why>"', [{ path: 'justification', message: 'required for break-glass' }]);
+    throw new ValidationFailed(
+      'break-glass needs a justification: say what is broken and why it cannot wait; send "justification": "<why>"',
+      [{ path: 'justification', message: 'required for break-glass' }],
+    );
   }
   if (required && text.length === 0) {
-    throw new ValidationFailed('this action needs a justification; send "justification": "<why you need it>"', [{ path: 'justification', message: 'required' }]);
+    throw new ValidationFailed('this action needs a justification; send "justification": "<why you need it>"', [
+      { path: 'justification', message: 'required' },
+    ]);
   }
   // Counted as a reader sees it: zero-width characters, combining marks and runs of spaces do not pad it.
   if (text.length > 0 && visibleLength(text) < minLength) {
-    throw new ValidationFailed(`justification must be at least ${minLength} characters (it has ${visibleLength(text)} visible ones)`, [{ path: 'justification', message: `at least ${minLength} characters` }]);
+    throw new ValidationFailed(`justification must be at least ${minLength} characters (it has ${visibleLength(text)} visible ones)`, [
+      { path: 'justification', message: `at least ${minLength} characters` },
+    ]);
   }
 }
 
@@ -373,9 +439,13 @@ export function checkTicket(requirements: Requirements, ticket: string | undefin
   if (!spec) return;
   const shape = spec.pattern ? ` matching ${spec.pattern}` : '';
   if (spec.required && text.length === 0) {
-    throw new ValidationFailed(`this action needs a ticket reference${shape}; send "ticket": "<reference>"`, [{ path: 'ticket', message: `required${shape}` }]);
+    throw new ValidationFailed(`this action needs a ticket reference${shape}; send "ticket": "<reference>"`, [
+      { path: 'ticket', message: `required${shape}` },
+    ]);
   }
   if (text.length > 0 && spec.pattern && !ticketMatches(spec.pattern, text)) {
-    throw new ValidationFailed(`ticket ${JSON.stringify(text.slice(0, 100))} does not match ${spec.pattern}`, [{ path: 'ticket', message: `must match ${spec.pattern}` }]);
+    throw new ValidationFailed(`ticket ${JSON.stringify(text.slice(0, 100))} does not match ${spec.pattern}`, [
+      { path: 'ticket', message: `must match ${spec.pattern}` },
+    ]);
   }
 }

@@ -136,13 +136,19 @@ export function assertTransition(request: JitRequest, name: TransitionName): voi
  * The DynamoDB ConditionExpression that admits exactly the statuses `name` may start
  * from. Used where the write happens outside the domain (the state machine's Activate step).
  */
-export function transitionCondition(name: TransitionName): { expression: string; names: Record<string, string>; values: Record<string, string> } {
+export function transitionCondition(name: TransitionName): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, string>;
+} {
   const from: readonly RequestStatus[] = TRANSITIONS[name];
   const values = Object.fromEntries(from.map((s, i) => [`:from${i}`, s]));
   return { expression: `#status IN (${Object.keys(values).join(', ')})`, names: { '#status': 'status' }, values };
 }
 
-export function isPending(request: JitRequest): request is RequestBase & Extract<RequestState, { status: 'pending_mfa' | 'pending_approval' }> {
+export function isPending(
+  request: JitRequest,
+): request is RequestBase & Extract<RequestState, { status: 'pending_mfa' | 'pending_approval' }> {
   return request.status === 'pending_mfa' || request.status === 'pending_approval';
 }
 
@@ -161,8 +167,19 @@ export function withState(request: JitRequest, state: RequestState, changes: Par
 }
 
 const STATE_FIELDS = [
-  'status', 'mfaDeadline', 'approvalDeadline', 'activatedAt', 'expiresAt', 'consumedAt', 'endedAt',
-  'revokedBy', 'reason', 'decidedAt', 'decidedBy', 'cancelledAt', 'failure',
+  'status',
+  'mfaDeadline',
+  'approvalDeadline',
+  'activatedAt',
+  'expiresAt',
+  'consumedAt',
+  'endedAt',
+  'revokedBy',
+  'reason',
+  'decidedAt',
+  'decidedBy',
+  'cancelledAt',
+  'failure',
 ] as const;
 
 export function baseOf(request: JitRequest): RequestBase {

@@ -36,10 +36,12 @@ const CHECKS: [RegExp, string][] = [
 /** Why `resource` is not a valid resource name, or undefined when it is. */
 export function resourceProblem(resource: string): string | undefined {
   if (resource.length === 0) return 'a resource is not empty; leave it out for any resource';
-  if (resource.length > MAX_RESOURCE_LENGTH) return `a resource is at most ${MAX_RESOURCE_LENGTH} characters (this one has ${resource.length})`;
+  if (resource.length > MAX_RESOURCE_LENGTH)
+    return `a resource is at most ${MAX_RESOURCE_LENGTH} characters (this one has ${resource.length})`;
   if (LONE_SURROGATE.test(resource)) return 'a resource may not contain lone surrogates (invalid UTF-16)';
   for (const [re, what] of CHECKS) if (re.test(resource)) return `a resource may not contain ${what}`;
-  if (resource.split('/').some((s) => s === '.' || s === '..')) return 'a resource may not contain "." or ".." segments; name the resource itself (e.g. "datasets/q3" rather than "datasets/x/../q3")';
+  if (resource.split('/').some((s) => s === '.' || s === '..'))
+    return 'a resource may not contain "." or ".." segments; name the resource itself (e.g. "datasets/q3" rather than "datasets/x/../q3")';
   return undefined;
 }
 

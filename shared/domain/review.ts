@@ -32,14 +32,17 @@ export function reviewerOf(config: Config, request: JitRequest, reviewerId: stri
 export function reviewRefusal(request: JitRequest, reviewerId: string): { status: 403 | 409; message: string } | undefined {
   if (!request.breakGlass) return { status: 409, message: 'This request did not break glass; there is nothing to review.' };
   // The person who broke glass would otherwise confirm their own emergency.
-  if (request.requester.id === reviewerId) return { status: 403, message: 'You broke glass yourself; another member of the group reviews it.' };
-  if ((request.reviews ?? []).some((r) => r.reviewer.id === reviewerId)) return { status: 409, message: 'You have already reviewed this break-glass grant; this link works once.' };
+  if (request.requester.id === reviewerId)
+    return { status: 403, message: 'You broke glass yourself; another member of the group reviews it.' };
+  if ((request.reviews ?? []).some((r) => r.reviewer.id === reviewerId))
+    return { status: 409, message: 'You have already reviewed this break-glass grant; this link works once.' };
   return undefined;
 }
 
 /** 400 text when the form does not make a review; a flag needs its reason. */
 export function reviewInputProblem(outcome: unknown, reason: string | undefined): string | undefined {
-  if (!isReviewOutcome(outcome)) return 'The form did not say whether you confirm or flag this grant; go back and press one of the two buttons.';
+  if (!isReviewOutcome(outcome))
+    return 'The form did not say whether you confirm or flag this grant; go back and press one of the two buttons.';
   if (outcome === 'flagged' && !reason) return 'Say why you flag it: the security team reads your reason.';
   return undefined;
 }

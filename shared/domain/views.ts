@@ -12,7 +12,13 @@ export interface RequestView extends Record<string, unknown> {
   status: string;
   waitingFor: {
     mfa?: { method: string; attemptsLeft: number; deadline?: string };
-    approvals?: { group: string; required: number; approvedBy: string[]; remaining: number; mayStillApprove: { id: string; name?: string; email?: string }[] }[];
+    approvals?: {
+      group: string;
+      required: number;
+      approvedBy: string[];
+      remaining: number;
+      mayStillApprove: { id: string; name?: string; email?: string }[];
+    }[];
     approvalDeadline?: string;
     activation?: true;
   } | null;

@@ -5,7 +5,10 @@ import type { Deps } from '../runtime';
 import { principalId } from '../domain/identity';
 import { verifyChains, type ExportLine, type VerifyReport } from '../domain/audit-chain';
 
-export async function readAudit(deps: Deps, q: { requestId?: string; actor?: string; since?: string; until?: string; cursor?: string; limit: number }) {
+export async function readAudit(
+  deps: Deps,
+  q: { requestId?: string; actor?: string; since?: string; until?: string; cursor?: string; limit: number },
+) {
   // Actors may be given as a full principal id or, for convenience, as "<issuer name>:<sub>".
   let actor = q.actor;
   const short = actor && /^([a-z0-9-]+):([^#]+)$/.exec(actor);
@@ -18,7 +21,10 @@ export async function readAudit(deps: Deps, q: { requestId?: string; actor?: str
       : { fields: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], fixed: { gsi1pk: 'AUDIT' } };
   const cursor = q.cursor ? decodeCursor(q.cursor, shape) : undefined;
   const page = await deps.store.listAudit({ ...q, actor, cursor, limit: q.limit }).catch((err: Error) => {
-    if (err.name === 'ValidationException') throw new ValidationFailed('cursor does not belong to this query; start again without it', [{ path: 'cursor', message: 'does not match the filters' }]);
+    if (err.name === 'ValidationException')
+      throw new ValidationFailed('cursor does not belong to this query; start again without it', [
+        { path: 'cursor', message: 'does not match the filters' },
+      ]);
     throw err;
   });
   return { events: page.events, ...(page.cursor ? { cursor: encodeCursor(page.cursor as PageKey) } : {}) };

@@ -45,7 +45,15 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
   try {
     checkStepUp(evaluation.requirements.mfa, principal, now, deps.config.issuers[principal.issuerName]?.clockSkew);
   } catch (err) {
-    if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: evaluation.rule, at: 'authorize' } })]);
+    if (err instanceof InsufficientAuthentication)
+      await deps.store.recordAudit([
+        auditEvent(deps.newId(), 'step_up_failed', principal.id, now, {
+          action: input.action,
+          resource,
+          reason: err.message,
+          details: { rule: evaluation.rule, at: 'authorize' },
+        }),
+      ]);
     throw err;
   }
 
@@ -55,20 +63,48 @@ export async function authorize(deps: Deps, principal: Principal, input: Authori
     if (pending) {
       const missing = missingOn(pending);
       const reason = `request ${pending.id} is ${pending.status}; still needed: ${missing.join(', ')}`;
-      await deps.store.recordAudit([auditEvent(pending.id, 'authorize_denied', principal.id, now, { action: input.action, resource, reason, details: { missing } })]);
-      return { allowed: false, reason, rule: evaluation.rule, requirements: evaluation.requirements, missing, pendingRequestId: pending.id };
+      await deps.store.recordAudit([
+        auditEvent(pending.id, 'authorize_denied', principal.id, now, { action: input.action, resource, reason, details: { missing } }),
+      ]);
+      return {
+        allowed: false,
+        reason,
+        rule: evaluation.rule,
+        requirements: evaluation.requirements,
+        missing,
+        pendingRequestId: pending.id,
+      };
     }
-    return { allowed: false, reason: 'no active grant; request one with POST /v1/requests', rule: evaluation.rule, requirements: evaluation.requirements, missing: stillNeeded(evaluation.requirements) };
+    return {
+      allowed: false,
+      reason: 'no active grant; request one with POST /v1/requests',
+      rule: evaluation.rule,
+      requirements: evaluation.requirements,
+      missing: stillNeeded(evaluation.requirements),
+    };
   }
   const grant = { requestId: slot.requestId, mode: slot.mode, expiresAt: slot.expiresAt };
   const refused = await checkSlot(deps, principal, input.action, resource, slot, now);
-  if (refused) return { allowed: false, reason: refused, rule: evaluation.rule, requirements: evaluation.requirements, missing: stillNeeded(evaluation.requirements) };
+  if (refused)
+    return {
+      allowed: false,
+      reason: refused,
+      rule: evaluation.rule,
+      requirements: evaluation.requirements,
+      missing: stillNeeded(evaluation.requirements),
+    };
   if (!input.consume || slot.mode === 'window') return { allowed: true, reason: 'active grant', rule: evaluation.rule, grant };
 
   try {
     await consume(deps, principal, slot.requestId, now);
   } catch (err) {
-    if (err instanceof AlreadyDecided) return { allowed: false, reason: `the one-time grant is ${err.currentStatus}`, rule: evaluation.rule, missing: stillNeeded(evaluation.requirements) };
+    if (err instanceof AlreadyDecided)
+      return {
+        allowed: false,
+        reason: `the one-time grant is ${err.currentStatus}`,
+        rule: evaluation.rule,
+        missing: stillNeeded(evaluation.requirements),
+      };
     throw err;
   }
   return { allowed: true, reason: 'one-time grant consumed', rule: evaluation.rule, grant: { ...grant, consumed: true } };
@@ -90,15 +126,35 @@ const MAX_VERIFIED = 10_000;
  * container and slot; the hot path stays one GetItem. The first use of a window grant is
  * recorded then (`grant_used`); later uses are not (docs/ARCHITECTURE.md, "The audit chain").
  */
-async function checkSlot(deps: Deps, principal: Principal, action: string, resource: string, slot: GrantSlot & { expiresAt: string }, now: Date): Promise<string | undefined> {
+async function checkSlot(
+  deps: Deps,
+  principal: Principal,
+  action: string,
+  resource: string,
+  slot: GrantSlot & { expiresAt: string },
+  now: Date,
+): Promise<string | undefined> {
   const key = [principal.id, action, resource, slot.requestId, slot.expiresAt].join('|');
   if (verifiedSlots.has(key)) return undefined;
   const stored = await deps.store.getRequest(slot.requestId);
   const r = stored?.request;
-  const matches = r !== undefined && r.requester.id === principal.id && r.action === action && r.resource === resource && r.status === 'active' && r.expiresAt === slot.expiresAt;
+  const matches =
+    r !== undefined &&
+    r.requester.id === principal.id &&
+    r.action === action &&
+    r.resource === resource &&
+    r.status === 'active' &&
+    r.expiresAt === slot.expiresAt;
   if (!matches) {
     const reason = `the grant slot does not match request ${slot.requestId}${r ? ` (${r.status})` : ' (no such request)'}`;
-    await deps.store.recordAudit([auditEvent(slot.requestId, 'grant_refused', principal.id, now, { action, resource, reason, details: { slotExpiresAt: slot.expiresAt } })]);
+    await deps.store.recordAudit([
+      auditEvent(slot.requestId, 'grant_refused', principal.id, now, {
+        action,
+        resource,
+        reason,
+        details: { slotExpiresAt: slot.expiresAt },
+      }),
+    ]);
     return reason;
   }
   if (slot.mode === 'window' && !r.firstUsedAt) await recordFirstUse(deps, slot.requestId, principal, now);
@@ -113,13 +169,15 @@ async function recordFirstUse(deps: Deps, requestId: string, principal: Principa
     const r = stored.request;
     if (r.status !== 'active' || r.firstUsedAt) return;
     const used = withState(r, { status: 'active', activatedAt: r.activatedAt, expiresAt: r.expiresAt }, { firstUsedAt: now.toISOString() });
-    await deps.store.saveRequest(stored, used, [auditEvent(requestId, 'grant_used', principal.id, now, { action: r.action, resource: r.resource, details: { first: true } })]);
+    await deps.store.saveRequest(stored, used, [
+      auditEvent(requestId, 'grant_used', principal.id, now, { action: r.action, resource: r.resource, details: { first: true } }),
+    ]);
   });
 }
 
 /** The request holding the grant slot while it waits (one more read, only on the not-allowed path). */
 async function pendingRequest(deps: Deps, slot: GrantSlot | undefined): Promise<JitRequest | undefined> {
-  if (!slot || slot.status !== 'pending') return undefined;
+  if (slot?.status !== 'pending') return undefined;
   const stored = await deps.store.getRequest(slot.requestId);
   return stored && isPending(stored.request) ? stored.request : undefined;
 }
@@ -128,7 +186,8 @@ async function pendingRequest(deps: Deps, slot: GrantSlot | undefined): Promise<
 export function missingOn(request: JitRequest): string[] {
   const missing: string[] = [];
   if (request.mfa.required && !request.mfa.passedAt) missing.push(describeMfa(request.requirements.mfa) ?? 'mfa');
-  for (const g of quorum(request.requirements, request.approvals).groups) if (g.remaining > 0) missing.push(`approval from ${g.group} x${g.remaining}`);
+  for (const g of quorum(request.requirements, request.approvals).groups)
+    if (g.remaining > 0) missing.push(`approval from ${g.group} x${g.remaining}`);
   return missing.length ? missing : ['activation (moments away)'];
 }
 
@@ -139,9 +198,21 @@ async function consume(deps: Deps, principal: Principal, requestId: string, now:
     const active = stored.request as Extract<JitRequest, { status: 'active' }>;
     // The clock is checked here too: a grant past expiresAt is never honoured, even if revocation has not run.
     if (Date.parse(active.expiresAt) <= now.getTime()) throw new AlreadyDecided('the grant has expired', 'expired');
-    const consumed = withState(active, { status: 'consumed', activatedAt: active.activatedAt, expiresAt: active.expiresAt, consumedAt: now.toISOString() });
-    await deps.store.saveRequest(stored, consumed, [auditEvent(requestId, 'consumed', principal.id, now, { action: active.action, resource: active.resource })], {});
+    const consumed = withState(active, {
+      status: 'consumed',
+      activatedAt: active.activatedAt,
+      expiresAt: active.expiresAt,
+      consumedAt: now.toISOString(),
+    });
+    await deps.store.saveRequest(
+      stored,
+      consumed,
+      [auditEvent(requestId, 'consumed', principal.id, now, { action: active.action, resource: active.resource })],
+      {},
+    );
     return consumed;
   });
-  await deps.notifier.publishEvent('grant.ended', principal.id, outcomeEvent(consumed, 'consumed', { consumedAt: now.toISOString() })).catch(() => undefined);
+  await deps.notifier
+    .publishEvent('grant.ended', principal.id, outcomeEvent(consumed, 'consumed', { consumedAt: now.toISOString() }))
+    .catch(() => undefined);
 }

@@ -24,44 +24,84 @@ export interface Decider {
   via: 'api' | 'link' | 'sso';
 }
 
-export async function decide(deps: Deps, decider: Decider, id: string, decision: 'approve' | 'deny', reason: string | undefined): Promise<RequestView> {
+export async function decide(
+  deps: Deps,
+  decider: Decider,
+  id: string,
+  decision: 'approve' | 'deny',
+  reason: string | undefined,
+): Promise<RequestView> {
   const result = await withRetry(async () => {
     const stored = await load(deps, id);
     const request = stored.request;
     const now = deps.now();
     if (request.requester.id === decider.person.id) throw new SelfApproval('you asked for this action; someone else must decide');
     const groups = request.requirements.approvals.map((a) => a.group).filter((g) => decider.groups.includes(g));
-    if (groups.length === 0) throw new NotAnApprover(`approvals for this request come from ${request.requirements.approvals.map((a) => a.group).join(', ') || 'nobody'}; you are in none of those groups`);
-    if (request.status === 'pending_mfa') throw new AlreadyDecided('the requester has not completed MFA yet; decide once approval is requested', request.status);
+    if (groups.length === 0)
+      throw new NotAnApprover(
+        `approvals for this request come from ${request.requirements.approvals.map((a) => a.group).join(', ') || 'nobody'}; ` +
+          'you are in none of those groups',
+      );
+    if (request.status === 'pending_mfa')
+      throw new AlreadyDecided('the requester has not completed MFA yet; decide once approval is requested', request.status);
     assertTransition(request, 'recordApproval');
     const pending = request as Extract<JitRequest, { status: 'pending_approval' }>;
-    if (Date.parse(pending.approvalDeadline) <= now.getTime()) throw new WindowClosed(`the approval window closed at ${pending.approvalDeadline}`);
-    if (request.approvals.some((a) => a.approver.id === decider.person.id)) throw new AlreadyDecided('you have already decided this request', request.status);
+    if (Date.parse(pending.approvalDeadline) <= now.getTime())
+      throw new WindowClosed(`the approval window closed at ${pending.approvalDeadline}`);
+    if (request.approvals.some((a) => a.approver.id === decider.person.id))
+      throw new AlreadyDecided('you have already decided this request', request.status);
     if (completion(request, now)) throw new AlreadyDecided('this request already has all the approvals it needs', request.status);
 
-    const approval: Approval = { approver: personRef(decider.person), decision, groups, at: now.toISOString(), via: decider.via, ...(reason ? { reason } : {}) };
+    const approval: Approval = {
+      approver: personRef(decider.person),
+      decision,
+      groups,
+      at: now.toISOString(),
+      via: decider.via,
+      ...(reason ? { reason } : {}),
+    };
     const approvals = [...request.approvals, approval];
     if (decision === 'deny') {
       const d = denials({ requirements: request.requirements, approvals });
       const final = d.remaining === 0;
       const details = { via: decider.via, final, denials: d.deniedBy.length, denialsRequired: d.required };
       const next = final
-        ? withState(request, { status: 'denied', decidedAt: now.toISOString(), decidedBy: personRef(decider.person), ...(reason ? { reason } : {}) }, { approvals })
+        ? withState(
+            request,
+            { status: 'denied', decidedAt: now.toISOString(), decidedBy: personRef(decider.person), ...(reason ? { reason } : {}) },
+            { approvals },
+          )
         : withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals });
-      await deps.store.saveRequest(stored, next, [auditEvent(id, 'denied', decider.person.id, now, { reason, details })], final ? {} : stored.tokens);
+      await deps.store.saveRequest(
+        stored,
+        next,
+        [auditEvent(id, 'denied', decider.person.id, now, { reason, details })],
+        final ? {} : stored.tokens,
+      );
       return { request: next, token: stored.tokens.approvalTaskToken, grant: undefined, final };
     }
-    if (!wouldCount(request, approval)) throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
-    const grant = completion(withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals }), now);
+    if (!wouldCount(request, approval))
+      throw new AlreadyDecided('your approver groups already have the approvals they need', request.status);
+    const grant = completion(
+      withState(request, { status: 'pending_approval', approvalDeadline: pending.approvalDeadline }, { approvals }),
+      now,
+    );
     const still = { status: 'pending_approval', approvalDeadline: pending.approvalDeadline } as const;
     const approved = withState(request, still, { approvals, ...grant });
-    await deps.store.saveRequest(stored, approved, [auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } })]);
+    await deps.store.saveRequest(stored, approved, [
+      auditEvent(id, 'approved', decider.person.id, now, { reason, details: { via: decider.via, groups } }),
+    ]);
     return { request: approved, token: stored.tokens.approvalTaskToken, grant, final: false };
   }).catch(async (err: unknown) => {
     // A refused decision is evidence too (someone tried to approve their own request, or to
     // decide without being an approver, or too late): on the request's chain, then the 4xx.
     if (err instanceof SelfApproval || err instanceof NotAnApprover || err instanceof AlreadyDecided || err instanceof WindowClosed) {
-      await deps.store.recordAudit([auditEvent(id, 'decision_refused', decider.person.id, deps.now(), { reason: err.message, details: { decision, via: decider.via, refusal: err.name, ...(reason ? { decisionReason: reason } : {}) } })]);
+      await deps.store.recordAudit([
+        auditEvent(id, 'decision_refused', decider.person.id, deps.now(), {
+          reason: err.message,
+          details: { decision, via: decider.via, refusal: err.name, ...(reason ? { decisionReason: reason } : {}) },
+        }),
+      ]);
     }
     throw err;
   });

@@ -19,9 +19,7 @@ import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 
-export type ExecutionEnded =
-  | { outcome: 'failed'; requestId: string }
-  | { outcome: 'ignored'; reason: string };
+export type ExecutionEnded = { outcome: 'failed'; requestId: string } | { outcome: 'ignored'; reason: string };
 
 export async function closeFailedExecution(deps: Deps, event: unknown): Promise<ExecutionEnded> {
   const read = readStatusChange(event);

@@ -29,7 +29,11 @@ export async function takeRate(deps: Deps, principal: Principal, kind: 'creates'
   if (await deps.store.takeRate(principal.id, kind, windowStart, limit.count, windowStart + 2 * limit.per)) return;
   const retry = Math.max(1, windowStart + limit.per - now);
   const what = kind === 'creates' ? 'new requests' : 'MFA answers';
-  throw new RateLimited(`you sent more than ${limit.count} ${what} in ${per(limit.per)}; retry in ${retry} s`, `${limit.count} ${what} per ${per(limit.per)} per user`, retry);
+  throw new RateLimited(
+    `you sent more than ${limit.count} ${what} in ${per(limit.per)}; retry in ${retry} s`,
+    `${limit.count} ${what} per ${per(limit.per)} per user`,
+    retry,
+  );
 }
 
 /**
@@ -48,19 +52,24 @@ export async function reservePending(deps: Deps, principal: Principal, id: strin
   const held = await deps.store.pendingReservations(principal.id);
   const stale: string[] = [];
   const pending: JitRequest[] = [];
-  await Promise.all(held.map(async (r) => {
-    const [at, requestId] = r.split('#') as [string, string];
-    const stored = await deps.store.getRequest(requestId);
-    if (stored && isPending(stored.request)) pending.push(stored.request);
-    else if (stored || now.getTime() - Number(at) > ORPHAN_RESERVATION_MS) stale.push(r);
-  }));
+  await Promise.all(
+    held.map(async (r) => {
+      const [at, requestId] = r.split('#') as [string, string];
+      const stored = await deps.store.getRequest(requestId);
+      if (stored && isPending(stored.request)) pending.push(stored.request);
+      else if (stored || now.getTime() - Number(at) > ORPHAN_RESERVATION_MS) stale.push(r);
+    }),
+  );
   await deps.store.releasePending(principal.id, stale);
   if (stale.length && (await deps.store.reservePending(principal.id, reservation, limit, ttl))) return reservation;
 
-  const ends = pending.map((r) => Date.parse(r.status === 'pending_mfa' ? r.mfaDeadline : (r as Extract<JitRequest, { status: 'pending_approval' }>).approvalDeadline));
+  const ends = pending.map((r) =>
+    Date.parse(r.status === 'pending_mfa' ? r.mfaDeadline : (r as Extract<JitRequest, { status: 'pending_approval' }>).approvalDeadline),
+  );
   const retry = ends.length ? Math.max(1, Math.ceil((Math.min(...ends) - now.getTime()) / 1000)) : 1;
   throw new TooManyPending(
-    `you already have ${limit} requests waiting (pending MFA or approval); cancel one (POST /v1/requests/{id}/cancel) or wait until one is decided or times out (at the latest in ${retry} s)`,
+    `you already have ${limit} requests waiting (pending MFA or approval); cancel one (POST /v1/requests/{id}/cancel) ` +
+      `or wait until one is decided or times out (at the latest in ${retry} s)`,
     `${limit} pending requests per user`,
     retry,
   );
@@ -86,7 +95,10 @@ export async function holdMfaAttempt(deps: Deps, principal: Principal, context: 
   const guard = await deps.store.getMfaGuard(principal.id);
   if (guard.lockedUntil !== undefined && guard.lockedUntil > seconds(now)) throw locked(deps, guard.lockedUntil - seconds(now));
   // A sliding window: failures older than it no longer count.
-  await deps.store.forgetMfaAttempts(principal.id, guard.attempts.filter((a) => now.getTime() - Number(a.split('#')[0]) > window * 1000));
+  await deps.store.forgetMfaAttempts(
+    principal.id,
+    guard.attempts.filter((a) => now.getTime() - Number(a.split('#')[0]) > window * 1000),
+  );
   const attempt = `${now.getTime()}#${randomUUID()}`;
   if (await deps.store.holdMfaAttempt(principal.id, attempt, failures, seconds(now), seconds(now) + window + lockFor)) return attempt;
   // Locked meanwhile, or the count is full (of failures and answers being checked): lock now.
@@ -96,7 +108,13 @@ export async function holdMfaAttempt(deps: Deps, principal: Principal, context: 
 }
 
 /** A right or replayed code is taken off the count; a wrong one stays, and may lock MFA (429). */
-export async function settleMfaAttempt(deps: Deps, principal: Principal, attempt: string, verdict: 'right' | 'replayed' | 'wrong', context: { requestId?: string }): Promise<void> {
+export async function settleMfaAttempt(
+  deps: Deps,
+  principal: Principal,
+  attempt: string,
+  verdict: 'right' | 'replayed' | 'wrong',
+  context: { requestId?: string },
+): Promise<void> {
   if (verdict !== 'wrong') return deps.store.forgetMfaAttempts(principal.id, [attempt]);
   const lockedUntil = await lockIfDue(deps, principal, context);
   if (lockedUntil !== undefined) throw locked(deps, lockedUntil - seconds(deps.now()));
@@ -110,7 +128,12 @@ async function lockIfDue(deps: Deps, principal: Principal, context: { requestId?
   if (!(await deps.store.lockMfa(principal.id, failures, until, seconds(now), until + window))) return undefined;
   const lockedUntil = new Date(until * 1000).toISOString();
   const details = { failures, window, lockedUntil, ...(context.requestId ? { requestId: context.requestId } : {}) };
-  await deps.store.recordAudit([auditEvent(deps.newId(), 'mfa_user_locked', principal.id, now, { reason: `${failures} wrong TOTP codes within ${per(window)}`, details })]);
+  await deps.store.recordAudit([
+    auditEvent(deps.newId(), 'mfa_user_locked', principal.id, now, {
+      reason: `${failures} wrong TOTP codes within ${per(window)}`,
+      details,
+    }),
+  ]);
   await deps.notifier.publishEvent('mfa.locked', principal.id, { lockedUntil, failures, window }).catch(() => undefined);
   if (notify) await tellGroup(deps, notify, principal, lockedUntil).catch(() => undefined);
   return until;

@@ -1,6 +1,16 @@
 /** TOTP enrolment, and the requester's answer to a request's MFA challenge. */
 import { auditEvent } from '../domain/audit';
-import { AlreadyDecided, Conflict, InsufficientAuthentication, MfaCodeReused, MfaFailed, MfaLocked, MfaNotEnrolled, NotFound, WindowClosed } from '../domain/errors';
+import {
+  AlreadyDecided,
+  Conflict,
+  InsufficientAuthentication,
+  MfaCodeReused,
+  MfaFailed,
+  MfaLocked,
+  MfaNotEnrolled,
+  NotFound,
+  WindowClosed,
+} from '../domain/errors';
 import type { Principal } from '../domain/identity';
 import { signedInWithin } from '../domain/sign-in';
 import { assertTransition, withState } from '../domain/request';
@@ -21,23 +31,32 @@ export async function enrolTotp(deps: Deps, principal: Principal, code?: string)
   const now = deps.now();
   const maxAge = deps.config.limits.enrolmentMaxAge;
   if (!signedInWithin(principal, now, maxAge, deps.config.issuers[principal.issuerName]?.clockSkew)) {
-    throw new InsufficientAuthentication(`enrolling an authenticator needs a recent sign-in: sign in again (a token with auth_time within the last ${maxAge} s) and retry`, [], maxAge);
+    throw new InsufficientAuthentication(
+      `enrolling an authenticator needs a recent sign-in: sign in again (a token with auth_time within the last ${maxAge} s) and retry`,
+      [],
+      maxAge,
+    );
   }
   const existing = await deps.store.getEnrolment(principal.id);
   const secret = newTotpSecret();
   const enrolment = { secret, confirmed: false, createdAt: now.toISOString() };
   let replaced: 'none' | 'unconfirmed' | 'confirmed' = existing ? 'unconfirmed' : 'none';
   if (existing?.confirmed) {
-    if (!code) throw new Conflict('you already have a confirmed authenticator; to replace it, send {"code": "<its current code>"} with a fresh sign-in');
+    if (!code)
+      throw new Conflict(
+        'you already have a confirmed authenticator; to replace it, send {"code": "<its current code>"} with a fresh sign-in',
+      );
     const attempt = await holdMfaAttempt(deps, principal, {});
     const verdict = totpVerdict(existing.secret, code, now, existing.lastUsedStep);
     const right = verdict.kind === 'valid' && (await deps.store.useTotpStep(principal.id, verdict.step));
     await settleMfaAttempt(deps, principal, attempt, right ? 'right' : verdict.kind === 'wrong' ? 'wrong' : 'replayed', {});
     if (!right) {
-      if (verdict.kind === 'wrong') throw new MfaFailed('the code does not match your current authenticator; send the code it shows now', 0);
+      if (verdict.kind === 'wrong')
+        throw new MfaFailed('the code does not match your current authenticator; send the code it shows now', 0);
       throw new MfaCodeReused('this code has already been used; wait for the next one on your authenticator');
     }
-    if (!(await deps.store.replaceEnrolment(principal.id, enrolment, existing.secret))) throw new Conflict('your authenticator changed meanwhile; start again');
+    if (!(await deps.store.replaceEnrolment(principal.id, enrolment, existing.secret)))
+      throw new Conflict('your authenticator changed meanwhile; start again');
     replaced = 'confirmed';
   } else if (!(await deps.store.putEnrolment(principal.id, enrolment))) {
     throw new Conflict('an authenticator was confirmed meanwhile; to replace it, send {"code": "<its current code>"}');
@@ -51,7 +70,8 @@ export async function confirmTotp(deps: Deps, principal: Principal, code: string
   if (!enrolment) throw new MfaNotEnrolled('start with POST /v1/mfa/totp to get a secret for your authenticator app');
   if (enrolment.confirmed) throw new Conflict('this authenticator is already confirmed');
   const step = checkTotp(enrolment.secret, code, deps.now(), enrolment.lastUsedStep);
-  if (step === undefined || !(await deps.store.useTotpStep(principal.id, step))) throw new MfaFailed('the code does not match; check the time on your device and try the next code', 0);
+  if (step === undefined || !(await deps.store.useTotpStep(principal.id, step)))
+    throw new MfaFailed('the code does not match; check the time on your device and try the next code', 0);
   await deps.store.recordAudit([auditEvent(deps.newId(), 'totp_confirmed', principal.id, deps.now())]);
   return { confirmed: true };
 }
@@ -72,7 +92,10 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     const replayed = verdict.kind === 'replayed' || (verdict.kind === 'valid' && !accepted);
     if (accepted || replayed) await settleMfaAttempt(deps, principal, attempt, accepted ? 'right' : 'replayed', { requestId: id });
     else wrongAttempt = attempt;
-    if (replayed) throw new MfaCodeReused('this code has already been used; wait for the next one on your authenticator (it was not counted as a wrong code)');
+    if (replayed)
+      throw new MfaCodeReused(
+        'this code has already been used; wait for the next one on your authenticator (it was not counted as a wrong code)',
+      );
   }
   // The user-wide count, after the request's own: MfaLocked (429) when this wrong code locks MFA.
   const settleWrong = async (): Promise<MfaLocked | undefined> => {
@@ -90,7 +113,8 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     const stored = await load(deps, id);
     const request = stored.request;
     if (request.requester.id !== principal.id) throw new NotFound(`no request ${id}`);
-    if (request.status !== 'pending_mfa' || request.mfa.passedAt) throw new AlreadyDecided(`request is ${request.status}${request.mfa.passedAt ? ' and MFA is already done' : ''}`, request.status);
+    if (request.status !== 'pending_mfa' || request.mfa.passedAt)
+      throw new AlreadyDecided(`request is ${request.status}${request.mfa.passedAt ? ' and MFA is already done' : ''}`, request.status);
     if (Date.parse(request.mfaDeadline) <= now.getTime()) throw new WindowClosed(`the MFA window closed at ${request.mfaDeadline}`);
     if (!enrolment?.confirmed) throw new MfaNotEnrolled('enrol an authenticator first: POST /v1/mfa/totp, then POST /v1/mfa/totp/verify');
 
@@ -98,11 +122,19 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
       const failures = request.mfa.failures + 1;
       if (failures >= MAX_MFA_FAILURES) {
         assertTransition(request, 'deny');
-        const locked = withState(request, { status: 'denied', decidedAt: now.toISOString(), decidedBy: 'jitgate', reason: `${MAX_MFA_FAILURES} wrong MFA codes` }, { mfa: { ...request.mfa, failures } });
+        const locked = withState(
+          request,
+          { status: 'denied', decidedAt: now.toISOString(), decidedBy: 'jitgate', reason: `${MAX_MFA_FAILURES} wrong MFA codes` },
+          { mfa: { ...request.mfa, failures } },
+        );
         await deps.store.saveRequest(stored, locked, [auditEvent(id, 'mfa_locked_out', principal.id, now, { details: { failures } })], {});
         return { kind: 'locked' as const, request: locked, token: stored.tokens.mfaTaskToken };
       }
-      const counted = withState(request, { status: 'pending_mfa', mfaDeadline: request.mfaDeadline }, { mfa: { ...request.mfa, failures } });
+      const counted = withState(
+        request,
+        { status: 'pending_mfa', mfaDeadline: request.mfaDeadline },
+        { mfa: { ...request.mfa, failures } },
+      );
       await deps.store.saveRequest(stored, counted, [auditEvent(id, 'mfa_failed', principal.id, now, { details: { failures } })]);
       return { kind: 'failed' as const, request: counted, attemptsLeft: MAX_MFA_FAILURES - failures };
     }
@@ -119,10 +151,15 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
 
   switch (result.kind) {
     case 'failed':
-      throw userLocked ?? new MfaFailed(`the code is not valid; ${result.attemptsLeft} attempt(s) left before the request is denied`, result.attemptsLeft);
+      throw (
+        userLocked ??
+        new MfaFailed(`the code is not valid; ${result.attemptsLeft} attempt(s) left before the request is denied`, result.attemptsLeft)
+      );
     case 'locked':
       if (result.token) await deps.workflow.fail(result.token, 'MFA failed too often');
-      await deps.notifier.publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' }).catch(() => undefined);
+      await deps.notifier
+        .publishEvent('request.denied', principal.id, { requestId: id, reason: 'MFA failed too often' })
+        .catch(() => undefined);
       throw userLocked ?? new MfaFailed(`${MAX_MFA_FAILURES} wrong codes: the request is denied; ask again`, 0);
     case 'passed':
       // The state machine moves on (to approval, or to activation); the answer is the request as

@@ -21,7 +21,12 @@ export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
   failed: 'request.failed',
 };
 
-export async function tellRequester(deps: Deps, request: JitRequest, outcome: Outcome, extra: Parameters<typeof outcomeEvent>[2] = {}): Promise<void> {
+export async function tellRequester(
+  deps: Deps,
+  request: JitRequest,
+  outcome: Outcome,
+  extra: Parameters<typeof outcomeEvent>[2] = {},
+): Promise<void> {
   const body = outcomeEvent(request, outcome, extra);
   await deps.notifier.publishEvent(OUTCOME_EVENTS[outcome], request.requester.id, body).catch(() => undefined);
 }

@@ -28,7 +28,17 @@ export function listPolicies(deps: Deps, caller: Principal) {
         requirements,
         ...(mayRequest ? { needs: stillNeeded(requirements) } : {}),
         ...(policy.breakGlass
-          ? { breakGlass: { allowed: mayRequest && mayBreakGlass(policy, caller), who: describeCondition(policy.breakGlass.who), maxDurationSeconds: policy.breakGlass.maxDuration, notify: policy.breakGlass.notify, needs: `send "breakGlass": true with a justification: no approval, at most ${policy.breakGlass.maxDuration} s; MFA and ticket still apply; announced to ${policy.breakGlass.notify}, who review it afterwards; audited` } }
+          ? {
+              breakGlass: {
+                allowed: mayRequest && mayBreakGlass(policy, caller),
+                who: describeCondition(policy.breakGlass.who),
+                maxDurationSeconds: policy.breakGlass.maxDuration,
+                notify: policy.breakGlass.notify,
+                needs:
+                  `send "breakGlass": true with a justification: no approval, at most ${policy.breakGlass.maxDuration} s; ` +
+                  `MFA and ticket still apply; announced to ${policy.breakGlass.notify}, who review it afterwards; audited`,
+              },
+            }
           : {}),
       };
     }),

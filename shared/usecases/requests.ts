@@ -1,6 +1,13 @@
 /** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
 import { auditEvent } from '../domain/audit';
-import { DependencyUnavailable, Forbidden, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied, ValidationFailed } from '../domain/errors';
+import {
+  DependencyUnavailable,
+  Forbidden,
+  IdempotencyKeyReused,
+  InsufficientAuthentication,
+  PolicyDenied,
+  ValidationFailed,
+} from '../domain/errors';
 import { ANY_RESOURCE } from '../domain/grant';
 import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
@@ -31,7 +38,12 @@ export interface NewRequest {
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 /** 201 with a new request, or 200 with the live one that already covers it. */
-export async function createRequest(deps: Deps, principal: Principal, input: NewRequest, opts: { idempotencyKey?: string; linkBase: string }): Promise<{ created: boolean; request: RequestView }> {
+export async function createRequest(
+  deps: Deps,
+  principal: Principal,
+  input: NewRequest,
+  opts: { idempotencyKey?: string; linkBase: string },
+): Promise<{ created: boolean; request: RequestView }> {
   const now = deps.now();
   const resource = input.resource ?? ANY_RESOURCE;
 
@@ -42,14 +54,29 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
 
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
   if (evaluation.outcome === 'denied') {
-    await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: evaluation.reason, details: { rule: evaluation.rule } })]);
+    await deps.store.recordAudit([
+      auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, {
+        action: input.action,
+        resource,
+        reason: evaluation.reason,
+        details: { rule: evaluation.rule },
+      }),
+    ]);
   }
   const requestable = assertRequestable(evaluation);
   const { policy, rule } = requestable;
   try {
     checkStepUp(requestable.requirements.mfa, principal, now, deps.config.issuers[principal.issuerName]?.clockSkew);
   } catch (err) {
-    if (err instanceof InsufficientAuthentication) await deps.store.recordAudit([auditEvent(deps.newId(), 'step_up_failed', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule, at: 'request' } })]);
+    if (err instanceof InsufficientAuthentication)
+      await deps.store.recordAudit([
+        auditEvent(deps.newId(), 'step_up_failed', principal.id, now, {
+          action: input.action,
+          resource,
+          reason: err.message,
+          details: { rule, at: 'request' },
+        }),
+      ]);
     throw err;
   }
   // Counted once the caller may ask at all: a refused token or a policy's "no" writes no counter.
@@ -61,7 +88,14 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     prepared = prepareRequest(requestable, input.action, input, principal);
   } catch (err) {
     if (err instanceof PolicyDenied) {
-      await deps.store.recordAudit([auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, { action: input.action, resource, reason: err.message, details: { rule: err.rule, breakGlass: true } })]);
+      await deps.store.recordAudit([
+        auditEvent(deps.newId(), 'denied_by_policy', principal.id, now, {
+          action: input.action,
+          resource,
+          reason: err.message,
+          details: { rule: err.rule, breakGlass: true },
+        }),
+      ]);
     }
     throw err;
   }
@@ -94,9 +128,28 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   // Nothing to wait for: the grant starts now (the state machine reads its times and notice from the request).
   const request: JitRequest = !totp && autoApproved ? { ...asked, ...grantStart(asked, now) } : asked;
 
-  const audit = [auditEvent(id, 'created', principal.id, now, { action: input.action, resource, details: { rule, autoApproved, durationSeconds, ...(request.ticket ? { ticket: request.ticket } : {}), ...(breakGlass ? { breakGlass: true } : {}) } })];
+  const audit = [
+    auditEvent(id, 'created', principal.id, now, {
+      action: input.action,
+      resource,
+      details: {
+        rule,
+        autoApproved,
+        durationSeconds,
+        ...(request.ticket ? { ticket: request.ticket } : {}),
+        ...(breakGlass ? { breakGlass: true } : {}),
+      },
+    }),
+  ];
   if (breakGlass) {
-    audit.push(auditEvent(id, 'break_glass', principal.id, now, { action: input.action, resource, reason: request.justification, details: { rule, notify: policy.breakGlass!.notify, durationSeconds } }));
+    audit.push(
+      auditEvent(id, 'break_glass', principal.id, now, {
+        action: input.action,
+        resource,
+        reason: request.justification,
+        details: { rule, notify: policy.breakGlass!.notify, durationSeconds },
+      }),
+    );
   }
   // One of the user's pending places (config limits.pendingRequests), held from before the write so a burst cannot overshoot.
   const approval = !autoApproved;
@@ -104,29 +157,57 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
   const giveBack = async () => {
     if (reservation) await releasePending(deps, principal, reservation).catch(() => undefined);
   };
-  const guarded = <T>(step: Promise<T>): Promise<T> => step.catch(async (err: unknown) => {
-    await giveBack();
-    throw err;
-  });
-  let outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
+  const guarded = <T>(step: Promise<T>): Promise<T> =>
+    step.catch(async (err: unknown) => {
+      await giveBack();
+      throw err;
+    });
+  let outcome = await guarded(
+    deps.store.createRequest(request, audit, {
+      idempotencyKey: opts.idempotencyKey,
+      idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    }),
+  );
   if (!outcome.created && outcome.reason === 'slot') {
     // The slot may be held by a request that has ended without releasing it (e.g. an expired grant whose revocation has not run yet).
     const holder = await deps.store.getRequest(outcome.existingRequestId);
-    const live = holder && (holder.request.status === 'pending_mfa' || holder.request.status === 'pending_approval' || (holder.request.status === 'active' && Date.parse(holder.request.expiresAt) > now.getTime()));
+    const live =
+      holder &&
+      (holder.request.status === 'pending_mfa' ||
+        holder.request.status === 'pending_approval' ||
+        (holder.request.status === 'active' && Date.parse(holder.request.expiresAt) > now.getTime()));
     if (live && breakGlass && isPending(holder.request)) {
       // Breaking glass while an ordinary request for the same thing still waits: cancel it (which frees the slot) and take its place.
       await cancelRequest(deps, principal, holder.request.id).catch(() => undefined);
-      outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
+      outcome = await guarded(
+        deps.store.createRequest(request, audit, {
+          idempotencyKey: opts.idempotencyKey,
+          idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        }),
+      );
     } else if (live) {
       await giveBack();
       return { created: false, request: requestView(holder.request) };
     } else {
-      outcome = await guarded(deps.store.createRequest(request, audit, { idempotencyKey: opts.idempotencyKey, replaceSlotOf: outcome.existingRequestId, idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS }));
+      outcome = await guarded(
+        deps.store.createRequest(request, audit, {
+          idempotencyKey: opts.idempotencyKey,
+          replaceSlotOf: outcome.existingRequestId,
+          idempotencyTtl: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        }),
+      );
     }
   }
   if (!outcome.created) {
     await giveBack();
-    return { created: false, request: requestView(outcome.reason === 'idempotency' ? sameAsked((await load(deps, outcome.existingRequestId)).request, input) : (await load(deps, outcome.existingRequestId)).request) };
+    return {
+      created: false,
+      request: requestView(
+        outcome.reason === 'idempotency'
+          ? sameAsked((await load(deps, outcome.existingRequestId)).request, input)
+          : (await load(deps, outcome.existingRequestId)).request,
+      ),
+    };
   }
 
   try {
@@ -138,14 +219,32 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
     await withRetry(async () => {
       const stored = await load(deps, id);
       const cancelled = withState(stored.request, { status: 'cancelled', cancelledAt: deps.now().toISOString() });
-      await deps.store.saveRequest(stored, cancelled, [auditEvent(id, 'cancelled', 'jitgate', deps.now(), { reason: 'the workflow could not be started' })]);
+      await deps.store.saveRequest(stored, cancelled, [
+        auditEvent(id, 'cancelled', 'jitgate', deps.now(), { reason: 'the workflow could not be started' }),
+      ]);
     }).catch(() => undefined);
     await giveBack();
     throw err;
   }
-  await deps.notifier.publishEvent('request.created', principal.id, { requestId: id, action: input.action, resource, ...(breakGlass ? { breakGlass: true } : {}) }).catch(() => undefined);
+  await deps.notifier
+    .publishEvent('request.created', principal.id, {
+      requestId: id,
+      action: input.action,
+      resource,
+      ...(breakGlass ? { breakGlass: true } : {}),
+    })
+    .catch(() => undefined);
   if (breakGlass) {
-    await deps.notifier.publishEvent('grant.break_glass', principal.id, { requestId: id, action: input.action, resource, justification: request.justification, notify: policy.breakGlass!.notify, durationSeconds }).catch(() => undefined);
+    await deps.notifier
+      .publishEvent('grant.break_glass', principal.id, {
+        requestId: id,
+        action: input.action,
+        resource,
+        justification: request.justification,
+        notify: policy.breakGlass!.notify,
+        durationSeconds,
+      })
+      .catch(() => undefined);
   }
   // Auto-approved too: pending until the state machine activates it, moments later (poll GET /v1/requests/{id}).
   return { created: true, request: requestView(request) };
@@ -158,12 +257,27 @@ export async function createRequest(deps: Deps, principal: Principal, input: New
  * matches whatever the first request got.
  */
 function sameAsked(existing: JitRequest, input: NewRequest): JitRequest {
-  const asked = { action: input.action, resource: input.resource ?? ANY_RESOURCE, justification: input.justification?.trim() || undefined, ticket: input.ticket?.trim() || undefined, breakGlass: input.breakGlass === true };
-  const had = { action: existing.action, resource: existing.resource, justification: existing.justification, ticket: existing.ticket, breakGlass: existing.breakGlass === true };
+  const asked = {
+    action: input.action,
+    resource: input.resource ?? ANY_RESOURCE,
+    justification: input.justification?.trim() || undefined,
+    ticket: input.ticket?.trim() || undefined,
+    breakGlass: input.breakGlass === true,
+  };
+  const had = {
+    action: existing.action,
+    resource: existing.resource,
+    justification: existing.justification,
+    ticket: existing.ticket,
+    breakGlass: existing.breakGlass === true,
+  };
   const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((k) => asked[k] !== had[k]);
   if (input.durationSeconds !== undefined && input.durationSeconds !== existing.durationSeconds) differs.push('durationSeconds' as never);
   if (differs.length) {
-    throw new IdempotencyKeyReused(`this Idempotency-Key was used for request ${existing.id}, which asked for a different ${differs.join(', ')}; use a new key for a new request`);
+    throw new IdempotencyKeyReused(
+      `this Idempotency-Key was used for request ${existing.id}, which asked for a different ${differs.join(', ')}; ` +
+        'use a new key for a new request',
+    );
   }
   return existing;
 }
@@ -184,7 +298,9 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
       await deps.notifier.notifyApprover(member.id, subject, text);
     }
   } catch (err) {
-    throw new DependencyUnavailable(`break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`);
+    throw new DependencyUnavailable(
+      `break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`,
+    );
   }
 }
 
@@ -196,7 +312,11 @@ export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date
   const acrOk = !acr || (principal.acr !== undefined && acr.includes(principal.acr));
   const amrOk = !amr || amr.every((m) => principal.amr?.includes(m));
   if (!fresh || !acrOk || !amrOk) {
-    throw new InsufficientAuthentication(`sign in again${amr ? ` with ${amr.join(', ')}` : ''}${acr ? ` at ${acr.join(' or ')}` : ''}, within the last ${maxAge} s`, acr ?? [], maxAge);
+    throw new InsufficientAuthentication(
+      `sign in again${amr ? ` with ${amr.join(', ')}` : ''}${acr ? ` at ${acr.join(' or ')}` : ''}, within the last ${maxAge} s`,
+      acr ?? [],
+      maxAge,
+    );
   }
 }
 
@@ -212,21 +332,35 @@ export async function getRequest(deps: Deps, principal: Principal, id: string): 
  * page after page until it has `limit` of them, so nobody's request can be pushed
  * out of it by someone else's flood.
  */
-export async function listRequests(deps: Deps, principal: Principal, q: { role: 'requester' | 'approver'; status?: string; limit: number; cursor?: string }): Promise<{ requests: RequestView[]; cursor?: string }> {
+export async function listRequests(
+  deps: Deps,
+  principal: Principal,
+  q: { role: 'requester' | 'approver'; status?: string; limit: number; cursor?: string },
+): Promise<{ requests: RequestView[]; cursor?: string }> {
   if (q.role === 'requester') {
-    const cursor = q.cursor ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], fixed: { sk: 'REQUEST', gsi1pk: `REQUESTER#${principal.id}` } }) : undefined;
+    const cursor = q.cursor
+      ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], fixed: { sk: 'REQUEST', gsi1pk: `REQUESTER#${principal.id}` } })
+      : undefined;
     const page = await deps.store.pageByRequester(principal.id, { limit: q.limit, status: q.status, cursor });
     return { requests: page.requests.map(requestView), ...(page.next ? { cursor: encodeCursor(page.next) } : {}) };
   }
-  let cursor = q.cursor ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi2pk', 'gsi2sk'], fixed: { sk: 'REQUEST', gsi2pk: 'PENDING' } }) : undefined;
+  let cursor = q.cursor
+    ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi2pk', 'gsi2sk'], fixed: { sk: 'REQUEST', gsi2pk: 'PENDING' } })
+    : undefined;
   const mine: RequestView[] = [];
   for (;;) {
     const page = await deps.store.pagePendingApproval({ limit: 100, cursor });
     for (const { request, key } of page.entries) {
-      if ((q.status && request.status !== q.status) || !isEligibleApprover(deps, request, principal) || request.approvals.some((a) => a.approver.id === principal.id)) continue;
+      if (
+        (q.status && request.status !== q.status) ||
+        !isEligibleApprover(deps, request, principal) ||
+        request.approvals.some((a) => a.approver.id === principal.id)
+      )
+        continue;
       mine.push(requestView(request));
       // A full page ends right after its last request, so the next one starts there.
-      if (mine.length === q.limit) return { requests: mine, ...(key === page.entries.at(-1)?.key && !page.next ? {} : { cursor: encodeCursor(key) }) };
+      if (mine.length === q.limit)
+        return { requests: mine, ...(key === page.entries.at(-1)?.key && !page.next ? {} : { cursor: encodeCursor(key) }) };
     }
     if (!page.next) return { requests: mine };
     cursor = page.next;
@@ -244,7 +378,8 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
     await deps.store.saveRequest(stored, cancelled, [auditEvent(id, 'cancelled', principal.id, now)], {});
     return { request: cancelled, tokens: stored.tokens };
   });
-  for (const token of [tokens.mfaTaskToken, tokens.approvalTaskToken]) if (token) await deps.workflow.fail(token, 'cancelled by the requester');
+  for (const token of [tokens.mfaTaskToken, tokens.approvalTaskToken])
+    if (token) await deps.workflow.fail(token, 'cancelled by the requester');
   await tellRequester(deps, request, 'cancelled');
   return requestView(request);
 }
@@ -258,9 +393,26 @@ export async function revokeGrant(deps: Deps, principal: Principal, id: string, 
     assertTransition(stored.request, 'revoke');
     const current = stored.request as Extract<JitRequest, { status: 'active' }>;
     const now = deps.now();
-    const revoked = withState(current, { status: 'revoked', activatedAt: current.activatedAt, expiresAt: current.expiresAt, endedAt: now.toISOString(), revokedBy: personRef(principal), ...(reason ? { reason } : {}) });
+    const revoked = withState(current, {
+      status: 'revoked',
+      activatedAt: current.activatedAt,
+      expiresAt: current.expiresAt,
+      endedAt: now.toISOString(),
+      revokedBy: personRef(principal),
+      ...(reason ? { reason } : {}),
+    });
     // An admin revoking someone else's grant is recorded as the admin's act (actor, issuer, reason).
-    await deps.store.saveRequest(stored, revoked, [auditEvent(id, 'revoked', principal.id, now, { reason, details: { as: asAdmin ? 'admin' : 'requester', requester: current.requester.id } })], {});
+    await deps.store.saveRequest(
+      stored,
+      revoked,
+      [
+        auditEvent(id, 'revoked', principal.id, now, {
+          reason,
+          details: { as: asAdmin ? 'admin' : 'requester', requester: current.requester.id },
+        }),
+      ],
+      {},
+    );
     return revoked;
   });
   await tellRequester(deps, request, 'revoked', { reason, revokedBy: principal.id });

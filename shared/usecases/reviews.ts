@@ -6,7 +6,13 @@ import { reviewRefusal, type ReviewOutcome } from '../domain/review';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 
-export async function reviewBreakGlass(deps: Deps, reviewer: PersonRef, requestId: string, outcome: ReviewOutcome, reason: string | undefined): Promise<JitRequest> {
+export async function reviewBreakGlass(
+  deps: Deps,
+  reviewer: PersonRef,
+  requestId: string,
+  outcome: ReviewOutcome,
+  reason: string | undefined,
+): Promise<JitRequest> {
   const reviewed = await withRetry(async () => {
     const stored = await load(deps, requestId);
     const refusal = reviewRefusal(stored.request, reviewer.id);
@@ -15,17 +21,34 @@ export async function reviewBreakGlass(deps: Deps, reviewer: PersonRef, requestI
     const now = deps.now();
     const review = { reviewer, outcome, ...(reason ? { reason } : {}), at: now.toISOString() };
     // The grant itself is untouched (it may be active, or over): only the review is added.
-    const next = { ...stored.request, reviews: [...(stored.request.reviews ?? []), review], version: stored.request.version + 1 } as JitRequest;
+    const next = {
+      ...stored.request,
+      reviews: [...(stored.request.reviews ?? []), review],
+      version: stored.request.version + 1,
+    } as JitRequest;
     await deps.store.saveRequest(stored, next, [
-      auditEvent(requestId, 'break_glass_reviewed', reviewer.id, now, { action: next.action, resource: next.resource, reason, details: { outcome, requester: next.requester.id, status: next.status } }),
+      auditEvent(requestId, 'break_glass_reviewed', reviewer.id, now, {
+        action: next.action,
+        resource: next.resource,
+        reason,
+        details: { outcome, requester: next.requester.id, status: next.status },
+      }),
     ]);
     return next;
   });
   if (outcome === 'flagged') {
     // The security team's signal; the review is recorded whether or not the publish succeeds (the audit trail has it).
-    await deps.notifier.publishEvent('break_glass.flagged', reviewed.requester.id, {
-      requestId, action: reviewed.action, resource: reviewed.resource, requester: reviewed.requester.id, reviewer: reviewer.id, reason, status: reviewed.status,
-    }).catch(() => undefined);
+    await deps.notifier
+      .publishEvent('break_glass.flagged', reviewed.requester.id, {
+        requestId,
+        action: reviewed.action,
+        resource: reviewed.resource,
+        requester: reviewed.requester.id,
+        reviewer: reviewer.id,
+        reason,
+        status: reviewed.status,
+      })
+      .catch(() => undefined);
   }
   return reviewed;
 }

@@ -42,9 +42,12 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     // The window opens when approval is first asked for: at creation without MFA (createRequest
     // set the deadline), after the MFA answer otherwise. A re-parked token (reminder segments,
     // a resumed execution) never moves it.
-    const deadline = s.request.status === 'pending_approval' ? s.request.approvalDeadline : addSeconds(now, s.request.requirements.approvalWindowSeconds);
+    const deadline =
+      s.request.status === 'pending_approval' ? s.request.approvalDeadline : addSeconds(now, s.request.requirements.approvalWindowSeconds);
     const next = withState(s.request, { status: 'pending_approval', approvalDeadline: deadline }, { notified });
-    const audit = firstTime ? [auditEvent(requestId, 'approvers_notified', 'jitgate', now, { details: { approvers: notified.map((n) => n.id) } })] : [];
+    const audit = firstTime
+      ? [auditEvent(requestId, 'approvers_notified', 'jitgate', now, { details: { approvers: notified.map((n) => n.id) } })]
+      : [];
     await deps.store.saveRequest(s, next, audit, { approvalTaskToken: taskToken });
     return { request: next as PendingApproval, firstTime };
   });
@@ -93,14 +96,27 @@ export async function remindApprovers(deps: Deps, state: ExecutionInput): Promis
     const reminded = plan.due.includes('remind') ? undecidedApprovers(r) : [];
     const escalated = plan.due.includes('escalate') ? escalationRecipients(deps.config, r) : [];
     const at = now.toISOString();
-    const next = withState(r, { status: 'pending_approval', approvalDeadline: r.approvalDeadline }, {
-      ...(plan.due.includes('remind') ? { remindedAt: at } : {}),
-      ...(plan.due.includes('escalate') ? { escalatedAt: at } : {}),
-    });
+    const next = withState(
+      r,
+      { status: 'pending_approval', approvalDeadline: r.approvalDeadline },
+      {
+        ...(plan.due.includes('remind') ? { remindedAt: at } : {}),
+        ...(plan.due.includes('escalate') ? { escalatedAt: at } : {}),
+      },
+    );
     const audit: AuditEvent[] = [];
-    if (plan.due.includes('remind')) audit.push(auditEvent(r.id, 'approvers_reminded', 'jitgate', now, { details: { approvers: reminded.map((a) => a.id) } }));
+    if (plan.due.includes('remind'))
+      audit.push(auditEvent(r.id, 'approvers_reminded', 'jitgate', now, { details: { approvers: reminded.map((a) => a.id) } }));
     if (plan.due.includes('escalate')) {
-      audit.push(auditEvent(r.id, 'escalated', 'jitgate', now, { details: { group: r.requirements.escalate?.group, recipients: escalated.map((e) => e.id), canDecide: escalated.filter((e) => e.approver).map((e) => e.id) } }));
+      audit.push(
+        auditEvent(r.id, 'escalated', 'jitgate', now, {
+          details: {
+            group: r.requirements.escalate?.group,
+            recipients: escalated.map((e) => e.id),
+            canDecide: escalated.filter((e) => e.approver).map((e) => e.id),
+          },
+        }),
+      );
     }
     await deps.store.saveRequest(s, next, audit);
     return { request: next as PendingApproval, reminded, escalated };
@@ -112,10 +128,21 @@ export async function remindApprovers(deps: Deps, state: ExecutionInput): Promis
     const now = deps.now();
     const group = request.requirements.escalate?.group ?? '';
     const messages: [string, () => Message][] = [
-      ...sent.reminded.map((a): [string, () => Message] => [a.id, () => approverMessage(request, a, personalLink(deps, key, request, a, state.linkBase), { kind: 'reminder', now })]),
-      ...sent.escalated.map((e): [string, () => Message] => [e.id, () => e.approver
-        ? approverMessage(request, e.approver, personalLink(deps, key, request, e.approver, state.linkBase), { kind: 'escalation', group, now })
-        : escalationNotice(request, e.recipient, group, now)]),
+      ...sent.reminded.map((a): [string, () => Message] => [
+        a.id,
+        () => approverMessage(request, a, personalLink(deps, key, request, a, state.linkBase), { kind: 'reminder', now }),
+      ]),
+      ...sent.escalated.map((e): [string, () => Message] => [
+        e.id,
+        () =>
+          e.approver
+            ? approverMessage(request, e.approver, personalLink(deps, key, request, e.approver, state.linkBase), {
+                kind: 'escalation',
+                group,
+                now,
+              })
+            : escalationNotice(request, e.recipient, group, now),
+      ]),
     ];
     // Best effort per recipient: one failed publish must not keep the others from theirs,
     // and retrying the step would not resend (it is recorded as sent).

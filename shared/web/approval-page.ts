@@ -13,13 +13,17 @@ import { quorum } from '../domain/approvals';
 import type { JitRequest } from '../domain/request';
 
 const CSS = `
-:root{color-scheme:light dark;--fg:#16181d;--bg:#eef0f4;--card:#fff;--muted:#4a5160;--line:#d3d8e0;--chip:#e8edfb;--chip-fg:#1c3a8a;--focus:#1a56db;--ok:#0b6b35;--no:#a11d1d;--quote:#f6f7f9}
-@media (prefers-color-scheme:dark){:root{--fg:#eef0f3;--bg:#0f1115;--card:#1a1d23;--muted:#b9c0cc;--line:#3a3f4a;--chip:#23304f;--chip-fg:#cfdcff;--focus:#8ab4ff;--quote:#14171c}}
+:root{color-scheme:light dark;--fg:#16181d;--bg:#eef0f4;--card:#fff;--muted:#4a5160;--line:#d3d8e0;--chip:#e8edfb;
+--chip-fg:#1c3a8a;--focus:#1a56db;--ok:#0b6b35;--no:#a11d1d;--quote:#f6f7f9}
+@media (prefers-color-scheme:dark){:root{--fg:#eef0f3;--bg:#0f1115;--card:#1a1d23;--muted:#b9c0cc;--line:#3a3f4a;--chip:#23304f;
+--chip-fg:#cfdcff;--focus:#8ab4ff;--quote:#14171c}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:17px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
-.top{display:flex;align-items:center;gap:.5rem;max-width:34rem;margin:0 auto;padding:.9rem 1.25rem .4rem;font-size:.8rem;font-weight:700;letter-spacing:.08em;text-transform:uppercase;color:var(--muted)}
-.mark{display:inline-grid;place-items:center;width:1.5rem;height:1.5rem;border-radius:.4rem;background:var(--fg);color:var(--bg);font-size:.8rem;letter-spacing:0}
+.top{display:flex;align-items:center;gap:.5rem;max-width:34rem;margin:0 auto;padding:.9rem 1.25rem .4rem;font-size:.8rem;
+font-weight:700;letter-spacing:.08em;text-transform:uppercase;color:var(--muted)}
+.mark{display:inline-grid;place-items:center;width:1.5rem;height:1.5rem;border-radius:.4rem;background:var(--fg);color:var(--bg);
+font-size:.8rem;letter-spacing:0}
 main{max-width:34rem;margin:0 auto;padding:.25rem 1rem 2rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:1rem;padding:1.25rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .eyebrow{margin:0 0 .35rem;color:var(--muted);font-size:.95rem}
@@ -28,20 +32,25 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans M
 h1 code{display:inline-block;background:var(--chip);color:var(--chip-fg);padding:.05rem .45rem;border-radius:.4rem}
 .on{margin:0 0 1.1rem;color:var(--muted);overflow-wrap:anywhere}.on code{color:var(--fg)}
 .who{display:flex;gap:.8rem;align-items:center;padding:.85rem 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
-.avatar{flex:none;display:grid;place-items:center;width:2.75rem;height:2.75rem;border-radius:50%;background:var(--chip);color:var(--chip-fg);font-weight:700;font-size:1.2rem}
+.avatar{flex:none;display:grid;place-items:center;width:2.75rem;height:2.75rem;border-radius:50%;background:var(--chip);
+color:var(--chip-fg);font-weight:700;font-size:1.2rem}
 .who p{margin:0;overflow-wrap:anywhere}.who .name{font-weight:700;font-size:1.1rem}.who .sub{color:var(--muted);font-size:.9rem}
 h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:1.1rem 0 .35rem}
-blockquote{margin:0;padding:.6rem .85rem;background:var(--quote);border-left:4px solid var(--line);border-radius:.4rem;overflow-wrap:anywhere;white-space:pre-wrap}
+blockquote{margin:0;padding:.6rem .85rem;background:var(--quote);border-left:4px solid var(--line);border-radius:.4rem;
+overflow-wrap:anywhere;white-space:pre-wrap}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.45rem 1rem;margin:1.1rem 0 0}
 dt{color:var(--muted)}dd{margin:0;font-weight:600;overflow-wrap:anywhere}dd.id{font-weight:400;color:var(--muted);font-size:.85rem}
-@media (max-width:480px){dl{grid-template-columns:1fr;gap:0}dt{font-size:.8rem;font-weight:700;text-transform:uppercase;letter-spacing:.06em;margin-top:.8rem}dt:first-child{margin-top:0}}
+@media (max-width:480px){dl{grid-template-columns:1fr;gap:0}dt{font-size:.8rem;font-weight:700;text-transform:uppercase;
+letter-spacing:.06em;margin-top:.8rem}dt:first-child{margin-top:0}}
 form{margin-top:1.25rem}
 label{display:block;font-weight:700;margin:0 0 .3rem}
 .hint{margin:.3rem 0 0;color:var(--muted);font-size:.88rem}
-textarea{display:block;width:100%;min-height:5.5rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.6rem;background:var(--card);color:var(--fg);resize:vertical}
+textarea{display:block;width:100%;min-height:5.5rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);
+border-radius:.6rem;background:var(--card);color:var(--fg);resize:vertical}
 .buttons{display:grid;grid-template-columns:1fr 1fr;gap:.75rem;margin-top:1.1rem}
 @media (max-width:420px){.buttons{grid-template-columns:1fr}}
-button,.button{display:block;width:100%;min-height:3.25rem;font:inherit;font-size:1.1rem;font-weight:700;padding:.75rem 1rem;border-radius:.7rem;border:2px solid transparent;cursor:pointer;text-align:center;text-decoration:none}
+button,.button{display:block;width:100%;min-height:3.25rem;font:inherit;font-size:1.1rem;font-weight:700;padding:.75rem 1rem;
+border-radius:.7rem;border:2px solid transparent;cursor:pointer;text-align:center;text-decoration:none}
 .approve{background:var(--ok);color:#fff}
 .deny{background:var(--card);color:var(--no);border-color:var(--no)}
 @media (prefers-color-scheme:dark){.deny{color:#ffb3b3;border-color:#ff8f8f}}
@@ -49,9 +58,11 @@ button,.button{display:block;width:100%;min-height:3.25rem;font:inherit;font-siz
 @media (prefers-color-scheme:dark){.signin{color:#0f1115}}
 button:focus-visible,.button:focus-visible,textarea:focus-visible{outline:3px solid var(--focus);outline-offset:3px}
 textarea:focus{border-color:var(--focus)}
-.signed{display:flex;gap:.5rem;align-items:center;margin:1.1rem 0 0;padding:.55rem .75rem;border-radius:.6rem;background:var(--chip);color:var(--chip-fg);font-size:.92rem}
+.signed{display:flex;gap:.5rem;align-items:center;margin:1.1rem 0 0;padding:.55rem .75rem;border-radius:.6rem;
+background:var(--chip);color:var(--chip-fg);font-size:.92rem}
 .note{color:var(--muted);font-size:.88rem;margin:1rem .25rem 0}.card .note{margin:.9rem 0 0}
-.icon{display:grid;place-items:center;width:3rem;height:3rem;border-radius:50%;font-size:1.6rem;font-weight:700;margin-bottom:.75rem;color:#fff;background:var(--muted)}
+.icon{display:grid;place-items:center;width:3rem;height:3rem;border-radius:50%;font-size:1.6rem;font-weight:700;
+margin-bottom:.75rem;color:#fff;background:var(--muted)}
 .tone-ok .icon{background:var(--ok)}.tone-no .icon{background:var(--no)}.tone-error .icon{background:var(--no)}
 .message{margin:.4rem 0 0;overflow-wrap:anywhere}
 `;
@@ -64,11 +75,19 @@ export const PAGE_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'content-security-policy':
+    `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; ` +
+    `base-uri 'none'`,
 };
 
 function layout(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · jitgate</title><style>${CSS}</style></head><body><header class="top"><span class="mark" aria-hidden="true">j</span><span>jitgate · approval</span></header><main>${body}</main></body></html>`;
+  return (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">' +
+    '<meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer">' +
+    `<title>${escapeHtml(title)} · jitgate</title><style>${CSS}</style></head><body>` +
+    '<header class="top"><span class="mark" aria-hidden="true">j</span><span>jitgate · approval</span></header>' +
+    `<main>${body}</main></body></html>`
+  );
 }
 
 export interface PageExtras {
@@ -90,13 +109,21 @@ export type Tone = 'ok' | 'no' | 'info' | 'error';
 const ICONS: Record<Tone, string> = { ok: '✓', no: '✕', info: 'i', error: '!' };
 
 /** A page with one message: confirmations, and every refusal (forged, expired, used, foreign links...). */
-export function messagePage(status: number, title: string, message: string, opts: { tone?: Tone; detail?: string } & PageExtras = {}): APIGatewayProxyResult {
+export function messagePage(
+  status: number,
+  title: string,
+  message: string,
+  opts: { tone?: Tone; detail?: string } & PageExtras = {},
+): APIGatewayProxyResult {
   const tone = opts.tone ?? (status >= 400 ? 'error' : 'info');
   const role = status >= 400 ? 'alert' : 'status';
   return page(
     status,
     title,
-    `<section class="card tone-${tone}"><div class="icon" aria-hidden="true">${ICONS[tone]}</div><h1>${escapeHtml(title)}</h1><p class="message" role="${role}">${escapeShown(message)}</p>${opts.detail ? `<p class="note">${escapeHtml(opts.detail)}</p>` : ''}</section><p class="note">You can close this page.</p>`,
+    `<section class="card tone-${tone}"><div class="icon" aria-hidden="true">${ICONS[tone]}</div><h1>${escapeHtml(title)}</h1>` +
+      `<p class="message" role="${role}">${escapeShown(message)}</p>` +
+      `${opts.detail ? `<p class="note">${escapeHtml(opts.detail)}</p>` : ''}` +
+      '</section><p class="note">You can close this page.</p>',
     opts,
   );
 }
@@ -111,17 +138,35 @@ export interface Approver {
 }
 
 /** How the decision form is guarded: the link alone, a sign-in still needed, or a signed-in approver. */
-export type PageMode = { kind: 'link'; csrf: string } | { kind: 'signin'; signInHref: string; issuer: string } | { kind: 'signed-in'; csrf: string; as: string };
+export type PageMode =
+  | { kind: 'link'; csrf: string }
+  | { kind: 'signin'; signInHref: string; issuer: string }
+  | {
+      kind: 'signed-in';
+      csrf: string;
+      as: string;
+    };
 
-export function decisionPage(request: PendingRequest, approver: Approver, mode: PageMode, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {
+export function decisionPage(
+  request: PendingRequest,
+  approver: Approver,
+  mode: PageMode,
+  now: Date = new Date(),
+  extras: PageExtras = {},
+): APIGatewayProxyResult {
   // What the requester and their token wrote is shown with its hidden characters made visible, as in the email.
   const escapeHtml = (value: unknown) => escapeShown(String(value));
   const requester = request.requester.name ?? request.requester.sub;
   const q = quorum(request.requirements, request.approvals);
-  const missing = q.groups.filter((g) => g.remaining > 0).map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`).join(', ') || 'none';
-  const grant = request.requirements.grant.mode === 'once'
-    ? `One use, within ${duration(request.durationSeconds)} of approval`
-    : `${capitalize(duration(request.durationSeconds))}, from approval`;
+  const missing =
+    q.groups
+      .filter((g) => g.remaining > 0)
+      .map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`)
+      .join(', ') || 'none';
+  const grant =
+    request.requirements.grant.mode === 'once'
+      ? `One use, within ${duration(request.durationSeconds)} of approval`
+      : `${capitalize(duration(request.durationSeconds))}, from approval`;
   const ticket = (request as { ticket?: string }).ticket;
   const rows: [string, string, string?][] = [
     ['Access', grant],
@@ -136,13 +181,18 @@ export function decisionPage(request: PendingRequest, approver: Approver, mode: 
 <p class="eyebrow">${escapeHtml(approverName)}, your approval is needed</p>
 <h1 id="what">Approve <code>${escapeHtml(request.action)}</code>?</h1>
 <p class="on">on <code>${escapeHtml(request.resource)}</code></p>
-<div class="who"><div class="avatar" aria-hidden="true">${escapeHtml(initial(requester))}</div><div><p class="name">${escapeHtml(requester)}</p><p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p><p class="sub">signed in via ${escapeHtml(hostOf(request.requester.issuer))}</p></div></div>
+<div class="who"><div class="avatar" aria-hidden="true">${escapeHtml(initial(requester))}</div>
+<div><p class="name">${escapeHtml(requester)}</p>
+<p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p>
+<p class="sub">signed in via ${escapeHtml(hostOf(request.requester.issuer))}</p></div></div>
 <h2>Justification</h2>
 <blockquote>${escapeHtml(request.justification ?? '(none given)')}</blockquote>
 <dl>${rows.map(([k, v, cls]) => `<dt>${escapeHtml(k)}</dt><dd${cls ? ` class="${cls}"` : ''}>${escapeHtml(v)}</dd>`).join('')}</dl>
 ${mode.kind === 'signin' ? signInPart(mode) : formPart(mode, requester)}
 </section>
-<p class="note">Opening this page changed nothing. This link is personal to ${escapeHtml(approverName)}${approver.email ? ` &lt;${escapeHtml(approver.email)}&gt;` : ''} and works once; your decision is recorded with your name in the audit trail.</p>`;
+<p class="note">Opening this page changed nothing.
+This link is personal to ${escapeHtml(approverName)}${approver.email ? ` &lt;${escapeHtml(approver.email)}&gt;` : ''} and works once;
+your decision is recorded with your name in the audit trail.</p>`;
   return page(200, `Approve ${request.action}?`, details, extras);
 }
 
@@ -151,7 +201,11 @@ function escapeShown(value: string): string {
 }
 
 function formPart(mode: Extract<PageMode, { csrf: string }>, requester: string): string {
-  return `${mode.kind === 'signed-in' ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeShown(mode.as)}</p>` : ''}
+  const signedIn =
+    mode.kind === 'signed-in'
+      ? `<p class="signed" role="status"><span aria-hidden="true">✓</span> Signed in as ${escapeShown(mode.as)}</p>`
+      : '';
+  return `${signedIn}
 <form method="post">
 <input type="hidden" name="csrf" value="${escapeHtml(mode.csrf)}">
 <label for="reason">Reason (optional)</label>

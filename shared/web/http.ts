@@ -8,8 +8,17 @@ import type { z } from 'zod';
 import { duplicateKey } from '../adapters/tokens';
 import { unknownKeysMessage } from '../config/unknown-keys';
 import {
-  ConcurrentModification, DependencyUnavailable, InsufficientAuthentication, InvalidToken, JitgateError, MfaLocked, PayloadTooLarge, RateLimited,
-  TooManyPending, UnsupportedMediaType, ValidationFailed,
+  ConcurrentModification,
+  DependencyUnavailable,
+  InsufficientAuthentication,
+  InvalidToken,
+  JitgateError,
+  MfaLocked,
+  PayloadTooLarge,
+  RateLimited,
+  TooManyPending,
+  UnsupportedMediaType,
+  ValidationFailed,
 } from '../domain/errors';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
@@ -23,7 +32,11 @@ const SECURITY_HEADERS = {
 };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode: status, headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -55,7 +68,8 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
   let data: unknown = {};
   if (text.trim().length > 0) {
     const type = header(event, 'content-type');
-    if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw new UnsupportedMediaType(`content-type is "${type.slice(0, 60)}"; send application/json`);
+    if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type))
+      throw new UnsupportedMediaType(`content-type is "${type.slice(0, 60)}"; send application/json`);
     try {
       data = JSON.parse(text);
     } catch (err) {
@@ -63,7 +77,10 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
     }
     // JSON.parse keeps the last of two equal keys, other parsers the first: refused, as in tokens.
     const duplicate = duplicateKey(text);
-    if (duplicate !== undefined) throw new ValidationFailed(`the body has the key ${JSON.stringify(duplicate.slice(0, 40))} twice; send each key once`, [{ path: duplicate.slice(0, 40), message: 'duplicate key' }]);
+    if (duplicate !== undefined)
+      throw new ValidationFailed(`the body has the key ${JSON.stringify(duplicate.slice(0, 40))} twice; send each key once`, [
+        { path: duplicate.slice(0, 40), message: 'duplicate key' },
+      ]);
   }
   return validate(schema, data, 'body');
 }
@@ -78,7 +95,14 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, where: s
   throw new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 
-export function problem(status: number, code: string, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): APIGatewayProxyResult {
+export function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', ...SECURITY_HEADERS, ...headers },
@@ -91,7 +115,8 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
   if (err instanceof JitgateError) {
     const headers: Record<string, string> = {};
     const extra: Record<string, unknown> = {};
-    if (err instanceof InvalidToken) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${headerSafe(err.message)}"`;
+    if (err instanceof InvalidToken)
+      headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${headerSafe(err.message)}"`;
     if (err instanceof InsufficientAuthentication) {
       const params = ['error="insufficient_user_authentication"', `error_description="${headerSafe(err.message)}"`];
       if (err.acrValues.length) params.push(`acr_values="${err.acrValues.join(' ')}"`);
@@ -99,8 +124,12 @@ export function errorResponse(err: unknown): APIGatewayProxyResult {
       headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
     }
     // 429 and 503 say when to come back (RFC 9110 section 10.2.3), in the header and the document.
-    const saysWhen = err instanceof DependencyUnavailable || err instanceof ConcurrentModification
-      || err instanceof RateLimited || err instanceof TooManyPending || err instanceof MfaLocked;
+    const saysWhen =
+      err instanceof DependencyUnavailable ||
+      err instanceof ConcurrentModification ||
+      err instanceof RateLimited ||
+      err instanceof TooManyPending ||
+      err instanceof MfaLocked;
     if (saysWhen) {
       headers['retry-after'] = String(err.retryAfterSeconds);
       extra.retryAfter = err.retryAfterSeconds;

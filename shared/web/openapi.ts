@@ -225,7 +225,7 @@ function paths(): Json {
         summary: 'Approver single sign-on (approverAuth "sso"): redirects to the sign-in issuer (authorization code + PKCE)',
         security: [],
         parameters: [linkParam],
-        responses: { 302: { description: 'to the issuer\'s authorization endpoint' } },
+        responses: { 302: { description: "to the issuer's authorization endpoint" } },
       },
     },
     '/approve/callback': {

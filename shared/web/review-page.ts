@@ -8,14 +8,25 @@ import { deadline, duration, page, type PageExtras } from './approval-page';
 import { escapeHtml } from '../domain/html';
 import type { JitRequest, PersonRef } from '../domain/request';
 
-export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: string, now: Date = new Date(), extras: PageExtras = {}): APIGatewayProxyResult {
+export function reviewPage(
+  request: JitRequest,
+  reviewer: PersonRef,
+  csrf: string,
+  now: Date = new Date(),
+  extras: PageExtras = {},
+): APIGatewayProxyResult {
   const requester = request.requester.name ?? request.requester.sub;
-  const grant = request.requirements.grant.mode === 'once' ? `One use, within ${duration(request.durationSeconds)}` : `${duration(request.durationSeconds)}, without approval`;
+  const grant =
+    request.requirements.grant.mode === 'once'
+      ? `One use, within ${duration(request.durationSeconds)}`
+      : `${duration(request.durationSeconds)}, without approval`;
   const rows: [string, string][] = [
     ['Access', grant],
     ...(request.ticket ? [['Ticket', request.ticket] as [string, string]] : []),
     ['Status', request.status.replace(/_/g, ' ')],
-    ...('expiresAt' in request && typeof request.expiresAt === 'string' ? [['Ends', deadline(request.expiresAt, now)] as [string, string]] : []),
+    ...('expiresAt' in request && typeof request.expiresAt === 'string'
+      ? [['Ends', deadline(request.expiresAt, now)] as [string, string]]
+      : []),
     ['Broken', deadline(request.createdAt, now)],
     ['Reviews so far', (request.reviews ?? []).map((r) => `${r.reviewer.name ?? r.reviewer.sub}: ${r.outcome}`).join(', ') || 'none'],
     ['Request', request.id],
@@ -26,7 +37,8 @@ export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: strin
 <p class="eyebrow">${escapeHtml(name)}, please review this emergency grant</p>
 <h1 id="what">Break-glass: <code>${escapeHtml(request.action)}</code></h1>
 <p class="on">on <code>${escapeHtml(request.resource)}</code>, taken by ${escapeHtml(requester)} without approval</p>
-<div class="who"><div><p class="name">${escapeHtml(requester)}</p><p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p></div></div>
+<div class="who"><div><p class="name">${escapeHtml(requester)}</p>
+<p class="sub">${escapeHtml(request.requester.email ?? request.requester.sub)}</p></div></div>
 <h2>Justification</h2>
 <blockquote>${escapeHtml(request.justification ?? '(none given)')}</blockquote>
 <dl>${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
@@ -41,6 +53,7 @@ export function reviewPage(request: JitRequest, reviewer: PersonRef, csrf: strin
 </div>
 </form>
 </section>
-<p class="note">Opening this page changed nothing. This link is personal to ${escapeHtml(name)} and works once; your review is recorded with your name in the audit trail.</p>`;
+<p class="note">Opening this page changed nothing. This link is personal to ${escapeHtml(name)} and works once;
+your review is recorded with your name in the audit trail.</p>`;
   return page(200, `Review break-glass ${request.action}`, body, extras);
 }

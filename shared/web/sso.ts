@@ -41,7 +41,11 @@ const HTTP_TIMEOUT_MS = 3000;
 export class SignInFailed extends JitgateError {
   override readonly name = 'SignInFailed';
   readonly code = 'sign-in-failed';
-  constructor(readonly status: 400 | 401 | 403, readonly title: string, message: string) {
+  constructor(
+    readonly status: 400 | 401 | 403,
+    readonly title: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -158,11 +162,18 @@ export function newSignIn(link: string, now: Date): SignInTransaction & { challe
 }
 
 export const sealSignIn = (tx: SignInTransaction, key: Buffer) => seal('sso-signin', { l: tx.l, s: tx.s, n: tx.n, v: tx.v, e: tx.e }, key);
-export const openSignIn = (event: APIGatewayProxyEvent, key: Buffer, now: Date) => unseal<SignInTransaction>('sso-signin', readCookie(event, SIGNIN_COOKIE), key, now);
+export const openSignIn = (event: APIGatewayProxyEvent, key: Buffer, now: Date) =>
+  unseal<SignInTransaction>('sso-signin', readCookie(event, SIGNIN_COOKIE), key, now);
 export const sealSession = (s: ApproverSession, key: Buffer) => seal('sso-session', s, key);
 
 /** The approver session for this link and approver, if the cookie holds a valid one. */
-export function openSession(event: APIGatewayProxyEvent, key: Buffer, now: Date, link: string, approverId: string): ApproverSession | undefined {
+export function openSession(
+  event: APIGatewayProxyEvent,
+  key: Buffer,
+  now: Date,
+  link: string,
+  approverId: string,
+): ApproverSession | undefined {
   const s = unseal<ApproverSession>('sso-session', readCookie(event, SESSION_COOKIE), key, now);
   if (!s || !equalText(s.h, linkHash(link)) || s.a !== approverId || !Array.isArray(s.g)) return undefined;
   return s;
@@ -201,7 +212,12 @@ const discoveries = new Map<string, { at: number; doc: Discovery }>();
 async function fetchJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+    res = await fetch(url, {
+      ...init,
+      redirect: 'error',
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+    });
   } catch (err) {
     throw new DependencyUnavailable(`the sign-in service did not answer (${(err as Error).name})`);
   }
@@ -229,7 +245,13 @@ export async function discover(issuer: IssuerConfig, now: Date): Promise<Discove
   return doc;
 }
 
-export function authorizeUrl(discovery: Discovery, si: SignInIssuer, tx: SignInTransaction & { challenge: string }, redirectUri: string, loginHint?: string): string {
+export function authorizeUrl(
+  discovery: Discovery,
+  si: SignInIssuer,
+  tx: SignInTransaction & { challenge: string },
+  redirectUri: string,
+  loginHint?: string,
+): string {
   const url = new URL(discovery.authorization_endpoint);
   const params: Record<string, string> = {
     response_type: 'code',
@@ -247,20 +269,36 @@ export function authorizeUrl(discovery: Discovery, si: SignInIssuer, tx: SignInT
 }
 
 /** Exchanges the code at the token endpoint (public client: PKCE verifier, no secret); returns the ID token. */
-export async function exchangeCode(discovery: Discovery, si: SignInIssuer, code: string, verifier: string, redirectUri: string): Promise<string> {
+export async function exchangeCode(
+  discovery: Discovery,
+  si: SignInIssuer,
+  code: string,
+  verifier: string,
+  redirectUri: string,
+): Promise<string> {
   const { status, body } = await fetchJson(discovery.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: si.clientId, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: si.clientId,
+      code_verifier: verifier,
+    }).toString(),
   });
   const b = (body ?? {}) as { id_token?: unknown; error?: unknown };
   if (status >= 500) throw new DependencyUnavailable(`the sign-in service failed to issue tokens (HTTP ${status})`);
   if (status !== 200 || typeof b.id_token !== 'string') {
-    throw new SignInFailed(401, 'Sign-in failed', `the sign-in service refused the sign-in (${typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`}); start again from the link in your email`);
+    throw new SignInFailed(
+      401,
+      'Sign-in failed',
+      `the sign-in service refused the sign-in (${typeof b.error === 'string' ? b.error.slice(0, 60) : `HTTP ${status}`}); ` +
+        'start again from the link in your email',
+    );
   }
   return b.id_token;
 }
-
 
 const verifiers = new Map<string, { verify(token: string): Promise<JwtPayload> }>();
 
@@ -277,7 +315,8 @@ export async function verifyIdToken(si: SignInIssuer, discovery: Discovery, idTo
         jwksUri: issuer.jwksUri ?? discovery.jwks_uri ?? `${issuer.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
         graceSeconds: issuer.clockSkew,
         customJwtCheck: ({ header: h, payload }: { header: Record<string, unknown>; payload: JwtPayload }) => {
-          if (!issuer.algorithms.includes(String(h.alg) as never)) throw new Error(`algorithm ${String(h.alg)} is not allowed for this issuer`);
+          if (!issuer.algorithms.includes(String(h.alg) as never))
+            throw new Error(`algorithm ${String(h.alg)} is not allowed for this issuer`);
           if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new Error('the ID token has no sub');
           if (payload.token_use !== undefined && payload.token_use !== 'id') throw new Error('not an ID token');
         },
@@ -293,9 +332,18 @@ export async function verifyIdToken(si: SignInIssuer, discovery: Discovery, idTo
     decodeStrict(idToken);
     payload = await verifier.verify(idToken);
   } catch (err) {
-    throw new SignInFailed(401, 'Sign-in failed', `the ID token from the sign-in service is not valid (${(err as Error).message.slice(0, 120)})`);
+    throw new SignInFailed(
+      401,
+      'Sign-in failed',
+      `the ID token from the sign-in service is not valid (${(err as Error).message.slice(0, 120)})`,
+    );
   }
-  if (typeof payload.nonce !== 'string' || !equalText(payload.nonce, nonce)) throw new SignInFailed(401, 'Sign-in failed', 'the ID token was not issued for this sign-in (nonce mismatch); start again from the link in your email');
+  if (typeof payload.nonce !== 'string' || !equalText(payload.nonce, nonce))
+    throw new SignInFailed(
+      401,
+      'Sign-in failed',
+      'the ID token was not issued for this sign-in (nonce mismatch); start again from the link in your email',
+    );
   return toPrincipal(si.name, si.config, payload as Record<string, unknown>);
 }
 
@@ -305,6 +353,10 @@ export function callbackUrl(base: string): string {
 }
 
 /** The base URL of the approval pages as the browser sees them (custom domain, execute-api stage, or local). */
-export function approveBase(event: APIGatewayProxyEvent, publicUrl: string | undefined, linkBaseFrom: (e: APIGatewayProxyEvent) => string): string {
+export function approveBase(
+  event: APIGatewayProxyEvent,
+  publicUrl: string | undefined,
+  linkBaseFrom: (e: APIGatewayProxyEvent) => string,
+): string {
   return publicUrl ? `${publicUrl.replace(/\/$/, '')}/approve/` : linkBaseFrom(event);
 }

@@ -22,7 +22,15 @@ declare function getComputedStyle(element: any): any;
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // What this machine's Chromium needs to start headless, offline and quickly (see scripts/install-test-deps.sh).
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let local: Running;
 let api: Client;
@@ -32,7 +40,8 @@ let context: BrowserContext;
 let problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run "bash scripts/install-test-deps.sh" (installs Debian's chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run "bash scripts/install-test-deps.sh" (installs Debian's chromium)`);
   const dataDir = tempDir('jitgate-browser-');
   // Playwright gives the browser a new, empty profile directory of its own (--user-data-dir).
   [local, browser] = await Promise.all([
@@ -66,12 +75,16 @@ function watch(page: Page): Page {
   page.on('console', (m) => {
     const text = m.text();
     if (/Content[- ]Security[- ]Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-    else if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)) problems.push(`console: ${text}`);
+    else if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text))
+      problems.push(`console: ${text}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.resourceType()} ${new URL(r.url()).pathname}: ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) =>
+    problems.push(`request failed: ${r.resourceType()} ${new URL(r.url()).pathname}: ${r.failure()?.errorText}`),
+  );
   page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`subresource ${r.status()}: ${new URL(r.url()).pathname}`);
+    if (r.request().resourceType() !== 'document' && r.status() >= 400)
+      problems.push(`subresource ${r.status()}: ${new URL(r.url()).pathname}`);
   });
   return page;
 }
@@ -92,7 +105,12 @@ async function pendingRequest(as: string, body: Record<string, unknown>) {
 const h1 = (page: Page) => page.locator('h1').innerText();
 
 test('open a link, see the details, approve by clicking: the request becomes active; the used link says "already decided"', async () => {
-  const { token, id, link } = await pendingRequest('click', { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 900, justification: 'elevated 5xx on checkout, incident INC-4821' });
+  const { token, id, link } = await pendingRequest('click', {
+    action: 'prod:debug',
+    resource: 'cluster/eu-1',
+    durationSeconds: 900,
+    justification: 'elevated 5xx on checkout, incident INC-4821',
+  });
   const page = await newPage();
   const response = await page.goto(link);
   expect(response!.status()).toBe(200);
@@ -152,7 +170,10 @@ test('a forged link gets a clear error page and no form', async () => {
 
 test('break-glass review: open the review link, give a reason, click Flag; the used link says "already reviewed"', async () => {
   const token = await api.token('alice', { as: 'glass' });
-  const glass = await api.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: 'cluster/glass', breakGlass: true, justification: 'checkout is down, INC-4821' } });
+  const glass = await api.call('POST', '/v1/requests', {
+    token,
+    body: { action: 'prod:debug', resource: 'cluster/glass', breakGlass: true, justification: 'checkout is down, INC-4821' },
+  });
   expect(glass.status).toBe(201);
   // The state machine activates it (the API answers before that): wait for it, as a caller would.
   await api.waitForStatus(token, glass.json.id, 'active');
@@ -164,20 +185,32 @@ test('break-glass review: open the review link, give a reason, click Flag; the u
   await page.getByLabel('Reason (needed to flag)').fill('no such incident');
   await page.getByRole('button', { name: 'Flag' }).click();
   expect(await h1(page)).toBe('Flagged');
-  expect((await api.call('GET', `/v1/requests/${glass.json.id}`, { token })).json.reviews).toEqual([expect.objectContaining({ outcome: 'flagged', reason: 'no such incident' })]);
+  expect((await api.call('GET', `/v1/requests/${glass.json.id}`, { token })).json.reviews).toEqual([
+    expect.objectContaining({ outcome: 'flagged', reason: 'no such incident' }),
+  ]);
   expect((await page.goto(link))!.status()).toBe(409);
   expect(await h1(page)).toBe('Already reviewed');
 });
 
 test('keyboard only: Tab to the reason, type, Tab to Approve (visible focus), Enter', async () => {
-  const { token, id, link } = await pendingRequest('keyboard', { action: 'prod:debug', resource: 'cluster/keyboard', durationSeconds: 600 });
+  const { token, id, link } = await pendingRequest('keyboard', {
+    action: 'prod:debug',
+    resource: 'cluster/keyboard',
+    durationSeconds: 600,
+  });
   const page = await newPage();
   await page.goto(link);
   const focused = () =>
     page.evaluate(() => {
       const el = document.activeElement;
       const style = getComputedStyle(el);
-      return { tag: el.tagName.toLowerCase(), id: el.id, text: el.innerText ?? '', outline: `${style.outlineStyle} ${style.outlineWidth}`, visible: el.matches(':focus-visible') };
+      return {
+        tag: el.tagName.toLowerCase(),
+        id: el.id,
+        text: el.innerText ?? '',
+        outline: `${style.outlineStyle} ${style.outlineWidth}`,
+        visible: el.matches(':focus-visible'),
+      };
     });
 
   await page.keyboard.press('Tab');
@@ -204,7 +237,12 @@ test('keyboard only: Tab to the reason, type, Tab to Approve (visible focus), En
 });
 
 test('approverAuth "sso": sign in through the development IdP, pick the user, approve', async () => {
-  const { token, id, link } = await pendingRequest('sso', { action: SSO_ACTION, resource: 'vault/prod', durationSeconds: 600, justification: 'rotate the root keys after incident 7' });
+  const { token, id, link } = await pendingRequest('sso', {
+    action: SSO_ACTION,
+    resource: 'vault/prod',
+    durationSeconds: 600,
+    justification: 'rotate the root keys after incident 7',
+  });
   const page = await newPage();
   await page.goto(link);
   expect(await h1(page)).toBe(`Approve ${SSO_ACTION}?`);

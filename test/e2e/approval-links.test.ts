@@ -34,7 +34,10 @@ const base = () => `${local.url}/approve/`;
 /** A pending prod:debug request by a fresh alice (`alice-<as>`), or by `requester` himself. */
 async function pendingDebug(as: string, requester?: string) {
   const token = requester ? await api.token(requester) : await api.token('alice', { as });
-  const created = await api.call('POST', '/v1/requests', { token, body: { action: 'prod:debug', resource: `cluster/${as}`, durationSeconds: 600 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token,
+    body: { action: 'prod:debug', resource: `cluster/${as}`, durationSeconds: 600 },
+  });
   expect(created.status).toBe(201);
   expect(created.json.status).toBe('pending_approval');
   return { token, id: created.json.id as string };
@@ -45,7 +48,11 @@ async function snapshot(token: string, id: string) {
   const request = await api.call('GET', `/v1/requests/${id}`, { token });
   const audit = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
   expect(audit.status).toBe(200);
-  return { status: request.json.status, approvals: request.json.approvals, audit: audit.json.events.map((e: { type: string; at: string }) => `${e.at} ${e.type}`) };
+  return {
+    status: request.json.status,
+    approvals: request.json.approvals,
+    audit: audit.json.events.map((e: { type: string; at: string }) => `${e.at} ${e.type}`),
+  };
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -117,13 +124,38 @@ test('forged, tampered, expired, foreign and malformed links: a clear 4xx page, 
   const carolSignature = (await api.linkFor('carol@example.com', id)).split('.').pop();
   const edited = Buffer.from(JSON.stringify({ ...claims, r: other.id })).toString('base64url');
   const cases: { name: string; link: string; status: number; title: string }[] = [
-    { name: 'signed with another key', link: makeLink(base(), { r: id, a: claims.a, g: claims.g, e: claims.e }, randomBytes(32)), status: 400, title: 'This link is not valid' },
+    {
+      name: 'signed with another key',
+      link: makeLink(base(), { r: id, a: claims.a, g: claims.g, e: claims.e }, randomBytes(32)),
+      status: 400,
+      title: 'This link is not valid',
+    },
     { name: 'payload edited to another request', link: `${base()}${edited}.${signature}`, status: 400, title: 'This link is not valid' },
     { name: "signature of carol's link", link: `${base()}${payload}.${carolSignature}`, status: 400, title: 'This link is not valid' },
-    { name: 'expired', link: makeLink(base(), { r: id, a: claims.a, g: claims.g, e: now - 5 }, key), status: 400, title: 'This link has expired' },
-    { name: 'for someone not notified', link: makeLink(base(), { r: id, a: `${local.url}/dev/idp#mallory`, g: ['security-admins'], e: now + 600 }, key), status: 403, title: 'Not your link' },
-    { name: "bob's valid link to his own request", link: makeLink(base(), { r: bobsOwn.id, a: claims.a, g: claims.g, e: now + 600 }, key), status: 403, title: 'Not your link' },
-    { name: 'for a request that does not exist', link: makeLink(base(), { r: randomUUID(), a: claims.a, g: claims.g, e: now + 600 }, key), status: 400, title: 'This link is not valid' },
+    {
+      name: 'expired',
+      link: makeLink(base(), { r: id, a: claims.a, g: claims.g, e: now - 5 }, key),
+      status: 400,
+      title: 'This link has expired',
+    },
+    {
+      name: 'for someone not notified',
+      link: makeLink(base(), { r: id, a: `${local.url}/dev/idp#mallory`, g: ['security-admins'], e: now + 600 }, key),
+      status: 403,
+      title: 'Not your link',
+    },
+    {
+      name: "bob's valid link to his own request",
+      link: makeLink(base(), { r: bobsOwn.id, a: claims.a, g: claims.g, e: now + 600 }, key),
+      status: 403,
+      title: 'Not your link',
+    },
+    {
+      name: 'for a request that does not exist',
+      link: makeLink(base(), { r: randomUUID(), a: claims.a, g: claims.g, e: now + 600 }, key),
+      status: 400,
+      title: 'This link is not valid',
+    },
     { name: 'malformed', link: `${base()}not-a-link`, status: 400, title: 'This link is not valid' },
     { name: 'too long', link: `${base()}${'a'.repeat(3000)}.b`, status: 400, title: 'This link is not valid' },
   ];
@@ -206,7 +238,10 @@ test('a used link says "already decided", and so do links to requests no longer 
 describe('approverAuth: "sso"', () => {
   async function pendingVault(as: string) {
     const token = await api.token('alice', { as });
-    const created = await api.call('POST', '/v1/requests', { token, body: { action: SSO_ACTION, resource: `vault/${as}`, justification: 'rotate the root keys after incident 7', durationSeconds: 600 } });
+    const created = await api.call('POST', '/v1/requests', {
+      token,
+      body: { action: SSO_ACTION, resource: `vault/${as}`, justification: 'rotate the root keys after incident 7', durationSeconds: 600 },
+    });
     expect(created.status).toBe(201);
     expect(created.json.requirements.approverAuth).toBe('sso');
     return { token, id: created.json.id as string };
@@ -230,7 +265,13 @@ describe('approverAuth: "sso"', () => {
     expect(start.status).toBe(302);
     const authorize = new URL(start.headers.get('location')!);
     expect(`${authorize.origin}${authorize.pathname}`).toBe(`${local.url}/dev/idp/auth`);
-    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({ response_type: 'code', client_id: 'jitgate-approver', redirect_uri: `${local.url}/approve/callback`, code_challenge_method: 'S256', login_hint: 'bob' });
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'jitgate-approver',
+      redirect_uri: `${local.url}/approve/callback`,
+      code_challenge_method: 'S256',
+      login_hint: 'bob',
+    });
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get('nonce')).toBeTruthy();
     expect(start.headers.get('location')).not.toContain(link.split('/approve/')[1]!.split('.')[0]!.slice(0, 24));
@@ -267,7 +308,13 @@ describe('approverAuth: "sso"', () => {
     expect([done.status, titleOf(done.html)]).toEqual([200, 'Approved']);
     expect(browser.jar.has('jitgate_approver')).toBe(false);
     const active = await api.waitForStatus(token, id, 'active');
-    expect(active.approvals).toEqual([expect.objectContaining({ decision: 'approve', reason: 'checked with the on-call', approver: expect.objectContaining({ sub: 'bob' }) })]);
+    expect(active.approvals).toEqual([
+      expect.objectContaining({
+        decision: 'approve',
+        reason: 'checked with the on-call',
+        approver: expect.objectContaining({ sub: 'bob' }),
+      }),
+    ]);
     expect((await browser.request(link)).status).toBe(409);
   });
 

@@ -40,9 +40,27 @@ function approversConfig(dir: string): string {
     policies: [
       ...demo.policies,
       // Reminder at 2 s, escalation 3 s before a 7 s window closes (at 4 s), two denials needed.
-      { action: 'e2e:nudge', approvals: { groups: { 'security-admins': 1 }, window: '7s', remindAfter: '2s', escalate: { group: 'security-leads', before: '3s' }, denials: 2 }, grant: { mode: 'once', useWithin: '1m' } },
-      { action: 'e2e:two-denials', approvals: { groups: { 'security-admins': 1 }, window: '1m', denials: 2 }, grant: { mode: 'once', useWithin: '1m' } },
-      { action: 'e2e:remind-then-approve', approvals: { groups: { 'security-admins': 1 }, window: '30s', remindAfter: '1s' }, grant: { mode: 'window', maxDuration: '1m' } },
+      {
+        action: 'e2e:nudge',
+        approvals: {
+          groups: { 'security-admins': 1 },
+          window: '7s',
+          remindAfter: '2s',
+          escalate: { group: 'security-leads', before: '3s' },
+          denials: 2,
+        },
+        grant: { mode: 'once', useWithin: '1m' },
+      },
+      {
+        action: 'e2e:two-denials',
+        approvals: { groups: { 'security-admins': 1 }, window: '1m', denials: 2 },
+        grant: { mode: 'once', useWithin: '1m' },
+      },
+      {
+        action: 'e2e:remind-then-approve',
+        approvals: { groups: { 'security-admins': 1 }, window: '30s', remindAfter: '1s' },
+        grant: { mode: 'window', maxDuration: '1m' },
+      },
     ],
   };
   const file = path.join(dir, 'jitgate.approvers.config.json');
@@ -69,7 +87,6 @@ async function outbox(): Promise<OutboxRecord[]> {
 
 const aboutRequest = (id: string) => (m: OutboxRecord) => m.message.includes(id) || m.links.some((l) => linkRequestId(l) === id);
 
-
 /** Approver messages for a request: the subject line tells which kind. */
 async function approverMessages(id: string): Promise<OutboxRecord[]> {
   return (await outbox()).filter((m) => m.topicArn.includes('ApproverTopic') && m.deliveredTo && aboutRequest(id)(m));
@@ -81,12 +98,14 @@ async function events(id: string): Promise<(Record<string, any> & { attributes: 
     .map((m) => ({ ...JSON.parse(m.message), attributes: m.attributes }));
 }
 
-
 const principal = (sub: string) => `${local.url}/dev/idp#${sub}`;
 
 test('the state machine reminds the undecided approvers, then escalates, once each, then the request times out', async () => {
   const alice = await api.token('alice', { as: 'nudge' });
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'e2e:nudge', resource: 'vault/1', justification: 'rotate the keys' } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'e2e:nudge', resource: 'vault/1', justification: 'rotate the keys' },
+  });
   expect(created.status).toBe(201);
   const id: string = created.json.id;
 
@@ -124,13 +143,21 @@ test('the state machine reminds the undecided approvers, then escalates, once ea
   expect(notice!.links).toEqual([]);
   expect(notice!.message).toContain('You cannot decide it yourself');
 
-  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'approvers_notified', 'denied', 'approvers_reminded', 'escalated', 'timed_out']));
+  expect(await api.auditTypes(id)).toEqual(
+    expect.arrayContaining(['created', 'approvers_notified', 'denied', 'approvers_reminded', 'escalated', 'timed_out']),
+  );
   const trail = (await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey })).json.events;
   expect(trail.find((e: { type: string }) => e.type === 'denied').details).toMatchObject({ final: false });
 
   // The requester is told, on the events topic, with the requester attribute to filter on.
   const timedOut = (await events(id)).find((e) => e.type === 'request.timed_out');
-  expect(timedOut).toMatchObject({ requestId: id, requester: principal('alice-nudge'), action: 'e2e:nudge', resource: 'vault/1', outcome: 'timed_out' });
+  expect(timedOut).toMatchObject({
+    requestId: id,
+    requester: principal('alice-nudge'),
+    action: 'e2e:nudge',
+    resource: 'vault/1',
+    outcome: 'timed_out',
+  });
   expect(timedOut!.attributes).toMatchObject({ event: 'request.timed_out', requester: principal('alice-nudge') });
 }, 30_000);
 
@@ -148,17 +175,28 @@ test('two denials end the request; the requester is told why; the other links sa
   expect((await fetch(bobLink)).status).toBe(409);
 
   const carol = await api.token('carol');
-  const second = await api.call('POST', `/v1/requests/${id}/decisions`, { token: carol, body: { decision: 'deny', reason: 'agree: too broad' } });
+  const second = await api.call('POST', `/v1/requests/${id}/decisions`, {
+    token: carol,
+    body: { decision: 'deny', reason: 'agree: too broad' },
+  });
   expect(second.json).toMatchObject({ status: 'denied', reason: 'agree: too broad' });
   const carolLink = await api.linkFor('carol@example.com', id);
   const page = await fetch(carolLink);
   expect(page.status).toBe(409);
   expect(await page.text()).toMatch(/already decided/i);
 
-  const deniedEvent = await waitFor(() => events(id), (e) => e.some((x) => x.type === 'request.denied'));
+  const deniedEvent = await waitFor(
+    () => events(id),
+    (e) => e.some((x) => x.type === 'request.denied'),
+  );
   expect(deniedEvent.filter((e) => e.type === 'request.denied')).toEqual([
     expect.objectContaining({
-      requestId: id, requester: principal('alice-denials'), action: 'e2e:two-denials', resource: 'vault/2', outcome: 'denied', reason: 'agree: too broad',
+      requestId: id,
+      requester: principal('alice-denials'),
+      action: 'e2e:two-denials',
+      resource: 'vault/2',
+      outcome: 'denied',
+      reason: 'agree: too broad',
       attributes: expect.objectContaining({ requester: principal('alice-denials') }),
     }),
   ]);
@@ -166,31 +204,66 @@ test('two denials end the request; the requester is told why; the other links sa
   expect(types.filter((t) => t === 'denied')).toHaveLength(2);
 });
 
-test('approved through the reminder link, after a new segment parked a fresh token: the requester is told until when, then that it is ending and ended', async () => {
+test('approved through the reminder link, after a new segment parked a fresh token: the requester is told until when, ' +
+  'then that it is ending and ended', async () => {
   const alice = await api.token('alice', { as: 'remind-approve' });
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'e2e:remind-then-approve', resource: 'vault/3', durationSeconds: 3 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'e2e:remind-then-approve', resource: 'vault/3', durationSeconds: 3 },
+  });
   const id: string = created.json.id;
 
-  const reminders = await waitFor(() => approverMessages(id), (m) => m.filter((x) => x.subject?.startsWith('Reminder')).length === 2);
+  const reminders = await waitFor(
+    () => approverMessages(id),
+    (m) => m.filter((x) => x.subject?.startsWith('Reminder')).length === 2,
+  );
   const bobReminder = reminders.find((m) => m.subject?.startsWith('Reminder') && m.deliveredTo === 'bob@example.com');
   expect(bobReminder).toBeDefined();
   const decided = await decideByLink(bobReminder!.links.find((l) => l.includes('/approve/'))!, 'approve', 'ok after the reminder');
   expect(decided.status).toBe(200);
   const active = await api.waitForStatus(alice, id, 'active');
 
-  const activated = await waitFor(() => events(id), (e) => e.some((x) => x.type === 'grant.activated'));
+  const activated = await waitFor(
+    () => events(id),
+    (e) => e.some((x) => x.type === 'grant.activated'),
+  );
   expect(activated.filter((e) => e.type === 'grant.activated')).toEqual([
     expect.objectContaining({
-      requestId: id, requester: principal('alice-remind-approve'), action: 'e2e:remind-then-approve', resource: 'vault/3', outcome: 'activated', expiresAt: active.expiresAt,
+      requestId: id,
+      requester: principal('alice-remind-approve'),
+      action: 'e2e:remind-then-approve',
+      resource: 'vault/3',
+      outcome: 'activated',
+      expiresAt: active.expiresAt,
       attributes: expect.objectContaining({ event: 'grant.activated', requester: principal('alice-remind-approve') }),
     }),
   ]);
   // Then the grant runs out: grant.expiring (from the state machine) and grant.ended, both with the requester attribute.
   await api.waitForStatus(alice, id, 'expired', 15_000);
-  const ending = await waitFor(() => events(id), (e) => e.some((x) => x.type === 'grant.ended'));
-  expect(ending.find((e) => e.type === 'grant.expiring')).toMatchObject({ requestId: id, requester: principal('alice-remind-approve'), expiresAt: active.expiresAt, attributes: { event: 'grant.expiring', requester: principal('alice-remind-approve') } });
-  expect(ending.find((e) => e.type === 'grant.ended')).toMatchObject({ requestId: id, outcome: 'expired', action: 'e2e:remind-then-approve', resource: 'vault/3', expiresAt: active.expiresAt, attributes: { requester: principal('alice-remind-approve') } });
+  const ending = await waitFor(
+    () => events(id),
+    (e) => e.some((x) => x.type === 'grant.ended'),
+  );
+  expect(ending.find((e) => e.type === 'grant.expiring')).toMatchObject({
+    requestId: id,
+    requester: principal('alice-remind-approve'),
+    expiresAt: active.expiresAt,
+    attributes: { event: 'grant.expiring', requester: principal('alice-remind-approve') },
+  });
+  expect(ending.find((e) => e.type === 'grant.ended')).toMatchObject({
+    requestId: id,
+    outcome: 'expired',
+    action: 'e2e:remind-then-approve',
+    resource: 'vault/3',
+    expiresAt: active.expiresAt,
+    attributes: { requester: principal('alice-remind-approve') },
+  });
   // One reminder per approver, no escalation (the policy has none).
-  expect((await approverMessages(id)).map((m) => m.subject!.split(':')[0])).toEqual(['Approval needed', 'Approval needed', 'Reminder', 'Reminder']);
+  expect((await approverMessages(id)).map((m) => m.subject!.split(':')[0])).toEqual([
+    'Approval needed',
+    'Approval needed',
+    'Reminder',
+    'Reminder',
+  ]);
   expect(local.output()).not.toMatch(/failed: .*Error/);
 }, 30_000);

@@ -80,7 +80,7 @@ describe('usage errors: one line, the nearest command or option, the pointer to 
   });
 });
 
-test('alice asks for prod:debug; status, list (--mine, --pending, bob\'s --inbox), then cancel, each with --json', async () => {
+test("alice asks for prod:debug; status, list (--mine, --pending, bob's --inbox), then cancel, each with --json", async () => {
   const ask = ['request', 'prod:debug', '--resource', 'cluster/eu-1', '--duration', '10m', '--justification', 'incident 7 debug'];
   const created = await json([...ask, '--as', 'alice']);
   expect(created).toMatchObject({ action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 600, status: 'pending_approval' });
@@ -104,10 +104,15 @@ test('alice asks for prod:debug; status, list (--mine, --pending, bob\'s --inbox
   // watch --json: a JSON line per change; an ended request is one line, and watch exits at once.
   const watched = await jitgate(['watch', id, '--as', 'alice', '--json']);
   expect(watched.code).toBe(0);
-  expect(watched.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ id, status: 'cancelled' })]);
+  expect(
+    watched.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+  ).toEqual([expect.objectContaining({ id, status: 'cancelled' })]);
 }, 120_000);
 
-test('carol denies alice\'s request while she waits (--wait exits 1); approving it afterwards is refused in a line, exit 1', async () => {
+test("carol denies alice's request while she waits (--wait exits 1); approving it afterwards is refused in a line, exit 1", async () => {
   const waiting = jitgate(['request', 'prod:debug', '--resource', 'cluster/eu-2', '--wait', '--as', 'alice']);
   await until('created', () => waiting.live.stderr.includes('notified Carol'));
   const id = /created (\S+):/.exec(waiting.live.stderr)![1]!;
@@ -123,7 +128,7 @@ test('carol denies alice\'s request while she waits (--wait exits 1); approving 
   expect(late.stderr).toContain('denied');
 }, 120_000);
 
-test('watch prints each step of alice\'s request as bob approves it, and exits when alice revokes it', async () => {
+test("watch prints each step of alice's request as bob approves it, and exits when alice revokes it", async () => {
   const { id } = await json(['request', 'prod:debug', '--resource', 'cluster/eu-3', '--duration', '5m', '--as', 'alice']);
   const watching = jitgate(['watch', id, '--as', 'alice']);
   await until('notified', () => watching.live.stdout.includes('notified'));
@@ -135,7 +140,10 @@ test('watch prints each step of alice\'s request as bob approves it, and exits w
 
   const run = await watching;
   expect(run.code).toBe(0);
-  const steps = run.stdout.trimEnd().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+  const steps = run.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.replace(/^\S+\s+/, ''));
   expect(steps).toEqual([
     `created ${id}: Alice <alice@example.com> asks for prod:debug on cluster/eu-3`,
     'notified Bob <bob@example.com> (security-admins)',
@@ -147,7 +155,7 @@ test('watch prints each step of alice\'s request as bob approves it, and exits w
   expect(run.stdout).not.toMatch(ANSI);
 }, 180_000);
 
-test('mfa answers alice\'s TOTP challenge (a wrong code says how many attempts are left); watch shows each step', async () => {
+test("mfa answers alice's TOTP challenge (a wrong code says how many attempts are left); watch shows each step", async () => {
   const api = new Client(local.url, local.dataDir);
   const code = await api.enrolTotp(await api.token('alice'));
   const ask = ['request', 'projects:delete', '--resource', 'projects/42', '--justification', 'customer asked, ticket 881'];
@@ -167,7 +175,10 @@ test('mfa answers alice\'s TOTP challenge (a wrong code says how many attempts a
 
   const run = await watching;
   expect(run.code).toBe(0);
-  const steps = run.stdout.trimEnd().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+  const steps = run.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.replace(/^\S+\s+/, ''));
   expect(steps[0]).toBe(`created ${id}: Alice <alice@example.com> asks for projects:delete on projects/42 ("customer asked, ticket 881")`);
   expect(steps[1]).toMatch(new RegExp(`^waiting for MFA \\(totp, 5 attempt\\(s\\) left, until \\S+\\): jitgate mfa ${id} <code>$`));
   expect(steps[2]).toMatch(/^waiting for MFA \(totp, 4 attempt\(s\) left/);
@@ -185,7 +196,7 @@ test('request --wait follows an auto-approved request to active, exit 0', async 
   expect(await json(['revoke', last.id, '--as', 'alice'])).toMatchObject({ status: 'revoked' });
 }, 120_000);
 
-describe('the API\'s refusals: title and detail in one or two lines, exit 1; --json prints the problem document', () => {
+describe("the API's refusals: title and detail in one or two lines, exit 1; --json prints the problem document", () => {
   it('a policy denies dave', async () => {
     const ask = ['request', 'projects:delete', '--resource', 'projects/42', '--justification', 'tidy up now'];
     const run = await jitgate([...ask, '--as', 'dave']);

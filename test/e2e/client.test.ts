@@ -8,8 +8,19 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import {
-  ConflictError, ForbiddenError, JitgateClient, JitgateError, NotFoundError, PolicyDeniedError, RateLimitedError, StepUpRequiredError,
-  UnauthorizedError, UnexpectedStatusError, ValidationError, WaitTimeoutError, type Request,
+  ConflictError,
+  ForbiddenError,
+  JitgateClient,
+  type JitgateError,
+  NotFoundError,
+  PolicyDeniedError,
+  RateLimitedError,
+  StepUpRequiredError,
+  UnauthorizedError,
+  UnexpectedStatusError,
+  ValidationError,
+  WaitTimeoutError,
+  type Request,
 } from 'jitgate/client';
 import { currentCode } from '../../shared/domain/totp';
 import { OpenApiContract } from '../support/openapi-contract';
@@ -214,9 +225,11 @@ test('typed errors: policy denied, step-up, not found, validation, unauthorized,
   // Revoking is for active grants: a pending request conflicts.
   expect(await rejection(alice.revoke(id))).toBeInstanceOf(ConflictError);
   // A cursor the API did not give is refused, not followed.
-  const forged = await rejection((async () => {
-    for await (const page of alice.listRequests({ cursor: 'bm90LWEtY3Vyc29y' })) void page;
-  })());
+  const forged = await rejection(
+    (async () => {
+      for await (const page of alice.listRequests({ cursor: 'bm90LWEtY3Vyc29y' })) void page;
+    })(),
+  );
   expect(forged).toBeInstanceOf(ValidationError);
   expect((forged as ValidationError).errors[0]).toMatchObject({ path: 'cursor' });
 });

@@ -117,9 +117,12 @@ test('jitgate/middy against local mode: prod:deploy asks for a step-up (401 with
 
   const bob = await call('bob');
   expect(bob.statusCode).toBe(401);
-  const stepped = await handler({
-    headers: { authorization: `Bearer ${await api.token('bob', { amr: ['mfa'] })}` },
-  } as unknown as APIGatewayProxyEvent, {} as Context);
+  const stepped = await handler(
+    {
+      headers: { authorization: `Bearer ${await api.token('bob', { amr: ['mfa'] })}` },
+    } as unknown as APIGatewayProxyEvent,
+    {} as Context,
+  );
   expect(stepped.statusCode).toBe(403);
   expect(JSON.parse(stepped.body)).toMatchObject({
     type: 'https://jitgate.dev/problems/approval-required',

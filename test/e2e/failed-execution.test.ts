@@ -18,14 +18,19 @@ beforeAll(async () => {
   api = new Client(local.url, local.dataDir);
 }, SHARED_START_TIMEOUT_MS);
 
-/** A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's key (stopping by hand is the developer's call). */
+/**
+ * A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's
+ * key (stopping by hand is the developer's call).
+ */
 async function stepFunctions(operation: string, body: object): Promise<any> {
   const res = await fetch(`${local.url}/dev/aws/sfn/`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': `AWSStepFunctions.${operation}`,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=local`,
+      authorization:
+        `AWS4-HMAC-SHA256 Credential=${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request, ` +
+        'SignedHeaders=host, Signature=local',
     },
     body: JSON.stringify(body),
   });
@@ -36,7 +41,8 @@ async function stepFunctions(operation: string, body: object): Promise<any> {
 
 test('an aborted execution: the request ends failed, audited with the cause, the requester told, the slot free to ask again', async () => {
   const alice = await api.token('alice', { as: 'aborted' });
-  const ask = () => api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/failed-1', durationSeconds: 600 } });
+  const ask = () =>
+    api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/failed-1', durationSeconds: 600 } });
   const created = await ask();
   expect(created.status).toBe(201);
   const id: string = created.json.id;
@@ -53,12 +59,23 @@ test('an aborted execution: the request ends failed, audited with the cause, the
   const event = audit.json.events.find((e: { type: string }) => e.type === 'failed');
   expect(event).toMatchObject({
     actor: 'jitgate',
-    details: { executionArn, executionStatus: 'ABORTED', previousStatus: 'pending_approval', error: 'Operator.Stopped', cause: 'stopped by hand in the e2e test' },
+    details: {
+      executionArn,
+      executionStatus: 'ABORTED',
+      previousStatus: 'pending_approval',
+      error: 'Operator.Stopped',
+      cause: 'stopped by hand in the e2e test',
+    },
   });
 
   const told = (await api.outbox()).filter((m) => m.message.includes(id) && m.message.includes('request.failed'));
   expect(told).toHaveLength(1);
-  expect(JSON.parse(told[0]!.message)).toMatchObject({ type: 'request.failed', requestId: id, outcome: 'failed', executionStatus: 'ABORTED' });
+  expect(JSON.parse(told[0]!.message)).toMatchObject({
+    type: 'request.failed',
+    requestId: id,
+    outcome: 'failed',
+    executionStatus: 'ABORTED',
+  });
   expect(told[0]!.attributes).toMatchObject({ event: 'request.failed' });
 
   // A late approval is refused; the grant slot is free, so asking again makes a new request.
@@ -72,7 +89,10 @@ test('an aborted execution: the request ends failed, audited with the cause, the
 
 test('an active grant whose execution fails ends failed, and is no longer honoured', async () => {
   const alice = await api.token('alice', { as: 'aborted-active' });
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/failed', durationSeconds: 600 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'reports:read', resource: 'reports/failed', durationSeconds: 600 },
+  });
   const id: string = created.json.id;
   await api.waitForStatus(alice, id, 'active');
   const authorize = () => api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/failed' } });

@@ -76,7 +76,10 @@ afterAll(async () => {
 });
 
 /** An access token of the second issuer, in its own claim shape. */
-function partnerToken(sub: string, claims: { groups?: string[]; roles?: string[]; employment?: string; extra?: Record<string, unknown> } = {}): string {
+function partnerToken(
+  sub: string,
+  claims: { groups?: string[]; roles?: string[]; employment?: string; extra?: Record<string, unknown> } = {},
+): string {
   return partner.sign({
     sub,
     aud: 'jitgate-api',
@@ -102,50 +105,65 @@ test('the second issuer was discovered once, at start, not per request', async (
   expect(partner.requests.length - before).toBeLessThanOrEqual(1);
 });
 
-test('a user of the second issuer asks for prod:debug, bob of the development IdP approves; the same sub elsewhere is someone else', async () => {
-  const partnerAlice = partnerToken('alice', { groups: ['engineering'], roles: ['editor'] });
-  const devAlice = await api.token('alice');
+test(
+  'a user of the second issuer asks for prod:debug, ' + 'bob of the development IdP approves; the same sub elsewhere is ' + 'someone else',
+  async () => {
+    const partnerAlice = partnerToken('alice', { groups: ['engineering'], roles: ['editor'] });
+    const devAlice = await api.token('alice');
 
-  const created = await api.call('POST', '/v1/requests', { token: partnerAlice, body: { action: 'prod:debug', resource: 'cluster/eu-9', durationSeconds: 600 } });
-  expect(created.status).toBe(201);
-  expect(created.json).toMatchObject({ status: 'pending_approval', requester: { id: `${partner.url}#alice`, issuer: partner.url, sub: 'alice' } });
-  const id: string = created.json.id;
+    const created = await api.call('POST', '/v1/requests', {
+      token: partnerAlice,
+      body: { action: 'prod:debug', resource: 'cluster/eu-9', durationSeconds: 600 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      status: 'pending_approval',
+      requester: { id: `${partner.url}#alice`, issuer: partner.url, sub: 'alice' },
+    });
+    const id: string = created.json.id;
 
-  // Dev alice is another person: she cannot see it, and her own ask is a new request, not this one.
-  expect((await api.call('GET', `/v1/requests/${id}`, { token: devAlice })).status).toBe(404);
-  expect((await api.call('POST', `/v1/requests/${id}/cancel`, { token: devAlice })).status).toBe(404);
+    // Dev alice is another person: she cannot see it, and her own ask is a new request, not this one.
+    expect((await api.call('GET', `/v1/requests/${id}`, { token: devAlice })).status).toBe(404);
+    expect((await api.call('POST', `/v1/requests/${id}/cancel`, { token: devAlice })).status).toBe(404);
 
-  // The second issuer's "bob" is not the approver bob.
-  const partnerBob = partnerToken('bob', { groups: ['engineering'] });
-  const notBob = await api.call('POST', `/v1/requests/${id}/decisions`, { token: partnerBob, body: { decision: 'approve' } });
-  // Not an approver, so the request is invisible to them: 404 like a GET, naming no approver group.
-  expect(notBob.status).toBe(404);
-  expect(notBob.json.type).toContain('not-found');
+    // The second issuer's "bob" is not the approver bob.
+    const partnerBob = partnerToken('bob', { groups: ['engineering'] });
+    const notBob = await api.call('POST', `/v1/requests/${id}/decisions`, { token: partnerBob, body: { decision: 'approve' } });
+    // Not an approver, so the request is invisible to them: 404 like a GET, naming no approver group.
+    expect(notBob.status).toBe(404);
+    expect(notBob.json.type).toContain('not-found');
 
-  const bob = await api.token('bob');
-  const approved = await api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve', reason: 'partner incident 7' } });
-  expect(approved.status).toBe(200);
-  // The state machine activates right after the decision; on a busy machine the answer may come just before.
-  await api.waitForStatus(partnerAlice, id, 'active');
+    const bob = await api.token('bob');
+    const approved = await api.call('POST', `/v1/requests/${id}/decisions`, {
+      token: bob,
+      body: { decision: 'approve', reason: 'partner incident 7' },
+    });
+    expect(approved.status).toBe(200);
+    // The state machine activates right after the decision; on a busy machine the answer may come just before.
+    await api.waitForStatus(partnerAlice, id, 'active');
 
-  const check = { action: 'prod:debug', resource: 'cluster/eu-9' };
-  expect((await api.call('POST', '/v1/authorize', { token: partnerAlice, body: check })).json).toMatchObject({ allowed: true, grant: { requestId: id } });
-  // Her grant does not authorize dev alice.
-  expect((await api.call('POST', '/v1/authorize', { token: devAlice, body: check })).json.allowed).toBe(false);
-  const devOwn = await api.call('POST', '/v1/requests', { token: devAlice, body: { ...check, durationSeconds: 600 } });
-  expect(devOwn.status).toBe(201);
-  expect(devOwn.json.id).not.toBe(id);
-  expect(devOwn.json.requester.id).toBe(`${devIssuer()}#alice`);
+    const check = { action: 'prod:debug', resource: 'cluster/eu-9' };
+    expect((await api.call('POST', '/v1/authorize', { token: partnerAlice, body: check })).json).toMatchObject({
+      allowed: true,
+      grant: { requestId: id },
+    });
+    // Her grant does not authorize dev alice.
+    expect((await api.call('POST', '/v1/authorize', { token: devAlice, body: check })).json.allowed).toBe(false);
+    const devOwn = await api.call('POST', '/v1/requests', { token: devAlice, body: { ...check, durationSeconds: 600 } });
+    expect(devOwn.status).toBe(201);
+    expect(devOwn.json.id).not.toBe(id);
+    expect(devOwn.json.requester.id).toBe(`${devIssuer()}#alice`);
 
-  // The audit trail names both people by issuer.
-  const trail = await api.call('GET', `/v1/audit?requestId=${id}`, { token: await api.token('audrey') });
-  expect(trail.status).toBe(200);
-  const actors = new Map(trail.json.events.map((e: { type: string; actor: string }) => [e.type, e.actor]));
-  expect(actors.get('created')).toBe(`${partner.url}#alice`);
-  expect(actors.get('approved')).toBe(`${devIssuer()}#bob`);
-});
+    // The audit trail names both people by issuer.
+    const trail = await api.call('GET', `/v1/audit?requestId=${id}`, { token: await api.token('audrey') });
+    expect(trail.status).toBe(200);
+    const actors = new Map(trail.json.events.map((e: { type: string; actor: string }) => [e.type, e.actor]));
+    expect(actors.get('created')).toBe(`${partner.url}#alice`);
+    expect(actors.get('approved')).toBe(`${devIssuer()}#bob`);
+  },
+);
 
-test('the second issuer\'s claim names: nested groups, a namespaced roles claim, a nested attribute', async () => {
+test("the second issuer's claim names: nested groups, a namespaced roles claim, a nested attribute", async () => {
   const ask = (token: string) => api.call('POST', '/v1/requests', { token, body: { action: 'e2e:claims', durationSeconds: 60 } });
   // ext.employment = contractor: denied by the rule on employment.
   const contractor = await ask(partnerToken('dave', { groups: ['engineering'], employment: 'contractor' }));
@@ -172,7 +190,10 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
     // Nothing changes but the audit trail, which records each step-up failure.
     const before = await table.count({ withoutAudit: true });
     const audited = await table.count();
-    for (const [pathname, body] of [['/v1/requests', deploy], ['/v1/authorize', deploy]] as const) {
+    for (const [pathname, body] of [
+      ['/v1/requests', deploy],
+      ['/v1/authorize', deploy],
+    ] as const) {
       const res = await api.call('POST', pathname, { token, body });
       expect(res.status).toBe(401);
       const challenge = res.headers.get('www-authenticate') ?? '';
@@ -187,7 +208,9 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
 
   test('a token without MFA, with MFA long ago, or with a password only gets the challenge', async () => {
     await expectStepUp(await api.token('alice', { as: 'deploy-weak' }));
-    await expectStepUp(await api.token('alice', { as: 'deploy-weak', amr: ['pwd', 'mfa'], authTime: Math.floor(Date.now() / 1000) - 20 * 60 }));
+    await expectStepUp(
+      await api.token('alice', { as: 'deploy-weak', amr: ['pwd', 'mfa'], authTime: Math.floor(Date.now() / 1000) - 20 * 60 }),
+    );
     await expectStepUp(await api.token('alice', { as: 'deploy-weak', amr: ['pwd'] }));
   });
 
@@ -205,7 +228,10 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
     const created = await api.call('POST', '/v1/requests', { token: strong, body: { ...deploy, durationSeconds: 600 } });
     expect(created.status).toBe(201);
     expect(created.json.status).toBe('pending_approval');
-    const approved = await api.call('POST', `/v1/requests/${created.json.id}/decisions`, { token: await api.token('carol'), body: { decision: 'approve' } });
+    const approved = await api.call('POST', `/v1/requests/${created.json.id}/decisions`, {
+      token: await api.token('carol'),
+      body: { decision: 'approve' },
+    });
     expect(approved.json.waitingFor).toEqual({ activation: true });
     await api.waitForStatus(strong, created.json.id, 'active');
 
@@ -221,7 +247,8 @@ describe('step-up (RFC 9470): prod:deploy wants amr mfa within 15 minutes', () =
     const res = await api.call('POST', '/v1/requests', { token, body: { action: 'e2e:acr' } });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="sign in again at urn:jitgate:dev:mfa, within the last 300 s", acr_values="urn:jitgate:dev:mfa", max_age=300',
+      'Bearer error="insufficient_user_authentication", error_description="sign in again at urn:jitgate:dev:mfa, ' +
+        'within the last 300 s", acr_values="urn:jitgate:dev:mfa", max_age=300',
     );
     const strong = await api.token('alice', { as: 'acr', acr: 'urn:jitgate:dev:mfa' });
     expect((await api.call('POST', '/v1/requests', { token: strong, body: { action: 'e2e:acr', durationSeconds: 60 } })).status).toBe(201);

@@ -26,8 +26,8 @@ test('a token minted for local mode on another port: the 401 names its iss, the 
   expect(res.status).toBe(401);
   expect(res.json.detail).toContain(`it has iss "http://127.0.0.1:${other}/dev/idp"; jitgate trusts "${local.url}/dev/idp"`);
   expect(res.json.detail).toContain(
-    `minted for local mode on port ${other}, and this one runs on port ${port()}: `
-      + `mint a new one with PORT=${port()} npx jitgate token <user>`,
+    `minted for local mode on port ${other}, and this one runs on port ${port()}: ` +
+      `mint a new one with PORT=${port()} npx jitgate token <user>`,
   );
   expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="the token's issuer is not/);
 });

@@ -15,7 +15,6 @@ beforeAll(async () => {
   audrey = await api.token('audrey');
 }, SHARED_START_TIMEOUT_MS);
 
-
 test('alice deletes project 42: MFA, bob approves by link (GET changes nothing), one use, audited', async () => {
   const alice = await api.token('alice', { as: 'delete' });
   const code = await api.enrolTotp(alice);
@@ -24,7 +23,10 @@ test('alice deletes project 42: MFA, bob approves by link (GET changes nothing),
   expect(missing.status).toBe(400);
   expect(missing.json.errors[0].path).toBe('justification');
 
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'projects:delete', resource: 'projects/42', justification: 'customer asked for deletion, ticket 881' } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'projects:delete', resource: 'projects/42', justification: 'customer asked for deletion, ticket 881' },
+  });
   expect(created.status).toBe(201);
   expect(created.json).toMatchObject({ status: 'pending_mfa', waitingFor: { mfa: { method: 'totp', attemptsLeft: 5 } } });
   const id: string = created.json.id;
@@ -52,7 +54,11 @@ test('alice deletes project 42: MFA, bob approves by link (GET changes nothing),
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
 
   // A form post without the page's CSRF token is refused and changes nothing.
-  const forged = await fetch(link, { method: 'POST', body: new URLSearchParams({ decision: 'approve' }), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin } });
+  const forged = await fetch(link, {
+    method: 'POST',
+    body: new URLSearchParams({ decision: 'approve' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+  });
   expect(forged.status).toBe(400);
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
 
@@ -69,19 +75,30 @@ test('alice deletes project 42: MFA, bob approves by link (GET changes nothing),
   const other = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'projects:delete', resource: 'projects/43' } });
   expect(other.json.allowed).toBe(false);
 
-  const use = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'projects:delete', resource: 'projects/42', consume: true } });
+  const use = await api.call('POST', '/v1/authorize', {
+    token: alice,
+    body: { action: 'projects:delete', resource: 'projects/42', consume: true },
+  });
   expect(use.json).toMatchObject({ allowed: true, grant: { consumed: true } });
-  const again = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'projects:delete', resource: 'projects/42', consume: true } });
+  const again = await api.call('POST', '/v1/authorize', {
+    token: alice,
+    body: { action: 'projects:delete', resource: 'projects/42', consume: true },
+  });
   expect(again.json.allowed).toBe(false);
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('consumed');
 
-  expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'mfa_failed', 'mfa_passed', 'approvers_notified', 'approved', 'activated', 'consumed']));
+  expect(await api.auditTypes(id)).toEqual(
+    expect.arrayContaining(['created', 'mfa_failed', 'mfa_passed', 'approvers_notified', 'approved', 'activated', 'consumed']),
+  );
 });
 
 test('alice approves a payment: needs security AND finance; carol counts once; bob completes it', async () => {
   const alice = await api.token('alice', { as: 'payments' });
   const code = await api.enrolTotp(alice);
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'payments:approve', resource: 'payments/7', justification: 'quarterly supplier run' } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'payments:approve', resource: 'payments/7', justification: 'quarterly supplier run' },
+  });
   expect(created.status).toBe(201);
   const id = created.json.id;
   expect((await api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code() } })).status).toBe(200);
@@ -101,40 +118,59 @@ test('alice approves a payment: needs security AND finance; carol counts once; b
   const bobLink = await api.linkFor('bob@example.com', id);
   expect((await decideByLink(bobLink, 'approve')).status).toBe(200);
   await api.waitForStatus(alice, id, 'active');
-  const use = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'payments:approve', resource: 'payments/7', consume: true } });
+  const use = await api.call('POST', '/v1/authorize', {
+    token: alice,
+    body: { action: 'payments:approve', resource: 'payments/7', consume: true },
+  });
   expect(use.json.allowed).toBe(true);
 });
 
 test('alice debugs production for 3 seconds: approved by API, then the grant expires by itself', async () => {
   const alice = await api.token('alice', { as: 'debug' });
-  const tooLong = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 7200 } });
+  const tooLong = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 7200 },
+  });
   expect(tooLong.status).toBe(400);
   expect(tooLong.json.detail).toContain('maximum of 1800');
 
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 3 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 3 },
+  });
   expect(created.status).toBe(201);
   expect(created.json.status).toBe('pending_approval');
   const id = created.json.id;
 
   // Same action and resource while the first is live: the same request, not a second one.
-  const dup = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 3 } });
+  const dup = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-1', durationSeconds: 3 },
+  });
   expect(dup.status).toBe(200);
   expect(dup.json.id).toBe(id);
 
   const bob = await api.token('bob');
-  const approved = await api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve', reason: 'incident 12' } });
+  const approved = await api.call('POST', `/v1/requests/${id}/decisions`, {
+    token: bob,
+    body: { decision: 'approve', reason: 'incident 12' },
+  });
   expect(approved.status).toBe(200);
   // The answer is the request as decided; the state machine activates it moments later.
   expect(approved.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
   await api.waitForStatus(alice, id, 'active');
-  expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed).toBe(true);
+  expect(
+    (await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed,
+  ).toBe(true);
 
   // Carol's link now says the request is decided.
   const carolLink = await api.linkFor('carol@example.com', id);
   expect((await fetch(carolLink)).status).toBe(409);
 
   await api.waitForStatus(alice, id, 'expired', 15_000);
-  expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed).toBe(false);
+  expect(
+    (await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-1' } })).json.allowed,
+  ).toBe(false);
   expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['approved', 'activated', 'expired']));
   const ended = (await api.outbox()).find((m) => m.message.includes(id) && m.message.includes('grant.ended'));
   expect(ended).toBeDefined();
@@ -142,16 +178,24 @@ test('alice debugs production for 3 seconds: approved by API, then the grant exp
 
 test('reports:read is auto-approved: it comes back waiting only for activation, then is active', async () => {
   const alice = await api.token('alice', { as: 'reports' });
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'reports:read', resource: 'reports/q3', durationSeconds: 60 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'reports:read', resource: 'reports/q3', durationSeconds: 60 },
+  });
   expect(created.status).toBe(201);
   expect(created.json).toMatchObject({ status: 'pending_approval', autoApproved: true, waitingFor: { activation: true } });
   await api.waitForStatus(alice, created.json.id, 'active');
-  expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/q3' } })).json).toMatchObject({ allowed: true, grant: { mode: 'window' } });
+  expect(
+    (await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/q3' } })).json,
+  ).toMatchObject({ allowed: true, grant: { mode: 'window' } });
 });
 
 test('policy says no: dave (contractor) and erin (guest), recorded in the audit trail', async () => {
   const dave = await api.token('dave');
-  const denied = await api.call('POST', '/v1/requests', { token: dave, body: { action: 'projects:delete', resource: 'projects/42', justification: 'cleanup' } });
+  const denied = await api.call('POST', '/v1/requests', {
+    token: dave,
+    body: { action: 'projects:delete', resource: 'projects/42', justification: 'cleanup' },
+  });
   expect(denied.status).toBe(403);
   expect(denied.headers.get('content-type')).toContain('application/problem+json');
   expect(denied.json).toMatchObject({ title: 'A policy denies this action', detail: 'contractors may not delete projects' });
@@ -180,12 +224,17 @@ test('bob cannot approve his own request; a denial ends it; strangers see 404', 
   expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).status).toBe(404);
 
   const carol = await api.token('carol');
-  const denied = await api.call('POST', `/v1/requests/${id}/decisions`, { token: carol, body: { decision: 'deny', reason: 'use staging' } });
+  const denied = await api.call('POST', `/v1/requests/${id}/decisions`, {
+    token: carol,
+    body: { decision: 'deny', reason: 'use staging' },
+  });
   expect(denied.status).toBe(200);
   expect(denied.json).toMatchObject({ status: 'denied', reason: 'use staging' });
   const late = await api.call('POST', `/v1/requests/${id}/decisions`, { token: await api.token('bob'), body: { decision: 'approve' } });
   expect(late.status).toBe(409);
-  expect((await api.call('POST', '/v1/authorize', { token: bob, body: { action: 'prod:debug', resource: 'cluster/us-1' } })).json.allowed).toBe(false);
+  expect(
+    (await api.call('POST', '/v1/authorize', { token: bob, body: { action: 'prod:debug', resource: 'cluster/us-1' } })).json.allowed,
+  ).toBe(false);
 });
 
 test('a request nobody decides times out; a late approval gets 409', async () => {
@@ -202,7 +251,12 @@ test('a request nobody decides times out; a late approval gets 409', async () =>
 test('two approvers race: exactly one decision wins, the other gets 409, one activation', async () => {
   for (let round = 0; round < 3; round++) {
     const alice = await api.token('alice', { as: `race-${round}` });
-    const id = (await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: `race/${round}`, durationSeconds: 60 } })).json.id;
+    const id = (
+      await api.call('POST', '/v1/requests', {
+        token: alice,
+        body: { action: 'prod:debug', resource: `race/${round}`, durationSeconds: 60 },
+      })
+    ).json.id;
     const [bob, carol] = await Promise.all([api.token('bob'), api.token('carol')]);
     const results = await Promise.all([
       api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve' } }),
@@ -236,7 +290,11 @@ test('bad input gets clear 4xx problem documents, never a 500', async () => {
   expect(noToken.headers.get('www-authenticate')).toContain('error="invalid_token"');
   const garbage = await api.call('POST', '/v1/authorize', { token: 'abc.def.ghi', body: { action: 'prod:debug' } });
   expect(garbage.status).toBe(401);
-  const badJson = await api.call('POST', '/v1/requests', { token: alice, raw: '{"action":', headers: { 'content-type': 'application/json' } });
+  const badJson = await api.call('POST', '/v1/requests', {
+    token: alice,
+    raw: '{"action":',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(badJson.status).toBe(400);
   const unknownField = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', admin: true } });
   expect(unknownField.status).toBe(400);

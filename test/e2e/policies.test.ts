@@ -16,12 +16,14 @@ beforeAll(async () => {
   audrey = await api.token('audrey');
 }, SHARED_START_TIMEOUT_MS);
 
-
 const JUSTIFICATION = 'checkout is down for everyone, INC-4711';
 
 test('break-glass: an emergency self-grant, active without approval, capped, announced to security-admins, audited', async () => {
   const alice = await api.token('alice', { as: 'glass' });
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-9', breakGlass: true, justification: JUSTIFICATION } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-9', breakGlass: true, justification: JUSTIFICATION },
+  });
   expect(created.status).toBe(201);
   // The policy's default would be 30 minutes; break-glass caps it at 15.
   // Nothing to wait for but the state machine, which activates it moments after the answer.
@@ -52,35 +54,62 @@ test('break-glass: an emergency self-grant, active without approval, capped, ann
   expect(await api.auditTypes(id)).toEqual(expect.arrayContaining(['created', 'break_glass', 'activated']));
   const trail = await api.call('GET', `/v1/audit?requestId=${id}`, { token: audrey });
   const glass = trail.json.events.find((e: { type: string }) => e.type === 'break_glass');
-  expect(glass).toMatchObject({ action: 'prod:debug', resource: 'cluster/eu-9', reason: JUSTIFICATION, details: { notify: 'security-admins', durationSeconds: 900 } });
+  expect(glass).toMatchObject({
+    action: 'prod:debug',
+    resource: 'cluster/eu-9',
+    reason: JUSTIFICATION,
+    details: { notify: 'security-admins', durationSeconds: 900 },
+  });
 });
 
 test('break-glass ends by itself like any grant; its limits are 400/403 problems', async () => {
   const alice = await api.token('alice', { as: 'glass-short' });
-  const tooLong = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true, justification: JUSTIFICATION, durationSeconds: 1200 } });
+  const tooLong = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true, justification: JUSTIFICATION, durationSeconds: 1200 },
+  });
   expect(tooLong.status).toBe(400);
   expect(tooLong.json.detail).toContain('above the break-glass maximum of 900 s');
-  const why = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true } });
+  const why = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true },
+  });
   expect(why.status).toBe(400);
   expect(why.json.errors).toEqual([{ path: 'justification', message: 'required for break-glass' }]);
-  const notAllowed = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'projects:delete', resource: 'projects/1', breakGlass: true, justification: JUSTIFICATION } });
+  const notAllowed = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'projects:delete', resource: 'projects/1', breakGlass: true, justification: JUSTIFICATION },
+  });
   expect(notAllowed.status).toBe(403);
   expect(notAllowed.json.detail).toContain('does not allow break-glass');
   expect(notAllowed.json.rule).toMatch(/projects:delete/);
 
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true, justification: JUSTIFICATION, durationSeconds: 2 } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-8', breakGlass: true, justification: JUSTIFICATION, durationSeconds: 2 },
+  });
   expect(created.json).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
   await api.waitForStatus(alice, created.json.id, 'expired', 15_000);
-  expect((await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8' } })).json.allowed).toBe(false);
+  expect(
+    (await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-8' } })).json.allowed,
+  ).toBe(false);
 });
 
 test('break-glass waives approvals only: a policy that demands TOTP still asks for the code, then activates without approval', async () => {
   const alice = await api.token('alice', { as: 'glass-totp' });
   const code = await api.enrolTotp(alice);
-  const created = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'e2e:glass-totp', resource: 'x', breakGlass: true, justification: JUSTIFICATION } });
+  const created = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'e2e:glass-totp', resource: 'x', breakGlass: true, justification: JUSTIFICATION },
+  });
   expect(created.status).toBe(201);
   // Capped at the break-glass maximum (2 minutes) rather than the policy's useWithin (10 minutes).
-  expect(created.json).toMatchObject({ status: 'pending_mfa', breakGlass: true, durationSeconds: 120, waitingFor: { mfa: { method: 'totp' } } });
+  expect(created.json).toMatchObject({
+    status: 'pending_mfa',
+    breakGlass: true,
+    durationSeconds: 120,
+    waitingFor: { mfa: { method: 'totp' } },
+  });
   expect(created.json.waitingFor.approvals).toBeUndefined();
   const id = created.json.id;
   const answered = await api.call('POST', `/v1/requests/${id}/mfa`, { token: alice, body: { code: code() } });
@@ -94,7 +123,10 @@ test('break-glass replaces an ordinary request still waiting for approval', asyn
   const alice = await api.token('alice', { as: 'glass-replace' });
   const waiting = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-7' } });
   expect(waiting.json.status).toBe('pending_approval');
-  const glass = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'prod:debug', resource: 'cluster/eu-7', breakGlass: true, justification: JUSTIFICATION } });
+  const glass = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'prod:debug', resource: 'cluster/eu-7', breakGlass: true, justification: JUSTIFICATION },
+  });
   expect(glass.status).toBe(201);
   await api.waitForStatus(alice, glass.json.id, 'active');
   expect((await api.call('GET', `/v1/requests/${waiting.json.id}`, { token: alice })).json.status).toBe('cancelled');
@@ -129,12 +161,20 @@ test('a ticket reference matching the pattern: 400 naming it when missing or wro
 
 test('who may request at all: a caller the requesters condition leaves out gets 403 with the rule and the reason', async () => {
   const dave = await api.token('dave');
-  const res = await api.call('POST', '/v1/requests', { token: dave, body: { action: 'prod:restart', justification: 'rolling restart after the config change', ticket: 'CHG-1' } });
+  const res = await api.call('POST', '/v1/requests', {
+    token: dave,
+    body: { action: 'prod:restart', justification: 'rolling restart after the config change', ticket: 'CHG-1' },
+  });
   expect(res.status).toBe(403);
   expect(res.json.rule).toMatch(/^policies\[\d+\] prod:\*$/);
-  expect(res.json.detail).toBe('"prod:restart" may only be requested by callers where groups is one of "engineering", "security-admins" and not employment equals "contractor"');
+  expect(res.json.detail).toBe(
+    '"prod:restart" may only be requested by callers where groups is one of "engineering", ' +
+      '"security-admins" and not employment equals "contractor"',
+  );
   // The exact prod:debug policy is more specific than prod:*, and has no such rule.
-  expect((await api.call('POST', '/v1/requests', { token: dave, body: { action: 'prod:debug', resource: 'cluster/dave' } })).status).toBe(201);
+  expect((await api.call('POST', '/v1/requests', { token: dave, body: { action: 'prod:debug', resource: 'cluster/dave' } })).status).toBe(
+    201,
+  );
 });
 
 test('authorize names the rule and what is still missing', async () => {
@@ -144,35 +184,78 @@ test('authorize names the rule and what is still missing', async () => {
   expect(fresh.json).toMatchObject({ allowed: false, rule: expect.stringMatching(/projects:delete on projects\/\*$/) });
   expect(fresh.json.missing).toEqual(['request', 'justification (at least 10 characters)', 'mfa totp', 'approval from security-admins x1']);
 
-  const pending = await api.call('POST', '/v1/requests', { token: alice, body: { action: 'payments:approve', resource: 'payments/9', justification: 'supplier run for March' } });
+  const pending = await api.call('POST', '/v1/requests', {
+    token: alice,
+    body: { action: 'payments:approve', resource: 'payments/9', justification: 'supplier run for March' },
+  });
   expect(pending.json.status).toBe('pending_mfa');
   const waiting = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'payments:approve', resource: 'payments/9' } });
-  expect(waiting.json).toMatchObject({ allowed: false, pendingRequestId: pending.json.id, missing: ['mfa totp', 'approval from security-admins x1', 'approval from finance-approvers x1'] });
+  expect(waiting.json).toMatchObject({
+    allowed: false,
+    pendingRequestId: pending.json.id,
+    missing: ['mfa totp', 'approval from security-admins x1', 'approval from finance-approvers x1'],
+  });
 
   const auto = await api.call('POST', '/v1/authorize', { token: alice, body: { action: 'reports:read', resource: 'reports/q9' } });
   expect(auto.json).toMatchObject({ allowed: false, missing: ['request'] });
 
-  const dave = await api.call('POST', '/v1/authorize', { token: await api.token('dave'), body: { action: 'projects:delete', resource: 'projects/9' } });
-  expect(dave.json).toMatchObject({ allowed: false, reason: 'contractors may not delete projects', rule: expect.stringMatching(/projects:delete/) });
+  const dave = await api.call('POST', '/v1/authorize', {
+    token: await api.token('dave'),
+    body: { action: 'projects:delete', resource: 'projects/9' },
+  });
+  expect(dave.json).toMatchObject({
+    allowed: false,
+    reason: 'contractors may not delete projects',
+    rule: expect.stringMatching(/projects:delete/),
+  });
   expect(dave.json.missing).toBeUndefined();
 });
 
 test('GET /v1/policies tells each caller what they may request and what it takes', async () => {
-  type Row = { action: string; resource?: string; decision: string; mayRequest: boolean; deniedBecause?: string; deniedBy?: string; needs?: string[]; breakGlass?: { allowed: boolean }; requesters?: string };
+  type Row = {
+    action: string;
+    resource?: string;
+    decision: string;
+    mayRequest: boolean;
+    deniedBecause?: string;
+    deniedBy?: string;
+    needs?: string[];
+    breakGlass?: { allowed: boolean };
+    requesters?: string;
+  };
   const find = (rows: Row[], action: string, resource?: string) => rows.find((r) => r.action === action && r.resource === resource)!;
 
   const alice: Row[] = (await api.call('GET', '/v1/policies', { token: await api.token('alice') })).json.policies;
   expect(find(alice, 'reports:read')).toMatchObject({ decision: 'auto', mayRequest: true, needs: ['request'] });
-  expect(find(alice, 'prod:*')).toMatchObject({ decision: 'requestable', mayRequest: true, requesters: expect.stringContaining('groups is one of') });
+  expect(find(alice, 'prod:*')).toMatchObject({
+    decision: 'requestable',
+    mayRequest: true,
+    requesters: expect.stringContaining('groups is one of'),
+  });
   expect(find(alice, 'prod:*').needs).toContain('ticket matching ^(INC|CHG)-\\d+$');
-  expect(find(alice, 'prod:debug')).toMatchObject({ mayRequest: true, breakGlass: { allowed: true, maxDurationSeconds: 900, notify: 'security-admins' } });
+  expect(find(alice, 'prod:debug')).toMatchObject({
+    mayRequest: true,
+    breakGlass: { allowed: true, maxDurationSeconds: 900, notify: 'security-admins' },
+  });
   expect(find(alice, 'projects:delete', 'projects/*')).toMatchObject({ decision: 'requestable', mayRequest: true });
 
   const dave: Row[] = (await api.call('GET', '/v1/policies', { token: await api.token('dave') })).json.policies;
-  expect(find(dave, 'projects:delete', 'projects/*')).toMatchObject({ decision: 'denied', mayRequest: false, deniedBecause: 'contractors may not delete projects', deniedBy: 'deny[0]' });
+  expect(find(dave, 'projects:delete', 'projects/*')).toMatchObject({
+    decision: 'denied',
+    mayRequest: false,
+    deniedBecause: 'contractors may not delete projects',
+    deniedBy: 'deny[0]',
+  });
   expect(find(dave, 'prod:*')).toMatchObject({ decision: 'denied', mayRequest: false, deniedBy: 'requesters' });
-  expect(find(dave, 'reports:read')).toMatchObject({ decision: 'requestable', mayRequest: true, needs: ['request', 'approval from security-admins x1'] });
+  expect(find(dave, 'reports:read')).toMatchObject({
+    decision: 'requestable',
+    mayRequest: true,
+    needs: ['request', 'approval from security-admins x1'],
+  });
   expect(find(dave, 'data:export', 'datasets/public-*')).toMatchObject({ decision: 'auto' });
   // dave may ask for prod:debug, but breakGlass.who does not name him.
-  expect(find(dave, 'prod:debug').breakGlass).toMatchObject({ allowed: false, who: 'groups is one of "engineering", "security-admins" (from dev)' });
+  expect(find(dave, 'prod:debug').breakGlass).toMatchObject({
+    allowed: false,
+    who: 'groups is one of "engineering", "security-admins" (from dev)',
+  });
 });

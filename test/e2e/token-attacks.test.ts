@@ -39,7 +39,13 @@ beforeAll(async () => {
     ...demo,
     issuers: {
       dev: { ...demo.issuers.dev, algorithms: ['RS256', 'ES256'], clockSkew: CLOCK_SKEW },
-      partner: { issuer: partner.url, audience: ['jitgate-api'], tokenUse: 'access', algorithms: ['RS256', 'ES256'], claims: { groups: 'realm_access.roles' } },
+      partner: {
+        issuer: partner.url,
+        audience: ['jitgate-api'],
+        tokenUse: 'access',
+        algorithms: ['RS256', 'ES256'],
+        claims: { groups: 'realm_access.roles' },
+      },
     },
   };
   const configPath = path.join(dataDir, 'jitgate.attacks.config.json');
@@ -64,7 +70,18 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** Valid claims for dev alice, as the development IdP signs them. */
 function devClaims(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { iss: dev.iss, sub: 'alice', aud: 'jitgate', iat: now(), exp: now() + 600, auth_time: now(), token_use: 'id', groups: ['engineering'], roles: ['editor'], ...extra };
+  return {
+    iss: dev.iss,
+    sub: 'alice',
+    aud: 'jitgate',
+    iat: now(),
+    exp: now() + 600,
+    auth_time: now(),
+    token_use: 'id',
+    groups: ['engineering'],
+    roles: ['editor'],
+    ...extra,
+  };
 }
 
 function devHeader(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -107,8 +124,16 @@ async function post(pathname: string, body: unknown, authorization: string | und
 async function expectRefused(token: string, opts: { raw?: boolean } = {}): Promise<void> {
   const authorization = opts.raw ? token : `Bearer ${token}`;
   const before = await table.count();
-  const [created, authorized] = [await post(calls[0]![0], calls[0]![1], authorization), await post(calls[1]![0], calls[1]![1], authorization)];
-  results.push({ attack: expect.getState().currentTestName ?? '', requests: created.status, authorize: authorized.status, wwwAuthenticate: created.wwwAuthenticate });
+  const [created, authorized] = [
+    await post(calls[0]![0], calls[0]![1], authorization),
+    await post(calls[1]![0], calls[1]![1], authorization),
+  ];
+  results.push({
+    attack: expect.getState().currentTestName ?? '',
+    requests: created.status,
+    authorize: authorized.status,
+    wwwAuthenticate: created.wwwAuthenticate,
+  });
   expect(created.status).toBe(401);
   expect(authorized.status).toBe(401);
   expect(created.wwwAuthenticate).toMatch(/^Bearer error="invalid_token"/);
@@ -183,20 +208,22 @@ describe('attacks', () => {
     const bytes = Buffer.concat([Buffer.from(dev.rsaPublicJwk.n!, 'base64url'), Buffer.from(dev.rsaPublicJwk.e!, 'base64url')]);
     await expectRefused(forge(devHeader({ alg: 'HS256' }), devClaims(), 'HS256', bytes));
   });
-  test('PS256 signed with the issuer\'s own RSA key (algorithm not allowed)', async () => {
+  test("PS256 signed with the issuer's own RSA key (algorithm not allowed)", async () => {
     await expectRefused(forge(devHeader({ alg: 'PS256' }), devClaims(), 'PS256', dev.rsa));
   });
-  test('RS512 signed with the issuer\'s own RSA key (algorithm not allowed)', async () => {
+  test("RS512 signed with the issuer's own RSA key (algorithm not allowed)", async () => {
     await expectRefused(forge(devHeader({ alg: 'RS512' }), devClaims(), 'RS512', dev.rsa));
   });
 
   // Keys the token chooses
-  test('RS256 signed with a key not in the JWKS, under the issuer\'s kid', async () => {
+  test("RS256 signed with a key not in the JWKS, under the issuer's kid", async () => {
     await expectRefused(forge(devHeader(), devClaims(), 'RS256', attackerKey().privateKey));
   });
   test('embedded "jwk" header carrying the attacker\'s public key', async () => {
     const key = attackerKey();
-    await expectRefused(forge(devHeader({ kid: 'attacker', jwk: { ...key.publicJwk, kid: 'attacker' } }), devClaims(), 'RS256', key.privateKey));
+    await expectRefused(
+      forge(devHeader({ kid: 'attacker', jwk: { ...key.publicJwk, kid: 'attacker' } }), devClaims(), 'RS256', key.privateKey),
+    );
   });
   test('"jku" header pointing to the attacker\'s JWKS', async () => {
     const key = attackerKey();
@@ -313,10 +340,17 @@ describe('attacks', () => {
   test('ES256 with an all-zero signature (CVE-2022-21449)', async () => {
     await expectRefused(unsigned(devHeader({ alg: 'ES256', kid: dev.ecKid }), devClaims(), b64url(Buffer.alloc(64))));
   });
-  test('a token claiming the second issuer, signed with the first issuer\'s key', async () => {
-    await expectRefused(forge({ alg: 'RS256', kid: dev.rsaKid, typ: 'at+jwt' }, { iss: partner.url, iat: now(), exp: now() + 600, ...partnerClaims() }, 'RS256', dev.rsa));
+  test("a token claiming the second issuer, signed with the first issuer's key", async () => {
+    await expectRefused(
+      forge(
+        { alg: 'RS256', kid: dev.rsaKid, typ: 'at+jwt' },
+        { iss: partner.url, iat: now(), exp: now() + 600, ...partnerClaims() },
+        'RS256',
+        dev.rsa,
+      ),
+    );
   });
-  test('a token claiming the first issuer, signed with the second issuer\'s key', async () => {
+  test("a token claiming the first issuer, signed with the second issuer's key", async () => {
     await expectRefused(forge(devHeader({ kid: partner.rsaKid }), devClaims(), 'RS256', partner.rsa));
   });
 
@@ -353,7 +387,11 @@ describe('attacks', () => {
 describe('control, last', () => {
   test('control: a valid token creates a request (so an unchanged table means the attack wrote nothing)', async () => {
     const before = await table.count();
-    const res = await post('/v1/requests', { action: 'prod:debug', resource: 'cluster/control', durationSeconds: 60 }, `Bearer ${devToken(devClaims({ sub: 'alice-control' }))}`);
+    const res = await post(
+      '/v1/requests',
+      { action: 'prod:debug', resource: 'cluster/control', durationSeconds: 60 },
+      `Bearer ${devToken(devClaims({ sub: 'alice-control' }))}`,
+    );
     expect(res.status).toBe(201);
     expect(await table.count()).toBeGreaterThan(before);
   });

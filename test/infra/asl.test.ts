@@ -10,7 +10,10 @@ import { STATE } from '../../infra/workflow';
 import { configWithHttpsIssuer } from './support';
 
 // asl-validator is CommonJS with `module.exports = validator` and no type declarations of that shape.
-const aslValidator = require('asl-validator') as (definition: unknown, options?: { checkPaths: boolean; checkArn: boolean }) => {
+const aslValidator = require('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths: boolean; checkArn: boolean },
+) => {
   isValid: boolean;
   errors: { message?: string; 'Error code'?: string }[];
   errorsText(separator?: string): string;

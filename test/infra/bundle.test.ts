@@ -33,12 +33,18 @@ function bundleOf(fn: { Properties: Record<string, any> }): string {
   return path.join(outdir, `asset.${hash}`, 'index.mjs');
 }
 
-test('synth with bundling succeeds; each function is a bundle with the deployed config inlined, byte for byte what local mode builds', async () => {
+test('synth with bundling succeeds; each function is a bundle with the ' +
+  'deployed config inlined, byte for byte what local mode builds', async () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-local-bundle-'));
   try {
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     const entries = functions.map(([, fn]) => fn.Metadata?.['jitgate:entry'] as string);
-    const local = await buildBundles({ entries, configJson: JSON.stringify(deployedConfig(config).config), configMode: 'deploy', cacheDir });
+    const local = await buildBundles({
+      entries,
+      configJson: JSON.stringify(deployedConfig(config).config),
+      configMode: 'deploy',
+      cacheDir,
+    });
     expect(functions).toHaveLength(ENTRIES.length);
     for (const [id, fn] of functions) {
       const bundle = fs.readFileSync(bundleOf(fn), 'utf8');
@@ -76,7 +82,9 @@ const THROW_FROM_BUNDLE = [
 ].join('\n');
 
 test('errors thrown from a minified deployed bundle keep their class names', () => {
-  const [, endRequest] = resourcesOf(template, 'AWS::Lambda::Function').find(([, fn]) => fn.Metadata?.['jitgate:entry'] === 'functions/end-request/index.ts')!;
+  const [, endRequest] = resourcesOf(template, 'AWS::Lambda::Function').find(
+    ([, fn]) => fn.Metadata?.['jitgate:entry'] === 'functions/end-request/index.ts',
+  )!;
   expect(fs.readFileSync(bundleOf(endRequest), 'utf8')).not.toMatch(/class DependencyUnavailable\b/); // minified indeed
   // Inside the repository, so the external @aws-sdk/* resolves from node_modules as the Lambda runtime provides it.
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, 'node_modules', '.cache', 'jitgate-bundle-'));
@@ -92,7 +100,11 @@ test('errors thrown from a minified deployed bundle keep their class names', () 
       // Nothing listens on port 1: the database is unavailable.
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
     };
-    const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', THROW_FROM_BUNDLE], { cwd: dir, env, timeout: 60_000 });
+    const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', THROW_FROM_BUNDLE], {
+      cwd: dir,
+      env,
+      timeout: 60_000,
+    });
     expect(JSON.parse(out.toString())).toEqual(['NotFound', 'DependencyUnavailable']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -35,19 +35,28 @@ const CFN_LINT = ['-c', "import sys; from cfnlint.runner import main; sys.argv[0
 
 function cfnLint(files: string[]): Promise<Finding[]> {
   return new Promise((resolve, reject) => {
-    execFile('python3', [...CFN_LINT, '--format', 'json', '--ignore-checks', ...IGNORED, '--', ...files], { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      // Exit codes are a bit mask of what was found (2 error, 4 warning, 8 info); 1 is a crash.
-      const code = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;
-      if (/No module named/.test(stderr) || (err && code === 0)) {
-        return reject(new Error(`cfn-lint is not installed: run \`bash scripts/install-test-deps.sh\` (or \`python3 -m pip install cfn-lint\`)\n${stderr}`));
-      }
-      if (code === 1) return reject(new Error(`cfn-lint failed: ${stderr || stdout}`));
-      try {
-        resolve(stdout.trim() ? (JSON.parse(stdout) as Finding[]) : []);
-      } catch {
-        reject(new Error(`cfn-lint printed something other than JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`));
-      }
-    });
+    execFile(
+      'python3',
+      [...CFN_LINT, '--format', 'json', '--ignore-checks', ...IGNORED, '--', ...files],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        // Exit codes are a bit mask of what was found (2 error, 4 warning, 8 info); 1 is a crash.
+        const code = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;
+        if (/No module named/.test(stderr) || (err && code === 0)) {
+          return reject(
+            new Error(
+              `cfn-lint is not installed: run \`bash scripts/install-test-deps.sh\` (or \`python3 -m pip install cfn-lint\`)\n${stderr}`,
+            ),
+          );
+        }
+        if (code === 1) return reject(new Error(`cfn-lint failed: ${stderr || stdout}`));
+        try {
+          resolve(stdout.trim() ? (JSON.parse(stdout) as Finding[]) : []);
+        } catch {
+          reject(new Error(`cfn-lint printed something other than JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`));
+        }
+      },
+    );
   });
 }
 
@@ -60,7 +69,12 @@ beforeAll(async () => {
   fs.writeFileSync(file('default.json'), JSON.stringify(synthesizeTemplate(configWithHttpsIssuer(), { bundle: false })));
   fs.writeFileSync(
     file('broken.json'),
-    JSON.stringify({ Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 8 } }, Orphan: { Type: 'AWS::SNS::Topic', DependsOn: 'Missing' } } }),
+    JSON.stringify({
+      Resources: {
+        Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 8 } },
+        Orphan: { Type: 'AWS::SNS::Topic', DependsOn: 'Missing' },
+      },
+    }),
   );
   findings = await cfnLint([file('default.json'), file('broken.json')]);
 }, 120_000);

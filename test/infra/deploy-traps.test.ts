@@ -33,7 +33,8 @@ describe('the state machine log group', () => {
 });
 
 describe('per-method (detailed) metrics', () => {
-  const stageMetrics = (t: Template) => resourcesOf(t, 'AWS::ApiGateway::Stage').map(([, s]) => s.Properties.MethodSettings.map((m: any) => m.MetricsEnabled));
+  const stageMetrics = (t: Template) =>
+    resourcesOf(t, 'AWS::ApiGateway::Stage').map(([, s]) => s.Properties.MethodSettings.map((m: any) => m.MetricsEnabled));
 
   test('off by default', () => {
     expect(stageMetrics(defaults)).toEqual([[false]]);
@@ -51,14 +52,22 @@ describe("the account's API Gateway logging role", () => {
     assertions.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     assertions.hasResource('AWS::IAM::Role', {
       DeletionPolicy: 'Retain',
-      Properties: { ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'])]) })] },
+      Properties: {
+        ManagedPolicyArns: [
+          Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'])]),
+          }),
+        ],
+      },
     });
   });
 
   test('with "apiGatewayCloudWatchRole": false the stack leaves the account setting alone', () => {
     const template = synthesizeTemplate(withAws({ apiGatewayCloudWatchRole: false }), { bundle: false });
     expect(resourcesOf(template, 'AWS::ApiGateway::Account')).toEqual([]);
-    const pushRoles = resourcesOf(template, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AmazonAPIGatewayPushToCloudWatchLogs'));
+    const pushRoles = resourcesOf(template, 'AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AmazonAPIGatewayPushToCloudWatchLogs'),
+    );
     expect(pushRoles).toEqual([]);
     // Logging stays on: it then uses the role already set in the account.
     const [[, stage]] = resourcesOf(template, 'AWS::ApiGateway::Stage') as [[string, any]];

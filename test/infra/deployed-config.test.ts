@@ -37,7 +37,9 @@ test('approver sign-in through a development issuer is refused at synth when a p
   raw.approverSignIn = { issuer: 'dev', clientId: 'jitgate-approver' };
   expect(deployedConfig(parseConfig(raw)).config).not.toHaveProperty('approverSignIn');
   raw.policies[0].approverAuth = 'sso';
-  expect(deployedConfig(parseConfig(raw)).errors).toEqual([expect.stringContaining('approverSignIn.issuer: "dev" is a development issuer')]);
+  expect(deployedConfig(parseConfig(raw)).errors).toEqual([
+    expect.stringContaining('approverSignIn.issuer: "dev" is a development issuer'),
+  ]);
 });
 
 test('functions deployed with no issuer left still start, and refuse every token', async () => {

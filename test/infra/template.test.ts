@@ -9,7 +9,16 @@ import { ROUTES } from '../../infra/api';
 import { ENTRIES } from '../../infra/functions';
 import { STACK_NAME, synthesizeTemplate } from '../../infra/stack';
 import { STATE } from '../../infra/workflow';
-import { CORP_ISSUER, apiMethods, configWithHttpsIssuer, demoConfig, flatten, resourcesOf, stateMachineDefinition, type Template } from './support';
+import {
+  CORP_ISSUER,
+  apiMethods,
+  configWithHttpsIssuer,
+  demoConfig,
+  flatten,
+  resourcesOf,
+  stateMachineDefinition,
+  type Template,
+} from './support';
 
 let template: Template;
 let assertions: Assertions;
@@ -99,7 +108,9 @@ describe('functions', () => {
   const functions = () => resourcesOf(template, 'AWS::Lambda::Function');
 
   test('one per entry point, each with its jitgate:entry metadata', () => {
-    const entries = functions().map(([, f]) => f.Metadata?.['jitgate:entry']).sort();
+    const entries = functions()
+      .map(([, f]) => f.Metadata?.['jitgate:entry'])
+      .sort();
     expect(entries).toEqual(ENTRIES.map((e) => `functions/${e}/index.ts`).sort());
   });
 
@@ -115,11 +126,25 @@ describe('functions', () => {
   });
 
   test('environment: the state machine ARN only where executions are started or answered', () => {
-    const env = Object.fromEntries(functions().map(([, f]) => [f.Metadata!['jitgate:entry'].split('/')[1], f.Properties.Environment.Variables]));
+    const env = Object.fromEntries(
+      functions().map(([, f]) => [f.Metadata!['jitgate:entry'].split('/')[1], f.Properties.Environment.Variables]),
+    );
     for (const entry of ENTRIES) expect(env[entry].TABLE_NAME).toBeDefined();
-    expect(Object.keys(env).filter((e) => 'STATE_MACHINE_ARN' in env[e]).sort()).toEqual(['api', 'approve']);
-    expect(Object.keys(env).filter((e) => 'LINK_KEY_SECRET_ARN' in env[e]).sort()).toEqual(['api', 'approve', 'await-approval']);
-    expect(Object.keys(env).filter((e) => 'APPROVER_TOPIC_ARN' in env[e]).sort()).toEqual(['api', 'await-approval']);
+    expect(
+      Object.keys(env)
+        .filter((e) => 'STATE_MACHINE_ARN' in env[e])
+        .sort(),
+    ).toEqual(['api', 'approve']);
+    expect(
+      Object.keys(env)
+        .filter((e) => 'LINK_KEY_SECRET_ARN' in env[e])
+        .sort(),
+    ).toEqual(['api', 'approve', 'await-approval']);
+    expect(
+      Object.keys(env)
+        .filter((e) => 'APPROVER_TOPIC_ARN' in env[e])
+        .sort(),
+    ).toEqual(['api', 'await-approval']);
   });
 
   test('no AWS managed policies on the function roles', () => {
@@ -156,13 +181,23 @@ describe('the state machine', () => {
 
   test('the path of a request', () => {
     const s = definition().States;
-    expect(s.NeedsMfa).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallenge' }], Default: 'NeedsApproval' });
+    expect(s.NeedsMfa).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallenge' }],
+      Default: 'NeedsApproval',
+    });
     expect(s.MfaChallenge.Next).toBe('NeedsApproval');
     // Policies with a reminder or escalation carry $.reminder and wait in segments; all others take AwaitApproval as before.
     expect(s.NeedsApproval).toMatchObject({
       Type: 'Choice',
       Choices: [
-        { And: [{ Variable: '$.approval', BooleanEquals: true }, { Variable: '$.reminder', IsPresent: true }], Next: 'AwaitApprovalUntilReminder' },
+        {
+          And: [
+            { Variable: '$.approval', BooleanEquals: true },
+            { Variable: '$.reminder', IsPresent: true },
+          ],
+          Next: 'AwaitApprovalUntilReminder',
+        },
         { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
       ],
       Default: 'ReadRequest',
@@ -184,7 +219,11 @@ describe('the state machine', () => {
 
   test.each([
     ['MfaChallenge', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }],
-    ['AwaitApproval', '$.approvalTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token', 'linkBase.$': '$.linkBase' }],
+    [
+      'AwaitApproval',
+      '$.approvalTimeoutSeconds',
+      { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token', 'linkBase.$': '$.linkBase' },
+    ],
   ])('%s: lambda:invoke.waitForTaskToken, timeout from the input, result in $.grant', (name, timeoutPath, payload) => {
     const state = definition().States[name];
     expect(state.Type).toBe('Task');
@@ -199,7 +238,11 @@ describe('the state machine', () => {
       { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
     ]);
     // A park that lost its write races (or found DynamoDB down) is tried again with a fresh token, not a failed execution.
-    expect(state.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['ConcurrentModification', 'DependencyUnavailable'], MaxAttempts: 3 })]));
+    expect(state.Retry).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ErrorEquals: ['ConcurrentModification', 'DependencyUnavailable'], MaxAttempts: 3 }),
+      ]),
+    );
   });
 
   test('AwaitApprovalUntilReminder: AwaitApproval cut at the next nudge; its timeout runs Remind, the state unchanged', () => {
@@ -258,11 +301,15 @@ describe('the state machine', () => {
     expect(state.TimeoutSeconds).toBe(30);
     const [request, slot, audit] = state.Parameters.TransactItems;
     const condition = transitionCondition('activate');
-    const hash = `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', $.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
+    const hash =
+      `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', ` +
+      `$.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
     expect(state.Parameters['ClientRequestToken.$']).toBe("States.Hash(States.Format('{}#{}', $.requestId, $.grant.chain.head), 'MD5')");
     expect(request.Update).toMatchObject({
       Key: { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } },
-      UpdateExpression: 'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
+      UpdateExpression:
+        'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash ' +
+        'REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
       ConditionExpression: `${condition.expression} AND auditHead = :prev`,
     });
     expect(request.Update.ExpressionAttributeValues).toEqual({
@@ -287,10 +334,17 @@ describe('the state machine', () => {
       gsi2pk: { S: 'ACTOR#jitgate' },
       gsi2sk: { 'S.$': '$.grant.activatedAt' },
     });
-    expect(audit.Put.Item).toMatchObject({ sk: { 'S.$': '$.grant.chain.sk' }, seq: { 'N.$': '$.grant.chain.seq' }, prev: { 'S.$': '$.grant.chain.head' }, hash: { 'S.$': hash } });
+    expect(audit.Put.Item).toMatchObject({
+      sk: { 'S.$': '$.grant.chain.sk' },
+      seq: { 'N.$': '$.grant.chain.seq' },
+      prev: { 'S.$': '$.grant.chain.head' },
+      hash: { 'S.$': hash },
+    });
     expect(audit.Put.ConditionExpression).toBe('attribute_not_exists(pk)');
     for (const item of [request.Update, slot.Update, audit.Put]) expect(item.TableName).toMatch(/^<Ref:DataTable/);
-    expect(state.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.InternalServerError']));
+    expect(state.Retry[0].ErrorEquals).toEqual(
+      expect.arrayContaining(['DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.InternalServerError']),
+    );
     expect(state.Catch).toEqual([{ ErrorEquals: ['DynamoDb.TransactionCanceledException'], ResultPath: '$.error', Next: 'RereadRequest' }]);
     // After a cancellation the item decides: pending again → retry with the new head; already active → go on; else Closed.
     expect(definition().States.StillPending).toMatchObject({
@@ -322,12 +376,19 @@ describe('the state machine', () => {
     expect(state.Resource).toMatch(/:states:::sns:publish$/);
     expect(state.TimeoutSeconds).toBe(30);
     expect(state.ResultPath).toBeNull();
-    expect(state.Parameters.Message).toEqual({ type: 'grant.expiring', 'requestId.$': '$.requestId', 'requester.$': '$.requester', 'expiresAt.$': '$.grant.expiresAt' });
+    expect(state.Parameters.Message).toEqual({
+      type: 'grant.expiring',
+      'requestId.$': '$.requestId',
+      'requester.$': '$.requester',
+      'expiresAt.$': '$.grant.expiresAt',
+    });
     expect(state.Parameters.MessageAttributes).toEqual({
       event: { DataType: 'String', StringValue: 'grant.expiring' },
       requester: { DataType: 'String', 'StringValue.$': '$.requester' },
     });
-    const [eventsTopic] = resourcesOf(template, 'AWS::SNS::Topic').find(([, t]) => t.Properties.DisplayName === 'jitgate lifecycle events')!;
+    const [eventsTopic] = resourcesOf(template, 'AWS::SNS::Topic').find(
+      ([, t]) => t.Properties.DisplayName === 'jitgate lifecycle events',
+    )!;
     expect(state.Parameters.TopicArn).toBe(`<Ref:${eventsTopic}>`);
     expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'WaitUntilExpiry' }]);
   });
@@ -361,7 +422,15 @@ describe('the API', () => {
       StageName: 'prod',
       TracingEnabled: false,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR' })],
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+        }),
+      ],
     });
   });
 
@@ -374,12 +443,29 @@ describe('the API', () => {
 
   test('every route of the contract is there', () => {
     const expected = [
-      'POST /v1/authorize', 'POST /v1/requests', 'GET /v1/requests', 'GET /v1/requests/{id}', 'POST /v1/requests/{id}/mfa',
-      'POST /v1/requests/{id}/decisions', 'POST /v1/requests/{id}/cancel', 'POST /v1/requests/{id}/revoke', 'POST /v1/mfa/totp',
-      'POST /v1/mfa/totp/verify', 'GET /v1/policies', 'GET /v1/audit', 'GET /v1/audit/verify', 'GET /v1/audit/export', 'GET /openapi.json', 'GET /approve/{link}', 'POST /approve/{link}',
-      'GET /approve/{link}/signin', 'GET /approve/callback',
+      'POST /v1/authorize',
+      'POST /v1/requests',
+      'GET /v1/requests',
+      'GET /v1/requests/{id}',
+      'POST /v1/requests/{id}/mfa',
+      'POST /v1/requests/{id}/decisions',
+      'POST /v1/requests/{id}/cancel',
+      'POST /v1/requests/{id}/revoke',
+      'POST /v1/mfa/totp',
+      'POST /v1/mfa/totp/verify',
+      'GET /v1/policies',
+      'GET /v1/audit',
+      'GET /v1/audit/verify',
+      'GET /v1/audit/export',
+      'GET /openapi.json',
+      'GET /approve/{link}',
+      'POST /approve/{link}',
+      'GET /approve/{link}/signin',
+      'GET /approve/callback',
     ];
-    const proxied = methods().filter((m) => m.integration.Type === 'AWS_PROXY').map((m) => `${m.httpMethod} ${m.path}`);
+    const proxied = methods()
+      .filter((m) => m.integration.Type === 'AWS_PROXY')
+      .map((m) => `${m.httpMethod} ${m.path}`);
     expect(proxied.sort()).toEqual(expected.sort());
   });
 
@@ -387,11 +473,18 @@ describe('the API', () => {
     const m = find('/health', 'GET')!;
     expect(m.integration.Type).toBe('MOCK');
     expect(m.integration.RequestTemplates['application/json']).toBe('{"statusCode": 200}');
-    expect(m.integration.IntegrationResponses[0]).toMatchObject({ StatusCode: '200', ResponseTemplates: { 'application/json': '{"status":"ok"}' } });
+    expect(m.integration.IntegrationResponses[0]).toMatchObject({
+      StatusCode: '200',
+      ResponseTemplates: { 'application/json': '{"status":"ok"}' },
+    });
   });
 
   test('a wrong method on a known path: 405 problem+json with Allow', () => {
-    const withMethods = new Set(methods().filter((m) => m.httpMethod !== 'ANY').map((m) => m.path));
+    const withMethods = new Set(
+      methods()
+        .filter((m) => m.httpMethod !== 'ANY')
+        .map((m) => m.path),
+    );
     expect(withMethods.size).toBeGreaterThan(10);
     for (const path of withMethods) {
       const any = find(path, 'ANY');
@@ -400,9 +493,15 @@ describe('the API', () => {
       const [response] = any!.integration.IntegrationResponses;
       expect(response.StatusCode).toBe('405');
       expect(response.ResponseParameters['method.response.header.Content-Type']).toBe("'application/problem+json'");
-      const allowed = methods().filter((m) => m.path === path && m.httpMethod !== 'ANY').map((m) => m.httpMethod);
+      const allowed = methods()
+        .filter((m) => m.path === path && m.httpMethod !== 'ANY')
+        .map((m) => m.httpMethod);
       expect(response.ResponseParameters['method.response.header.Allow']).toBe(`'${allowed.join(', ')}'`);
-      expect(JSON.parse(response.ResponseTemplates['application/json'])).toMatchObject({ status: 405, title: 'Method Not Allowed', type: expect.stringMatching(/^https:\/\//) });
+      expect(JSON.parse(response.ResponseTemplates['application/json'])).toMatchObject({
+        status: 405,
+        title: 'Method Not Allowed',
+        type: expect.stringMatching(/^https:\/\//),
+      });
     }
   });
 
@@ -419,7 +518,9 @@ describe('the API', () => {
   });
 
   test('what API Gateway answers by itself is problem+json', () => {
-    const responses = Object.fromEntries(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    const responses = Object.fromEntries(
+      resourcesOf(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]),
+    );
     for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX', 'THROTTLED', 'MISSING_AUTHENTICATION_TOKEN']) {
       expect(responses[type]?.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
       expect(responses[type].ResponseTemplates['application/json']).toMatch(/^\{"type":"https:\/\/jitgate\.dev\/problems\//);

@@ -3,20 +3,19 @@
  * may answer their own task (IAM), and an execution that ends abnormally closes its
  * request (EventBridge rule → execution-ended function) and raises an alarm.
  */
-import { Template as Assertions } from 'aws-cdk-lib/assertions';
 import { synthesizeTemplate } from '../../infra/stack';
 import { configWithHttpsIssuer, resourcesOf, type Template } from './support';
 
 let template: Template;
-let assertions: Assertions;
 
 beforeAll(() => {
   template = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
-  assertions = Assertions.fromJSON(template);
 });
 
 function functionIdFor(entry: string): string {
-  const found = resourcesOf(template, 'AWS::Lambda::Function').find(([, fn]) => fn.Metadata?.['jitgate:entry'] === `functions/${entry}/index.ts`);
+  const found = resourcesOf(template, 'AWS::Lambda::Function').find(
+    ([, fn]) => fn.Metadata?.['jitgate:entry'] === `functions/${entry}/index.ts`,
+  );
   if (!found) throw new Error(`no function for ${entry}`);
   return found[0];
 }
@@ -62,7 +61,7 @@ describe('an execution that ends abnormally closes its request', () => {
     expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
   });
 
-  test('an EventBridge rule sends this state machine\'s FAILED, TIMED_OUT and ABORTED executions to it', () => {
+  test("an EventBridge rule sends this state machine's FAILED, TIMED_OUT and ABORTED executions to it", () => {
     const rules = resourcesOf(template, 'AWS::Events::Rule');
     expect(rules).toHaveLength(1);
     const [[, rule]] = rules as [[string, any]];
@@ -75,7 +74,9 @@ describe('an execution that ends abnormally closes its request', () => {
     expect(rule.Properties.Targets).toHaveLength(1);
     expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [functionIdFor('execution-ended'), 'Arn'] });
     // EventBridge may invoke it, from this rule only.
-    const permissions = resourcesOf(template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com');
+    const permissions = resourcesOf(template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
+    );
     expect(permissions.map(([, p]) => [p.Properties.FunctionName, p.Properties.SourceArn])).toEqual([
       [{ 'Fn::GetAtt': [functionIdFor('execution-ended'), 'Arn'] }, { 'Fn::GetAtt': [rules[0]![0], 'Arn'] }],
     ]);
@@ -88,9 +89,16 @@ describe('alarms', () => {
   test('abnormal executions of this state machine: failed + timed out + aborted, from the first one', () => {
     const alarm = alarms().find((a) => /executions ended FAILED/.test(a.AlarmDescription));
     expect(alarm).toBeDefined();
-    expect(alarm).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
     const metrics = alarm!.Metrics as any[];
-    const named = metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions]);
+    const named = metrics
+      .filter((m) => m.MetricStat)
+      .map((m) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions]);
     expect(named.map(([, name]) => name).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const [namespace, , dimensions] of named) {
       expect(namespace).toBe('AWS/States');
@@ -103,10 +111,16 @@ describe('alarms', () => {
     const alarm = alarms().find((a) => /a function failed/.test(a.AlarmDescription));
     expect(alarm).toBeDefined();
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
-    const watched = (alarm!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => {
-      expect([m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName]).toEqual(['AWS/Lambda', 'Errors']);
-      return m.MetricStat.Metric.Dimensions[0].Value.Ref;
-    });
-    expect(watched.sort()).toEqual(resourcesOf(template, 'AWS::Lambda::Function').map(([id]) => id).sort());
+    const watched = (alarm!.Metrics as any[])
+      .filter((m) => m.MetricStat)
+      .map((m) => {
+        expect([m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName]).toEqual(['AWS/Lambda', 'Errors']);
+        return m.MetricStat.Metric.Dimensions[0].Value.Ref;
+      });
+    expect(watched.sort()).toEqual(
+      resourcesOf(template, 'AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    );
   });
 });

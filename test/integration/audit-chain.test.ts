@@ -48,7 +48,14 @@ afterAll(async () => {
 const person = (sub: string, groups: string[]) => devPerson(local.config, sub, { groups });
 
 async function eventItems(requestId: string): Promise<Record<string, unknown>[]> {
-  const out = await doc.send(new QueryCommand({ TableName: TABLE(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)', ExpressionAttributeValues: { ':pk': `REQ#${requestId}`, ':evt': 'EVT#' }, ConsistentRead: true }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: TABLE(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+      ExpressionAttributeValues: { ':pk': `REQ#${requestId}`, ':evt': 'EVT#' },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -63,7 +70,12 @@ async function remove(items: Record<string, unknown>[]): Promise<void> {
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['audit', ...args], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: ROOT, env: { PORT: String(local.port), JITGATE_DATA_DIR: dataDir } });
+  const code = await main(['audit', ...args], {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd: ROOT,
+    env: { PORT: String(local.port), JITGATE_DATA_DIR: dataDir },
+  });
   return { code, stdout, stderr };
 }
 
@@ -71,13 +83,26 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
   const alice = person('alice-audit', ['engineering']);
   const bob = person('bob-audit', ['security-admins']);
   const admin = person('ada-audit', ['platform-admins', ...local.config.adminGroups.map((g) => (typeof g === 'string' ? g : g.group))]);
-  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'audit/1', durationSeconds: 300 }, { linkBase: `${local.url}/approve/` });
-  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'prod:debug', resource: 'audit/1', durationSeconds: 300 },
+    { linkBase: `${local.url}/approve/` },
+  );
+  await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
   await decide(deps, { person: bob, groups: bob.groups, via: 'api' }, request.id, 'approve', 'looks fine');
-  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'active');
+  await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.request.status === 'active',
+  );
   await revokeGrant(deps, admin, request.id, 'incident over');
   // A policy denial belongs to no request: it goes on the journal.
-  await expect(createRequest(deps, alice, { action: 'nothing:matches', resource: 'x' }, { linkBase: '' })).rejects.toMatchObject({ status: 403 });
+  await expect(createRequest(deps, alice, { action: 'nothing:matches', resource: 'x' }, { linkBase: '' })).rejects.toMatchObject({
+    status: 403,
+  });
 
   const items = await eventItems(request.id);
   expect(items.map((i) => i.type)).toEqual(['created', 'approvers_notified', 'approved', 'activated', 'revoked']);
@@ -86,10 +111,22 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
   expect(items[4]).toMatchObject({ actor: admin.id, issuer: admin.issuer, reason: 'incident over' });
   expect((await cli('verify', '--as', 'audrey')).code).toBe(0);
 
-  const [created, notified, approved, activated] = items as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+  const [, notified, approved, activated] = items as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
   const broken = async () => (await verifyAudit(deps, {})).firstBroken;
 
-  await doc.send(new UpdateCommand({ TableName: TABLE(), Key: { pk: approved.pk, sk: approved.sk }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': 'nothing to see' } }));
+  await doc.send(
+    new UpdateCommand({
+      TableName: TABLE(),
+      Key: { pk: approved.pk, sk: approved.sk },
+      UpdateExpression: 'SET reason = :r',
+      ExpressionAttributeValues: { ':r': 'nothing to see' },
+    }),
+  );
   expect(await broken()).toEqual({ id: `${request.id}/3`, requestId: request.id, reason: 'edited', detail: expect.any(String) });
   const shown = await cli('verify', '--as', 'audrey');
   expect(shown.code).toBe(1);
@@ -101,7 +138,10 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
   await put([notified]);
 
   // Reordered: the items at places 2 and 3 swap sort keys.
-  await put([{ ...approved, sk: notified.sk }, { ...notified, sk: approved.sk }]);
+  await put([
+    { ...approved, sk: notified.sk },
+    { ...notified, sk: approved.sk },
+  ]);
   expect(await broken()).toMatchObject({ id: `${request.id}/3`, reason: 'reordered' });
   await put([notified, approved]);
 
@@ -117,7 +157,16 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
   expect(await verifyAudit(deps, {})).toMatchObject({ ok: true });
 
   // The policy denial, on the journal.
-  const journal = (await doc.send(new QueryCommand({ TableName: TABLE(), IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :a', ExpressionAttributeValues: { ':a': `ACTOR#${alice.id}` } }))).Items!.filter((i) => i.chain === 'journal');
+  const journal = (
+    await doc.send(
+      new QueryCommand({
+        TableName: TABLE(),
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :a',
+        ExpressionAttributeValues: { ':a': `ACTOR#${alice.id}` },
+      }),
+    )
+  ).Items!.filter((i) => i.chain === 'journal');
   expect(journal).toHaveLength(1);
   await remove(journal);
   expect(await broken()).toMatchObject({ id: 'journal/1', reason: 'deleted' });
@@ -139,8 +188,16 @@ test('edited, deleted, reordered and inserted events are each named by audit ver
 
 test('Activate: a response lost after the commit is retried safely; the grant still expires on time', async () => {
   const alice = person('alice-retry', ['engineering']);
-  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1', durationSeconds: 300 }, { linkBase: `${local.url}/approve/` });
-  const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'prod:debug', resource: 'retry/1', durationSeconds: 300 },
+    { linkBase: `${local.url}/approve/` },
+  );
+  const parked = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
   // As the deciding approval would: the grant's times go on the request (2 s long), then Activate runs.
   const times = grantTimes(2, new Date());
   const start = { grantTimes: times, activationNotice: activationNotice(parked!.request, times) };
@@ -153,7 +210,11 @@ test('Activate: a response lost after the commit is retried safely; the grant st
       const out = await real.send(command as never);
       if (command.constructor.name === 'TransactWriteItemsCommand' && ++transactions === 1) {
         // Committed, but the caller never hears: what a timeout or a 500 after the commit looks like.
-        throw Object.assign(new Error('injected after commit'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 }, $fault: 'server' });
+        throw Object.assign(new Error('injected after commit'), {
+          name: 'InternalServerError',
+          $metadata: { httpStatusCode: 500 },
+          $fault: 'server',
+        });
       }
       return out;
     },
@@ -169,15 +230,26 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   });
   const published: string[] = [];
   const input = {
-    requestId: request.id, mfa: false, approval: false, mfaTimeoutSeconds: 60, approvalTimeoutSeconds: 60,
-    linkBase: '', requester: alice.id,
+    requestId: request.id,
+    mfa: false,
+    approval: false,
+    mfaTimeoutSeconds: 60,
+    approvalTimeoutSeconds: 60,
+    linkBase: '',
+    requester: alice.id,
   };
   const { executionArn } = await engine.startExecution({ name: request.id, input: JSON.stringify(input), startAt: STATE.readRequest });
-  const done = await waitFor(() => engine.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000 });
+  const done = await waitFor(
+    () => engine.describeExecution({ executionArn }),
+    (d) => d.status !== 'RUNNING',
+    { timeoutMs: 20_000 },
+  );
   expect(done.status).toBe('SUCCEEDED');
   expect(transactions).toBeGreaterThanOrEqual(2);
   const history = await engine.getExecutionHistory({ executionArn });
-  const entered = history.events.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails?.name);
+  const entered = history.events
+    .filter((e) => e.type.endsWith('StateEntered'))
+    .map((e) => (e as { stateEnteredEventDetails?: { name: string } }).stateEnteredEventDetails?.name);
   expect(entered).toContain('Expire');
   expect(entered).not.toContain('Closed');
   // The commit whose response was lost still announces the grant, once.
@@ -197,29 +269,68 @@ test('the audit gaps: refused decisions, authorize denials, forged slots, first 
 
   // A window grant: the first use is recorded, later ones are not.
   const { request: reports } = await createRequest(deps, alice, { action: 'reports:read', resource: 'q3' }, { linkBase: '' });
-  await waitFor(() => deps.store.getRequest(reports.id), (s) => s?.request.status === 'active');
+  await waitFor(
+    () => deps.store.getRequest(reports.id),
+    (s) => s?.request.status === 'active',
+  );
   const { authorize } = await import('../../shared/usecases/authorize');
-  for (let i = 0; i < 3; i++) expect(await authorize(deps, alice, { action: 'reports:read', resource: 'q3' })).toMatchObject({ allowed: true });
+  for (let i = 0; i < 3; i++)
+    expect(await authorize(deps, alice, { action: 'reports:read', resource: 'q3' })).toMatchObject({ allowed: true });
   expect((await types(reports.id)).filter((t) => t === 'grant_used')).toHaveLength(1);
 
   // Approving your own request is refused, and recorded; so is authorize while the request waits.
-  const { request: pending } = await createRequest(deps, carol, { action: 'prod:debug', resource: 'gaps/1' }, { linkBase: `${local.url}/approve/` });
-  await expect(decide(deps, { person: carol, groups: carol.groups, via: 'api' }, pending.id, 'approve', undefined)).rejects.toMatchObject({ status: 403 });
-  expect(await authorize(deps, carol, { action: 'prod:debug', resource: 'gaps/1' })).toMatchObject({ allowed: false, pendingRequestId: pending.id });
+  const { request: pending } = await createRequest(
+    deps,
+    carol,
+    { action: 'prod:debug', resource: 'gaps/1' },
+    { linkBase: `${local.url}/approve/` },
+  );
+  await expect(decide(deps, { person: carol, groups: carol.groups, via: 'api' }, pending.id, 'approve', undefined)).rejects.toMatchObject({
+    status: 403,
+  });
+  expect(await authorize(deps, carol, { action: 'prod:debug', resource: 'gaps/1' })).toMatchObject({
+    allowed: false,
+    pendingRequestId: pending.id,
+  });
   const refused = (await eventItems(pending.id)).filter((e) => e.type === 'decision_refused' || e.type === 'authorize_denied');
   expect(refused).toEqual([
-    expect.objectContaining({ type: 'decision_refused', actor: carol.id, issuer: carol.issuer, details: expect.objectContaining({ refusal: 'SelfApproval' }) }),
+    expect.objectContaining({
+      type: 'decision_refused',
+      actor: carol.id,
+      issuer: carol.issuer,
+      details: expect.objectContaining({ refusal: 'SelfApproval' }),
+    }),
     expect.objectContaining({ type: 'authorize_denied', actor: carol.id }),
   ]);
 
   // A slot item nobody's Activate wrote, pointing at a request that is not dave's nor active: refused and recorded.
-  await put([{ ...keys.grantSlot(dave.id, 'prod:debug', 'forged'), requestId: pending.id, status: 'active', mode: 'window', expiresAt: new Date(Date.now() + 3600_000).toISOString() }]);
-  expect(await authorize(deps, dave, { action: 'prod:debug', resource: 'forged' })).toMatchObject({ allowed: false, reason: expect.stringMatching(/does not match/) });
+  await put([
+    {
+      ...keys.grantSlot(dave.id, 'prod:debug', 'forged'),
+      requestId: pending.id,
+      status: 'active',
+      mode: 'window',
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    },
+  ]);
+  expect(await authorize(deps, dave, { action: 'prod:debug', resource: 'forged' })).toMatchObject({
+    allowed: false,
+    reason: expect.stringMatching(/does not match/),
+  });
   expect(await types(pending.id)).toContain('grant_refused');
 
   // A token whose sign-in is not strong enough for a step-up policy: 401, recorded on the journal.
   await expect(authorize(deps, alice, { action: 'prod:deploy' })).rejects.toMatchObject({ status: 401 });
-  const actorEvents = (await doc.send(new QueryCommand({ TableName: TABLE(), IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :a', ExpressionAttributeValues: { ':a': `ACTOR#${alice.id}` } }))).Items!;
+  const actorEvents = (
+    await doc.send(
+      new QueryCommand({
+        TableName: TABLE(),
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :a',
+        ExpressionAttributeValues: { ':a': `ACTOR#${alice.id}` },
+      }),
+    )
+  ).Items!;
   expect(actorEvents).toContainEqual(expect.objectContaining({ type: 'step_up_failed', chain: 'journal', action: 'prod:deploy' }));
 
   expect(await verifyAudit(deps, {})).toMatchObject({ ok: true });
@@ -227,12 +338,29 @@ test('the audit gaps: refused decisions, authorize denials, forged slots, first 
 
 test('a SendTaskSuccess sent before the requirements are met grants nothing, whatever expiresAt it carries', async () => {
   const erin = person('erin-forged', ['engineering']);
-  const { request } = await createRequest(deps, erin, { action: 'prod:debug', resource: 'forged/2' }, { linkBase: `${local.url}/approve/` });
-  const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const { request } = await createRequest(
+    deps,
+    erin,
+    { action: 'prod:debug', resource: 'forged/2' },
+    { linkBase: `${local.url}/approve/` },
+  );
+  const parked = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
   const far = new Date(Date.now() + 365 * 86400_000).toISOString();
-  expect(await deps.workflow.succeed(parked!.tokens.approvalTaskToken!, { activatedAt: new Date().toISOString(), expiresAt: far, expiringAt: far })).toBe(true);
+  expect(
+    await deps.workflow.succeed(parked!.tokens.approvalTaskToken!, {
+      activatedAt: new Date().toISOString(),
+      expiresAt: far,
+      expiringAt: far,
+    }),
+  ).toBe(true);
   const executionArn = `arn:aws:states:local:000000000000:execution:jitgate:${request.id}`;
-  const d = await waitFor(() => local.sfn.describeExecution({ executionArn }), (x) => x.status !== 'RUNNING');
+  const d = await waitFor(
+    () => local.sfn.describeExecution({ executionArn }),
+    (x) => x.status !== 'RUNNING',
+  );
   expect(d.status).toBe('FAILED');
   expect((await deps.store.getRequest(request.id))?.request.status).toBe('pending_approval');
   expect(await deps.store.getGrantSlot(erin.id, 'prod:debug', 'forged/2')).toMatchObject({ status: 'pending' });

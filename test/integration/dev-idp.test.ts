@@ -107,7 +107,9 @@ describe('the development IdP at /dev/idp', () => {
     });
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['groups', 'roles', 'employment', 'email', 'name', 'amr', 'acr', 'auth_time']));
+    expect(doc.claims_supported).toEqual(
+      expect.arrayContaining(['groups', 'roles', 'employment', 'email', 'name', 'amr', 'acr', 'auth_time']),
+    );
   });
 
   test('publishes the persisted RS256 and ES256 keys, public parts only', async () => {
@@ -171,7 +173,11 @@ class Browser {
   }
 
   async post(url: string, form: Record<string, string>): Promise<Response> {
-    return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.request(url, {
+      method: 'POST',
+      body: new URLSearchParams(form),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 
   /** Follows redirects and self-submitting forms until one leaves the IdP (the callback) or a page is shown. */
@@ -187,14 +193,20 @@ class Browser {
       if (!html.includes('document.forms[0].submit()')) return res;
       // oidc-provider's form_post pages (e.g. ending bob's session before carol's starts) submit themselves in a browser.
       const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] as string;
-      const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const fields = Object.fromEntries(
+        [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+      );
       res = await this.post(new URL(action, base).href, fields as Record<string, string>);
     }
   }
 
   private async request(url: string, init: RequestInit): Promise<Response> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+    const res = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+    });
     for (const set of res.headers.getSetCookie()) {
       const [pair = '', ...attributes] = set.split(';');
       const name = pair.slice(0, pair.indexOf('=')).trim();
@@ -213,7 +225,10 @@ function pkce() {
 }
 
 /** GET /auth → the picker → choose a user → the callback with a code. */
-async function signIn(browser: Browser, opts: { clientId: string; user: string; mfa?: boolean; challenge?: string; prompt?: string; cancel?: boolean }) {
+async function signIn(
+  browser: Browser,
+  opts: { clientId: string; user: string; mfa?: boolean; challenge?: string; prompt?: string; cancel?: boolean },
+) {
   const redirectUri = `${origin}/dev/callback`;
   const state = randomBytes(8).toString('hex');
   const authorize = new URL(`${issuer}/auth`);
@@ -234,7 +249,10 @@ async function signIn(browser: Browser, opts: { clientId: string; user: string; 
   expect(html).toContain('Sign in as Bob');
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] as string;
   expect(action).toMatch(/^\/dev\/idp\/interaction\/[\w-]+\/login$/);
-  const submitted = await browser.post(`${origin}${action}`, opts.cancel ? { action: 'abort' } : { user: opts.user, ...(opts.mfa ? { mfa: 'on' } : {}) });
+  const submitted = await browser.post(
+    `${origin}${action}`,
+    opts.cancel ? { action: 'abort' } : { user: opts.user, ...(opts.mfa ? { mfa: 'on' } : {}) },
+  );
   const callback = await browser.follow(submitted, origin);
   if (!(callback instanceof URL)) throw new Error(`expected a redirect to the callback, got ${callback.status}: ${await callback.text()}`);
   return { callback, state, redirectUri };
@@ -244,7 +262,13 @@ async function redeem(clientId: string, code: string, redirectUri: string, verif
   const res = await fetch(`${issuer}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, ...(verifier ? { code_verifier: verifier } : {}) }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      ...(verifier ? { code_verifier: verifier } : {}),
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
@@ -289,7 +313,12 @@ describe('a browser signing in with authorization code + PKCE', () => {
     const { callback, redirectUri } = await signIn(browser, { clientId: 'jitgate', user: 'carol', mfa: true, challenge });
     const { body } = await redeem('jitgate', callback.searchParams.get('code') as string, redirectUri, verifier);
     const claims = await (await verifierFor('jitgate')).verify(body.id_token as string);
-    expect(claims).toMatchObject({ sub: 'carol', groups: ['security-admins', 'finance-approvers'], amr: ['pwd', 'otp', 'mfa'], acr: 'urn:jitgate:dev:mfa' });
+    expect(claims).toMatchObject({
+      sub: 'carol',
+      groups: ['security-admins', 'finance-approvers'],
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:jitgate:dev:mfa',
+    });
     expect(claims).not.toHaveProperty('roles');
   });
 
@@ -352,30 +381,41 @@ describe('npx jitgate token', () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
   });
 
-  test('works without a server: creates the keys in ./.jitgate and uses the config issuer; unknown users and commands are usage errors', async () => {
-    const fresh = mkdtempSync(path.join(tmpdir(), 'jitgate-cli-'));
-    try {
-      copyFileSync(path.join(root, 'jitgate.config.json'), path.join(fresh, 'jitgate.config.json'));
-      const [ok, unknownUser, noCommand] = await Promise.all([runCli(['token', 'audrey', '--access'], fresh), runCli(['token', 'zed'], fresh), runCli([], fresh)]);
+  test(
+    'works without a server: creates the keys in ./.jitgate and uses the ' + 'config issuer; unknown users and commands are usage errors',
+    async () => {
+      const fresh = mkdtempSync(path.join(tmpdir(), 'jitgate-cli-'));
+      try {
+        copyFileSync(path.join(root, 'jitgate.config.json'), path.join(fresh, 'jitgate.config.json'));
+        const [ok, unknownUser, noCommand] = await Promise.all([
+          runCli(['token', 'audrey', '--access'], fresh),
+          runCli(['token', 'zed'], fresh),
+          runCli([], fresh),
+        ]);
 
-      expect(ok.code).toBe(0);
-      const keys = JSON.parse(readFileSync(path.join(fresh, '.jitgate/idp-keys.json'), 'utf8')) as { keys: Record<string, unknown>[] };
-      const configIssuer = 'http://127.0.0.1:4000/dev/idp';
-      const verifier = JwtVerifier.create({ issuer: configIssuer, audience: 'jitgate', jwksUri: `${configIssuer}/.well-known/jwks.json` });
-      verifier.cacheJwks({ keys: keys.keys.map((k) => publicJwk(k)) } as never);
-      const token = ok.stdout.trim();
-      expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
-      expect(await verifier.verify(token)).toMatchObject({ sub: 'audrey', groups: ['auditors'], token_use: 'access' });
+        expect(ok.code).toBe(0);
+        const keys = JSON.parse(readFileSync(path.join(fresh, '.jitgate/idp-keys.json'), 'utf8')) as { keys: Record<string, unknown>[] };
+        const configIssuer = 'http://127.0.0.1:4000/dev/idp';
+        const verifier = JwtVerifier.create({
+          issuer: configIssuer,
+          audience: 'jitgate',
+          jwksUri: `${configIssuer}/.well-known/jwks.json`,
+        });
+        verifier.cacheJwks({ keys: keys.keys.map((k) => publicJwk(k)) } as never);
+        const token = ok.stdout.trim();
+        expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
+        expect(await verifier.verify(token)).toMatchObject({ sub: 'audrey', groups: ['auditors'], token_use: 'access' });
 
-      expect(unknownUser.code).toBe(2);
-      expect(unknownUser.stdout).toBe('');
-      expect(unknownUser.stderr).toMatch(/unknown user "zed"/);
-      for (const user of ['alice', 'bob', 'carol', 'dave', 'erin', 'audrey']) expect(unknownUser.stderr).toContain(user);
+        expect(unknownUser.code).toBe(2);
+        expect(unknownUser.stdout).toBe('');
+        expect(unknownUser.stderr).toMatch(/unknown user "zed"/);
+        for (const user of ['alice', 'bob', 'carol', 'dave', 'erin', 'audrey']) expect(unknownUser.stderr).toContain(user);
 
-      expect(noCommand.code).toBe(2);
-      expect(noCommand.stderr).toMatch(/Usage: jitgate <command>[\s\S]*token/);
-    } finally {
-      rmSync(fresh, { recursive: true, force: true });
-    }
-  });
+        expect(noCommand.code).toBe(2);
+        expect(noCommand.stderr).toMatch(/Usage: jitgate <command>[\s\S]*token/);
+      } finally {
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -106,15 +106,20 @@ describe('DynamoDB Local in memory', () => {
     const res = await ensureTable(client, tableProps, TABLE);
     expect(res.addedIndexes).toEqual(['gsi2']);
     const q = await client.send(
-      new QueryCommand({ TableName: TABLE, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': s('PENDING') } }),
+      new QueryCommand({
+        TableName: TABLE,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': s('PENDING') },
+      }),
     );
     expect(q.Items?.map((i) => i.pk?.S)).toEqual(['KEEP']);
   });
 
   it('refuses a table whose primary key differs from the template', async () => {
-    await expect(
-      ensureTable(client, { ...tableProps, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }, TABLE),
-    ).rejects.toThrow(/primary key cannot change/);
+    await expect(ensureTable(client, { ...tableProps, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }, TABLE)).rejects.toThrow(
+      /primary key cannot change/,
+    );
   });
 
   it('fails a conditional write with ConditionalCheckFailedException', async () => {

@@ -34,23 +34,35 @@ const statusOf = async (id: string) => (await deps.store.getRequest(id))!.reques
 const failedEvents = (id: string) => local.outbox.list().filter((m) => m.message.includes(id) && m.message.includes('request.failed'));
 
 function eventFor(id: string, status: string, extra: Partial<ExecutionDescription> = {}) {
-  return statusChangeEvent({
-    executionArn: local.sfn.executionArnFor(id),
-    stateMachineArn: local.sfn.stateMachineArn,
-    name: id,
-    status: status as ExecutionDescription['status'],
-    startDate: new Date(),
-    stopDate: new Date(),
-    input: '{}',
-    inputDetails: { included: true },
-    ...extra,
-  }, 'us-east-1', '000000000000');
+  return statusChangeEvent(
+    {
+      executionArn: local.sfn.executionArnFor(id),
+      stateMachineArn: local.sfn.stateMachineArn,
+      name: id,
+      status: status as ExecutionDescription['status'],
+      startDate: new Date(),
+      stopDate: new Date(),
+      input: '{}',
+      inputDetails: { included: true },
+      ...extra,
+    },
+    'us-east-1',
+    '000000000000',
+  );
 }
 
 test('delivered twice (at least once): closed once, audited once, told once', async () => {
   const alice = person('alice-twice', { groups: ['engineering'] });
-  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'failed/twice', durationSeconds: 60 }, { linkBase: `${local.url}/approve/` });
-  await waitFor(() => statusOf(request.id), (s) => s === 'pending_approval');
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'prod:debug', resource: 'failed/twice', durationSeconds: 60 },
+    { linkBase: `${local.url}/approve/` },
+  );
+  await waitFor(
+    () => statusOf(request.id),
+    (s) => s === 'pending_approval',
+  );
 
   const event = eventFor(request.id, 'FAILED', { error: 'States.Runtime', cause: 'An error occurred while executing the state' });
   const [first, second] = await Promise.all([closeFailedExecution(deps, event), closeFailedExecution(deps, event)]);
@@ -58,7 +70,10 @@ test('delivered twice (at least once): closed once, audited once, told once', as
   expect(await closeFailedExecution(deps, event)).toEqual({ outcome: 'ignored', reason: 'request is already failed' });
 
   const stored = (await deps.store.getRequest(request.id))!;
-  expect(stored.request).toMatchObject({ status: 'failed', failure: { executionStatus: 'FAILED', error: 'States.Runtime', cause: 'An error occurred while executing the state' } });
+  expect(stored.request).toMatchObject({
+    status: 'failed',
+    failure: { executionStatus: 'FAILED', error: 'States.Runtime', cause: 'An error occurred while executing the state' },
+  });
   expect(stored.tokens).toEqual({});
   const audit = await deps.store.listAudit({ requestId: request.id, limit: 50 });
   expect(audit.events.filter((e) => e.type === 'failed')).toHaveLength(1);
@@ -69,19 +84,36 @@ test('delivered twice (at least once): closed once, audited once, told once', as
 
 test('a late event for a request that ended normally changes nothing', async () => {
   const alice = person('alice-late', { groups: ['engineering'] });
-  const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'reports/late', durationSeconds: 1 }, { linkBase: `${local.url}/approve/` });
-  await waitFor(() => statusOf(request.id), (s) => s === 'expired');
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'reports:read', resource: 'reports/late', durationSeconds: 1 },
+    { linkBase: `${local.url}/approve/` },
+  );
+  await waitFor(
+    () => statusOf(request.id),
+    (s) => s === 'expired',
+  );
   const before = (await deps.store.getRequest(request.id))!.request;
 
-  expect(await closeFailedExecution(deps, eventFor(request.id, 'ABORTED'))).toEqual({ outcome: 'ignored', reason: 'request is already expired' });
+  expect(await closeFailedExecution(deps, eventFor(request.id, 'ABORTED'))).toEqual({
+    outcome: 'ignored',
+    reason: 'request is already expired',
+  });
   expect((await deps.store.getRequest(request.id))!.request).toEqual(before);
   expect(failedEvents(request.id)).toHaveLength(0);
 });
 
 test('events that are not an abnormal end of a request execution are ignored, not retried', async () => {
-  expect(await closeFailedExecution(deps, eventFor('no-such-request', 'FAILED'))).toEqual({ outcome: 'ignored', reason: 'no request no-such-request' });
+  expect(await closeFailedExecution(deps, eventFor('no-such-request', 'FAILED'))).toEqual({
+    outcome: 'ignored',
+    reason: 'no request no-such-request',
+  });
   expect(await closeFailedExecution(deps, eventFor('../../etc', 'FAILED'))).toMatchObject({ outcome: 'ignored' });
-  expect(await closeFailedExecution(deps, eventFor('x', 'SUCCEEDED'))).toEqual({ outcome: 'ignored', reason: 'status SUCCEEDED needs nothing' });
+  expect(await closeFailedExecution(deps, eventFor('x', 'SUCCEEDED'))).toEqual({
+    outcome: 'ignored',
+    reason: 'status SUCCEEDED needs nothing',
+  });
   expect(await closeFailedExecution(deps, { source: 'aws.ec2', detail: {} })).toMatchObject({ outcome: 'ignored' });
   expect(await closeFailedExecution(deps, null)).toMatchObject({ outcome: 'ignored' });
 });
@@ -91,7 +123,9 @@ test('local mode finds the rule and its target in the template', () => {
   const rules = statusChangeRules(local.template, machine.logicalId);
   expect(rules).toHaveLength(1);
   expect(rules[0]!.statuses).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
-  const entries = Object.entries(local.template.Resources as Record<string, any>).filter(([, r]) => r.Metadata?.['jitgate:entry'] === 'functions/execution-ended/index.ts');
+  const entries = Object.entries(local.template.Resources as Record<string, any>).filter(
+    ([, r]) => r.Metadata?.['jitgate:entry'] === 'functions/execution-ended/index.ts',
+  );
   expect(rules[0]!.functionIds).toEqual(entries.map(([id]) => id));
 });
 
@@ -132,11 +166,25 @@ describe('the local interpreter reports how executions end', () => {
     expect(calls).toBe(2);
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ name: 'broken', status: 'FAILED', error: 'DependencyUnavailable' });
-    expect(JSON.parse(ended[0]!.cause!)).toMatchObject({ errorType: 'DependencyUnavailable', errorMessage: 'the database is unavailable; retry shortly' });
+    expect(JSON.parse(ended[0]!.cause!)).toMatchObject({
+      errorType: 'DependencyUnavailable',
+      errorMessage: 'the database is unavailable; retry shortly',
+    });
 
     const event = statusChangeEvent(ended[0]!, 'us-east-1', '000000000000') as any;
-    expect(event).toMatchObject({ source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', resources: [ended[0]!.executionArn] });
-    expect(event.detail).toMatchObject({ executionArn: ended[0]!.executionArn, name: 'broken', status: 'FAILED', error: 'DependencyUnavailable', output: null, input: '{}' });
+    expect(event).toMatchObject({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      resources: [ended[0]!.executionArn],
+    });
+    expect(event.detail).toMatchObject({
+      executionArn: ended[0]!.executionArn,
+      name: 'broken',
+      status: 'FAILED',
+      error: 'DependencyUnavailable',
+      output: null,
+      input: '{}',
+    });
     expect(typeof event.detail.startDate).toBe('number');
 
     // Shutting local mode down stops running executions; that is no status change to report.

@@ -12,7 +12,7 @@ import { createRequest } from '../../shared/usecases/requests';
 import { awaitApproval, endRequest, parkMfaToken } from '../../shared/usecases/workflow-steps';
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { depsOf } from '../support/in-process';
-import { freePort, linkRequestId, tempDir } from '../support/local-mode';
+import { freePort, tempDir } from '../support/local-mode';
 import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
@@ -31,20 +31,32 @@ const person = (sub: string, claims: Record<string, unknown>) => devPerson(local
 
 const linkBase = () => `${local.url}/approve/`;
 
-
 test('ten approvers racing on one request: one approval counts, nine get 409, one activation', async () => {
   const alice = person('alice-race', { groups: ['engineering'] });
-  const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'race/10', durationSeconds: 60 }, { linkBase: linkBase() });
-  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'prod:debug', resource: 'race/10', durationSeconds: 60 },
+    { linkBase: linkBase() },
+  );
+  await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
 
   const approvers = Array.from({ length: 10 }, (_, i) => person(`approver-${i}`, { groups: ['security-admins'] }));
-  const outcomes = await Promise.allSettled(approvers.map((p) => decide(deps, { person: p, groups: p.groups, via: 'api' }, request.id, 'approve', undefined)));
+  const outcomes = await Promise.allSettled(
+    approvers.map((p) => decide(deps, { person: p, groups: p.groups, via: 'api' }, request.id, 'approve', undefined)),
+  );
   const ok = outcomes.filter((o) => o.status === 'fulfilled');
   const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
   expect(ok).toHaveLength(1);
   expect(refused.map((r) => (r.reason as { status: number }).status)).toEqual(Array(9).fill(409));
 
-  const active = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'active');
+  const active = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.request.status === 'active',
+  );
   expect(active?.request.approvals).toHaveLength(1);
   const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
   expect(audit.events.filter((e) => e.type === 'activated')).toHaveLength(1);
@@ -60,15 +72,24 @@ function linksTo(id: string): number {
       return undefined;
     }
   };
-  return local.outbox.list().flatMap((m) => m.links).filter((l) => l.includes('/approve/') && requestOf(l) === id).length;
+  return local.outbox
+    .list()
+    .flatMap((m) => m.links)
+    .filter((l) => l.includes('/approve/') && requestOf(l) === id).length;
 }
 
 test('a retried AwaitApproval step parks the new token but notifies approvers once', async () => {
   const alice = person('alice-retry', { groups: ['engineering'] });
   const { request } = await createRequest(deps, alice, { action: 'prod:debug', resource: 'retry/1' }, { linkBase: linkBase() });
-  const first = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.approvalTaskToken !== undefined);
+  const first = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
   // The step parks the token first, then notifies: wait for both approvers' links before counting.
-  await waitFor(async () => linksTo(request.id), (n) => n >= 2);
+  await waitFor(
+    async () => linksTo(request.id),
+    (n) => n >= 2,
+  );
   const before = linksTo(request.id);
 
   await awaitApproval(deps, request.id, 'token-from-a-retry', linkBase());
@@ -80,10 +101,18 @@ test('a retried AwaitApproval step parks the new token but notifies approvers on
 
 test('ending a request twice changes it once', async () => {
   const alice = person('alice-end', { groups: ['engineering'] });
-  const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'end/1', durationSeconds: 60 }, { linkBase: linkBase() });
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'reports:read', resource: 'end/1', durationSeconds: 60 },
+    { linkBase: linkBase() },
+  );
   // Auto-approved: the answer is pending; the state machine activates it moments later.
   expect(request).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
-  await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'active');
+  await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.request.status === 'active',
+  );
   expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: true });
   expect(await endRequest(deps, request.id, 'expired')).toEqual({ changed: false });
   expect(await endRequest(deps, request.id, 'timed_out')).toEqual({ changed: false });
@@ -96,18 +125,37 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
   const { secret } = await enrolTotp(deps, alice);
   await confirmTotp(deps, alice, currentCode(secret, new Date()));
   // The confirmation used the current step: the same code must not pass again, and is not counted as a guess.
-  const { request } = await createRequest(deps, alice, { action: 'projects:delete', resource: 'projects/mfa', justification: 'test lockout' }, { linkBase: linkBase() });
-  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date()))).rejects.toMatchObject({ status: 400, code: 'mfa-code-reused' });
-  await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ status: 400, attemptsLeft: 4 });
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'projects:delete', resource: 'projects/mfa', justification: 'test lockout' },
+    { linkBase: linkBase() },
+  );
+  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date()))).rejects.toMatchObject({
+    status: 400,
+    code: 'mfa-code-reused',
+  });
+  await expect(
+    answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000'),
+  ).rejects.toMatchObject({ status: 400, attemptsLeft: 4 });
   for (let i = 3; i >= 1; i--) {
-    await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ attemptsLeft: i });
+    await expect(
+      answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000'),
+    ).rejects.toMatchObject({ attemptsLeft: i });
   }
-  await expect(answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000')).rejects.toMatchObject({ attemptsLeft: 0 });
+  await expect(
+    answerMfa(deps, alice, request.id, '000000' === currentCode(secret, new Date()) ? '111111' : '000000'),
+  ).rejects.toMatchObject({ attemptsLeft: 0 });
   const denied = await deps.store.getRequest(request.id);
   expect(denied?.request).toMatchObject({ status: 'denied', decidedBy: 'jitgate' });
-  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date(Date.now() + 30_000)))).rejects.toMatchObject({ status: 409 });
+  await expect(answerMfa(deps, alice, request.id, currentCode(secret, new Date(Date.now() + 30_000)))).rejects.toMatchObject({
+    status: 409,
+  });
 
-  const execution = await waitFor(() => local.sfn.describeExecution({ executionArn: local.sfn.executionArnFor(request.id) }), (d) => d.status !== 'RUNNING');
+  const execution = await waitFor(
+    () => local.sfn.describeExecution({ executionArn: local.sfn.executionArnFor(request.id) }),
+    (d) => d.status !== 'RUNNING',
+  );
   expect(execution.status).toBe('SUCCEEDED');
   const history = await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(request.id) });
   expect(history.events.map((e) => e.type)).toContain('SucceedStateEntered');
@@ -115,8 +163,16 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
 
 test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {
   const alice = person('alice-park', { groups: ['engineering'], auth_time: Math.floor(Date.now() / 1000) });
-  const { request } = await createRequest(deps, alice, { action: 'projects:delete', resource: 'projects/park', justification: 'a race with the park' }, { linkBase: linkBase() });
-  const parked = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.tokens.mfaTaskToken !== undefined);
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'projects:delete', resource: 'projects/park', justification: 'a race with the park' },
+    { linkBase: linkBase() },
+  );
+  const parked = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.mfaTaskToken !== undefined,
+  );
   // The re-park below is what the MfaChallenge step does on a retried invocation.
   await parkMfaToken(deps, request.id, parked!.tokens.mfaTaskToken!);
   const reparked = await deps.store.getRequest(request.id);

@@ -22,13 +22,23 @@ type Statement = { Action: string | string[]; Resource: unknown };
 /** The DefaultPolicy of the role whose function has this entry (or of the state machine's role), and its statements. */
 function policyOf(template: CfnTemplate, roleRef: (t: CfnTemplate) => string): Statement[] {
   const roleId = roleRef(template);
-  const policy = Object.values(template.Resources!).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!['Roles']) === JSON.stringify([{ Ref: roleId }]))!;
+  const policy = Object.values(template.Resources!).find(
+    (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!['Roles']) === JSON.stringify([{ Ref: roleId }]),
+  )!;
   return (policy.Properties!['PolicyDocument'] as { Statement: Statement[] }).Statement;
 }
 const roleOfEntry = (entry: string) => (t: CfnTemplate) =>
-  (Object.values(t.Resources!).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['jitgate:entry'] === entry)!.Properties!['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  (
+    Object.values(t.Resources!).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['jitgate:entry'] === entry)!.Properties![
+      'Role'
+    ] as { 'Fn::GetAtt': [string] }
+  )['Fn::GetAtt'][0];
 const stateMachineRole = (t: CfnTemplate) =>
-  (Object.values(t.Resources!).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!.Properties!['RoleArn'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  (
+    Object.values(t.Resources!).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!.Properties!['RoleArn'] as {
+      'Fn::GetAtt': [string];
+    }
+  )['Fn::GetAtt'][0];
 const without = (statements: Statement[], action: string) => {
   const i = statements.findIndex((s) => ([] as string[]).concat(s.Action).includes(action));
   if (i < 0) throw new Error(`no statement with Action ${action}`);
@@ -61,44 +71,84 @@ const credentials = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: LO
 test('a function role without the grant gets AccessDeniedException, worded as AWS words it, and the console says so', async () => {
   const role = roleOfEntry('functions/authorize/index.ts')(local.template);
   const fn = [...local.iam.roles.functionRoles].find(([, r]) => r.logicalId === role)![0];
-  const ddb = new DynamoDBClient({ endpoint: `${local.url}/dev/aws/dynamodb`, region: 'us-east-1', credentials: credentials(accessKeyFor(role)), maxAttempts: 1 });
+  const ddb = new DynamoDBClient({
+    endpoint: `${local.url}/dev/aws/dynamodb`,
+    region: 'us-east-1',
+    credentials: credentials(accessKeyFor(role)),
+    maxAttempts: 1,
+  });
   const key = { pk: { S: 'GRANT#iam-test' }, sk: { S: 'GRANT' } };
   // Consuming a grant is a transaction; AWS authorizes each of its items as the operation it is.
   const refused = await ddb
-    .send(new TransactWriteItemsCommand({ TransactItems: [{ ConditionCheck: { TableName: TABLE_NAME, Key: key, ConditionExpression: 'attribute_not_exists(pk)' } }, { Update: { TableName: TABLE_NAME, Key: key, UpdateExpression: 'SET used = :t', ExpressionAttributeValues: { ':t': { BOOL: true } } } }] }))
+    .send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { ConditionCheck: { TableName: TABLE_NAME, Key: key, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              TableName: TABLE_NAME,
+              Key: key,
+              UpdateExpression: 'SET used = :t',
+              ExpressionAttributeValues: { ':t': { BOOL: true } },
+            },
+          },
+        ],
+      }),
+    )
     .catch((e: Error) => e);
   const table = `arn:aws:dynamodb:local:000000000000:table/${TABLE_NAME}`;
   expect((refused as Error).name).toBe('AccessDeniedException');
   expect((refused as Error).message).toBe(
-    `User: arn:aws:sts::000000000000:assumed-role/${role}/${fn} is not authorized to perform: dynamodb:UpdateItem on resource: ${table} because no identity-based policy allows the dynamodb:UpdateItem action`,
+    `User: arn:aws:sts::000000000000:assumed-role/${role}/${fn} is not authorized to perform: dynamodb:UpdateItem on resource: ` +
+      `${table} because no identity-based policy allows the dynamodb:UpdateItem action`,
   );
   expect(log).toContainEqual(expect.stringContaining(`ACCESS DENIED for role ${role} (${fn}): dynamodb:UpdateItem on ${table}`));
   // Nothing reached DynamoDB Local.
   expect((await ddb.send(new GetItemCommand({ TableName: TABLE_NAME, Key: key, ConsistentRead: true }))).Item).toBeUndefined();
   ddb.destroy();
   // The api role has no GetExecutionHistory grant at all.
-  const sfn = new SFNClient({ endpoint: `${local.url}/dev/aws/sfn`, region: 'us-east-1', credentials: credentials(roleKey('functions/api/index.ts')), maxAttempts: 1 });
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:x` })).catch((e: Error) => e);
+  const sfn = new SFNClient({
+    endpoint: `${local.url}/dev/aws/sfn`,
+    region: 'us-east-1',
+    credentials: credentials(roleKey('functions/api/index.ts')),
+    maxAttempts: 1,
+  });
+  const history = await sfn
+    .send(new GetExecutionHistoryCommand({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:x` }))
+    .catch((e: Error) => e);
   sfn.destroy();
   expect((history as Error).name).toBe('AccessDeniedException');
 });
 
 test('a role with the grant passes the check and reaches the service', async () => {
-  const sfn = new SFNClient({ endpoint: `${local.url}/dev/aws/sfn`, region: 'us-east-1', credentials: credentials(roleKey('functions/approve/index.ts')), maxAttempts: 1 });
+  const sfn = new SFNClient({
+    endpoint: `${local.url}/dev/aws/sfn`,
+    region: 'us-east-1',
+    credentials: credentials(roleKey('functions/approve/index.ts')),
+    maxAttempts: 1,
+  });
   const answer = await sfn.send(new SendTaskSuccessCommand({ taskToken: 'no-such-token', output: '{}' })).catch((e: Error) => e);
   sfn.destroy();
   expect((answer as Error).name).toBe('TaskDoesNotExist');
 });
 
 test('DynamoDB through local mode: each role may do what its policies say, on the table and the indexes they name', async () => {
-  const client = (entry: string) => new DynamoDBClient({ endpoint: `${local.url}/dev/aws/dynamodb`, region: 'us-east-1', credentials: credentials(roleKey(entry)), maxAttempts: 1 });
+  const client = (entry: string) =>
+    new DynamoDBClient({
+      endpoint: `${local.url}/dev/aws/dynamodb`,
+      region: 'us-east-1',
+      credentials: credentials(roleKey(entry)),
+      maxAttempts: 1,
+    });
   const authorize = client('functions/authorize/index.ts');
   const got = await authorize.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: 'GRANT#x' }, sk: { S: 'GRANT' } } }));
   expect(got.Item).toBeUndefined();
   // No role may Scan: the grant table is read item by item.
   const scan = await authorize.send(new ScanCommand({ TableName: TABLE_NAME })).catch((e: Error) => e);
   expect((scan as Error).name).toBe('AccessDeniedException');
-  expect((scan as Error).message).toMatch(/is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because/);
+  expect((scan as Error).message).toMatch(
+    /is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because/,
+  );
   const index = await authorize.send(new ScanCommand({ TableName: TABLE_NAME, IndexName: 'gsi9' })).catch((e: Error) => e);
   expect((index as Error).message).toMatch(/on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate\/index\/gsi9 /);
   authorize.destroy();
@@ -106,28 +156,57 @@ test('DynamoDB through local mode: each role may do what its policies say, on th
 
 test('SNS: a role may publish only to its topics (AuthorizationErrorException, as SNS names it)', async () => {
   const topics = local.template.Resources!;
-  const approverTopic = `arn:aws:sns:local:000000000000:${Object.keys(topics).find((id) => id.includes('ApproverTopic') && topics[id]!.Type === 'AWS::SNS::Topic')}`;
-  const sns = new SNSClient({ endpoint: `${local.url}/dev/aws/sns`, region: 'us-east-1', credentials: credentials(roleKey('functions/authorize/index.ts')), maxAttempts: 1 });
+  const approverTopicId = Object.keys(topics).find((id) => id.includes('ApproverTopic') && topics[id]!.Type === 'AWS::SNS::Topic');
+  const approverTopic = `arn:aws:sns:local:000000000000:${approverTopicId}`;
+  const sns = new SNSClient({
+    endpoint: `${local.url}/dev/aws/sns`,
+    region: 'us-east-1',
+    credentials: credentials(roleKey('functions/authorize/index.ts')),
+    maxAttempts: 1,
+  });
   const refused = await sns.send(new PublishCommand({ TopicArn: approverTopic, Message: 'hi' })).catch((e: Error) => e);
   sns.destroy();
   expect((refused as Error).name).toBe('AuthorizationErrorException');
   expect((refused as Error).message).toContain(`is not authorized to perform: sns:Publish on resource: ${approverTopic}`);
 });
 
-test('the state machine role without dynamodb:PutItem: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
-  const deps = depsOf(local, 'api');
-  const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
-  const { request } = await createRequest(deps, alice, { action: 'reports:read', resource: 'reports/q1' }, { linkBase: `${local.url}/approve/` });
-  const executionArn = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${request.id}`;
-  const execution = await waitFor(() => local.sfn.describeExecution({ executionArn }), (d) => d.status !== 'RUNNING', { timeoutMs: 20_000, intervalMs: 100 });
-  expect(execution.status).toBe('FAILED');
-  expect(execution.error).toBe('DynamoDb.DynamoDbException');
-  expect(execution.cause).toMatch(/assumed-role\/.+\/jitgate is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because no identity-based policy allows the dynamodb:PutItem action/);
-  expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
-  // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
-  const stored = await waitFor(() => deps.store.getRequest(request.id), (s) => s?.request.status === 'failed', { timeoutMs: 20_000, intervalMs: 100 });
-  expect(stored?.request.status).toBe('failed');
-  const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
-  expect(audit.events.map((e) => e.type)).not.toContain('activated');
-  expect(audit.events.find((e) => e.type === 'failed')).toMatchObject({ details: { executionStatus: 'FAILED', error: 'DynamoDb.DynamoDbException' } });
-});
+test(
+  'the state machine role without dynamodb:PutItem: ' + 'Activate fails as on AWS, the execution FAILS, ' + 'the request ends failed',
+  async () => {
+    const deps = depsOf(local, 'api');
+    const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
+    const { request } = await createRequest(
+      deps,
+      alice,
+      { action: 'reports:read', resource: 'reports/q1' },
+      { linkBase: `${local.url}/approve/` },
+    );
+    const executionArn = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${request.id}`;
+    const execution = await waitFor(
+      () => local.sfn.describeExecution({ executionArn }),
+      (d) => d.status !== 'RUNNING',
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DynamoDb.DynamoDbException');
+    expect(execution.cause).toMatch(
+      new RegExp(
+        'assumed-role/.+/jitgate is not authorized to perform: dynamodb:PutItem on resource: ' +
+          'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action',
+      ),
+    );
+    expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
+    // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
+    const stored = await waitFor(
+      () => deps.store.getRequest(request.id),
+      (s) => s?.request.status === 'failed',
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(stored?.request.status).toBe('failed');
+    const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
+    expect(audit.events.map((e) => e.type)).not.toContain('activated');
+    expect(audit.events.find((e) => e.type === 'failed')).toMatchObject({
+      details: { executionStatus: 'FAILED', error: 'DynamoDb.DynamoDbException' },
+    });
+  },
+);

@@ -18,13 +18,24 @@ import { LocalStepFunctions } from '../../local/stepfunctions';
 import { parseConfig } from '../../shared/config/config';
 
 const ENTRY = 'test/fixtures/lambda/index.ts';
-const ENDPOINTS = { dynamodb: 'http://127.0.0.1:1/ddb', sfn: 'http://127.0.0.1:1/sfn', sns: 'http://127.0.0.1:1/sns', secretsManager: 'http://127.0.0.1:1/sm' };
+const ENDPOINTS = {
+  dynamodb: 'http://127.0.0.1:1/ddb',
+  sfn: 'http://127.0.0.1:1/sfn',
+  sns: 'http://127.0.0.1:1/sns',
+  secretsManager: 'http://127.0.0.1:1/sm',
+};
 
 function fn(role: string, timeout: number, variables: Record<string, unknown>, handler = 'index.handler') {
   return {
     Type: 'AWS::Lambda::Function',
     Metadata: { 'jitgate:entry': ENTRY },
-    Properties: { Handler: handler, Timeout: timeout, MemorySize: 256, Role: { 'Fn::GetAtt': [role, 'Arn'] }, Environment: { Variables: variables } },
+    Properties: {
+      Handler: handler,
+      Timeout: timeout,
+      MemorySize: 256,
+      Role: { 'Fn::GetAtt': [role, 'Arn'] },
+      Environment: { Variables: variables },
+    },
   };
 }
 
@@ -44,7 +55,12 @@ let built: BuiltBundles;
 const runtimes: LocalLambda[] = [];
 
 function start(t: CfnTemplate, bundles: BuiltBundles, maxContainers?: number): LocalLambda {
-  const functions = localFunctions(t, { resolver: localResolver(t, { tableName: 'jitgate' }), bundles: bundles.bundles, endpoints: ENDPOINTS, region: 'us-east-1' });
+  const functions = localFunctions(t, {
+    resolver: localResolver(t, { tableName: 'jitgate' }),
+    bundles: bundles.bundles,
+    endpoints: ENDPOINTS,
+    region: 'us-east-1',
+  });
   const lambda = new LocalLambda({ functions, workerFile: bundles.worker, ...(maxContainers ? { maxContainers } : {}) });
   runtimes.push(lambda);
   return lambda;
@@ -60,7 +76,8 @@ afterAll(async () => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-test("a function sees exactly its template's variables, the runtime's and the local endpoints: not another function's, not local mode's", async () => {
+test("a function sees exactly its template's variables, the runtime's and the local endpoints: not another function's, " +
+  "not local mode's", async () => {
   process.env.JITGATE_LEAK_CHECK = 'local mode process only';
   const lambda = start(template, built);
   const env = (await lambda.invoke('Short', { do: 'env' })) as Record<string, string>;
@@ -128,7 +145,15 @@ test("a thrown error's name reaches the Step Functions Lambda integration as the
     End: true,
   });
   const sfn = new LocalStepFunctions({
-    definition: { StartAt: 'Route', States: { Route: { Type: 'Choice', Choices: [{ Variable: '$.do', StringEquals: 'spin', Next: 'CallShort' }], Default: 'CallOther' }, CallShort: call('Short'), CallOther: call('Other'), Caught: { Type: 'Succeed' } } },
+    definition: {
+      StartAt: 'Route',
+      States: {
+        Route: { Type: 'Choice', Choices: [{ Variable: '$.do', StringEquals: 'spin', Next: 'CallShort' }], Default: 'CallOther' },
+        CallShort: call('Short'),
+        CallOther: call('Other'),
+        Caught: { Type: 'Succeed' },
+      },
+    },
     stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:test',
     invokeLambda: (id, payload) => lambda.invoke(id, payload),
     dynamodb: { send: async () => ({}) },
@@ -139,7 +164,8 @@ test("a thrown error's name reaches the Step Functions Lambda integration as the
     const { executionArn } = await sfn.startExecution({ input: JSON.stringify(input) });
     for (;;) {
       const d = await sfn.describeExecution({ executionArn });
-      if (d.status !== 'RUNNING') return { status: d.status, caught: JSON.parse(d.output ?? '{}').caught as { Error: string; Cause: string } };
+      if (d.status !== 'RUNNING')
+        return { status: d.status, caught: JSON.parse(d.output ?? '{}').caught as { Error: string; Cause: string } };
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -174,7 +200,8 @@ test('a handler the bundle does not export fails the start, naming the function'
   await expect(lambda.warm()).rejects.toThrow(/function Short .*Runtime\.HandlerNotFound: index\.nothing is undefined or not exported/);
 }, 60_000);
 
-test('the runtime loads the bundle, never the TypeScript source: a changed source runs only after a rebuild, an unchanged one is not rebuilt', async () => {
+test('the runtime loads the bundle, never the TypeScript source: a changed source runs only after a rebuild, ' +
+  'an unchanged one is not rebuilt', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'jitgate-source-'));
   try {
     const entry = path.join(dir, 'index.ts');
@@ -204,13 +231,28 @@ test('the runtime loads the bundle, never the TypeScript source: a changed sourc
   }
 }, 60_000);
 
-test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode only', async () => {
+test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode ' +
+  'only', async () => {
   const demo = JSON.parse(readFileSync(path.join(__dirname, '../../jitgate.config.json'), 'utf8')) as { issuers: Record<string, unknown> };
-  const withHttp = { ...demo, issuers: { ...demo.issuers, other: { issuer: 'http://127.0.0.1:9/other', jwksUri: 'http://127.0.0.1:9/other/keys', audience: ['jitgate'] } } };
+  const withHttp = {
+    ...demo,
+    issuers: {
+      ...demo.issuers,
+      other: { issuer: 'http://127.0.0.1:9/other', jwksUri: 'http://127.0.0.1:9/other/keys', audience: ['jitgate'] },
+    },
+  };
   const configJson = JSON.stringify(parseConfig(withHttp, 'test config', { mode: 'local' }));
   const entry = 'functions/authorize/index.ts';
-  const t: CfnTemplate = { Resources: { R: { Type: 'AWS::IAM::Role' }, F: { ...fn('R', 10, { TABLE_NAME: 'jitgate' }), Metadata: { 'jitgate:entry': entry } } } };
-  const event = { httpMethod: 'POST', path: '/v1/authorize', headers: { authorization: 'Bearer not.a.token' }, body: '{"action":"prod:debug"}', isBase64Encoded: false };
+  const t: CfnTemplate = {
+    Resources: { R: { Type: 'AWS::IAM::Role' }, F: { ...fn('R', 10, { TABLE_NAME: 'jitgate' }), Metadata: { 'jitgate:entry': entry } } },
+  };
+  const event = {
+    httpMethod: 'POST',
+    path: '/v1/authorize',
+    headers: { authorization: 'Bearer not.a.token' },
+    body: '{"action":"prod:debug"}',
+    isBase64Encoded: false,
+  };
   const statusWith = async (configMode: 'local' | 'deploy') => {
     // The default cache (inside node_modules): the real functions import the external @aws-sdk/* from there.
     const bundles = await buildBundles({ entries: [entry], configJson, configMode });

@@ -5,7 +5,12 @@
  * operations get Secrets Manager's errors.
  */
 import { createServer, type Server } from 'node:http';
-import { GetSecretValueCommand, ListSecretsCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { readBody } from '../../local/http-util';
 import { createSecretsManagerEndpoint } from '../../local/secretsmanager';
 import { linkKeyLoader } from '../../shared/adapters/secrets';
@@ -41,12 +46,22 @@ test('GetSecretValue by ARN or name answers the current value', async () => {
 
 test('unknown secrets, versions and operations get Secrets Manager errors, not a 500', async () => {
   await expect(client.send(new GetSecretValueCommand({ SecretId: `${ARN}-other` }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-  await expect(client.send(new GetSecretValueCommand({ SecretId: ARN, VersionStage: 'AWSPREVIOUS' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
-  await expect(client.send(new ListSecretsCommand({}))).rejects.toMatchObject({ name: 'UnknownOperationException', $metadata: { httpStatusCode: 400 } });
+  await expect(client.send(new GetSecretValueCommand({ SecretId: ARN, VersionStage: 'AWSPREVIOUS' }))).rejects.toBeInstanceOf(
+    ResourceNotFoundException,
+  );
+  await expect(client.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+    name: 'UnknownOperationException',
+    $metadata: { httpStatusCode: 400 },
+  });
 });
 
 test('the link key loader reads the key through the endpoint the SDK finds in the environment', async () => {
-  Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'LOCALTEST', AWS_SECRET_ACCESS_KEY: 'x' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'LOCALTEST',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  });
   key = 'ef'.repeat(32);
   expect((await linkKeyLoader(ARN)()).toString('hex')).toBe(key);
   await expect(linkKeyLoader(undefined)()).rejects.toThrow(/LINK_KEY_SECRET_ARN is not set/);

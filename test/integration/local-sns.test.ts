@@ -80,7 +80,10 @@ describe('local SNS over HTTP with the AWS SDK', () => {
         TopicArn: APPROVERS,
         Subject: 'Approval needed: prod:debug',
         Message: 'Alice asks for prod:debug.\nApprove or deny: http://127.0.0.1:4000/approve/abc.def.\nThanks',
-        MessageAttributes: { approver: { DataType: 'String', StringValue: BOB }, event: { DataType: 'String', StringValue: 'approval.requested' } },
+        MessageAttributes: {
+          approver: { DataType: 'String', StringValue: BOB },
+          event: { DataType: 'String', StringValue: 'approval.requested' },
+        },
       }),
     );
     expect(out.MessageId).toMatch(/^[0-9a-f-]{36}$/);
@@ -113,7 +116,11 @@ describe('local SNS over HTTP with the AWS SDK', () => {
   it('drops a message no subscription filter matches (as SNS does)', async () => {
     const before = outbox.size;
     await client.send(
-      new PublishCommand({ TopicArn: APPROVERS, Message: 'for nobody', MessageAttributes: { approver: { DataType: 'String', StringValue: 'someone-else' } } }),
+      new PublishCommand({
+        TopicArn: APPROVERS,
+        Message: 'for nobody',
+        MessageAttributes: { approver: { DataType: 'String', StringValue: 'someone-else' } },
+      }),
     );
     expect(outbox.size).toBe(before);
   });
@@ -165,7 +172,9 @@ describe('local SNS over HTTP with the AWS SDK', () => {
     expect(all.messages[0]!.message).toBe('batch for carol');
     const bob = (await (await fetch(`${base}/dev/outbox?to=bob@example.com`)).json()) as { messages: { deliveredTo: string }[] };
     expect(bob.messages.map((m) => m.deliveredTo)).toEqual(['bob@example.com', 'bob@example.com']);
-    const future = (await (await fetch(`${base}/dev/outbox?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).json()) as {
+    const future = (await (
+      await fetch(`${base}/dev/outbox?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)
+    ).json()) as {
       count: number;
     };
     expect(future.count).toBe(0);
@@ -266,7 +275,9 @@ describe('SNS filter policies (attribute scope)', () => {
     const outbox = new Outbox();
     const sns = new LocalSns({
       outbox,
-      subscriptions: [{ topicArn: EVENTS, endpoint: 'ops', filterPolicyScope: 'MessageBody', filterPolicy: { type: [{ prefix: 'grant.' }] } }],
+      subscriptions: [
+        { topicArn: EVENTS, endpoint: 'ops', filterPolicyScope: 'MessageBody', filterPolicy: { type: [{ prefix: 'grant.' }] } },
+      ],
     });
     sns.publish({ TopicArn: EVENTS, Message: JSON.stringify({ type: 'grant.ended' }) });
     sns.publish({ TopicArn: EVENTS, Message: JSON.stringify({ type: 'request.created' }) });

@@ -21,7 +21,13 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createStepFunctionsEndpoint, LocalStepFunctions, StepFunctionsError, type HistoryEvent, type SnsPublishParams } from '../../local/stepfunctions';
+import {
+  createStepFunctionsEndpoint,
+  LocalStepFunctions,
+  StepFunctionsError,
+  type HistoryEvent,
+  type SnsPublishParams,
+} from '../../local/stepfunctions';
 import { findResources, lambdaEntries, localResolver, resolveIntrinsics, stateMachineDefinition } from '../../local/cfn';
 import { defined, waitFor } from '../support/wait';
 
@@ -33,7 +39,11 @@ const workflow = {
   Comment: 'test workflow',
   StartAt: 'NeedsApproval',
   States: {
-    NeedsApproval: { Type: 'Choice', Choices: [{ Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' }], Default: 'Activate' },
+    NeedsApproval: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' }],
+      Default: 'Activate',
+    },
     AwaitApproval: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
@@ -154,7 +164,10 @@ const fakeDynamoDb = {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
     }
     if (command.constructor.name === 'GetItemCommand') {
-      return { $metadata: { httpStatusCode: 200 }, Item: { pk: { S: 'A' }, status: { S: 'active' }, blob: { B: new Uint8Array([1, 2, 3]) } } };
+      return {
+        $metadata: { httpStatusCode: 200 },
+        Item: { pk: { S: 'A' }, status: { S: 'active' }, blob: { B: new Uint8Array([1, 2, 3]) } },
+      };
     }
     return { $metadata: { httpStatusCode: 200 } };
   },
@@ -173,7 +186,13 @@ let client: SFNClient;
 let endpoint: string;
 
 beforeAll(async () => {
-  sfn = new LocalStepFunctions({ definition: workflow, stateMachineArn: STATE_MACHINE_ARN, invokeLambda, dynamodb: fakeDynamoDb, publishSns });
+  sfn = new LocalStepFunctions({
+    definition: workflow,
+    stateMachineArn: STATE_MACHINE_ARN,
+    invokeLambda,
+    dynamodb: fakeDynamoDb,
+    publishSns,
+  });
   const handle = createStepFunctionsEndpoint(sfn);
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -199,10 +218,14 @@ afterAll(async () => {
 });
 
 async function settled(engine: LocalStepFunctions, executionArn: string) {
-  return waitFor(async () => {
-    const description = await engine.describeExecution({ executionArn });
-    return description.status === 'RUNNING' ? undefined : description;
-  }, defined, { what: `${executionArn} to finish`, intervalMs: 10 });
+  return waitFor(
+    async () => {
+      const description = await engine.describeExecution({ executionArn });
+      return description.status === 'RUNNING' ? undefined : description;
+    },
+    defined,
+    { what: `${executionArn} to finish`, intervalMs: 10 },
+  );
 }
 
 async function history(executionArn: string): Promise<HistoryEvent[]> {
@@ -232,7 +255,9 @@ async function expectRejects(promise: Promise<unknown>, errorClass: abstract new
 
 describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
   test('approval by SendTaskSuccess, transaction, SNS, Wait TimestampPath, Expire; tokens are one-shot', async () => {
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-approved', input: input('approved') }));
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-approved', input: input('approved') }),
+    );
     expect(started.executionArn).toBe('arn:aws:states:local:000000000000:execution:jitgate:req-approved');
     expect(started.startDate).toBeInstanceOf(Date);
 
@@ -247,7 +272,9 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
 
     const expiresAt = new Date(Date.now() + 1000).toISOString();
     const approvedAt = Date.now();
-    await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ activatedAt: new Date().toISOString(), expiresAt }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ activatedAt: new Date().toISOString(), expiresAt }) }),
+    );
     // Answered: the same token again, while the execution waits for expiry → TaskDoesNotExist.
     await expectRejects(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })), TaskDoesNotExist);
 
@@ -275,14 +302,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(events!.at(-1)!.type).toBe('ExecutionSucceeded');
     expect(events!.map((e) => e.id)).toEqual(events!.map((_, i) => i + 1));
     expect(events![0]!.timestamp).toBeInstanceOf(Date);
-    expect(entered(events!)).toEqual([
-      'NeedsApproval',
-      'AwaitApproval',
-      'Activate',
-      'NotifyActive',
-      'WaitUntilExpiry',
-      'Expire',
-    ]);
+    expect(entered(events!)).toEqual(['NeedsApproval', 'AwaitApproval', 'Activate', 'NotifyActive', 'WaitUntilExpiry', 'Expire']);
     const lambdaScheduled = events!.filter((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails!.resourceType === 'lambda');
     expect(lambdaScheduled.map((e) => e.taskScheduledEventDetails!.resource)).toEqual(['invoke.waitForTaskToken', 'invoke']);
     expect(JSON.parse(lambdaScheduled[0]!.taskScheduledEventDetails!.parameters!).Payload.taskToken).toBe(token);
@@ -333,7 +353,10 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(description.status).toBe('SUCCEEDED');
     expect(JSON.parse(description.output!).closed).toEqual({ Error: 'Closed', Cause: 'denied by bob' });
     const events = await history(executionArn);
-    expect(events.find((e) => e.type === 'TaskFailed')!['taskFailedEventDetails']).toMatchObject({ error: 'Closed', cause: 'denied by bob' });
+    expect(events.find((e) => e.type === 'TaskFailed')!['taskFailedEventDetails']).toMatchObject({
+      error: 'Closed',
+      cause: 'denied by bob',
+    });
     expect(entered(events)).toEqual(['NeedsApproval', 'AwaitApproval', 'Closed']);
     await expectRejects(client.send(new SendTaskFailureCommand({ taskToken: token, error: 'Closed' })), TaskTimedOut);
   });
@@ -345,7 +368,10 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(description.status).toBe('SUCCEEDED');
     expect(JSON.parse(description.output!)).toEqual({ ended: 'timed_out' });
     const events = await history(executionArn);
-    expect(events.find((e) => e.type === 'TaskTimedOut')!['taskTimedOutEventDetails']).toMatchObject({ error: 'States.Timeout', resource: 'invoke.waitForTaskToken' });
+    expect(events.find((e) => e.type === 'TaskTimedOut')!['taskTimedOutEventDetails']).toMatchObject({
+      error: 'States.Timeout',
+      resource: 'invoke.waitForTaskToken',
+    });
     expect(entered(events)).toEqual(['NeedsApproval', 'AwaitApproval', 'TimedOut']);
     await expectRejects(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })), TaskTimedOut);
   });
@@ -361,7 +387,11 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(error.Error).toBe('DynamoDb.TransactionCanceledException');
     expect(error.Cause).toContain('Transaction cancelled');
     const failed = (await history(executionArn)).find((e) => e.type === 'TaskFailed')!;
-    expect(failed['taskFailedEventDetails']).toMatchObject({ resourceType: 'aws-sdk:dynamodb', resource: 'transactWriteItems', error: 'DynamoDb.TransactionCanceledException' });
+    expect(failed['taskFailedEventDetails']).toMatchObject({
+      resourceType: 'aws-sdk:dynamodb',
+      resource: 'transactWriteItems',
+      error: 'DynamoDb.TransactionCanceledException',
+    });
   });
 
   test('startAt resumes at a later state; unknown states are refused', async () => {
@@ -375,16 +405,28 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(JSON.parse(description.output!).end.ended).toBe('expired');
     expect(entered(await history(executionArn))).toEqual(['WaitUntilExpiry', 'Expire']);
 
-    await expect(sfn.startExecution({ name: 'req-nowhere', input: '{}', startAt: 'Nowhere' })).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(sfn.startExecution({ name: 'req-nowhere', input: '{}', startAt: 'Nowhere' })).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
   });
 
   test('idempotent StartExecution, API errors, StopExecution', async () => {
-    const first = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('stopped') }));
-    const again = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('stopped') }));
+    const first = await client.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('stopped') }),
+    );
+    const again = await client.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('stopped') }),
+    );
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate!.getTime()).toBe(first.startDate!.getTime());
-    await expectRejects(client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('other') })), ExecutionAlreadyExists);
-    await expectRejects(client.send(new DescribeExecutionCommand({ executionArn: `${first.executionArn}-missing` })), ExecutionDoesNotExist);
+    await expectRejects(
+      client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'req-stopped', input: input('other') })),
+      ExecutionAlreadyExists,
+    );
+    await expectRejects(
+      client.send(new DescribeExecutionCommand({ executionArn: `${first.executionArn}-missing` })),
+      ExecutionDoesNotExist,
+    );
 
     const token = await waitFor(() => tokensByRequest.get('stopped'), defined, { what: 'the approval task token', intervalMs: 10 });
     await expectRejects(client.send(new SendTaskSuccessCommand({ taskToken: token, output: 'not json' })), InvalidOutput);
@@ -406,7 +448,10 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
       input: input('waiting', { grant: { expiresAt: new Date(Date.now() + 3_600_000).toISOString() } }),
       startAt: 'WaitUntilExpiry',
     });
-    await waitFor(async () => (types(await history(executionArn)).includes('WaitStateEntered') ? true : undefined), defined, { what: 'the Wait state', intervalMs: 10 });
+    await waitFor(async () => (types(await history(executionArn)).includes('WaitStateEntered') ? true : undefined), defined, {
+      what: 'the Wait state',
+      intervalMs: 10,
+    });
     await sfn.stopExecution({ executionArn });
     expect((await sfn.describeExecution({ executionArn })).status).toBe('ABORTED');
     expect(types(await history(executionArn)).slice(-2)).toEqual(['WaitStateAborted', 'ExecutionAborted']);
@@ -443,13 +488,26 @@ describe('LocalStepFunctions task bindings', () => {
       Update: {
         Type: 'Task',
         Resource: 'arn:aws:states:::dynamodb:updateItem',
-        Parameters: { TableName: 'jitgate', Key: { pk: { 'S.$': '$.pk' }, sk: { S: 'REQUEST' } }, UpdateExpression: 'SET a = :a', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':a': { B: 'AQID' } } },
+        Parameters: {
+          TableName: 'jitgate',
+          Key: { pk: { 'S.$': '$.pk' }, sk: { S: 'REQUEST' } },
+          UpdateExpression: 'SET a = :a',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':a': { B: 'AQID' } },
+        },
         ResultPath: null,
         TimeoutSeconds: 5,
         Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.updateError', Next: 'Echo' }],
         Next: 'Echo',
       },
-      Echo: { Type: 'Task', Resource: fn('EchoFn'), Parameters: { 'pk.$': '$.pk' }, ResultPath: '$.echo', TimeoutSeconds: 5, Next: 'Flaky' },
+      Echo: {
+        Type: 'Task',
+        Resource: fn('EchoFn'),
+        Parameters: { 'pk.$': '$.pk' },
+        ResultPath: '$.echo',
+        TimeoutSeconds: 5,
+        Next: 'Flaky',
+      },
       Flaky: {
         Type: 'Task',
         Resource: fn('FlakyFn'),
@@ -462,51 +520,74 @@ describe('LocalStepFunctions task bindings', () => {
     },
   };
 
-  test('optimized DynamoDB (DynamoDB.<Exception>), plain Lambda ARN resources, Retry/Catch on the thrown error name, $$.State', async () => {
-    const engine = new LocalStepFunctions({ definition: bindings, stateMachineArn: STATE_MACHINE_ARN, invokeLambda, dynamodb: fakeDynamoDb, publishSns });
-    try {
-      const { executionArn } = await engine.startExecution({ name: 'bindings', input: JSON.stringify({ pk: 'A' }) });
-      const description = await settled(engine, executionArn);
-      expect(description.status).toBe('SUCCEEDED');
-      const output = JSON.parse(description.output!);
-      expect(output.state).toBe('Done');
-      expect(Date.parse(output.entered)).toBeGreaterThan(Date.now() - 5000);
-      expect(output.all.got).toEqual({ status: 'active', blob: 'AQID' });
-      expect(output.all.updateError.Error).toBe('DynamoDB.ConditionalCheckFailedException');
-      expect(output.all.echo).toEqual({ echoed: { pk: 'A' } }); // plain ARN: the result as is
-      expect(output.all.lambdaError.Error).toBe('Flaky.Permanent'); // retried once on Flaky.Transient, then caught
-      expect(JSON.parse(output.all.lambdaError.Cause)).toMatchObject({ errorType: 'Flaky.Permanent', errorMessage: 'gave up' });
+  test(
+    'optimized DynamoDB (DynamoDB.<Exception>), ' + 'plain Lambda ARN resources, Retry/Catch on the thrown error ' + 'name, $$.State',
+    async () => {
+      const engine = new LocalStepFunctions({
+        definition: bindings,
+        stateMachineArn: STATE_MACHINE_ARN,
+        invokeLambda,
+        dynamodb: fakeDynamoDb,
+        publishSns,
+      });
+      try {
+        const { executionArn } = await engine.startExecution({ name: 'bindings', input: JSON.stringify({ pk: 'A' }) });
+        const description = await settled(engine, executionArn);
+        expect(description.status).toBe('SUCCEEDED');
+        const output = JSON.parse(description.output!);
+        expect(output.state).toBe('Done');
+        expect(Date.parse(output.entered)).toBeGreaterThan(Date.now() - 5000);
+        expect(output.all.got).toEqual({ status: 'active', blob: 'AQID' });
+        expect(output.all.updateError.Error).toBe('DynamoDB.ConditionalCheckFailedException');
+        expect(output.all.echo).toEqual({ echoed: { pk: 'A' } }); // plain ARN: the result as is
+        expect(output.all.lambdaError.Error).toBe('Flaky.Permanent'); // retried once on Flaky.Transient, then caught
+        expect(JSON.parse(output.all.lambdaError.Cause)).toMatchObject({ errorType: 'Flaky.Permanent', errorMessage: 'gave up' });
 
-      const update = ddbCommands.find((c) => c.constructor.name === 'UpdateItemCommand');
-      expect(update.input.ExpressionAttributeValues[':a'].B).toEqual(Buffer.from([1, 2, 3]));
-      expect(ddbCommands.some((c) => c.constructor.name === 'GetItemCommand' && c.input.Key.pk.S === 'A')).toBe(true);
+        const update = ddbCommands.find((c) => c.constructor.name === 'UpdateItemCommand');
+        expect(update.input.ExpressionAttributeValues[':a'].B).toEqual(Buffer.from([1, 2, 3]));
+        expect(ddbCommands.some((c) => c.constructor.name === 'GetItemCommand' && c.input.Key.pk.S === 'A')).toBe(true);
 
-      const events = (await engine.getExecutionHistory({ executionArn })).events;
-      expect(types(events).filter((t) => t!.startsWith('LambdaFunction'))).toEqual([
-        'LambdaFunctionScheduled',
-        'LambdaFunctionStarted',
-        'LambdaFunctionSucceeded',
-        'LambdaFunctionScheduled',
-        'LambdaFunctionStarted',
-        'LambdaFunctionFailed',
-        'LambdaFunctionScheduled',
-        'LambdaFunctionStarted',
-        'LambdaFunctionFailed',
-      ]);
-      expect(events.filter((e) => e.type === 'TaskScheduled').map((e) => (e['taskScheduledEventDetails'] as any).resourceType)).toEqual(['dynamodb', 'dynamodb']);
-      // Paging as AWS does.
-      const page = await engine.getExecutionHistory({ executionArn, maxResults: 5 });
-      expect(page.events).toHaveLength(5);
-      const rest = await engine.getExecutionHistory({ executionArn, nextToken: page.nextToken! });
-      expect(page.events.length + rest.events.length).toBe(events.length);
-    } finally {
-      await engine.close();
-    }
-  });
+        const events = (await engine.getExecutionHistory({ executionArn })).events;
+        expect(types(events).filter((t) => t!.startsWith('LambdaFunction'))).toEqual([
+          'LambdaFunctionScheduled',
+          'LambdaFunctionStarted',
+          'LambdaFunctionSucceeded',
+          'LambdaFunctionScheduled',
+          'LambdaFunctionStarted',
+          'LambdaFunctionFailed',
+          'LambdaFunctionScheduled',
+          'LambdaFunctionStarted',
+          'LambdaFunctionFailed',
+        ]);
+        expect(events.filter((e) => e.type === 'TaskScheduled').map((e) => (e['taskScheduledEventDetails'] as any).resourceType)).toEqual([
+          'dynamodb',
+          'dynamodb',
+        ]);
+        // Paging as AWS does.
+        const page = await engine.getExecutionHistory({ executionArn, maxResults: 5 });
+        expect(page.events).toHaveLength(5);
+        const rest = await engine.getExecutionHistory({ executionArn, nextToken: page.nextToken! });
+        expect(page.events.length + rest.events.length).toBe(events.length);
+      } finally {
+        await engine.close();
+      }
+    },
+  );
 
   test('an unsupported resource fails the task with States.TaskFailed', async () => {
     const engine = new LocalStepFunctions({
-      definition: { StartAt: 'Send', States: { Send: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: 'q', MessageBody: 'x' }, TimeoutSeconds: 5, End: true } } },
+      definition: {
+        StartAt: 'Send',
+        States: {
+          Send: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::sqs:sendMessage',
+            Parameters: { QueueUrl: 'q', MessageBody: 'x' },
+            TimeoutSeconds: 5,
+            End: true,
+          },
+        },
+      },
       stateMachineArn: STATE_MACHINE_ARN,
       invokeLambda,
       dynamodb: fakeDynamoDb,
@@ -525,7 +606,11 @@ describe('LocalStepFunctions task bindings', () => {
 describe('local/cfn.ts', () => {
   const template = {
     Resources: {
-      AwaitApprovalFn1234: { Type: 'AWS::Lambda::Function', Properties: {}, Metadata: { 'jitgate:entry': 'functions/await-approval/index.ts' } },
+      AwaitApprovalFn1234: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {},
+        Metadata: { 'jitgate:entry': 'functions/await-approval/index.ts' },
+      },
       EndRequestFn5678: { Type: 'AWS::Lambda::Function', Properties: {}, Metadata: { 'jitgate:entry': 'functions/end-request/index.ts' } },
       LogRetention: { Type: 'AWS::Lambda::Function', Properties: {} },
       Table1: { Type: 'AWS::DynamoDB::Table', Properties: {} },
@@ -573,7 +658,10 @@ describe('local/cfn.ts', () => {
         role: 'local-Role9',
       },
     });
-    const overridden = stateMachineDefinition(template, { tableName: 'jitgate', overrides: { EventsTopicAB: 'arn:aws:sns:local:000000000000:events' } }) as any;
+    const overridden = stateMachineDefinition(template, {
+      tableName: 'jitgate',
+      overrides: { EventsTopicAB: 'arn:aws:sns:local:000000000000:events' },
+    }) as any;
     expect(overridden.States.A.Parameters.Payload.topic).toBe('arn:aws:sns:local:000000000000:events');
   });
 
@@ -584,10 +672,12 @@ describe('local/cfn.ts', () => {
     });
     expect(findResources(template, 'AWS::SNS::Topic').map((r) => r.logicalId)).toEqual(['EventsTopicAB']);
     const resolver = localResolver(template, { tableName: 'jitgate' });
-    expect(resolveIntrinsics({ 'Fn::Sub': 'arn:${AWS::Partition}:x:${AWS::Region}:${Table1}/${EndRequestFn5678.Arn}/${!Literal}' }, resolver)).toBe(
-      'arn:aws:x:local:jitgate/arn:aws:lambda:local:000000000000:function:EndRequestFn5678/${Literal}',
+    expect(
+      resolveIntrinsics({ 'Fn::Sub': 'arn:${AWS::Partition}:x:${AWS::Region}:${Table1}/${EndRequestFn5678.Arn}/${!Literal}' }, resolver),
+    ).toBe('arn:aws:x:local:jitgate/arn:aws:lambda:local:000000000000:function:EndRequestFn5678/${Literal}');
+    expect(resolveIntrinsics({ 'Fn::Sub': ['${A}-${Table1}', { A: { Ref: 'EventsTopicAB' } }] }, resolver)).toBe(
+      'arn:aws:sns:local:000000000000:EventsTopicAB-jitgate',
     );
-    expect(resolveIntrinsics({ 'Fn::Sub': ['${A}-${Table1}', { A: { Ref: 'EventsTopicAB' } }] }, resolver)).toBe('arn:aws:sns:local:000000000000:EventsTopicAB-jitgate');
     expect(() => resolveIntrinsics({ Ref: 'Nope' }, resolver)).toThrow(/Nope/);
   });
 });

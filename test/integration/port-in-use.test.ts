@@ -32,7 +32,10 @@ test('assertPortFree: a free port passes and stays free; a taken one is PortInUs
   await new Promise((resolve) => free.close(resolve));
   await expect(assertPortFree(freePort)).resolves.toBeUndefined();
   await expect(assertPortFree(freePort)).resolves.toBeUndefined();
-  const err = await assertPortFree(port).then(() => undefined, (e: unknown) => e);
+  const err = await assertPortFree(port).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(PortInUse);
   expect((err as Error).message).toBe(inUse(port));
 });

@@ -19,7 +19,9 @@ const CORP = 'https://corp-idp.jitgate.test';
 const DANA = `${CORP}#dana`;
 const ERIK = `${CORP}#erik`;
 const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const LINK = `https://sns.us-east-1.amazonaws.com/confirmation.html?TopicArn=${encodeURIComponent(TOPIC)}&Token=${TOKEN}&Endpoint=dana%40example.com`;
+const LINK =
+  `https://sns.us-east-1.amazonaws.com/confirmation.html?TopicArn=${encodeURIComponent(TOPIC)}` +
+  `&Token=${TOKEN}&Endpoint=dana%40example.com`;
 
 let dir: string;
 let configFile: string;
@@ -43,8 +45,20 @@ beforeAll(async () => {
     subscriptions: [
       { topicArn: TOPIC, endpoint: 'dana@example.com', protocol: 'email', filterPolicy: { approver: [DANA] }, pendingToken: TOKEN },
       // Confirmed by clicking AWS's link: the unsubscribe link works for anyone.
-      { topicArn: TOPIC, endpoint: 'erik@example.com', protocol: 'email', filterPolicy: { approver: [ERIK] }, confirmationWasAuthenticated: false },
-      { topicArn: TOPIC, endpoint: 'mallory@example.com', protocol: 'email', filterPolicy: { approver: ['https://elsewhere.test#mallory'] }, confirmationWasAuthenticated: true },
+      {
+        topicArn: TOPIC,
+        endpoint: 'erik@example.com',
+        protocol: 'email',
+        filterPolicy: { approver: [ERIK] },
+        confirmationWasAuthenticated: false,
+      },
+      {
+        topicArn: TOPIC,
+        endpoint: 'mallory@example.com',
+        protocol: 'email',
+        filterPolicy: { approver: ['https://elsewhere.test#mallory'] },
+        confirmationWasAuthenticated: true,
+      },
     ],
   });
   const endpoint = createSnsEndpoint(sns);
@@ -66,12 +80,19 @@ afterAll(async () => {
 async function jitgate(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: dir, env });
+  const code = await main(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd: dir,
+    env,
+  });
   return { code, stdout, stderr };
 }
 
 const deliveredTo = (principal: string) =>
-  sns.publish({ TopicArn: TOPIC, Message: 'approve?', MessageAttributes: { approver: { DataType: 'String', StringValue: principal } } }).deliveries.map((d) => d.deliveredTo);
+  sns
+    .publish({ TopicArn: TOPIC, Message: 'approve?', MessageAttributes: { approver: { DataType: 'String', StringValue: principal } } })
+    .deliveries.map((d) => d.deliveredTo);
 
 test('lists each approver of the config as deployed, with the state of their subscription; exit 3 when any needs attention', async () => {
   const { code, stdout } = await jitgate('subscriptions', '--topic', TOPIC, '--config', configFile, '--json');
@@ -98,7 +119,12 @@ test('confirm takes the link from the email, confirms with AuthenticateOnUnsubsc
   expect(deliveredTo(DANA)).toEqual(['dana@example.com']);
 
   const list = await jitgate('subscriptions', '--topic', TOPIC, '--config', configFile, '--json');
-  expect(JSON.parse(list.stdout)[0]).toEqual({ principalId: DANA, email: 'dana@example.com', status: 'confirmed', subscriptionArn: stdout.trim() });
+  expect(JSON.parse(list.stdout)[0]).toEqual({
+    principalId: DANA,
+    email: 'dana@example.com',
+    status: 'confirmed',
+    subscriptionArn: stdout.trim(),
+  });
 });
 
 test('a used or unknown token: AWS refuses, the CLI says why (exit 1)', async () => {
@@ -113,7 +139,10 @@ test.each([
   [['subscriptions', 'confirm'], /confirm needs the confirmation link from the email/],
   [['subscriptions', 'confirm', 'not-a-token', '--topic', TOPIC], /the token is not one from an SNS confirmation email/],
   [['subscriptions', 'confirm', 'https://sns.us-east-1.amazonaws.com/confirmation.html?TopicArn=x'], /the link has no Token parameter/],
-  [['subscriptions', 'confirm', LINK, '--topic', TOPIC.replace('Approver', 'Events')], /the link is for topic .*ApproverTopic, not .*EventsTopic/],
+  [
+    ['subscriptions', 'confirm', LINK, '--topic', TOPIC.replace('Approver', 'Events')],
+    /the link is for topic .*ApproverTopic, not .*EventsTopic/,
+  ],
   [['subscriptions', 'list'], /unknown argument "list"/],
 ])('usage error %j → exit 2 with the fix', async (argv, message) => {
   const { code, stderr } = await jitgate(...argv);

@@ -29,7 +29,12 @@ export function approverConfig(dir: string): string {
     approverSignIn: { issuer: 'dev', clientId: 'jitgate-approver' },
     approverGroups: {
       ...demo.approverGroups,
-      'security-admins': { members: [...demo.approverGroups['security-admins']!.members, { issuer: 'dev', sub: 'alice', email: 'alice@example.com', name: 'Alice' }] },
+      'security-admins': {
+        members: [
+          ...demo.approverGroups['security-admins']!.members,
+          { issuer: 'dev', sub: 'alice', email: 'alice@example.com', name: 'Alice' },
+        ],
+      },
     },
     policies: [
       ...demo.policies,
@@ -88,7 +93,10 @@ export class CookieClient {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<{ status: number; url: string; html: string; hops: Hop[] }> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; url: string; html: string; hops: Hop[] }> {
     const hops: Hop[] = [];
     let method = init.method ?? (init.form ? 'POST' : 'GET');
     let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
@@ -124,7 +132,8 @@ export class CookieClient {
   async signIn(link: string, user: string | 'cancel') {
     const start = await this.request(`${link}/signin`);
     const picker = /action="([^"]*\/interaction\/[^"]+\/login)"/.exec(start.html)?.[1];
-    if (!picker) throw new Error(`no picker page after ${start.hops.map((h) => `${h.status} ${h.url}`).join(' → ')}:\n${start.html.slice(0, 500)}`);
+    if (!picker)
+      throw new Error(`no picker page after ${start.hops.map((h) => `${h.status} ${h.url}`).join(' → ')}:\n${start.html.slice(0, 500)}`);
     const form: Record<string, string> = user === 'cancel' ? { action: 'abort' } : { user };
     const done = await this.request(new URL(picker.replace(/&amp;/g, '&'), start.url).toString(), { form });
     return { ...done, hops: [...start.hops, ...done.hops] };
@@ -138,5 +147,8 @@ export function csrfOf(html: string): string | undefined {
 
 /** The `<h1>` of a page, as text. */
 export function titleOf(html: string): string {
-  return (/<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '').replace(/&[a-z#0-9]+;/g, (e) => ({ '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" })[e] ?? e).trim();
+  return (/<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1] ?? '')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&[a-z#0-9]+;/g, (e) => ({ '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" })[e] ?? e)
+    .trim();
 }

@@ -14,12 +14,17 @@ export function tableCounter(endpoint: string, table = 'jitgate') {
     /** Every item in the table, counted with a consistent Scan; `withoutAudit` leaves out audit events and the journal head. */
     async count(opts: { withoutAudit?: boolean } = {}): Promise<number> {
       const filter = opts.withoutAudit
-        ? { FilterExpression: 'NOT begins_with(sk, :evt) AND pk <> :journal', ExpressionAttributeValues: { ':evt': { S: 'EVT#' }, ':journal': { S: 'AUDIT#JOURNAL' } } }
+        ? {
+            FilterExpression: 'NOT begins_with(sk, :evt) AND pk <> :journal',
+            ExpressionAttributeValues: { ':evt': { S: 'EVT#' }, ':journal': { S: 'AUDIT#JOURNAL' } },
+          }
         : {};
       let total = 0;
       let start: Record<string, any> | undefined;
       do {
-        const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start, ...filter }));
+        const page = await client.send(
+          new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start, ...filter }),
+        );
         total += page.Count ?? 0;
         start = page.LastEvaluatedKey;
       } while (start);

@@ -13,6 +13,9 @@ export function depsOf(local: LocalJitgate, entry: string): Deps {
   const logicalId = Object.keys(entries).find((id) => entries[id] === `functions/${entry}/index.ts`);
   if (!logicalId) throw new Error(`the template has no function for functions/${entry}/index.ts`);
   // The two expressions esbuild inlines into a bundle (infra/bundling.ts); here they are plain variables.
-  Object.assign(process.env, local.lambda.environment(logicalId), { JITGATE_CONFIG_JSON: JSON.stringify(local.config), JITGATE_CONFIG_MODE: 'local' });
+  Object.assign(process.env, local.lambda.environment(logicalId), {
+    JITGATE_CONFIG_JSON: JSON.stringify(local.config),
+    JITGATE_CONFIG_MODE: 'local',
+  });
   return fromEnv(process.env);
 }

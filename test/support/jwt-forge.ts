@@ -22,9 +22,13 @@ export function signingInput(header: object | string, payload: object | string):
 export function signature(input: string, alg: ForgeAlg, key: ForgeKey): Buffer {
   const data = Buffer.from(input);
   const bits = alg.slice(2);
-  if (alg.startsWith('HS')) return createHmac(`sha${bits}`, key as Buffer | string).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(`sha${bits}`, key as Buffer | string)
+      .update(data)
+      .digest();
   if (alg.startsWith('RS')) return sign(`sha${bits}`, data, key as KeyObject);
-  if (alg.startsWith('PS')) return sign(`sha${bits}`, data, { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
+  if (alg.startsWith('PS'))
+    return sign(`sha${bits}`, data, { key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
   return sign('sha256', data, { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
 }
 

@@ -45,7 +45,12 @@ export interface Running {
 export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
   const child: ChildProcess = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(opts.port), JITGATE_DATA_DIR: opts.dataDir, ...(opts.configPath ? { JITGATE_CONFIG: opts.configPath } : {}) },
+    env: {
+      ...process.env,
+      PORT: String(opts.port),
+      JITGATE_DATA_DIR: opts.dataDir,
+      ...(opts.configPath ? { JITGATE_CONFIG: opts.configPath } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -93,7 +98,14 @@ export function e2eConfig(dir: string): string {
   const demo = require(path.join(ROOT, 'jitgate.config.json')) as { policies: unknown[] };
   const config = {
     ...demo,
-    policies: [...demo.policies, { action: 'e2e:short-window', approvals: { groups: { 'security-admins': 1 }, window: '2s' }, grant: { mode: 'once', useWithin: '1m' } }],
+    policies: [
+      ...demo.policies,
+      {
+        action: 'e2e:short-window',
+        approvals: { groups: { 'security-admins': 1 }, window: '2s' },
+        grant: { mode: 'once', useWithin: '1m' },
+      },
+    ],
   };
   const file = path.join(dir, 'jitgate.e2e.config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
@@ -101,7 +113,10 @@ export function e2eConfig(dir: string): string {
 }
 
 export class Client {
-  constructor(readonly url: string, private readonly dataDir: string) {}
+  constructor(
+    readonly url: string,
+    private readonly dataDir: string,
+  ) {}
 
   private signer?: ReturnType<typeof createDevTokenSigner>;
 
@@ -138,7 +153,10 @@ export class Client {
     return res.json.events.map((e: { type: string }) => e.type);
   }
 
-  /** Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()` gives one that is not valid now). */
+  /**
+   * Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()`
+   * gives one that is not valid now).
+   */
   async enrolTotp(token: string): Promise<(() => string) & { wrong: () => string }> {
     const enrol = await this.call('POST', '/v1/mfa/totp', { token });
     if (enrol.status !== 201) throw new Error(`enrol failed: ${enrol.status} ${enrol.text}`);
@@ -156,7 +174,9 @@ export class Client {
     return Object.assign(next, { wrong });
   }
 
-  async outbox(to?: string): Promise<{ deliveredTo?: string; message: string; links: string[]; topicArn: string; attributes?: Record<string, unknown> }[]> {
+  async outbox(
+    to?: string,
+  ): Promise<{ deliveredTo?: string; message: string; links: string[]; topicArn: string; attributes?: Record<string, unknown> }[]> {
     const res = await this.call('GET', `/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ''}`);
     return res.json.messages;
   }
@@ -193,6 +213,10 @@ export async function decideByLink(link: string, decision: 'approve' | 'deny', r
   const html = await page.text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
   const form = new URLSearchParams({ decision, ...(csrf ? { csrf } : {}), ...(reason ? { reason } : {}) });
-  const res = await fetch(link, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin } });
+  const res = await fetch(link, {
+    method: 'POST',
+    body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+  });
   return { pageStatus: page.status, status: res.status, html: await res.text() };
 }

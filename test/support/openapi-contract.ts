@@ -45,9 +45,13 @@ export class OpenApiContract {
     const ref: string | undefined = media.schema?.$ref;
     if (!ref) return;
     const [open, closed] = this.validators(ref);
-    for (const [name, validate] of [['declared', open], ['closed (no undeclared fields)', closed]] as const) {
+    for (const [name, validate] of [
+      ['declared', open],
+      ['closed (no undeclared fields)', closed],
+    ] as const) {
       if (!validate(body)) {
-        const errors = relevant(validate.errors ?? []).slice(0, 8)
+        const errors = relevant(validate.errors ?? [])
+          .slice(0, 8)
           .map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
         const sent = JSON.stringify(body).slice(0, 1500);
         throw new Error(`${where}: the body does not match ${ref}, ${name}: ${errors.join('; ')}\nbody: ${sent}`);

@@ -25,7 +25,10 @@ function sharedE2eConfig(dir: string): string {
   const file = e2eConfig(dir);
   const config = JSON.parse(readFileSync(file, 'utf8'));
   config.policies.push({
-    action: 'e2e:glass-totp', approvals: { groups: { 'security-admins': 1 } }, mfa: 'totp', grant: { mode: 'once', useWithin: '10m' },
+    action: 'e2e:glass-totp',
+    approvals: { groups: { 'security-admins': 1 } },
+    mfa: 'totp',
+    grant: { mode: 'once', useWithin: '10m' },
     breakGlass: { maxDuration: '2m', notify: 'security-admins', who: { claim: 'groups', contains: 'engineering' } },
   });
   const shared = path.join(dir, 'jitgate.e2e-shared.config.json');
@@ -47,7 +50,8 @@ export interface SharedLocalMode {
 /** The run's local mode for `name`, started by the first file that asks. */
 export async function sharedLocalMode(name: SharedConfig): Promise<SharedLocalMode> {
   const broker = process.env[BROKER_ENV];
-  if (!broker) throw new Error(`${BROKER_ENV} is not set: run this file with jest.config.js, whose e2e project starts the local-mode broker`);
+  if (!broker)
+    throw new Error(`${BROKER_ENV} is not set: run this file with jest.config.js, whose e2e project starts the local-mode broker`);
   const ask = async (what: 'start' | 'output') => {
     const res = await fetch(`${broker}/${name}/${what}`, { method: 'POST' });
     if (res.status !== 200) throw new Error(`shared local mode "${name}": ${await res.text()}`);
@@ -61,7 +65,10 @@ export async function sharedLocalMode(name: SharedConfig): Promise<SharedLocalMo
 export class LocalModeBroker {
   private readonly started = new Map<string, Promise<Running>>();
 
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async listen(): Promise<LocalModeBroker> {
     let broker: LocalModeBroker | undefined;
@@ -89,7 +96,9 @@ export class LocalModeBroker {
     let running = this.started.get(name);
     if (!running) {
       const dataDir = tempDir(`jitgate-shared-${name}-`);
-      running = freePort().then((port) => startLocalMode({ port, dataDir, configPath: CONFIGS[name](dataDir), timeoutMs: SHARED_START_TIMEOUT_MS - 10_000 }));
+      running = freePort().then((port) =>
+        startLocalMode({ port, dataDir, configPath: CONFIGS[name](dataDir), timeoutMs: SHARED_START_TIMEOUT_MS - 10_000 }),
+      );
       this.started.set(name, running);
     }
     return running;

@@ -38,7 +38,12 @@ export async function startTestIssuer(opts: { port?: number; kidPrefix?: string 
   const server: Server = createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0]!;
     requests.push(p);
-    const body = p === '/.well-known/openid-configuration' ? { issuer: url, jwks_uri: `${url}/keys`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] } : p === '/keys' ? jwks() : undefined;
+    const body =
+      p === '/.well-known/openid-configuration'
+        ? { issuer: url, jwks_uri: `${url}/keys`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] }
+        : p === '/keys'
+          ? jwks()
+          : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body ?? { error: 'not found' }));
   });
@@ -58,7 +63,12 @@ export async function startTestIssuer(opts: { port?: number; kidPrefix?: string 
     sign(claims, { alg = 'RS256', header = {} } = {}) {
       const now = Math.floor(Date.now() / 1000);
       const payload = { iss: url, iat: now, exp: now + 600, ...claims };
-      return forge({ alg, kid: alg === 'RS256' ? rsaKid : ecKid, typ: 'at+jwt', ...header }, payload, alg as ForgeAlg, alg === 'RS256' ? rsaPair.privateKey : ecPair.privateKey);
+      return forge(
+        { alg, kid: alg === 'RS256' ? rsaKid : ecKid, typ: 'at+jwt', ...header },
+        payload,
+        alg as ForgeAlg,
+        alg === 'RS256' ? rsaPair.privateKey : ecPair.privateKey,
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {

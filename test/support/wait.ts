@@ -15,7 +15,11 @@ export interface WaitOptions {
 }
 
 export class WaitTimeout extends Error {
-  constructor(readonly what: string, readonly timeoutMs: number, readonly last: unknown) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly last: unknown,
+  ) {
     super(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${describe(last)}`);
     this.name = 'WaitTimeout';
   }

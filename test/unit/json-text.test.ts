@@ -70,7 +70,10 @@ test('npx jitgate explain reports the line and column', async () => {
   const line = demo.slice(0, demo.indexOf('"action": "projects:delete",')).split('\n').length + 1;
   let stderr = '';
   const code = await main(['explain', '--user', 'alice', '--action', 'projects:delete', '--config', file], {
-    cwd: ROOT, env: {}, stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) },
+    cwd: ROOT,
+    env: {},
+    stdout: { write: () => true },
+    stderr: { write: (t: string) => (stderr += t) },
   });
   expect(code).toBe(1);
   const expected = `explain\\.json is not valid JSON at line ${line}, column \\d+: Expected ',' or '}' after property value\\n`;

@@ -7,26 +7,41 @@ const APPROVERS = 'arn:aws:sns:local:000000000000:jitgate-approvers';
 let n = 0;
 type Attributes = Record<string, string>;
 const msg = (topicArn: string, message: string, attributes: Attributes = {}, extra: Partial<OutboxMessage> = {}): OutboxMessage => ({
-  id: `d${++n}`, messageId: `m${n}`, at: `2026-11-26T08:00:0${n}.000Z`, topicArn, message, attributes, links: [], ...extra,
+  id: `d${++n}`,
+  messageId: `m${n}`,
+  at: `2026-11-26T08:00:0${n}.000Z`,
+  topicArn,
+  message,
+  attributes,
+  links: [],
+  ...extra,
 });
 
-const approverText = (id: string, action: string) => [
-  'Hello Bob,', '', `Alice asks to ${action} on cluster/eu-1.`, '',
-  'Requester:     Alice <alice@example.com> (issuer http://127.0.0.1:4000/dev/idp)',
-  `Action:        ${action}`,
-  'Resource:      cluster/eu-1',
-  `Request:       ${id}`,
-].join('\n');
+const approverText = (id: string, action: string) =>
+  [
+    'Hello Bob,',
+    '',
+    `Alice asks to ${action} on cluster/eu-1.`,
+    '',
+    'Requester:     Alice <alice@example.com> (issuer http://127.0.0.1:4000/dev/idp)',
+    `Action:        ${action}`,
+    'Resource:      cluster/eu-1',
+    `Request:       ${id}`,
+  ].join('\n');
 
-const created = msg(
-  EVENTS,
-  JSON.stringify({ type: 'request.created', requestId: 'r-1', action: 'prod:debug', resource: 'cluster/eu-1' }),
-  { event: 'request.created', requester: 'http://127.0.0.1:4000/dev/idp#alice' },
+const created = msg(EVENTS, JSON.stringify({ type: 'request.created', requestId: 'r-1', action: 'prod:debug', resource: 'cluster/eu-1' }), {
+  event: 'request.created',
+  requester: 'http://127.0.0.1:4000/dev/idp#alice',
+});
+const toBob = msg(
+  APPROVERS,
+  approverText('r-1', 'prod:debug'),
+  { approver: 'bob' },
+  {
+    deliveredTo: 'bob@example.com',
+    subject: 'Approval needed: prod:debug by Alice',
+  },
 );
-const toBob = msg(APPROVERS, approverText('r-1', 'prod:debug'), { approver: 'bob' }, {
-  deliveredTo: 'bob@example.com',
-  subject: 'Approval needed: prod:debug by Alice',
-});
 const other = msg(EVENTS, JSON.stringify({ type: 'mfa.locked', lockedUntil: 'x' }), { event: 'mfa.locked', requester: 'x#dave' });
 const second = msg(APPROVERS, approverText('r-2', 'payments:approve'), {}, { deliveredTo: 'carol@example.com' });
 
@@ -56,7 +71,7 @@ test('the page shows one section per request, newest first, headed by request id
   expect(html).toContain('<h3>Approval needed: prod:debug by Alice</h3>');
 });
 
-test('headings are escaped: an action or name is the requester\'s text', () => {
+test("headings are escaped: an action or name is the requester's text", () => {
   const evil = msg(APPROVERS, approverText('r-3', '<b>x</b>'));
   expect(renderOutboxPage([evil])).toContain('Request r-3 · &lt;b&gt;x&lt;/b&gt; · by Alice');
 });

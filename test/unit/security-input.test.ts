@@ -38,7 +38,8 @@ test('a sign-in time in the future is no sign-in time', () => {
 
 describe('JSON bodies', () => {
   const schema = z.object({ action: z.string() }).strict();
-  const event = (body: string, isBase64Encoded = false) => ({ body, isBase64Encoded, headers: { 'content-type': 'application/json' } }) as unknown as APIGatewayProxyEvent;
+  const event = (body: string, isBase64Encoded = false) =>
+    ({ body, isBase64Encoded, headers: { 'content-type': 'application/json' } }) as unknown as APIGatewayProxyEvent;
 
   test('duplicate keys are refused, however they are spelled', () => {
     expect(() => parseBody(event('{"action":"a","action":"b"}'), schema)).toThrow(/"action" twice/);
@@ -55,7 +56,11 @@ describe('JSON bodies', () => {
 
 test('the outbox page links only its own origin', () => {
   const message: OutboxMessage = {
-    id: '1', messageId: '1', at: '2026-11-26T08:00:00.000Z', topicArn: 'arn:aws:sns:local:000000000000:events', attributes: {},
+    id: '1',
+    messageId: '1',
+    at: '2026-11-26T08:00:00.000Z',
+    topicArn: 'arn:aws:sns:local:000000000000:events',
+    attributes: {},
     message: 'approve at http://127.0.0.1:4000/approve/abc or see https://evil.example/phish',
     links: ['http://127.0.0.1:4000/approve/abc', 'https://evil.example/phish'],
   };

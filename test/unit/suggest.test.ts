@@ -30,7 +30,12 @@ test.each([
 test('a name far from every candidate gets no suggestion', () => {
   expect(nearest('billing:refund', actions)).toBeUndefined();
   expect(nearest('projects:create', actions)).toBeUndefined();
-  expect(nearest('x', ['y', 'z'].map((c) => c.repeat(5)))).toBeUndefined();
+  expect(
+    nearest(
+      'x',
+      ['y', 'z'].map((c) => c.repeat(5)),
+    ),
+  ).toBeUndefined();
   expect(didYouMean('billing:refund', actions)).toBe('');
 });
 

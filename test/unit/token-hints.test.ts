@@ -12,21 +12,24 @@ import { forge } from '../support/jwt-forge';
 const DEV = 'http://127.0.0.1:4000/dev/idp';
 
 describe('untrustedIssuerMessage', () => {
-  test('names the token\'s iss and the trusted issuers; deployed, nothing about local mode', () => {
-    expect(untrustedIssuerMessage('https://evil.example', ['https://idp.example.com'], false))
-      .toBe('the token\'s issuer is not trusted: it has iss "https://evil.example"; jitgate trusts "https://idp.example.com"');
-    expect(untrustedIssuerMessage(undefined, [], false))
-      .toBe('the token\'s issuer is not trusted: it has no iss claim; jitgate trusts none configured');
+  test("names the token's iss and the trusted issuers; deployed, nothing about local mode", () => {
+    expect(untrustedIssuerMessage('https://evil.example', ['https://idp.example.com'], false)).toBe(
+      'the token\'s issuer is not trusted: it has iss "https://evil.example"; jitgate trusts "https://idp.example.com"',
+    );
+    expect(untrustedIssuerMessage(undefined, [], false)).toBe(
+      "the token's issuer is not trusted: it has no iss claim; jitgate trusts none configured",
+    );
   });
 
   test('locally, a token minted for another port says which port and both fixes', () => {
     expect(untrustedIssuerMessage('http://127.0.0.1:4001/dev/idp', [DEV], true)).toBe(
-      'the token\'s issuer is not trusted: it has iss "http://127.0.0.1:4001/dev/idp"; jitgate trusts "http://127.0.0.1:4000/dev/idp". '
-      + 'The token was minted for local mode on port 4001, and this one runs on port 4000: '
-      + 'mint a new one with PORT=4000 npx jitgate token <user>, or start local mode with PORT=4001',
+      'the token\'s issuer is not trusted: it has iss "http://127.0.0.1:4001/dev/idp"; jitgate trusts "http://127.0.0.1:4000/dev/idp". ' +
+        'The token was minted for local mode on port 4001, and this one runs on port 4000: ' +
+        'mint a new one with PORT=4000 npx jitgate token <user>, or start local mode with PORT=4001',
     );
-    expect(untrustedIssuerMessage('https://other.example', [DEV], true))
-      .toMatch(/includes its port \(set with PORT\); mint a token for it with npx jitgate token <user>$/);
+    expect(untrustedIssuerMessage('https://other.example', [DEV], true)).toMatch(
+      /includes its port \(set with PORT\); mint a token for it with npx jitgate token <user>$/,
+    );
   });
 
   test('a long or odd iss is shown quoted and cut short', () => {
@@ -36,11 +39,13 @@ describe('untrustedIssuerMessage', () => {
 });
 
 test('expiredMessage: locally the CLI command for that user, deployed a new sign-in', () => {
-  expect(expiredMessage('Token expired at 1', 'alice', true))
-    .toBe('Token expired at 1; get a new one with npx jitgate token alice, or sign in again at local mode\'s /dev/idp');
+  expect(expiredMessage('Token expired at 1', 'alice', true)).toBe(
+    "Token expired at 1; get a new one with npx jitgate token alice, or sign in again at local mode's /dev/idp",
+  );
   expect(expiredMessage('Token expired at 1', 'Some One <x>', true)).toContain('npx jitgate token <user>');
-  expect(expiredMessage('Token expired at 1', 'alice', false))
-    .toBe('Token expired at 1; sign in again with your identity provider to get a new token');
+  expect(expiredMessage('Token expired at 1', 'alice', false)).toBe(
+    'Token expired at 1; sign in again with your identity provider to get a new token',
+  );
 });
 
 describe('the verifier with the demo config (local mode)', () => {
@@ -55,7 +60,10 @@ describe('the verifier with the demo config (local mode)', () => {
   const header = { alg: 'RS256', kid: 'k', typ: 'JWT' };
   const token = (claims: Record<string, unknown>) => forge(header, { ...base, ...claims }, 'RS256', rsa.privateKey);
   const problem = async (t: string) => {
-    const err = await verifier.verify(`Bearer ${t}`).then(() => undefined, (e: unknown) => e);
+    const err = await verifier.verify(`Bearer ${t}`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InvalidToken);
     const answer = errorResponse(err);
     expect(answer.statusCode).toBe(401);

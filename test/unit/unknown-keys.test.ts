@@ -26,17 +26,20 @@ test('alice sends "duration": the 400 problem suggests "durationSeconds"', () =>
 });
 
 test('a key far from every known one lists the keys instead', () => {
-  expect(() => validate(createRequestBody, { action: 'prod:debug', colour: 'red' }, 'body'))
-    .toThrow(/the keys here are action, resource, justification, durationSeconds/);
+  expect(() => validate(createRequestBody, { action: 'prod:debug', colour: 'red' }, 'body')).toThrow(
+    /the keys here are action, resource, justification, durationSeconds/,
+  );
 });
 
 test('a misspelt key in the config names the right one', () => {
-  expect(() => parseConfig({ ...demo, approverGroup: {} }, 'jitgate.config.json', { mode: 'local' }))
-    .toThrow(/\(root\): Unrecognized key: "approverGroup" \(did you mean "approverGroups"\?\)/);
+  expect(() => parseConfig({ ...demo, approverGroup: {} }, 'jitgate.config.json', { mode: 'local' })).toThrow(
+    /\(root\): Unrecognized key: "approverGroup" \(did you mean "approverGroups"\?\)/,
+  );
   const raw = { ...demo, policies: [{ ...demo.policies[0], justfication: demo.policies[0]!.justification }, ...demo.policies.slice(1)] };
   delete (raw.policies[0] as Record<string, unknown>).justification;
-  expect(() => parseConfig(raw, 'jitgate.config.json', { mode: 'local' }))
-    .toThrow(/policies\[0\]: unknown key "justfication" \(did you mean "justification"\?\)/);
+  expect(() => parseConfig(raw, 'jitgate.config.json', { mode: 'local' })).toThrow(
+    /policies\[0\]: unknown key "justfication" \(did you mean "justification"\?\)/,
+  );
 });
 
 test('knownKeysAt walks objects, arrays and wrappers, and knows nothing past a union', () => {

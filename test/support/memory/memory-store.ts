@@ -7,13 +7,28 @@
  * out, so a test cannot change what is stored by holding on to a result.
  */
 import { auditEvent, type AuditEvent } from '../../../shared/domain/audit';
-import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent, type ChainHead, type ChainToCheck } from '../../../shared/domain/audit-chain';
+import {
+  chainEvents,
+  EMPTY_CHAIN,
+  JOURNAL,
+  type ChainedEvent,
+  type ChainHead,
+  type ChainToCheck,
+} from '../../../shared/domain/audit-chain';
 import type { PageKey } from '../../../shared/domain/cursor';
 import { ConcurrentModification } from '../../../shared/domain/errors';
 import type { GrantSlot } from '../../../shared/domain/grant';
 import { TERMINAL, TRANSITIONS, withState, type JitRequest } from '../../../shared/domain/request';
 import type {
-  AuditFilter, AuditPage, CreateOptions, CreateOutcome, PendingPage, RequesterPage, Store, StoredRequest, TaskTokens,
+  AuditFilter,
+  AuditPage,
+  CreateOptions,
+  CreateOutcome,
+  PendingPage,
+  RequesterPage,
+  Store,
+  StoredRequest,
+  TaskTokens,
 } from '../../../shared/usecases/ports';
 import { MemoryUserRecords } from './memory-user-records';
 
@@ -40,7 +55,8 @@ export class MemoryStore extends MemoryUserRecords implements Store {
 
   async createRequest(request: JitRequest, audit: AuditEvent[], opts: CreateOptions): Promise<CreateOutcome> {
     const idemKey = opts.idempotencyKey && `${request.requester.id} ${opts.idempotencyKey}`;
-    if (idemKey && this.idempotency.has(idemKey)) return { created: false, existingRequestId: this.idempotency.get(idemKey)!, reason: 'idempotency' };
+    if (idemKey && this.idempotency.has(idemKey))
+      return { created: false, existingRequestId: this.idempotency.get(idemKey)!, reason: 'idempotency' };
     const held = this.slots.get(slotOf(request));
     if (held && held.requestId !== opts.replaceSlotOf) return { created: false, existingRequestId: held.requestId, reason: 'slot' };
     if (!held && opts.replaceSlotOf) throw new ConcurrentModification();
@@ -64,7 +80,8 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     this.requests.set(after.id, { request: copy(after), tokens: copy(tokens), chain: chained.head });
     this.chains.get(after.id)!.push(...chained.events);
     const slot = this.slots.get(slotOf(after));
-    if (after.status !== before.request.status && TERMINAL.includes(after.status) && slot?.requestId === after.id) this.slots.delete(slotOf(after));
+    if (after.status !== before.request.status && TERMINAL.includes(after.status) && slot?.requestId === after.id)
+      this.slots.delete(slotOf(after));
   }
 
   async recordAudit(events: AuditEvent[]): Promise<void> {
@@ -73,7 +90,11 @@ export class MemoryStore extends MemoryUserRecords implements Store {
       if (stored) {
         const chained = chainEvents([e], stored.chain ?? EMPTY_CHAIN);
         // Like the DynamoDB store: the head moves and the version goes up, so a writer that read before loses.
-        this.requests.set(e.requestId, { ...stored, request: { ...stored.request, version: stored.request.version + 1 }, chain: chained.head });
+        this.requests.set(e.requestId, {
+          ...stored,
+          request: { ...stored.request, version: stored.request.version + 1 },
+          chain: chained.head,
+        });
         this.chains.get(e.requestId)!.push(...chained.events);
       } else {
         const chained = chainEvents([e], this.journalHead, JOURNAL);
@@ -92,7 +113,7 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     const stored = this.requests.get(requestId);
     const r = stored?.request;
     const from: readonly string[] = TRANSITIONS.activate;
-    if (!stored || !r || !r.grantTimes || !from.includes(r.status)) return false;
+    if (!stored || !r?.grantTimes || !from.includes(r.status)) return false;
     const { activatedAt, expiresAt } = r.grantTimes;
     const chained = chainEvents([auditEvent(requestId, 'activated', 'jitgate', new Date(activatedAt))], stored.chain ?? EMPTY_CHAIN);
     this.requests.set(requestId, { request: withState(r, { status: 'active', activatedAt, expiresAt }), tokens: {}, chain: chained.head });
@@ -142,7 +163,8 @@ export class MemoryStore extends MemoryUserRecords implements Store {
 
   /** One page only: no use-case test pages through the trail yet. */
   async listAudit(filter: AuditFilter): Promise<AuditPage> {
-    const inRange = (e: AuditEvent) => (!filter.since || e.at >= filter.since) && (!filter.until || e.at.slice(0, filter.until.length) <= filter.until);
+    const inRange = (e: AuditEvent) =>
+      (!filter.since || e.at >= filter.since) && (!filter.until || e.at.slice(0, filter.until.length) <= filter.until);
     const events = this.auditTrail(filter.requestId)
       .filter((e) => (filter.requestId ? true : inRange(e)) && (!filter.actor || e.actor === filter.actor))
       .map(({ seq: _s, prev: _p, hash: _h, chain: _c, ...e }) => e as AuditEvent);
@@ -181,6 +203,7 @@ function pageAfter(requests: JitRequest[], cursor: PageKey | undefined, limit: n
 /** As in the DynamoDB store: a request's own write chains only its own events. */
 function ownEvents(requestId: string, events: AuditEvent[]): AuditEvent[] {
   const foreign = events.find((e) => e.requestId !== requestId);
-  if (foreign) throw new Error(`audit event ${foreign.type} names request ${foreign.requestId}, not ${requestId}; record it with recordAudit`);
+  if (foreign)
+    throw new Error(`audit event ${foreign.type} names request ${foreign.requestId}, not ${requestId}; record it with recordAudit`);
   return events;
 }

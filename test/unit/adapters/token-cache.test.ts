@@ -79,7 +79,7 @@ describe('the verifier remembers accepted tokens', () => {
     expect(counter.full).toBe(2);
   });
 
-  test('different tokens, different entries: bob never gets alice\'s principal', async () => {
+  test("different tokens, different entries: bob never gets alice's principal", async () => {
     const { counter, verify } = countingVerifier();
     const alice = token({ sub: 'alice' });
     const bob = token({ sub: 'bob' });

@@ -42,56 +42,140 @@ cache.addJwks('https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC1
 const verifier = createTokenVerifier(config, { jwksCache: cache });
 
 const now = () => Math.floor(Date.now() / 1000);
-const rs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => forge({ alg: 'RS256', kid: 'rsa-1', typ: 'JWT', ...header }, { iat: now(), exp: now() + 600, ...claims }, 'RS256', rsa.privateKey);
+const rs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+  forge({ alg: 'RS256', kid: 'rsa-1', typ: 'JWT', ...header }, { iat: now(), exp: now() + 600, ...claims }, 'RS256', rsa.privateKey);
 const verify = (token: string) => verifier.verify(`Bearer ${token}`);
 const refused = async (token: string, message?: RegExp) => {
-  const err = await verify(token).then(() => undefined, (e: unknown) => e);
+  const err = await verify(token).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(InvalidToken);
   if (message) expect((err as Error).message).toMatch(message);
 };
 
-describe('tokens shaped like each preset\'s verify and map to groups and roles', () => {
+describe("tokens shaped like each preset's verify and map to groups and roles", () => {
   const poolIssuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123';
 
   test('Cognito ID token', async () => {
-    const p = await verify(rs({ sub: 'c0ffee', iss: poolIssuer, aud: 'web-client', token_use: 'id', 'cognito:groups': ['security-admins'], 'custom:roles': 'admin', email: 'bob@example.com', 'cognito:username': 'bob', auth_time: now() }));
-    expect(p).toMatchObject({ id: `${poolIssuer}#c0ffee`, issuerName: 'cognito', groups: ['security-admins'], roles: ['admin'], email: 'bob@example.com' });
+    const p = await verify(
+      rs({
+        sub: 'c0ffee',
+        iss: poolIssuer,
+        aud: 'web-client',
+        token_use: 'id',
+        'cognito:groups': ['security-admins'],
+        'custom:roles': 'admin',
+        email: 'bob@example.com',
+        'cognito:username': 'bob',
+        auth_time: now(),
+      }),
+    );
+    expect(p).toMatchObject({
+      id: `${poolIssuer}#c0ffee`,
+      issuerName: 'cognito',
+      groups: ['security-admins'],
+      roles: ['admin'],
+      email: 'bob@example.com',
+    });
     // Cognito's newer issuer form for the same pool is the same person.
-    const global = await verify(rs({ sub: 'c0ffee', iss: poolIssuer.replace('cognito-idp.', 'issuer-cognito-idp.'), aud: 'web-client', token_use: 'id' }));
+    const global = await verify(
+      rs({ sub: 'c0ffee', iss: poolIssuer.replace('cognito-idp.', 'issuer-cognito-idp.'), aud: 'web-client', token_use: 'id' }),
+    );
     expect(global.id).toBe(p.id);
   });
 
   test('Cognito access token: token_use and client_id checked by CognitoJwtVerifier', async () => {
     const iss = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Api456';
-    const claims = { sub: 'u1', iss, client_id: 'api-client', token_use: 'access', scope: 'openid', 'cognito:groups': ['engineering'], username: 'alice' };
+    const claims = {
+      sub: 'u1',
+      iss,
+      client_id: 'api-client',
+      token_use: 'access',
+      scope: 'openid',
+      'cognito:groups': ['engineering'],
+      username: 'alice',
+    };
     expect(await verify(rs(claims))).toMatchObject({ groups: ['engineering'], name: 'alice' });
     await refused(rs({ ...claims, client_id: 'other-client' }), /Client ID not allowed/);
     await refused(rs({ sub: 'u1', iss, aud: 'api-client', token_use: 'id' }), /Token use not allowed/);
-    await refused(rs({ sub: 'c0ffee', iss: poolIssuer, client_id: 'web-client', token_use: 'access', scope: 'openid' }), /Token use not allowed|ID token is required/);
+    await refused(
+      rs({ sub: 'c0ffee', iss: poolIssuer, client_id: 'web-client', token_use: 'access', scope: 'openid' }),
+      /Token use not allowed|ID token is required/,
+    );
   });
 
   test('Okta access token (no typ at+jwt: scp and cid say what it is)', async () => {
     const iss = 'https://acme.okta.com/oauth2/default';
-    expect(await verify(rs({ ver: 1, iss, aud: 'api://default', cid: '0oa1', uid: '00u1', scp: ['openid'], sub: 'alice@acme.com', groups: ['Everyone', 'engineering'] }))).toMatchObject({ groups: ['Everyone', 'engineering'], sub: 'alice@acme.com' });
+    expect(
+      await verify(
+        rs({
+          ver: 1,
+          iss,
+          aud: 'api://default',
+          cid: '0oa1',
+          uid: '00u1',
+          scp: ['openid'],
+          sub: 'alice@acme.com',
+          groups: ['Everyone', 'engineering'],
+        }),
+      ),
+    ).toMatchObject({ groups: ['Everyone', 'engineering'], sub: 'alice@acme.com' });
     // An Okta ID token sent to an issuer configured for access tokens.
-    await refused(rs({ ver: 1, iss, aud: 'api://default', sub: 'alice@acme.com', amr: ['pwd'], idp: '00o1', nonce: 'n', at_hash: 'h' }), /access token is required/);
+    await refused(
+      rs({ ver: 1, iss, aud: 'api://default', sub: 'alice@acme.com', amr: ['pwd'], idp: '00o1', nonce: 'n', at_hash: 'h' }),
+      /access token is required/,
+    );
   });
 
   test('Entra ID access token, its key published without alg', async () => {
     const iss = `https://login.microsoftonline.com/${TENANT}/v2.0`;
-    const p = await verify(rs({ iss, aud: 'api://jitgate', nbf: now(), azp: 'app', scp: 'access_as_user', groups: ['0b8a4f2e-1111-2222-3333-444455556666'], roles: ['Approver'], name: 'Carol', oid: 'o', tid: TENANT, sub: 'pairwise', ver: '2.0' }, { kid: 'rsa-noalg' }));
+    const p = await verify(
+      rs(
+        {
+          iss,
+          aud: 'api://jitgate',
+          nbf: now(),
+          azp: 'app',
+          scp: 'access_as_user',
+          groups: ['0b8a4f2e-1111-2222-3333-444455556666'],
+          roles: ['Approver'],
+          name: 'Carol',
+          oid: 'o',
+          tid: TENANT,
+          sub: 'pairwise',
+          ver: '2.0',
+        },
+        { kid: 'rsa-noalg' },
+      ),
+    );
     expect(p).toMatchObject({ groups: ['0b8a4f2e-1111-2222-3333-444455556666'], roles: ['Approver'], name: 'Carol' });
   });
 
   test('Auth0 access token: audience list with userinfo, namespaced claims', async () => {
-    const p = await verify(rs({ iss: 'https://acme.eu.auth0.com/', sub: 'auth0|64f1', aud: ['https://api.acme.com', 'https://acme.eu.auth0.com/userinfo'], azp: 'client', scope: 'openid profile', 'https://example.com/roles': ['admin'], 'https://example.com/groups': ['security-admins'] }));
+    const p = await verify(
+      rs({
+        iss: 'https://acme.eu.auth0.com/',
+        sub: 'auth0|64f1',
+        aud: ['https://api.acme.com', 'https://acme.eu.auth0.com/userinfo'],
+        azp: 'client',
+        scope: 'openid profile',
+        'https://example.com/roles': ['admin'],
+        'https://example.com/groups': ['security-admins'],
+      }),
+    );
     expect(p).toMatchObject({ id: 'https://acme.eu.auth0.com/#auth0|64f1', groups: ['security-admins'], roles: ['admin'] });
     // Without the trailing slash it is not Auth0's issuer.
     await refused(rs({ iss: 'https://acme.eu.auth0.com', sub: 'auth0|64f1', aud: 'https://api.acme.com', scope: 'openid' }), /issuer/);
   });
 
   test('ES256 is refused where the issuer allows RS256 only', async () => {
-    const token = forge({ alg: 'ES256', kid: 'ec-1' }, { iss: 'https://acme.okta.com/oauth2/default', aud: 'api://default', sub: 'a', cid: 'c', scp: ['x'], iat: now(), exp: now() + 60 }, 'ES256', ec.privateKey);
+    const token = forge(
+      { alg: 'ES256', kid: 'ec-1' },
+      { iss: 'https://acme.okta.com/oauth2/default', aud: 'api://default', sub: 'a', cid: 'c', scp: ['x'], iat: now(), exp: now() + 60 },
+      'ES256',
+      ec.privateKey,
+    );
     await refused(token, /algorithm ES256 is not allowed/);
   });
 });
@@ -130,7 +214,9 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
   afterAll(() => new Promise((r) => server.close(r)));
 
   test('a key rotation at the IdP needs no restart; garbage kids cannot flood the JWKS endpoint', async () => {
-    const local = createTokenVerifier(parseConfig({ issuers: { idp: { issuer: url, audience: ['a'], jwksUri: `${url}/keys` } } }, 'test', { mode: 'local' }));
+    const local = createTokenVerifier(
+      parseConfig({ issuers: { idp: { issuer: url, audience: ['a'], jwksUri: `${url}/keys` } } }, 'test', { mode: 'local' }),
+    );
     const claims = { iss: url, aud: 'a', sub: 's' };
     const v = (t: string) => local.verify(`Bearer ${t}`);
     await v(rs(claims));
@@ -138,7 +224,10 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
     expect(fetches).toBe(1);
 
     // The IdP rotates: a token signed with the new key triggers one refetch.
-    published = [...published, { ...(second.publicKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'rsa-2', alg: 'RS256', use: 'sig' }];
+    published = [
+      ...published,
+      { ...(second.publicKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'rsa-2', alg: 'RS256', use: 'sig' },
+    ];
     const rotated = forge({ alg: 'RS256', kid: 'rsa-2' }, { ...claims, iat: now(), exp: now() + 60 }, 'RS256', second.privateKey);
     await expect(v(rotated)).resolves.toMatchObject({ sub: 's' });
     expect(fetches).toBe(2);
@@ -162,7 +251,9 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
       });
     });
     const iss = `http://127.0.0.1:${closed}`;
-    const down = createTokenVerifier(parseConfig({ issuers: { idp: { issuer: iss, audience: ['a'], jwksUri: `${iss}/keys` } } }, 'test', { mode: 'local' }));
+    const down = createTokenVerifier(
+      parseConfig({ issuers: { idp: { issuer: iss, audience: ['a'], jwksUri: `${iss}/keys` } } }, 'test', { mode: 'local' }),
+    );
     const err = await down.verify(`Bearer ${rs({ iss, aud: 'a', sub: 's' })}`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DependencyUnavailable);
     expect((err as DependencyUnavailable).status).toBe(503);
@@ -180,7 +271,11 @@ describe('the strict decoder', () => {
     ['an empty signature', `${h}.${p}.`, /not signed/],
     ['standard base64', `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}+`, /signature is not base64url/],
     ['padding', `${h}=.${p}.${s}`, /header is not base64url/],
-    ['non-canonical trailing bits', `${h}.${p.slice(0, -1)}${p.endsWith('A') ? 'B' : 'A'}.${s}`, /payload is not (canonical base64url|JSON)/],
+    [
+      'non-canonical trailing bits',
+      `${h}.${p.slice(0, -1)}${p.endsWith('A') ? 'B' : 'A'}.${s}`,
+      /payload is not (canonical base64url|JSON)/,
+    ],
     ['a header that is not JSON', `${b64url('{alg:RS256}')}.${p}.${s}`, /header is not JSON/],
     ['invalid UTF-8', `${b64url(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]))}.${p}.${s}`, /header is not JSON/],
     ['a payload that is a string', `${h}.${b64url('"x"')}.${s}`, /payload is not a JSON object/],
@@ -206,7 +301,16 @@ describe('the strict decoder', () => {
 describe('step-up (RFC 9470)', () => {
   const at = new Date('2026-01-01T12:00:00Z');
   const t = at.getTime() / 1000;
-  const person = (p: Partial<Principal>): Principal => ({ id: 'i#s', issuer: 'i', issuerName: 'i', sub: 's', groups: [], roles: [], attributes: {}, ...p });
+  const person = (p: Partial<Principal>): Principal => ({
+    id: 'i#s',
+    issuer: 'i',
+    issuerName: 'i',
+    sub: 's',
+    groups: [],
+    roles: [],
+    attributes: {},
+    ...p,
+  });
   const challenge = (fn: () => void) => {
     try {
       fn();
@@ -220,7 +324,10 @@ describe('step-up (RFC 9470)', () => {
   test('amr within max_age is accepted; stale, missing auth_time or missing amr is challenged', () => {
     const mfa = { stepUp: { amr: ['mfa'], maxAge: 900 } };
     expect(() => checkStepUp(mfa, person({ amr: ['pwd', 'mfa'], authTime: t - 900 }), at)).not.toThrow();
-    expect(challenge(() => checkStepUp(mfa, person({ amr: ['pwd', 'mfa'], authTime: t - 901 }), at))).toMatchObject({ maxAge: 900, acrValues: [] });
+    expect(challenge(() => checkStepUp(mfa, person({ amr: ['pwd', 'mfa'], authTime: t - 901 }), at))).toMatchObject({
+      maxAge: 900,
+      acrValues: [],
+    });
     challenge(() => checkStepUp(mfa, person({ amr: ['mfa'] }), at));
     challenge(() => checkStepUp(mfa, person({ amr: ['pwd'], authTime: t }), at));
     expect(() => checkStepUp('none', person({}), at)).not.toThrow();
@@ -230,6 +337,9 @@ describe('step-up (RFC 9470)', () => {
   test('acr must be one of the values, which the challenge lists', () => {
     const mfa = { stepUp: { acr: ['urn:example:loa:3', 'urn:example:loa:4'], maxAge: 300 } };
     expect(() => checkStepUp(mfa, person({ acr: 'urn:example:loa:4', authTime: t }), at)).not.toThrow();
-    expect(challenge(() => checkStepUp(mfa, person({ acr: 'urn:example:loa:2', authTime: t }), at))).toMatchObject({ acrValues: ['urn:example:loa:3', 'urn:example:loa:4'], maxAge: 300 });
+    expect(challenge(() => checkStepUp(mfa, person({ acr: 'urn:example:loa:2', authTime: t }), at))).toMatchObject({
+      acrValues: ['urn:example:loa:3', 'urn:example:loa:4'],
+      maxAge: 300,
+    });
   });
 });

@@ -9,7 +9,12 @@ const ROOT = path.resolve(__dirname, '../../..');
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await main(['explain', ...args], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: ROOT, env });
+  const code = await main(['explain', ...args], {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd: ROOT,
+    env,
+  });
   return { code, stdout, stderr };
 }
 
@@ -47,7 +52,11 @@ test('--json prints the same decision as data, with what is missing and the less
   const r = await run(['--user', 'alice', '--action', 'prod:debug', '--resource', 'cluster/eu-1', '--json']);
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout);
-  expect(out).toMatchObject({ decision: 'requestable', missing: ['request', 'approval from security-admins x1'], breakGlass: { allowed: true, maxDurationSeconds: 900, notify: 'security-admins' } });
+  expect(out).toMatchObject({
+    decision: 'requestable',
+    missing: ['request', 'approval from security-admins x1'],
+    breakGlass: { allowed: true, maxDurationSeconds: 900, notify: 'security-admins' },
+  });
   expect(out.alsoMatching).toEqual([expect.stringMatching(/prod:\*$/)]);
   expect(out.caller).toMatchObject({ source: 'demo user', verified: false, groups: ['engineering'] });
 });
@@ -65,7 +74,12 @@ test('a token: its claims are decoded, not verified, and the output says so', as
   expect(r.stdout).toContain('claims taken from the token, not verified');
   expect(r.stdout).toContain('may only be requested by callers where');
   // local mode on another port: the same development issuer
-  const elsewhere = await run(['--user', jwt({ iss: 'http://127.0.0.1:4555/dev/idp', sub: 'zoe', groups: ['engineering'] }), '--action', 'prod:restart']);
+  const elsewhere = await run([
+    '--user',
+    jwt({ iss: 'http://127.0.0.1:4555/dev/idp', sub: 'zoe', groups: ['engineering'] }),
+    '--action',
+    'prod:restart',
+  ]);
   expect(elsewhere.code).toBe(0);
 });
 

@@ -17,7 +17,21 @@ test('the demo config points editors at it', () => {
 test('the schema describes the policy fields, conditions included', () => {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
   const policy = schema.properties.policies.items;
-  expect(Object.keys(policy.properties)).toEqual(expect.arrayContaining(['action', 'resource', 'requesters', 'deny', 'autoApprove', 'approvals', 'mfa', 'grant', 'justification', 'ticket', 'breakGlass']));
+  expect(Object.keys(policy.properties)).toEqual(
+    expect.arrayContaining([
+      'action',
+      'resource',
+      'requesters',
+      'deny',
+      'autoApprove',
+      'approvals',
+      'mfa',
+      'grant',
+      'justification',
+      'ticket',
+      'breakGlass',
+    ]),
+  );
   expect(policy.additionalProperties).toBe(false);
   expect(policy.properties.requesters.$ref).toBe('#/$defs/Condition');
   expect(schema.$defs.Condition.anyOf).toHaveLength(7);

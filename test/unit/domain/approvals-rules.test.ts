@@ -25,12 +25,33 @@ const config: Config = parseConfig({
   ...demoConfig,
   approverGroups: {
     ...demoConfig.approverGroups,
-    'security-admins': { members: [...demoConfig.approverGroups['security-admins'].members, { issuer: 'dev', sub: 'dan', email: 'dan@example.com', name: 'Dan' }] },
-    'security-leads': { members: [{ issuer: 'dev', sub: 'carol', email: 'carol@example.com', name: 'Carol' }, { issuer: 'dev', sub: 'lena', email: 'lena@example.com', name: 'Lena' }, { issuer: 'dev', sub: 'alice', email: 'alice@example.com' }] },
+    'security-admins': {
+      members: [
+        ...demoConfig.approverGroups['security-admins'].members,
+        { issuer: 'dev', sub: 'dan', email: 'dan@example.com', name: 'Dan' },
+      ],
+    },
+    'security-leads': {
+      members: [
+        { issuer: 'dev', sub: 'carol', email: 'carol@example.com', name: 'Carol' },
+        { issuer: 'dev', sub: 'lena', email: 'lena@example.com', name: 'Lena' },
+        { issuer: 'dev', sub: 'alice', email: 'alice@example.com' },
+      ],
+    },
   },
   policies: [
     ...demoConfig.policies,
-    { action: 'vault:open', approvals: { groups: { 'security-admins': 1 }, window: '1h', denials: 2, remindAfter: '10m', escalate: { group: 'security-leads', before: '5m' } }, grant: { mode: 'once' } },
+    {
+      action: 'vault:open',
+      approvals: {
+        groups: { 'security-admins': 1 },
+        window: '1h',
+        denials: 2,
+        remindAfter: '10m',
+        escalate: { group: 'security-leads', before: '5m' },
+      },
+      grant: { mode: 'once' },
+    },
     { action: 'vault:peek', approvals: { groups: { 'security-admins': 1 }, window: '1h' }, grant: { mode: 'once' } },
   ],
 });
@@ -42,10 +63,22 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000);
 function pendingRequest(action: string, approvals: Approval[] = []): Extract<JitRequest, { status: 'pending_approval' }> {
   const requirements = requirementsOf(policy(action));
   const base = {
-    id: 'req-1', action, resource: 'vault/1', justification: 'audit', requester: { id: id('alice'), issuer: ISSUER, sub: 'alice', name: 'Alice' },
-    policy: { action }, requirements, durationSeconds: 300, createdAt: at(0).toISOString(), version: 1,
-    mfa: { required: false, failures: 0 }, approvals, notified: [], autoApproved: false,
-    status: 'pending_approval' as const, approvalDeadline: at(60).toISOString(),
+    id: 'req-1',
+    action,
+    resource: 'vault/1',
+    justification: 'audit',
+    requester: { id: id('alice'), issuer: ISSUER, sub: 'alice', name: 'Alice' },
+    policy: { action },
+    requirements,
+    durationSeconds: 300,
+    createdAt: at(0).toISOString(),
+    version: 1,
+    mfa: { required: false, failures: 0 },
+    approvals,
+    notified: [],
+    autoApproved: false,
+    status: 'pending_approval' as const,
+    approvalDeadline: at(60).toISOString(),
   };
   return { ...base, notified: approversFor(config, base as JitRequest) };
 }
@@ -92,30 +125,66 @@ describe('denials', () => {
     const view = await decide(f.deps, as(demo('bob')), 'req-1', 'deny', 'use staging');
     expect(view).toMatchObject({ status: 'denied', reason: 'use staging' });
     expect(f.workflow).toEqual(['fail T1']);
-    expect(f.audit).toEqual([expect.objectContaining({ type: 'denied', reason: 'use staging', details: expect.objectContaining({ final: true }) })]);
-    expect(f.events).toEqual([{ type: 'request.denied', requester: id('alice'), body: expect.objectContaining({ requestId: 'req-1', requester: id('alice'), action: 'vault:peek', resource: 'vault/1', outcome: 'denied', reason: 'use staging' }) }]);
+    expect(f.audit).toEqual([
+      expect.objectContaining({ type: 'denied', reason: 'use staging', details: expect.objectContaining({ final: true }) }),
+    ]);
+    expect(f.events).toEqual([
+      {
+        type: 'request.denied',
+        requester: id('alice'),
+        body: expect.objectContaining({
+          requestId: 'req-1',
+          requester: id('alice'),
+          action: 'vault:peek',
+          resource: 'vault/1',
+          outcome: 'denied',
+          reason: 'use staging',
+        }),
+      },
+    ]);
   });
 
   test('with denials: 2, the first is recorded and the request keeps waiting; the second ends it', async () => {
     const f = fakes(pendingRequest('vault:open'));
     const first = await decide(f.deps, as(demo('bob')), 'req-1', 'deny', 'not now');
     expect(first.status).toBe('pending_approval');
-    expect(f.audit).toEqual([expect.objectContaining({ type: 'denied', actor: id('bob'), details: expect.objectContaining({ final: false, denials: 1, denialsRequired: 2 }) })]);
+    expect(f.audit).toEqual([
+      expect.objectContaining({
+        type: 'denied',
+        actor: id('bob'),
+        details: expect.objectContaining({ final: false, denials: 1, denialsRequired: 2 }),
+      }),
+    ]);
     expect(f.workflow).toEqual([]);
     expect(f.events).toEqual([]);
     // Bob has decided; his second try, by API or link, is refused.
     await expect(decide(f.deps, as(demo('bob')), 'req-1', 'deny', undefined)).rejects.toMatchObject({ status: 409 });
     await expect(decide(f.deps, as(demo('bob')), 'req-1', 'approve', undefined)).rejects.toMatchObject({ status: 409 });
     expect(f.refused).toEqual([
-      expect.objectContaining({ type: 'decision_refused', actor: id('bob'), details: expect.objectContaining({ decision: 'deny', refusal: 'AlreadyDecided' }) }),
-      expect.objectContaining({ type: 'decision_refused', actor: id('bob'), details: expect.objectContaining({ decision: 'approve', refusal: 'AlreadyDecided' }) }),
+      expect.objectContaining({
+        type: 'decision_refused',
+        actor: id('bob'),
+        details: expect.objectContaining({ decision: 'deny', refusal: 'AlreadyDecided' }),
+      }),
+      expect.objectContaining({
+        type: 'decision_refused',
+        actor: id('bob'),
+        details: expect.objectContaining({ decision: 'approve', refusal: 'AlreadyDecided' }),
+      }),
     ]);
 
     const second = await decide(f.deps, as(demo('carol')), 'req-1', 'deny', 'agree with bob');
     expect(second).toMatchObject({ status: 'denied', reason: 'agree with bob' });
     expect(f.workflow).toEqual(['fail T1']);
     expect(f.events).toHaveLength(1);
-    expect(f.events[0]!.body).toMatchObject({ outcome: 'denied', reason: 'agree with bob', denials: [{ by: id('bob'), reason: 'not now' }, { by: id('carol'), reason: 'agree with bob' }] });
+    expect(f.events[0]!.body).toMatchObject({
+      outcome: 'denied',
+      reason: 'agree with bob',
+      denials: [
+        { by: id('bob'), reason: 'not now' },
+        { by: id('carol'), reason: 'agree with bob' },
+      ],
+    });
     // Everyone else's link / call now finds it decided.
     await expect(decide(f.deps, as(dan()), 'req-1', 'approve', undefined)).rejects.toMatchObject({ status: 409 });
   });
@@ -144,17 +213,28 @@ describe('when reminders and escalation are due', () => {
 
   test('offsets from the opening of the window, earliest first', () => {
     expect(requirements).toMatchObject({ remindAfterSeconds: 600, escalate: { group: 'security-leads', beforeSeconds: 300 } });
-    expect(nudgeOffsets(requirements)).toEqual([{ kind: 'remind', afterSeconds: 600 }, { kind: 'escalate', afterSeconds: 3300 }]);
+    expect(nudgeOffsets(requirements)).toEqual([
+      { kind: 'remind', afterSeconds: 600 },
+      { kind: 'escalate', afterSeconds: 3300 },
+    ]);
     expect(firstNudgeSeconds(requirements)).toBe(600);
     expect(firstNudgeSeconds(requirementsOf(policy('vault:peek')))).toBeUndefined();
   });
 
   test('the plan at each point of the window', () => {
     const r = pendingRequest('vault:open');
-    expect(nudgePlan(r, at(1))).toEqual({ due: [], next: { kind: 'remind', at: at(10).toISOString(), inSeconds: 540 }, closesInSeconds: 3540 });
+    expect(nudgePlan(r, at(1))).toEqual({
+      due: [],
+      next: { kind: 'remind', at: at(10).toISOString(), inSeconds: 540 },
+      closesInSeconds: 3540,
+    });
     // A segment that ends a moment before the nudge (it started before the deadline was set) counts it as due.
     expect(nudgePlan(r, new Date(at(10).getTime() - 400)).due).toEqual(['remind']);
-    expect(nudgePlan(r, at(10))).toEqual({ due: ['remind'], next: { kind: 'escalate', at: at(55).toISOString(), inSeconds: 2700 }, closesInSeconds: 3000 });
+    expect(nudgePlan(r, at(10))).toEqual({
+      due: ['remind'],
+      next: { kind: 'escalate', at: at(55).toISOString(), inSeconds: 2700 },
+      closesInSeconds: 3000,
+    });
     expect(nudgePlan({ ...r, remindedAt: at(10).toISOString() }, at(55))).toEqual({ due: ['escalate'], closesInSeconds: 300 });
     // Overdue after a long pause: both at once.
     expect(nudgePlan(r, at(58)).due).toEqual(['remind', 'escalate']);
@@ -163,19 +243,49 @@ describe('when reminders and escalation are due', () => {
   });
 
   test('config: the escalation group must exist and both must come before the window closes', () => {
-    const bad = { ...demoConfig, policies: [...demoConfig.policies, { action: 'x:y', approvals: { groups: { 'security-admins': 1 }, window: '10m', remindAfter: '10m', escalate: { group: 'nobody', before: '1h' } }, grant: { mode: 'once' } }] };
-    expect(() => parseConfig(bad)).toThrow(/remindAfter: .*shorter than window[\s\S]*escalate\.group: approver group "nobody" is not defined[\s\S]*escalate\.before: .*shorter than window/);
+    const bad = {
+      ...demoConfig,
+      policies: [
+        ...demoConfig.policies,
+        {
+          action: 'x:y',
+          approvals: { groups: { 'security-admins': 1 }, window: '10m', remindAfter: '10m', escalate: { group: 'nobody', before: '1h' } },
+          grant: { mode: 'once' },
+        },
+      ],
+    };
+    expect(() => parseConfig(bad)).toThrow(
+      new RegExp(
+        [
+          'remindAfter: .*shorter than window',
+          'escalate\\.group: approver group "nobody" is not defined',
+          'escalate\\.before: .*shorter than window',
+        ].join('[\\s\\S]*'),
+      ),
+    );
   });
 });
 
 describe('the Remind step', () => {
   const state: ExecutionInput = {
-    requestId: 'req-1', mfa: false, approval: true, mfaTimeoutSeconds: 600, approvalTimeoutSeconds: 3600,
-    linkBase: 'http://127.0.0.1:4000/approve/', requester: id('alice'), reminder: { afterSeconds: 600 },
+    requestId: 'req-1',
+    mfa: false,
+    approval: true,
+    mfaTimeoutSeconds: 600,
+    approvalTimeoutSeconds: 3600,
+    linkBase: 'http://127.0.0.1:4000/approve/',
+    requester: id('alice'),
+    reminder: { afterSeconds: 600 },
   };
 
   test('reminds the undecided approvers who can still count, once; then escalates; then leaves the rest of the window', async () => {
-    const bobDenied: Approval = { approver: { id: id('bob'), issuer: ISSUER, sub: 'bob' }, decision: 'deny', groups: ['security-admins'], at: at(2).toISOString(), via: 'api' };
+    const bobDenied: Approval = {
+      approver: { id: id('bob'), issuer: ISSUER, sub: 'bob' },
+      decision: 'deny',
+      groups: ['security-admins'],
+      at: at(2).toISOString(),
+      via: 'api',
+    };
     const f = fakes(pendingRequest('vault:open', [bobDenied]), at(10));
     expect(undecidedApprovers(f.stored()).map((a) => a.sub)).toEqual(['carol', 'dan']);
 
@@ -206,18 +316,30 @@ describe('the Remind step', () => {
     expect(escalation[0]!.text).toContain('You are told because you are in security-leads.');
     expect(findLinks(escalation[1]!.text)).toEqual([]);
     expect(escalation[1]!.text).toContain('You cannot decide it yourself');
-    expect(f.audit.at(-1)).toMatchObject({ type: 'escalated', details: { group: 'security-leads', recipients: [id('carol'), id('lena')], canDecide: [id('carol')] } });
+    expect(f.audit.at(-1)).toMatchObject({
+      type: 'escalated',
+      details: { group: 'security-leads', recipients: [id('carol'), id('lena')], canDecide: [id('carol')] },
+    });
     expect(await remindApprovers(f.deps, last)).toEqual(last);
     expect(f.sent).toHaveLength(4);
   });
 
   test('escalation skips whoever has decided already', () => {
-    const carolApproved: Approval = { approver: { id: id('carol'), issuer: ISSUER, sub: 'carol' }, decision: 'deny', groups: ['security-admins'], at: at(2).toISOString(), via: 'api' };
+    const carolApproved: Approval = {
+      approver: { id: id('carol'), issuer: ISSUER, sub: 'carol' },
+      decision: 'deny',
+      groups: ['security-admins'],
+      at: at(2).toISOString(),
+      via: 'api',
+    };
     expect(escalationRecipients(config, pendingRequest('vault:open', [carolApproved])).map((r) => r.id)).toEqual([id('lena')]);
   });
 
   test('a request that is no longer pending ends the execution quietly (Closed)', async () => {
-    const f = fakes({ ...pendingRequest('vault:open'), status: 'cancelled', cancelledAt: at(3).toISOString() } as unknown as JitRequest, at(10));
+    const f = fakes(
+      { ...pendingRequest('vault:open'), status: 'cancelled', cancelledAt: at(3).toISOString() } as unknown as JitRequest,
+      at(10),
+    );
     await expect(remindApprovers(f.deps, state)).rejects.toMatchObject({ name: 'Closed' });
     expect(f.sent).toEqual([]);
   });

@@ -1,18 +1,44 @@
 import { auditEvent } from '../../../shared/domain/audit';
-import { canonicalForm, chainEvents, chainsFromExport, EMPTY_CHAIN, eventHash, GENESIS, JOURNAL, verifyChain, verifyChains, type ChainedEvent } from '../../../shared/domain/audit-chain';
+import {
+  canonicalForm,
+  chainEvents,
+  chainsFromExport,
+  EMPTY_CHAIN,
+  eventHash,
+  GENESIS,
+  JOURNAL,
+  verifyChain,
+  verifyChains,
+  type ChainedEvent,
+} from '../../../shared/domain/audit-chain';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 const alice = 'https://idp.example.com#alice';
 
 function chain(n = 4): { events: ChainedEvent[]; head: { seq: number; head: string } } {
-  const events = Array.from({ length: n }, (_, i) => auditEvent('r1', i === 0 ? 'created' : 'approved', alice, at(i), { reason: `step ${i}`, details: { i, nested: { b: 1, a: [1, 'x'] } } }));
+  const events = Array.from({ length: n }, (_, i) =>
+    auditEvent('r1', i === 0 ? 'created' : 'approved', alice, at(i), {
+      reason: `step ${i}`,
+      details: { i, nested: { b: 1, a: [1, 'x'] } },
+    }),
+  );
   return chainEvents(events, EMPTY_CHAIN);
 }
 
 test('the canonical form is versioned, sorted, and ignores key order and the hash itself', () => {
   const a = { type: 'activated', actor: 'jitgate', at: '2026-01-01T00:00:00.000Z', requestId: 'r1', seq: 5, prev: GENESIS };
-  const b = { prev: GENESIS, seq: 5, requestId: 'r1', at: '2026-01-01T00:00:00.000Z', actor: 'jitgate', type: 'activated', hash: 'ignored' };
-  expect(canonicalForm(a)).toBe(`jitgate-audit-v1;actor="jitgate";at="2026-01-01T00:00:00.000Z";prev="${GENESIS}";requestId="r1";seq=5;type="activated"`);
+  const b = {
+    prev: GENESIS,
+    seq: 5,
+    requestId: 'r1',
+    at: '2026-01-01T00:00:00.000Z',
+    actor: 'jitgate',
+    type: 'activated',
+    hash: 'ignored',
+  };
+  expect(canonicalForm(a)).toBe(
+    `jitgate-audit-v1;actor="jitgate";at="2026-01-01T00:00:00.000Z";prev="${GENESIS}";requestId="r1";seq=5;type="activated"`,
+  );
   expect(canonicalForm(b)).toBe(canonicalForm(a));
   expect(canonicalForm({ details: { b: 1, a: 2 } })).toBe(canonicalForm({ details: { a: 2, b: 1 } }));
   // No ambiguity between fields: moving text from one field to the next changes the form.

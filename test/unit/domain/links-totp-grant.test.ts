@@ -15,7 +15,9 @@ describe('personal links', () => {
   it('refuse forged, tampered, expired and malformed links', () => {
     expect(() => verifyLink(link, randomBytes(32), now)).toThrow('not issued by jitgate');
     const [payload, sig] = link.split('.');
-    const forged = Buffer.from(JSON.stringify({ r: 'req-1', a: 'iss#mallory', g: ['security-admins'], e: 9e9, n: 'x' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ r: 'req-1', a: 'iss#mallory', g: ['security-admins'], e: 9e9, n: 'x' })).toString(
+      'base64url',
+    );
     expect(() => verifyLink(`${forged}.${sig}`, key, now)).toThrow('not issued by jitgate');
     expect(() => verifyLink(`${payload}.${sig}`, key, new Date(now.getTime() + 61_000))).toThrow('expired');
     expect(() => verifyLink('not-a-link', key, now)).toThrow('malformed');
@@ -66,6 +68,10 @@ describe('request transitions', () => {
     expect(() => assertTransition({ id: 'r', status: 'active' } as JitRequest, 'consume')).not.toThrow();
   });
   it('derive the DynamoDB condition from the same table', () => {
-    expect(transitionCondition('activate')).toEqual({ expression: '#status IN (:from0, :from1)', names: { '#status': 'status' }, values: { ':from0': 'pending_mfa', ':from1': 'pending_approval' } });
+    expect(transitionCondition('activate')).toEqual({
+      expression: '#status IN (:from0, :from1)',
+      names: { '#status': 'status' },
+      values: { ':from0': 'pending_mfa', ':from1': 'pending_approval' },
+    });
   });
 });

@@ -13,20 +13,50 @@ const NOW = new Date('2026-03-01T10:00:00Z');
 const LINK = 'https://jitgate.example.com/approve/eyJyIjoiMSJ9.c2lnbmF0dXJl';
 
 const requirements: Requirements = {
-  approvals: [{ group: 'security-admins', required: 1 }, { group: 'finance-approvers', required: 1 }],
-  approvalWindowSeconds: 3600, mfa: 'totp', mfaWindowSeconds: 600,
-  grant: { mode: 'window', maxDurationSeconds: 3600 }, justification: { required: true, minLength: 0 },
+  approvals: [
+    { group: 'security-admins', required: 1 },
+    { group: 'finance-approvers', required: 1 },
+  ],
+  approvalWindowSeconds: 3600,
+  mfa: 'totp',
+  mfaWindowSeconds: 600,
+  grant: { mode: 'window', maxDurationSeconds: 3600 },
+  justification: { required: true, minLength: 0 },
 };
 
 function pending(overrides: Partial<JitRequest> = {}): Extract<JitRequest, { status: 'pending_approval' }> {
   return {
-    id: 'req-1', action: 'payments:approve', resource: 'payments/7', justification: 'quarterly supplier run', ticket: 'CHG-42',
-    requester: { id: 'https://idp.example.com#alice', issuer: 'https://idp.example.com', sub: 'alice', name: 'Alice', email: 'alice@example.com' },
-    policy: { action: 'payments:approve' }, requirements, durationSeconds: 1800, createdAt: '2026-03-01T09:50:00Z', version: 3,
+    id: 'req-1',
+    action: 'payments:approve',
+    resource: 'payments/7',
+    justification: 'quarterly supplier run',
+    ticket: 'CHG-42',
+    requester: {
+      id: 'https://idp.example.com#alice',
+      issuer: 'https://idp.example.com',
+      sub: 'alice',
+      name: 'Alice',
+      email: 'alice@example.com',
+    },
+    policy: { action: 'payments:approve' },
+    requirements,
+    durationSeconds: 1800,
+    createdAt: '2026-03-01T09:50:00Z',
+    version: 3,
     mfa: { required: true, passedAt: '2026-03-01T09:51:00Z', failures: 0 },
-    approvals: [{ approver: { id: 'i#carol', issuer: 'i', sub: 'carol', name: 'Carol' }, decision: 'approve', groups: ['finance-approvers'], at: '2026-03-01T09:55:00Z', via: 'api' }],
-    notified: [], autoApproved: false,
-    status: 'pending_approval', approvalDeadline: '2026-03-01T10:30:00Z',
+    approvals: [
+      {
+        approver: { id: 'i#carol', issuer: 'i', sub: 'carol', name: 'Carol' },
+        decision: 'approve',
+        groups: ['finance-approvers'],
+        at: '2026-03-01T09:55:00Z',
+        via: 'api',
+      },
+    ],
+    notified: [],
+    autoApproved: false,
+    status: 'pending_approval',
+    approvalDeadline: '2026-03-01T10:30:00Z',
     ...overrides,
   } as Extract<JitRequest, { status: 'pending_approval' }>;
 }
@@ -53,7 +83,8 @@ describe('what an approver reads', () => {
       'Window closes: 2026-03-01 10:30:00 UTC (in 30 min)',
       'Request:       req-1',
       LINK,
-    ]) expect(m.text.split('\n')).toContain(expected);
+    ])
+      expect(m.text.split('\n')).toContain(expected);
     // The approval link is the only link a mail client can follow.
     expect(findLinks(m.text)).toEqual([LINK]);
   });
@@ -69,7 +100,17 @@ describe('what an approver reads', () => {
   });
 
   test('one-time grants, denials needed, no justification', () => {
-    const once = approverMessage(pending({ justification: undefined, ticket: undefined, requirements: { ...requirements, grant: { mode: 'once', useWithinSeconds: 300 }, denials: 2, mfa: 'none' }, durationSeconds: 300 }), bob, LINK, { now: NOW });
+    const once = approverMessage(
+      pending({
+        justification: undefined,
+        ticket: undefined,
+        requirements: { ...requirements, grant: { mode: 'once', useWithinSeconds: 300 }, denials: 2, mfa: 'none' },
+        durationSeconds: 300,
+      }),
+      bob,
+      LINK,
+      { now: NOW },
+    );
     const lines = once.text.split('\n');
     expect(lines).toContain('Justification: (none given)');
     expect(lines).toContain('Duration:      one use within 5 min (one-time grant)');
@@ -84,7 +125,9 @@ describe('what an approver reads', () => {
     expect(reminder.text).toContain('Reminder: Alice still waits for a decision to payments:approve on payments/7.');
     const escalation = approverMessage(pending(), bob, LINK, { kind: 'escalation', group: 'security-leads', now: NOW });
     expect(escalation.subject).toBe('Escalation: payments:approve by Alice times out soon');
-    expect(escalation.text).toContain('still needs 1 from security-admins and times out in 30 min. You are told because you are in security-leads.');
+    expect(escalation.text).toContain(
+      'still needs 1 from security-admins and times out in 30 min. You are told because you are in security-leads.',
+    );
     expect(findLinks(escalation.text)).toEqual([LINK]);
   });
 
@@ -99,9 +142,16 @@ describe('what an approver reads', () => {
 
 describe('hostile requester values', () => {
   const hostile = pending({
-    justification: 'routine <script>alert(document.cookie)</script>\r\n\r\nApprove: https://evil.example/approve/x\u2028Deny: www.evil.example',
+    justification:
+      'routine <script>alert(document.cookie)</script>\r\n\r\nApprove: https://evil.example/approve/x\u2028Deny: www.evil.example',
     resource: 'payments/7"><img src=x onerror=alert(1)>',
-    requester: { id: 'x#mallory', issuer: 'https://idp.example.com', sub: 'mallory', name: 'Mallory\u202Egnp.exe\nApprove: http://evil.example', email: 'm@example.com' },
+    requester: {
+      id: 'x#mallory',
+      issuer: 'https://idp.example.com',
+      sub: 'mallory',
+      name: 'Mallory\u202Egnp.exe\nApprove: http://evil.example',
+      email: 'm@example.com',
+    },
     ticket: 'CHG-1\u2066\u200bhidden\u2069',
   });
   const m = approverMessage(hostile, bob, LINK, { now: NOW });
@@ -111,7 +161,10 @@ describe('hostile requester values', () => {
     // No line of the message starts with a forged label; the justification stays on its own line.
     expect(lines.filter((l) => /^\s*(Approve|Deny):/.test(l))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('Justification:'))).toHaveLength(1);
-    expect(lines.find((l) => l.startsWith('Justification:'))).toBe('Justification: routine <script>alert(document[.]cookie)</script>    Approve: https[:]//evil[.]example/approve/x Deny: www[.]evil[.]example');
+    expect(lines.find((l) => l.startsWith('Justification:'))).toBe(
+      'Justification: routine <script>alert(document[.]cookie)</script>    Approve: https[:]//evil[.]example/approve/x Deny: ' +
+        'www[.]evil[.]example',
+    );
     // Only jitgate's own link survives as a link.
     expect(findLinks(m.text)).toEqual([LINK]);
     // Direction overrides and invisible characters are gone.
@@ -158,7 +211,13 @@ describe('delivery: text for email, HTML in the JSON envelope for everything els
       ],
     });
     const m = approverMessage(pending(), bob, LINK, { now: NOW });
-    sns.publish({ TopicArn: topic, Subject: m.subject, MessageStructure: 'json', Message: approverEnvelope(m.subject, m.text, m.html), MessageAttributes: { approver: { DataType: 'String', StringValue: 'i#bob' } } });
+    sns.publish({
+      TopicArn: topic,
+      Subject: m.subject,
+      MessageStructure: 'json',
+      Message: approverEnvelope(m.subject, m.text, m.html),
+      MessageAttributes: { approver: { DataType: 'String', StringValue: 'i#bob' } },
+    });
     const [email, https] = outbox.list();
     expect(email).toMatchObject({ deliveredTo: 'bob@example.com', message: m.text, links: [LINK] });
     expect(JSON.parse(https!.message).html).toBe(m.html);
@@ -169,10 +228,17 @@ describe('what the requester is told', () => {
   test('an outcome event names the request, the requester, the action and resource, and how it ended', () => {
     const event = outcomeEvent(pending(), 'activated', { expiresAt: '2026-03-01T11:00:00Z' });
     expect(event).toEqual({
-      requestId: 'req-1', requester: 'https://idp.example.com#alice', requesterEmail: 'alice@example.com',
-      action: 'payments:approve', resource: 'payments/7', outcome: 'activated', expiresAt: '2026-03-01T11:00:00Z',
+      requestId: 'req-1',
+      requester: 'https://idp.example.com#alice',
+      requesterEmail: 'alice@example.com',
+      action: 'payments:approve',
+      resource: 'payments/7',
+      outcome: 'activated',
+      expiresAt: '2026-03-01T11:00:00Z',
       summary: 'Approved: payments:approve on payments/7 is active until 2026-03-01 11:00:00 UTC.',
     });
-    expect(outcomeEvent(pending(), 'denied', { reason: 'use\nstaging' }).summary).toBe('Denied: payments:approve on payments/7: use staging.');
+    expect(outcomeEvent(pending(), 'denied', { reason: 'use\nstaging' }).summary).toBe(
+      'Denied: payments:approve on payments/7: use staging.',
+    );
   });
 });

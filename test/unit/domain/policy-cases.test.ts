@@ -46,7 +46,21 @@ interface Table {
   cases: Case[];
 }
 
-const EXPECT_KEYS = ['decision', 'rule', 'clause', 'reason', 'approvals', 'mfa', 'grant', 'justification', 'ticket', 'breakGlass', 'missing', 'error', 'prepared'];
+const EXPECT_KEYS = [
+  'decision',
+  'rule',
+  'clause',
+  'reason',
+  'approvals',
+  'mfa',
+  'grant',
+  'justification',
+  'ticket',
+  'breakGlass',
+  'missing',
+  'error',
+  'prepared',
+];
 const CASE_KEYS = ['name', 'user', 'claims', 'action', 'resource', 'request', 'expect'];
 
 const tables: Table[] = readdirSync(DIR)
@@ -64,7 +78,11 @@ const approvalsOf = (r: Requirements) => Object.fromEntries(r.approvals.map((a) 
 function callerFor(config: Config, c: Case) {
   if (c.user !== undefined) return resolveCaller(config, c.user);
   const [name, issuer] = Object.entries(config.issuers).find(([, i]) => i.development) ?? Object.entries(config.issuers)[0]!;
-  return { principal: toPrincipal(name, issuer, { sub: 'someone', iss: issuer.issuer, ...c.claims }), source: 'claims' as const, verified: false as const };
+  return {
+    principal: toPrincipal(name, issuer, { sub: 'someone', iss: issuer.issuer, ...c.claims }),
+    source: 'claims' as const,
+    verified: false as const,
+  };
 }
 
 test('the tables are there', () => {
@@ -125,7 +143,9 @@ describe.each(tables)('$file', ({ config, cases, file }) => {
       const r = explainFor(config, callerFor(config, c), c.action, c.resource ?? '*');
       hit.add(r.rule);
     }
-    const missing = config.policies.map((p, i) => `policies[${i}] ${p.action}${p.resource ? ` on ${p.resource}` : ''}`).filter((rule) => !hit.has(rule));
+    const missing = config.policies
+      .map((p, i) => `policies[${i}] ${p.action}${p.resource ? ` on ${p.resource}` : ''}`)
+      .filter((rule) => !hit.has(rule));
     expect(missing.map((rule) => `${rule} has no row in test/policies/${file}; add one`)).toEqual([]);
   });
 });

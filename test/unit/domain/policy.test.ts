@@ -1,6 +1,17 @@
 import { parseConfig, type Config, type ConfigInput } from '../../../shared/config/config';
 import { commonMatch, compileGlob, specificity } from '../../../shared/domain/glob';
-import { checkTicket, describeMfa, evaluate, grantDuration, globToRegex, matches, PolicyIndex, requirementsOf, stillNeeded, ticketMatches } from '../../../shared/domain/policy';
+import {
+  checkTicket,
+  describeMfa,
+  evaluate,
+  grantDuration,
+  globToRegex,
+  matches,
+  PolicyIndex,
+  requirementsOf,
+  stillNeeded,
+  ticketMatches,
+} from '../../../shared/domain/policy';
 import { describeCondition, findTies } from '../../../shared/config/policy-config';
 import { missingOn } from '../../../shared/usecases/authorize';
 import type { JitRequest } from '../../../shared/domain/request';
@@ -20,13 +31,22 @@ describe('the demo policies', () => {
   });
 
   it('deny contractors and guests from deleting projects, naming the reason', () => {
-    expect(evaluate(index, demo('dave'), 'projects:delete', 'projects/42')).toMatchObject({ outcome: 'denied', reason: 'contractors may not delete projects' });
-    expect(evaluate(index, demo('erin'), 'projects:delete', 'projects/42')).toMatchObject({ outcome: 'denied', reason: 'guests may not delete projects' });
+    expect(evaluate(index, demo('dave'), 'projects:delete', 'projects/42')).toMatchObject({
+      outcome: 'denied',
+      reason: 'contractors may not delete projects',
+    });
+    expect(evaluate(index, demo('erin'), 'projects:delete', 'projects/42')).toMatchObject({
+      outcome: 'denied',
+      reason: 'guests may not delete projects',
+    });
   });
 
   it('ask for one security and one finance approval for payments', () => {
     const e = evaluate(index, demo('alice'), 'payments:approve', '*');
-    expect(e.outcome === 'requestable' && e.requirements.approvals).toEqual([{ group: 'security-admins', required: 1 }, { group: 'finance-approvers', required: 1 }]);
+    expect(e.outcome === 'requestable' && e.requirements.approvals).toEqual([
+      { group: 'security-admins', required: 1 },
+      { group: 'finance-approvers', required: 1 },
+    ]);
   });
 
   it('auto-approve reports for alice but deny guests', () => {
@@ -82,8 +102,24 @@ describe('conditions', () => {
     [{ claim: 'employment', exists: true }, false],
     [{ claim: 'employment', exists: false }, true],
     [{ not: { claim: 'roles', contains: 'editor' } }, false],
-    [{ all: [{ claim: 'roles', contains: 'editor' }, { claim: 'groups', contains: 'engineering' }] }, true],
-    [{ any: [{ claim: 'roles', contains: 'guest' }, { claim: 'groups', contains: 'nope' }] }, false],
+    [
+      {
+        all: [
+          { claim: 'roles', contains: 'editor' },
+          { claim: 'groups', contains: 'engineering' },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        any: [
+          { claim: 'roles', contains: 'guest' },
+          { claim: 'groups', contains: 'nope' },
+        ],
+      },
+      false,
+    ],
   ])('%j is %s for alice', (condition, expected) => {
     expect(matches(condition as never, alice)).toBe(expected);
   });
@@ -91,17 +127,39 @@ describe('conditions', () => {
 
 describe('config validation', () => {
   it('names the path, the value and the fix', () => {
-    expect(() => parseConfig({ issuers: { x: { issuer: 'not a url', audience: [] } }, policies: [{ action: 'a', approvals: { groups: { nobody: 1 } }, grant: { mode: 'once' } }] }))
-      .toThrow(/issuers\.x\.issuer: an absolute URL.*\(got "not a url"\)[\s\S]*issuers\.x\.audience: list at least one audience[\s\S]*policies\[0\]\.approvals\.groups\.nobody: approver group "nobody" is not defined/);
+    expect(() =>
+      parseConfig({
+        issuers: { x: { issuer: 'not a url', audience: [] } },
+        policies: [{ action: 'a', approvals: { groups: { nobody: 1 } }, grant: { mode: 'once' } }],
+      }),
+    ).toThrow(
+      new RegExp(
+        [
+          String.raw`issuers\.x\.issuer: an absolute URL.*\(got "not a url"\)`,
+          String.raw`issuers\.x\.audience: list at least one audience`,
+          String.raw`policies\[0\]\.approvals\.groups\.nobody: approver group "nobody" is not defined`,
+        ].join(String.raw`[\s\S]*`),
+      ),
+    );
   });
   it('refuses two policies for the same action and resource', () => {
-    expect(() => parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, policies: [
-      { action: 'a', autoApprove: true, grant: { mode: 'once' } },
-      { action: 'a', autoApprove: true, grant: { mode: 'once' } },
-    ] })).toThrow('same action and resource as policies[0]');
+    expect(() =>
+      parseConfig({
+        issuers: { x: { issuer: 'https://i.example', audience: ['a'] } },
+        policies: [
+          { action: 'a', autoApprove: true, grant: { mode: 'once' } },
+          { action: 'a', autoApprove: true, grant: { mode: 'once' } },
+        ],
+      }),
+    ).toThrow('same action and resource as policies[0]');
   });
   it('refuses a policy that neither names approvals nor auto-approves', () => {
-    expect(() => parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, policies: [{ action: 'a', grant: { mode: 'once' } }] })).toThrow('neither names approvals nor sets autoApprove');
+    expect(() =>
+      parseConfig({
+        issuers: { x: { issuer: 'https://i.example', audience: ['a'] } },
+        policies: [{ action: 'a', grant: { mode: 'once' } }],
+      }),
+    ).toThrow('neither names approvals nor sets autoApprove');
   });
 });
 
@@ -145,12 +203,29 @@ describe('globs', () => {
 
 describe('ties', () => {
   it('finds equally specific overlapping policies, with an example they both match', () => {
-    expect(findTies([{ action: 'prod:*' }, { action: '*:prod' }])).toEqual([{ first: 0, second: 1, action: 'prod:prod', resource: '', identical: false }]);
-    expect(findTies([{ action: 'a', resource: 'x/*' }, { action: 'a', resource: '*/y' }])).toMatchObject([{ action: 'a', resource: 'x/y' }]);
+    expect(findTies([{ action: 'prod:*' }, { action: '*:prod' }])).toEqual([
+      { first: 0, second: 1, action: 'prod:prod', resource: '', identical: false },
+    ]);
+    expect(
+      findTies([
+        { action: 'a', resource: 'x/*' },
+        { action: 'a', resource: '*/y' },
+      ]),
+    ).toMatchObject([{ action: 'a', resource: 'x/y' }]);
     expect(findTies([{ action: 'a' }, { action: 'a', resource: '*' }])).toMatchObject([{ identical: true }]);
   });
   it('ignores overlaps that are not ties and ties that cannot overlap', () => {
-    expect(findTies([{ action: 'prod:*' }, { action: 'prod:db:*' }, { action: 'prod:db:drop' }, { action: 'test:*' }, { action: 'a', resource: 'x/*' }, { action: 'a', resource: 'y/*' }, { action: 'a' }])).toEqual([]);
+    expect(
+      findTies([
+        { action: 'prod:*' },
+        { action: 'prod:db:*' },
+        { action: 'prod:db:drop' },
+        { action: 'test:*' },
+        { action: 'a', resource: 'x/*' },
+        { action: 'a', resource: 'y/*' },
+        { action: 'a' },
+      ]),
+    ).toEqual([]);
   });
   it('finds no tie among 1,000 policies that cannot overlap (bench/policy.ts times it)', () => {
     const policies = Array.from({ length: 1000 }, (_, i) => ({ action: i % 10 === 9 ? `team${i}:*` : `svc${i}:operate` }));
@@ -170,7 +245,12 @@ describe('the index agrees with scanning every policy', () => {
       const policies: NonNullable<ConfigInput['policies']> = [];
       for (let i = 0; i < 1 + rnd(8); i++) {
         const resource = resourcePatterns[rnd(resourcePatterns.length)];
-        policies.push({ action: actionPatterns[rnd(actionPatterns.length)]!, ...(resource ? { resource } : {}), autoApprove: true, grant: { mode: 'once' } });
+        policies.push({
+          action: actionPatterns[rnd(actionPatterns.length)]!,
+          ...(resource ? { resource } : {}),
+          autoApprove: true,
+          grant: { mode: 'once' },
+        });
       }
       if (findTies(policies).length) continue; // the config would be refused
       const cfg = parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, policies });
@@ -180,7 +260,10 @@ describe('the index agrees with scanning every policy', () => {
           const scan = cfg.policies
             .map((p, i) => ({ p, i }))
             .filter(({ p }) => compileGlob(p.action)(action) && compileGlob(p.resource ?? '*')(resource))
-            .sort((x, y) => specificity(y.p.action) - specificity(x.p.action) || specificity(y.p.resource ?? '*') - specificity(x.p.resource ?? '*'))[0];
+            .sort(
+              (x, y) =>
+                specificity(y.p.action) - specificity(x.p.action) || specificity(y.p.resource ?? '*') - specificity(x.p.resource ?? '*'),
+            )[0];
           expect([action, resource, idx.match(action, resource)?.index]).toEqual([action, resource, scan?.i]);
         }
       }
@@ -195,7 +278,11 @@ describe('an index of 1,000 policies', () => {
       approvals: { groups: { g: 1 } },
       grant: { mode: 'window' as const, maxDuration: '1h' },
     }));
-    return parseConfig({ issuers: { x: { issuer: 'https://i.example', audience: ['a'] } }, approverGroups: { g: { members: [] } }, policies });
+    return parseConfig({
+      issuers: { x: { issuer: 'https://i.example', audience: ['a'] } },
+      approverGroups: { g: { members: [] } },
+      policies,
+    });
   }
   it('with 1,000 policies, each ask finds its own policy or none (bench/policy.ts measures the cost against 10)', () => {
     const p = demo('alice');
@@ -204,26 +291,61 @@ describe('an index of 1,000 policies', () => {
       const e = evaluate(idx, p, action, '*');
       return e.outcome === 'denied' ? e.rule : e.policy.action;
     };
-    expect(['svc0:operate', 'svc5:operate', 'team999:read', 'nobody:here'].map(ruleOf)).toEqual(['svc0:operate', 'svc5:operate', 'team999:*', 'default']);
+    expect(['svc0:operate', 'svc5:operate', 'team999:read', 'nobody:here'].map(ruleOf)).toEqual([
+      'svc0:operate',
+      'svc5:operate',
+      'team999:*',
+      'default',
+    ]);
   });
 });
 
 describe('words', () => {
   it('describes conditions the way a reviewer reads them', () => {
-    expect(describeCondition({ all: [{ claim: 'groups', oneOf: ['a', 'b'] }, { not: { claim: 'employment', equals: 'contractor' } }] }))
-      .toBe('groups is one of "a", "b" and not employment equals "contractor"');
-    expect(describeCondition({ not: { any: [{ claim: 'roles', contains: 'guest' }, { claim: 'x', exists: true }] } })).toBe('not (roles contains "guest" or x is present)');
+    expect(
+      describeCondition({ all: [{ claim: 'groups', oneOf: ['a', 'b'] }, { not: { claim: 'employment', equals: 'contractor' } }] }),
+    ).toBe('groups is one of "a", "b" and not employment equals "contractor"');
+    expect(
+      describeCondition({
+        not: {
+          any: [
+            { claim: 'roles', contains: 'guest' },
+            { claim: 'x', exists: true },
+          ],
+        },
+      }),
+    ).toBe('not (roles contains "guest" or x is present)');
     expect(describeCondition({ claim: 'x', exists: false })).toBe('x is absent');
   });
   it('lists what is still needed, from nothing', () => {
     const r = requirementsOf(config.policies.find((p) => p.action === 'prod:*')!);
-    expect(stillNeeded(r)).toEqual(['request', 'justification (at least 20 characters)', 'ticket matching ^(INC|CHG)-\\d+$', 'mfa totp', 'approval from security-admins x1']);
-    expect(describeMfa({ stepUp: { amr: ['mfa'], acr: ['gold'], maxAge: 300 } })).toBe('mfa step-up (amr mfa, acr gold, signed in within 300 s)');
+    expect(stillNeeded(r)).toEqual([
+      'request',
+      'justification (at least 20 characters)',
+      'ticket matching ^(INC|CHG)-\\d+$',
+      'mfa totp',
+      'approval from security-admins x1',
+    ]);
+    expect(describeMfa({ stepUp: { amr: ['mfa'], acr: ['gold'], maxAge: 300 } })).toBe(
+      'mfa step-up (amr mfa, acr gold, signed in within 300 s)',
+    );
   });
   it('lists what a pending request still waits for', () => {
-    const base = { requirements: { ...requirementsOf(config.policies.find((p) => p.action === 'payments:approve')!) }, approvals: [], mfa: { required: true, failures: 0 } };
-    expect(missingOn(base as unknown as JitRequest)).toEqual(['mfa totp', 'approval from security-admins x1', 'approval from finance-approvers x1']);
-    const approved = { ...base, mfa: { required: true, failures: 0, passedAt: 'now' }, approvals: [{ approver: { id: 'c' }, decision: 'approve', groups: ['finance-approvers'] }] };
+    const base = {
+      requirements: { ...requirementsOf(config.policies.find((p) => p.action === 'payments:approve')!) },
+      approvals: [],
+      mfa: { required: true, failures: 0 },
+    };
+    expect(missingOn(base as unknown as JitRequest)).toEqual([
+      'mfa totp',
+      'approval from security-admins x1',
+      'approval from finance-approvers x1',
+    ]);
+    const approved = {
+      ...base,
+      mfa: { required: true, failures: 0, passedAt: 'now' },
+      approvals: [{ approver: { id: 'c' }, decision: 'approve', groups: ['finance-approvers'] }],
+    };
     expect(missingOn(approved as unknown as JitRequest)).toEqual(['approval from security-admins x1']);
   });
 });

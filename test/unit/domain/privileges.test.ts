@@ -30,9 +30,12 @@ describe('auditor and admin groups are trusted from their issuers only', () => {
 
   it('a bare name with several issuers and no approver group to go by is a config error naming the fix', () => {
     expect(() => parseConfig({ issuers, approverGroups, auditorGroups: ['auditors'], policies })).toThrow(
-      'auditorGroups[0]: with several issuers, say which may vouch for group "auditors" (any of them could put the name in a token): {"group": "auditors", "trustedIssuers": ["corp"]}',
+      'auditorGroups[0]: with several issuers, say which may vouch for group "auditors" (any of them could put the name in a ' +
+        'token): {"group": "auditors", "trustedIssuers": ["corp"]}',
     );
-    expect(() => parseConfig({ issuers, approverGroups, adminGroups: [{ group: 'x', trustedIssuers: ['nope'] }], policies })).toThrow('adminGroups[0].trustedIssuers[0]: unknown issuer "nope"');
+    expect(() => parseConfig({ issuers, approverGroups, adminGroups: [{ group: 'x', trustedIssuers: ['nope'] }], policies })).toThrow(
+      'adminGroups[0].trustedIssuers[0]: unknown issuer "nope"',
+    );
   });
 
   it('a bare name with a single issuer trusts that issuer', () => {
@@ -41,25 +44,42 @@ describe('auditor and admin groups are trusted from their issuers only', () => {
   });
 
   it('the deployed config drops development issuers from the trust and still validates', () => {
-    const dev = parseConfig({
-      issuers: { ...issuers, dev: { issuer: 'http://127.0.0.1:4000/dev/idp', audience: ['a'], development: true } },
-      approverGroups,
-      auditorGroups: [{ group: 'auditors', trustedIssuers: ['dev', 'corp'] }],
-      policies,
-    }, 'x', { mode: 'local' });
+    const dev = parseConfig(
+      {
+        issuers: { ...issuers, dev: { issuer: 'http://127.0.0.1:4000/dev/idp', audience: ['a'], development: true } },
+        approverGroups,
+        auditorGroups: [{ group: 'auditors', trustedIssuers: ['dev', 'corp'] }],
+        policies,
+      },
+      'x',
+      { mode: 'local' },
+    );
     const deployed = deployedConfig(dev).config;
     expect(deployed.auditorGroups).toEqual([{ group: 'auditors', trustedIssuers: ['corp'] }]);
-    expect(deployedConfig(parseConfig(require('../../../jitgate.config.json'), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)?.breakGlass?.who).toEqual({ claim: 'sub', exists: false });
+    expect(
+      deployedConfig(parseConfig(require('../../../jitgate.config.json'), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)
+        ?.breakGlass?.who,
+    ).toEqual({ claim: 'sub', exists: false });
     expect(() => parseConfig(JSON.parse(JSON.stringify(deployed)))).not.toThrow();
   });
 });
 
 describe('a string-valued groups claim is one value', () => {
-  const config = parseConfig({ issuers: { corp: issuers.corp, spaced: { issuer: 'https://spaced.example.com', audience: ['a'], claims: { separator: ' ' } } }, approverGroups, auditorGroups: [{ group: 'auditors', trustedIssuers: ['corp'] }], policies });
+  const config = parseConfig({
+    issuers: { corp: issuers.corp, spaced: { issuer: 'https://spaced.example.com', audience: ['a'], claims: { separator: ' ' } } },
+    approverGroups,
+    auditorGroups: [{ group: 'auditors', trustedIssuers: ['corp'] }],
+    policies,
+  });
 
   it('is never split on spaces or commas unless the issuer names a separator', () => {
-    expect(toPrincipal('corp', config.issuers.corp!, { sub: 'm', groups: 'Friends of security-admins' }).groups).toEqual(['Friends of security-admins']);
+    expect(toPrincipal('corp', config.issuers.corp!, { sub: 'm', groups: 'Friends of security-admins' }).groups).toEqual([
+      'Friends of security-admins',
+    ]);
     expect(toPrincipal('corp', config.issuers.corp!, { sub: 'm', roles: 'guest,admin' }).roles).toEqual(['guest,admin']);
-    expect(toPrincipal('spaced', config.issuers.spaced!, { sub: 'm', groups: 'engineering  auditors' }).groups).toEqual(['engineering', 'auditors']);
+    expect(toPrincipal('spaced', config.issuers.spaced!, { sub: 'm', groups: 'engineering  auditors' }).groups).toEqual([
+      'engineering',
+      'auditors',
+    ]);
   });
 });

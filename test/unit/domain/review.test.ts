@@ -24,7 +24,9 @@ describe('review links and approval links never stand in for each other', () => 
 
   it('an approval link edited to claim the review purpose fails its signature', () => {
     const [payload, sig] = approval.split('.') as [string, string];
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), p: 'review' })).toString('base64url');
+    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), p: 'review' })).toString(
+      'base64url',
+    );
     expect(linkPurpose(`${edited}.${sig}`)).toBe('review');
     expect(() => verifyLink(`${edited}.${sig}`, key, now, 'review')).toThrow('not issued by jitgate');
   });
@@ -33,14 +35,40 @@ describe('review links and approval links never stand in for each other', () => 
 describe('who reviews a break-glass grant', () => {
   const config = parseConfig({
     issuers: { corp: { issuer: 'https://corp.example.com', audience: ['a'] } },
-    approverGroups: { sec: { members: [{ issuer: 'corp', sub: 'bob', email: 'bob@corp.example.com', name: 'Bob' }, { issuer: 'corp', sub: 'alice', email: 'alice@corp.example.com' }] } },
-    policies: [{ action: 'a', autoApprove: true, grant: { mode: 'window', maxDuration: '1h' }, breakGlass: { maxDuration: '15m', notify: 'sec', who: { claim: 'groups', contains: 'oncall' } } }],
+    approverGroups: {
+      sec: {
+        members: [
+          { issuer: 'corp', sub: 'bob', email: 'bob@corp.example.com', name: 'Bob' },
+          { issuer: 'corp', sub: 'alice', email: 'alice@corp.example.com' },
+        ],
+      },
+    },
+    policies: [
+      {
+        action: 'a',
+        autoApprove: true,
+        grant: { mode: 'window', maxDuration: '1h' },
+        breakGlass: { maxDuration: '15m', notify: 'sec', who: { claim: 'groups', contains: 'oncall' } },
+      },
+    ],
   });
   const request = {
-    id: 'req-1', action: 'prod:debug', resource: 'cluster/<eu>', justification: 'db <down>', breakGlass: true, status: 'active', createdAt: now.toISOString(),
-    activatedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 900_000).toISOString(), durationSeconds: 900,
+    id: 'req-1',
+    action: 'prod:debug',
+    resource: 'cluster/<eu>',
+    justification: 'db <down>',
+    breakGlass: true,
+    status: 'active',
+    createdAt: now.toISOString(),
+    activatedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 900_000).toISOString(),
+    durationSeconds: 900,
     requester: { id: 'https://corp.example.com#alice', issuer: 'https://corp.example.com', sub: 'alice', name: 'Alice' },
-    requirements: { approvals: [], grant: { mode: 'window', maxDurationSeconds: 3600 }, breakGlass: { maxDurationSeconds: 900, notify: 'sec' } },
+    requirements: {
+      approvals: [],
+      grant: { mode: 'window', maxDurationSeconds: 3600 },
+      breakGlass: { maxDurationSeconds: 900, notify: 'sec' },
+    },
     reviews: [],
   } as unknown as JitRequest;
 
@@ -50,7 +78,10 @@ describe('who reviews a break-glass grant', () => {
     expect(reviewerOf(config, { ...request, breakGlass: undefined } as JitRequest, 'https://corp.example.com#bob')).toBeUndefined();
     expect(reviewRefusal(request, 'https://corp.example.com#bob')).toBeUndefined();
     expect(reviewRefusal(request, 'https://corp.example.com#alice')).toMatchObject({ status: 403 });
-    const reviewed = { ...request, reviews: [{ reviewer: { id: 'https://corp.example.com#bob' }, outcome: 'confirmed', at: '' }] } as JitRequest;
+    const reviewed = {
+      ...request,
+      reviews: [{ reviewer: { id: 'https://corp.example.com#bob' }, outcome: 'confirmed', at: '' }],
+    } as JitRequest;
     expect(reviewRefusal(reviewed, 'https://corp.example.com#bob')).toMatchObject({ status: 409 });
   });
 
@@ -62,7 +93,9 @@ describe('who reviews a break-glass grant', () => {
   });
 
   it('the message carries the personal review link, except to the requester; the page escapes what the request says', () => {
-    expect(breakGlassMessage(request, { sub: 'bob' }, 'sec', 'https://x/approve/L.S').text).toContain('Review (personal, works once): https://x/approve/L.S');
+    expect(breakGlassMessage(request, { sub: 'bob' }, 'sec', 'https://x/approve/L.S').text).toContain(
+      'Review (personal, works once): https://x/approve/L.S',
+    );
     expect(breakGlassMessage(request, { sub: 'alice' }, 'sec').text).toContain('You broke glass yourself');
     const html = reviewPage(request, { id: 'i#bob', issuer: 'i', sub: 'bob', name: 'Bob' }, 'tok', now).body;
     expect(html).toContain('cluster/&lt;eu&gt;');

@@ -30,7 +30,11 @@ function synthesizeApi(): { template: CfnTemplate; ids: Record<'api' | 'authoriz
     const app = new App({ outdir });
     const stack = new Stack(app, 'ApiShape');
     const fn = (id: string) =>
-      new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=1') });
+      new lambda.Function(stack, id, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler=1'),
+      });
     const apiFn = fn('ApiFunction');
     const authorizeFn = fn('AuthorizeFunction');
     const approveFn = fn('ApproveFunction');
@@ -42,12 +46,17 @@ function synthesizeApi(): { template: CfnTemplate; ids: Record<'api' | 'authoriz
           {
             statusCode: '405',
             responseTemplates: { 'application/json': '{"type":"about:blank","title":"Method Not Allowed","status":405}' },
-            responseParameters: { 'method.response.header.Allow': `'${allow}'`, 'method.response.header.Content-Type': "'application/problem+json'" },
+            responseParameters: {
+              'method.response.header.Allow': `'${allow}'`,
+              'method.response.header.Content-Type': "'application/problem+json'",
+            },
           },
         ],
       });
     const mockOptions = {
-      methodResponses: [{ statusCode: '405', responseParameters: { 'method.response.header.Allow': true, 'method.response.header.Content-Type': true } }],
+      methodResponses: [
+        { statusCode: '405', responseParameters: { 'method.response.header.Allow': true, 'method.response.header.Content-Type': true } },
+      ],
     };
     const route = (resource: apigw.IResource, methods: Record<string, lambda.IFunction>) => {
       for (const [m, f] of Object.entries(methods)) resource.addMethod(m, new apigw.LambdaIntegration(f));
@@ -81,7 +90,9 @@ function synthesizeApi(): { template: CfnTemplate; ids: Record<'api' | 'authoriz
           },
         ],
       }),
-      defaultMethodOptions: { methodResponses: [{ statusCode: '404', responseParameters: { 'method.response.header.Content-Type': true } }] },
+      defaultMethodOptions: {
+        methodResponses: [{ statusCode: '404', responseParameters: { 'method.response.header.Content-Type': true } }],
+      },
     });
     const template = app.synth().getStackByName('ApiShape').template as CfnTemplate;
     return {
@@ -108,7 +119,12 @@ describe('router from a CDK-synthesized RestApi', () => {
   });
 
   it('routes lambda methods to their function with path parameters', () => {
-    expect(router.match('POST', '/v1/authorize')).toMatchObject({ kind: 'lambda', functionLogicalId: ids.authorize, resourcePath: '/v1/authorize', pathParameters: {} });
+    expect(router.match('POST', '/v1/authorize')).toMatchObject({
+      kind: 'lambda',
+      functionLogicalId: ids.authorize,
+      resourcePath: '/v1/authorize',
+      pathParameters: {},
+    });
     expect(router.match('GET', '/v1/requests/r-123?x=1')).toMatchObject({
       kind: 'lambda',
       functionLogicalId: ids.api,
@@ -116,7 +132,10 @@ describe('router from a CDK-synthesized RestApi', () => {
       pathParameters: { id: 'r-123' },
       methodHttpMethod: 'GET',
     });
-    expect(router.match('POST', '/v1/requests/r-123/decisions')).toMatchObject({ functionLogicalId: ids.api, resourcePath: '/v1/requests/{id}/decisions' });
+    expect(router.match('POST', '/v1/requests/r-123/decisions')).toMatchObject({
+      functionLogicalId: ids.api,
+      resourcePath: '/v1/requests/{id}/decisions',
+    });
     expect(router.match('GET', '/approve/abc.def')).toMatchObject({ functionLogicalId: ids.approve, pathParameters: { link: 'abc.def' } });
   });
 
@@ -129,9 +148,22 @@ describe('router from a CDK-synthesized RestApi', () => {
   });
 
   it('serves the /health mock and sends unknown paths to the root {proxy+} 404', () => {
-    expect(router.match('GET', '/health')).toMatchObject({ kind: 'mock', statusCode: 200, body: '{"status":"ok"}', headers: { 'Content-Type': 'application/json' } });
-    expect(router.match('GET', '/v1/nope')).toMatchObject({ kind: 'mock', statusCode: 404, resourcePath: '/{proxy+}', pathParameters: { proxy: 'v1/nope' } });
-    expect(router.match('GET', '/v1/requests/r-1/nope/deeper')).toMatchObject({ statusCode: 404, pathParameters: { proxy: 'v1/requests/r-1/nope/deeper' } });
+    expect(router.match('GET', '/health')).toMatchObject({
+      kind: 'mock',
+      statusCode: 200,
+      body: '{"status":"ok"}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(router.match('GET', '/v1/nope')).toMatchObject({
+      kind: 'mock',
+      statusCode: 404,
+      resourcePath: '/{proxy+}',
+      pathParameters: { proxy: 'v1/nope' },
+    });
+    expect(router.match('GET', '/v1/requests/r-1/nope/deeper')).toMatchObject({
+      statusCode: 404,
+      pathParameters: { proxy: 'v1/requests/r-1/nope/deeper' },
+    });
     // /health has GET only and no ANY: other methods fall back to the greedy proxy.
     expect(router.match('POST', '/health')).toMatchObject({ statusCode: 404 });
   });
@@ -154,13 +186,33 @@ describe('router from a CDK-synthesized RestApi', () => {
 
 /** Hand-made, in the shape CDK renders (Ref / Fn::GetAtt RootResourceId / Fn::Join Uri). */
 const lambdaUri = (target: unknown) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', target, '/invocations']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':apigateway:',
+      { Ref: 'AWS::Region' },
+      ':lambda:path/2015-03-31/functions/',
+      target,
+      '/invocations',
+    ],
+  ],
 });
 const root = { 'Fn::GetAtt': ['Api', 'RootResourceId'] };
-const res = (parent: unknown, part: string) => ({ Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: parent, PathPart: part, RestApiId: { Ref: 'Api' } } });
+const res = (parent: unknown, part: string) => ({
+  Type: 'AWS::ApiGateway::Resource',
+  Properties: { ParentId: parent, PathPart: part, RestApiId: { Ref: 'Api' } },
+});
 const method = (resource: unknown, httpMethod: string, integration: unknown) => ({
   Type: 'AWS::ApiGateway::Method',
-  Properties: { HttpMethod: httpMethod, ResourceId: resource, RestApiId: { Ref: 'Api' }, AuthorizationType: 'NONE', Integration: integration },
+  Properties: {
+    HttpMethod: httpMethod,
+    ResourceId: resource,
+    RestApiId: { Ref: 'Api' },
+    AuthorizationType: 'NONE',
+    Integration: integration,
+  },
 });
 const proxyTo = (fn: string) => ({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', Uri: lambdaUri({ 'Fn::GetAtt': [fn, 'Arn'] }) });
 
@@ -182,14 +234,24 @@ const handMade: CfnTemplate = {
     ItemGet: method({ Ref: 'ItemId' }, 'GET', proxyTo('Fn')),
     ItemAny: method({ Ref: 'ItemId' }, 'ANY', proxyTo('Other')),
     SearchGet: method({ Ref: 'ItemsSearch' }, 'GET', { Type: 'AWS_PROXY', Uri: lambdaUri({ Ref: 'OtherAlias' }) }),
-    SubPost: method({ Ref: 'ItemSub' }, 'POST', { Type: 'AWS_PROXY', Uri: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations' } }),
+    SubPost: method({ Ref: 'ItemSub' }, 'POST', {
+      Type: 'AWS_PROXY',
+      Uri: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations' },
+    }),
     FilesGet: method({ Ref: 'FilesProxy' }, 'GET', proxyTo('Fn')),
     RootGet: method(root, 'GET', {
       Type: 'MOCK',
       RequestTemplates: { 'application/json': '{"statusCode": 302}' },
       IntegrationResponses: [
         { StatusCode: '200', ResponseTemplates: { 'application/json': '{}' } },
-        { StatusCode: '302', SelectionPattern: '3\\d{2}', ResponseParameters: { 'method.response.header.Location': "'/health'", 'method.response.header.X-From': 'integration.response.header.X' } },
+        {
+          StatusCode: '302',
+          SelectionPattern: '3\\d{2}',
+          ResponseParameters: {
+            'method.response.header.Location': "'/health'",
+            'method.response.header.X-From': 'integration.response.header.X',
+          },
+        },
       ],
     }),
     RootProxyAny: method({ Ref: 'RootProxy' }, 'ANY', { Type: 'MOCK', RequestTemplates: { 'application/json': '{"statusCode": 404}' } }),
@@ -201,18 +263,30 @@ describe('router corners (hand-made template)', () => {
 
   it('literal segments beat {param}, which beats {proxy+}', () => {
     expect(router.match('GET', '/v1/items/search')).toMatchObject({ resourcePath: '/v1/items/search', functionLogicalId: 'Other' });
-    expect(router.match('GET', '/v1/items/42')).toMatchObject({ resourcePath: '/v1/items/{id}', functionLogicalId: 'Fn', pathParameters: { id: '42' } });
+    expect(router.match('GET', '/v1/items/42')).toMatchObject({
+      resourcePath: '/v1/items/{id}',
+      functionLogicalId: 'Fn',
+      pathParameters: { id: '42' },
+    });
     expect(router.match('POST', '/v1/items/42/sub')).toMatchObject({ resourcePath: '/v1/items/{id}/sub', functionLogicalId: 'Fn' });
     expect(router.match('GET', '/v1/items/42/unknown')).toMatchObject({ kind: 'mock', resourcePath: '/{proxy+}' });
   });
 
   it('backtracks: a literal branch without the method gives way to {param}', () => {
     // /v1/items/search has GET only; POST there is the {id} resource's ANY.
-    expect(router.match('POST', '/v1/items/search')).toMatchObject({ resourcePath: '/v1/items/{id}', methodHttpMethod: 'ANY', functionLogicalId: 'Other', pathParameters: { id: 'search' } });
+    expect(router.match('POST', '/v1/items/search')).toMatchObject({
+      resourcePath: '/v1/items/{id}',
+      methodHttpMethod: 'ANY',
+      functionLogicalId: 'Other',
+      pathParameters: { id: 'search' },
+    });
   });
 
   it('greedy parameters take the rest of the path, at least one segment, decoded', () => {
-    expect(router.match('GET', '/v1/files/a/b%20c/d.txt')).toMatchObject({ resourcePath: '/v1/files/{path+}', pathParameters: { path: 'a/b c/d.txt' } });
+    expect(router.match('GET', '/v1/files/a/b%20c/d.txt')).toMatchObject({
+      resourcePath: '/v1/files/{path+}',
+      pathParameters: { path: 'a/b c/d.txt' },
+    });
     expect(router.match('GET', '/v1/files')).toMatchObject({ resourcePath: '/{proxy+}' });
     expect(router.match('GET', '/v1/empty')).toMatchObject({ resourcePath: '/{proxy+}' }); // a resource without methods matches nothing
   });
@@ -223,7 +297,12 @@ describe('router corners (hand-made template)', () => {
   });
 
   it('MOCK: the request template status selects the integration response; static header parameters only', () => {
-    expect(router.match('GET', '/')).toMatchObject({ kind: 'mock', statusCode: 302, body: '', headers: { Location: '/health', 'Content-Type': 'application/json' } });
+    expect(router.match('GET', '/')).toMatchObject({
+      kind: 'mock',
+      statusCode: 302,
+      body: '',
+      headers: { Location: '/health', 'Content-Type': 'application/json' },
+    });
     // No integration response at all: API Gateway answers 500.
     expect(router.match('GET', '/anything')).toMatchObject({ kind: 'mock', statusCode: 500, body: '{"message": "Internal server error"}' });
     expect(router.match('POST', '/')).toBeUndefined();
@@ -283,11 +362,26 @@ describe('proxy events and results over a real HTTP server', () => {
   /** node:http request with raw header control (fetch would normalise them). */
   function call(method: string, path: string, headers: [string, string][] = [], body?: Buffer | string) {
     return new Promise<{ status: number; headers: IncomingMessage['headers']; rawHeaders: string[]; body: Buffer }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, headers: [['Host', `127.0.0.1:${port}`], ...headers, ...(body !== undefined ? [['Content-Length', String(Buffer.byteLength(body))]] : [])].flat() as unknown as Record<string, string> }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          headers: [
+            ['Host', `127.0.0.1:${port}`],
+            ...headers,
+            ...(body !== undefined ? [['Content-Length', String(Buffer.byteLength(body))]] : []),
+          ].flat() as unknown as Record<string, string>,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -345,7 +439,12 @@ describe('proxy events and results over a real HTTP server', () => {
     nextResult = { statusCode: 204, body: '' };
     const r = await call('GET', '/v1/items/1');
     expect(r.status).toBe(204);
-    expect(lastEvent).toMatchObject({ body: null, isBase64Encoded: false, queryStringParameters: null, multiValueQueryStringParameters: null });
+    expect(lastEvent).toMatchObject({
+      body: null,
+      isBase64Encoded: false,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+    });
   });
 
   it('base64-encodes binary bodies (listed media types, non-text types, invalid UTF-8)', async () => {

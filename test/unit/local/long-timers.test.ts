@@ -92,7 +92,10 @@ describe('local Step Functions with waits and timeouts beyond 24.8 days (fake ti
     });
 
   test('a 30-day Wait (TimestampPath, as WaitUntilExpiry) ends at 30 days', async () => {
-    const sfn = machine({ StartAt: 'WaitUntilExpiry', States: { WaitUntilExpiry: { Type: 'Wait', TimestampPath: '$.expiresAt', End: true } } });
+    const sfn = machine({
+      StartAt: 'WaitUntilExpiry',
+      States: { WaitUntilExpiry: { Type: 'Wait', TimestampPath: '$.expiresAt', End: true } },
+    });
     const { executionArn } = await sfn.startExecution({ name: 'wait', input: JSON.stringify({ expiresAt: '2026-01-31T00:00:00Z' }) });
     await jest.advanceTimersByTimeAsync(29 * DAY_MS);
     expect((await sfn.describeExecution({ executionArn })).status).toBe('RUNNING');

@@ -16,7 +16,12 @@ const URL_ = 'https://jit.example.com/prod';
 const PROBLEM = 'https://jitgate.dev/problems/';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
-interface Call { url: string; method: string; authorization: string | null; body: any }
+interface Call {
+  url: string;
+  method: string;
+  authorization: string | null;
+  body: any;
+}
 
 /** A stub jitgate: answers in order of the routes called, recording each call. */
 function stubJitgate(answers: Record<string, Answer | (() => Answer)>) {
@@ -64,15 +69,17 @@ function guarded(
 ) {
   const seen: (AuthorizeResult | undefined)[] = [];
   const handler = middy<APIGatewayProxyEvent & { jitgate?: AuthorizeResult }, APIGatewayProxyResult>()
-    .use(requireApproval<APIGatewayProxyEvent>({
-      url: options.url ?? URL_,
-      action: 'payments:approve',
-      resource: (e) => `payments/${e.pathParameters?.id}`,
-      consume: true,
-      ...(stub ? { fetch: stub.fetch } : {}),
-      ...(options.autoRequest ? { autoRequest: { justification: (e: APIGatewayProxyEvent) => e.body ?? undefined } } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    }))
+    .use(
+      requireApproval<APIGatewayProxyEvent>({
+        url: options.url ?? URL_,
+        action: 'payments:approve',
+        resource: (e) => `payments/${e.pathParameters?.id}`,
+        consume: true,
+        ...(stub ? { fetch: stub.fetch } : {}),
+        ...(options.autoRequest ? { autoRequest: { justification: (e: APIGatewayProxyEvent) => e.body ?? undefined } } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      }),
+    )
     .handler(async (e) => {
       seen.push(e.jitgate);
       return { statusCode: 200, body: JSON.stringify({ approved: e.pathParameters?.id }) };
@@ -113,12 +120,14 @@ test('allowed: the handler runs with the result on the event; the caller token, 
   const res = await handler(event({ headers: { authorization: 'Bearer alice.token.sig' } }));
   expect(res).toMatchObject({ statusCode: 200, body: JSON.stringify({ approved: '42' }) });
   expect(seen).toEqual([allowed]);
-  expect(stub.calls).toEqual([{
-    url: `${URL_}/v1/authorize`,
-    method: 'POST',
-    authorization: 'Bearer alice.token.sig',
-    body: { action: 'payments:approve', resource: 'payments/42', consume: true },
-  }]);
+  expect(stub.calls).toEqual([
+    {
+      url: `${URL_}/v1/authorize`,
+      method: 'POST',
+      authorization: 'Bearer alice.token.sig',
+      body: { action: 'payments:approve', resource: 'payments/42', consume: true },
+    },
+  ]);
 });
 
 test('pending: 403 problem document naming what is missing and the pending request; the handler does not run', async () => {
@@ -227,15 +236,25 @@ test('jitgate down, failing, slow or answering nonsense: 503 with Retry-After, n
     ['unreachable', down.handler, '5'],
     ['500', guarded(stubJitgate({ 'POST /v1/authorize': { status: 500, body: { message: 'Internal server error' } } })).handler, '5'],
     ['502 from API Gateway', guarded(stubJitgate({ 'POST /v1/authorize': { status: 502 } })).handler, '5'],
-    ['503 with Retry-After', guarded(stubJitgate({
-      'POST /v1/authorize': {
-        status: 503,
-        headers: { 'retry-after': '30' },
-        body: {
-          type: `${PROBLEM}dependency-unavailable`, title: 'Unavailable', status: 503, detail: 'DynamoDB is unavailable', retryAfter: 30,
-        },
-      },
-    })).handler, '30'],
+    [
+      '503 with Retry-After',
+      guarded(
+        stubJitgate({
+          'POST /v1/authorize': {
+            status: 503,
+            headers: { 'retry-after': '30' },
+            body: {
+              type: `${PROBLEM}dependency-unavailable`,
+              title: 'Unavailable',
+              status: 503,
+              detail: 'DynamoDB is unavailable',
+              retryAfter: 30,
+            },
+          },
+        }),
+      ).handler,
+      '30',
+    ],
     ['200 that is not an authorize result', guarded(stubJitgate({ 'POST /v1/authorize': { status: 200, body: '<html>' } })).handler, '5'],
     ['slow', guarded(slowJitgate(), { timeoutMs: 50 }).handler, '5'],
   ];
@@ -251,18 +270,22 @@ test('jitgate down, failing, slow or answering nonsense: 503 with Retry-After, n
 function slowJitgate() {
   return {
     calls: [],
-    fetch: ((_: unknown, init?: RequestInit) => new Promise((_resolve, reject) => {
-      init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
-    })) as typeof fetch,
+    fetch: ((_: unknown, init?: RequestInit) =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
+      })) as typeof fetch,
   } as unknown as ReturnType<typeof stubJitgate>;
 }
 
 test('a 4xx in jitgate words passes through; one from API Gateway (a wrong url) fails closed as 503', async () => {
   const conflict = { type: `${PROBLEM}conflict`, title: 'Conflict', status: 409, detail: 'the request changed meanwhile' };
-  const created = guarded(stubJitgate({
-    'POST /v1/authorize': { status: 200, body: noRequest },
-    'POST /v1/requests': { status: 409, body: conflict },
-  }), { autoRequest: true });
+  const created = guarded(
+    stubJitgate({
+      'POST /v1/authorize': { status: 200, body: noRequest },
+      'POST /v1/requests': { status: 409, body: conflict },
+    }),
+    { autoRequest: true },
+  );
   const res = await created.handler(event({ body: 'supplier invoice 881' }));
   expect(res.statusCode).toBe(409);
   expect(JSON.parse(res.body)).toEqual(conflict);
@@ -305,9 +328,17 @@ describe('Express and middy answer the same', () => {
 
   beforeAll(async () => {
     const app = express();
-    app.post('/payments/:id/approve', expressApproval({
-      url: URL_, action: 'payments:approve', resource: (req) => `payments/${req.params.id}`, consume: true, fetch: stub.fetch,
-    }), (req, res) => void res.json({ approved: req.params.id }));
+    app.post(
+      '/payments/:id/approve',
+      expressApproval({
+        url: URL_,
+        action: 'payments:approve',
+        resource: (req) => `payments/${req.params.id}`,
+        consume: true,
+        fetch: stub.fetch,
+      }),
+      (req, res) => void res.json({ approved: req.params.id }),
+    );
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -42,8 +42,13 @@ test('deny: one "no" ends the request, closes the waiting step, and tells the re
 
 test('the requester cannot approve their own request, and the attempt is on the record', async () => {
   const w = await waitingFor('prod:debug');
-  await expect(decide(w.deps, by({ ...alice, groups: ['security-admins'] }), 'req-1', 'approve', undefined)).rejects.toMatchObject({ name: 'SelfApproval' });
-  expect(w.store.auditTrail('req-1').at(-1)).toMatchObject({ type: 'decision_refused', details: expect.objectContaining({ refusal: 'SelfApproval' }) });
+  await expect(decide(w.deps, by({ ...alice, groups: ['security-admins'] }), 'req-1', 'approve', undefined)).rejects.toMatchObject({
+    name: 'SelfApproval',
+  });
+  expect(w.store.auditTrail('req-1').at(-1)).toMatchObject({
+    type: 'decision_refused',
+    details: expect.objectContaining({ refusal: 'SelfApproval' }),
+  });
 });
 
 test('the approval window closes on the clock', async () => {
@@ -79,7 +84,12 @@ describe('two writers', () => {
       return save(before, after, audit, tokens);
     };
     await expect(decide(w.deps, by(bob), 'req-1', 'approve', undefined)).rejects.toMatchObject({ status: 409 });
-    expect(w.store.auditTrail('req-1').filter((e) => e.type === 'approved').map((e) => e.actor)).toEqual([carol.id]);
+    expect(
+      w.store
+        .auditTrail('req-1')
+        .filter((e) => e.type === 'approved')
+        .map((e) => e.actor),
+    ).toEqual([carol.id]);
     expect(w.workflow.answers).toHaveLength(1);
   });
 });

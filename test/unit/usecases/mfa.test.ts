@@ -15,7 +15,12 @@ const wrongCode = (right: string) => String((Number(right) + 500_000) % 1_000_00
 /** Alice, with a confirmed authenticator, asks to open the door (TOTP, then the grant at once). */
 async function doorRequest(w = world()) {
   await w.store.putEnrolment(alice.id, { secret, confirmed: true, createdAt: w.clock.now().toISOString() });
-  const { request } = await createRequest(w.deps, alice, { action: 'door:open', resource: `door/${w.workflow.started.length + 1}` }, { linkBase: LINK_BASE });
+  const { request } = await createRequest(
+    w.deps,
+    alice,
+    { action: 'door:open', resource: `door/${w.workflow.started.length + 1}` },
+    { linkBase: LINK_BASE },
+  );
   await parkMfaToken(w.deps, request.id, `T-mfa-${request.id}`);
   return { w, id: request.id };
 }
@@ -27,7 +32,11 @@ test('the right code passes MFA, the waiting step goes on, and the workflow acti
   expect(view).toMatchObject({ status: 'pending_mfa', waitingFor: { activation: true } });
   expect(w.workflow.answers).toEqual([expect.objectContaining({ token: `T-mfa-${id}`, succeeded: true })]);
   expect(w.store.peek(id)).toMatchObject({ status: 'active' });
-  expect(w.notifier.events.at(-1)).toMatchObject({ type: 'grant.activated', requester: alice.id, body: expect.objectContaining({ requestId: id }) });
+  expect(w.notifier.events.at(-1)).toMatchObject({
+    type: 'grant.activated',
+    requester: alice.id,
+    body: expect.objectContaining({ requestId: id }),
+  });
   expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
 });
 
@@ -41,7 +50,10 @@ test('the same code twice is a replay, not a second pass', async () => {
 test(`${MAX_MFA_FAILURES} wrong codes deny the request and close its step`, async () => {
   const w = world();
   // A lockout wider than the request's own count, so the request's limit is what ends it here.
-  w.deps.config = { ...w.deps.config, limits: { ...w.deps.config.limits, mfaLockout: { ...w.deps.config.limits.mfaLockout, failures: 100 } } };
+  w.deps.config = {
+    ...w.deps.config,
+    limits: { ...w.deps.config.limits, mfaLockout: { ...w.deps.config.limits.mfaLockout, failures: 100 } },
+  };
   const { id } = await doorRequest(w);
   const wrong = wrongCode(currentCode(secret, w.clock.now()));
   for (let i = 1; i < MAX_MFA_FAILURES; i++) {

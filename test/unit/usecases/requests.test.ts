@@ -22,14 +22,19 @@ describe('createRequest', () => {
     expect(w.workflow.started).toEqual([expect.objectContaining({ requestId: 'req-1', mfa: false, approval: false, requester: alice.id })]);
     // Each once; the execution may announce the grant before the API has published request.created.
     expect(w.notifier.events.map((e) => e.type).sort()).toEqual(['grant.activated', 'request.created']);
-    expect((await w.store.getGrantSlot(alice.id, 'reports:read', '*'))).toMatchObject({ requestId: 'req-1', status: 'active' });
+    expect(await w.store.getGrantSlot(alice.id, 'reports:read', '*')).toMatchObject({ requestId: 'req-1', status: 'active' });
     expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual(['created', 'activated']);
     expect(verifyChains(await w.store.readChains()).ok).toBe(true);
   });
 
   test('alice asks to debug production: it waits for a security admin, and the execution starts from the one input builder', async () => {
     const w = world();
-    const { request } = await createRequest(w.deps, alice, { action: 'prod:debug', justification: 'checkout is failing' }, { linkBase: LINK_BASE });
+    const { request } = await createRequest(
+      w.deps,
+      alice,
+      { action: 'prod:debug', justification: 'checkout is failing' },
+      { linkBase: LINK_BASE },
+    );
     expect(request.status).toBe('pending_approval');
     // The state machine finds the items from the request id (shared/adapters/keys.ts); local mode's resume builds the same input.
     expect(w.workflow.started).toEqual([executionInput((await w.store.getRequest('req-1'))!.request, LINK_BASE, w.clock.now())]);
@@ -48,14 +53,24 @@ describe('createRequest', () => {
   test('an Idempotency-Key names one request: the same body gets it back, another body is refused', async () => {
     const w = world();
     await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE, idempotencyKey: 'k1' });
-    await expect(createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE, idempotencyKey: 'k1' })).resolves.toMatchObject({ created: false });
-    await expect(createRequest(w.deps, alice, { action: 'reports:read' }, { linkBase: LINK_BASE, idempotencyKey: 'k1' })).rejects.toMatchObject({ status: 422 });
+    await expect(
+      createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE, idempotencyKey: 'k1' }),
+    ).resolves.toMatchObject({ created: false });
+    await expect(
+      createRequest(w.deps, alice, { action: 'reports:read' }, { linkBase: LINK_BASE, idempotencyKey: 'k1' }),
+    ).rejects.toMatchObject({ status: 422 });
   });
 
   test('a policy denial is refused and audited on the journal', async () => {
     const w = world();
-    await expect(createRequest(w.deps, dave, { action: 'projects:delete', resource: 'projects/42', justification: 'cleanup of old data' }, { linkBase: LINK_BASE }))
-      .rejects.toMatchObject({ name: 'PolicyDenied' });
+    await expect(
+      createRequest(
+        w.deps,
+        dave,
+        { action: 'projects:delete', resource: 'projects/42', justification: 'cleanup of old data' },
+        { linkBase: LINK_BASE },
+      ),
+    ).rejects.toMatchObject({ name: 'PolicyDenied' });
     expect(w.store.auditTrail()).toEqual([expect.objectContaining({ type: 'denied_by_policy', actor: dave.id, chain: 'journal' })]);
     expect(w.workflow.started).toEqual([]);
   });

@@ -22,8 +22,11 @@ describe('parkMfaToken', () => {
     const now = w.clock.now().toISOString();
     const times = grantTimes(3600, w.clock.now());
     const passed = {
-      ...stored.request, mfa: { ...stored.request.mfa, passedAt: now }, grantTimes: times,
-      activationNotice: activationNotice(stored.request, times), version: stored.request.version + 1,
+      ...stored.request,
+      mfa: { ...stored.request.mfa, passedAt: now },
+      grantTimes: times,
+      activationNotice: activationNotice(stored.request, times),
+      version: stored.request.version + 1,
     };
     await w.store.saveRequest(stored, passed, []);
     await parkMfaToken(w.deps, 'req-1', 'T-mfa');
@@ -74,7 +77,9 @@ describe('awaitApproval', () => {
 describe('remindApprovers', () => {
   const reminding = parseConfig({
     ...config,
-    policies: [{ action: 'vault:peek', approvals: { groups: { 'security-admins': 1 }, window: '1h', remindAfter: '10m' }, grant: { mode: 'once' } }],
+    policies: [
+      { action: 'vault:peek', approvals: { groups: { 'security-admins': 1 }, window: '1h', remindAfter: '10m' }, grant: { mode: 'once' } },
+    ],
   });
 
   test('reminds the approvers once when the reminder is due, then leaves the rest of the window', async () => {
@@ -86,7 +91,10 @@ describe('remindApprovers', () => {
     w.clock.advance(600);
     const next = await remindApprovers(w.deps, state);
     expect(next).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 3000 });
-    expect(w.notifier.sent.slice(2).map((m) => m.subject)).toEqual(['Reminder: approval needed: vault:peek by Alice', 'Reminder: approval needed: vault:peek by Alice']);
+    expect(w.notifier.sent.slice(2).map((m) => m.subject)).toEqual([
+      'Reminder: approval needed: vault:peek by Alice',
+      'Reminder: approval needed: vault:peek by Alice',
+    ]);
     await remindApprovers(w.deps, state);
     expect(w.notifier.sent).toHaveLength(4);
   });

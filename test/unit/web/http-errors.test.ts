@@ -7,7 +7,11 @@ describe('errors that say when to come back', () => {
     const res = errorResponse(new ConcurrentModification());
     expect(res.statusCode).toBe(503);
     expect(res.headers).toMatchObject({ 'retry-after': '1', 'content-type': 'application/problem+json' });
-    expect(JSON.parse(res.body)).toMatchObject({ type: 'https://jitgate.dev/problems/concurrent-modification', status: 503, retryAfter: 1 });
+    expect(JSON.parse(res.body)).toMatchObject({
+      type: 'https://jitgate.dev/problems/concurrent-modification',
+      status: 503,
+      retryAfter: 1,
+    });
   });
 
   test('its name survives minification: the state machine retries its steps on it', () => {

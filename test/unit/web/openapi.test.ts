@@ -18,10 +18,25 @@ test('a real OpenAPI 3.1 validator accepts the document', async () => {
 
 test('every request and response body is a named component; every /v1 route declares its Problem errors', () => {
   const named = Object.keys(doc.components.schemas);
-  expect(named).toEqual(expect.arrayContaining([
-    'Request', 'RequestPage', 'AuthorizeResult', 'Policy', 'PolicyList', 'AuditEvent', 'AuditPage', 'VerifyReport', 'Problem',
-    'AuthorizeRequest', 'CreateRequest', 'MfaAnswer', 'Decision', 'Revoke', 'Cancel',
-  ]));
+  expect(named).toEqual(
+    expect.arrayContaining([
+      'Request',
+      'RequestPage',
+      'AuthorizeResult',
+      'Policy',
+      'PolicyList',
+      'AuditEvent',
+      'AuditPage',
+      'VerifyReport',
+      'Problem',
+      'AuthorizeRequest',
+      'CreateRequest',
+      'MfaAnswer',
+      'Decision',
+      'Revoke',
+      'Cancel',
+    ]),
+  );
   for (const [route, item] of Object.entries<any>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(item)) {
       const where = `${method.toUpperCase()} ${route}`;

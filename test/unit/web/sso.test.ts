@@ -4,7 +4,19 @@ import { decisionPage, deadline, duration, messagePage, PAGE_HEADERS, type Pendi
 import { parseConfig } from '../../../shared/config/config';
 import { redactUrl } from '../../../shared/domain/links';
 import { requirementsOf } from '../../../shared/domain/policy';
-import { cookieScope, linkHash, newSignIn, openSession, readCookie, seal, sealSession, setCookie, stateMatches, unseal, SESSION_COOKIE } from '../../../shared/web/sso';
+import {
+  cookieScope,
+  linkHash,
+  newSignIn,
+  openSession,
+  readCookie,
+  seal,
+  sealSession,
+  setCookie,
+  stateMatches,
+  unseal,
+  SESSION_COOKIE,
+} from '../../../shared/web/sso';
 
 const key = randomBytes(32);
 const now = new Date('2026-11-23T12:00:00Z');
@@ -47,8 +59,12 @@ describe('sealed cookie values', () => {
   });
 
   it('scope cookies to the approval pages: HttpOnly, SameSite=Lax, Secure on https, the stage path on execute-api', () => {
-    expect(setCookie('c', 'v', cookieScope('http://127.0.0.1:4000/approve/'), 60)).toBe('c=v; Path=/approve; Max-Age=60; HttpOnly; SameSite=Lax');
-    expect(setCookie('c', 'v', cookieScope('https://abc.execute-api.eu-west-1.amazonaws.com/prod/approve/'), 60)).toBe('c=v; Path=/prod/approve; Max-Age=60; HttpOnly; SameSite=Lax; Secure');
+    expect(setCookie('c', 'v', cookieScope('http://127.0.0.1:4000/approve/'), 60)).toBe(
+      'c=v; Path=/approve; Max-Age=60; HttpOnly; SameSite=Lax',
+    );
+    expect(setCookie('c', 'v', cookieScope('https://abc.execute-api.eu-west-1.amazonaws.com/prod/approve/'), 60)).toBe(
+      'c=v; Path=/prod/approve; Max-Age=60; HttpOnly; SameSite=Lax; Secure',
+    );
   });
 });
 
@@ -76,10 +92,20 @@ describe('approverAuth and approverSignIn in the config', () => {
   });
 
   it('sso needs approverSignIn naming a configured issuer', () => {
-    expect(() => parseConfig({ ...base, policies: [{ ...policy, approverAuth: 'sso' }] })).toThrow(/policies\[0\]\.approverAuth: "sso" needs "approverSignIn"/);
-    expect(() => parseConfig({ ...base, approverSignIn: { issuer: 'okta', clientId: 'x' }, policies: [] })).toThrow(/approverSignIn\.issuer: unknown issuer "okta"; use one of: dev/);
-    expect(() => parseConfig({ ...base, approverSignIn: { issuer: 'dev', clientId: 'x', scope: 'email' }, policies: [] })).toThrow(/openid/);
-    const config = parseConfig({ ...base, approverSignIn: { issuer: 'dev', clientId: 'jitgate-approver' }, policies: [{ ...policy, approverAuth: 'sso' }] });
+    expect(() => parseConfig({ ...base, policies: [{ ...policy, approverAuth: 'sso' }] })).toThrow(
+      /policies\[0\]\.approverAuth: "sso" needs "approverSignIn"/,
+    );
+    expect(() => parseConfig({ ...base, approverSignIn: { issuer: 'okta', clientId: 'x' }, policies: [] })).toThrow(
+      /approverSignIn\.issuer: unknown issuer "okta"; use one of: dev/,
+    );
+    expect(() => parseConfig({ ...base, approverSignIn: { issuer: 'dev', clientId: 'x', scope: 'email' }, policies: [] })).toThrow(
+      /openid/,
+    );
+    const config = parseConfig({
+      ...base,
+      approverSignIn: { issuer: 'dev', clientId: 'jitgate-approver' },
+      policies: [{ ...policy, approverAuth: 'sso' }],
+    });
     expect(config.approverSignIn).toEqual({ issuer: 'dev', clientId: 'jitgate-approver', scope: 'openid email profile' });
     expect(requirementsOf(config.policies[0]!).approverAuth).toBe('sso');
   });
@@ -96,7 +122,13 @@ describe('the approval page', () => {
     action: 'prod:debug',
     resource: 'cluster/<eu-1>',
     justification: '<script>alert("x")</script> & "quotes"',
-    requester: { id: 'iss#alice', issuer: 'http://127.0.0.1:4000/dev/idp', sub: 'alice', name: 'Alice <admin>', email: 'alice@example.com' },
+    requester: {
+      id: 'iss#alice',
+      issuer: 'http://127.0.0.1:4000/dev/idp',
+      sub: 'alice',
+      name: 'Alice <admin>',
+      email: 'alice@example.com',
+    },
     policy: { action: 'prod:debug' },
     requirements: requirementsOf(config.policies[0]!),
     durationSeconds: 1800,
@@ -124,7 +156,9 @@ describe('the approval page', () => {
     const res = decisionPage(request, { sub: 'bob' }, { kind: 'link', csrf: 'x' }, now);
     const css = /<style>([\s\S]*?)<\/style>/.exec(res.body)![1]!;
     const hash = createHash('sha256').update(css).digest('base64');
-    expect(res.headers!['content-security-policy']).toBe(`default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+    expect(res.headers!['content-security-policy']).toBe(
+      `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    );
     expect(res.headers).toMatchObject({ 'referrer-policy': 'no-referrer', 'cache-control': 'no-store', 'x-frame-options': 'DENY' });
     expect(PAGE_HEADERS['content-security-policy']).not.toContain('unsafe');
   });
@@ -134,7 +168,12 @@ describe('the approval page', () => {
     expect(form).toContain('<label for="reason">Reason (optional)</label>');
     expect(form).toMatch(/<textarea id="reason" name="reason"/);
     expect(form.match(/<button /g)).toHaveLength(2);
-    const signin = decisionPage(request, { sub: 'bob' }, { kind: 'signin', signInHref: 'abc.def/signin', issuer: 'idp.example.com' }, now).body;
+    const signin = decisionPage(
+      request,
+      { sub: 'bob' },
+      { kind: 'signin', signInHref: 'abc.def/signin', issuer: 'idp.example.com' },
+      now,
+    ).body;
     expect(signin).not.toContain('<form');
     expect(signin).toContain('href="abc.def/signin"');
     expect(signin).toContain('Sign in to decide');
@@ -155,6 +194,8 @@ describe('the approval page', () => {
     const res = messagePage(409, 'Already decided', 'You have already decided this request.');
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('role="alert"');
-    expect(messagePage(200, 'Approved', 'ok', { tone: 'ok', cookies: ['a=; Max-Age=0'] }).multiValueHeaders).toEqual({ 'Set-Cookie': ['a=; Max-Age=0'] });
+    expect(messagePage(200, 'Approved', 'ok', { tone: 'ok', cookies: ['a=; Max-Age=0'] }).multiValueHeaders).toEqual({
+      'Set-Cookie': ['a=; Max-Age=0'],
+    });
   });
 });

@@ -2,7 +2,15 @@
  * Local mode's IAM evaluator against AWS's documented policy evaluation logic:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
-import { actionMatches, evaluate, resourceMatches, validatePolicy, wildcardMatch, type NamedPolicy, type Statement } from '../../../../local/iam/policy';
+import {
+  actionMatches,
+  evaluate,
+  resourceMatches,
+  validatePolicy,
+  wildcardMatch,
+  type NamedPolicy,
+  type Statement,
+} from '../../../../local/iam/policy';
 
 const TABLE = 'arn:aws:dynamodb:local:000000000000:table/jitgate';
 const policy = (...statements: Statement[]): NamedPolicy[] => [{ name: 'p', document: { Version: '2012-10-17', Statement: statements } }];
@@ -37,7 +45,9 @@ describe('wildcards', () => {
     expect(resourceMatches('arn:aws:dynamodb:*:*:table/jitgate', TABLE)).toBe(true);
     expect(resourceMatches(`${TABLE}/index/*`, `${TABLE}/index/gsi1`)).toBe(true);
     expect(resourceMatches(`${TABLE}/index/*`, TABLE)).toBe(false);
-    expect(resourceMatches('arn:aws:states:local:000000000000:execution:jitgate:*', 'arn:aws:states:local:000000000000:execution:jitgate:req-1')).toBe(true);
+    expect(
+      resourceMatches('arn:aws:states:local:000000000000:execution:jitgate:*', 'arn:aws:states:local:000000000000:execution:jitgate:req-1'),
+    ).toBe(true);
     // A wildcard in the region does not reach into the account.
     expect(resourceMatches('arn:aws:sns:*:topic', 'arn:aws:sns:local:000000000000:topic')).toBe(false);
     expect(resourceMatches('arn:aws:lambda:local:000000000000:function:Fn:*', 'arn:aws:lambda:local:000000000000:function:Fn')).toBe(false);
@@ -55,7 +65,9 @@ describe('evaluation', () => {
 
   test('an allow that applies allows', () => {
     expect(kind(policy(allowPut), 'dynamodb:PutItem', TABLE)).toBe('allowed');
-    expect(kind(policy({ Effect: 'Allow', Action: ['sns:Publish', 'dynamodb:*'], Resource: ['x', TABLE] }), 'dynamodb:Query', TABLE)).toBe('allowed');
+    expect(kind(policy({ Effect: 'Allow', Action: ['sns:Publish', 'dynamodb:*'], Resource: ['x', TABLE] }), 'dynamodb:Query', TABLE)).toBe(
+      'allowed',
+    );
   });
 
   test('an explicit deny wins over any allow, in any policy, in any order', () => {
@@ -69,7 +81,9 @@ describe('evaluation', () => {
     expect(kind(policy(allButDelete), 'dynamodb:PutItem', TABLE)).toBe('allowed');
     expect(kind(policy(allButDelete), 'dynamodb:deleteitem', TABLE)).toBe('implicitly-denied');
     const denyOutside: Statement = { Effect: 'Deny', Action: '*', NotResource: [TABLE, `${TABLE}/index/*`] };
-    expect(kind(policy(allowPut, { Effect: 'Allow', Action: '*', Resource: '*' }, denyOutside), 'dynamodb:PutItem', `${TABLE}2`)).toBe('explicitly-denied');
+    expect(kind(policy(allowPut, { Effect: 'Allow', Action: '*', Resource: '*' }, denyOutside), 'dynamodb:PutItem', `${TABLE}2`)).toBe(
+      'explicitly-denied',
+    );
     expect(kind(policy(allowPut, denyOutside), 'dynamodb:PutItem', TABLE)).toBe('allowed');
   });
 
@@ -88,13 +102,17 @@ describe('evaluation', () => {
   test('an operator local mode does not evaluate never widens access: the Allow does not apply, the Deny does', () => {
     const odd = { NumericLessThan: { 's3:max-keys': '10' } };
     expect(kind(policy({ ...allowPut, Condition: odd }), 'dynamodb:PutItem', TABLE)).toBe('implicitly-denied');
-    expect(kind(policy(allowPut, { Effect: 'Deny', Action: '*', Resource: '*', Condition: odd }), 'dynamodb:PutItem', TABLE)).toBe('explicitly-denied');
+    expect(kind(policy(allowPut, { Effect: 'Deny', Action: '*', Resource: '*', Condition: odd }), 'dynamodb:PutItem', TABLE)).toBe(
+      'explicitly-denied',
+    );
   });
 
   test('malformed policies are refused at load, naming the policy', () => {
     expect(() => validatePolicy('Fn/Policy', { Statement: [{ Effect: 'Allow', Action: 'x' }] })).toThrow(/Fn\/Policy.*Resource/);
     expect(() => validatePolicy('Fn/Policy', { Statement: [{ Effect: 'Maybe', Action: 'x', Resource: '*' }] })).toThrow(/Effect/);
-    expect(() => validatePolicy('Fn/Policy', { Statement: [{ Effect: 'Allow', Action: { Ref: 'X' }, Resource: '*' }] })).toThrow(/intrinsics/);
+    expect(() => validatePolicy('Fn/Policy', { Statement: [{ Effect: 'Allow', Action: { Ref: 'X' }, Resource: '*' }] })).toThrow(
+      /intrinsics/,
+    );
     expect(validatePolicy('ok', { Statement: { Effect: 'Allow', Action: 'x', Resource: '*' } })).toBeDefined();
   });
 });
