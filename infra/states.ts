@@ -24,6 +24,9 @@ export const STATE = {
   notifyExpiring: 'NotifyExpiring',
   waitUntilExpiry: 'WaitUntilExpiry',
   expire: 'Expire',
+  /** After Expire: the grant was extended (its end moved later) → WaitUntilExpiring again; else Ended. */
+  expiryMoved: 'ExpiryMoved',
+  ended: 'Ended',
   timedOut: 'TimedOut',
   closed: 'Closed',
 } as const;

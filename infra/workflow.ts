@@ -4,7 +4,10 @@
  * with the execution input and each state's integration.
  *
  *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate ─> NotifyActivated
- *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
+ *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire ─> ExpiryMoved ─> Ended [End]
+ *   ExpiryMoved: the request's expiresAt is later than the one waited for (an approved extension,
+ *   POST /v1/requests/{id}/extend) ─> WaitUntilExpiring with the new times: one execution, no gap
+ *   and no overlap, and the requester is warned again before the new end
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
  *   Activate is ReadRequest ─> Activate (infra/activate.ts); a cancelled transaction
@@ -145,6 +148,7 @@ export class JitgateWorkflow extends Construct {
     const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
     const timedOut = endRequestTask(this, STATE.timedOut, endRequest, 'timed_out');
     const expire = endRequestTask(this, STATE.expire, endRequest, 'expired');
+    const expiryMoved = new sfn.Choice(this, STATE.expiryMoved, { comment: 'Extended: wait for the new end; else the grant has ended' });
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
@@ -173,6 +177,11 @@ export class JitgateWorkflow extends Construct {
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
+    expire.next(
+      expiryMoved
+        .when(sfn.Condition.isPresent('$.grant.expiresAt'), waitUntilExpiring)
+        .otherwise(new sfn.Succeed(this, STATE.ended, { comment: 'Expired, or consumed / revoked before its end' })),
+    );
 
     // Vended logs go to a log group named under /aws/vendedlogs/states/: otherwise each
     // state machine adds its log group to the account's CloudWatch Logs resource policy,
@@ -425,8 +434,9 @@ function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChai
 
 // ---------------------------------------------------------------------------------
 // Expire and TimedOut: end-request marks the request expired / timed_out, audits and
-// publishes. It is idempotent (conditional writes), so it is retried hard: a grant
-// must end. (Authorization checks expiresAt anyway, so even a failed Expire is safe.)
+// publishes; Expire instead answers the new times when the grant was extended meanwhile.
+// It is idempotent (conditional writes), so it is retried hard: a grant must end.
+// (Authorization checks expiresAt anyway, so even a failed Expire is safe.)
 
 const END_REQUEST_TIMEOUT = Duration.seconds(60);
 const END_REQUEST_RETRY_ERRORS = [
@@ -439,9 +449,17 @@ const END_REQUEST_RETRY_ERRORS = [
 ];
 
 function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, outcome: 'expired' | 'timed_out'): sfn.TaskStateBase {
+  const expire = outcome === 'expired';
   return new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
-    payload: sfn.TaskInput.fromObject({ requestId: sfn.JsonPath.stringAt('$.requestId'), outcome }),
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      outcome,
+      // Expire: the end this execution waited for; an extension moved the request's later, and the answer carries the new times.
+      ...(expire ? { waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt') } : {}),
+    }),
+    // Expire's answer replaces the times at `$.grant` (ExpiryMoved reads it); TimedOut ends with its answer.
+    ...(expire ? { resultPath: '$.grant' } : {}),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     taskTimeout: sfn.Timeout.duration(END_REQUEST_TIMEOUT),

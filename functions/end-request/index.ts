@@ -1,7 +1,7 @@
-/** State machine steps Expire and TimedOut: end the request, audit, tell the requester. */
+/** State machine steps Expire and TimedOut: end the request, audit, tell the requester (Expire: unless the grant was extended). */
 import { runtime } from '../../shared/runtime';
-import { endRequest } from '../../shared/usecases/workflow-steps';
+import { endRequest, type EndOutcome } from '../../shared/usecases/workflow-steps';
 
-export async function handler(event: { requestId: string; outcome: 'expired' | 'timed_out' }): Promise<{ changed: boolean }> {
-  return endRequest(runtime(), event.requestId, event.outcome);
+export async function handler(event: { requestId: string; outcome: 'expired' | 'timed_out'; waitedUntil?: string }): Promise<EndOutcome> {
+  return endRequest(runtime(), event.requestId, event.outcome, event.waitedUntil);
 }

@@ -13,8 +13,16 @@ export interface GrantTimes {
 
 export function grantTimes(durationSeconds: number, now: Date): GrantTimes {
   const start = now.getTime();
-  const end = start + durationSeconds * 1000;
-  const lead = Math.min(300_000, (durationSeconds * 1000) / 5);
+  return timesBetween(start, start + durationSeconds * 1000);
+}
+
+/** The times of a grant that runs from `activatedAt` to `expiresAt` (one whose end moved later: the warning moves with it). */
+export function grantTimesUntil(activatedAt: string, expiresAt: string): GrantTimes {
+  return timesBetween(Date.parse(activatedAt), Date.parse(expiresAt));
+}
+
+function timesBetween(start: number, end: number): GrantTimes {
+  const lead = Math.min(300_000, (end - start) / 5);
   return {
     activatedAt: new Date(start).toISOString(),
     expiresAt: new Date(end).toISOString(),

@@ -11,6 +11,7 @@ import { auditEvent, type AuditEvent } from '../domain/audit';
 import { Closed } from '../domain/closed';
 import type { Config } from '../config/config';
 import { groupMembers } from '../domain/identity';
+import { grantTimesUntil } from '../domain/grant';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
@@ -199,13 +200,36 @@ export function approversFor(config: Config, request: JitRequest): NotifiedAppro
   return [...byId.values()];
 }
 
-export async function endRequest(deps: Deps, requestId: string, outcome: 'expired' | 'timed_out'): Promise<{ changed: boolean }> {
+/**
+ * What Expire / TimedOut return. `expiresAt` and `expiringAt` only when Expire found the grant
+ * still active with an end later than the one its execution waited for (the grant was extended):
+ * nothing changed, and the state machine goes back to waiting (ExpiryMoved → WaitUntilExpiring).
+ */
+export interface EndOutcome {
+  changed: boolean;
+  expiresAt?: string;
+  expiringAt?: string;
+}
+
+export async function endRequest(
+  deps: Deps,
+  requestId: string,
+  outcome: 'expired' | 'timed_out',
+  waitedUntil?: string,
+): Promise<EndOutcome> {
+  let moved: EndOutcome | undefined;
   const ended = await withRetry(async () => {
     const stored = await load(deps, requestId);
     const r = stored.request;
     const now = deps.now();
     if (outcome === 'expired') {
       if (r.status !== 'active') return undefined; // consumed or revoked before it expired
+      // Later than the end the execution waited for: not the clock's word (Lambda's and Step Functions' clocks may differ by a little).
+      if (waitedUntil !== undefined && Date.parse(r.expiresAt) > Date.parse(waitedUntil)) {
+        const times = grantTimesUntil(r.activatedAt, r.expiresAt);
+        moved = { changed: false, expiresAt: times.expiresAt, expiringAt: times.expiringAt };
+        return undefined;
+      }
       const next = withState(r, { status: 'expired', activatedAt: r.activatedAt, expiresAt: r.expiresAt, endedAt: now.toISOString() });
       await deps.store.saveRequest(stored, next, [auditEvent(requestId, 'expired', 'jitgate', now)], {});
       return next;
@@ -215,6 +239,7 @@ export async function endRequest(deps: Deps, requestId: string, outcome: 'expire
     await deps.store.saveRequest(stored, next, [auditEvent(requestId, 'timed_out', 'jitgate', now)], {});
     return next;
   });
+  if (moved) return moved;
   if (!ended) return { changed: false };
   // The state change is what matters; a lost event must not make the state machine retry a finished step.
   await tellRequester(deps, ended, outcome, ended.status === 'expired' ? { expiresAt: ended.expiresAt } : {});

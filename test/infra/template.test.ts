@@ -212,7 +212,15 @@ describe('the state machine', () => {
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
     expect(s.WaitUntilExpiry).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiresAt', Next: 'Expire' });
-    expect(s.Expire.End).toBe(true);
+    expect(s.Expire.Next).toBe('ExpiryMoved');
+    expect(s.Expire.ResultPath).toBe('$.grant');
+    // An extension moved the end later: Expire answered the new times, and the same execution waits for them.
+    expect(s.ExpiryMoved).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.grant.expiresAt', IsPresent: true, Next: 'WaitUntilExpiring' }],
+      Default: 'Ended',
+    });
+    expect(s.Ended).toMatchObject({ Type: 'Succeed' });
     expect(s.TimedOut.End).toBe(true);
     expect(s.Closed).toMatchObject({ Type: 'Succeed' });
   });
@@ -394,12 +402,12 @@ describe('the state machine', () => {
   });
 
   test.each([
-    ['Expire', 'expired'],
-    ['TimedOut', 'timed_out'],
-  ])('%s: end-request with outcome %s, retried with backoff', (name, outcome) => {
+    ['Expire', 'expired', { 'waitedUntil.$': '$.grant.expiresAt' }],
+    ['TimedOut', 'timed_out', {}],
+  ])('%s: end-request with outcome %s, retried with backoff', (name, outcome, extra) => {
     const state = definition().States[name];
     expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'end-request')}.Arn>`);
-    expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId', outcome });
+    expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId', outcome, ...extra });
     expect(state.TimeoutSeconds).toBe(60);
     expect(state.Retry).toHaveLength(1);
     expect(state.Retry[0].ErrorEquals).toContain('States.TaskFailed');

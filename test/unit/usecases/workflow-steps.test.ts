@@ -112,6 +112,29 @@ describe('endRequest', () => {
     expect(await w.store.getGrantSlot(alice.id, 'reports:read', '*')).toBeUndefined();
   });
 
+  test('an end moved later than the one waited for (an extension) ends nothing: it answers the new times', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'reports:read' }, { linkBase: LINK_BASE });
+    const stored = (await w.store.getRequest('req-1'))!;
+    const active = stored.request as Extract<typeof stored.request, { status: 'active' }>;
+    const waited = active.expiresAt;
+    const later = new Date(Date.parse(waited) + 600_000).toISOString();
+    await w.store.saveRequest(stored, { ...active, expiresAt: later, version: active.version + 1 }, []);
+    w.clock.advance(3600);
+    expect(await endRequest(w.deps, 'req-1', 'expired', waited)).toEqual({
+      changed: false,
+      expiresAt: later,
+      // The warning moves with the end: a fifth of the whole grant before it, at most 5 minutes.
+      expiringAt: new Date(Date.parse(later) - 300_000).toISOString(),
+    });
+    expect((await w.store.getRequest('req-1'))!.request.status).toBe('active');
+    expect(w.notifier.events.filter((e) => e.type === 'grant.ended')).toHaveLength(0);
+    // At the new end, waited for, it expires.
+    w.clock.advance(600);
+    expect(await endRequest(w.deps, 'req-1', 'expired', later)).toEqual({ changed: true });
+    expect((await w.store.getRequest('req-1'))!.request.status).toBe('expired');
+  });
+
   test('times out a request still waiting; one already decided stays as it is', async () => {
     const w = world();
     await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
