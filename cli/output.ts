@@ -37,7 +37,7 @@ export function styleFor(io: Pick<CliIo, 'stdout' | 'env'>): Style {
 }
 
 const PENDING = new Set(['pending_mfa', 'pending_approval']);
-const GRANTED = new Set(['active', 'consumed']);
+const GRANTED = new Set(['active', 'consumed', 'applied']);
 
 /** The status in words, coloured by where it leaves the requester; `width` pads it before colouring, for columns. */
 export function statusWord(status: string, style: Style, width = 0): string {
@@ -99,6 +99,8 @@ export function statusLine(r: Request, style: Style): string {
       return `${word} at ${r.endedAt} (nobody decided in time)`;
     case 'failed':
       return `${word} at ${r.endedAt}: ${r.failure.error ?? r.failure.executionStatus}${r.failure.cause ? ` (${r.failure.cause})` : ''}`;
+    case 'applied':
+      return `${word} at ${r.appliedAt}: ${r.extends ?? 'the grant'} now ends at ${r.expiresAt}`;
   }
 }
 

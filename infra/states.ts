@@ -12,6 +12,9 @@ export const STATE = {
   awaitApprovalUntilReminder: 'AwaitApprovalUntilReminder',
   /** Sends the reminder / escalation that is due, then on to the next approval segment. */
   remind: 'Remind',
+  /** Before activation: an extension (`$.extends`) is applied to the grant it extends (ApplyExtension), never activated. */
+  isExtension: 'IsExtension',
+  applyExtension: 'ApplyExtension',
   /** Reads the request item: the grant's times and the audit chain's head (infra/activate.ts). */
   readRequest: 'ReadRequest',
   activate: 'Activate',

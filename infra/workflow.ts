@@ -10,7 +10,9 @@
  *   and no overlap, and the requester is warned again before the new end
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
- *   Activate is ReadRequest ─> Activate (infra/activate.ts); a cancelled transaction
+ *   Activate is IsExtension ─> ReadRequest ─> Activate (infra/activate.ts); an extension
+ *   (`$.extends`) goes IsExtension ─> ApplyExtension (end-request, outcome "extended") ─> Ended
+ *   instead: no grant of its own, the end of the grant it extends moves; a cancelled transaction
  *   ─> RereadRequest ─> StillPending: pending → Activate, active → NotifyActivated, else Closed
  *
  * The state machine owns activation: the API stores the grant's times and the
@@ -154,7 +156,10 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
     const notifyActivated = notifyActivatedTask(this, props.eventsTopic, waitUntilExpiring);
     const activation = activateStates(this, table, { active: notifyActivated, closed });
-    const activate = activation.start;
+    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'Expired, consumed / revoked before its end, or an extension applied' });
+    const activate = new sfn.Choice(this, STATE.isExtension, { comment: 'An extension moves the end of the grant it extends' })
+      .when(sfn.Condition.isPresent('$.extends'), endRequestTask(this, STATE.applyExtension, endRequest, 'extended').next(ended))
+      .otherwise(activation.start);
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
@@ -177,11 +182,7 @@ export class JitgateWorkflow extends Construct {
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
-    expire.next(
-      expiryMoved
-        .when(sfn.Condition.isPresent('$.grant.expiresAt'), waitUntilExpiring)
-        .otherwise(new sfn.Succeed(this, STATE.ended, { comment: 'Expired, or consumed / revoked before its end' })),
-    );
+    expire.next(expiryMoved.when(sfn.Condition.isPresent('$.grant.expiresAt'), waitUntilExpiring).otherwise(ended));
 
     // Vended logs go to a log group named under /aws/vendedlogs/states/: otherwise each
     // state machine adds its log group to the account's CloudWatch Logs resource policy,
@@ -448,7 +449,12 @@ const END_REQUEST_RETRY_ERRORS = [
   sfn.Errors.TIMEOUT,
 ];
 
-function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, outcome: 'expired' | 'timed_out'): sfn.TaskStateBase {
+function endRequestTask(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  outcome: 'expired' | 'timed_out' | 'extended',
+): sfn.TaskStateBase {
   const expire = outcome === 'expired';
   return new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
@@ -459,7 +465,7 @@ function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, ou
       ...(expire ? { waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt') } : {}),
     }),
     // Expire's answer replaces the times at `$.grant` (ExpiryMoved reads it); TimedOut ends with its answer.
-    ...(expire ? { resultPath: '$.grant' } : {}),
+    ...(expire ? { resultPath: '$.grant' } : outcome === 'extended' ? { resultPath: sfn.JsonPath.DISCARD } : {}),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     taskTimeout: sfn.Timeout.duration(END_REQUEST_TIMEOUT),

@@ -46,17 +46,23 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
     const slotKey = keys.grantSlot(request.requester.id, request.action, request.resource);
     const slot: GrantSlot = { requestId: request.id, status: 'pending', mode: request.requirements.grant.mode };
     const chained = chainEvents(ownEvents(request.id, audit), EMPTY_CHAIN);
+    // An extension holds no slot: the grant it extends keeps its own.
+    const claimsSlot = request.extends === undefined;
     const items: TransactItem[] = [
       { Put: { TableName: this.table, Item: toItem(request, {}, chained.head), ConditionExpression: 'attribute_not_exists(pk)' } },
-      {
-        Put: {
-          TableName: this.table,
-          Item: { ...slotKey, ...slot },
-          ...(opts.replaceSlotOf
-            ? { ConditionExpression: 'requestId = :old', ExpressionAttributeValues: { ':old': opts.replaceSlotOf } }
-            : { ConditionExpression: 'attribute_not_exists(pk)' }),
-        },
-      },
+      ...(claimsSlot
+        ? [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...slotKey, ...slot },
+                ...(opts.replaceSlotOf
+                  ? { ConditionExpression: 'requestId = :old', ExpressionAttributeValues: { ':old': opts.replaceSlotOf } }
+                  : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              },
+            },
+          ]
+        : []),
       ...chained.events.map((e) => this.auditPut(e)),
     ];
     if (opts.idempotencyKey) {
@@ -78,7 +84,7 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
         const existing = await this.idempotentRequestId(request.requester.id, opts.idempotencyKey);
         if (existing) return { created: false, existingRequestId: existing, reason: 'idempotency' };
       }
-      if (reasons[1] === 'ConditionalCheckFailed') {
+      if (claimsSlot && reasons[1] === 'ConditionalCheckFailed') {
         const held = await this.getGrantSlot(request.requester.id, request.action, request.resource);
         if (held) return { created: false, existingRequestId: held.requestId, reason: 'slot' };
       }
@@ -113,13 +119,25 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
     ];
     // Released on the move into an end state only: a later write to an ended request (a
     // break-glass review) must not touch the slot, which a newer request may hold by then.
-    if (after.status !== before.request.status && TERMINAL.includes(after.status)) {
+    if (after.status !== before.request.status && TERMINAL.includes(after.status) && after.extends === undefined) {
       items.push({
         Delete: {
           TableName: this.table,
           Key: keys.grantSlot(after.requester.id, after.action, after.resource),
           ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
           ExpressionAttributeValues: { ':id': after.id },
+        },
+      });
+    }
+    // An extended grant (its end moved later): authorize reads the slot's end.
+    if (after.status === 'active' && before.request.status === 'active' && after.expiresAt !== before.request.expiresAt) {
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.grantSlot(after.requester.id, after.action, after.resource),
+          UpdateExpression: 'SET expiresAt = :exp',
+          ConditionExpression: 'requestId = :id',
+          ExpressionAttributeValues: { ':exp': after.expiresAt, ':id': after.id },
         },
       });
     }

@@ -35,7 +35,11 @@ export type AuditType =
   /** The first use of a window grant (later uses are not recorded: see docs/ARCHITECTURE.md). */
   | 'grant_used'
   /** A grant slot that does not match its request (not active, other times or owner) was refused. */
-  | 'grant_refused';
+  | 'grant_refused'
+  /** On the grant's chain: its requester asked for more time (`details.extension`: the extension request's id). */
+  | 'extension_requested'
+  /** On both chains: an approved extension moved the grant's end (`details.from`, `details.to`). */
+  | 'extended';
 
 export interface AuditEvent {
   requestId: string;

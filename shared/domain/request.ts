@@ -3,6 +3,8 @@
  *
  *   pending_mfa → pending_approval → active → expired | revoked | consumed
  *   or denied, cancelled, timed_out
+ *   an extension (`extends`: the id of an active window grant) ends `applied` instead of
+ *   becoming active: the grant it extends runs on to the new `expiresAt`
  *   or failed: its execution ended abnormally (FAILED, TIMED_OUT, ABORTED), from any live status
  *
  * The status is a discriminated union: each status carries exactly the fields it
@@ -77,6 +79,12 @@ export interface RequestBase {
   firstUsedAt?: string;
   /** Break-glass only: the post-hoc reviews by members of the policy's notify group, one each. */
   reviews?: BreakGlassReview[];
+  /**
+   * An extension: the id of the requester's active window grant (same action and resource) it
+   * asks more time for. It holds no grant slot; once its requirements are met, the state machine
+   * applies it (ApplyExtension): the original's `expiresAt` moves, and this request ends `applied`.
+   */
+  extends?: string;
 }
 
 export type RequestState =
@@ -89,6 +97,8 @@ export type RequestState =
   | { status: 'denied'; decidedAt: string; decidedBy: PersonRef | 'jitgate'; reason?: string }
   | { status: 'cancelled'; cancelledAt: string }
   | { status: 'timed_out'; endedAt: string }
+  /** An extension whose grant now ends at `expiresAt` (the end it moved the original's to). */
+  | { status: 'applied'; appliedAt: string; expiresAt: string }
   /** The workflow behind it stopped (a bug, an IAM gap, a service error after retries): closed so nothing waits forever. */
   | { status: 'failed'; endedAt: string; failure: ExecutionFailure };
 
@@ -103,7 +113,16 @@ export type JitRequest = RequestBase & RequestState;
 export type RequestStatus = RequestState['status'];
 
 export const PENDING: readonly RequestStatus[] = ['pending_mfa', 'pending_approval'];
-export const TERMINAL: readonly RequestStatus[] = ['consumed', 'expired', 'revoked', 'denied', 'cancelled', 'timed_out', 'failed'];
+export const TERMINAL: readonly RequestStatus[] = [
+  'consumed',
+  'expired',
+  'revoked',
+  'denied',
+  'cancelled',
+  'timed_out',
+  'failed',
+  'applied',
+];
 
 /** The legal moves: name → the statuses it may start from. */
 export const TRANSITIONS = {
@@ -118,6 +137,8 @@ export const TRANSITIONS = {
   consume: ['active'],
   revoke: ['active'],
   expire: ['active'],
+  applyExtension: ['pending_mfa', 'pending_approval'],
+  extend: ['active'],
   // An active grant too: no Expire will run for it, so it ends now rather than by its clock alone.
   fail: ['pending_mfa', 'pending_approval', 'active'],
 } as const satisfies Record<string, readonly RequestStatus[]>;
@@ -180,6 +201,7 @@ const STATE_FIELDS = [
   'decidedBy',
   'cancelledAt',
   'failure',
+  'appliedAt',
 ] as const;
 
 export function baseOf(request: JitRequest): RequestBase {

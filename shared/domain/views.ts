@@ -36,6 +36,7 @@ const STATE_FIELDS: { [S in RequestStatus]: readonly Exclude<keyof Extract<Reque
   cancelled: ['cancelledAt'],
   timed_out: ['endedAt'],
   failed: ['endedAt', 'failure'],
+  applied: ['appliedAt', 'expiresAt'],
 };
 
 /**

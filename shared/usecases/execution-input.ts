@@ -26,6 +26,7 @@ export function executionInput(request: JitRequest, linkBase: string, now: Date)
       request.status === 'pending_approval' ? secondsUntil(request.approvalDeadline) : Math.max(1, windows.approvalWindowSeconds),
     linkBase,
     requester: request.requester.id,
+    ...(request.extends ? { extends: request.extends } : {}),
     ...(request.grantTimes ? { grant: request.grantTimes } : {}),
     ...(first !== undefined ? { reminder: { afterSeconds: first } } : {}),
   };

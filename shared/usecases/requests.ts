@@ -42,7 +42,7 @@ export async function createRequest(
   deps: Deps,
   principal: Principal,
   input: NewRequest,
-  opts: { idempotencyKey?: string; linkBase: string },
+  opts: { idempotencyKey?: string; linkBase: string /** An extension of this active grant (askExtension checked it). */; extends?: string },
 ): Promise<{ created: boolean; request: RequestView }> {
   const now = deps.now();
   const resource = input.resource ?? ANY_RESOURCE;
@@ -111,6 +111,7 @@ export async function createRequest(
     ...(input.justification?.trim() ? { justification: input.justification.trim() } : {}),
     ...(input.ticket?.trim() ? { ticket: input.ticket.trim() } : {}),
     ...(breakGlass ? { breakGlass: true } : {}),
+    ...(opts.extends ? { extends: opts.extends } : {}),
     requester: personRef(principal),
     policy: { action: policy.action, ...(policy.resource ? { resource: policy.resource } : {}) },
     requirements,
@@ -138,6 +139,7 @@ export async function createRequest(
         durationSeconds,
         ...(request.ticket ? { ticket: request.ticket } : {}),
         ...(breakGlass ? { breakGlass: true } : {}),
+        ...(opts.extends ? { extends: opts.extends } : {}),
       },
     }),
   ];
@@ -210,6 +212,15 @@ export async function createRequest(
     };
   }
 
+  if (opts.extends) {
+    // On the grant's own chain too, so its trail shows every extension asked for.
+    await deps.store.recordAudit([
+      auditEvent(opts.extends, 'extension_requested', principal.id, now, {
+        reason: request.justification,
+        details: { extension: id, durationSeconds },
+      }),
+    ]);
+  }
   try {
     // Announced before it starts: an emergency grant nobody was told about never begins.
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);

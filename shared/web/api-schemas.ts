@@ -81,7 +81,19 @@ export const revokeBody = z
 export const cancelBody = z.object({}).strict().register(apiSchemas, { id: 'Cancel' });
 /** The statuses of shared/domain/request.ts, checked against it in response-schemas.ts. */
 export const requestStatus = z
-  .enum(['pending_mfa', 'pending_approval', 'active', 'expired', 'revoked', 'consumed', 'denied', 'cancelled', 'timed_out', 'failed'])
+  .enum([
+    'pending_mfa',
+    'pending_approval',
+    'active',
+    'expired',
+    'revoked',
+    'consumed',
+    'denied',
+    'cancelled',
+    'timed_out',
+    'failed',
+    'applied',
+  ])
   .register(apiSchemas, { id: 'RequestStatus' });
 export const listQuery = z
   .object({

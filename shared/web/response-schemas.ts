@@ -112,6 +112,7 @@ const requestFields = {
   escalatedAt: timestamp.optional(),
   grantTimes: z.object({ activatedAt: timestamp, expiresAt: timestamp, expiringAt: timestamp }).optional(),
   firstUsedAt: timestamp.optional(),
+  extends: z.string().optional().describe('an extension: the id of the active window grant it asks more time for'),
   reviews: z
     .array(
       z.object({
@@ -144,6 +145,7 @@ export const Request = z
     }),
     withStatus({ status: z.literal('cancelled'), cancelledAt: timestamp }),
     withStatus({ status: z.literal('timed_out'), endedAt: timestamp }),
+    withStatus({ status: z.literal('applied'), appliedAt: timestamp, expiresAt: timestamp.describe("the extended grant's new end") }),
     withStatus({
       status: z.literal('failed'),
       endedAt: timestamp,
@@ -269,6 +271,8 @@ const AUDIT_TYPES = [
   'authorize_denied',
   'grant_used',
   'grant_refused',
+  'extension_requested',
+  'extended',
 ] as const satisfies readonly AuditType[];
 
 export const AuditEvent = z

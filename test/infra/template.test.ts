@@ -200,10 +200,17 @@ describe('the state machine', () => {
         },
         { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
       ],
+      Default: 'IsExtension',
+    });
+    expect(s.AwaitApproval.Next).toBe('IsExtension');
+    expect(s.AwaitApprovalUntilReminder.Next).toBe('IsExtension');
+    // An extension moves the end of the grant it extends: no ReadRequest, no Activate, no grant of its own.
+    expect(s.IsExtension).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.extends', IsPresent: true, Next: 'ApplyExtension' }],
       Default: 'ReadRequest',
     });
-    expect(s.AwaitApproval.Next).toBe('ReadRequest');
-    expect(s.AwaitApprovalUntilReminder.Next).toBe('ReadRequest');
+    expect(s.ApplyExtension).toMatchObject({ Next: 'Ended', ResultPath: null });
     expect(s.Remind.Next).toBe('NeedsApproval');
     expect(s.ReadRequest.Next).toBe('Activate');
     expect(s.Activate.Next).toBe('NotifyActivated');
@@ -404,6 +411,7 @@ describe('the state machine', () => {
   test.each([
     ['Expire', 'expired', { 'waitedUntil.$': '$.grant.expiresAt' }],
     ['TimedOut', 'timed_out', {}],
+    ['ApplyExtension', 'extended', {}],
   ])('%s: end-request with outcome %s, retried with backoff', (name, outcome, extra) => {
     const state = definition().States[name];
     expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'end-request')}.Arn>`);

@@ -4,14 +4,16 @@
  * workflow plays the state machine's Activate and NotifyActivated steps, which run no
  * Lambda: right after start when nothing is needed, and after a task token's success
  * once the request has its grant times; the committed grant's stored `activationNotice`
- * is then published as `grant.activated`. Everything else the state machine would do next (AwaitApproval after
- * MFA, Expire, TimedOut) the test calls itself, as the step it is.
+ * is then published as `grant.activated`; an extension is applied instead (ApplyExtension).
+ * Everything else the state machine would do next (AwaitApproval after MFA, Expire,
+ * TimedOut) the test calls itself, as the step it is.
  */
 import { parseConfig, type Config } from '../../../shared/config/config';
 import type { TokenVerifier } from '../../../shared/adapters/tokens';
 import { InvalidToken } from '../../../shared/domain/errors';
 import { PolicyIndex } from '../../../shared/domain/policy';
 import type { Deps } from '../../../shared/runtime';
+import { applyExtension } from '../../../shared/usecases/extensions';
 import type { LifecycleEvent } from '../../../shared/usecases/ports';
 import demoConfig from '../../../jitgate.config.json';
 import { SequentialIds, TestClock } from './clock-and-ids';
@@ -41,6 +43,11 @@ export function depsForTest(opts: { config?: Config; now?: Date | string; public
   const notifier = new MemoryNotifier();
   // Activate, then NotifyActivated: the notice the deciding write stored goes out once the grant is committed.
   const activate = async (requestId: string) => {
+    // IsExtension: an extension is applied to the grant it extends (ApplyExtension), never activated.
+    if (store.peek(requestId)?.extends !== undefined) {
+      await applyExtension(deps, requestId);
+      return;
+    }
     const notice = store.peek(requestId)?.activationNotice;
     const requester = store.peek(requestId)?.requester.id;
     if (!store.activate(requestId) || notice === undefined || requester === undefined) return;

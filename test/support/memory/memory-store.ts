@@ -57,14 +57,16 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     const idemKey = opts.idempotencyKey && `${request.requester.id} ${opts.idempotencyKey}`;
     if (idemKey && this.idempotency.has(idemKey))
       return { created: false, existingRequestId: this.idempotency.get(idemKey)!, reason: 'idempotency' };
-    const held = this.slots.get(slotOf(request));
+    const held = request.extends === undefined ? this.slots.get(slotOf(request)) : undefined;
     if (held && held.requestId !== opts.replaceSlotOf) return { created: false, existingRequestId: held.requestId, reason: 'slot' };
     if (!held && opts.replaceSlotOf) throw new ConcurrentModification();
     if (this.requests.has(request.id)) throw new ConcurrentModification();
     const chained = chainEvents(ownEvents(request.id, audit), EMPTY_CHAIN);
     this.requests.set(request.id, { request: copy(request), tokens: {}, chain: chained.head });
     this.chains.set(request.id, chained.events);
-    this.slots.set(slotOf(request), { requestId: request.id, status: 'pending', mode: request.requirements.grant.mode });
+    // An extension holds no slot: the grant it extends keeps its own.
+    if (request.extends === undefined)
+      this.slots.set(slotOf(request), { requestId: request.id, status: 'pending', mode: request.requirements.grant.mode });
     if (idemKey) this.idempotency.set(idemKey, request.id);
     return { created: true };
   }
@@ -82,6 +84,9 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     const slot = this.slots.get(slotOf(after));
     if (after.status !== before.request.status && TERMINAL.includes(after.status) && slot?.requestId === after.id)
       this.slots.delete(slotOf(after));
+    // An extended grant: authorize reads the slot's end.
+    if (after.status === 'active' && before.request.status === 'active' && slot?.requestId === after.id)
+      this.slots.set(slotOf(after), { ...slot, expiresAt: after.expiresAt });
   }
 
   async recordAudit(events: AuditEvent[]): Promise<void> {

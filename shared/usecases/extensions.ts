@@ -1,0 +1,108 @@
+/**
+ * More time on an active window grant (POST /v1/requests/{id}/extend). The extension is a
+ * request of its own (`extends`: the grant's id; same action and resource) that goes through
+ * the same policy, MFA and approvals as any request, in an execution of its own; where a
+ * request would be activated, the state machine applies the extension instead (ApplyExtension:
+ * `applyExtension` below): the grant's `expiresAt` moves later, and the grant's own execution,
+ * which re-reads the end at Expire, waits on until the new one (infra/workflow.ts, ExpiryMoved).
+ */
+import { auditEvent } from '../domain/audit';
+import { assertExtendable, extendedEnd, maxGrantSeconds } from '../domain/extension';
+import { ValidationFailed } from '../domain/errors';
+import { grantTimesUntil } from '../domain/grant';
+import type { Principal } from '../domain/identity';
+import { isPending, withState, type JitRequest } from '../domain/request';
+import type { RequestView } from '../domain/views';
+import type { Deps } from '../runtime';
+import { assertVisible, load, withRetry } from './common';
+import { tellRequester } from './outcomes';
+import { createRequest } from './requests';
+
+export interface NewExtension {
+  durationSeconds: number;
+  justification?: string;
+}
+
+/** 201 with the extension request (pending, or moments from applied when the policy asks nothing). */
+export async function askExtension(
+  deps: Deps,
+  principal: Principal,
+  grantId: string,
+  input: NewExtension,
+  opts: { linkBase: string },
+): Promise<{ created: boolean; request: RequestView }> {
+  const grant = (await load(deps, grantId)).request;
+  assertVisible(deps, grant, principal);
+  assertExtendable(grant, principal.id);
+  // Refused here already, with what is left; checked again when applied (another extension may have been applied meanwhile).
+  extendedEnd(grant, input.durationSeconds, maxGrantSeconds(grant));
+  return createRequest(
+    deps,
+    principal,
+    {
+      action: grant.action,
+      resource: grant.resource,
+      durationSeconds: input.durationSeconds,
+      ...(input.justification !== undefined ? { justification: input.justification } : {}),
+    },
+    { linkBase: opts.linkBase, extends: grant.id },
+  );
+}
+
+/**
+ * The state machine's ApplyExtension step (end-request, outcome `extended`), once the
+ * extension's requirements are met. Two version-checked writes, each safe to repeat: the
+ * extension ends `applied` with the grant's new end fixed on it, then the grant's
+ * `expiresAt` moves to that end (only ever later). An extension whose grant has ended, or that
+ * would now pass the maximum, is denied by jitgate instead.
+ */
+export async function applyExtension(deps: Deps, extensionId: string): Promise<{ changed: boolean }> {
+  const decided = await withRetry(async (): Promise<JitRequest | undefined> => {
+    const stored = await load(deps, extensionId);
+    const ext = stored.request;
+    if (ext.status === 'applied') return ext;
+    if (!isPending(ext) || ext.extends === undefined) return undefined;
+    const now = deps.now();
+    const deny = async (reason: string) => {
+      const denied = withState(ext, { status: 'denied', decidedAt: now.toISOString(), decidedBy: 'jitgate', reason });
+      await deps.store.saveRequest(stored, denied, [auditEvent(extensionId, 'denied', 'jitgate', now, { reason })]);
+      return denied;
+    };
+    if (!ext.grantTimes) return deny('its requirements were not met');
+    const grant = (await load(deps, ext.extends)).request;
+    if (grant.status !== 'active') return deny(`the grant it extends (${grant.id}) is ${grant.status}`);
+    let to: string;
+    try {
+      to = extendedEnd(grant, ext.durationSeconds, maxGrantSeconds(grant));
+    } catch (err) {
+      if (err instanceof ValidationFailed) return deny(err.message);
+      throw err;
+    }
+    const applied = withState(ext, { status: 'applied', appliedAt: now.toISOString(), expiresAt: to });
+    await deps.store.saveRequest(stored, applied, [
+      auditEvent(extensionId, 'extended', 'jitgate', now, { details: { extends: grant.id, from: grant.expiresAt, to } }),
+    ]);
+    return applied;
+  });
+  if (decided === undefined) return { changed: false };
+  if (decided.status !== 'applied') {
+    await tellRequester(deps, decided, 'denied', decided.status === 'denied' ? { reason: decided.reason } : {});
+    return { changed: true };
+  }
+  const target = decided.expiresAt;
+  await withRetry(async () => {
+    const stored = await load(deps, decided.extends!);
+    const grant = stored.request;
+    if (grant.status !== 'active' || Date.parse(grant.expiresAt) >= Date.parse(target)) return;
+    const now = deps.now();
+    const moved = withState(
+      grant,
+      { status: 'active', activatedAt: grant.activatedAt, expiresAt: target },
+      { grantTimes: grantTimesUntil(grant.activatedAt, target) },
+    );
+    await deps.store.saveRequest(stored, moved, [
+      auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to: target } }),
+    ]);
+  });
+  return { changed: true };
+}

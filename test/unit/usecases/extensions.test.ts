@@ -1,0 +1,121 @@
+/**
+ * Extending an active window grant: the same policy (here one security admin), the maximum
+ * counted from the original activation, only the requester, only while active, only window
+ * grants; applied, the grant's end moves (and the slot's, which authorize reads).
+ */
+import { AlreadyDecided, Forbidden, ValidationFailed } from '../../../shared/domain/errors';
+import { decide } from '../../../shared/usecases/decisions';
+import { askExtension } from '../../../shared/usecases/extensions';
+import { createRequest, revokeGrant } from '../../../shared/usecases/requests';
+import { awaitApproval, endRequest } from '../../../shared/usecases/workflow-steps';
+import { demo } from '../../support/principals';
+import { by, LINK_BASE, world } from './scenario';
+
+const alice = demo('alice');
+const bob = demo('bob');
+const carol = demo('carol');
+const opts = { linkBase: LINK_BASE };
+
+type World = ReturnType<typeof world>;
+
+/** prod:debug (one security admin, window grants of at most 30 minutes), approved by Bob: req-1 active. */
+async function activeGrant(durationSeconds: number): Promise<World> {
+  const w = world();
+  await createRequest(w.deps, alice, { action: 'prod:debug', durationSeconds }, opts);
+  await awaitApproval(w.deps, 'req-1', 'T-1', LINK_BASE);
+  await decide(w.deps, by(bob), 'req-1', 'approve', undefined);
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });
+  return w;
+}
+
+const expiresAt = (w: World, id: string) => (w.store.peek(id) as { expiresAt: string }).expiresAt;
+const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000).toISOString();
+
+test('asked, approved by the same policy, applied: the end moves by the duration, the slot with it, audited on both chains', async () => {
+  const w = await activeGrant(600);
+  const before = expiresAt(w, 'req-1');
+  w.clock.advance(300);
+  const { created, request } = await askExtension(w.deps, alice, 'req-1', { durationSeconds: 600, justification: 'still on it' }, opts);
+  expect(created).toBe(true);
+  expect(request).toMatchObject({ id: 'req-2', extends: 'req-1', action: 'prod:debug', status: 'pending_approval' });
+  // Alice's grant runs on meanwhile; the extension holds no slot of its own.
+  expect(await w.store.getGrantSlot(alice.id, 'prod:debug', '*')).toMatchObject({ requestId: 'req-1', expiresAt: before });
+
+  await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
+  await decide(w.deps, by(bob), 'req-2', 'approve', 'ok');
+  const after = plus(before, 600);
+  expect(w.store.peek('req-2')).toMatchObject({ status: 'applied', expiresAt: after });
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'active', expiresAt: after });
+  expect(await w.store.getGrantSlot(alice.id, 'prod:debug', '*')).toMatchObject({ requestId: 'req-1', expiresAt: after });
+  expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual([
+    'created',
+    'approvers_notified',
+    'approved',
+    'activated',
+    'extension_requested',
+    'extended',
+  ]);
+  expect(w.store.auditTrail('req-2').map((e) => e.type)).toEqual(['created', 'approvers_notified', 'approved', 'extended']);
+
+  // The grant's own execution, at the old end: nothing ends, it waits for the new one; there, it expires.
+  w.clock.advance(300);
+  expect(await endRequest(w.deps, 'req-1', 'expired', before)).toMatchObject({ changed: false, expiresAt: after });
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });
+  w.clock.advance(600);
+  expect(await endRequest(w.deps, 'req-1', 'expired', after)).toEqual({ changed: true });
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'expired', expiresAt: after });
+});
+
+test('the maximum counts from the original activation: refused with the maximum and what is left', async () => {
+  const w = await activeGrant(1200);
+  w.clock.advance(600);
+  await expect(askExtension(w.deps, alice, 'req-1', { durationSeconds: 900 }, opts)).rejects.toThrow(
+    new ValidationFailed(
+      '"prod:debug" grants at most 1800 s from activation (2026-03-01T10:00:00.000Z); 600 s left to extend by, 900 s asked',
+    ),
+  );
+  // Up to the maximum is fine.
+  expect((await askExtension(w.deps, alice, 'req-1', { durationSeconds: 600 }, opts)).request).toMatchObject({
+    status: 'pending_approval',
+  });
+});
+
+test('checked again when applied: of two extensions asked together, the one that would pass the maximum is denied', async () => {
+  const w = await activeGrant(1200);
+  await askExtension(w.deps, alice, 'req-1', { durationSeconds: 600 }, opts);
+  await askExtension(w.deps, alice, 'req-1', { durationSeconds: 300 }, opts);
+  await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
+  await awaitApproval(w.deps, 'req-3', 'T-3', LINK_BASE);
+  await decide(w.deps, by(bob), 'req-2', 'approve', undefined);
+  await decide(w.deps, by(bob), 'req-3', 'approve', undefined);
+  expect(w.store.peek('req-2')).toMatchObject({ status: 'applied' });
+  expect(w.store.peek('req-3')).toMatchObject({ status: 'denied', decidedBy: 'jitgate', reason: expect.stringMatching(/at most 1800 s/) });
+  expect(expiresAt(w, 'req-1')).toBe(plus((w.store.peek('req-1') as { activatedAt: string }).activatedAt, 1800));
+});
+
+test('only the requester, only while active, only window grants', async () => {
+  const w = await activeGrant(600);
+  await expect(askExtension(w.deps, bob, 'req-1', { durationSeconds: 60 }, opts)).rejects.toThrow(Forbidden);
+  await revokeGrant(w.deps, alice, 'req-1', undefined);
+  await expect(askExtension(w.deps, alice, 'req-1', { durationSeconds: 60 }, opts)).rejects.toThrow(AlreadyDecided);
+
+  const once = world();
+  await createRequest(once.deps, alice, { action: 'vault:open' }, opts);
+  await awaitApproval(once.deps, 'req-1', 'T-1', LINK_BASE);
+  await decide(once.deps, by(bob), 'req-1', 'approve', undefined);
+  await decide(once.deps, by(carol), 'req-1', 'approve', undefined);
+  expect(once.store.peek('req-1')).toMatchObject({ status: 'active' });
+  await expect(askExtension(once.deps, alice, 'req-1', { durationSeconds: 60 }, opts)).rejects.toThrow(
+    /only window grants can be extended/,
+  );
+});
+
+test('a grant that ended before the extension was approved is not brought back: the extension is denied', async () => {
+  const w = await activeGrant(600);
+  await askExtension(w.deps, alice, 'req-1', { durationSeconds: 300 }, opts);
+  await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
+  await revokeGrant(w.deps, alice, 'req-1', 'done early');
+  await decide(w.deps, by(bob), 'req-2', 'approve', undefined);
+  expect(w.store.peek('req-2')).toMatchObject({ status: 'denied', reason: 'the grant it extends (req-1) is revoked' });
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'revoked' });
+});
