@@ -58,7 +58,7 @@ ${describeDemoUsers(DEMO_USERS)}
   audit: auditCommand,
 };
 // The verbs for people (cli/requests.ts), looked up when called: that module imports this one.
-for (const name of ['request', 'status', 'list', 'approve', 'deny', 'cancel', 'revoke', 'mfa', 'watch']) {
+for (const name of ['request', 'status', 'list', 'approve', 'deny', 'cancel', 'revoke', 'extend', 'mfa', 'watch']) {
   Object.defineProperty(commands, name, { get: () => requestCommands[name], enumerable: true });
 }
 

@@ -295,6 +295,34 @@ Options:
   },
 };
 
+const extend: Verb = {
+  summary: 'ask for more time on your active window grant (approved like the grant was)',
+  positionals: ['<id>'],
+  options: { duration: { type: 'string' }, justification: { type: 'string' } },
+  details: `Asks for more time on your active window grant <id>: an extension request that goes through
+the same policy (approvals, MFA); once approved, the grant ends later by --duration, with no gap.
+The grant's whole length, from its activation, stays within the policy's maximum; past it the
+API says how much is left.
+
+Options:
+  --duration <dur>        how much more: 90s, 15m, 1h (required)
+  --justification <text>  why, shown to approvers
+
+Example: jitgate extend <id> --duration 15m --justification "the migration needs longer" --as alice
+`,
+  async run(ctx) {
+    const more = str(ctx.values.duration);
+    if (more === undefined) throw new UsageError('say how much more time: --duration 15m');
+    const justification = str(ctx.values.justification);
+    const extension = await ctx.client.extend(ctx.args[0]!, {
+      durationSeconds: duration('--duration', more),
+      ...(justification !== undefined ? { justification } : {}),
+    });
+    printRequest(ctx, extension, 'asked');
+    return EXIT.ok;
+  },
+};
+
 const mfa: Verb = {
   summary: "answer a request's MFA challenge with a code from your authenticator",
   positionals: ['<id>', '<code>'],
@@ -328,6 +356,7 @@ export const requestCommands: Record<string, Command> = {
   deny: command('deny', deny),
   cancel: command('cancel', cancel),
   revoke: command('revoke', revoke),
+  extend: command('extend', extend),
   mfa: command('mfa', mfa),
   watch: command('watch', watch),
 };

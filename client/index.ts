@@ -9,7 +9,7 @@
  * never reach an app's bundle (test/integration/client.test.ts bundles this file to check).
  */
 import type { z } from 'zod';
-import type { auditQuery, authorizeBody, createRequestBody, listQuery } from '../shared/web/api-schemas';
+import type { auditQuery, authorizeBody, createRequestBody, extendBody, listQuery } from '../shared/web/api-schemas';
 import type {
   AuditEvent,
   AuditPage,
@@ -41,6 +41,8 @@ export type {
 
 export type AuthorizeInput = z.input<typeof authorizeBody>;
 export type CreateRequestInput = z.input<typeof createRequestBody>;
+/** More time on an active window grant: `durationSeconds` more, within the policy's maximum from the original activation. */
+export type ExtendInput = z.input<typeof extendBody>;
 /** `role` (requester: own requests; approver: the inbox), `status`, page size; `cursor` to start from a page given before. */
 export type ListRequestsQuery = Partial<z.input<typeof listQuery>>;
 export type AuditQuery = Partial<Omit<z.input<typeof auditQuery>, 'format'>>;
@@ -115,6 +117,15 @@ export class JitgateClient {
   /** Ends an active grant now (the requester, or an admin). */
   revoke(id: string, reason?: string, options: Signal = {}): Promise<Request> {
     return this.call('POST', `${this.path(id)}/revoke`, { body: reason !== undefined ? { reason } : {}, ...options });
+  }
+
+  /**
+   * Asks for more time on your active window grant: an extension request (`extends: id`) through
+   * the same policy, returned pending; once approved it ends `applied` and the grant's `expiresAt`
+   * has moved. Past the policy's maximum (counted from the grant's activation): `ValidationError` naming what is left.
+   */
+  extend(id: string, input: ExtendInput, options: Signal = {}): Promise<Request> {
+    return this.call('POST', `${this.path(id)}/extend`, { body: input, ...options });
   }
 
   /** Answers the request's TOTP challenge; wrong codes throw `ValidationError` with `attemptsLeft`. */

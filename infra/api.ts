@@ -44,6 +44,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/requests/{id}/decisions', target: 'api' },
   { method: 'POST', path: '/v1/requests/{id}/cancel', target: 'api' },
   { method: 'POST', path: '/v1/requests/{id}/revoke', target: 'api' },
+  { method: 'POST', path: '/v1/requests/{id}/extend', target: 'api' },
   { method: 'POST', path: '/v1/mfa/totp', target: 'api' },
   { method: 'POST', path: '/v1/mfa/totp/verify', target: 'api' },
   { method: 'GET', path: '/v1/policies', target: 'api' },

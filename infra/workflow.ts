@@ -426,6 +426,12 @@ function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChai
       requestId: sfn.JsonPath.stringAt('$.requestId'),
       requester: sfn.JsonPath.stringAt('$.requester'),
       expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
+      // How to ask for more time (window grants: POST /v1/requests/{id}/extend, approved like the grant was).
+      extend: sfn.JsonPath.format(
+        'jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend',
+        sfn.JsonPath.stringAt('$.requestId'),
+        sfn.JsonPath.stringAt('$.requestId'),
+      ),
     }),
     messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
     resultPath: sfn.JsonPath.DISCARD,

@@ -4,6 +4,7 @@ import {
   auditQuery,
   auditVerifyQuery,
   cancelBody,
+  extendBody,
   createRequestBody,
   decisionBody,
   enrolBody,
@@ -20,6 +21,7 @@ import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { listPolicies } from '../../shared/usecases/policies';
 import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
+import { askExtension } from '../../shared/usecases/extensions';
 import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
 import { openApiDocument } from '../../shared/web/openapi';
 
@@ -57,6 +59,10 @@ const routes: Record<string, Route> = {
   },
   'POST /v1/requests/{id}/revoke': async (deps, caller, event, id) =>
     json(200, await revokeGrant(deps, caller, id, parseBody(event, revokeBody).reason)),
+  'POST /v1/requests/{id}/extend': async (deps, caller, event, id) => {
+    const result = await askExtension(deps, caller, id, parseBody(event, extendBody), { linkBase: linkBaseFrom(event) });
+    return json(201, result.request, { location: `/v1/requests/${result.request.id}` });
+  },
   'POST /v1/mfa/totp': async (deps, caller, event) => json(201, await enrolTotp(deps, caller, parseBody(event, enrolBody).code)),
   'POST /v1/mfa/totp/verify': async (deps, caller, event) => json(200, await confirmTotp(deps, caller, parseBody(event, mfaBody).code)),
   'GET /v1/policies': async (deps, caller) => json(200, listPolicies(deps, caller)),

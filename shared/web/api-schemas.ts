@@ -79,6 +79,19 @@ export const revokeBody = z
   .strict()
   .register(apiSchemas, { id: 'Revoke' });
 export const cancelBody = z.object({}).strict().register(apiSchemas, { id: 'Cancel' });
+export const extendBody = z
+  .object({
+    durationSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(31 * 86400)
+      .describe("more seconds; the grant's whole length, from its activation, stays within the policy's maximum"),
+    justification: z.string().max(2000).optional(),
+  })
+  .strict()
+  .meta({ examples: [{ durationSeconds: 900, justification: 'the migration needs 15 more minutes' }] })
+  .register(apiSchemas, { id: 'Extend' });
 /** The statuses of shared/domain/request.ts, checked against it in response-schemas.ts. */
 export const requestStatus = z
   .enum([

@@ -146,6 +146,22 @@ function paths(): Json {
         responses: { 200: requestResponse('the request'), ...errors(...BODY, 403, 404, 409) },
       },
     },
+    '/v1/requests/{id}/extend': {
+      post: {
+        operationId: 'extend',
+        summary:
+          'Ask for more time on an active window grant (its requester only): an extension request through the same policy; ' +
+          "approved, the grant's end moves later. 400 names the maximum and what is left",
+        parameters: [idParam],
+        requestBody: body('Extend'),
+        responses: {
+          201: json('Request', 'the extension request (`extends`: the grant); `applied` once the grant ends later', {
+            headers: { Location: { schema: { type: 'string' } } },
+          }),
+          ...errors(...BODY, 403, 404, 409, 429),
+        },
+      },
+    },
     '/v1/mfa/totp': {
       post: {
         operationId: 'enrolTotp',

@@ -396,6 +396,7 @@ describe('the state machine', () => {
       'requestId.$': '$.requestId',
       'requester.$': '$.requester',
       'expiresAt.$': '$.grant.expiresAt',
+      'extend.$': "States.Format('jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend', $.requestId, $.requestId)",
     });
     expect(state.Parameters.MessageAttributes).toEqual({
       event: { DataType: 'String', StringValue: 'grant.expiring' },
@@ -467,6 +468,7 @@ describe('the API', () => {
       'POST /v1/requests/{id}/decisions',
       'POST /v1/requests/{id}/cancel',
       'POST /v1/requests/{id}/revoke',
+      'POST /v1/requests/{id}/extend',
       'POST /v1/mfa/totp',
       'POST /v1/mfa/totp/verify',
       'GET /v1/policies',
