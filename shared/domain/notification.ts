@@ -223,9 +223,13 @@ export function approverMessage(
     reminder: `Reminder: approval needed: ${action} by ${who}`,
     escalation: `Escalation: ${action} by ${who} times out soon`,
   }[kind];
+  // An extension (POST /v1/requests/{id}/extend): more time on a grant already approved, said so.
+  const extension = request.extends
+    ? [`This is an extension: ${request.durationSeconds} s more on the active grant ${clean(request.extends, 64)}, from its current end.`]
+    : [];
   return render(subject, {
     greeting: `Hello ${clean(approver.name ?? approver.sub, 80)},`,
-    lead: [lead],
+    lead: [lead, ...extension],
     fields: requestFields(request, now, approver.groups),
     action: { intro: 'Review and decide (the page asks you to confirm; opening it changes nothing):', button: 'Review and decide', link },
     footer: ['This link is yours alone, works once, and expires when the approval window closes.'],

@@ -119,3 +119,11 @@ test('a grant that ended before the extension was approved is not brought back: 
   expect(w.store.peek('req-2')).toMatchObject({ status: 'denied', reason: 'the grant it extends (req-1) is revoked' });
   expect(w.store.peek('req-1')).toMatchObject({ status: 'revoked' });
 });
+
+test("the approvers' message says it is an extension, of which grant, by how much", async () => {
+  const w = await activeGrant(600);
+  await askExtension(w.deps, alice, 'req-1', { durationSeconds: 300 }, opts);
+  await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
+  const message = w.notifier.sent.at(-1)!;
+  expect(message.text).toContain('This is an extension: 300 s more on the active grant req-1, from its current end.');
+});
