@@ -24,6 +24,7 @@ import {
 } from 'jitgate/client';
 import { currentCode } from '../../shared/domain/totp';
 import { OpenApiContract } from '../support/openapi-contract';
+import { waitFor } from '../support/wait';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 
 const CREATES_PER_DAY = 5;
@@ -87,10 +88,15 @@ test('GET /openapi.json as served is valid OpenAPI 3.1 and names this server', a
   expect(doc.servers).toEqual([{ url: local.url, description: 'this deployment' }]);
 });
 
-test('alice asks for prod:debug, bob approves, waitFor resolves once it is active; authorize, then revoke', async () => {
+test('alice asks for prod:debug, bob approves, waitFor resolves once it is active; authorize, extend, then revoke', async () => {
   const alice = clientFor('alice', 'client-life');
   const bob = clientFor('bob');
-  const created = await alice.createRequest({ action: 'prod:debug', resource: 'db-1', justification: 'incident 7 needs a look' });
+  const created = await alice.createRequest({
+    action: 'prod:debug',
+    resource: 'db-1',
+    justification: 'incident 7 needs a look',
+    durationSeconds: 600,
+  });
   expect(created.status).toBe('pending_approval');
   expect(await alice.getRequest(created.id)).toMatchObject({ id: created.id, status: 'pending_approval' });
 
@@ -110,6 +116,26 @@ test('alice asks for prod:debug, bob approves, waitFor resolves once it is activ
 
   const allowed = await alice.authorize({ action: 'prod:debug', resource: 'db-1' });
   expect(allowed).toMatchObject({ allowed: true, grant: { requestId: created.id, mode: 'window' } });
+
+  // More time: past the policy's 30 minutes from activation is refused; 5 more minutes, approved by bob, move the end.
+  const tooLong = await rejection(alice.extend(created.id, { durationSeconds: 1800 }));
+  expect(tooLong).toBeInstanceOf(ValidationError);
+  expect((tooLong as ValidationError).message).toMatch(/at most 1800 s from activation .*1200 s left/);
+  const extension = await alice.extend(created.id, { durationSeconds: 300, justification: 'incident 7 is not over' });
+  expect(extension).toMatchObject({ extends: created.id, status: 'pending_approval', durationSeconds: 300 });
+  await bob.decide(extension.id, 'approve');
+  const applied = await alice.waitFor(extension.id, 'applied', { timeoutMs: 30_000 });
+  // ApplyExtension fixes the end on the extension, then moves the grant's: moments apart.
+  const grant = await waitFor(
+    () => alice.getRequest(created.id),
+    (r) => r.status === 'active' && active.status === 'active' && r.expiresAt !== active.expiresAt,
+  );
+  if (active.status === 'active' && applied.status === 'applied') {
+    const later = new Date(Date.parse(active.expiresAt) + 300_000).toISOString();
+    expect(applied.expiresAt).toBe(later);
+    expect(grant).toMatchObject({ status: 'active', expiresAt: later });
+  }
+
   const revoked = await alice.revoke(created.id, 'done');
   expect(revoked).toMatchObject({ status: 'revoked', reason: 'done' });
   expect((await alice.authorize({ action: 'prod:debug', resource: 'db-1' })).allowed).toBe(false);
