@@ -1,5 +1,5 @@
 /**
- * `npx jitgate request|status|list|approve|deny|cancel|revoke|mfa|watch` against local mode
+ * `npx jitgate request|status|list|approve|deny|cancel|revoke|extend|mfa|watch` against local mode
  * started as `npm start` does: each verb's --json and exit code, the API's refusals in a line
  * or two (exit 1), usage errors with the nearest command or option (exit 2), colour only on a
  * terminal, and `watch` following alice's request as bob approves it.
@@ -194,6 +194,31 @@ test('request --wait follows an auto-approved request to active, exit 0', async 
   const last = await json(['request', 'reports:read', '--resource', 'reports/q4', '--wait', '--as', 'alice']);
   expect(last.status).toBe('active');
   expect(await json(['revoke', last.id, '--as', 'alice'])).toMatchObject({ status: 'revoked' });
+}, 120_000);
+
+test('extend: more time on an active window grant, approved as the grant was (here: auto); past the maximum, what is left', async () => {
+  const grant = await json(['request', 'reports:read', '--resource', 'reports/extend', '--duration', '10m', '--wait', '--as', 'alice']);
+  expect(grant.status).toBe('active');
+  const missing = await jitgate(['extend', grant.id, '--as', 'alice']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain('--duration 15m');
+
+  const asked = await jitgate(['extend', grant.id, '--duration', '15m', '--justification', 'the quarter close runs late', '--as', 'alice']);
+  expect(asked.code).toBe(0);
+  expect(asked.stdout).toMatch(/^asked \S+: reports:read on reports\/extend, /);
+  const later = new Date(Date.parse(grant.expiresAt) + 900_000).toISOString();
+  const deadline = Date.now() + 30_000;
+  let now = await json(['status', grant.id, '--as', 'alice']);
+  while (now.expiresAt !== later && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    now = await json(['status', grant.id, '--as', 'alice']);
+  }
+  expect(now).toMatchObject({ status: 'active', expiresAt: later });
+
+  const tooLong = await jitgate(['extend', grant.id, '--duration', '8h', '--as', 'alice']);
+  expect(tooLong.code).toBe(1);
+  expect(tooLong.stderr).toMatch(/at most 28800 s from activation .*27300 s left/);
+  expect(await json(['revoke', grant.id, '--as', 'alice'])).toMatchObject({ status: 'revoked' });
 }, 120_000);
 
 describe("the API's refusals: title and detail in one or two lines, exit 1; --json prints the problem document", () => {
