@@ -5,9 +5,11 @@
  */
 import { AlreadyDecided, Forbidden, ValidationFailed } from '../../../shared/domain/errors';
 import { decide } from '../../../shared/usecases/decisions';
+import { currentCode, newTotpSecret } from '../../../shared/domain/totp';
 import { askExtension } from '../../../shared/usecases/extensions';
+import { answerMfa } from '../../../shared/usecases/mfa';
 import { createRequest, revokeGrant } from '../../../shared/usecases/requests';
-import { awaitApproval, endRequest } from '../../../shared/usecases/workflow-steps';
+import { awaitApproval, endRequest, parkMfaToken } from '../../../shared/usecases/workflow-steps';
 import { demo } from '../../support/principals';
 import { by, LINK_BASE, world } from './scenario';
 
@@ -126,4 +128,23 @@ test("the approvers' message says it is an extension, of which grant, by how muc
   await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
   const message = w.notifier.sent.at(-1)!;
   expect(message.text).toContain('This is an extension: 300 s more on the active grant req-1, from its current end.');
+});
+
+test('MFA as the policy requires: a TOTP policy asks the extension for a code too, then applies it', async () => {
+  const w = world();
+  const secret = newTotpSecret();
+  await w.store.putEnrolment(alice.id, { secret, confirmed: true, createdAt: w.clock.now().toISOString() });
+  await createRequest(w.deps, alice, { action: 'door:open', durationSeconds: 1200 }, opts);
+  await parkMfaToken(w.deps, 'req-1', 'T-1');
+  await answerMfa(w.deps, alice, 'req-1', currentCode(secret, w.clock.now()));
+  const before = expiresAt(w, 'req-1');
+
+  w.clock.advance(60);
+  const { request } = await askExtension(w.deps, alice, 'req-1', { durationSeconds: 600 }, opts);
+  expect(request).toMatchObject({ status: 'pending_mfa', extends: 'req-1', waitingFor: { mfa: { method: 'totp' } } });
+  await parkMfaToken(w.deps, 'req-2', 'T-2');
+  expect(w.store.peek('req-1')).toMatchObject({ expiresAt: before });
+  await answerMfa(w.deps, alice, 'req-2', currentCode(secret, w.clock.now()));
+  expect(w.store.peek('req-2')).toMatchObject({ status: 'applied' });
+  expect(expiresAt(w, 'req-1')).toBe(plus(before, 600));
 });
