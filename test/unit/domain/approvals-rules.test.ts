@@ -357,4 +357,11 @@ describe('resuming after a restart', () => {
     expect(done.input.reminder).toBeUndefined();
     expect(resumePlan(pendingRequest('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.awaitApproval);
   });
+
+  test('an auto-approved extension resumes at IsExtension (ApplyExtension), never straight at ReadRequest (Activate)', () => {
+    const r = { ...pendingRequest('vault:peek'), autoApproved: true };
+    expect(resumePlan(r, 'http://x/approve/', at(5)).startAt).toBe(STATE.readRequest);
+    const extension = resumePlan({ ...r, extends: 'grant-1' }, 'http://x/approve/', at(5));
+    expect(extension).toMatchObject({ startAt: STATE.isExtension, input: { extends: 'grant-1' } });
+  });
 });
