@@ -48,8 +48,9 @@ export interface JitgateProps {
   /** Serve the API on your own domain; you add the DNS record (output `DomainTarget`). */
   domain?: JitgateDomain;
   /**
-   * The two operator alarms (abnormal executions, function errors): a topic to notify,
-   * or `false` for none. Default: the alarms without an action.
+   * The operator alarms (abnormal executions, function errors and throttles, API 5xx,
+   * break-glass used, approvals timing out; infra/alarms.ts) and the dashboard: a topic
+   * for the alarms to notify, or `false` for neither. Default: the alarms without an action.
    */
   alarms?: sns.ITopic | false;
 }
@@ -150,6 +151,7 @@ export class Jitgate extends Construct {
           wf.endRequestFunction,
           wf.executionEndedFunction,
         ],
+        restApi: this.api.restApi,
         ...(props.alarms ? { topic: props.alarms } : {}),
       });
     }
