@@ -176,4 +176,17 @@ describe('alarms', () => {
     }
     expect(body).toContain('alarm');
   });
+
+  test('every alarm notifies the operator topic when it fires and when it clears; CloudWatch may use its key', () => {
+    const [operator] = resourcesOf(template, 'AWS::SNS::Topic').find(([, t]) => t.Properties.DisplayName === 'jitgate operator alarms')!;
+    expect(alarms()).toHaveLength(6);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: operator }]);
+      expect(alarm.OKActions).toEqual([{ Ref: operator }]);
+    }
+    const [, key] = resourcesOf(template, 'AWS::KMS::Key')[0]!;
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Sid: 'CloudWatchAlarmsToOperatorTopic', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+    );
+  });
 });
