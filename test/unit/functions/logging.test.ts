@@ -31,6 +31,7 @@ jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as awaitApproval } from '../../../functions/await-approval/index';
+import { handler as authorize } from '../../../functions/authorize/index';
 
 const context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -126,4 +127,16 @@ test('a call about no request has no correlation id, and a bad token is not logg
     expect(line.correlation_id).toBeUndefined();
     expect(JSON.stringify(line)).not.toContain('not-a-real-token-5d8e');
   }
+});
+
+test('authorize: the answer counted and timed, the line names the pending request it reports', async () => {
+  const before = w.metrics.total('AuthorizeDenied');
+  const lines = await logLines(async () => {
+    const res = await authorize(apiEvent('POST', '/v1/authorize', { action: 'prod:debug' }), context);
+    expect(JSON.parse(res.body)).toMatchObject({ allowed: false, pendingRequestId: 'req-1' });
+  });
+  expect(w.metrics.total('AuthorizeDenied')).toBe(before + 1);
+  expect(w.metrics.recorded.at(-1)).toMatchObject({ name: 'AuthorizeLatency', value: expect.any(Number) });
+  expect(lines.map((l) => [l.message, l.correlation_id])).toEqual([['handled', 'req-1']]);
+  expect(JSON.stringify(lines)).not.toContain(TOKEN);
 });
