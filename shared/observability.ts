@@ -12,6 +12,14 @@ import { flushMetrics } from './adapters/metrics';
 import { logger } from './web/http';
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Long opaque strings in an error message (a task token, a JWT an SDK echoed back) are cut out. */
+const OPAQUE = /[A-Za-z0-9+/=_.-]{40,}/g;
+
+function safeMessage(err: unknown): string {
+  return String((err as Error)?.message ?? err)
+    .replace(OPAQUE, '[redacted]')
+    .slice(0, 500);
+}
 
 /** Puts a request id on every log line of this invocation from now on (ignored unless it looks like an id). */
 export function correlate(requestId: unknown): void {
@@ -46,7 +54,7 @@ export function instrumented<E, R>(
       logger.info('handled', { durationMs: Date.now() - started, ...(typeof status === 'number' ? { statusCode: status } : {}) });
       return result;
     } catch (err) {
-      logger.error('failed', { durationMs: Date.now() - started, error: { name: (err as Error)?.name, message: (err as Error)?.message } });
+      logger.error('failed', { durationMs: Date.now() - started, error: { name: (err as Error)?.name, message: safeMessage(err) } });
       throw err;
     } finally {
       flushMetrics();

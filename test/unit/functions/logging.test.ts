@@ -32,6 +32,7 @@ import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as awaitApproval } from '../../../functions/await-approval/index';
 import { handler as authorize } from '../../../functions/authorize/index';
+import { handler as mfaChallenge } from '../../../functions/mfa-challenge/index';
 
 const context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -65,17 +66,21 @@ function apiEvent(method: string, resource: string, body: unknown, id?: string, 
   };
 }
 
-/** The JSON lines written to stdout while `run` runs. */
+/** The JSON lines written to stdout and stderr (Powertools writes errors there) while `run` runs. */
 async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const capture = (chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;
-  });
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   try {
     await run();
   } finally {
-    spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   }
   return chunks
     .join('')
@@ -139,4 +144,22 @@ test('authorize: the answer counted and timed, the line names the pending reques
   expect(w.metrics.recorded.at(-1)).toMatchObject({ name: 'AuthorizeLatency', value: expect.any(Number) });
   expect(lines.map((l) => [l.message, l.correlation_id])).toEqual([['handled', 'req-1']]);
   expect(JSON.stringify(lines)).not.toContain(TOKEN);
+});
+
+test('a step that fails: one "failed" line with the request id and the error, an echoed task token cut out', async () => {
+  const taskToken = 'AQCEAAAAKgAAAAMAAAAAAAAAAf1N2Vv0v7mZ8cS3XhYkq9Lp0Rt6UwEyJ4oGbHnDa';
+  const spy = jest.spyOn(deps.store, 'getRequest').mockRejectedValueOnce(new Error(`Provided task token is invalid: ${taskToken}`));
+  const lines = await logLines(async () => {
+    await expect(mfaChallenge({ requestId: 'req-1', taskToken }, context)).rejects.toThrow(/task token is invalid/);
+  });
+  spy.mockRestore();
+  expect(lines).toEqual([
+    expect.objectContaining({
+      level: 'ERROR',
+      message: 'failed',
+      correlation_id: 'req-1',
+      error: expect.objectContaining({ name: 'Error' }),
+    }),
+  ]);
+  expect(JSON.stringify(lines)).not.toContain(taskToken);
 });
