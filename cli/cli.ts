@@ -10,6 +10,7 @@ import { ConfigError } from '../shared/domain/errors';
 import { DEMO_USERS, describeDemoUsers } from '../local/demo-users';
 import { auditCommand } from './audit';
 import { explainCommand } from './explain';
+import { initCommand } from './init';
 import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
 import { duration, EXIT, UsageError, type CliIo, type Command } from './command';
@@ -53,6 +54,7 @@ ${describeDemoUsers(DEMO_USERS)}
 `,
     run: tokenCommand,
   },
+  init: initCommand,
   explain: explainCommand,
   subscriptions: subscriptionsCommand,
   audit: auditCommand,

@@ -17,7 +17,8 @@ import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { parseConfig, type Config } from '../shared/config/config';
@@ -48,8 +49,10 @@ export interface JitgateProps {
   /** Serve the API on your own domain; you add the DNS record (output `DomainTarget`). */
   domain?: JitgateDomain;
   /**
-   * The two operator alarms (abnormal executions, function errors): a topic to notify,
-   * or `false` for none. Default: the alarms without an action.
+   * The operator alarms (abnormal executions, function errors and throttles, API 5xx,
+   * break-glass used, approvals timing out; infra/alarms.ts) and the dashboard: a topic
+   * for the alarms to notify, or `false` for neither. Default: a new operator topic
+   * (`operatorTopic`, output `OperatorTopicArn`): subscribe the on-call people to it.
    */
   alarms?: sns.ITopic | false;
 }
@@ -63,6 +66,8 @@ export class Jitgate extends Construct {
   readonly workflow: JitgateWorkflow;
   readonly api: JitgateApi;
   readonly alarms?: JitgateAlarms;
+  /** The topic the alarms notify when the `alarms` option was left out. */
+  readonly operatorTopic?: sns.Topic;
   readonly domainName?: apigw.DomainName;
 
   /** The base URL clients call: `https://<domain>/` with a custom domain, else the stage URL of the REST API. */
@@ -139,8 +144,29 @@ export class Jitgate extends Construct {
       aws: deployed.aws,
     });
 
+    if (props.alarms === undefined) {
+      this.operatorTopic = new sns.Topic(this, 'OperatorTopic', {
+        displayName: 'jitgate operator alarms',
+        masterKey: this.data.key,
+        enforceSSL: true,
+      });
+      // CloudWatch publishes the alarms to the encrypted topic: it needs the key.
+      this.data.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsToOperatorTopic',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      );
+      new CfnOutput(this, 'OperatorTopicArn', {
+        value: this.operatorTopic.topicArn,
+        description: 'Subscribe the on-call people here: every jitgate alarm notifies it',
+      });
+    }
     if (props.alarms !== false) {
       const wf = this.workflow;
+      const topic = props.alarms || this.operatorTopic;
       this.alarms = new JitgateAlarms(this, 'Alarms', {
         stateMachine: wf.stateMachine,
         functions: [
@@ -150,7 +176,8 @@ export class Jitgate extends Construct {
           wf.endRequestFunction,
           wf.executionEndedFunction,
         ],
-        ...(props.alarms ? { topic: props.alarms } : {}),
+        restApi: this.api.restApi,
+        ...(topic ? { topic } : {}),
       });
     }
 

@@ -27,6 +27,7 @@ import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProp
 import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
 import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
+import { LocalMetrics, metricsHttpHandler } from './metrics';
 import { buildBundles } from './lambda/bundles';
 import { localFunctions, secretsReadAs } from './lambda/functions';
 import { LocalLambda } from './lambda/runtime';
@@ -69,6 +70,8 @@ export interface LocalJitgate {
   config: Config;
   idp: DevTokenSigner & { handle(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> };
   outbox: Outbox;
+  /** What the functions' EMF lines said (`GET /dev/metrics`). */
+  metrics: LocalMetrics;
   sfn: LocalStepFunctions;
   dynamodb: DynamoDbLocal;
   template: CfnTemplate;
@@ -208,7 +211,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     name: id,
     value: () => linkKeyHex(dataDir),
   }));
+  // What the functions print reaches the console, and their EMF metrics GET /dev/metrics.
+  const metrics = new LocalMetrics();
   const lambda = new LocalLambda({
+    onLogLine: (_fn, line) => metrics.record(line),
     functions: localFunctions(template, {
       resolver,
       bundles: built.bundles,
@@ -281,6 +287,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     secretsmanager: guardAwsEndpoint('secretsmanager', createSecretsManagerEndpoint(secrets), guarded),
   };
   const outboxEndpoint = outboxHttpHandler(outbox);
+  const metricsEndpoint = metricsHttpHandler(metrics);
 
   // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
   const server: Server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
@@ -297,6 +304,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     if (pathname.startsWith('/dev/') && refuseForeignHost(req, res, port)) return;
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
+    if (metricsEndpoint(req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
     const service = /^\/dev\/aws\/(sfn|sns|dynamodb|secretsmanager)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
@@ -350,6 +358,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     config,
     idp,
     outbox,
+    metrics,
     sfn,
     dynamodb,
     template,

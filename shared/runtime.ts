@@ -14,7 +14,8 @@ import { StepFunctionsWorkflow } from './adapters/workflow';
 import { parseConfig, type Config } from './config/config';
 import { PolicyIndex } from './domain/policy';
 import { createTokenVerifier, type TokenVerifier } from './adapters/tokens';
-import type { Clock, Ids, Notifier, Store, Workflow } from './usecases/ports';
+import type { Clock, Ids, Metrics, Notifier, Store, Workflow } from './usecases/ports';
+import { emfMetrics } from './adapters/metrics';
 
 /** What every use case receives: the config, the ports (shared/usecases/ports.ts) and the keys. */
 export interface Deps extends Clock, Ids {
@@ -24,6 +25,8 @@ export interface Deps extends Clock, Ids {
   store: Store;
   workflow: Workflow;
   notifier: Notifier;
+  /** Counts and durations for operators: EMF lines in the function's log (shared/adapters/metrics.ts). */
+  metrics: Metrics;
   linkKey(): Promise<Buffer>;
   /** Base URL for links in notifications when the API sits behind a custom domain. */
   publicUrl?: string;
@@ -67,6 +70,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Deps {
     store: new DynamoStore(new DynamoDBClient(clientOptions), required(env, 'TABLE_NAME')),
     workflow: new StepFunctionsWorkflow(new SFNClient(clientOptions), env.STATE_MACHINE_ARN ?? ''),
     notifier: new SnsNotifier(new SNSClient(clientOptions), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
+    metrics: emfMetrics,
     linkKey: linkKeyLoader(env.LINK_KEY_SECRET_ARN),
     now: () => new Date(),
     newId: () => randomUUID(),

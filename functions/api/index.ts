@@ -24,6 +24,7 @@ import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit
 import { askExtension } from '../../shared/usecases/extensions';
 import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
 import { openApiDocument } from '../../shared/web/openapi';
+import { instrumented } from '../../shared/observability';
 
 type Route = (deps: Deps, caller: Principal, event: APIGatewayProxyEvent, id: string) => Promise<APIGatewayProxyResult>;
 
@@ -98,7 +99,7 @@ const routes: Record<string, Route> = {
   },
 };
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   try {
     // The servers entry names this API as the caller reached it (the approval links' base, without /approve/).
     if (event.httpMethod === 'GET' && event.resource === '/openapi.json') {
@@ -123,3 +124,13 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     return errorResponse(err);
   }
 }
+
+/** The request a call concerns: the path's, or the one a create answered with. */
+function requestIdOf(event: APIGatewayProxyEvent, result?: APIGatewayProxyResult): unknown {
+  if (event.pathParameters?.id) return event.pathParameters.id;
+  if (result && event.httpMethod === 'POST' && event.resource === '/v1/requests' && result.statusCode < 300)
+    return (JSON.parse(result.body) as { id?: unknown }).id;
+  return undefined;
+}
+
+export const handler = instrumented(handle, requestIdOf);

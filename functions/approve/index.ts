@@ -54,8 +54,12 @@ import {
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { load } from '../../shared/usecases/common';
+import { correlate, instrumented } from '../../shared/observability';
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+/** The request id comes from the link once it is verified (`correlate`); the link itself is never logged. */
+export const handler = instrumented(handle, () => undefined);
+
+async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   let hashed: string | undefined;
   try {
     const deps = runtime();
@@ -71,6 +75,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       return await review(deps, event, link, key, now, base);
     }
     const claims = verifyLink(link, key, now);
+    correlate(claims.r);
     const request = await loadForLink(deps, claims);
     const approver = request.notified.find((n) => n.id === claims.a);
     if (!approver) return notYourLink();
@@ -154,6 +159,7 @@ async function review(
   base: string,
 ): Promise<APIGatewayProxyResult> {
   const claims = verifyLink(link, key, now, 'review');
+  correlate(claims.r);
   const request = await loadForLink(deps, claims);
   const reviewer = reviewerOf(deps.config, request, claims.a);
   if (!reviewer)
@@ -335,6 +341,7 @@ async function finishSignIn(
 ): Promise<APIGatewayProxyResult> {
   const key = await deps.linkKey();
   const claims = verifyLink(tx.l, key, now);
+  correlate(claims.r);
   const request = await loadForLink(deps, claims);
   const approver = request.notified.find((n) => n.id === claims.a);
   if (!approver) return notYourLink();

@@ -3,14 +3,28 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizeBody } from '../../shared/web/api-schemas';
 import { errorResponse, header, json, parseBody } from '../../shared/web/http';
 import { runtime } from '../../shared/runtime';
-import { authorize } from '../../shared/usecases/authorize';
+import { authorize, type AuthorizeResult } from '../../shared/usecases/authorize';
+import { instrumented } from '../../shared/observability';
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const started = Date.now();
   try {
     const deps = runtime();
     const caller = await deps.verifier.verify(header(event, 'authorization'));
-    return json(200, await authorize(deps, caller, parseBody(event, authorizeBody)));
+    const result = await authorize(deps, caller, parseBody(event, authorizeBody));
+    deps.metrics.count(result.allowed ? 'AuthorizeAllowed' : 'AuthorizeDenied');
+    deps.metrics.duration('AuthorizeLatency', Date.now() - started);
+    return json(200, result);
   } catch (err) {
     return errorResponse(err);
   }
 }
+
+/** The request behind the answer: the grant used, or the caller's pending request. */
+function requestIdOf(_event: APIGatewayProxyEvent, result?: APIGatewayProxyResult): unknown {
+  if (result?.statusCode !== 200) return undefined;
+  const answer = JSON.parse(result.body) as Partial<AuthorizeResult>;
+  return answer.grant?.requestId ?? answer.pendingRequestId;
+}
+
+export const handler = instrumented(handle, requestIdOf);

@@ -9,12 +9,15 @@
 import type { ExecutionInput } from '../../shared/usecases/ports';
 import { runtime } from '../../shared/runtime';
 import { awaitApproval, remindApprovers } from '../../shared/usecases/workflow-steps';
+import { instrumented } from '../../shared/observability';
 
 export type AwaitApprovalEvent = { requestId: string; taskToken: string; linkBase: string };
 export type RemindEvent = { step: 'remind'; state: ExecutionInput };
 
-export async function handler(event: AwaitApprovalEvent | RemindEvent): Promise<ExecutionInput | undefined> {
+async function handle(event: AwaitApprovalEvent | RemindEvent): Promise<ExecutionInput | undefined> {
   if ('step' in event && event.step === 'remind') return remindApprovers(runtime(), event.state);
   const { requestId, taskToken, linkBase } = event as AwaitApprovalEvent;
   await awaitApproval(runtime(), requestId, taskToken, linkBase);
 }
+
+export const handler = instrumented(handle, (event) => ('step' in event ? event.state?.requestId : event.requestId));

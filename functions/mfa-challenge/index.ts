@@ -1,7 +1,9 @@
 /** State machine step MfaChallenge (.waitForTaskToken): park the token until the requester answers. */
 import { runtime } from '../../shared/runtime';
 import { parkMfaToken } from '../../shared/usecases/workflow-steps';
+import { instrumented } from '../../shared/observability';
 
-export async function handler(event: { requestId: string; taskToken: string }): Promise<void> {
-  await parkMfaToken(runtime(), event.requestId, event.taskToken);
-}
+export const handler = instrumented(
+  async (event: { requestId: string; taskToken: string }): Promise<void> => parkMfaToken(runtime(), event.requestId, event.taskToken),
+  (event) => event.requestId,
+);

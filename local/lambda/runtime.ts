@@ -17,6 +17,7 @@
  * `terminate()` stops a worker as surely as a kill, so timeouts stay enforceable.
  */
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { ContainerData, ContainerMessage, Invocation, LambdaErrorPayload } from './worker';
 
@@ -40,6 +41,11 @@ export interface LocalLambdaOptions {
   workerFile: string;
   /** Containers per function at most; more invocations queue. */
   maxContainers?: number;
+  /**
+   * Each line a function writes to stdout (its Powertools log lines and EMF metrics), after it
+   * is printed on local mode's console as before: local/metrics.ts reads the metrics from them.
+   */
+  onLogLine?: (functionName: string, line: string) => void;
 }
 
 /**
@@ -79,6 +85,7 @@ class Container {
     private readonly fn: LocalFunction,
     workerFile: string,
     private readonly onGone: (c: Container) => void,
+    onLogLine?: (functionName: string, line: string) => void,
   ) {
     const data: ContainerData = {
       bundle: fn.bundle,
@@ -96,7 +103,15 @@ class Container {
       execArgv: [],
       // The function's MemorySize bounds its heap, as the container's memory does on Lambda.
       resourceLimits: { maxOldGenerationSizeMb: fn.memorySize },
+      // Read here, line by line, then printed on the console as Node would have piped it.
+      stdout: Boolean(onLogLine),
     });
+    if (onLogLine) {
+      createInterface({ input: this.worker.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+        process.stdout.write(`${line}\n`);
+        onLogLine(fn.logicalId, line);
+      });
+    }
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: ContainerMessage) => {
         if (message.type === 'ready') resolve();
@@ -205,6 +220,7 @@ class FunctionPool {
     readonly fn: LocalFunction,
     private readonly workerFile: string,
     private readonly max: number,
+    private readonly onLogLine?: (functionName: string, line: string) => void,
   ) {}
 
   get size(): number {
@@ -224,10 +240,15 @@ class FunctionPool {
   }
 
   private spawn(): Container {
-    const container = new Container(this.fn, this.workerFile, (gone) => {
-      this.containers.delete(gone);
-      this.dispatch();
-    });
+    const container = new Container(
+      this.fn,
+      this.workerFile,
+      (gone) => {
+        this.containers.delete(gone);
+        this.dispatch();
+      },
+      this.onLogLine,
+    );
     container.release = () => this.dispatch();
     container.busy = true;
     this.containers.add(container);
@@ -273,7 +294,7 @@ export class LocalLambda {
   constructor(options: LocalLambdaOptions) {
     const max = options.maxContainers ?? DEFAULT_MAX_CONTAINERS;
     if (!Number.isInteger(max) || max < 1) throw new Error(`maxContainers must be a whole number of at least 1, got ${max}`);
-    for (const fn of options.functions) this.pools.set(fn.logicalId, new FunctionPool(fn, options.workerFile, max));
+    for (const fn of options.functions) this.pools.set(fn.logicalId, new FunctionPool(fn, options.workerFile, max, options.onLogLine));
   }
 
   /** One warm container per function; rejects naming the function whose code does not load. */

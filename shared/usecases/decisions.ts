@@ -106,8 +106,11 @@ export async function decide(
     throw err;
   });
 
+  const decided = () => deps.metrics.duration('TimeToDecision', deps.now().getTime() - Date.parse(result.request.createdAt));
   if (decision === 'deny') {
     if (!result.final) return requestView(result.request);
+    deps.metrics.count('RequestsDenied');
+    decided();
     if (result.token) await deps.workflow.fail(result.token, 'denied by an approver');
     const deniedBy = result.request.approvals.filter((a) => a.decision === 'deny');
     await tellRequester(deps, result.request, 'denied', {
@@ -120,6 +123,10 @@ export async function decide(
   // The quorum is complete: the state machine activates the grant and tells the requester. The
   // answer is the request as decided, still pending; if the token had just been replaced (a
   // reminder segment ending), the step that parks the new one completes the task instead.
+  if (result.grant) {
+    deps.metrics.count('RequestsApproved');
+    decided();
+  }
   if (result.grant && result.token) await deps.workflow.succeed(result.token, result.grant.grantTimes);
   return requestView(result.request);
 }

@@ -50,6 +50,7 @@ export async function closeFailedExecution(deps: Deps, event: unknown): Promise<
     throw err;
   }
   if (typeof closed === 'string') return { outcome: 'ignored', reason: closed };
+  deps.metrics.count('RequestsFailed');
   // The requester learns that it failed and may ask again, not the internals of why.
   await tellRequester(deps, closed, 'failed', { executionStatus: failure.executionStatus });
   return { outcome: 'failed', requestId };

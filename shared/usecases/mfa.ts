@@ -148,6 +148,9 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     throw (await settleWrong()) ?? err;
   });
   const userLocked = await settleWrong();
+  if (result.kind !== 'passed') deps.metrics.count('MfaFailures');
+  if (result.kind === 'locked') deps.metrics.count('RequestsDenied');
+  if (userLocked) deps.metrics.count('MfaLockouts');
 
   switch (result.kind) {
     case 'failed':

@@ -199,3 +199,27 @@ export interface Clock {
 export interface Ids {
   newId(): string;
 }
+
+// ---------------------------------------------------------------------------
+// Metrics: what operators count and time (namespace `jitgate`; EMF on AWS, `GET /dev/metrics` locally).
+
+export type CountMetric =
+  | 'RequestsCreated'
+  | 'RequestsApproved'
+  | 'RequestsDenied'
+  | 'RequestsTimedOut'
+  | 'RequestsFailed'
+  | 'AuthorizeAllowed'
+  | 'AuthorizeDenied'
+  | 'MfaFailures'
+  | 'MfaLockouts'
+  | 'BreakGlassUses';
+
+export type DurationMetric = 'TimeToDecision' | 'AuthorizeLatency';
+
+export interface Metrics {
+  /** One occurrence of a fact (or `value` of them). */
+  count(name: CountMetric, value?: number): void;
+  /** A duration, in milliseconds. */
+  duration(name: DurationMetric, ms: number): void;
+}

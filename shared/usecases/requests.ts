@@ -257,6 +257,8 @@ export async function createRequest(
       })
       .catch(() => undefined);
   }
+  deps.metrics.count('RequestsCreated');
+  if (breakGlass) deps.metrics.count('BreakGlassUses');
   // Auto-approved too: pending until the state machine activates it, moments later (poll GET /v1/requests/{id}).
   return { created: true, request: requestView(request) };
 }

@@ -241,6 +241,7 @@ export async function endRequest(
   });
   if (moved) return moved;
   if (!ended) return { changed: false };
+  if (ended.status === 'timed_out') deps.metrics.count('RequestsTimedOut');
   // The state change is what matters; a lost event must not make the state machine retry a finished step.
   await tellRequester(deps, ended, outcome, ended.status === 'expired' ? { expiresAt: ended.expiresAt } : {});
   return { changed: true };

@@ -88,9 +88,14 @@ function paths(): Json {
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } }],
         requestBody: body('CreateRequest'),
         responses: {
-          201: json('Request', 'the new request (auto-approved actions come back active)', {
-            headers: { Location: { schema: { type: 'string' } } },
-          }),
+          201: json(
+            'Request',
+            'the new request; an auto-approved or break-glass one is still pending (waitingFor.activation) ' +
+              'until the state machine activates it',
+            {
+              headers: { Location: { schema: { type: 'string' } } },
+            },
+          ),
           200: requestResponse('the live request that already covers it (same window grant, or the same Idempotency-Key)'),
           ...errors(...BODY, 403, 422, 429),
         },

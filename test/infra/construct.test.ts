@@ -109,10 +109,10 @@ describe('inside a platform stack, with a custom domain and an on-call topic', (
     }
   });
 
-  test('both alarms notify the on-call topic, when they fire and when they clear', () => {
+  test('every alarm notifies the on-call topic, when it fires and when it clears', () => {
     const [onCall] = resourcesOf(template, 'AWS::SNS::Topic').find(([id]) => id.startsWith('OnCall'))!;
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(6);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: onCall }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: onCall }]);
@@ -125,6 +125,7 @@ test('config as a path, alarms off: no alarm, no custom domain, the stage URL as
     const { app } = platformApp(outdir, () => ({ config: path.join(REPO_ROOT, 'jitgate.config.json'), alarms: false }));
     const template = app.synth().getStackByName('PlatformTools').template;
     expect(resourcesOf(template, 'AWS::CloudWatch::Alarm')).toHaveLength(0);
+    expect(resourcesOf(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(0);
     expect(resourcesOf(template, 'AWS::ApiGateway::DomainName')).toHaveLength(0);
     expect(JSON.stringify(outputNamed(template, 'ApiUrl'))).toContain('execute-api');
     for (const [, fn] of resourcesOf(template, 'AWS::Lambda::Function')) {

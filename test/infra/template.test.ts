@@ -73,12 +73,12 @@ describe('the table', () => {
 });
 
 describe('notifications', () => {
-  test('two topics, KMS-encrypted, publishing over TLS only', () => {
-    assertions.resourceCountIs('AWS::SNS::Topic', 2);
+  test('three topics (approvals, events, operator alarms), KMS-encrypted, publishing over TLS only', () => {
+    assertions.resourceCountIs('AWS::SNS::Topic', 3);
     for (const [, topic] of resourcesOf(template, 'AWS::SNS::Topic')) {
       expect(topic.Properties.KmsMasterKeyId).toBeDefined();
     }
-    assertions.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+    assertions.resourceCountIs('AWS::SNS::TopicPolicy', 3);
     for (const [, policy] of resourcesOf(template, 'AWS::SNS::TopicPolicy')) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),

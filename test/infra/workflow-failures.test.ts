@@ -123,4 +123,70 @@ describe('alarms', () => {
         .sort(),
     );
   });
+
+  const metricsOf = (alarm: any): [string, string, unknown][] =>
+    (alarm.Metrics ? (alarm.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric) : [alarm]).map((m: any) => [
+      m.Namespace,
+      m.MetricName,
+      m.Dimensions,
+    ]);
+
+  test('throttles of every jitgate function', () => {
+    const alarm = alarms().find((a) => /throttled/.test(a.AlarmDescription));
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    const watched = metricsOf(alarm).map(([namespace, name, dimensions]) => {
+      expect([namespace, name]).toEqual(['AWS/Lambda', 'Throttles']);
+      return (dimensions as any)[0].Value.Ref;
+    });
+    expect(watched.sort()).toEqual(
+      resourcesOf(template, 'AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    );
+  });
+
+  test("the API's 5xx answers, from the first one", () => {
+    const alarm = alarms().find((a) => /answered 5xx/.test(a.AlarmDescription));
+    expect(alarm).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum', Threshold: 1 });
+  });
+
+  test("jitgate's own metrics: a break-glass use at once, three approvals timing out within an hour", () => {
+    const breakGlass = alarms().find((a) => /break-glass/.test(a.AlarmDescription));
+    expect(breakGlass).toMatchObject({
+      Namespace: 'jitgate',
+      MetricName: 'BreakGlassUses',
+      Dimensions: [{ Name: 'service', Value: 'jitgate' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+    });
+    const timingOut = alarms().find((a) => /timed out within an hour/.test(a.AlarmDescription));
+    expect(timingOut).toMatchObject({ Namespace: 'jitgate', MetricName: 'RequestsTimedOut', Period: 3600, Threshold: 3 });
+  });
+
+  test("a dashboard of jitgate's metrics and the alarms", () => {
+    const dashboards = resourcesOf(template, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]![1].Properties.DashboardBody);
+    for (const name of ['RequestsCreated', 'RequestsApproved', 'RequestsDenied', 'RequestsTimedOut', 'RequestsFailed', 'TimeToDecision']) {
+      expect(body).toContain(name);
+    }
+    for (const name of ['AuthorizeAllowed', 'AuthorizeDenied', 'AuthorizeLatency', 'MfaFailures', 'MfaLockouts', 'BreakGlassUses']) {
+      expect(body).toContain(name);
+    }
+    expect(body).toContain('alarm');
+  });
+
+  test('every alarm notifies the operator topic when it fires and when it clears; CloudWatch may use its key', () => {
+    const [operator] = resourcesOf(template, 'AWS::SNS::Topic').find(([, t]) => t.Properties.DisplayName === 'jitgate operator alarms')!;
+    expect(alarms()).toHaveLength(6);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: operator }]);
+      expect(alarm.OKActions).toEqual([{ Ref: operator }]);
+    }
+    const [, key] = resourcesOf(template, 'AWS::KMS::Key')[0]!;
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Sid: 'CloudWatchAlarmsToOperatorTopic', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+    );
+  });
 });

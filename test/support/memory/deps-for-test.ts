@@ -20,12 +20,14 @@ import { SequentialIds, TestClock } from './clock-and-ids';
 import { MemoryNotifier } from './memory-notifier';
 import { MemoryStore } from './memory-store';
 import { MemoryWorkflow } from './memory-workflow';
+import { MemoryMetrics } from './memory-metrics';
 
 export interface TestDeps {
   deps: Deps;
   store: MemoryStore;
   workflow: MemoryWorkflow;
   notifier: MemoryNotifier;
+  metrics: MemoryMetrics;
   clock: TestClock;
   ids: SequentialIds;
 }
@@ -63,6 +65,7 @@ export function depsForTest(opts: { config?: Config; now?: Date | string; public
       if (id) await activate(id);
     },
   });
+  const metrics = new MemoryMetrics();
   const clock = new TestClock(opts.now);
   const ids = new SequentialIds();
   const linkKey = Buffer.alloc(32, 7);
@@ -73,10 +76,11 @@ export function depsForTest(opts: { config?: Config; now?: Date | string; public
     store,
     workflow,
     notifier,
+    metrics,
     linkKey: async () => linkKey,
     now: () => clock.now(),
     newId: () => ids.newId(),
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
   };
-  return { deps, store, workflow, notifier, clock, ids };
+  return { deps, store, workflow, notifier, metrics, clock, ids };
 }

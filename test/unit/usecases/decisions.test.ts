@@ -29,6 +29,11 @@ test('quorum: vault:open needs two security admins; the first approval waits, th
   expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });
   expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual(['created', 'approvers_notified', 'approved', 'approved', 'activated']);
   expect(w.notifier.events.filter((e) => e.type === 'grant.activated')).toHaveLength(1);
+  // One approved request (the quorum, not each approval), one time to decision.
+  expect(w.metrics.recorded.filter((m) => m.name !== 'RequestsCreated')).toEqual([
+    { name: 'RequestsApproved', value: 1 },
+    { name: 'TimeToDecision', value: 0 },
+  ]);
 });
 
 test('deny: one "no" ends the request, closes the waiting step, and tells the requester why', async () => {
@@ -38,6 +43,7 @@ test('deny: one "no" ends the request, closes the waiting step, and tells the re
   expect(w.workflow.answers).toEqual([{ token: 'T-approval', succeeded: false, cause: 'denied by an approver' }]);
   expect(w.notifier.events.at(-1)).toMatchObject({ type: 'request.denied', body: expect.objectContaining({ reason: 'use staging' }) });
   expect(await w.store.getGrantSlot(alice.id, 'prod:debug', '*')).toBeUndefined();
+  expect(w.metrics.total('RequestsDenied')).toBe(1);
 });
 
 test('the requester cannot approve their own request, and the attempt is on the record', async () => {

@@ -77,6 +77,8 @@ test('wrong codes across requests lock the user: even the right code is refused,
   expect(w.notifier.events.filter((e) => e.type === 'mfa.locked')).toHaveLength(1);
   expect(w.notifier.sent.map((m) => m.to)).toEqual(expect.arrayContaining([bob.id]));
   expect(w.store.auditTrail().filter((e) => e.type === 'mfa_user_locked')).toHaveLength(1);
+  expect(w.metrics.total('MfaFailures')).toBe(3);
+  expect(w.metrics.total('MfaLockouts')).toBe(1);
   // The lock ends on the clock.
   w.clock.advance(16 * 60);
   await expect(answerMfa(w.deps, alice, other, currentCode(secret, w.clock.now()))).rejects.toMatchObject({ name: 'WindowClosed' });

@@ -108,3 +108,16 @@ describe('revokeGrant', () => {
     expect(w.notifier.events.at(-1)).toMatchObject({ type: 'grant.ended', body: expect.objectContaining({ outcome: 'revoked' }) });
   });
 });
+
+test('metrics: every create counts, a break-glass create counts as a break-glass use too', async () => {
+  const w = world();
+  await createRequest(w.deps, demo('alice'), { action: 'prod:debug', resource: 'a' }, { linkBase: LINK_BASE });
+  await createRequest(
+    w.deps,
+    demo('alice'),
+    { action: 'prod:debug', resource: 'b', breakGlass: true, justification: 'incident 42: the database is down' },
+    { linkBase: LINK_BASE },
+  );
+  expect(w.metrics.total('RequestsCreated')).toBe(2);
+  expect(w.metrics.total('BreakGlassUses')).toBe(1);
+});

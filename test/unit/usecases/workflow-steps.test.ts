@@ -141,5 +141,6 @@ describe('endRequest', () => {
     expect(await endRequest(w.deps, 'req-1', 'timed_out')).toEqual({ changed: true });
     expect(await endRequest(w.deps, 'req-1', 'timed_out')).toEqual({ changed: false });
     expect(w.store.auditTrail('req-1').map((e) => e.type)).toEqual(['created', 'timed_out']);
+    expect(w.metrics.total('RequestsTimedOut')).toBe(1);
   });
 });
