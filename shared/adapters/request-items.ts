@@ -10,7 +10,7 @@ import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent } from '../domain/
 import { ConcurrentModification } from '../domain/errors';
 import type { GrantSlot } from '../domain/grant';
 import { TERMINAL, type JitRequest } from '../domain/request';
-import type { CreateOptions, CreateOutcome, RequestStore, StoredRequest, TaskTokens } from '../usecases/ports';
+import type { CreateOptions, CreateOutcome, RequestChange, RequestStore, StoredRequest, TaskTokens } from '../usecases/ports';
 import { auditIndexes, keys } from './keys';
 import { chainNext, chainOf, DynamoTable, fromItem, toItem } from './table';
 
@@ -104,6 +104,21 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
    * its audit events; releases the grant slot when the request has ended.
    */
   async saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens: TaskTokens = before.tokens): Promise<void> {
+    await this.saveRequests([{ before, after, audit, tokens }]);
+  }
+
+  /** Several requests' next versions in one transaction: all are written, or none. */
+  async saveRequests(changes: RequestChange[]): Promise<void> {
+    const items = changes.flatMap((change) => this.changeItems(change));
+    try {
+      await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) throw new ConcurrentModification();
+      throw err;
+    }
+  }
+
+  private changeItems({ before, after, audit, tokens = before.tokens }: RequestChange): TransactItem[] {
     const chained = chainEvents(ownEvents(after.id, audit), before.chain ?? EMPTY_CHAIN);
     const items: TransactItem[] = [
       {
@@ -141,12 +156,7 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
         },
       });
     }
-    try {
-      await this.call(() => this.doc.send(new TransactWriteCommand({ TransactItems: items })));
-    } catch (err) {
-      if (err instanceof TransactionCanceledException) throw new ConcurrentModification();
-      throw err;
-    }
+    return items;
   }
 
   /**

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AuditEvent } from '../domain/audit';
 import type { JitRequest } from '../domain/request';
 import type { PageKey } from '../domain/cursor';
-import type { AuditFilter, CreateOptions, Enrolment, Store, StoredRequest, TaskTokens } from '../usecases/ports';
+import type { AuditFilter, CreateOptions, Enrolment, RequestChange, Store, StoredRequest, TaskTokens } from '../usecases/ports';
 import { DynamoRequests } from './request-items';
 import { DynamoQueries } from './store-queries';
 import { documentClient } from './table';
@@ -44,6 +44,10 @@ export class DynamoStore implements Store {
 
   saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens?: TaskTokens) {
     return this.requests.saveRequest(before, after, audit, tokens);
+  }
+
+  saveRequests(changes: RequestChange[]) {
+    return this.requests.saveRequests(changes);
   }
 
   recordAudit(events: AuditEvent[]) {

@@ -51,12 +51,15 @@ export async function askExtension(
 
 /**
  * The state machine's ApplyExtension step (end-request, outcome `extended`), once the
- * extension's requirements are met. Two version-checked writes, each safe to repeat: the
- * extension ends `applied` with the grant's new end fixed on it, then the grant's
- * `expiresAt` moves to that end (only ever later). An extension whose grant has ended, or that
- * would now pass the maximum, is denied by jitgate instead.
+ * extension's requirements are met. One version-checked transaction over both requests,
+ * safe to repeat: the extension ends `applied` with the grant's new end fixed on it, and the
+ * grant's `expiresAt` (and its slot's) moves to that end. An extension whose grant has ended,
+ * or that would now pass the maximum, is denied by jitgate instead.
  */
 export async function applyExtension(deps: Deps, extensionId: string): Promise<{ changed: boolean }> {
+  // Both requests at once: the extension is `applied` exactly when the grant's end has moved.
+  // A grant that expired (or was revoked) meanwhile makes the write lose, and the retry sees
+  // the grant ended and denies the extension instead.
   const decided = await withRetry(async (): Promise<JitRequest | undefined> => {
     const stored = await load(deps, extensionId);
     const ext = stored.request;
@@ -69,7 +72,8 @@ export async function applyExtension(deps: Deps, extensionId: string): Promise<{
       return denied;
     };
     if (!ext.grantTimes) return deny('its requirements were not met');
-    const grant = (await load(deps, ext.extends)).request;
+    const storedGrant = await load(deps, ext.extends);
+    const grant = storedGrant.request;
     if (grant.status !== 'active') return deny(`the grant it extends (${grant.id}) is ${grant.status}`);
     let to: string;
     try {
@@ -79,30 +83,28 @@ export async function applyExtension(deps: Deps, extensionId: string): Promise<{
       throw err;
     }
     const applied = withState(ext, { status: 'applied', appliedAt: now.toISOString(), expiresAt: to });
-    await deps.store.saveRequest(stored, applied, [
-      auditEvent(extensionId, 'extended', 'jitgate', now, { details: { extends: grant.id, from: grant.expiresAt, to } }),
+    const moved = withState(
+      grant,
+      { status: 'active', activatedAt: grant.activatedAt, expiresAt: to },
+      { grantTimes: grantTimesUntil(grant.activatedAt, to) },
+    );
+    await deps.store.saveRequests([
+      {
+        before: stored,
+        after: applied,
+        audit: [auditEvent(extensionId, 'extended', 'jitgate', now, { details: { extends: grant.id, from: grant.expiresAt, to } })],
+      },
+      {
+        before: storedGrant,
+        after: moved,
+        audit: [auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to } })],
+      },
     ]);
     return applied;
   });
   if (decided === undefined) return { changed: false };
   if (decided.status !== 'applied') {
     await tellRequester(deps, decided, 'denied', decided.status === 'denied' ? { reason: decided.reason } : {});
-    return { changed: true };
   }
-  const target = decided.expiresAt;
-  await withRetry(async () => {
-    const stored = await load(deps, decided.extends!);
-    const grant = stored.request;
-    if (grant.status !== 'active' || Date.parse(grant.expiresAt) >= Date.parse(target)) return;
-    const now = deps.now();
-    const moved = withState(
-      grant,
-      { status: 'active', activatedAt: grant.activatedAt, expiresAt: target },
-      { grantTimes: grantTimesUntil(grant.activatedAt, target) },
-    );
-    await deps.store.saveRequest(stored, moved, [
-      auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to: target } }),
-    ]);
-  });
   return { changed: true };
 }

@@ -41,6 +41,14 @@ export interface CreateOptions {
  * request is written only if its version is still the one read, else ConcurrentModification
  * (shared/domain/errors.ts), so of two racing writers one wins and the other decides again.
  */
+/** One request's next version, as `saveRequest` takes it. */
+export interface RequestChange {
+  before: StoredRequest;
+  after: JitRequest;
+  audit: AuditEvent[];
+  tokens?: TaskTokens;
+}
+
 export interface RequestStore {
   getRequest(id: string): Promise<StoredRequest | undefined>;
   getGrantSlot(principal: string, action: string, resource: string): Promise<GrantSlot | undefined>;
@@ -49,6 +57,8 @@ export interface RequestStore {
   idempotentRequestId(principal: string, key: string): Promise<string | undefined>;
   /** The next version of a request, with its events, if nobody wrote since `before`; frees the grant slot when it ends. */
   saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens?: TaskTokens): Promise<void>;
+  /** Several such writes at once, or none (ConcurrentModification when any request moved since it was read). */
+  saveRequests(changes: RequestChange[]): Promise<void>;
   /** Events that change no request: onto the chain of the request they name, or the journal when there is none. */
   recordAudit(events: AuditEvent[]): Promise<void>;
 }

@@ -25,6 +25,7 @@ import type {
   CreateOptions,
   CreateOutcome,
   PendingPage,
+  RequestChange,
   RequesterPage,
   Store,
   StoredRequest,
@@ -76,8 +77,19 @@ export class MemoryStore extends MemoryUserRecords implements Store {
   }
 
   async saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens: TaskTokens = before.tokens): Promise<void> {
-    const current = this.requests.get(after.id);
-    if (!current || current.request.version !== before.request.version) throw new ConcurrentModification();
+    await this.saveRequests([{ before, after, audit, tokens }]);
+  }
+
+  /** All or nothing, as DynamoDB's transaction: every version is checked before anything is written. */
+  async saveRequests(changes: RequestChange[]): Promise<void> {
+    for (const { before, after } of changes) {
+      const current = this.requests.get(after.id);
+      if (!current || current.request.version !== before.request.version) throw new ConcurrentModification();
+    }
+    for (const change of changes) this.apply(change);
+  }
+
+  private apply({ before, after, audit, tokens = before.tokens }: RequestChange): void {
     const chained = chainEvents(ownEvents(after.id, audit), before.chain ?? EMPTY_CHAIN);
     this.requests.set(after.id, { request: copy(after), tokens: copy(tokens), chain: chained.head });
     this.chains.get(after.id)!.push(...chained.events);
@@ -85,7 +97,7 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     if (after.status !== before.request.status && TERMINAL.includes(after.status) && slot?.requestId === after.id)
       this.slots.delete(slotOf(after));
     // An extended grant: authorize reads the slot's end.
-    if (after.status === 'active' && before.request.status === 'active' && slot?.requestId === after.id)
+    if (slot && after.status === 'active' && before.request.status === 'active' && slot.requestId === after.id)
       this.slots.set(slotOf(after), { ...slot, expiresAt: after.expiresAt });
   }
 

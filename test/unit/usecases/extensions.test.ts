@@ -148,3 +148,26 @@ test('MFA as the policy requires: a TOTP policy asks the extension for a code to
   expect(w.store.peek('req-2')).toMatchObject({ status: 'applied' });
   expect(expiresAt(w, 'req-1')).toBe(plus(before, 600));
 });
+
+test('a grant that expires while the extension is applied: nothing half-written, the extension denied, the old end kept', async () => {
+  const w = await activeGrant(600);
+  const before = expiresAt(w, 'req-1');
+  await askExtension(w.deps, alice, 'req-1', { durationSeconds: 600, justification: 'still on it' }, opts);
+  await awaitApproval(w.deps, 'req-2', 'T-2', LINK_BASE);
+  // The grant's own Expire commits between ApplyExtension's reads and its write.
+  const save = w.store.saveRequests.bind(w.store);
+  let raced = false;
+  w.store.saveRequests = async (changes) => {
+    if (!raced) {
+      raced = true;
+      await endRequest(w.deps, 'req-1', 'expired');
+    }
+    return save(changes);
+  };
+  await decide(w.deps, by(bob), 'req-2', 'approve', 'ok');
+  expect(raced).toBe(true);
+  expect(w.store.peek('req-2')).toMatchObject({ status: 'denied', decidedBy: 'jitgate' });
+  expect(w.store.peek('req-1')).toMatchObject({ status: 'expired', expiresAt: before });
+  expect(w.store.auditTrail('req-1').map((e) => e.type)).not.toContain('extended');
+  expect(w.store.auditTrail('req-2').map((e) => e.type)).not.toContain('extended');
+});
