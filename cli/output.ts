@@ -161,6 +161,14 @@ function hintFor(err: JitgateError, { asUser }: { asUser?: string }): string | u
     const local = `in local mode: --token "$(npx jitgate token ${asUser ?? '<user>'} --amr mfa)"`;
     return `sign in again with MFA at your IdP${params.length ? ` (${params.join(', ')})` : ''} and pass the new token; ${local}`;
   }
+  if (err instanceof UnauthorizedError && asUser && /JWK for kid .* not found/.test(err.message)) {
+    // --as signs with the development IdP's keys in the CLI's data directory; a local mode
+    // started with another JITGATE_DATA_DIR has other keys.
+    return (
+      '--as signs with the keys in $JITGATE_DATA_DIR/idp-keys.json (default .jitgate/): ' +
+      'run npx jitgate with the same JITGATE_DATA_DIR as npm start'
+    );
+  }
   if (err instanceof UnauthorizedError) return 'pass a current token: --token, JITGATE_TOKEN, or --as <demo user> in local mode';
   if (err instanceof ValidationError && err.errors.length) {
     return err.errors.map((e) => `${OPTION_OF_FIELD[e.path] ?? (e.path || 'body')}: ${e.message}`).join('; ');
