@@ -1,0 +1,248 @@
+/**
+ * The state machine's task states (infra/workflow.ts wires them; its header describes the
+ * lifecycle): each state is built by one small function, with its timeout, retries and
+ * error names next to it.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { CLOSED } from '../shared/domain/closed';
+import { OUTCOME_EVENTS } from '../shared/usecases/outcomes';
+import { STATE } from './states';
+
+// ---------------------------------------------------------------------------------
+// MfaChallenge and AwaitApproval: a Lambda stores the task token, then the execution
+// waits until SendTaskSuccess (output → $.grant), SendTaskFailure "Closed", or the
+// timeout the execution input gives.
+
+const MFA_TIMEOUT_PATH = '$.mfaTimeoutSeconds';
+const APPROVAL_TIMEOUT_PATH = '$.approvalTimeoutSeconds';
+
+export function mfaChallengeTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  timedOut: sfn.IChainable,
+  closed: sfn.IChainable,
+): sfn.TaskStateBase {
+  const task = new tasks.LambdaInvoke(scope, STATE.mfaChallenge, {
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      taskToken: sfn.JsonPath.taskToken,
+    }),
+    taskTimeout: sfn.Timeout.at(MFA_TIMEOUT_PATH),
+    resultPath: '$.grant',
+  });
+  return catchTimeoutAndClosed(task, timedOut, closed);
+}
+
+export function awaitApprovalTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  timedOut: sfn.IChainable,
+  closed: sfn.IChainable,
+): sfn.TaskStateBase {
+  return catchTimeoutAndClosed(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_TIMEOUT_PATH), timedOut, closed);
+}
+
+function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, timeoutPath: string): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      taskToken: sfn.JsonPath.taskToken,
+      linkBase: sfn.JsonPath.stringAt('$.linkBase'),
+    }),
+    taskTimeout: sfn.Timeout.at(timeoutPath),
+    resultPath: '$.grant',
+  });
+}
+
+/** The window closed → TimedOut; denied / cancelled / locked out → Closed. The error lands in $.error. */
+/**
+ * Parking a token is a version-checked write that races the answers it waits for (MFA
+ * codes, decisions); a step that lost every one of its quick in-process retries, or found
+ * DynamoDB unavailable, is tried again with a fresh token instead of failing the execution.
+ */
+const PARK_RETRY_ERRORS = ['ConcurrentModification', 'DependencyUnavailable'];
+
+function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
+  return task
+    .addRetry({
+      errors: PARK_RETRY_ERRORS,
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+}
+
+// ---------------------------------------------------------------------------------
+// Reminder segments (see the top of infra/workflow.ts): AwaitApprovalUntilReminder waits
+// until the next nudge; its timeout runs Remind, which sends what is due and returns the
+// state for the next segment (ResultPath `$`: the function returns the whole state).
+
+export const REMINDER_PATH = '$.reminder';
+const REMINDER_TIMEOUT_PATH = '$.reminder.afterSeconds';
+const REMIND_TIMEOUT = Duration.seconds(60);
+const REMIND_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'DependencyUnavailable',
+  sfn.Errors.TIMEOUT,
+];
+
+export function awaitApprovalUntilReminderTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  remind: sfn.IChainable,
+  closed: sfn.IChainable,
+): sfn.TaskStateBase {
+  return (
+    approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
+      .addRetry({
+        errors: PARK_RETRY_ERRORS,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: sfn.JitterType.FULL,
+      })
+      // The segment's end is the nudge, not the window's: the state goes on unchanged.
+      .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
+      .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
+  );
+}
+
+export function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
+  return (
+    new tasks.LambdaInvoke(scope, STATE.remind, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({ step: 'remind', state: sfn.JsonPath.entirePayload }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(REMIND_TIMEOUT),
+    })
+      // Not States.TaskFailed: that wildcard would retry "Closed" too.
+      .addRetry({
+        errors: REMIND_RETRY_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 4,
+        jitterStrategy: sfn.JitterType.FULL,
+      })
+      // No longer pending (denied, cancelled between two segments): end quietly.
+      .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
+      // A reminder that cannot be sent must not cost the requester their approval: wait for
+      // the rest of the window without further nudges. (AwaitApproval's timeout is then the
+      // whole window again, so TimedOut may come late; decisions after the deadline are
+      // refused all the same.)
+      .addCatch(fallback, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// ReadRequest ─> Activate (infra/activate.ts): the grant's times and the audit chain's
+// head come from the request item, never from a task's output; the transaction is safe
+// to retry after a commit.
+
+// ---------------------------------------------------------------------------------
+// NotifyActivated and NotifyExpiring: tell the requester (through the events topic) that
+// the grant is active, then that it ends soon. Best effort: a failed notification never
+// holds up the grant nor its revocation. `requester` lets a requester-side subscription
+// filter, as on the events the functions publish.
+
+const NOTIFY_TIMEOUT = Duration.seconds(30);
+
+/**
+ * The state machine owns activation, so it announces it, only once Activate has committed.
+ * The text is the domain's (`activationNotice`, shared/usecases/outcomes.ts), stored on the
+ * request by the write that completed it and read by ReadRequest: no Lambda to invoke.
+ */
+export function notifyActivatedTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.SnsPublish(scope, STATE.notifyActivated, {
+    topic,
+    message: sfn.TaskInput.fromJsonPathAt('$.grant.notice'),
+    messageAttributes: {
+      event: { value: OUTCOME_EVENTS.activated },
+      requester: { value: sfn.JsonPath.stringAt('$.grant.requester') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+}
+
+export function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
+  return new tasks.SnsPublish(scope, STATE.notifyExpiring, {
+    topic,
+    message: sfn.TaskInput.fromObject({
+      type: 'grant.expiring',
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      requester: sfn.JsonPath.stringAt('$.requester'),
+      expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
+      // How to ask for more time (window grants: POST /v1/requests/{id}/extend, approved like the grant was).
+      extend: sfn.JsonPath.format(
+        'jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend',
+        sfn.JsonPath.stringAt('$.requestId'),
+        sfn.JsonPath.stringAt('$.requestId'),
+      ),
+    }),
+    messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+}
+
+// ---------------------------------------------------------------------------------
+// Expire and TimedOut: end-request marks the request expired / timed_out, audits and
+// publishes; Expire instead answers the new times when the grant was extended meanwhile.
+// It is idempotent (conditional writes), so it is retried hard: a grant must end.
+// (Authorization checks expiresAt anyway, so even a failed Expire is safe.)
+
+const END_REQUEST_TIMEOUT = Duration.seconds(60);
+const END_REQUEST_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  sfn.Errors.TASKS_FAILED,
+  sfn.Errors.TIMEOUT,
+];
+
+export function endRequestTask(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  outcome: 'expired' | 'timed_out' | 'extended',
+): sfn.TaskStateBase {
+  const expire = outcome === 'expired';
+  return new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      outcome,
+      // Expire: the end this execution waited for; an extension moved the request's later, and the answer carries the new times.
+      ...(expire ? { waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt') } : {}),
+    }),
+    // Expire's answer replaces the times at `$.grant` (ExpiryMoved reads it); TimedOut ends with its answer.
+    ...(expire ? { resultPath: '$.grant' } : outcome === 'extended' ? { resultPath: sfn.JsonPath.DISCARD } : {}),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(END_REQUEST_TIMEOUT),
+  }).addRetry({
+    errors: END_REQUEST_RETRY_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 8,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
