@@ -16,18 +16,9 @@ import { ConfigError } from '../shared/domain/errors';
 import { compileGlob, specificity } from '../shared/domain/glob';
 import { toPrincipal, type Principal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
-import {
-  decisionOf,
-  describeMfa,
-  evaluate,
-  mayBreakGlass,
-  PolicyIndex,
-  ruleName,
-  stillNeeded,
-  type Decision,
-  type Requirements,
-} from '../shared/domain/policy';
-import { describeCondition } from '../shared/config/policy-config';
+import { decisionOf, evaluate, PolicyIndex, ruleName, type Decision, type Requirements } from '../shared/domain/policy';
+import { describeMfa, mayBreakGlass, stillNeeded } from '../shared/domain/request-checks';
+import { describeCondition } from '../shared/config/condition-config';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
 import { UnknownDemoUser } from '../local/idp';

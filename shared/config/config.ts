@@ -9,12 +9,13 @@ import { lifetimeIssue } from '../domain/execution-lifetime';
 import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
 import { limitsSchema } from './limits-config';
 import { unknownKeysMessage } from './unknown-keys';
-import { conditionIssues, findTies, policySchema, unscopedListTests, type Condition } from './policy-config';
+import { conditionIssues, unscopedListTests, type Condition } from './condition-config';
+import { findTies, policySchema } from './policy-config';
 import { privilegeIssues } from './privileges-config';
 import { didYouMean } from '../domain/suggest';
 
 export { durationSchema, parseDuration } from '../domain/duration';
-export { conditionSchema, type Condition } from './policy-config';
+export { conditionSchema, type Condition } from './condition-config';
 
 /** `"auditors"` or `{"group": "auditors", "trustedIssuers": ["corp"]}`; see shared/domain/privileges.ts for the default trust. */
 const privilegedGroupSchema = z

@@ -11,7 +11,8 @@ import {
 import { ANY_RESOURCE } from '../domain/grant';
 import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
-import { assertRequestable, evaluate, prepareRequest, type MfaRequirement, type PreparedRequest } from '../domain/policy';
+import { assertRequestable, evaluate, type MfaRequirement } from '../domain/policy';
+import { prepareRequest, type PreparedRequest } from '../domain/request-checks';
 import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';

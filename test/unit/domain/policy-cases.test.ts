@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parseConfig, type Config } from '../../../shared/config/config';
 import { ConfigError } from '../../../shared/domain/errors';
 import { toPrincipal } from '../../../shared/domain/identity';
-import { evaluate, PolicyIndex, prepareRequest, type RequestInput, type Requirements } from '../../../shared/domain/policy';
+import { evaluate, PolicyIndex, type Requirements } from '../../../shared/domain/policy';
+import { prepareRequest, type RequestInput } from '../../../shared/domain/request-checks';
 import { explainFor, resolveCaller } from '../../../cli/explain';
 
 const DIR = path.resolve(__dirname, '../../policies');

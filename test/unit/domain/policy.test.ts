@@ -1,18 +1,9 @@
 import { parseConfig, type Config, type ConfigInput } from '../../../shared/config/config';
 import { commonMatch, compileGlob, specificity } from '../../../shared/domain/glob';
-import {
-  checkTicket,
-  describeMfa,
-  evaluate,
-  grantDuration,
-  globToRegex,
-  matches,
-  PolicyIndex,
-  requirementsOf,
-  stillNeeded,
-  ticketMatches,
-} from '../../../shared/domain/policy';
-import { describeCondition, findTies } from '../../../shared/config/policy-config';
+import { evaluate, globToRegex, matches, PolicyIndex, requirementsOf } from '../../../shared/domain/policy';
+import { checkTicket, describeMfa, grantDuration, stillNeeded, ticketMatches } from '../../../shared/domain/request-checks';
+import { describeCondition } from '../../../shared/config/condition-config';
+import { findTies } from '../../../shared/config/policy-config';
 import { missingOn } from '../../../shared/usecases/authorize';
 import type { JitRequest } from '../../../shared/domain/request';
 import { config, demo } from '../../support/principals';
