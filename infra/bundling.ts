@@ -6,7 +6,7 @@
  * compares them). Change an option here and both follow.
  */
 import type { BuildOptions } from 'esbuild';
-import type { ConfigMode } from '../shared/config/issuer-config';
+import type { ConfigMode } from '../shared/config/issuer-issues';
 
 /**
  * esbuild output is ESM (top-level await allowed in handlers). Dependencies that are

@@ -22,7 +22,8 @@ import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { listPolicies } from '../../shared/usecases/policies';
 import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
 import { askExtension } from '../../shared/usecases/extensions';
-import { assertAuditor, cancelRequest, createRequest, getRequest, listRequests, revokeGrant } from '../../shared/usecases/requests';
+import { cancelRequest, revokeGrant } from '../../shared/usecases/cancel-revoke';
+import { assertAuditor, createRequest, getRequest, listRequests } from '../../shared/usecases/requests';
 import { openApiDocument } from '../../shared/web/openapi';
 import { instrumented } from '../../shared/observability';
 

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
 import { esbuildOptions, functionBundling } from '../../infra/bundling';
-import type { ConfigMode } from '../../shared/config/issuer-config';
+import type { ConfigMode } from '../../shared/config/issuer-issues';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const BUNDLE_CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'jitgate', 'bundles');

@@ -6,7 +6,8 @@
 import * as z from 'zod';
 import { ConfigError } from '../domain/errors';
 import { lifetimeIssue } from '../domain/execution-lifetime';
-import { issuerIssues, issuerSchema, type ConfigMode } from './issuer-config';
+import { issuerSchema } from './issuer-config';
+import { issuerIssues, type ConfigMode } from './issuer-issues';
 import { limitsSchema } from './limits-config';
 import { unknownKeysMessage } from './unknown-keys';
 import { conditionIssues, unscopedListTests, type Condition } from './condition-config';

@@ -1,4 +1,4 @@
-/** Asking for a sensitive action, and the requester's own moves: cancel, revoke, read. */
+/** Asking for a sensitive action, and reading requests (cancel and revoke are in `cancel-revoke.ts`). */
 import { auditEvent } from '../domain/audit';
 import {
   DependencyUnavailable,
@@ -13,17 +13,17 @@ import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
 import { assertRequestable, evaluate, type MfaRequirement } from '../domain/policy';
 import { prepareRequest, type PreparedRequest } from '../domain/request-checks';
-import { assertTransition, isPending, personRef, withState, type JitRequest } from '../domain/request';
+import { isPending, personRef, withState, type JitRequest } from '../domain/request';
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
 import type { Deps } from '../runtime';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
+import { cancelRequest } from './cancel-revoke';
 import { executionInput } from './execution-input';
-import { addSeconds, assertVisible, grantStart, isAdmin, isAuditor, isEligibleApprover, load, withRetry } from './common';
+import { addSeconds, assertVisible, grantStart, isAuditor, isEligibleApprover, load, withRetry } from './common';
 import { releasePending, reservePending, takeRate } from './limits';
-import { tellRequester } from './outcomes';
 
 export interface NewRequest {
   action: string;
@@ -379,58 +379,6 @@ export async function listRequests(
     if (!page.next) return { requests: mine };
     cursor = page.next;
   }
-}
-
-export async function cancelRequest(deps: Deps, principal: Principal, id: string): Promise<RequestView> {
-  const { request, tokens } = await withRetry(async () => {
-    const stored = await load(deps, id);
-    assertVisible(deps, stored.request, principal);
-    if (stored.request.requester.id !== principal.id) throw new Forbidden('only the requester can cancel a request');
-    assertTransition(stored.request, 'cancel');
-    const now = deps.now();
-    const cancelled = withState(stored.request, { status: 'cancelled', cancelledAt: now.toISOString() });
-    await deps.store.saveRequest(stored, cancelled, [auditEvent(id, 'cancelled', principal.id, now)], {});
-    return { request: cancelled, tokens: stored.tokens };
-  });
-  for (const token of [tokens.mfaTaskToken, tokens.approvalTaskToken])
-    if (token) await deps.workflow.fail(token, 'cancelled by the requester');
-  await tellRequester(deps, request, 'cancelled');
-  return requestView(request);
-}
-
-export async function revokeGrant(deps: Deps, principal: Principal, id: string, reason: string | undefined): Promise<RequestView> {
-  const request = await withRetry(async () => {
-    const stored = await load(deps, id);
-    assertVisible(deps, stored.request, principal);
-    const asAdmin = stored.request.requester.id !== principal.id;
-    if (asAdmin && !isAdmin(deps, principal)) throw new Forbidden('only the requester or an admin can revoke a grant');
-    assertTransition(stored.request, 'revoke');
-    const current = stored.request as Extract<JitRequest, { status: 'active' }>;
-    const now = deps.now();
-    const revoked = withState(current, {
-      status: 'revoked',
-      activatedAt: current.activatedAt,
-      expiresAt: current.expiresAt,
-      endedAt: now.toISOString(),
-      revokedBy: personRef(principal),
-      ...(reason ? { reason } : {}),
-    });
-    // An admin revoking someone else's grant is recorded as the admin's act (actor, issuer, reason).
-    await deps.store.saveRequest(
-      stored,
-      revoked,
-      [
-        auditEvent(id, 'revoked', principal.id, now, {
-          reason,
-          details: { as: asAdmin ? 'admin' : 'requester', requester: current.requester.id },
-        }),
-      ],
-      {},
-    );
-    return revoked;
-  });
-  await tellRequester(deps, request, 'revoked', { reason, revokedBy: principal.id });
-  return requestView(request);
 }
 
 export function assertAuditor(deps: Deps, principal: Principal): void {

@@ -1,6 +1,7 @@
 /** Asking, cancelling and revoking, against the in-memory ports. */
 import { verifyChains } from '../../../shared/domain/audit-chain';
-import { cancelRequest, createRequest, revokeGrant } from '../../../shared/usecases/requests';
+import { cancelRequest, revokeGrant } from '../../../shared/usecases/cancel-revoke';
+import { createRequest } from '../../../shared/usecases/requests';
 import { awaitApproval } from '../../../shared/usecases/workflow-steps';
 import { decide } from '../../../shared/usecases/decisions';
 import { executionInput } from '../../../shared/usecases/execution-input';
