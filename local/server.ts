@@ -6,14 +6,11 @@
  * SNS and Secrets Manager endpoints for those services, the development IdP for the issuer.
  */
 import './polyfills';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type Config } from '../shared/config/config';
-import { parseJsonText } from '../shared/config/json-text';
+import type { Config } from '../shared/config/config';
 import { assertPortFree } from './port-check';
-import { approvers, deployedConfig } from '../infra/deployed-config';
 import { redactUrl } from '../shared/domain/links';
 import { resolveIssuers } from '../shared/config/issuers';
 import { buildRouter, proxyIntegrationFailure, toProxyEvent, writeProxyResult } from './apigateway';
@@ -24,7 +21,7 @@ import { refuseForeignHost } from './host-check';
 import { LocalIam } from './iam/authorizer';
 import { rolesFromTemplate } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
-import { createDevIdp, createDevTokenSigner, type DevTokenSigner } from './idp';
+import { createDevIdp } from './idp';
 import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { LocalMetrics, metricsHttpHandler } from './metrics';
@@ -33,9 +30,10 @@ import { localFunctions, secretsReadAs } from './lambda/functions';
 import { LocalLambda } from './lambda/runtime';
 import { resumeExecutions } from './resume';
 import { createSecretsManagerEndpoint } from './secretsmanager';
-import { createSnsEndpoint, LocalSns, type SnsSubscription } from './sns';
+import { createSnsEndpoint, LocalSns } from './sns';
 import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
+import { approverSubscriptions, cachedTemplate, keysOnlyIdp, linkKeyHex, loadConfigFile, localConfig, timed, type LocalIdp } from './setup';
 
 export const TABLE_NAME = 'jitgate';
 export const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
@@ -68,7 +66,7 @@ export interface LocalJitgate {
   url: string;
   port: number;
   config: Config;
-  idp: DevTokenSigner & { handle(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> };
+  idp: LocalIdp;
   outbox: Outbox;
   /** What the functions' EMF lines said (`GET /dev/metrics`). */
   metrics: LocalMetrics;
@@ -82,59 +80,6 @@ export interface LocalJitgate {
   lambda: LocalLambda;
   startupMs: Record<string, number>;
   close(): Promise<void>;
-}
-
-export function loadConfigFile(file: string): Config {
-  if (!existsSync(file))
-    throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
-  return parseConfig(parseJsonText(readFileSync(file, 'utf8'), file), path.basename(file), { mode: 'local' });
-}
-
-/** The development issuer follows local mode's port; its keys are served by the dev IdP. */
-function localConfig(config: Config, baseUrl: string): { config: Config; devIssuer?: string } {
-  const issuers = { ...config.issuers };
-  let devIssuer: string | undefined;
-  for (const [name, issuer] of Object.entries(issuers)) {
-    if (!issuer.development) continue;
-    devIssuer = `${baseUrl}/dev/idp`;
-    issuers[name] = { ...issuer, issuer: devIssuer, jwksUri: `${devIssuer}/.well-known/jwks.json` };
-  }
-  return { config: { ...config, issuers }, devIssuer };
-}
-
-/**
- * Synthesizing the stack takes seconds; its template is a pure function of the
- * infra code, the shared code it imports, the locked dependencies and the config,
- * so it is cached under node_modules/.cache keyed by a hash of all of them.
- */
-async function cachedTemplate(config: Config): Promise<CfnTemplate> {
-  const root = path.resolve(__dirname, '..');
-  // The stack is built from the deployed config (development issuers dropped), so the
-  // template does not change with local mode's port: one cache entry serves every port.
-  const hash = createHash('sha256').update(JSON.stringify(deployedConfig(config)));
-  for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
-    for (const f of readdirSync(path.join(root, dir))
-      .filter((n) => n.endsWith('.ts'))
-      .sort())
-      hash.update(f).update(readFileSync(path.join(root, dir, f)));
-  }
-  hash.update(readFileSync(path.join(root, 'package-lock.json')));
-  const cacheDir = path.join(root, 'node_modules', '.cache', 'jitgate');
-  const file = path.join(cacheDir, `template-${hash.digest('hex').slice(0, 32)}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
-  // aws-cdk-lib is loaded only on a cache miss: it adds ~100 MB to the process.
-  const { synthesizeTemplate } = await import('../infra/stack');
-  const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
-  mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(`${file}.${process.pid}`, JSON.stringify(template));
-  renameSync(`${file}.${process.pid}`, file);
-  return template;
-}
-
-function linkKeyHex(dataDir: string): string {
-  const file = path.join(dataDir, 'link-key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  return readFileSync(file, 'utf8').trim();
 }
 
 export async function startLocal(options: LocalOptions = {}): Promise<LocalJitgate> {
@@ -380,41 +325,4 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       await dynamodb.stop();
     },
   };
-}
-
-async function keysOnlyIdp(issuer: string, dataDir: string): Promise<LocalJitgate['idp']> {
-  const signer = await createDevTokenSigner({ issuer, dataDir });
-  const discovery = JSON.stringify({
-    issuer,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
-    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
-  });
-  const jwks = JSON.stringify(signer.jwks());
-  return {
-    ...signer,
-    handle(req, res) {
-      const p = (req.url ?? '').split('?')[0];
-      const body =
-        p === '/dev/idp/.well-known/jwks.json' ? jwks : p === '/dev/idp/.well-known/openid-configuration' ? discovery : undefined;
-      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(body ?? '{}');
-    },
-    close: async () => undefined,
-  };
-}
-
-/** Locally, every approver group member gets a subscription like those the stack creates on AWS (infra/notifications.ts). */
-function approverSubscriptions(config: Config, topicArn: string): SnsSubscription[] {
-  return approvers(config, { includeDevelopment: true }).map((a) => ({
-    topicArn,
-    endpoint: a.email,
-    protocol: 'email',
-    filterPolicy: { approver: [a.principalId] },
-  }));
-}
-
-/** A promise with how long it took from now to settle. */
-async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> {
-  const t = Date.now();
-  return { value: await promise, ms: Date.now() - t };
 }

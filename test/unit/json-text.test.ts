@@ -5,7 +5,7 @@ import path from 'node:path';
 import { main } from '../../cli/cli';
 import { jsonErrorOffset, lineAndColumn, parseJsonText } from '../../shared/config/json-text';
 import { ConfigError } from '../../shared/domain/errors';
-import { loadConfigFile } from '../../local/server';
+import { loadConfigFile } from '../../local/setup';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dir: string;
