@@ -20,6 +20,7 @@ import { ENTRIES, REPO_ROOT, jitgateFunction, type Entry } from '../infra/functi
 import { deployedConfig } from '../infra/deployed-config';
 import { parseConfig } from '../shared/config/config';
 import { fmtKb, median, target, type Row, type SectionResult } from './stats';
+import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 
 export const OUT_DIR = path.join(REPO_ROOT, 'bench', '.out');
 const SIZE_LIMIT_BYTES = 250 * 1024;
@@ -68,7 +69,7 @@ function cdkBundlingModule(): BundlingModule {
 
 /** The deployed config JSON, as infra/stack.ts inlines it (development issuers dropped). */
 export function demoConfigJson(): string {
-  const file = path.join(REPO_ROOT, 'jitgate.config.json');
+  const file = DEMO_CONFIG_FILE;
   const config = parseConfig(JSON.parse(readFileSync(file, 'utf8')), 'jitgate.config.json');
   return JSON.stringify(deployedConfig(config).config);
 }

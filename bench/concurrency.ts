@@ -33,6 +33,7 @@ import { accessKeyFor } from '../local/credentials';
 import { LOCAL_OPERATOR_ROLE } from '../local/iam/roles';
 import { fmtMb, fmtMs, pool, sleep, target, type Row, type SectionResult } from './stats';
 import { Api } from './support';
+import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 
 const LIFECYCLES = 1000;
 const IN_FLIGHT = 100;
@@ -124,7 +125,7 @@ class MemorySampler {
 
 /** The demo config's issuers and groups, and only the policy this section requests. */
 function sectionConfig(dir: string): string {
-  const demo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')) as Record<string, unknown> & {
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as Record<string, unknown> & {
     policies?: { action: string }[];
   };
   const policy = demo.policies?.find((p) => p.action === ACTION);

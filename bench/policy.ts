@@ -6,13 +6,12 @@
  * configs taking turns sample by sample.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { REPO_ROOT } from '../infra/functions';
 import { parseConfig, type ConfigInput } from '../shared/config/config';
 import type { Principal } from '../shared/domain/identity';
 import { findTies } from '../shared/config/policy-config';
 import { evaluate, PolicyIndex } from '../shared/domain/policy';
 import { fmtMs, fmtNs, fmtRatio, median, target, type Row, type SectionResult } from './stats';
+import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 
 const GLOB_EVERY = 10; // one policy in ten is a glob
 const DECISIONS_PER_SAMPLE = 2000;
@@ -23,7 +22,7 @@ const TIE_SAMPLES = 5;
 type Kind = 'exact' | 'glob' | 'unknown';
 
 function configWith(policyCount: number) {
-  const demo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')) as ConfigInput;
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as ConfigInput;
   const policies: NonNullable<ConfigInput['policies']> = [];
   for (let i = 0; i < policyCount; i++) {
     const glob = i % GLOB_EVERY === GLOB_EVERY - 1;

@@ -8,15 +8,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../infra/functions';
 import { freePort } from '../local/dynamodb-local';
 import { startLocal, type LocalJitgate } from '../local/server';
 import { parseConfig, type Config, type ConfigInput } from '../shared/config/config';
+import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 
 export const FULL_ACTION = 'bench:full';
 
 export function benchConfig(): Config {
-  const demo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')) as ConfigInput;
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as ConfigInput;
   return parseConfig(
     {
       ...demo,

@@ -28,8 +28,9 @@ export const commands: Record<string, Command> = {
 Prints a token signed by local mode's development IdP for a demo user. Works
 without the local server running: the signing keys are read from (or created in)
 .jitgate/idp-keys.json (or $JITGATE_DATA_DIR/idp-keys.json), and the issuer is the
-development issuer of jitgate.config.json (or $JITGATE_CONFIG), its port replaced
-by $PORT when set: the same keys and issuer \`npm start\` uses.
+development issuer of $JITGATE_CONFIG, or ./jitgate.config.json, or the demo config
+when there is none, its port replaced by $PORT when set: the same keys and issuer
+\`npm start\` uses.
 
 Options:
   --amr <value>       authentication methods, repeated or comma-separated (e.g. --amr pwd,mfa)

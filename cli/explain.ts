@@ -7,12 +7,10 @@
  * Exit status: 0 the caller can get it (auto-approved, or by request), 3 denied,
  * 2 usage error, 1 the config is not valid.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, type Config, type IssuerConfig } from '../shared/config/config';
-import { parseJsonText } from '../shared/config/json-text';
-import { ConfigError } from '../shared/domain/errors';
+import type { Config, IssuerConfig } from '../shared/config/config';
+import { ConfigFileMissing, locateConfig, readConfigFile, type ConfigLocation } from '../shared/config/config-file';
 import { compileGlob, specificity } from '../shared/domain/glob';
 import { toPrincipal, type Principal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
@@ -30,7 +28,8 @@ export const explainCommand: Command = {
   summary: 'explain what a policy decides for a user, action and resource (offline)',
   help: `Usage: jitgate explain --user <user> --action <action> [--resource <resource>] [--config <file>] [--json]
 
-Evaluates jitgate.config.json (or $JITGATE_CONFIG, or --config) for one caller,
+Evaluates --config, or $JITGATE_CONFIG, or ./jitgate.config.json (the demo config
+when there is none, as npm start runs it) for one caller,
 action and resource, offline and exactly as POST /v1/requests and POST /v1/authorize
 would: which rule decides, why, and what it will take. Use it to review a policy
 change before deploying it.
@@ -42,7 +41,7 @@ Options:
                          object of claims such as '{"sub":"x","groups":["engineering"]}'
   --action <action>      the action, e.g. projects:delete
   --resource <resource>  the resource (default "*", as when a request names none)
-  --config <file>        the config file to evaluate (default $JITGATE_CONFIG or ./jitgate.config.json)
+  --config <file>        the config file to evaluate (default $JITGATE_CONFIG, ./jitgate.config.json, the demo)
   --json                 print the result as JSON
 
 Exit status: 0 the caller can get it (auto-approved, or by request), 3 denied by
@@ -112,25 +111,23 @@ async function explain(args: string[], io: CliIo): Promise<number> {
   const problem = resourceProblem(resource);
   if (problem) throw new UsageError(`--resource ${JSON.stringify(resource.slice(0, 80))} is not a valid resource: ${problem}`);
 
-  const file = path.resolve(io.cwd, values.config ?? (io.env.JITGATE_CONFIG || 'jitgate.config.json'));
-  const config = loadConfig(file);
+  const location = locateConfig({ cwd: io.cwd, env: io.env, flag: values.config, demo: true });
+  const file = location.file;
+  const config = loadConfig(location);
   const caller = resolveCaller(config, values.user, io);
   const result = explainFor(config, caller, values.action, resource);
   io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : render(result, path.relative(io.cwd, file) || file));
   return result.decision === 'denied' ? EXIT_DENIED : EXIT.ok;
 }
 
-function loadConfig(file: string): Config {
-  let text: string;
+/** A missing file is a usage error here: only --config or JITGATE_CONFIG can name one (without either, the demo runs). */
+function loadConfig(location: ConfigLocation): Config {
   try {
-    text = readFileSync(file, 'utf8');
+    return readConfigFile(location, 'deploy');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new UsageError(`no config at ${file}; run from the project directory, pass --config or set JITGATE_CONFIG`);
-    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    if (err instanceof ConfigFileMissing) throw new UsageError(err.message);
+    throw err;
   }
-  return parseConfig(parseJsonText(text, file), path.basename(file));
 }
 
 /** The whole evaluation, as data: used by the CLI and by the table-driven policy tests. */

@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../shared/config/config';
+import { locateConfig } from '../shared/config/config-file';
 import { PRESETS } from '../shared/config/issuer-config';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 
@@ -84,7 +85,7 @@ async function runInit(args: string[], io: CliIo): Promise<number> {
   const issuer = issuerEntry(v);
   const approverGroups = approverOptions(v.approver ?? [], issuerName);
   const firstGroup = Object.keys(approverGroups)[0] as string;
-  const file = path.resolve(io.cwd, v.config ?? io.env.JITGATE_CONFIG ?? 'jitgate.config.json');
+  const file = locateConfig({ cwd: io.cwd, env: io.env, flag: v.config as string | undefined, demo: false }).file;
   const schemaRef = path.relative(path.dirname(file), SCHEMA_FILE).split(path.sep).join('/');
 
   const config = {

@@ -13,8 +13,6 @@
  * Exit status: 0 every approver confirmed with authentication (or confirm succeeded),
  * 3 some approver needs attention, 2 usage error, 1 failure (AWS refused, bad config).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ConfirmSubscriptionCommand,
@@ -24,9 +22,7 @@ import {
   type Subscription,
 } from '@aws-sdk/client-sns';
 import { approvers, deployedConfig } from '../infra/deployed-config';
-import { parseConfig } from '../shared/config/config';
-import { parseJsonText } from '../shared/config/json-text';
-import { ConfigError } from '../shared/domain/errors';
+import { locateConfig, readConfigFile } from '../shared/config/config-file';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 
 export const EXIT_ATTENTION = 3;
@@ -174,20 +170,10 @@ function snsClient(topicArn: string, io: CliIo): SNSClient {
 }
 
 function configuredApprovers(io: CliIo, configPath: string | undefined): { principalId: string; email: string }[] {
-  const file = path.resolve(io.cwd, configPath ?? (io.env.JITGATE_CONFIG || 'jitgate.config.json'));
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === 'ENOENT'
-        ? `no config at ${file}; run from the project directory, or pass --config`
-        : `cannot read ${file}: ${(err as Error).message}`,
-    );
-  }
+  // The config the stack was deployed with: never the demo, which deploys no approver.
+  const config = readConfigFile(locateConfig({ cwd: io.cwd, env: io.env, flag: configPath, demo: false }), 'local');
   // As deployed: development issuers and their members are not subscribed on AWS.
-  return approvers(deployedConfig(parseConfig(parseJsonText(text, file), path.basename(file), { mode: 'local' })).config);
+  return approvers(deployedConfig(config).config);
 }
 
 /** Each configured approver with their subscription's state, then subscriptions no approver matches. */

@@ -1,18 +1,34 @@
 /**
  * The CDK app (`npx cdk synth|deploy`): reads the config file (JITGATE_CONFIG, default
- * jitgate.config.json at the repository root), validates it, and builds the stack
- * with cdk-nag's AWS Solutions checks.
+ * jitgate.config.json in the working directory, the repository root where cdk.json is),
+ * validates it, and builds the stack with cdk-nag's AWS Solutions checks. Never the demo
+ * config unless named: it trusts only local mode's development issuer, so a stack built
+ * from it by accident would refuse every token.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { Config } from '../shared/config/config';
+import { ConfigFileMissing, DEMO_CONFIG_FILE, locateConfig } from '../shared/config/config-file';
 import { REPO_ROOT } from './functions';
 import { loadJitgateConfig } from './jitgate';
 import { JitgateStack, STACK_NAME, addNagChecks } from './stack';
 
 async function loadConfig(): Promise<Config> {
-  const file = process.env.JITGATE_CONFIG ? path.resolve(process.env.JITGATE_CONFIG) : path.join(REPO_ROOT, 'jitgate.config.json');
+  const location = locateConfig({ cwd: process.cwd(), env: process.env, demo: false });
+  const file = location.file;
   const source = path.relative(process.cwd(), file) || file;
+  if (!existsSync(file)) {
+    const demo = path.relative(REPO_ROOT, DEMO_CONFIG_FILE);
+    console.error(
+      [
+        new ConfigFileMissing(location).message,
+        'Write the config for your deployment first: npx jitgate init --help (docs/deploy.md).',
+        `The demo config (${demo}) is for local mode; to synthesize it anyway, from ${REPO_ROOT}: JITGATE_CONFIG=${demo} npx cdk synth`,
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
   try {
     // Deploy rules (https issuers only), then OIDC discovery of each jwksUri not configured: once, here, never per request.
     return await loadJitgateConfig(file);

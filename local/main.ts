@@ -2,7 +2,9 @@
  * `npm start`: local mode on http://127.0.0.1:4000 (env PORT). Prints what it
  * started and how to try it; Ctrl-C stops everything.
  */
+import path from 'node:path';
 import { ConfigError } from '../shared/domain/errors';
+import { CONFIG_FILE_NAME, locateConfig, type ConfigLocation } from '../shared/config/config-file';
 import { requirementsOf } from '../shared/domain/policy';
 import { describeCondition } from '../shared/config/condition-config';
 import type { Config } from '../shared/config/config';
@@ -48,13 +50,22 @@ function short(seconds: number): string {
   return `${seconds}s`;
 }
 
+/** Which config runs, and for the demo, how to get a config of your own. */
+function configLine(config: ConfigLocation): string {
+  const shown = path.relative(process.cwd(), config.file) || config.file;
+  if (config.from !== 'demo') return `${shown}${config.from === 'env' ? '  (JITGATE_CONFIG)' : ''}`;
+  return `the demo, ${shown}  (no ./${CONFIG_FILE_NAME} here; \`npx jitgate init\` writes yours)`;
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${process.env.PORT}"`);
+  // Yours when there is one (JITGATE_CONFIG, or ./jitgate.config.json); the demo otherwise.
+  const config = locateConfig({ cwd: process.cwd(), env: process.env, demo: true });
   const local = await startLocal({
     port,
     dataDir: process.env.JITGATE_DATA_DIR ?? '.jitgate',
-    configPath: process.env.JITGATE_CONFIG ?? 'jitgate.config.json',
+    configPath: config.file,
     inMemory: process.env.JITGATE_IN_MEMORY === '1',
     log: (line) => console.log(line),
   });
@@ -63,6 +74,7 @@ async function main(): Promise<void> {
     [
       `jitgate local mode is running on ${u}  (started in ${local.startupMs.total} ms)`,
       '',
+      `  config            ${configLine(config)}`,
       `  API               ${u}/v1/...   (OpenAPI: ${u}/openapi.json, health: ${u}/health)`,
       `  DynamoDB Local    ${local.dynamodb.endpoint}  (data in ${process.env.JITGATE_DATA_DIR ?? '.jitgate'}/)`,
       `  state machine     synthesized definition, run by aws-local-stepfunctions (${local.resumed} execution(s) resumed)`,

@@ -13,6 +13,7 @@ import type { Config } from '../shared/config/config';
 import { assertPortFree } from './port-check';
 import { redactUrl } from '../shared/domain/links';
 import { resolveIssuers } from '../shared/config/issuers';
+import { DEMO_CONFIG_FILE, readConfigFile, type ConfigLocation } from '../shared/config/config-file';
 import { buildRouter, proxyIntegrationFailure, toProxyEvent, writeProxyResult } from './apigateway';
 import { findResources, findStateMachine, lambdaEntries, localResolver, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
 import { guardAwsEndpoint } from './aws-guard';
@@ -33,7 +34,7 @@ import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns } from './sns';
 import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
-import { approverSubscriptions, cachedTemplate, keysOnlyIdp, linkKeyHex, loadConfigFile, localConfig, timed, type LocalIdp } from './setup';
+import { approverSubscriptions, cachedTemplate, keysOnlyIdp, linkKeyHex, localConfig, timed, type LocalIdp } from './setup';
 
 export const TABLE_NAME = 'jitgate';
 export const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
@@ -45,7 +46,10 @@ export interface LocalOptions {
   dataDir?: string;
   /** Keep DynamoDB in memory (tests, benchmarks). */
   inMemory?: boolean;
-  /** The config file; default `jitgate.config.json` in the working directory. */
+  /**
+   * The config file; default the demo config (`examples/demo/`), so a test or a benchmark never
+   * runs whatever a user edited. `npm start` (local/main.ts) passes the one `locateConfig` chose.
+   */
   configPath?: string;
   /** Already-parsed config (tests). */
   config?: Config;
@@ -93,8 +97,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const dataDir = path.resolve(options.dataDir ?? '.jitgate');
   mkdirSync(dataDir, { recursive: true });
 
-  const configFile = path.resolve(options.configPath ?? 'jitgate.config.json');
-  const fileConfig = options.config ?? loadConfigFile(configFile);
+  const location: ConfigLocation = options.configPath
+    ? { file: path.resolve(options.configPath), from: 'flag' }
+    : { file: DEMO_CONFIG_FILE, from: 'demo' };
+  const configFile = location.file;
+  const fileConfig = options.config ?? readConfigFile(location, 'local');
   // Discovery happens here, once: the handlers receive every issuer with its jwksUri.
   const { config, devIssuer } = localConfig(await resolveIssuers(fileConfig, undefined, { source: path.basename(configFile) }), url);
 

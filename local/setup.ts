@@ -1,14 +1,13 @@
 /**
- * What local mode composes before it serves (local/server.ts): the config file, the
- * development issuer at local mode's port, the cached synthesized template, the link key,
- * the keys-only IdP and the approvers' local subscriptions.
+ * What local mode composes before it serves (local/server.ts): the development issuer at
+ * local mode's port, the cached synthesized template, the link key, the keys-only IdP and
+ * the approvers' local subscriptions.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { parseConfig, type Config } from '../shared/config/config';
-import { parseJsonText } from '../shared/config/json-text';
+import type { Config } from '../shared/config/config';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import type { CfnTemplate } from './cfn';
 import { createDevTokenSigner, type DevTokenSigner } from './idp';
@@ -16,12 +15,6 @@ import type { SnsSubscription } from './sns';
 
 /** The development IdP: the full one, or discovery and JWKS only (`keysOnlyIdp`). */
 export type LocalIdp = DevTokenSigner & { handle(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> };
-
-export function loadConfigFile(file: string): Config {
-  if (!existsSync(file))
-    throw new Error(`config file ${file} not found; copy jitgate.config.json from the repository or set JITGATE_CONFIG`);
-  return parseConfig(parseJsonText(readFileSync(file, 'utf8'), file), path.basename(file), { mode: 'local' });
-}
 
 /** The development issuer follows local mode's port; its keys are served by the dev IdP. */
 export function localConfig(config: Config, baseUrl: string): { config: Config; devIssuer?: string } {

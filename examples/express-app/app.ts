@@ -1,6 +1,6 @@
 /**
  * A small payments service guarded by jitgate: approving a payment is `payments:approve`
- * in the demo config (jitgate.config.json), which takes a justification, the requester's TOTP
+ * in the demo config (examples/demo/jitgate.config.json), which takes a justification, the requester's TOTP
  * code and one approval each from security-admins and finance-approvers, and grants one use.
  *
  *   POST /payments/:id/approve  {"justification": "..."}  with the caller's IdP token as Bearer

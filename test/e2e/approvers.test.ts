@@ -8,8 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, decideByLink, freePort, linkRequestId, startLocalMode, tempDir, type Running } from '../support/local-mode';
-import demo from '../../jitgate.config.json';
+import { readDemoConfig } from '../support/demo-config';
 import { waitFor } from '../support/wait';
+
+const demo = readDemoConfig();
 
 interface OutboxRecord {
   at: string;

@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../cli/cli';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -36,7 +37,7 @@ interface Run {
 function jitgate(args: string[], opts: { env?: Record<string, string>; tty?: boolean; live?: Run } = {}): Promise<Run> & { live: Run } {
   const live: Run = opts.live ?? { code: -1, stdout: '', stderr: '' };
   const stdout = { write: (t: string) => (live.stdout += t), ...(opts.tty ? { isTTY: true } : {}) };
-  const env = { PORT: String(port), JITGATE_DATA_DIR: local.dataDir, ...opts.env };
+  const env = { PORT: String(port), JITGATE_DATA_DIR: local.dataDir, JITGATE_CONFIG: DEMO_CONFIG_FILE, ...opts.env };
   const done = main(args, { cwd: ROOT, env, stdout, stderr: { write: (t: string) => (live.stderr += t) } }).then((code) => {
     live.code = code;
     return live;

@@ -26,6 +26,7 @@ import { currentCode } from '../../shared/domain/totp';
 import { OpenApiContract } from '../support/openapi-contract';
 import { waitFor } from '../support/wait';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const CREATES_PER_DAY = 5;
 
@@ -35,7 +36,7 @@ let contract: OpenApiContract;
 
 /** The demo config, with a tight create rate (to meet 429 quickly) and a step-up policy naming an acr. */
 function clientConfig(dir: string): string {
-  const demo = require(path.resolve(__dirname, '../../jitgate.config.json')) as { limits: object; policies: unknown[] };
+  const demo = require(DEMO_CONFIG_FILE) as { limits: object; policies: unknown[] };
   const config = {
     ...demo,
     // Per day: the windows are fixed, and one ending mid-test would reset the count.

@@ -13,6 +13,7 @@ import { main as cli } from '../../cli/cli';
 import { dynamoDbEndpoint, tableCounter } from '../support/dynamodb-items';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -27,7 +28,7 @@ let table: ReturnType<typeof tableCounter>;
 beforeAll(async () => {
   dataDir = tempDir('jitgate-federation-');
   partner = await startTestIssuer({ kidPrefix: 'partner' });
-  const demo = require(path.join(ROOT, 'jitgate.config.json'));
+  const demo = require(DEMO_CONFIG_FILE);
   const config = {
     ...demo,
     issuers: {

@@ -8,8 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 let local: Running;
 let api: Client;
@@ -18,7 +17,7 @@ let partner: TestIssuer;
 beforeAll(async () => {
   const dataDir = tempDir('jitgate-security-');
   partner = await startTestIssuer({ kidPrefix: 'partner' });
-  const demo = require(path.join(ROOT, 'jitgate.config.json'));
+  const demo = require(DEMO_CONFIG_FILE);
   const config = {
     ...demo,
     issuers: { ...demo.issuers, partner: { issuer: partner.url, audience: ['jitgate-api'], tokenUse: 'access' } },

@@ -19,8 +19,8 @@ import { attackerKey, b64url, devKeys, forge, signingInput, type DevKeys } from 
 import { dynamoDbEndpoint, tableCounter } from '../support/dynamodb-items';
 import { freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
-const ROOT = path.resolve(__dirname, '../..');
 const CLOCK_SKEW = 30;
 
 let local: Running;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const dataDir = tempDir('jitgate-attacks-');
   partner = await startTestIssuer({ kidPrefix: 'partner' });
   attacker = await startAttackerServer();
-  const demo = require(path.join(ROOT, 'jitgate.config.json'));
+  const demo = require(DEMO_CONFIG_FILE);
   const config = {
     ...demo,
     issuers: {

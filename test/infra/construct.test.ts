@@ -16,7 +16,8 @@ import { Construct } from 'constructs';
 // The package's own entry point (package.json "exports"), as a platform team imports it.
 import { Jitgate, type JitgateProps } from 'jitgate/cdk';
 import { ENTRIES } from '../../infra/functions';
-import { REPO_ROOT, configWithHttpsIssuer, resourcesOf, type Template } from './support';
+import { configWithHttpsIssuer, resourcesOf, type Template } from './support';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const DOMAIN = 'jitgate.platform.example.com';
 const ON_CALL_KEY = 'alias/on-call';
@@ -122,7 +123,7 @@ describe('inside a platform stack, with a custom domain and an on-call topic', (
 
 test('config as a path, alarms off: no alarm, no custom domain, the stage URL as ApiUrl', () => {
   withTmp((outdir) => {
-    const { app } = platformApp(outdir, () => ({ config: path.join(REPO_ROOT, 'jitgate.config.json'), alarms: false }));
+    const { app } = platformApp(outdir, () => ({ config: DEMO_CONFIG_FILE, alarms: false }));
     const template = app.synth().getStackByName('PlatformTools').template;
     expect(resourcesOf(template, 'AWS::CloudWatch::Alarm')).toHaveLength(0);
     expect(resourcesOf(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(0);
@@ -137,7 +138,7 @@ test('config as a path, alarms off: no alarm, no custom domain, the stage URL as
 test('a config path with an issuer that needs discovery: a synth error that says what to do', () => {
   withTmp((outdir) => {
     const file = path.join(outdir, 'jitgate.config.json');
-    const raw = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8'));
+    const raw = JSON.parse(fs.readFileSync(DEMO_CONFIG_FILE, 'utf8'));
     raw.issuers.corp = { issuer: 'https://corp-idp.jitgate.test', audience: ['jitgate-api'] };
     fs.writeFileSync(file, JSON.stringify(raw));
     const { stack } = platformApp(path.join(outdir, 'out'), () => ({ config: file }));

@@ -2,19 +2,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, type Config } from '../../shared/config/config';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** The demo config that ships (one development issuer). */
 export function demoConfig(): Config {
-  return parseConfig(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8')));
+  return parseConfig(JSON.parse(fs.readFileSync(DEMO_CONFIG_FILE, 'utf8')));
 }
 
 export const CORP_ISSUER = 'https://corp-idp.jitgate.test';
 
 /** The demo config plus a real (https) issuer with one approver, Dana, in both approver groups. */
 export function configWithHttpsIssuer(): Config {
-  const raw = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'jitgate.config.json'), 'utf8'));
+  const raw = JSON.parse(fs.readFileSync(DEMO_CONFIG_FILE, 'utf8'));
   raw.issuers.corp = { issuer: CORP_ISSUER, audience: ['jitgate-api'], tokenUse: 'access' };
   const dana = { issuer: 'corp', sub: 'dana', email: 'dana@example.com', name: 'Dana' };
   raw.approverGroups['security-admins'].members.push(dana);

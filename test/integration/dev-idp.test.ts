@@ -12,6 +12,7 @@ import path from 'node:path';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createDevTokenSigner, publicJwk, type SignTokenOptions } from '../../local/idp';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -52,7 +53,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   project = mkdtempSync(path.join(tmpdir(), 'jitgate-idp-'));
-  copyFileSync(path.join(root, 'jitgate.config.json'), path.join(project, 'jitgate.config.json'));
+  copyFileSync(DEMO_CONFIG_FILE, path.join(project, 'jitgate.config.json'));
   child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SERVER], {
     cwd: root,
     env: cleanEnv({ IDP_MODULE: path.join(root, 'local/idp/index.ts'), DATA_DIR: path.join(project, '.jitgate') }),
@@ -386,7 +387,7 @@ describe('npx jitgate token', () => {
     async () => {
       const fresh = mkdtempSync(path.join(tmpdir(), 'jitgate-cli-'));
       try {
-        copyFileSync(path.join(root, 'jitgate.config.json'), path.join(fresh, 'jitgate.config.json'));
+        copyFileSync(DEMO_CONFIG_FILE, path.join(fresh, 'jitgate.config.json'));
         const [ok, unknownUser, noCommand] = await Promise.all([
           runCli(['token', 'audrey', '--access'], fresh),
           runCli(['token', 'zed'], fresh),

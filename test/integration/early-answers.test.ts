@@ -19,15 +19,15 @@ import { createRequest } from '../../shared/usecases/requests';
 import { depsOf } from '../support/in-process';
 import { freePort, tempDir } from '../support/local-mode';
 import { waitFor } from '../support/wait';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
-const ROOT = path.resolve(__dirname, '../..');
 let local: LocalJitgate;
 let deps: Deps;
 const denials: string[] = [];
 
 beforeAll(async () => {
   const dataDir = tempDir('jitgate-early-');
-  const demo = require(path.join(ROOT, 'jitgate.config.json')) as { policies: unknown[] };
+  const demo = require(DEMO_CONFIG_FILE) as { policies: unknown[] };
   const configPath = path.join(dataDir, 'jitgate.early.config.json');
   const remindFast = {
     action: 'it:remind-then-approve',

@@ -16,6 +16,7 @@ import { localFunctions } from '../../local/lambda/functions';
 import { LocalLambda } from '../../local/lambda/runtime';
 import { LocalStepFunctions } from '../../local/stepfunctions';
 import { parseConfig } from '../../shared/config/config';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const ENTRY = 'test/fixtures/lambda/index.ts';
 const ENDPOINTS = {
@@ -233,7 +234,7 @@ test('the runtime loads the bundle, never the TypeScript source: a changed sourc
 
 test('a function re-reads its inlined config under the rules it was checked with: a non-development http issuer passes in local mode ' +
   'only', async () => {
-  const demo = JSON.parse(readFileSync(path.join(__dirname, '../../jitgate.config.json'), 'utf8')) as { issuers: Record<string, unknown> };
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as { issuers: Record<string, unknown> };
   const withHttp = {
     ...demo,
     issuers: {

@@ -12,7 +12,7 @@ import { main } from '../../cli/cli';
 import { readBody } from '../../local/http-util';
 import { Outbox } from '../../local/outbox';
 import { createSnsEndpoint, LocalSns } from '../../local/sns';
-import { REPO_ROOT } from '../infra/support';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:Jitgate-ApproverTopic';
 const CORP = 'https://corp-idp.jitgate.test';
@@ -31,7 +31,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jitgate-subscriptions-'));
-  const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'jitgate.config.json'), 'utf8'));
+  const raw = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8'));
   raw.issuers.corp = { issuer: CORP, audience: ['jitgate-api'], tokenUse: 'access' };
   raw.approverGroups['security-admins'].members.push({ issuer: 'corp', sub: 'dana', email: 'dana@example.com' });
   raw.approverGroups['finance-approvers'].members.push({ issuer: 'corp', sub: 'dana', email: 'dana@example.com' });
@@ -153,5 +153,5 @@ test.each([
 test('a missing config file: exit 1 naming it', async () => {
   const { code, stderr } = await jitgate('subscriptions', '--topic', TOPIC, '--config', 'nope.json');
   expect(code).toBe(1);
-  expect(stderr).toMatch(/no config at .*nope\.json; run from the project directory, or pass --config/);
+  expect(stderr).toMatch(/no config at .*nope\.json; check the path given to --config/);
 });

@@ -7,8 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { signLink, type LinkClaims } from '../../shared/domain/links';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { DEMO_CONFIG_FILE } from './demo-config';
 
 /** The policy that needs approvers to sign in. */
 export const SSO_ACTION = 'vault:open';
@@ -20,7 +19,7 @@ export const SSO_ACTION = 'vault:open';
  * "no longer in the group" case).
  */
 export function approverConfig(dir: string): string {
-  const demo = JSON.parse(readFileSync(path.join(ROOT, 'jitgate.config.json'), 'utf8')) as {
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as {
     approverGroups: Record<string, { members: unknown[] }>;
     policies: unknown[];
   };

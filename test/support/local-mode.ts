@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDevTokenSigner, type SignTokenOptions } from '../../local/idp';
 import { currentCode } from '../../shared/domain/totp';
+import { DEMO_CONFIG_FILE } from './demo-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -42,15 +43,20 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** What `startLocalMode` adds to the environment of `npm start`. */
+export function localModeEnv(opts: { port: number; dataDir: string; configPath?: string }): Record<string, string> {
+  return {
+    PORT: String(opts.port),
+    JITGATE_DATA_DIR: opts.dataDir,
+    // The demo unless the test names a config: never a jitgate.config.json a user keeps at the root.
+    JITGATE_CONFIG: opts.configPath ?? DEMO_CONFIG_FILE,
+  };
+}
+
 export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
   const child: ChildProcess = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(opts.port),
-      JITGATE_DATA_DIR: opts.dataDir,
-      ...(opts.configPath ? { JITGATE_CONFIG: opts.configPath } : {}),
-    },
+    env: { ...process.env, ...localModeEnv(opts) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -95,7 +101,7 @@ export function tempDir(prefix: string): string {
 
 /** The demo config plus one policy with a 2-second approval window, to watch a request time out. */
 export function e2eConfig(dir: string): string {
-  const demo = require(path.join(ROOT, 'jitgate.config.json')) as { policies: unknown[] };
+  const demo = require(DEMO_CONFIG_FILE) as { policies: unknown[] };
   const config = {
     ...demo,
     policies: [

@@ -1,9 +1,9 @@
 /** Principals as the demo IdP would vouch for them, for unit tests of the domain. */
 import { parseConfig, type Config } from '../../shared/config/config';
 import { toPrincipal, type Principal } from '../../shared/domain/identity';
-import demoConfig from '../../jitgate.config.json';
+import { readDemoConfig } from './demo-config';
 
-export const config: Config = parseConfig(demoConfig);
+export const config: Config = parseConfig(readDemoConfig());
 const dev = config.issuers.dev!;
 
 const claims: Record<string, Record<string, unknown>> = {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { main } from '../../cli/cli';
 import { jsonErrorOffset, lineAndColumn, parseJsonText } from '../../shared/config/json-text';
 import { ConfigError } from '../../shared/domain/errors';
-import { loadConfigFile } from '../../local/setup';
+import { readConfigFile } from '../../shared/config/config-file';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 let dir: string;
@@ -56,15 +57,15 @@ test('parseJsonText names the file, line and column and points at the spot', () 
   );
 });
 
-test('npm start (loadConfigFile) reports the line and column', () => {
+test('npm start (readConfigFile) reports the line and column', () => {
   const file = path.join(dir, 'start.json');
   writeFileSync(file, trailingComma);
-  expect(() => loadConfigFile(file)).toThrow(/start\.json is not valid JSON at line 4, column 22/);
+  expect(() => readConfigFile({ file, from: 'flag' }, 'local')).toThrow(/start\.json is not valid JSON at line 4, column 22/);
 });
 
 test('npx jitgate explain reports the line and column', async () => {
   const file = path.join(dir, 'explain.json');
-  const demo = readFileSync(path.join(ROOT, 'jitgate.config.json'), 'utf8');
+  const demo = readFileSync(DEMO_CONFIG_FILE, 'utf8');
   // A comma forgotten after the first policy's "action".
   writeFileSync(file, demo.replace('"action": "projects:delete",', '"action": "projects:delete"'));
   const line = demo.slice(0, demo.indexOf('"action": "projects:delete",')).split('\n').length + 1;

@@ -1,7 +1,7 @@
 /** A 401 a new user can act on: which issuer was expected (and, locally, which port), and how to get a fresh token. */
 import { generateKeyPairSync } from 'node:crypto';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import demoConfig from '../../jitgate.config.json';
+import { readDemoConfig } from '../support/demo-config';
 import { createTokenVerifier } from '../../shared/adapters/tokens';
 import { expiredMessage, untrustedIssuerMessage } from '../../shared/adapters/token-hints';
 import { parseConfig } from '../../shared/config/config';
@@ -50,7 +50,7 @@ test('expiredMessage: locally the CLI command for that user, deployed a new sign
 
 describe('the verifier with the demo config (local mode)', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const config = parseConfig(demoConfig, 'jitgate.config.json', { mode: 'local' });
+  const config = parseConfig(readDemoConfig(), 'jitgate.config.json', { mode: 'local' });
   const cache = new SimpleJwksCache();
   const key = { ...(rsa.publicKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'k', alg: 'RS256', use: 'sig' };
   cache.addJwks(config.issuers.dev!.jwksUri ?? `${DEV}/.well-known/jwks.json`, { keys: [key] } as never);

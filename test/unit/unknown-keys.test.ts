@@ -1,14 +1,14 @@
 /** An unknown key in a body or the config names the key it was probably meant to be. */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseConfig } from '../../shared/config/config';
 import { knownKeysAt } from '../../shared/config/unknown-keys';
 import { ValidationFailed } from '../../shared/domain/errors';
 import { createRequestBody } from '../../shared/web/api-schemas';
 import { errorResponse, validate } from '../../shared/web/http';
+import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
 type Demo = { policies: Record<string, unknown>[] };
-const demo = JSON.parse(readFileSync(path.resolve(__dirname, '../../jitgate.config.json'), 'utf8')) as Demo;
+const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as Demo;
 
 test('alice sends "duration": the 400 problem suggests "durationSeconds"', () => {
   let error: unknown;

@@ -15,7 +15,7 @@ import { PolicyIndex } from '../../../shared/domain/policy';
 import type { Deps } from '../../../shared/runtime';
 import { applyExtension } from '../../../shared/usecases/extensions';
 import type { LifecycleEvent } from '../../../shared/usecases/ports';
-import demoConfig from '../../../jitgate.config.json';
+import { readDemoConfig } from '../demo-config';
 import { SequentialIds, TestClock } from './clock-and-ids';
 import { MemoryNotifier } from './memory-notifier';
 import { MemoryStore } from './memory-store';
@@ -40,7 +40,7 @@ const noTokens: TokenVerifier = {
 };
 
 export function depsForTest(opts: { config?: Config; now?: Date | string; publicUrl?: string } = {}): TestDeps {
-  const config = opts.config ?? parseConfig(demoConfig);
+  const config = opts.config ?? parseConfig(readDemoConfig());
   const store = new MemoryStore();
   const notifier = new MemoryNotifier();
   // Activate, then NotifyActivated: the notice the deciding write stored goes out once the grant is committed.

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../../cli/cli';
+import { DEMO_CONFIG_FILE } from '../../support/demo-config';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let dataDir: string;
@@ -13,7 +14,7 @@ async function token(...args: string[]) {
   let stderr = '';
   const code = await main(['token', ...args], {
     cwd: ROOT,
-    env: { JITGATE_DATA_DIR: dataDir },
+    env: { JITGATE_DATA_DIR: dataDir, JITGATE_CONFIG: DEMO_CONFIG_FILE },
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../cli/cli';
+import { DEMO_CONFIG_FILE } from '../../support/demo-config';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -13,7 +14,7 @@ async function run(args: string[], env: Record<string, string | undefined> = {})
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
     cwd: ROOT,
-    env,
+    env: { JITGATE_CONFIG: DEMO_CONFIG_FILE, ...env },
   });
   return { code, stdout, stderr };
 }
@@ -111,7 +112,7 @@ test('usage errors exit 2 with a message naming the problem', async () => {
 
 test('a config that is not valid exits 1 with the validation messages', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'jitgate-explain-'));
-  const raw = JSON.parse(readFileSync(path.join(ROOT, 'jitgate.config.json'), 'utf8'));
+  const raw = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8'));
   raw.policies.push({ action: '*:prod', autoApprove: true, grant: { mode: 'once' } }); // as specific as prod:*, and both match prod:prod
   const file = path.join(dir, 'changed.json');
   writeFileSync(file, JSON.stringify(raw));

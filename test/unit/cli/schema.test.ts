@@ -2,16 +2,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configJsonSchemaText, SCHEMA_FILE } from '../../../cli/schema';
-
-const ROOT = path.resolve(__dirname, '../../..');
+import { DEMO_CONFIG_FILE } from '../../support/demo-config';
 
 test('jitgate.schema.json is what `npm run schema` generates now (run it after changing the config schema)', () => {
   expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(configJsonSchemaText());
 });
 
 test('the demo config points editors at it', () => {
-  const config = JSON.parse(readFileSync(path.join(ROOT, 'jitgate.config.json'), 'utf8')) as { $schema?: string };
-  expect(config.$schema).toBe('./jitgate.schema.json');
+  const config = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as { $schema: string };
+  expect(path.resolve(path.dirname(DEMO_CONFIG_FILE), config.$schema)).toBe(SCHEMA_FILE);
 });
 
 test('the schema describes the policy fields, conditions included', () => {

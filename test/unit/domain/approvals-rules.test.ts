@@ -14,9 +14,11 @@ import { approversFor, escalationRecipients, remindApprovers } from '../../../sh
 import { findLinks } from '../../../local/outbox';
 import { resumePlan } from '../../../local/resume';
 import { STATE } from '../../../infra/states';
-import demoConfig from '../../../jitgate.config.json';
+import { readDemoConfig } from '../../support/demo-config';
 import { depsForTest } from '../../support/memory/deps-for-test';
 import { demo } from '../../support/principals';
+
+const demoConfig = readDemoConfig();
 
 const ISSUER = demoConfig.issuers.dev.issuer;
 const id = (sub: string) => principalId(ISSUER, sub);

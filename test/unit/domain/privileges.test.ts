@@ -2,6 +2,7 @@ import { parseConfig } from '../../../shared/config/config';
 import { toPrincipal } from '../../../shared/domain/identity';
 import { hasPrivilege } from '../../../shared/domain/privileges';
 import { deployedConfig } from '../../../infra/deployed-config';
+import { DEMO_CONFIG_FILE } from '../../support/demo-config';
 
 const issuers = {
   corp: { issuer: 'https://corp.example.com', audience: ['a'] },
@@ -57,8 +58,8 @@ describe('auditor and admin groups are trusted from their issuers only', () => {
     const deployed = deployedConfig(dev).config;
     expect(deployed.auditorGroups).toEqual([{ group: 'auditors', trustedIssuers: ['corp'] }]);
     expect(
-      deployedConfig(parseConfig(require('../../../jitgate.config.json'), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)
-        ?.breakGlass?.who,
+      deployedConfig(parseConfig(require(DEMO_CONFIG_FILE), 'x', { mode: 'local' })).config.policies.find((p) => p.breakGlass)?.breakGlass
+        ?.who,
     ).toEqual({ claim: 'sub', exists: false });
     expect(() => parseConfig(JSON.parse(JSON.stringify(deployed)))).not.toThrow();
   });

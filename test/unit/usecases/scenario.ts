@@ -6,8 +6,10 @@
 import { parseConfig, type Config } from '../../../shared/config/config';
 import type { Principal } from '../../../shared/domain/identity';
 import type { Decider } from '../../../shared/usecases/decisions';
-import demoConfig from '../../../jitgate.config.json';
+import { readDemoConfig } from '../../support/demo-config';
 import { depsForTest } from '../../support/memory/deps-for-test';
+
+const demoConfig = readDemoConfig();
 
 export const config: Config = parseConfig({
   ...demoConfig,
