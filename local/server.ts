@@ -24,6 +24,7 @@ import { rolesFromTemplate } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
 import { createDevIdp } from './idp';
 import { BodyTooLargeError, readBody, sendProblem } from './http-util';
+import { narrate } from './narration';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { LocalMetrics, metricsHttpHandler } from './metrics';
 import { buildBundles } from './lambda/bundles';
@@ -141,8 +142,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   const outbox = new Outbox(options.inMemory ? undefined : path.join(dataDir, 'outbox.jsonl'));
   const sns = new LocalSns({ outbox, topics: topics.map(topicArn), subscriptions: approverSubscriptions(config, approverTopic) });
+  // Each request's story on the console, one line per step (local/narration.ts).
   outbox.onMessage((m) => {
-    for (const link of m.links) log(`  ✉  ${m.deliveredTo ?? m.topicArn.split(':').pop()}: ${link}`);
+    for (const line of narrate(m)) log(line);
   });
 
   // Each function in its own containers with its template environment.

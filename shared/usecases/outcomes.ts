@@ -38,6 +38,11 @@ export async function tellRequester(
  * with no Lambda, while the words stay the domain's.
  */
 export function activationNotice(request: JitRequest, grant: GrantTimes): string {
-  const body = outcomeEvent(request, 'activated', { activatedAt: grant.activatedAt, expiresAt: grant.expiresAt });
+  const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approver.id);
+  const body = outcomeEvent(request, 'activated', {
+    activatedAt: grant.activatedAt,
+    expiresAt: grant.expiresAt,
+    ...(approvedBy.length ? { approvedBy } : {}),
+  });
   return eventMessage(OUTCOME_EVENTS.activated, body);
 }

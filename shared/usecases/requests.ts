@@ -243,7 +243,10 @@ export async function createRequest(
       requestId: id,
       action: input.action,
       resource,
+      // What it waits for first: the requester's MFA, or approvers (or only activation, when auto-approved).
+      status: request.status,
       ...(breakGlass ? { breakGlass: true } : {}),
+      ...(autoApproved ? { autoApproved: true } : {}),
     })
     .catch(() => undefined);
   if (breakGlass) {

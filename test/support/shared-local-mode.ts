@@ -20,7 +20,10 @@ const BROKER_ENV = 'JITGATE_TEST_LOCAL_MODES';
 /** Files wait in beforeAll for the one start they share; a loaded machine gets the time it needs once, not per file. */
 export const SHARED_START_TIMEOUT_MS = 240_000;
 
-/** The shared end-to-end config: the demo config, a policy with a 2-second window, and break-glass that still asks for TOTP. */
+/**
+ * The shared end-to-end config: the demo config, a policy with a 2-second window, break-glass that still
+ * asks for TOTP, and a policy whose whole lifecycle fits in seconds.
+ */
 function sharedE2eConfig(dir: string): string {
   const file = e2eConfig(dir);
   const config = JSON.parse(readFileSync(file, 'utf8'));
@@ -30,6 +33,13 @@ function sharedE2eConfig(dir: string): string {
     mfa: 'totp',
     grant: { mode: 'once', useWithin: '10m' },
     breakGlass: { maxDuration: '2m', notify: 'security-admins', who: { claim: 'groups', contains: 'engineering' } },
+  });
+  // Every step of a lifecycle within seconds (e2e/narration.test.ts): MFA, an approval, a short window.
+  config.policies.push({
+    action: 'e2e:narrated',
+    approvals: { groups: { 'security-admins': 1 } },
+    mfa: 'totp',
+    grant: { mode: 'window', maxDuration: '1m' },
   });
   const shared = path.join(dir, 'jitgate.e2e-shared.config.json');
   writeFileSync(shared, JSON.stringify(config, null, 2));
