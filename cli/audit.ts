@@ -9,8 +9,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/domain/audit-chain';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
-import { developmentIssuer } from './development-issuer';
-import { createDevTokenSigner } from '../local/idp';
+import { JitgateError, type JitgateClient } from '../client';
+import { CannotReach, connect, type ConnectionOptions } from './connection';
+import { describeApiError } from './output';
 
 const HELP = `Usage: jitgate audit verify [--since <time>] [--file <export.jsonl>] [connection]
        jitgate audit export [--since <time>] [--format jsonl] [--out <file>] [connection]
@@ -27,8 +28,8 @@ Options:
   --format jsonl    the export format (the only one)
   --out <path>      write the export to this file instead of stdout
 
-Connection (default: local mode at http://127.0.0.1:$PORT or :4000):
-  --url <url>       the jitgate API
+Connection (as for the request verbs; default: local mode at http://127.0.0.1:$PORT or :4000):
+  --url <url>       the jitgate API (or $JITGATE_URL)
   --token <jwt>     an auditor's token (or $JITGATE_TOKEN)
   --as <user>       a demo user, signed by local mode's development IdP (e.g. --as audrey)
 `;
@@ -64,11 +65,12 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   if (values.since !== undefined && Number.isNaN(Date.parse(values.since)))
     throw new UsageError(`--since takes an ISO time such as 2026-01-31T00:00:00Z (got "${values.since}")`);
   const since = values.since === undefined ? undefined : new Date(values.since).toISOString();
+  const query = since ? { since } : {};
   if (verb === 'export') {
     if (values.file) throw new UsageError('--file is for verify; export reads the live trail');
     if (values.format !== undefined && values.format !== 'jsonl')
       throw new UsageError(`--format: only jsonl is supported (got "${values.format}")`);
-    const body = await fetchText(io, values, '/v1/audit/export', since);
+    const body = await fromApi(io, values, '/v1/audit/export', (client) => client.exportAudit(query));
     if (values.out) {
       writeFileSync(path.resolve(io.cwd, values.out), body);
       io.stderr.write(`wrote ${body ? body.trimEnd().split('\n').length : 0} line(s) to ${values.out}\n`);
@@ -81,7 +83,7 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
     if (values.url || values.token || values.as) throw new UsageError('--file verifies offline; leave out --url, --token and --as');
     report = verifyFile(path.resolve(io.cwd, values.file), since);
   } else {
-    report = JSON.parse(await fetchText(io, values, '/v1/audit/verify', since)) as VerifyReport;
+    report = await fromApi(io, values, '/v1/audit/verify', (client) => client.verifyAudit(query));
   }
   io.stdout.write(`${JSON.stringify(report)}\n`);
   if (report.ok) io.stderr.write(`intact: ${report.checked} event(s) on ${report.chains} chain(s)\n`);
@@ -120,48 +122,20 @@ export function verifyFile(file: string, since?: string): VerifyReport {
   return verifyChains(since ? chains.filter((c) => (c.events[0]?.at ?? '') >= since) : chains);
 }
 
-async function fetchText(
-  io: CliIo,
-  values: { url?: string; token?: string; as?: string },
-  route: string,
-  since: string | undefined,
-): Promise<string> {
-  const base = (values.url ?? `http://127.0.0.1:${io.env.PORT || '4000'}`).replace(/\/$/, '');
-  const token = await bearer(io, values);
-  const url = `${base}${route}${since ? `?since=${encodeURIComponent(since)}` : ''}`;
-  let res: Response;
+/**
+ * The live trail through the typed client. A refusal or no answer is one line naming the route and
+ * the fix; cli.ts prints it and exits 1, as for a broken chain.
+ */
+async function fromApi<T>(io: CliIo, values: ConnectionOptions, route: string, call: (client: JitgateClient) => Promise<T>): Promise<T> {
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    return await call(connect(io, values));
   } catch (err) {
-    throw new Error(
-      `cannot reach ${base} (${(err as Error).cause ?? (err as Error).message}); start local mode with "npm start" or pass --url`,
-    );
-  }
-  const body = await res.text();
-  if (!res.ok) {
-    let detail = body.slice(0, 500);
-    try {
-      const problem = JSON.parse(body) as { title?: string; detail?: string };
-      detail = [problem.title, problem.detail].filter(Boolean).join(': ');
-    } catch {
-      /* not a problem document */
+    if (err instanceof JitgateError) {
+      const auditor =
+        err.status === 401 || err.status === 403 ? " (an auditor's token is needed: --token, $JITGATE_TOKEN or --as audrey)" : '';
+      throw new Error(`${route} answered ${err.status}: ${describeApiError(err, { asUser: values.as })}${auditor}`);
     }
-    const hint = res.status === 401 || res.status === 403 ? " (an auditor's token is needed: --token, $JITGATE_TOKEN or --as audrey)" : '';
-    throw new Error(`${route} answered ${res.status}: ${detail}${hint}`);
+    if (err instanceof CannotReach) throw new Error(err.message);
+    throw err;
   }
-  return body;
-}
-
-async function bearer(io: CliIo, values: { token?: string; as?: string }): Promise<string> {
-  if (values.token && values.as) throw new UsageError('--token or --as, not both');
-  if (values.token) return values.token;
-  if (values.as) {
-    const signer = await createDevTokenSigner({
-      issuer: developmentIssuer(io),
-      dataDir: path.resolve(io.cwd, io.env.JITGATE_DATA_DIR || '.jitgate'),
-    });
-    return signer.signToken(values.as, { expiresIn: 300, tokenUse: 'id', authTime: Math.floor(Date.now() / 1000) });
-  }
-  if (io.env.JITGATE_TOKEN) return io.env.JITGATE_TOKEN;
-  throw new UsageError('no token: pass --token, set JITGATE_TOKEN, or --as <demo user> in local mode (e.g. --as audrey)');
 }

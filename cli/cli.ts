@@ -1,6 +1,7 @@
 /**
  * `npx jitgate <command>`: a small command table, so a new command is one entry.
- * Each command returns its exit code: 0 ok, 1 failed, 2 usage error. Results go to
+ * Each command returns its exit code: 0 ok, 1 failed, 2 usage error (3 where a command
+ * has an answer scripts branch on; docs/cli.md, "Exit status"). Results go to
  * stdout alone (a token can be captured with `$(npx jitgate token alice)`);
  * messages go to stderr.
  */

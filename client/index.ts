@@ -67,7 +67,8 @@ export interface WaitOptions {
 }
 
 type Signal = { signal?: AbortSignal };
-type CallOptions = Signal & { body?: unknown; headers?: Record<string, string> };
+/** `accept`: the media type asked for (JSON unless said). */
+type CallOptions = Signal & { body?: unknown; headers?: Record<string, string>; accept?: string };
 
 export class JitgateClient {
   private readonly baseUrl: string;
@@ -158,6 +159,14 @@ export class JitgateClient {
   }
 
   /**
+   * The audit chains as JSON lines (auditors): each head, then its events with their hashes, as the
+   * text to keep; `jitgate audit verify --file` checks it offline later.
+   */
+  exportAudit(query: { since?: string } = {}, options: Signal = {}): Promise<string> {
+    return this.send('GET', `/v1/audit/export${queryString(query)}`, { ...options, accept: 'application/x-ndjson' });
+  }
+
+  /**
    * Polls the request until its status is one of `statuses`, with backoff. Activation follows
    * a decision asynchronously (the state machine does it), so after `decide` or `answerMfa`
    * the request may still say `pending_*` for a moment: this is how to wait for `active`.
@@ -195,8 +204,19 @@ export class JitgateClient {
   }
 
   private async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+    const text = await this.send(method, path, options);
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      return undefined as T;
+    }
+  }
+
+  /** The response's text; a refusal throws the error class its status and problem document call for. */
+  private async send(method: string, path: string, options: CallOptions = {}): Promise<string> {
     const token = await this.token();
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}`, ...options.headers };
+    const accept = options.accept ?? 'application/json';
+    const headers: Record<string, string> = { accept, authorization: `Bearer ${token}`, ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetchFn(`${this.baseUrl}${path}`, {
       method,
@@ -205,14 +225,14 @@ export class JitgateClient {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const text = await res.text();
-    let body: unknown;
+    if (res.ok) return text;
+    let problem: unknown;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      problem = text ? JSON.parse(text) : undefined;
     } catch {
-      body = undefined;
+      problem = undefined;
     }
-    if (!res.ok) throw errorFor(res.status, body, res.headers);
-    return body as T;
+    throw errorFor(res.status, problem, res.headers);
   }
 }
 
