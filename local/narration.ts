@@ -81,6 +81,8 @@ function eventLines(event: Event, requesterAttribute: string | undefined): strin
         const approvers = Array.isArray(event.approvedBy) ? event.approvedBy.map(person).filter(Boolean) : [];
         return [...(approvers.length ? [`approved by ${approvers.join(', ')}`] : []), `active until ${when(event.expiresAt)}`];
       }
+      case 'grant.extended':
+        return [`extended by ${id(event.extension, 80) ?? 'an extension'}: active until ${when(event.expiresAt)}`];
       case 'grant.expiring':
         return [`expiring at ${when(event.expiresAt)}`];
       case 'grant.ended':

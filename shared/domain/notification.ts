@@ -309,7 +309,7 @@ export function breakGlassMessage(
 // ---------------------------------------------------------------------------------
 // Lifecycle events for the requester (events topic, `requester` message attribute).
 
-export type Outcome = 'activated' | 'denied' | 'timed_out' | 'expired' | 'consumed' | 'revoked' | 'cancelled' | 'failed';
+export type Outcome = 'activated' | 'extended' | 'denied' | 'timed_out' | 'expired' | 'consumed' | 'revoked' | 'cancelled' | 'failed';
 
 /**
  * The body of an outcome event: what it is about and how it ended, plus a one-line
@@ -325,6 +325,7 @@ export function outcomeEvent(
   const reason = extra.reason ? `: ${clean(extra.reason, 300)}` : '';
   const summary = {
     activated: `Approved: ${what} is active${extra.expiresAt ? ` until ${when(extra.expiresAt)}` : ''}.`,
+    extended: `Extended: ${what} is active${extra.expiresAt ? ` until ${when(extra.expiresAt)}` : ' longer'}.`,
     denied: `Denied: ${what}${reason}.`,
     timed_out: `Timed out: nobody decided ${what} before the approval window closed.`,
     expired: `Ended: your grant for ${what} expired.`,

@@ -60,16 +60,17 @@ export async function applyExtension(deps: Deps, extensionId: string): Promise<{
   // Both requests at once: the extension is `applied` exactly when the grant's end has moved.
   // A grant that expired (or was revoked) meanwhile makes the write lose, and the retry sees
   // the grant ended and denies the extension instead.
-  const decided = await withRetry(async (): Promise<JitRequest | undefined> => {
+  // `moved`: the grant as this call extended it (a repeated step finds the extension applied and moves nothing).
+  const decided = await withRetry(async (): Promise<{ request: JitRequest; moved?: { grant: JitRequest; from: string } } | undefined> => {
     const stored = await load(deps, extensionId);
     const ext = stored.request;
-    if (ext.status === 'applied') return ext;
+    if (ext.status === 'applied') return { request: ext };
     if (!isPending(ext) || ext.extends === undefined) return undefined;
     const now = deps.now();
     const deny = async (reason: string) => {
       const denied = withState(ext, { status: 'denied', decidedAt: now.toISOString(), decidedBy: 'jitgate', reason });
       await deps.store.saveRequest(stored, denied, [auditEvent(extensionId, 'denied', 'jitgate', now, { reason })]);
-      return denied;
+      return { request: denied };
     };
     if (!ext.grantTimes) return deny('its requirements were not met');
     const storedGrant = await load(deps, ext.extends);
@@ -100,11 +101,14 @@ export async function applyExtension(deps: Deps, extensionId: string): Promise<{
         audit: [auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to } })],
       },
     ]);
-    return applied;
+    return { request: applied, moved: { grant: moved, from: grant.expiresAt } };
   });
   if (decided === undefined) return { changed: false };
-  if (decided.status !== 'applied') {
-    await tellRequester(deps, decided, 'denied', decided.status === 'denied' ? { reason: decided.reason } : {});
+  const { request, moved } = decided;
+  if (request.status === 'denied') await tellRequester(deps, request, 'denied', { reason: request.reason });
+  // On the grant's own id: subscribers follow a grant, and its end is what moved.
+  if (moved && moved.grant.status === 'active') {
+    await tellRequester(deps, moved.grant, 'extended', { extension: extensionId, from: moved.from, expiresAt: moved.grant.expiresAt });
   }
   return { changed: true };
 }

@@ -12,6 +12,7 @@ import type { LifecycleEvent } from './ports';
 
 export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
   activated: 'grant.activated',
+  extended: 'grant.extended',
   denied: 'request.denied',
   timed_out: 'request.timed_out',
   cancelled: 'request.cancelled',

@@ -186,6 +186,7 @@ export type LifecycleEvent =
   | 'request.timed_out'
   | 'request.failed'
   | 'grant.activated'
+  | 'grant.extended'
   | 'grant.expiring'
   | 'grant.ended'
   | 'grant.break_glass'

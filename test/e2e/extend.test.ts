@@ -58,6 +58,16 @@ test('alice extends her window grant, bob approves: it ends at the new expiresAt
     throw new Error(`${err}\n${await local.output()}`);
   });
   expect(moved).toMatchObject({ status: 'active', expiresAt: newEnd });
+  // Alice is told on the events topic, on the grant's id (published by ApplyExtension's function).
+  const told = await waitFor(
+    async () => (await api.outbox()).map((m) => JSON.parse(m.message.trim().startsWith('{') ? m.message : '{}')),
+    (events) => events.some((e) => e.type === 'grant.extended' && e.requestId === id),
+  );
+  expect(told.find((e) => e.type === 'grant.extended' && e.requestId === id)).toMatchObject({
+    extension: extensionId,
+    from: oldEnd,
+    expiresAt: newEnd,
+  });
 
   // Past the old end: the same execution waited on; the grant is still active and honoured.
   await sleepUntil(oldEnd, 1500);

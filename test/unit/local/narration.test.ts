@@ -67,6 +67,11 @@ test.each<[string, OutboxMessage, string[]]>([
     event('grant.activated', { expiresAt: '2026-11-26T10:30:00.000Z' }),
     ['[r-1] active until 2026-11-26 10:30:00 UTC'],
   ],
+  [
+    'an extension applied',
+    event('grant.extended', { extension: 'r-2', from: '2026-11-26T10:30:00.000Z', expiresAt: '2026-11-26T10:45:00.000Z' }),
+    ['[r-1] extended by r-2: active until 2026-11-26 10:45:00 UTC'],
+  ],
   ['the expiry warning', event('grant.expiring', { expiresAt: '2026-11-26T10:30:00.000Z' }), ['[r-1] expiring at 2026-11-26 10:30:00 UTC']],
   [
     'expiry',

@@ -6,7 +6,7 @@
 import { AlreadyDecided, Forbidden, ValidationFailed } from '../../../shared/domain/errors';
 import { decide } from '../../../shared/usecases/decisions';
 import { currentCode, newTotpSecret } from '../../../shared/domain/totp';
-import { askExtension } from '../../../shared/usecases/extensions';
+import { applyExtension, askExtension } from '../../../shared/usecases/extensions';
 import { answerMfa } from '../../../shared/usecases/mfa';
 import { revokeGrant } from '../../../shared/usecases/cancel-revoke';
 import { createRequest } from '../../../shared/usecases/requests';
@@ -59,6 +59,19 @@ test('asked, approved by the same policy, applied: the end moves by the duration
     'extended',
   ]);
   expect(w.store.auditTrail('req-2').map((e) => e.type)).toEqual(['created', 'approvers_notified', 'approved', 'extended']);
+  // Alice hears it on the grant's own id, with the old and the new end.
+  const extended = w.notifier.events.filter((e) => e.type === 'grant.extended');
+  expect(extended).toEqual([
+    {
+      type: 'grant.extended',
+      requester: alice.id,
+      body: expect.objectContaining({ requestId: 'req-1', outcome: 'extended', extension: 'req-2', from: before, expiresAt: after }),
+    },
+  ]);
+  expect(extended[0]!.body.summary).toMatch(/^Extended: prod:debug on \* is active until .* UTC\.$/);
+  // The step repeated (Step Functions retries it) moves nothing and tells nothing again.
+  expect(await applyExtension(w.deps, 'req-2')).toEqual({ changed: true });
+  expect(w.notifier.events.filter((e) => e.type === 'grant.extended')).toHaveLength(1);
 
   // The grant's own execution, at the old end: nothing ends, it waits for the new one; there, it expires.
   w.clock.advance(300);
