@@ -26,7 +26,7 @@ import { clearCookie, cookieScope, linkHash, openSession, SESSION_COOKIE } from 
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { correlate, instrumented } from '../../shared/observability';
-import { errorPage, loadForLink, notDecidable, notYourLink, redirect, sameOrigin } from './pages';
+import { errorPage, extendedGrant, loadForLink, notDecidable, notYourLink, redirect, sameOrigin } from './pages';
 import { callback, signInLabel, startSignIn } from './signin';
 
 /** The request id comes from the link once it is verified (`correlate`); the link itself is never logged. */
@@ -72,7 +72,8 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
 
     const method = event.httpMethod.toUpperCase();
     // GET, HEAD and prefetches (Sec-Purpose / Purpose: prefetch) only read.
-    if (method === 'GET' || method === 'HEAD') return decisionPage(pending, approver, mode(), now);
+    if (method === 'GET' || method === 'HEAD')
+      return decisionPage(pending, approver, mode(), now, { extending: await extendedGrant(deps, request) });
     if (method !== 'POST') {
       const res = messagePage(405, 'Method not allowed', 'Open the link from your email.');
       return { ...res, headers: { ...res.headers, allow: 'GET, POST' } };
@@ -90,7 +91,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
         'The form did not say which decision you took; go back and press one of the two buttons.',
       );
     if (sso && !session) {
-      const again = decisionPage(pending, approver, mode(), now);
+      const again = decisionPage(pending, approver, mode(), now, { extending: await extendedGrant(deps, request) });
       return { ...again, statusCode: 401 };
     }
     const groups = session ? session.g.filter((g) => claims.g.includes(g)) : claims.g;

@@ -1,7 +1,7 @@
 /** The approval pages' shared answers: loading the linked request, refusals, redirects, same-origin checks and error pages. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { escapeHtml } from '../../shared/domain/html';
-import { messagePage, page } from '../../shared/web/approval-page';
+import { messagePage, page, type ExtendedGrant } from '../../shared/web/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/domain/errors';
 import { header, logger } from '../../shared/web/http';
 import type { LinkClaims } from '../../shared/domain/links';
@@ -14,6 +14,18 @@ export async function loadForLink(deps: Deps, claims: LinkClaims): Promise<JitRe
     return (await load(deps, claims.r)).request;
   } catch (err) {
     if (err instanceof NotFound) throw new InvalidLink('this link names a request jitgate does not know');
+    throw err;
+  }
+}
+
+/** The grant an extension would lengthen, for the page to show its current end; unknown is shown as its id alone. */
+export async function extendedGrant(deps: Deps, request: JitRequest): Promise<ExtendedGrant | undefined> {
+  if (!request.extends) return undefined;
+  try {
+    const grant = (await load(deps, request.extends)).request;
+    return { id: grant.id, status: grant.status, ...('expiresAt' in grant ? { expiresAt: grant.expiresAt } : {}) };
+  } catch (err) {
+    if (err instanceof NotFound) return undefined;
     throw err;
   }
 }

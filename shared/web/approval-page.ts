@@ -147,12 +147,23 @@ export type PageMode =
       as: string;
     };
 
+/**
+ * The grant an extension request (`extends`) would lengthen, as read when the page is shown:
+ * its end is what the approver moves, so the page says where it stands.
+ */
+export interface ExtendedGrant {
+  id: string;
+  status: JitRequest['status'];
+  /** The grant's current end, when it has one. */
+  expiresAt?: string;
+}
+
 export function decisionPage(
   request: PendingRequest,
   approver: Approver,
   mode: PageMode,
   now: Date = new Date(),
-  extras: PageExtras = {},
+  extras: PageExtras & { extending?: ExtendedGrant } = {},
 ): APIGatewayProxyResult {
   // What the requester and their token wrote is shown with its hidden characters made visible, as in the email.
   const escapeHtml = (value: unknown) => escapeShown(String(value));
@@ -163,12 +174,14 @@ export function decisionPage(
       .filter((g) => g.remaining > 0)
       .map((g) => `${g.remaining} approval${g.remaining === 1 ? '' : 's'} from ${g.group}`)
       .join(', ') || 'none';
-  const grant =
-    request.requirements.grant.mode === 'once'
+  const grant = request.extends
+    ? `${capitalize(duration(request.durationSeconds))} more, from the grant's current end`
+    : request.requirements.grant.mode === 'once'
       ? `One use, within ${duration(request.durationSeconds)} of approval`
       : `${capitalize(duration(request.durationSeconds))}, from approval`;
   const ticket = (request as { ticket?: string }).ticket;
   const rows: [string, string, string?][] = [
+    ...(request.extends ? [['Extends', extendsText(request.extends, extras.extending, now)] as [string, string]] : []),
     ['Access', grant],
     ...(ticket ? [['Ticket', ticket] as [string, string]] : []),
     ['Still needed', missing],
@@ -194,6 +207,13 @@ ${mode.kind === 'signin' ? signInPart(mode) : formPart(mode, requester)}
 This link is personal to ${escapeHtml(approverName)}${approver.email ? ` &lt;${escapeHtml(approver.email)}&gt;` : ''} and works once;
 your decision is recorded with your name in the audit trail.</p>`;
   return page(200, `Approve ${request.action}?`, details, extras);
+}
+
+/** "request 3f2a…, active, ends in 12 minutes · 14:30 UTC, …", or where it stands when no longer active. */
+function extendsText(id: string, grant: ExtendedGrant | undefined, now: Date): string {
+  if (grant?.id !== id) return `request ${id}`;
+  if (grant.status === 'active' && grant.expiresAt) return `request ${id}, active, ends ${deadline(grant.expiresAt, now)}`;
+  return `request ${id}, ${grant.status.replace(/_/g, ' ')} now: approving it changes nothing`;
 }
 
 function escapeShown(value: string): string {

@@ -46,6 +46,9 @@ test('alice extends her window grant, bob approves: it ends at the new expiresAt
   expect(asked.json).toMatchObject({ ...subject, extends: id, durationSeconds: 6 });
   const extensionId: string = asked.json.id;
   await api.waitForStatus(alice, extensionId, 'pending_approval');
+  // Bob's page says it is an extension, of which grant, and when that grant ends now.
+  const page = await (await fetch(await api.linkFor('bob@example.com', extensionId))).text();
+  expect(page).toContain(`<dt>Extends</dt><dd>request ${id}, active, ends in `);
   expect((await api.call('POST', `/v1/requests/${extensionId}/decisions`, { token: bob, body: { decision: 'approve' } })).status).toBe(200);
   const applied = await api.waitForStatus(alice, extensionId, 'applied');
   const newEnd = new Date(Date.parse(oldEnd) + 6000).toISOString();
