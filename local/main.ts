@@ -2,14 +2,14 @@
  * `npm start`: local mode on http://127.0.0.1:4000 (env PORT). Prints what it
  * started and how to try it; Ctrl-C stops everything.
  */
-import path from 'node:path';
 import { ConfigError } from '../shared/domain/errors';
-import { CONFIG_FILE_NAME, locateConfig, type ConfigLocation } from '../shared/config/config-file';
+import { locateConfig } from '../shared/config/config-file';
 import { requirementsOf } from '../shared/domain/policy';
 import { describeCondition } from '../shared/config/condition-config';
 import type { Config } from '../shared/config/config';
 import { PortInUse } from './port-check';
 import { startLocal } from './server';
+import { describeConfigChoice } from './setup';
 
 function policySummary(config: Config): string[] {
   const width = Math.min(32, Math.max(...config.policies.map((p) => p.action.length + (p.resource ? p.resource.length + 1 : 0))));
@@ -50,13 +50,6 @@ function short(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** Which config runs, and for the demo, how to get a config of your own. */
-function configLine(config: ConfigLocation): string {
-  const shown = path.relative(process.cwd(), config.file) || config.file;
-  if (config.from !== 'demo') return `${shown}${config.from === 'env' ? '  (JITGATE_CONFIG)' : ''}`;
-  return `the demo, ${shown}  (no ./${CONFIG_FILE_NAME} here; \`npx jitgate init\` writes yours)`;
-}
-
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${process.env.PORT}"`);
@@ -74,7 +67,7 @@ async function main(): Promise<void> {
     [
       `jitgate local mode is running on ${u}  (started in ${local.startupMs.total} ms)`,
       '',
-      `  config            ${configLine(config)}`,
+      `  config            ${describeConfigChoice(config, process.cwd())}`,
       `  API               ${u}/v1/...   (OpenAPI: ${u}/openapi.json, health: ${u}/health)`,
       `  DynamoDB Local    ${local.dynamodb.endpoint}  (data in ${process.env.JITGATE_DATA_DIR ?? '.jitgate'}/)`,
       `  state machine     synthesized definition, run by aws-local-stepfunctions (${local.resumed} execution(s) resumed)`,

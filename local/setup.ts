@@ -1,13 +1,14 @@
 /**
- * What local mode composes before it serves (local/server.ts): the development issuer at
- * local mode's port, the cached synthesized template, the link key, the keys-only IdP and
- * the approvers' local subscriptions.
+ * What local mode composes before it serves (local/server.ts): the banner's config line, the
+ * development issuer at local mode's port, the cached synthesized template, the link key, the
+ * keys-only IdP and the approvers' local subscriptions.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Config } from '../shared/config/config';
+import { CONFIG_FILE_NAME, type ConfigLocation } from '../shared/config/config-file';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import type { CfnTemplate } from './cfn';
 import { createDevTokenSigner, type DevTokenSigner } from './idp';
@@ -15,6 +16,13 @@ import type { SnsSubscription } from './sns';
 
 /** The development IdP: the full one, or discovery and JWKS only (`keysOnlyIdp`). */
 export type LocalIdp = DevTokenSigner & { handle(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> };
+
+/** The start banner's config line: which file runs, and for the demo, how to get a config of your own. */
+export function describeConfigChoice(config: ConfigLocation, cwd: string): string {
+  const shown = path.relative(cwd, config.file) || config.file;
+  if (config.from !== 'demo') return `${shown}${config.from === 'env' ? '  (JITGATE_CONFIG)' : ''}`;
+  return `the demo, ${shown}  (no ./${CONFIG_FILE_NAME} here; \`npx jitgate init\` writes yours)`;
+}
 
 /** The development issuer follows local mode's port; its keys are served by the dev IdP. */
 export function localConfig(config: Config, baseUrl: string): { config: Config; devIssuer?: string } {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigFileMissing, DEMO_CONFIG_FILE, locateConfig, readConfigFile } from '../../../shared/config/config-file';
 import { ConfigError } from '../../../shared/domain/errors';
+import { describeConfigChoice } from '../../../local/setup';
 import { readDemoConfig } from '../../support/demo-config';
 import { localModeEnv } from '../../support/local-mode';
 
@@ -38,6 +39,14 @@ describe('locateConfig', () => {
     expect(deploy).toEqual({ file: path.join(dir, 'jitgate.config.json'), from: 'cwd' });
     expect(() => readConfigFile(deploy, 'deploy')).toThrow(/no config at .*jitgate\.config\.json; write one with `npx jitgate init`/);
   });
+});
+
+test("npm start's banner says which config runs, and for the demo how to get your own", () => {
+  expect(describeConfigChoice({ file: DEMO_CONFIG_FILE, from: 'demo' }, ROOT)).toBe(
+    'the demo, examples/demo/jitgate.config.json  (no ./jitgate.config.json here; `npx jitgate init` writes yours)',
+  );
+  expect(describeConfigChoice({ file: path.join(dir, 'jitgate.config.json'), from: 'cwd' }, dir)).toBe('jitgate.config.json');
+  expect(describeConfigChoice({ file: path.join(dir, 'prod.json'), from: 'env' }, dir)).toBe('prod.json  (JITGATE_CONFIG)');
 });
 
 describe('readConfigFile', () => {
