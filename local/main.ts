@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const local = await startLocal({
     port,
     dataDir: process.env.JITGATE_DATA_DIR ?? '.jitgate',
-    configPath: config.file,
+    configPath: config,
     inMemory: process.env.JITGATE_IN_MEMORY === '1',
     log: (line) => console.log(line),
   });

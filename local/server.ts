@@ -49,9 +49,10 @@ export interface LocalOptions {
   inMemory?: boolean;
   /**
    * The config file; default the demo config (`examples/demo/`), so a test or a benchmark never
-   * runs whatever a user edited. `npm start` (local/main.ts) passes the one `locateConfig` chose.
+   * runs whatever a user edited. `npm start` (local/main.ts) passes the location `locateConfig`
+   * chose, so a missing file is explained as it was named (JITGATE_CONFIG, or the directory).
    */
-  configPath?: string;
+  configPath?: string | ConfigLocation;
   /** Already-parsed config (tests). */
   config?: Config;
   log?: (line: string) => void;
@@ -98,9 +99,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const dataDir = path.resolve(options.dataDir ?? '.jitgate');
   mkdirSync(dataDir, { recursive: true });
 
-  const location: ConfigLocation = options.configPath
-    ? { file: path.resolve(options.configPath), from: 'flag' }
-    : { file: DEMO_CONFIG_FILE, from: 'demo' };
+  const given = options.configPath;
+  const location: ConfigLocation =
+    typeof given === 'string' ? { file: path.resolve(given), from: 'flag' } : (given ?? { file: DEMO_CONFIG_FILE, from: 'demo' });
   const configFile = location.file;
   const fileConfig = options.config ?? readConfigFile(location, 'local');
   // Discovery happens here, once: the handlers receive every issuer with its jwksUri.

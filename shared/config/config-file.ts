@@ -35,8 +35,6 @@ export interface LocateOptions {
   flag?: string | undefined;
   /** Fall back to the demo config when the working directory has none (local mode, `token`, `explain`). */
   demo: boolean;
-  /** For tests: whether a file exists. */
-  exists?: (file: string) => boolean;
 }
 
 /** `--config`, then `$JITGATE_CONFIG` (empty counts as unset), then `./jitgate.config.json`, then the demo when allowed. */
@@ -45,8 +43,7 @@ export function locateConfig(options: LocateOptions): ConfigLocation {
   const fromEnv = options.env.JITGATE_CONFIG;
   if (fromEnv) return { file: path.resolve(options.cwd, fromEnv), from: 'env' };
   const own = path.resolve(options.cwd, CONFIG_FILE_NAME);
-  const exists = options.exists ?? existsSync;
-  if (options.demo && !exists(own)) return { file: DEMO_CONFIG_FILE, from: 'demo' };
+  if (options.demo && !existsSync(own)) return { file: DEMO_CONFIG_FILE, from: 'demo' };
   return { file: own, from: 'cwd' };
 }
 
