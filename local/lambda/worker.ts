@@ -21,6 +21,8 @@ export interface ContainerData {
   memorySize: number;
   logGroupName: string;
   logStreamName: string;
+  /** How far the container's clock is off (local/faults: a skewed clock); 0 normally. */
+  clockOffsetMs: number;
 }
 
 export type ContainerMessage =
@@ -30,6 +32,12 @@ export type ContainerMessage =
   | { type: 'result'; id: number; ok: false; error: LambdaErrorPayload }
   /** The container is going away (uncaught exception, unhandled rejection) while `id` runs. */
   | { type: 'crash'; error: LambdaErrorPayload };
+
+/** From local/lambda/runtime.ts: the container's clock is now `offsetMs` off (local/faults). */
+export interface ClockChange {
+  type: 'clock';
+  offsetMs: number;
+}
 
 export interface Invocation {
   type: 'invoke';
@@ -72,10 +80,31 @@ function initErrorPayload(err: unknown): LambdaErrorPayload {
   return payload;
 }
 
+let clockOffsetMs = 0;
+
+/**
+ * `Date` reads the real clock plus `clockOffsetMs`: what the function sees on a host whose clock
+ * is off. Installed only once a skew is asked for, so a container without one runs on Node's own Date.
+ */
+function skewClock(offsetMs: number): void {
+  if (clockOffsetMs === 0 && offsetMs !== 0 && !(Date as { skewed?: boolean }).skewed) {
+    const Real = Date;
+    const Skewed = function (this: unknown, ...args: unknown[]) {
+      if (!new.target) return new Real(Real.now() + clockOffsetMs).toString();
+      return args.length === 0 ? new Real(Real.now() + clockOffsetMs) : new (Real as new (...a: unknown[]) => Date)(...args);
+    } as unknown as DateConstructor & { skewed: boolean };
+    Object.assign(Skewed, { now: () => Real.now() + clockOffsetMs, parse: Real.parse, UTC: Real.UTC, skewed: true });
+    Object.defineProperty(Skewed, 'prototype', { value: Real.prototype });
+    globalThis.Date = Skewed;
+  }
+  clockOffsetMs = offsetMs;
+}
+
 async function main(): Promise<void> {
   const port = parentPort!;
   const data = workerData as ContainerData;
   const post = (message: ContainerMessage) => port.postMessage(message);
+  skewClock(data.clockOffsetMs);
 
   // As on Lambda, an error nobody awaits ends the container (the parent discards it).
   process.on('unhandledRejection', (reason) => {
@@ -115,7 +144,9 @@ async function main(): Promise<void> {
   }
   post({ type: 'ready' });
 
-  port.on('message', (invocation: Invocation) => {
+  port.on('message', (message: Invocation | ClockChange) => {
+    if (message.type === 'clock') return skewClock(message.offsetMs);
+    const invocation = message;
     const context = {
       callbackWaitsForEmptyEventLoop: true,
       functionName: data.functionName,
