@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import type { ClockChange, ContainerData, ContainerMessage, Invocation, LambdaErrorPayload } from './worker';
+import type { ContainerData, ContainerMessage, Invocation, LambdaErrorPayload } from './worker';
 
 export interface LocalFunction {
   /** The function's logical id, also its local function name. */
@@ -88,7 +88,7 @@ class Container {
     workerFile: string,
     private readonly onGone: (c: Container) => void,
     onLogLine?: (functionName: string, line: string) => void,
-    clockOffsetMs = 0,
+    readonly clockOffsetMs = 0,
   ) {
     const data: ContainerData = {
       clockOffsetMs,
@@ -205,10 +205,7 @@ class Container {
     }
   }
 
-  // local/faults: a clock `offsetMs` off from now on; a runtime that dies mid-invocation.
-  skewClock(offsetMs: number): void {
-    if (!this.dead) this.worker.postMessage({ type: 'clock', offsetMs } satisfies ClockChange);
-  }
+  /** local/faults: a runtime that dies mid-invocation. */
   crash(): void {
     if (this.current) this.fail({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: signal: killed', trace: [] });
   }
@@ -264,7 +261,8 @@ class FunctionPool {
       this.onLogLine,
       this.clockOffsetMs,
     );
-    container.release = () => this.dispatch();
+    // A container of a host whose clock was set otherwise since (local/faults) serves no more.
+    container.release = () => (container.clockOffsetMs === this.clockOffsetMs ? this.dispatch() : container.discard());
     container.busy = true;
     this.containers.add(container);
     container.ready.then(
@@ -293,9 +291,10 @@ class FunctionPool {
     }
   }
 
+  /** The next containers start with this clock; idle ones with another go, busy ones once done. */
   skewClock(offsetMs: number): void {
     this.clockOffsetMs = offsetMs;
-    for (const c of this.containers) c.skewClock(offsetMs);
+    for (const c of [...this.containers]) if (!c.busy && c.clockOffsetMs !== offsetMs) c.discard();
   }
   crashRunning(): void {
     for (const c of [...this.containers]) c.crash();
@@ -363,7 +362,10 @@ export class LocalLambda {
     for (const pool of this.pools.values()) if (pool.fn.environment.AWS_ACCESS_KEY_ID === accessKeyId) pool.crashRunning();
   }
 
-  /** local/faults: every function's clock `seconds` ahead (negative: behind); the state machine keeps the real one. */
+  /**
+   * local/faults: every function's clock `seconds` ahead (negative: behind), in new containers (a host
+   * whose clock is off); the state machine keeps the real one.
+   */
   skewClock(seconds: number): void {
     for (const pool of this.pools.values()) pool.skewClock(seconds * 1000);
   }

@@ -33,12 +33,6 @@ export type ContainerMessage =
   /** The container is going away (uncaught exception, unhandled rejection) while `id` runs. */
   | { type: 'crash'; error: LambdaErrorPayload };
 
-/** From local/lambda/runtime.ts: the container's clock is now `offsetMs` off (local/faults). */
-export interface ClockChange {
-  type: 'clock';
-  offsetMs: number;
-}
-
 export interface Invocation {
   type: 'invoke';
   id: number;
@@ -80,24 +74,21 @@ function initErrorPayload(err: unknown): LambdaErrorPayload {
   return payload;
 }
 
-let clockOffsetMs = 0;
-
 /**
- * `Date` reads the real clock plus `clockOffsetMs`: what the function sees on a host whose clock
- * is off. Installed only once a skew is asked for, so a container without one runs on Node's own Date.
+ * `Date` reads the real clock plus `offsetMs`: what the function sees on a host whose clock is off.
+ * Installed before the bundle loads, so code that keeps a reference to `Date.now` (the token
+ * verifier does) reads the same clock; a container without a skew runs on Node's own Date.
  */
 function skewClock(offsetMs: number): void {
-  if (clockOffsetMs === 0 && offsetMs !== 0 && !(Date as { skewed?: boolean }).skewed) {
-    const Real = Date;
-    const Skewed = function (this: unknown, ...args: unknown[]) {
-      if (!new.target) return new Real(Real.now() + clockOffsetMs).toString();
-      return args.length === 0 ? new Real(Real.now() + clockOffsetMs) : new (Real as new (...a: unknown[]) => Date)(...args);
-    } as unknown as DateConstructor & { skewed: boolean };
-    Object.assign(Skewed, { now: () => Real.now() + clockOffsetMs, parse: Real.parse, UTC: Real.UTC, skewed: true });
-    Object.defineProperty(Skewed, 'prototype', { value: Real.prototype });
-    globalThis.Date = Skewed;
-  }
-  clockOffsetMs = offsetMs;
+  if (offsetMs === 0) return;
+  const Real = Date;
+  const Skewed = function (this: unknown, ...args: unknown[]) {
+    if (!new.target) return new Real(Real.now() + offsetMs).toString();
+    return args.length === 0 ? new Real(Real.now() + offsetMs) : new (Real as new (...a: unknown[]) => Date)(...args);
+  } as unknown as DateConstructor;
+  Object.assign(Skewed, { now: () => Real.now() + offsetMs, parse: Real.parse, UTC: Real.UTC });
+  Object.defineProperty(Skewed, 'prototype', { value: Real.prototype });
+  globalThis.Date = Skewed;
 }
 
 async function main(): Promise<void> {
@@ -144,9 +135,7 @@ async function main(): Promise<void> {
   }
   post({ type: 'ready' });
 
-  port.on('message', (message: Invocation | ClockChange) => {
-    if (message.type === 'clock') return skewClock(message.offsetMs);
-    const invocation = message;
+  port.on('message', (invocation: Invocation) => {
     const context = {
       callbackWaitsForEmptyEventLoop: true,
       functionName: data.functionName,
