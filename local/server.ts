@@ -235,6 +235,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const supervisor = new DynamoDbSupervisor(dynamodb, {
     start: startDynamoDb,
     onRestarted: async () => {
+      if (options.inMemory) log('local mode: DynamoDB Local ran in memory (inMemory): its data is lost, the table starts empty');
       await table();
       const isRunning = async (id: string) =>
         (await sfn.describeExecution({ executionArn: sfn.executionArnFor(id) }).catch(() => undefined))?.status === 'RUNNING';
@@ -264,7 +265,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     secretArnOf: (id: string) => secrets.find((s) => s.arn === id || s.name === id)?.arn,
   };
   const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
-  const crashCaller = (accessKeyId: string) => void lambda.crashRunning(accessKeyId);
+  const crashCaller = (accessKeyId: string) => lambda.crashRunning(accessKeyId);
   const awsEndpoints = {
     sfn: guardAwsEndpoint('sfn', faultyAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), faults, crashCaller), guarded),
     sns: guardAwsEndpoint('sns', faultyAwsEndpoint('sns', createSnsEndpoint(sns), faults, crashCaller), guarded),
