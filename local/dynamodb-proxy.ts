@@ -20,6 +20,8 @@ const FORWARDED = [
   'accept-encoding',
 ];
 
+const UNAVAILABLE = 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable';
+
 export function createDynamoDbProxy(dynamodbEndpoint: string): AwsEndpoint & { close(): void } {
   const target = new URL(dynamodbEndpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -40,7 +42,15 @@ export function createDynamoDbProxy(dynamodbEndpoint: string): AwsEndpoint & { c
         answer.once('end', resolve);
         answer.once('error', reject);
       });
-      upstream.once('error', reject);
+      upstream.once('error', (error: NodeJS.ErrnoException) => {
+        if (res.headersSent) return reject(error);
+        // DynamoDB Local is down (its supervisor is starting it again): answered as DynamoDB answers in
+        // an outage, a 5xx the functions' SDK retries and the store turns into the API's 503.
+        const text = JSON.stringify({ __type: UNAVAILABLE, message: `DynamoDB Local is unavailable (${error.code ?? error.message})` });
+        res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ServiceUnavailable' });
+        res.end(text);
+        resolve();
+      });
       upstream.end(payload);
     });
   return Object.assign(proxy, { close: () => agent.destroy() });

@@ -19,6 +19,11 @@ export async function resumeExecutions(opts: {
   sfn: LocalStepFunctions;
   linkBase: string;
   now?: Date;
+  /**
+   * Leaves alone the requests whose execution still runs (a restart of DynamoDB Local, not of local mode);
+   * one that ended while DynamoDB Local was away (a step's retries ran out) is started again.
+   */
+  isRunning?: (requestId: string) => Promise<boolean>;
 }): Promise<number> {
   const doc = DynamoDBDocumentClient.from(opts.client);
   const now = opts.now ?? new Date();
@@ -35,8 +40,10 @@ export async function resumeExecutions(opts: {
       }),
     );
     for (const item of page.Items ?? []) {
+      if (await opts.isRunning?.(String(item.id))) continue;
       const plan = resumePlan(item as unknown as JitRequest, opts.linkBase, now);
-      await opts.sfn.startExecution({ name: plan.input.requestId, input: JSON.stringify(plan.input), startAt: plan.startAt });
+      const input = JSON.stringify(plan.input);
+      await opts.sfn.startExecution({ name: plan.input.requestId, input, startAt: plan.startAt, replaceEnded: true });
       resumed++;
     }
     start = page.LastEvaluatedKey;

@@ -6,6 +6,7 @@
  * SNS and Secrets Manager endpoints for those services, the development IdP for the issuer.
  */
 import './polyfills';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,9 @@ import { refuseForeignHost } from './host-check';
 import { LocalIam } from './iam/authorizer';
 import { rolesFromTemplate } from './iam/roles';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
+import { DynamoDbSupervisor } from './dynamodb-local/supervisor';
+import { faultyAwsEndpoint, faultyDynamoDb, faultySnsPublish, LocalFaults } from './faults';
+import { healthHttpHandler, type HealthChecks } from './health';
 import { createDevIdp } from './idp';
 import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { narrate } from './narration';
@@ -77,7 +81,10 @@ export interface LocalJitgate {
   /** What the functions' EMF lines said (`GET /dev/metrics`). */
   metrics: LocalMetrics;
   sfn: LocalStepFunctions;
-  dynamodb: DynamoDbLocal;
+  /** The JVM running now: a new one (same port, same data) when the last went away. */
+  readonly dynamodb: DynamoDbLocal;
+  /** Faults a test switches on (local/faults): none unless injected. */
+  faults: LocalFaults;
   template: CfnTemplate;
   /** The roles of the template and the checks every local AWS endpoint makes. */
   iam: LocalIam;
@@ -109,7 +116,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   // The JVM starts in its own process while this one synthesizes: they overlap on two cores.
   let t = Date.now();
-  const dynamodbStarting = startDynamoDbLocal(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
+  const startDynamoDb = (dynamodbPort?: number) =>
+    startDynamoDbLocal({ ...(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }), port: dynamodbPort });
+  const dynamodbStarting = startDynamoDb();
   dynamodbStarting.catch(() => undefined);
   const synthesized = await cachedTemplate(config);
   const template = options.alterTemplate ? options.alterTemplate(structuredClone(synthesized)) : synthesized;
@@ -125,7 +134,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
   if (tables.length !== 1) throw new Error(`expected one table in the stack, found ${tables.length}`);
-  await ensureTable(ddbClient, tables[0]!.resource.Properties as unknown as CfnTableProperties, TABLE_NAME);
+  const table = () => ensureTable(ddbClient, tables[0]!.resource.Properties as unknown as CfnTableProperties, TABLE_NAME);
+  await table();
+  const faults = new LocalFaults();
 
   // Topics: every AWS::SNS::Topic gets a local ARN named after its logical id.
   const topicArn = (logicalId: string) => `arn:aws:sns:local:000000000000:${logicalId}`;
@@ -184,7 +195,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     workerFile: built.worker,
     ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
   });
-  const invokeLambda = (logicalId: string, payload: unknown) => lambda.invoke(logicalId, payload);
+  const entryName = (logicalId: string) => entries[logicalId]?.split('/')[1] ?? logicalId;
+  const invokeLambda = (logicalId: string, payload: unknown) =>
+    lambda.invoke(logicalId, payload, { crash: faults.take('lambda', entryName(logicalId), 'function') !== undefined });
   // One warm container per function before the first request, as a deployed function that has served
   // before: a first call must not pay for loading its bundle, or the state machine's first steps lag
   // behind the API. They load while the IdP starts.
@@ -212,8 +225,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     definition: machine.definition,
     stateMachineArn: STATE_MACHINE_ARN,
     invokeLambda,
-    dynamodb: ddbClient,
-    publishSns: sns.publishSns,
+    dynamodb: faultyDynamoDb(ddbClient, faults),
+    publishSns: faultySnsPublish(sns.publishSns, faults),
     onExecutionEnded: executionEvents.onExecutionEnded,
   });
 
@@ -228,6 +241,33 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     throw err;
   }
 
+  // A DynamoDB Local that goes away is started again; executions that ended meanwhile are resumed.
+  const supervisor = new DynamoDbSupervisor(dynamodb, {
+    start: startDynamoDb,
+    onRestarted: async () => {
+      if (options.inMemory) log('local mode: DynamoDB Local ran in memory (inMemory): its data is lost, the table starts empty');
+      await table();
+      const isRunning = async (id: string) =>
+        (await sfn.describeExecution({ executionArn: sfn.executionArnFor(id) }).catch(() => undefined))?.status === 'RUNNING';
+      const again = await resumeExecutions({ client: ddbClient, table: TABLE_NAME, sfn, linkBase: `${url}/approve/`, isRunning });
+      if (again) log(`local mode: ${again} execution(s) resumed after DynamoDB Local came back`);
+    },
+    log,
+  });
+  const health: HealthChecks = {
+    dynamodb: async () => {
+      if (supervisor.status !== 'up') return { status: 'restarting', pid: supervisor.dynamodb.pid, restarts: supervisor.restarts };
+      await ddbClient.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(1_500) });
+      return { status: 'up', pid: supervisor.dynamodb.pid, restarts: supervisor.restarts };
+    },
+    stepfunctions: async () => ({
+      status: 'up',
+      runningExecutions: (await sfn.listExecutions({ statusFilter: 'RUNNING' })).executions.length,
+    }),
+    lambda: async () => ({ status: 'up', containers: lambda.containers() }),
+    sns: async () => ({ status: 'up', topics: topics.length }),
+    idp: async () => ({ status: 'up', issuer }),
+  };
   const router = buildRouter(template);
   const guarded = {
     iam,
@@ -235,10 +275,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     secretArnOf: (id: string) => secrets.find((s) => s.arn === id || s.name === id)?.arn,
   };
   const dynamodbProxy = createDynamoDbProxy(dynamodb.endpoint);
+  const crashCaller = (accessKeyId: string) => lambda.crashRunning(accessKeyId);
   const awsEndpoints = {
-    sfn: guardAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), guarded),
-    sns: guardAwsEndpoint('sns', createSnsEndpoint(sns), guarded),
-    dynamodb: guardAwsEndpoint('dynamodb', dynamodbProxy, guarded),
+    sfn: guardAwsEndpoint('sfn', faultyAwsEndpoint('sfn', createStepFunctionsEndpoint(sfn), faults, crashCaller), guarded),
+    sns: guardAwsEndpoint('sns', faultyAwsEndpoint('sns', createSnsEndpoint(sns), faults, crashCaller), guarded),
+    dynamodb: guardAwsEndpoint('dynamodb', faultyAwsEndpoint('dynamodb', dynamodbProxy, faults, crashCaller), guarded),
     secretsmanager: guardAwsEndpoint('secretsmanager', createSecretsManagerEndpoint(secrets), guarded),
   };
   const outboxEndpoint = outboxHttpHandler(outbox);
@@ -260,6 +301,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
     if (await outboxEndpoint(req, res)) return;
     if (metricsEndpoint(req, res)) return;
+    if (await healthHttpHandler(health, req, res)) return;
     // The AWS SDK posts to the endpoint's path with a trailing slash.
     const service = /^\/dev\/aws\/(sfn|sns|dynamodb|secretsmanager)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
     if (service) {
@@ -315,7 +357,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     outbox,
     metrics,
     sfn,
-    dynamodb,
+    get dynamodb() {
+      return supervisor.dynamodb;
+    },
+    faults,
     template,
     iam,
     resumed,
@@ -332,7 +377,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       await idp.close();
       dynamodbProxy.close();
       ddbClient.destroy();
-      await dynamodb.stop();
+      await supervisor.stop();
     },
   };
 }

@@ -45,6 +45,8 @@ export interface DynamoDbLocal {
   startupMs: number;
   /** Stops the JVM (SIGTERM, SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
+  /** Settles when the JVM has gone, stopped or not (local/dynamodb-local/supervisor.ts restarts it). */
+  exited: Promise<void>;
   /** What the JVM printed so far (stdout and stderr, the last 64 KiB). */
   output(): string;
 }
@@ -273,5 +275,5 @@ async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<D
     client.destroy();
   }
   const startupMs = Math.round(performance.now() - started);
-  return { endpoint, port, pid: javaPid, startupMs, stop, output: () => output };
+  return { endpoint, port, pid: javaPid, startupMs, stop, exited: exitPromise, output: () => output };
 }

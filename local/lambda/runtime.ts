@@ -69,6 +69,8 @@ export class LambdaFunctionError extends Error {
 
 interface Pending {
   payload: unknown;
+  /** The container dies as this invocation starts (local/faults). */
+  crash?: boolean;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -86,8 +88,10 @@ class Container {
     workerFile: string,
     private readonly onGone: (c: Container) => void,
     onLogLine?: (functionName: string, line: string) => void,
+    readonly clockOffsetMs = 0,
   ) {
     const data: ContainerData = {
+      clockOffsetMs,
       bundle: fn.bundle,
       handlerExport: fn.handler.split('.').pop() ?? 'handler',
       functionName: fn.logicalId,
@@ -170,6 +174,7 @@ class Container {
       return;
     }
     this.worker.postMessage({ type: 'invoke', id, requestId, event, deadline: Date.now() + timeoutMs } satisfies Invocation);
+    if (pending.crash) this.crash();
   }
 
   private onMessage(message: ContainerMessage): void {
@@ -200,6 +205,11 @@ class Container {
     }
   }
 
+  /** local/faults: a runtime that dies mid-invocation. */
+  crash(): void {
+    if (this.current) this.fail({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: signal: killed', trace: [] });
+  }
+
   discard(): void {
     if (this.dead) return;
     this.dead = true;
@@ -215,6 +225,7 @@ class Container {
 class FunctionPool {
   private readonly containers = new Set<Container>();
   private readonly queue: Pending[] = [];
+  private clockOffsetMs = 0;
 
   constructor(
     readonly fn: LocalFunction,
@@ -232,9 +243,9 @@ class FunctionPool {
     await this.spawn().ready;
   }
 
-  invoke(payload: unknown): Promise<unknown> {
+  invoke(payload: unknown, crash: boolean): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ payload, resolve, reject });
+      this.queue.push({ payload, resolve, reject, crash });
       this.dispatch();
     });
   }
@@ -248,8 +259,10 @@ class FunctionPool {
         this.dispatch();
       },
       this.onLogLine,
+      this.clockOffsetMs,
     );
-    container.release = () => this.dispatch();
+    // A container of a host whose clock was set otherwise since (local/faults) serves no more.
+    container.release = () => (container.clockOffsetMs === this.clockOffsetMs ? this.dispatch() : container.discard());
     container.busy = true;
     this.containers.add(container);
     container.ready.then(
@@ -276,6 +289,15 @@ class FunctionPool {
       if (this.containers.size < this.max) this.spawn();
       return;
     }
+  }
+
+  /** The next containers start with this clock; idle ones with another go, busy ones once done. */
+  skewClock(offsetMs: number): void {
+    this.clockOffsetMs = offsetMs;
+    for (const c of [...this.containers]) if (!c.busy && c.clockOffsetMs !== offsetMs) c.discard();
+  }
+  crashRunning(): void {
+    for (const c of [...this.containers]) c.crash();
   }
 
   async close(): Promise<void> {
@@ -308,15 +330,16 @@ export class LocalLambda {
     );
   }
 
-  /** Invokes a function by logical id (RequestResponse); a function error rejects with a {@link LambdaFunctionError}. */
-  invoke(logicalId: string, payload: unknown): Promise<unknown> {
+  /** Invokes a function by id (RequestResponse); an error rejects with a {@link LambdaFunctionError}. `crash`: local/faults. */
+  invoke(logicalId: string, payload: unknown, opts: { crash?: boolean } = {}): Promise<unknown> {
+    const crash = opts.crash === true;
     const pool = this.pools.get(logicalId);
     if (!pool)
       return Promise.reject(
         new LambdaFunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${logicalId}`, trace: [] }),
       );
     const gate = this.gates.get(logicalId);
-    return gate ? gate.then(() => pool.invoke(payload)) : pool.invoke(payload);
+    return gate ? gate.then(() => pool.invoke(payload, crash)) : pool.invoke(payload, crash);
   }
 
   /**
@@ -332,6 +355,19 @@ export class LocalLambda {
       this.gates.delete(logicalId);
       release();
     };
+  }
+
+  /** local/faults: the running invocations of the functions signing with `accessKeyId` die mid-way. */
+  crashRunning(accessKeyId: string): void {
+    for (const pool of this.pools.values()) if (pool.fn.environment.AWS_ACCESS_KEY_ID === accessKeyId) pool.crashRunning();
+  }
+
+  /**
+   * local/faults: every function's clock `seconds` ahead (negative: behind), in new containers (a host
+   * whose clock is off); the state machine keeps the real one.
+   */
+  skewClock(seconds: number): void {
+    for (const pool of this.pools.values()) pool.skewClock(seconds * 1000);
   }
 
   /** The variables a function's containers see (a copy). */

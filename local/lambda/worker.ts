@@ -21,6 +21,8 @@ export interface ContainerData {
   memorySize: number;
   logGroupName: string;
   logStreamName: string;
+  /** How far the container's clock is off (local/faults: a skewed clock); 0 normally. */
+  clockOffsetMs: number;
 }
 
 export type ContainerMessage =
@@ -72,10 +74,28 @@ function initErrorPayload(err: unknown): LambdaErrorPayload {
   return payload;
 }
 
+/**
+ * `Date` reads the real clock plus `offsetMs`: what the function sees on a host whose clock is off.
+ * Installed before the bundle loads, so code that keeps a reference to `Date.now` (the token
+ * verifier does) reads the same clock; a container without a skew runs on Node's own Date.
+ */
+function skewClock(offsetMs: number): void {
+  if (offsetMs === 0) return;
+  const Real = Date;
+  const Skewed = function (this: unknown, ...args: unknown[]) {
+    if (!new.target) return new Real(Real.now() + offsetMs).toString();
+    return args.length === 0 ? new Real(Real.now() + offsetMs) : new (Real as new (...a: unknown[]) => Date)(...args);
+  } as unknown as DateConstructor;
+  Object.assign(Skewed, { now: () => Real.now() + offsetMs, parse: Real.parse, UTC: Real.UTC });
+  Object.defineProperty(Skewed, 'prototype', { value: Real.prototype });
+  globalThis.Date = Skewed;
+}
+
 async function main(): Promise<void> {
   const port = parentPort!;
   const data = workerData as ContainerData;
   const post = (message: ContainerMessage) => port.postMessage(message);
+  skewClock(data.clockOffsetMs);
 
   // As on Lambda, an error nobody awaits ends the container (the parent discards it).
   process.on('unhandledRejection', (reason) => {

@@ -116,7 +116,10 @@ export class LocalStepFunctions {
     }
     const executionArn = this.executionArnFor(name);
     const existing = this.executions.get(executionArn);
-    if (existing) {
+    if (existing && existing.status !== 'RUNNING' && params.replaceEnded) {
+      this.executions.delete(executionArn);
+      this.finishedOrder.delete(existing);
+    } else if (existing) {
       // AWS: same name and input while running → the same execution; otherwise ExecutionAlreadyExists.
       if (existing.status === 'RUNNING' && existing.input === input && existing.startAt === startAt) {
         return { executionArn, startDate: existing.startDate };

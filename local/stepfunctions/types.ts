@@ -57,6 +57,11 @@ export interface StartExecutionParams {
   input?: string;
   /** Resume: run the definition with `StartAt` moved to this (top-level) state. */
   startAt?: string;
+  /**
+   * Resume: an execution of this name that has ended is forgotten first, as a restarted local
+   * mode's interpreter remembers none (AWS keeps a name taken for 90 days).
+   */
+  replaceEnded?: boolean;
   /** Optional; when given it must be this state machine's ARN. */
   stateMachineArn?: string;
 }

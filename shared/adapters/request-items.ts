@@ -4,7 +4,7 @@
  * version is still the one read, so two racing writers can never both win.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../domain/audit';
 import { chainEvents, EMPTY_CHAIN, JOURNAL, type ChainedEvent } from '../domain/audit-chain';
 import { ConcurrentModification } from '../domain/errors';
@@ -97,6 +97,19 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
       this.doc.send(new GetCommand({ TableName: this.table, Key: keys.idempotency(principal, key), ConsistentRead: true })),
     );
     return Item?.requestId as string | undefined;
+  }
+
+  async releaseIdempotencyKey(principal: string, key: string, requestId: string): Promise<void> {
+    await this.call(() =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.idempotency(principal, key),
+          ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
+          ExpressionAttributeValues: { ':id': requestId },
+        }),
+      ),
+    );
   }
 
   /**

@@ -42,6 +42,10 @@ export class DynamoStore implements Store {
     return this.requests.idempotentRequestId(principal, key);
   }
 
+  releaseIdempotencyKey(principal: string, key: string, requestId: string) {
+    return this.requests.releaseIdempotencyKey(principal, key, requestId);
+  }
+
   saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens?: TaskTokens) {
     return this.requests.saveRequest(before, after, audit, tokens);
   }

@@ -48,8 +48,12 @@ export async function decide(
     const pending = request as Extract<JitRequest, { status: 'pending_approval' }>;
     if (Date.parse(pending.approvalDeadline) <= now.getTime())
       throw new WindowClosed(`the approval window closed at ${pending.approvalDeadline}`);
-    if (request.approvals.some((a) => a.approver.id === decider.person.id))
-      throw new AlreadyDecided('you have already decided this request', request.status);
+    const own = request.approvals.find((a) => a.approver.id === decider.person.id);
+    // The same approval again, its quorum complete and the request still pending: the first answer's
+    // hand-over to the state machine failed (its caller got a 503). Hand over again, or it waits for ever.
+    if (own?.decision === 'approve' && decision === 'approve' && request.grantTimes)
+      return { request, token: stored.tokens.approvalTaskToken, grant: { grantTimes: request.grantTimes }, final: false, repeated: true };
+    if (own) throw new AlreadyDecided('you have already decided this request', request.status);
     if (completion(request, now)) throw new AlreadyDecided('this request already has all the approvals it needs', request.status);
 
     const approval: Approval = {
@@ -123,7 +127,7 @@ export async function decide(
   // The quorum is complete: the state machine activates the grant and tells the requester. The
   // answer is the request as decided, still pending; if the token had just been replaced (a
   // reminder segment ending), the step that parks the new one completes the task instead.
-  if (result.grant) {
+  if (result.grant && !('repeated' in result)) {
     deps.metrics.count('RequestsApproved');
     decided();
   }

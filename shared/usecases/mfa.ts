@@ -113,6 +113,10 @@ export async function answerMfa(deps: Deps, principal: Principal, id: string, co
     const stored = await load(deps, id);
     const request = stored.request;
     if (request.requester.id !== principal.id) throw new NotFound(`no request ${id}`);
+    // A right code for an MFA already passed, the request still waiting for it: the first answer's
+    // hand-over to the state machine failed (its caller got a 503). Hand over again, or it waits for ever.
+    if (accepted && request.status === 'pending_mfa' && request.mfa.passedAt)
+      return { kind: 'passed' as const, request, token: stored.tokens.mfaTaskToken };
     if (request.status !== 'pending_mfa' || request.mfa.passedAt)
       throw new AlreadyDecided(`request is ${request.status}${request.mfa.passedAt ? ' and MFA is already done' : ''}`, request.status);
     if (Date.parse(request.mfaDeadline) <= now.getTime()) throw new WindowClosed(`the MFA window closed at ${request.mfaDeadline}`);

@@ -55,6 +55,8 @@ export interface RequestStore {
   /** Creates a request, claims its grant slot and records its audit events at once; when the slot or the key is taken, says by whom. */
   createRequest(request: JitRequest, audit: AuditEvent[], opts: CreateOptions): Promise<CreateOutcome>;
   idempotentRequestId(principal: string, key: string): Promise<string | undefined>;
+  /** Frees a key that names `requestId` (a request that never started), so the caller's retry creates anew. */
+  releaseIdempotencyKey(principal: string, key: string, requestId: string): Promise<void>;
   /** The next version of a request, with its events, if nobody wrote since `before`; frees the grant slot when it ends. */
   saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens?: TaskTokens): Promise<void>;
   /** Several such writes at once, or none (ConcurrentModification when any request moved since it was read). */

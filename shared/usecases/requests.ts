@@ -50,7 +50,11 @@ export async function createRequest(
 
   if (opts.idempotencyKey) {
     const existing = await deps.store.idempotentRequestId(principal.id, opts.idempotencyKey);
-    if (existing) return { created: false, request: requestView(sameAsked((await load(deps, existing)).request, input)) };
+    if (existing) {
+      const request = sameAsked((await load(deps, existing)).request, input);
+      await restartIfWaiting(deps, request, opts.linkBase);
+      return { created: false, request: requestView(request) };
+    }
   }
 
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
@@ -203,14 +207,9 @@ export async function createRequest(
   }
   if (!outcome.created) {
     await giveBack();
-    return {
-      created: false,
-      request: requestView(
-        outcome.reason === 'idempotency'
-          ? sameAsked((await load(deps, outcome.existingRequestId)).request, input)
-          : (await load(deps, outcome.existingRequestId)).request,
-      ),
-    };
+    const existing = (await load(deps, outcome.existingRequestId)).request;
+    await restartIfWaiting(deps, existing, opts.linkBase);
+    return { created: false, request: requestView(outcome.reason === 'idempotency' ? sameAsked(existing, input) : existing) };
   }
 
   if (opts.extends) {
@@ -227,13 +226,14 @@ export async function createRequest(
     if (breakGlass) await announceBreakGlass(deps, request, policy.breakGlass!.notify, opts.linkBase);
     await deps.workflow.start(executionInput(request, opts.linkBase, now));
   } catch (err) {
-    // No workflow, no request: cancel it so the slot is free and nothing waits forever.
+    // No workflow, no request: cancel it so the slot is free, nothing waits for ever, and a retry with the same key creates anew.
     await withRetry(async () => {
       const stored = await load(deps, id);
       const cancelled = withState(stored.request, { status: 'cancelled', cancelledAt: deps.now().toISOString() });
       await deps.store.saveRequest(stored, cancelled, [
         auditEvent(id, 'cancelled', 'jitgate', deps.now(), { reason: 'the workflow could not be started' }),
       ]);
+      if (opts.idempotencyKey) await deps.store.releaseIdempotencyKey(principal.id, opts.idempotencyKey, id);
     }).catch(() => undefined);
     await giveBack();
     throw err;
@@ -265,6 +265,15 @@ export async function createRequest(
   if (breakGlass) deps.metrics.count('BreakGlassUses');
   // Auto-approved too: pending until the state machine activates it, moments later (poll GET /v1/requests/{id}).
   return { created: true, request: requestView(request) };
+}
+
+/**
+ * A request asked for again (same Idempotency-Key, or the live one holding the slot) and still pending: its execution is
+ * started again, same name. One whose create died before StartExecution would wait for ever; a running one is not started twice.
+ */
+async function restartIfWaiting(deps: Deps, request: JitRequest, linkBase: string): Promise<void> {
+  if (request.status === 'pending_mfa' || request.status === 'pending_approval')
+    await deps.workflow.start(executionInput(request, linkBase, deps.now()));
 }
 
 /**

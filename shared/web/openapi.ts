@@ -258,7 +258,14 @@ function paths(): Json {
         responses: { 303: { description: 'back to the approval page, signed in' } },
       },
     },
-    '/health': { get: { operationId: 'health', summary: 'Liveness', security: [], responses: { 200: json('Health', 'up') } } },
+    '/health': {
+      get: {
+        operationId: 'health',
+        summary: 'Liveness',
+        security: [],
+        responses: { 200: json('Health', 'up'), 503: json('Health', 'local mode: a component is down (Retry-After)') },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'openapi',

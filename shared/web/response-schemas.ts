@@ -315,7 +315,15 @@ export const VerifyReport = z
 
 export const TotpEnrolment = z.object({ secret: z.string(), otpauthUri: z.string() }).register(apiSchemas, { id: 'TotpEnrolment' });
 export const TotpConfirmation = z.object({ confirmed: z.literal(true) }).register(apiSchemas, { id: 'TotpConfirmation' });
-export const Health = z.object({ status: z.literal('ok') }).register(apiSchemas, { id: 'Health' });
+export const Health = z
+  .object({
+    status: z.enum(['ok', 'unavailable']).describe('`unavailable` only in local mode, with 503, while one of its components is down'),
+    components: z
+      .record(z.string(), z.object({ status: z.enum(['up', 'restarting', 'down']) }).catchall(z.unknown()))
+      .optional()
+      .describe('local mode only: dynamodb, stepfunctions, lambda, sns and idp, each with its status and details'),
+  })
+  .register(apiSchemas, { id: 'Health' });
 
 /** RFC 9457, with the members jitgate adds for the failures a caller can act on. */
 export const Problem = z

@@ -405,6 +405,14 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     expect(JSON.parse(description.output!).end.ended).toBe('expired');
     expect(entered(await history(executionArn))).toEqual(['WaitUntilExpiry', 'Expire']);
 
+    // Resuming after DynamoDB Local came back: an ended execution of the name gives way; without asking, the name is taken.
+    const ended = { grant: { expiresAt: new Date(Date.now() - 1000).toISOString() } };
+    const again = { name: 'req-resumed', input: input('resumed', { ...ended, again: true }), startAt: 'WaitUntilExpiry' };
+    await expect(sfn.startExecution(again)).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    const resumed = await sfn.startExecution({ ...again, replaceEnded: true });
+    expect(resumed.executionArn).toBe(executionArn);
+    expect(await settled(sfn, executionArn)).toMatchObject({ status: 'SUCCEEDED', input: again.input });
+
     await expect(sfn.startExecution({ name: 'req-nowhere', input: '{}', startAt: 'Nowhere' })).rejects.toMatchObject({
       name: 'ValidationException',
     });

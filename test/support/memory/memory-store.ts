@@ -76,6 +76,10 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     return this.idempotency.get(`${principal} ${key}`);
   }
 
+  async releaseIdempotencyKey(principal: string, key: string, requestId: string): Promise<void> {
+    if (this.idempotency.get(`${principal} ${key}`) === requestId) this.idempotency.delete(`${principal} ${key}`);
+  }
+
   async saveRequest(before: StoredRequest, after: JitRequest, audit: AuditEvent[], tokens: TaskTokens = before.tokens): Promise<void> {
     await this.saveRequests([{ before, after, audit, tokens }]);
   }
