@@ -12,11 +12,11 @@ import path from 'node:path';
 import type { FaultSpec } from '../../local/faults';
 import { startLocal, type LocalJitgate } from '../../local/server';
 import type { Deps } from '../../shared/runtime';
+import { readDemoConfig } from '../support/demo-config';
 import { depsOf } from '../support/in-process';
 import { Client, freePort, tempDir } from '../support/local-mode';
 import { waitFor } from '../support/wait';
 
-const ROOT = path.resolve(__dirname, '../..');
 let local: LocalJitgate;
 let restart: () => Promise<LocalJitgate>;
 let api: Client;
@@ -40,7 +40,7 @@ const POLICIES = [
 
 beforeAll(async () => {
   const dataDir = tempDir('jitgate-faults-');
-  const demo = require(path.join(ROOT, 'jitgate.config.json')) as { policies: unknown[] };
+  const demo = readDemoConfig();
   const configPath = path.join(dataDir, 'jitgate.faults.config.json');
   writeFileSync(configPath, JSON.stringify({ ...demo, policies: [...POLICIES, ...demo.policies] }));
   // A data file, not memory: the last test kills DynamoDB Local and expects nothing lost.
