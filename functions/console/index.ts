@@ -90,7 +90,9 @@ async function route(deps: ReturnType<typeof runtime>, place: Place): Promise<AP
   const page = method === 'GET' ? PAGES[event.resource] : undefined;
   if (!page) return refusal(405, 'Method not allowed', 'Open the console page with your browser.', place);
   const context: PageContext = { deps, place, principal, viewer };
-  const { view, status } = await page(context);
+  const result = await page(context);
+  if ('download' in result) return result.download;
+  const { view, status } = result;
   const banner = !fragment && q.done && DONE[q.done] ? { banner: { tone: 'info' as const, text: DONE[q.done]! } } : {};
   return consolePage(
     place.paths,

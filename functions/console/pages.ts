@@ -3,20 +3,26 @@
  * the session's principal: so an approver sees only what they may decide, a requester only
  * their own requests, and the audit page only opens for auditors.
  */
-import type { Principal } from '../../shared/domain/identity';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { describeCondition } from '../../shared/config/condition-config';
+import { explainFor } from '../../shared/domain/explain';
+import { groupMembers, type Principal } from '../../shared/domain/identity';
+import { requirementsOf } from '../../shared/domain/policy';
 import type { ShownRequest } from '../../shared/domain/timeline';
 import type { Deps } from '../../shared/runtime';
 import { listPolicies } from '../../shared/usecases/policies';
-import { getRequest, listRequests } from '../../shared/usecases/requests';
+import { assertAuditor, getRequest, listRequests } from '../../shared/usecases/requests';
 import { validate } from '../../shared/web/http';
 import { listQuery } from '../../shared/web/api-schemas';
 import { inboxView } from '../../shared/web/console/inbox';
 import type { ConsoleView, Viewer } from '../../shared/web/console/layout';
 import { detailView, myRequestsView, type PolicyForCaller } from '../../shared/web/console/requests';
+import { policiesView, type PolicyAnswer } from '../../shared/web/console/policies';
+import { auditPage } from './audit';
 import type { Place } from './place';
 
-/** A page's answer before the shell: the view, and its status when not 200. */
-export type PageResult = { view: ConsoleView; status?: number };
+/** A page's answer: a view for the shell (with its status when not 200), or a file to download as is. */
+export type PageResult = { view: ConsoleView; status?: number } | { download: APIGatewayProxyResult };
 export type PageContext = { deps: Deps; place: Place; principal: Principal; viewer: Viewer & { id: string } };
 type Page = (c: PageContext) => Promise<PageResult>;
 
@@ -44,6 +50,31 @@ export const PAGES: Record<string, Page> = {
     const id = c.place.event.pathParameters?.id ?? '';
     const view = (await getRequest(c.deps, c.principal, id)) as unknown as ShownRequest;
     return { view: detailView(view, c.place.paths, c.viewer) };
+  },
+  '/console/audit': async (c) => {
+    assertAuditor(c.deps, c.principal);
+    return auditPage(c.deps, c.place);
+  },
+  '/console/policies': async (c) => {
+    const { config } = c.deps;
+    const caller = { principal: c.principal, source: 'console sign-in', verified: true } as const;
+    const answers: PolicyAnswer[] = config.policies.map((p) => {
+      const requirements = requirementsOf(p);
+      return {
+        action: p.action,
+        ...(p.resource ? { resource: p.resource } : {}),
+        ...(p.description ? { description: p.description } : {}),
+        forYou: explainFor(config, caller, p.action, p.resource ?? '*', c.place.now),
+        requirements,
+        approvers: requirements.approvals.map((a) => ({
+          ...a,
+          members: groupMembers(config, a.group).map((m) => m.name ?? m.email),
+        })),
+        denied: p.deny.map((d) => ({ when: describeCondition(d.when), reason: d.reason })),
+        ...(p.requesters ? { requesters: describeCondition(p.requesters) } : {}),
+      };
+    });
+    return { view: policiesView(answers) };
   },
 };
 

@@ -110,11 +110,12 @@ function grantText(q: Requirements): string {
     : `a window of up to ${duration(q.grant.maxDurationSeconds)}`;
 }
 
-/** What a policy takes, in words, shown next to its choice before anything is sent. */
-export function requirementsText(p: PolicyForCaller): string {
-  const q = p.requirements;
+/** What a policy takes, in words, shown next to its choice before anything is sent (and on the policies page). */
+export function requirementsText(decision: PolicyForCaller['decision'], q: Requirements): string {
   const parts = [
-    p.decision === 'auto' ? 'no approval' : q.approvals.map((a) => `${a.required} approval from ${a.group}`).join(' and '),
+    decision === 'auto' || q.approvals.length === 0
+      ? 'no approval'
+      : q.approvals.map((a) => `${a.required} approval from ${a.group}`).join(' and '),
     q.mfa === 'none' ? '' : q.mfa === 'totp' ? 'an authenticator code' : 'a fresh sign-in with MFA',
     q.justification.required ? `a justification${q.justification.minLength ? ` of ${q.justification.minLength}+ characters` : ''}` : '',
     q.ticket?.required ? `a ticket${q.ticket.pattern ? ` matching ${q.ticket.pattern}` : ''}` : '',
@@ -138,7 +139,7 @@ function requestForm(policies: PolicyForCaller[], paths: ConsolePaths, viewer: V
         `<div class="choice"><input type="radio" name="policy" id="${id}" value="${index}"${i === 0 ? ' checked' : ''} ` +
         `aria-describedby="${id}-needs"><label for="${id}">${label}` +
         `${p.description ? ` <span class="muted">${shown(p.description)}</span>` : ''}` +
-        `<br><span class="small" id="${id}-needs">Takes ${shown(requirementsText(p))}.</span></label></div>`
+        `<br><span class="small" id="${id}-needs">Takes ${shown(requirementsText(p.decision, p.requirements))}.</span></label></div>`
       );
     })
     .join('');
