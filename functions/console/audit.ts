@@ -1,11 +1,12 @@
 /**
  * The audit page's reads (auditors only; the caller checks): GET /v1/audit's use case with the
- * page's filters, the action filter applied to the events read (the store indexes events by
- * request, actor and time, not by action), the JSON-lines export, and the chain verification.
+ * page's filters (those the store cannot apply checked on the events read), the JSON-lines
+ * export, and the chain verification.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditEvent } from '../../shared/domain/audit';
 import { compileGlob } from '../../shared/domain/glob';
+import { principalId } from '../../shared/domain/identity';
 import type { Deps } from '../../shared/runtime';
 import { readAudit, verifyAudit } from '../../shared/usecases/audit';
 import { auditQuery } from '../../shared/web/api-schemas';
@@ -39,14 +40,35 @@ function filtersOf(q: Record<string, string | undefined>): AuditFilters {
 
 type Query = Parameters<typeof readAudit>[1];
 
+/**
+ * The filters the store did not apply: it reads by one key (request, else actor, else time),
+ * so with a request id the actor and the times are checked here; the action always is.
+ */
+function rest(deps: Deps, query: Query, action: string | undefined): ((e: AuditEvent) => boolean) | undefined {
+  const tests: ((e: AuditEvent) => boolean)[] = [];
+  if (action) {
+    const match = compileGlob(action);
+    tests.push((e) => e.action !== undefined && match(e.action));
+  }
+  if (query.requestId) {
+    const short = query.actor && /^([a-z0-9-]+):([^#]+)$/.exec(query.actor);
+    const issuer = short ? deps.config.issuers[short[1]!] : undefined;
+    const actor = short && issuer ? principalId(issuer.issuer, short[2]!) : query.actor;
+    if (actor) tests.push((e) => e.actor === actor);
+    if (query.since) tests.push((e) => e.at >= query.since!);
+    if (query.until) tests.push((e) => e.at <= `${query.until}\uffff`);
+  }
+  return tests.length ? (e) => tests.every((t) => t(e)) : undefined;
+}
+
 async function matching(deps: Deps, query: Query, action: string | undefined, want: number, reads: number) {
-  if (!action) return readAudit(deps, { ...query, limit: want });
-  const match = compileGlob(action);
+  const match = rest(deps, query, action);
+  if (!match) return readAudit(deps, { ...query, limit: want });
   const events: AuditEvent[] = [];
   let cursor = query.cursor;
   for (let i = 0; i < reads; i++) {
     const page = await readAudit(deps, { ...query, ...(cursor ? { cursor } : {}), limit: 100 });
-    events.push(...page.events.filter((e) => e.action !== undefined && match(e.action)));
+    events.push(...page.events.filter(match));
     cursor = page.cursor;
     if (!cursor || events.length >= want) break;
   }

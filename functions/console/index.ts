@@ -81,7 +81,8 @@ async function route(deps: ReturnType<typeof runtime>, place: Place): Promise<AP
     if (!csrfMatches(session, form.get('csrf'), place.key))
       return refusal(403, 'This form has expired', 'The page was older than your sign-in. Reload the page and try again.', place);
     if (event.resource === '/console/signout') return signOut(place);
-    const action = ACTIONS[`POST ${event.resource}`];
+    // One API Gateway resource, /console/requests/{id}/{verb}, for the verbs on a request.
+    const action = ACTIONS[`POST ${event.resource.replace('{verb}', event.pathParameters?.verb ?? '')}`];
     if (!action) return refusal(404, 'No such action', 'The console has no such form. Go back and use the buttons on the page.', place);
     const res = await action({ deps, place, principal, form });
     const cookies = [sessionCookie(slid(session, place.now), place.key, place.scope, place.now)];

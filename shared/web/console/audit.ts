@@ -1,6 +1,6 @@
 /**
  * The audit page, as HTML (auditors only): filters (actor, action, request, time), the
- * events a page at a time, newest first, a JSON-lines export of what the filters select,
+ * events a page at a time, oldest first, a JSON-lines export of what the filters select,
  * and on demand the chain verification (GET /v1/audit/verify's use case).
  */
 import { escapeHtml } from '../../domain/html';
@@ -72,7 +72,8 @@ function eventsTable(events: AuditEvent[]): string {
     )
     .join('');
   return (
-    '<table><caption class="muted small">Newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Event</th>' +
+    '<table><caption class="muted small">Oldest first, as recorded</caption>' +
+    '<thead><tr><th scope="col">When</th><th scope="col">Event</th>' +
     '<th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Request</th><th scope="col">Reason</th></tr></thead>' +
     `<tbody>${rows}</tbody></table>`
   );

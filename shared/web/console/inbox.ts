@@ -6,7 +6,7 @@
 import { escapeHtml } from '../../domain/html';
 import type { ShownRequest } from '../../domain/timeline';
 import type { ConsolePaths, ConsoleView, Viewer } from './layout';
-import { pager, shown, statusChip, when } from './requests';
+import { decisionForm, pager, shown, statusChip, when } from './requests';
 
 function stillNeeded(r: ShownRequest): string {
   const groups = (r.waitingFor?.approvals ?? []).filter((g) => g.remaining > 0);
@@ -24,20 +24,12 @@ function item(r: ShownRequest, paths: ConsolePaths, viewer: Viewer): string {
     ['Still needed', escapeHtml(stillNeeded(r))],
     ['Decide by', r.status === 'pending_approval' ? when(r.approvalDeadline) : ''],
   ];
-  // One form, two buttons: the reason goes with either; each decision posts to its own URL.
   return `<article class="card" aria-labelledby="title-${id}">
 <h2 id="title-${id}"><a href="${escapeHtml(paths.request(r.id))}"><code>${shown(r.action)}</code></a>
 on <code>${shown(r.resource)}</code></h2>
 <p>${statusChip(r.status)} <span class="muted small">asked ${when(r.createdAt)}</span></p>
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
-<form method="post" action="${escapeHtml(paths.action(r.id, 'approve'))}">
-<input type="hidden" name="csrf" value="${escapeHtml(viewer.csrf)}">
-<label for="reason-${id}">Reason (optional)</label>
-<input type="text" id="reason-${id}" name="reason" maxlength="2000" aria-describedby="reason-hint-${id}">
-<p class="hint" id="reason-hint-${id}">Shown to the requester and kept in the audit trail.</p>
-<div class="buttons"><button class="approve" type="submit" id="approve-${id}">Approve</button>
-<button class="deny" type="submit" id="deny-${id}" formaction="${escapeHtml(paths.action(r.id, 'deny'))}">Deny</button></div>
-</form></article>`;
+${decisionForm(r, paths, viewer)}</article>`;
 }
 
 export function inboxView(

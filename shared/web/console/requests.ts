@@ -80,6 +80,24 @@ function ownerActions(r: ShownRequest, paths: ConsolePaths, viewer: Viewer): str
   return parts.join('');
 }
 
+/** Approve / Deny with a reason, for someone who may still decide: one form, each button posting to its own URL. */
+export function decisionForm(r: ShownRequest, paths: ConsolePaths, viewer: Viewer): string {
+  const id = escapeHtml(r.id);
+  return `<form method="post" action="${escapeHtml(paths.action(r.id, 'approve'))}">
+<input type="hidden" name="csrf" value="${escapeHtml(viewer.csrf)}">
+<label for="reason-${id}">Reason (optional)</label>
+<input type="text" id="reason-${id}" name="reason" maxlength="2000" aria-describedby="reason-hint-${id}">
+<p class="hint" id="reason-hint-${id}">Shown to the requester and kept in the audit trail.</p>
+<div class="buttons"><button class="approve" type="submit" id="approve-${id}">Approve</button>
+<button class="deny" type="submit" id="deny-${id}" formaction="${escapeHtml(paths.action(r.id, 'deny'))}">Deny</button></div>
+</form>`;
+}
+
+/** Whether the viewer is among those who may still approve a pending request. */
+export function mayDecide(r: ShownRequest, viewerId: string): boolean {
+  return r.status === 'pending_approval' && (r.waitingFor?.approvals ?? []).some((g) => g.mayStillApprove.some((p) => p.id === viewerId));
+}
+
 function summary(r: ShownRequest, paths: ConsolePaths): string {
   return (
     `<h3><a href="${escapeHtml(paths.request(r.id))}"><code>${shown(r.action)}</code></a> on <code>${shown(r.resource)}</code></h3>` +
@@ -188,6 +206,7 @@ export function detailView(r: ShownRequest, paths: ConsolePaths, viewer: Viewer 
     title: `${r.action} on ${r.resource}`,
     live:
       `<p>${statusChip(r.status)}</p><dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>` +
-      `<h2>Timeline</h2>${timelineHtml(r)}${r.requester.id === viewer.id ? ownerActions(r, paths, viewer) : ''}`,
+      `<h2>Timeline</h2>${timelineHtml(r)}${r.requester.id === viewer.id ? ownerActions(r, paths, viewer) : ''}` +
+      `${mayDecide(r, viewer.id) ? `<h2>Your decision</h2>${decisionForm(r, paths, viewer)}` : ''}`,
   };
 }
