@@ -189,6 +189,8 @@ export function myRequestsView(
   return {
     title: 'My requests',
     section: 'requests',
+    // The form is long on a phone: its button stays within reach above the list.
+    before: '<p><a class="button" href="#ask" id="to-ask">Ask for an action</a></p>',
     live: `<h2 id="mine">Your requests</h2>${cards || '<p>You have not asked for anything yet.</p>'}` + pager(list.cursor, first, hrefFor),
     after: requestForm(policies, paths, viewer),
   };
