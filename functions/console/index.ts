@@ -40,9 +40,10 @@ const DONE: Record<string, string> = {
 };
 
 async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const deps = runtime();
-  const place = await placeOf(deps, event);
+  let place: Place | undefined;
   try {
+    const deps = runtime();
+    place = await placeOf(deps, event);
     return await route(deps, place);
   } catch (err) {
     return errorPage(err, place);
@@ -108,15 +109,13 @@ async function route(deps: ReturnType<typeof runtime>, place: Place): Promise<AP
   );
 }
 
-function refusal(status: number, title: string, text: string, place: Place): APIGatewayProxyResult {
-  return publicPage(
-    status,
-    title,
-    `<p role="alert">${escapeHtml(text)}</p><p><a href="${escapeHtml(place.paths.home())}">Back to the console</a></p>`,
-  );
+function refusal(status: number, title: string, text: string, place: Place | undefined): APIGatewayProxyResult {
+  const home = place ? `<p><a href="${escapeHtml(place.paths.home())}">Back to the console</a></p>` : '';
+  return publicPage(status, title, `<p role="alert">${escapeHtml(text)}</p>${home}`);
 }
 
-function errorPage(err: unknown, place: Place): APIGatewayProxyResult {
+/** jitgate's own errors are a page with their status and message; anything else is logged and a bare 500 page. */
+function errorPage(err: unknown, place: Place | undefined): APIGatewayProxyResult {
   if (err instanceof JitgateError) {
     const res = refusal(err.status, err.title, sentence(err.message), place);
     return err.status === 503 || err.status === 429 ? { ...res, headers: { ...res.headers, 'retry-after': '5' } } : res;
