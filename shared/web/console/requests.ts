@@ -201,7 +201,14 @@ export function detailView(r: ShownRequest, paths: ConsolePaths, viewer: Viewer 
     ['Requester', shown(r.requester.name ? `${r.requester.name} <${r.requester.email ?? r.requester.sub}>` : r.requester.sub)],
     ['Justification', shown(r.justification ?? '(none)')],
     ...(r.ticket ? [['Ticket', shown(r.ticket)] as [string, string]] : []),
-    ['Grant', escapeHtml(grantText(r.requirements))],
+    [
+      'Grant',
+      escapeHtml(
+        r.requirements.grant.mode === 'once'
+          ? `one use, within ${duration(r.durationSeconds)} of activation`
+          : `${duration(r.durationSeconds)} from activation`,
+      ),
+    ],
     ['Request id', `<span class="mono">${escapeHtml(r.id)}</span>`],
   ];
   return {
