@@ -68,7 +68,7 @@ async function route(deps: ReturnType<typeof runtime>, place: Place): Promise<AP
     return signInPage(place, 401, next, 'Your session has ended, or you have not signed in yet.');
   }
   const principal = session.p;
-  const viewer: Viewer & { id: string } = {
+  const viewer: Viewer = {
     id: principal.id,
     name: principal.name ?? principal.email ?? principal.sub,
     auditor: isAuditor(deps, principal),

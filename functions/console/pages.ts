@@ -23,7 +23,7 @@ import type { Place } from './place';
 
 /** A page's answer: a view for the shell (with its status when not 200), or a file to download as is. */
 export type PageResult = { view: ConsoleView; status?: number } | { download: APIGatewayProxyResult };
-export type PageContext = { deps: Deps; place: Place; principal: Principal; viewer: Viewer & { id: string } };
+export type PageContext = { deps: Deps; place: Place; principal: Principal; viewer: Viewer };
 type Page = (c: PageContext) => Promise<PageResult>;
 
 /** `?cursor=` as the API takes it (same validation), nothing else. */

@@ -100,6 +100,8 @@ export type ConsoleSection = 'requests' | 'inbox' | 'audit' | 'policies';
 
 /** Who is signed in, and what the navigation offers them. */
 export interface Viewer {
+  /** The principal id, `<iss>#<sub>`. */
+  id: string;
   name: string;
   auditor: boolean;
   /** The CSRF token for the session's forms. */

@@ -105,7 +105,7 @@ function summary(r: ShownRequest, paths: ConsolePaths): string {
   );
 }
 
-export function requestCard(r: ShownRequest, paths: ConsolePaths, viewer: Viewer & { id: string }): string {
+export function requestCard(r: ShownRequest, paths: ConsolePaths, viewer: Viewer): string {
   const mine = r.requester.id === viewer.id;
   return `<article class="card" aria-label="${escapeHtml(`${r.action} on ${r.resource}`)}">${summary(r, paths)}${timelineHtml(r)}${
     mine ? ownerActions(r, paths, viewer) : ''
@@ -182,7 +182,7 @@ export function myRequestsView(
   first: boolean,
   policies: PolicyForCaller[],
   paths: ConsolePaths,
-  viewer: Viewer & { id: string },
+  viewer: Viewer,
 ): ConsoleView {
   const cards = list.requests.map((r) => requestCard(r, paths, viewer)).join('');
   const hrefFor = (cursor?: string) => (cursor ? `${paths.home()}?cursor=${encodeURIComponent(cursor)}` : paths.home());
@@ -196,7 +196,7 @@ export function myRequestsView(
   };
 }
 
-export function detailView(r: ShownRequest, paths: ConsolePaths, viewer: Viewer & { id: string }): ConsoleView {
+export function detailView(r: ShownRequest, paths: ConsolePaths, viewer: Viewer): ConsoleView {
   const rows: [string, string][] = [
     ['Requester', shown(r.requester.name ? `${r.requester.name} <${r.requester.email ?? r.requester.sub}>` : r.requester.sub)],
     ['Justification', shown(r.justification ?? '(none)')],
