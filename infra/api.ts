@@ -1,7 +1,8 @@
 /**
- * The HTTPS API (a REST API, stage `prod`, paths starting at /v1) and the three
- * functions behind it. The handlers verify the federated JWTs themselves
- * (aws-jwt-verify, several issuers, step-up checks), so no API Gateway authorizer.
+ * The HTTPS API (a REST API, stage `prod`, paths starting at /v1, the approval pages
+ * at /approve, the web console at / and /console) and the four functions behind it.
+ * The handlers verify the federated JWTs themselves (aws-jwt-verify, several issuers,
+ * step-up checks), so no API Gateway authorizer.
  *
  * The error contract holds at the edge too: every answer API Gateway gives by itself
  * is an RFC 9457 problem document. Each resource that has methods also has an ANY
