@@ -96,8 +96,10 @@ export async function finishSignIn(deps: Deps, place: Place, q: Record<string, s
     const session = newConsoleSession(principal, place.now);
     return seeOther(`${place.paths.home()}${safeNext(tx.l)}`, [...clear, sessionCookie(session, place.key, place.scope, place.now)]);
   } catch (err) {
-    if (err instanceof JitgateError && err.status < 500) return again(err.status === 401 ? 401 : 400, err.title, err.message);
-    throw err;
+    if (!(err instanceof JitgateError) || err.status >= 500) throw err;
+    // sso.ts words its refusals for the approval page's email links; here the button below starts again.
+    const message = err.message.replace(/; start again from the link in your email$/, '.');
+    return again(err.status === 401 ? 401 : 400, err.title, message);
   }
 }
 

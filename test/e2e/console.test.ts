@@ -51,6 +51,17 @@ test('sign-in: code + PKCE through the picker, a sealed HttpOnly SameSite cookie
 
   const raw = await fetch(`${local.url}/console/signin`, { redirect: 'manual' });
   expect(raw.headers.getSetCookie()[0]).toMatch(/^jitgate_console_signin=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+  // Back from the IdP: a code it refuses, a state this browser did not start, or no sign-in cookie: 4xx pages, no session.
+  const state = new URL(raw.headers.get('location')!).searchParams.get('state')!;
+  const signin = { cookie: raw.headers.getSetCookie()[0]!.split(';')[0]! };
+  const refused = await get(`/console/callback?state=${state}&code=not-a-code`, signin);
+  expect(refused.status).toBe(401);
+  const refusedText = await refused.text();
+  expect(refusedText).toContain('the sign-in service refused the sign-in (invalid_grant).');
+  expect(refusedText).not.toContain('email');
+  expect(refused.headers.getSetCookie().join()).not.toContain('jitgate_console=');
+  expect((await get(`/console/callback?state=someone-else&code=not-a-code`, signin)).status).toBe(400);
+  expect((await get(`/console/callback?state=${state}&code=not-a-code`)).status).toBe(400);
   // A "next" that leaves the console is dropped: sign-in comes back to the root.
   const offsite = await fetch(`${local.url}/console/signin?next=${encodeURIComponent('//evil.example/x')}`, { redirect: 'manual' });
   expect(offsite.status).toBe(302);
