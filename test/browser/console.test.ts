@@ -2,8 +2,9 @@
  * The web console in a real browser (Debian's Chromium, driven by playwright-core, as in
  * approval-page.test.ts), against local mode started as `npm start` does with the demo
  * config: sign-in through the development IdP's picker, approving from the inbox (with the
- * mouse and with the keyboard alone), asking from the form and watching the request become
- * active without a reload, the audit page's filter and export, what erin is offered; every
+ * mouse and with the keyboard alone), the inbox updating itself with focus kept, asking from
+ * the form and watching the request become active without a reload, the audit page's filter
+ * and export, what erin is offered; every
  * page at 390 px without horizontal scroll and with its primary control above the fold, and
  * axe-core on every page with no serious or critical violation.
  *
@@ -121,6 +122,18 @@ test('bob signs in and approves from the inbox, with a reason; the request becom
   expect(await page.getByRole('status').innerText()).toContain('You approved it');
   expect(await page.locator(`#approve-${id}`).count()).toBe(0);
   await api.waitForStatus(token, id, 'active');
+});
+
+test('the inbox updates itself while open: a new request appears, focus stays where it was', async () => {
+  const first = await pendingFromAlice('cluster/browser-live-1');
+  const page = await newPage();
+  await signIn(page, 'bob', 'console/inbox');
+  await page.evaluate(() => (window.sameDocument = true));
+  await page.locator(`#approve-${first.id}`).focus();
+  const second = await pendingFromAlice('cluster/browser-live-2');
+  await page.locator(`#approve-${second.id}`).waitFor({ timeout: 30_000 });
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe(`approve-${first.id}`);
+  expect(await page.evaluate(() => window.sameDocument)).toBe(true);
 });
 
 test('alice asks for prod:debug from the form and watches it become active without reloading', async () => {
