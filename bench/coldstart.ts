@@ -138,6 +138,8 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
       authorize: proxy('POST', '/v1/authorize', { action: AUTHORIZE_ACTION }),
       api: proxy('GET', '/v1/requests?role=requester'),
       approve: proxy('GET', '/approve/cold-start-forged-link'),
+      // No session cookie: the sign-in page, after the runtime and the link key are loaded.
+      console: proxy('GET', '/'),
       'mfa-challenge': { requestId: none, taskToken: 'cold-start' },
       'await-approval': { requestId: none, taskToken: 'cold-start', linkBase: `${local.url}/approve/` },
       'end-request': { requestId: none, outcome: 'expired' },

@@ -11,12 +11,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config, IssuerConfig } from '../shared/config/config';
 import { ConfigFileMissing, locateConfig, readConfigFile, type ConfigLocation } from '../shared/config/config-file';
-import { compileGlob, specificity } from '../shared/domain/glob';
-import { toPrincipal, type Principal } from '../shared/domain/identity';
+import { explainFor, type Caller, type Explanation } from '../shared/domain/explain';
+import { toPrincipal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
-import { decisionOf, evaluate, PolicyIndex, ruleName, type Decision, type Requirements } from '../shared/domain/policy';
-import { describeMfa, mayBreakGlass, stillNeeded } from '../shared/domain/request-checks';
-import { describeCondition } from '../shared/config/condition-config';
+import { describeMfa } from '../shared/domain/request-checks';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
 import { UnknownDemoUser } from '../local/idp';
@@ -49,39 +47,6 @@ policy, 2 usage error, 1 the config is not valid.
 `,
   run: explain,
 };
-
-interface Caller {
-  principal: Principal;
-  source: 'demo user' | 'token' | 'claims';
-  /** Always false: explain never verifies anything. */
-  verified: false;
-  note?: string;
-}
-
-export interface Explanation {
-  caller: {
-    id: string;
-    source: Caller['source'];
-    verified: false;
-    note?: string;
-    groups: string[];
-    roles: string[];
-    attributes: Record<string, string | string[]>;
-  };
-  action: string;
-  resource: string;
-  decision: Decision;
-  rule: string;
-  reason: string;
-  clause?: string;
-  requirements?: Requirements;
-  /** What the caller still has to do, from nothing (as POST /v1/authorize's `missing`). */
-  missing?: string[];
-  breakGlass?: { allowed: boolean; who: string; maxDurationSeconds: number; notify: string };
-  stepUp?: { satisfied: boolean; detail: string };
-  /** Other policies that also match, less specific: they do not apply while the deciding rule exists. */
-  alsoMatching: string[];
-}
 
 async function explain(args: string[], io: CliIo): Promise<number> {
   let parsed;
@@ -128,80 +93,6 @@ function loadConfig(location: ConfigLocation): Config {
     if (err instanceof ConfigFileMissing) throw new UsageError(err.message);
     throw err;
   }
-}
-
-/** The whole evaluation, as data: used by the CLI and by the table-driven policy tests. */
-export function explainFor(config: Config, caller: Caller, action: string, resource: string, now = new Date()): Explanation {
-  const index = new PolicyIndex(config);
-  const e = evaluate(index, caller.principal, action, resource);
-  const p = caller.principal;
-  const deciding = e.policy;
-  const result: Explanation = {
-    caller: {
-      id: p.id,
-      source: caller.source,
-      verified: false,
-      ...(caller.note ? { note: caller.note } : {}),
-      groups: p.groups,
-      roles: p.roles,
-      attributes: p.attributes,
-    },
-    action,
-    resource,
-    decision: decisionOf(e),
-    rule: e.rule,
-    reason: e.reason,
-    ...(e.outcome === 'denied' && e.clause ? { clause: e.clause } : {}),
-    alsoMatching: config.policies
-      .map((policy, i) => ({ policy, i }))
-      .filter(({ policy }) => policy !== deciding && compileGlob(policy.action)(action) && compileGlob(policy.resource ?? '*')(resource))
-      .sort(
-        (a, b) =>
-          specificity(b.policy.action) - specificity(a.policy.action) ||
-          specificity(b.policy.resource ?? '*') - specificity(a.policy.resource ?? '*'),
-      )
-      .map(({ policy, i }) => ruleName(policy, i)),
-  };
-  if (e.outcome === 'requestable') {
-    result.requirements = e.requirements;
-    result.missing = stillNeeded(e.requirements);
-    const mfa = e.requirements.mfa;
-    if (typeof mfa === 'object') result.stepUp = stepUpCheck(mfa.stepUp, p, caller, now);
-  }
-  if (deciding?.breakGlass)
-    result.breakGlass = {
-      allowed: e.outcome === 'requestable' && mayBreakGlass(deciding, p),
-      who: describeCondition(deciding.breakGlass.who),
-      maxDurationSeconds: deciding.breakGlass.maxDuration,
-      notify: deciding.breakGlass.notify,
-    };
-  return result;
-}
-
-/** Mirrors the RFC 9470 check requests get, as advice: a demo user has no sign-in to judge. */
-function stepUpCheck(
-  stepUp: { acr?: string[]; amr?: string[]; maxAge: number },
-  p: Principal,
-  caller: Caller,
-  now: Date,
-): { satisfied: boolean; detail: string } {
-  if (caller.source === 'demo user')
-    return { satisfied: false, detail: 'a demo user has no sign-in to judge; `npx jitgate token <user> --amr mfa` gives one that has' };
-  const age = p.authTime === undefined ? undefined : Math.floor(now.getTime() / 1000) - p.authTime;
-  const fresh = age !== undefined && age <= stepUp.maxAge;
-  const acrOk = !stepUp.acr || (p.acr !== undefined && stepUp.acr.includes(p.acr));
-  const amrOk = !stepUp.amr || stepUp.amr.every((m) => p.amr?.includes(m));
-  const problems = [
-    !fresh && (age === undefined ? 'no auth_time' : `signed in ${age} s ago (at most ${stepUp.maxAge})`),
-    !acrOk && `acr ${p.acr ?? '(none)'}`,
-    !amrOk && `amr ${p.amr?.join(',') ?? '(none)'}`,
-  ].filter(Boolean);
-  return problems.length
-    ? {
-        satisfied: false,
-        detail: `this token's sign-in is not enough (${problems.join('; ')}): the API would answer 401 insufficient_user_authentication`,
-      }
-    : { satisfied: true, detail: "this token's sign-in meets it" };
 }
 
 /** A demo user name, a JWT (decoded, not verified), or a JSON object of claims. */

@@ -1,7 +1,8 @@
 /**
- * The HTTPS API (a REST API, stage `prod`, paths starting at /v1) and the three
- * functions behind it. The handlers verify the federated JWTs themselves
- * (aws-jwt-verify, several issuers, step-up checks), so no API Gateway authorizer.
+ * The HTTPS API (a REST API, stage `prod`, paths starting at /v1, the approval pages
+ * at /approve, the web console at / and /console) and the four functions behind it.
+ * The handlers verify the federated JWTs themselves (aws-jwt-verify, several issuers,
+ * step-up checks), so no API Gateway authorizer.
  *
  * The error contract holds at the edge too: every answer API Gateway gives by itself
  * is an RFC 9457 problem document. Each resource that has methods also has an ANY
@@ -27,7 +28,7 @@ import { connect } from './permissions';
 export const STAGE_NAME = 'prod';
 export const THROTTLING = { rateLimit: 50, burstLimit: 100 } as const;
 
-type Target = 'api' | 'authorize' | 'approve';
+type Target = 'api' | 'authorize' | 'approve' | 'console';
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
@@ -58,6 +59,17 @@ export const ROUTES: readonly Route[] = [
   // Approver single sign-on (policies with approverAuth "sso"): off to the IdP, and back.
   { method: 'GET', path: '/approve/{link}/signin', target: 'approve' },
   { method: 'GET', path: '/approve/callback', target: 'approve' },
+  // The web console (docs/console.md): its home is the root; the rest under /console.
+  { method: 'GET', path: '/', target: 'console' },
+  { method: 'GET', path: '/console/signin', target: 'console' },
+  { method: 'GET', path: '/console/callback', target: 'console' },
+  { method: 'POST', path: '/console/signout', target: 'console' },
+  { method: 'GET', path: '/console/inbox', target: 'console' },
+  { method: 'GET', path: '/console/audit', target: 'console' },
+  { method: 'GET', path: '/console/policies', target: 'console' },
+  { method: 'POST', path: '/console/requests', target: 'console' },
+  { method: 'GET', path: '/console/requests/{id}', target: 'console' },
+  { method: 'POST', path: '/console/requests/{id}/{verb}', target: 'console' },
 ];
 
 /** Answered by API Gateway itself (a mock integration). */
@@ -141,7 +153,20 @@ export class JitgateApi extends Construct {
     connect(approve, { table, key, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
     stateMachine.grantTaskResponse(approve);
 
-    this.functions = { api, authorize, approve };
+    // The console calls the same use cases as the api function (ask, decide, MFA, cancel, revoke,
+    // read and verify the audit trail) for a signed-in person; its own function keeps the api bundle as it is.
+    const consoleFn = jitgateFunction(this, 'ConsoleFunction', {
+      entry: 'console',
+      description: 'jitgate console: the web pages for requesters, approvers and auditors',
+      configJson: props.configJson,
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+    });
+    connect(consoleFn, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
+    consoleFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
+    stateMachine.grantStartExecution(consoleFn);
+    stateMachine.grantTaskResponse(consoleFn);
+
+    this.functions = { api, authorize, approve, console: consoleFn };
 
     // --- the REST API -------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
@@ -192,6 +217,7 @@ export class JitgateApi extends Construct {
       api: new apigw.LambdaIntegration(api, { proxy: true, scopePermissionToMethod: false }),
       authorize: new apigw.LambdaIntegration(authorize, { proxy: true, scopePermissionToMethod: false }),
       approve: new apigw.LambdaIntegration(approve, { proxy: true, scopePermissionToMethod: false }),
+      console: new apigw.LambdaIntegration(consoleFn, { proxy: true, scopePermissionToMethod: false }),
     };
 
     const allowed = new Map<apigw.IResource, string[]>();

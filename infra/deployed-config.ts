@@ -54,7 +54,7 @@ export function deployedConfig(config: Config): DeployedConfig {
     for (const m of group.members) if (!keep(m)) droppedMembers.push(`${name}: ${m.issuer}#${m.sub}`);
     approverGroups[name] = { ...group, members: group.members.filter(keep) };
   }
-  const { $schema: _schema, approverSignIn, ...rest } = config;
+  const { $schema: _schema, approverSignIn, consoleSignIn, ...rest } = config;
   // Approver sign-in through a development issuer cannot work on AWS: the stack turns this
   // into a synth error (local mode, which synthesizes too, keeps its development issuer).
   const signInDropped = approverSignIn !== undefined && droppedIssuers.includes(approverSignIn.issuer);
@@ -70,6 +70,8 @@ export function deployedConfig(config: Config): DeployedConfig {
     config: {
       ...rest,
       ...(approverSignIn && !signInDropped ? { approverSignIn } : {}),
+      // The console through a development issuer is local mode's: on AWS it says sign-in is not configured.
+      ...(consoleSignIn && !droppedIssuers.includes(consoleSignIn.issuer) ? { consoleSignIn } : {}),
       issuers: Object.fromEntries(Object.entries(config.issuers).filter(([name]) => !droppedIssuers.includes(name))),
       approverGroups,
       policies: rest.policies.map((p) => policyWithoutIssuers(p, droppedIssuers)),

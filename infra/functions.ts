@@ -23,7 +23,16 @@ import { acknowledge } from './nag';
 export const REPO_ROOT = path.resolve(__dirname, '..');
 const LOCK_FILE = path.join(REPO_ROOT, 'package-lock.json');
 
-export const ENTRIES = ['api', 'authorize', 'approve', 'mfa-challenge', 'await-approval', 'end-request', 'execution-ended'] as const;
+export const ENTRIES = [
+  'api',
+  'authorize',
+  'approve',
+  'console',
+  'mfa-challenge',
+  'await-approval',
+  'end-request',
+  'execution-ended',
+] as const;
 export type Entry = (typeof ENTRIES)[number];
 
 /** The metadata key on each function's CloudFormation resource. */

@@ -26,7 +26,8 @@ import { clearCookie, cookieScope, linkHash, openSession, SESSION_COOKIE } from 
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { correlate, instrumented } from '../../shared/observability';
-import { errorPage, extendedGrant, loadForLink, notDecidable, notYourLink, redirect, sameOrigin } from './pages';
+import { errorPage, extendedGrant, loadForLink, notDecidable, notYourLink, redirect } from './pages';
+import { sameOrigin } from '../../shared/web/same-origin';
 import { callback, signInLabel, startSignIn } from './signin';
 
 /** The request id comes from the link once it is verified (`correlate`); the link itself is never logged. */

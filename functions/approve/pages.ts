@@ -1,9 +1,9 @@
 /** The approval pages' shared answers: loading the linked request, refusals, redirects, same-origin checks and error pages. */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { escapeHtml } from '../../shared/domain/html';
 import { messagePage, page, type ExtendedGrant } from '../../shared/web/approval-page';
 import { InvalidLink, JitgateError, NotFound } from '../../shared/domain/errors';
-import { header, logger } from '../../shared/web/http';
+import { logger } from '../../shared/web/http';
 import type { LinkClaims } from '../../shared/domain/links';
 import type { JitRequest } from '../../shared/domain/request';
 import type { Deps } from '../../shared/runtime';
@@ -47,30 +47,6 @@ export function notYourLink(): APIGatewayProxyResult {
 export function redirect(status: 302 | 303, location: string, cookies: string[] = []): APIGatewayProxyResult {
   const res = page(status, 'Redirecting', `<p><a href="${escapeHtml(location)}">Continue</a></p>`, { cookies });
   return { ...res, headers: { ...res.headers, location } };
-}
-
-/**
- * Same origin for form posts: Sec-Fetch-Site when the browser sends it (only
- * `same-origin` passes), else Origin against the host the request came to (API
- * Gateway's domain, the Host header, or PUBLIC_URL). A post with neither, or with
- * `Origin: null` (sandboxed frames, data: URLs, redirects across origins) proves
- * nothing and is refused (OWASP CSRF cheat sheet, "Verifying origin with standard
- * headers"). The page's own form passes: browsers send Sec-Fetch-Site, or Origin,
- * with every form post.
- */
-export function sameOrigin(event: APIGatewayProxyEvent, base: string): boolean {
-  const site = header(event, 'sec-fetch-site');
-  if (site) return site === 'same-origin';
-  const origin = header(event, 'origin');
-  if (!origin || origin === 'null') return false;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  const hosts = [event.requestContext?.domainName, header(event, 'host'), new URL(base).host].filter(Boolean);
-  return hosts.includes(host);
 }
 
 const FRIENDLY_TITLES: [RegExp, string][] = [

@@ -21,6 +21,8 @@ import { ExpiringStore } from './store';
 
 /** The public client the approval page signs approvers in with; its ID tokens carry `aud: jitgate-approver`. */
 export const APPROVER_CLIENT_ID = 'jitgate-approver';
+/** The public client the web console signs people in with (`consoleSignIn` in the demo config). */
+export const CONSOLE_CLIENT_ID = 'jitgate-console';
 
 export interface DevIdp extends DevTokenSigner {
   /** Serves a request whose path is under the issuer's path (`/dev/idp/...`); the body must not have been read. */
@@ -49,19 +51,19 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const store = new ExpiringStore();
   const publicClient = (clientId: string) => ({
     client_id: clientId,
-    client_name: clientId === APPROVER_CLIENT_ID ? 'jitgate approval page' : 'jitgate',
+    client_name: { [APPROVER_CLIENT_ID]: 'jitgate approval page', [CONSOLE_CLIENT_ID]: 'jitgate console' }[clientId] ?? 'jitgate',
     token_endpoint_auth_method: 'none',
     application_type: 'web',
     grant_types: ['authorization_code'],
     response_types: ['code'],
-    redirect_uris: [`${issuerUrl.origin}/approve/callback`, `${issuerUrl.origin}/dev/callback`],
+    redirect_uris: [`${issuerUrl.origin}/approve/callback`, `${issuerUrl.origin}/console/callback`, `${issuerUrl.origin}/dev/callback`],
     post_logout_redirect_uris: [`${issuerUrl.origin}/`],
   });
   const userClaims = ['email', 'email_verified', 'name', 'groups', 'roles', 'employment'];
 
   const provider = new Provider(issuer, {
     adapter: (model: string) => store.adapterFor(model),
-    clients: [publicClient(APPROVER_CLIENT_ID), publicClient(DEFAULT_AUDIENCE)],
+    clients: [publicClient(APPROVER_CLIENT_ID), publicClient(CONSOLE_CLIENT_ID), publicClient(DEFAULT_AUDIENCE)],
     jwks: { keys },
     cookies: {
       keys: cookieKeys,

@@ -36,6 +36,31 @@ const privilegedGroupSchema = z
     'A group name (trusted from the approver group of that name\'s issuers, or from the only issuer), or {"group", "trustedIssuers"}.',
   );
 
+/** A sign-in through one of the issuers: the approval page's (`approverSignIn`) and the console's (`consoleSignIn`). */
+function signInSchema(callbackPath: string, description: string) {
+  return z
+    .object({
+      issuer: z
+        .string()
+        .min(1)
+        .describe('The name of an issuer under "issuers" (its discovery document gives the authorize and token endpoints).'),
+      clientId: z
+        .string()
+        .min(1)
+        .describe(
+          `The public OIDC client (authorization code + PKCE) registered at that issuer with redirect URI <API URL>${callbackPath}; ` +
+            'its ID tokens carry it as "aud".',
+        ),
+      scope: z
+        .string()
+        .regex(/(^|\s)openid(\s|$)/, 'must include "openid"')
+        .default('openid email profile')
+        .describe('Scopes asked for; must include openid (default "openid email profile").'),
+    })
+    .strict()
+    .describe(description);
+}
+
 const memberSchema = z.object({
   issuer: z.string().min(1),
   sub: z.string().min(1),
@@ -83,28 +108,16 @@ export const configSchema = z
       .describe("Groups whose members may revoke anyone's grant. Each is trusted only from its issuers: see the entry form."),
     policies: z.array(policySchema).default([]),
     /** Where approvers sign in on the approval page for policies with `approverAuth: "sso"`. */
-    approverSignIn: z
-      .object({
-        issuer: z
-          .string()
-          .min(1)
-          .describe('The name of an issuer under "issuers" (its discovery document gives the authorize and token endpoints).'),
-        clientId: z
-          .string()
-          .min(1)
-          .describe(
-            'The public OIDC client (authorization code + PKCE) registered at that issuer with redirect URI <API URL>/approve/callback; ' +
-              'its ID tokens carry it as "aud".',
-          ),
-        scope: z
-          .string()
-          .regex(/(^|\s)openid(\s|$)/, 'must include "openid"')
-          .default('openid email profile')
-          .describe('Scopes asked for; must include openid (default "openid email profile").'),
-      })
-      .strict()
-      .describe('Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).')
-      .optional(),
+    approverSignIn: signInSchema(
+      '/approve/callback',
+      'Where approvers sign in on the approval page for policies with approverAuth "sso" (authorization code + PKCE, S256).',
+    ).optional(),
+    /** Where people sign in to the web console (`GET /`); without it, the console says sign-in is not configured. */
+    consoleSignIn: signInSchema(
+      '/console/callback',
+      "Where people sign in to the web console at the API's root (authorization code + PKCE, S256). " +
+        "The ID token goes through the issuer's claims mapping, as an API token does.",
+    ).optional(),
     limits: limitsSchema,
     /** Deploy-time choices with a cost or an account-wide effect (infra/api.ts); local mode ignores them. */
     aws: z
@@ -133,12 +146,15 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     // A group named in a policy but not defined is most often a typo of one that is.
     const near = (group: string) => didYouMean(group, Object.keys(config.approverGroups));
-    if (config.approverSignIn && !config.issuers[config.approverSignIn.issuer]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['approverSignIn', 'issuer'],
-        message: `unknown issuer "${config.approverSignIn.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}`,
-      });
+    for (const key of ['approverSignIn', 'consoleSignIn'] as const) {
+      const signIn = config[key];
+      if (signIn && !config.issuers[signIn.issuer]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key, 'issuer'],
+          message: `unknown issuer "${signIn.issuer}"; use one of: ${Object.keys(config.issuers).join(', ')}`,
+        });
+      }
     }
     config.policies.forEach((p, i) => {
       if (p.approverAuth === 'sso' && !config.approverSignIn) {

@@ -68,17 +68,26 @@ margin-bottom:.75rem;color:#fff;background:var(--muted)}
 `;
 const STYLE_HASH = createHash('sha256').update(CSS).digest('base64');
 
-export const PAGE_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy':
-    `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; ` +
-    `base-uri 'none'`,
-};
+/**
+ * The HTML pages' security headers: the approval page's, and the console's, whose one inline
+ * script (by hash) may also fetch from this origin (its live updates).
+ */
+export function htmlHeaders(styleHash: string, scriptHash?: string): Record<string, string> {
+  const script = scriptHash ? ` script-src 'sha256-${scriptHash}'; connect-src 'self';` : '';
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'content-security-policy':
+      `default-src 'none'; style-src 'sha256-${styleHash}';${script} img-src 'none'; form-action 'self'; frame-ancestors 'none'; ` +
+      `base-uri 'none'`,
+  };
+}
+
+export const PAGE_HEADERS: Record<string, string> = htmlHeaders(STYLE_HASH);
 
 function layout(title: string, body: string): string {
   return (

@@ -193,8 +193,9 @@ export interface SignInIssuer {
   scope: string;
 }
 
-export function signInIssuer(config: Config): SignInIssuer | undefined {
-  const s = config.approverSignIn;
+/** The issuer people sign in through: the approval page's (`approverSignIn`, the default) or the console's. */
+export function signInIssuer(config: Config, which: 'approverSignIn' | 'consoleSignIn' = 'approverSignIn'): SignInIssuer | undefined {
+  const s = config[which];
   const issuer = s && config.issuers[s.issuer];
   return s && issuer ? { name: s.issuer, config: issuer, clientId: s.clientId, scope: s.scope } : undefined;
 }
@@ -251,6 +252,7 @@ export function authorizeUrl(
   tx: SignInTransaction & { challenge: string },
   redirectUri: string,
   loginHint?: string,
+  prompt?: 'login',
 ): string {
   const url = new URL(discovery.authorization_endpoint);
   const params: Record<string, string> = {
@@ -263,6 +265,7 @@ export function authorizeUrl(
     code_challenge: tx.challenge,
     code_challenge_method: 'S256',
     ...(loginHint ? { login_hint: loginHint } : {}),
+    ...(prompt ? { prompt } : {}),
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.toString();

@@ -42,6 +42,16 @@ test('approver sign-in through a development issuer is refused at synth when a p
   ]);
 });
 
+test('console sign-in through a development issuer is not deployed: the console then says sign-in is not configured', () => {
+  const raw = JSON.parse(JSON.stringify(configWithHttpsIssuer()));
+  raw.consoleSignIn = { issuer: 'dev', clientId: 'jitgate-console' };
+  const deployed = deployedConfig(parseConfig(raw));
+  expect(deployed.config).not.toHaveProperty('consoleSignIn');
+  expect(deployed.errors).toEqual([]);
+  raw.consoleSignIn = { issuer: 'corp', clientId: 'jitgate-console' };
+  expect(deployedConfig(parseConfig(raw)).config.consoleSignIn).toMatchObject({ issuer: 'corp' });
+});
+
 test('functions deployed with no issuer left still start, and refuse every token', async () => {
   const { createTokenVerifier } = await import('../../shared/adapters/tokens');
   const { config } = deployedConfig(demoConfig());

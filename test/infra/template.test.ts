@@ -134,17 +134,17 @@ describe('functions', () => {
       Object.keys(env)
         .filter((e) => 'STATE_MACHINE_ARN' in env[e])
         .sort(),
-    ).toEqual(['api', 'approve']);
+    ).toEqual(['api', 'approve', 'console']);
     expect(
       Object.keys(env)
         .filter((e) => 'LINK_KEY_SECRET_ARN' in env[e])
         .sort(),
-    ).toEqual(['api', 'approve', 'await-approval']);
+    ).toEqual(['api', 'approve', 'await-approval', 'console']);
     expect(
       Object.keys(env)
         .filter((e) => 'APPROVER_TOPIC_ARN' in env[e])
         .sort(),
-    ).toEqual(['api', 'await-approval']);
+    ).toEqual(['api', 'await-approval', 'console']);
   });
 
   test('no AWS managed policies on the function roles', () => {
@@ -480,6 +480,16 @@ describe('the API', () => {
       'POST /approve/{link}',
       'GET /approve/{link}/signin',
       'GET /approve/callback',
+      'GET /',
+      'GET /console/signin',
+      'GET /console/callback',
+      'POST /console/signout',
+      'GET /console/inbox',
+      'GET /console/audit',
+      'GET /console/policies',
+      'POST /console/requests',
+      'GET /console/requests/{id}',
+      'POST /console/requests/{id}/{verb}',
     ];
     const proxied = methods()
       .filter((m) => m.integration.Type === 'AWS_PROXY')
@@ -532,7 +542,7 @@ describe('the API', () => {
       expect(response.ResponseParameters['method.response.header.Content-Type']).toBe("'application/problem+json'");
       expect(JSON.parse(response.ResponseTemplates['application/json'])).toMatchObject({ status: 404 });
     };
-    for (const path of ['/{proxy+}', '/', '/v1', '/v1/mfa', '/approve']) notFound(path);
+    for (const path of ['/{proxy+}', '/v1', '/v1/mfa', '/approve', '/console']) notFound(path);
   });
 
   test('what API Gateway answers by itself is problem+json', () => {

@@ -129,7 +129,12 @@ export class CookieClient {
    * IdP's picker (or cancels), and returns the page jitgate shows afterwards.
    */
   async signIn(link: string, user: string | 'cancel') {
-    const start = await this.request(`${link}/signin`);
+    return this.signInAt(`${link}/signin`, user);
+  }
+
+  /** Starts a sign-in at `url` (the approval page's or the console's), picks `user` (or cancels), follows it back. */
+  async signInAt(url: string, user: string | 'cancel') {
+    const start = await this.request(url);
     const picker = /action="([^"]*\/interaction\/[^"]+\/login)"/.exec(start.html)?.[1];
     if (!picker)
       throw new Error(`no picker page after ${start.hops.map((h) => `${h.status} ${h.url}`).join(' → ')}:\n${start.html.slice(0, 500)}`);

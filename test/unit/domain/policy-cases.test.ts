@@ -11,7 +11,8 @@ import { ConfigError } from '../../../shared/domain/errors';
 import { toPrincipal } from '../../../shared/domain/identity';
 import { evaluate, PolicyIndex, type Requirements } from '../../../shared/domain/policy';
 import { prepareRequest, type RequestInput } from '../../../shared/domain/request-checks';
-import { explainFor, resolveCaller } from '../../../cli/explain';
+import { resolveCaller } from '../../../cli/explain';
+import { explainFor } from '../../../shared/domain/explain';
 
 const DIR = path.resolve(__dirname, '../../policies');
 

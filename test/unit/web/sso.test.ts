@@ -13,6 +13,7 @@ import {
   seal,
   sealSession,
   setCookie,
+  signInIssuer,
   stateMatches,
   unseal,
   SESSION_COOKIE,
@@ -108,6 +109,22 @@ describe('approverAuth and approverSignIn in the config', () => {
     });
     expect(config.approverSignIn).toEqual({ issuer: 'dev', clientId: 'jitgate-approver', scope: 'openid email profile' });
     expect(requirementsOf(config.policies[0]!).approverAuth).toBe('sso');
+  });
+
+  it('consoleSignIn names a configured issuer too, with openid in its scope', () => {
+    expect(() => parseConfig({ ...base, consoleSignIn: { issuer: 'okta', clientId: 'x' }, policies: [] })).toThrow(
+      /consoleSignIn\.issuer: unknown issuer "okta"; use one of: dev/,
+    );
+    expect(() => parseConfig({ ...base, consoleSignIn: { issuer: 'dev', clientId: 'x', scope: 'email' }, policies: [] })).toThrow(
+      /consoleSignIn\.scope: .*openid/,
+    );
+    const config = parseConfig({ ...base, consoleSignIn: { issuer: 'dev', clientId: 'jitgate-console' }, policies: [] });
+    expect(signInIssuer(config, 'consoleSignIn')).toMatchObject({
+      name: 'dev',
+      clientId: 'jitgate-console',
+      scope: 'openid email profile',
+    });
+    expect(signInIssuer(config)).toBeUndefined();
   });
 });
 
