@@ -68,6 +68,9 @@ async function main(): Promise<void> {
       `jitgate local mode is running on ${u}  (started in ${local.startupMs.total} ms)`,
       '',
       `  config            ${describeConfigChoice(config, process.cwd())}`,
+      local.config.consoleSignIn
+        ? `  console           ${u}/   (sign in as any demo user: requests, inbox, audit, policies)`
+        : '  console           off: the config has no "consoleSignIn" (docs/console.md)',
       `  API               ${u}/v1/...   (OpenAPI: ${u}/openapi.json, health: ${u}/health)`,
       `  DynamoDB Local    ${local.dynamodb.endpoint}  (data in ${process.env.JITGATE_DATA_DIR ?? '.jitgate'}/)`,
       `  state machine     synthesized definition, run by aws-local-stepfunctions (${local.resumed} execution(s) resumed)`,
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
       'Try it (in another terminal):',
       '  npx jitgate request prod:debug --resource cluster/eu-1 --duration 10m --justification "incident 7" --as alice',
       '  npx jitgate list --inbox --as bob        # then: npx jitgate approve <id> --as bob',
-      `  # or open bob's approval link, printed below and listed at ${u}/dev/outbox.html`,
+      `  # or open bob's approval link, printed below and listed at ${u}/dev/outbox.html, or ${u}/ as bob`,
       '  npx jitgate watch <id> --as alice        # each step, until the grant ends',
       '  npx jitgate --help                       # every command; the HTTP API is in /openapi.json',
       '',
