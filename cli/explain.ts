@@ -18,7 +18,7 @@ import { toPrincipal, type Principal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
 import { decisionOf, evaluate, PolicyIndex, ruleName, type Decision, type Requirements } from '../shared/domain/policy';
 import { describeMfa, mayBreakGlass, stillNeeded } from '../shared/domain/request-checks';
-import { describeCondition } from '../shared/config/condition-config';
+import { describeCondition } from '../shared/domain/condition-text';
 import { EXIT, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
 import { UnknownDemoUser } from '../local/idp';
