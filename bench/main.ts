@@ -23,6 +23,7 @@ import { benchLifecycle, type LifecycleFigures } from './lifecycle';
 import { benchPolicy } from './policy';
 import { renderSection, table, type SectionResult } from './stats';
 import { startBenchLocal, type BenchLocal } from './support';
+import { benchSustained } from './sustained';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -125,6 +126,11 @@ async function main(): Promise<number> {
   await run(
     '5. 1,000 concurrent lifecycles',
     () => benchConcurrency(log),
+    (s) => s,
+  );
+  await run(
+    '9. Sustained authorize load',
+    () => benchSustained(log),
     (s) => s,
   );
   if (lifecycle && facts) {
