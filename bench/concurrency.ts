@@ -38,7 +38,7 @@ import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 const LIFECYCLES = 1000;
 const IN_FLIGHT = 100;
 const DURATION_SECONDS = 3;
-const ACTION = 'prod:debug';
+export const ACTION = 'prod:debug';
 const MEMORY_LIMIT = 300 * 1024 * 1024;
 const CACHE_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'jitgate');
 
@@ -81,7 +81,7 @@ function childPids(pid: number): number[] {
 }
 
 /** The first `java` process under `pid` (DynamoDB Local runs as local mode → sh watchdog → java). */
-function findJvm(pid: number): number | undefined {
+export function findJvm(pid: number): number | undefined {
   const queue = childPids(pid);
   while (queue.length > 0) {
     const p = queue.shift()!;
@@ -95,7 +95,7 @@ function findJvm(pid: number): number | undefined {
   return undefined;
 }
 
-class MemorySampler {
+export class MemorySampler {
   peakRss = 0;
   peakJvmRss = 0;
   samples = 0;
@@ -124,7 +124,7 @@ class MemorySampler {
 }
 
 /** The demo config's issuers and groups, and only the policy this section requests. */
-function sectionConfig(dir: string): string {
+export function sectionConfig(dir: string): string {
   const demo = JSON.parse(readFileSync(DEMO_CONFIG_FILE, 'utf8')) as Record<string, unknown> & {
     policies?: { action: string }[];
   };
@@ -141,7 +141,7 @@ function sectionConfig(dir: string): string {
  * operator role: the endpoint answers only SigV4 calls from a key it knows, and checks
  * the key id, not the signature.
  */
-async function sfnCall(url: string, operation: string, input: object): Promise<any> {
+export async function sfnCall(url: string, operation: string, input: object): Promise<any> {
   const credential = `${accessKeyFor(LOCAL_OPERATOR_ROLE)}/20260101/us-east-1/states/aws4_request`;
   const res = await fetch(`${url}/dev/aws/sfn/`, {
     method: 'POST',
@@ -157,7 +157,7 @@ async function sfnCall(url: string, operation: string, input: object): Promise<a
   return json;
 }
 
-interface Started {
+export interface Started {
   local: Running;
   cache: 'hit' | 'miss, then a restart with a hit' | 'miss';
   startMs: number;
@@ -188,7 +188,7 @@ async function startWatched(port: number, dataDir: string, configPath: string): 
 }
 
 /** Starts local mode; after a template-cache miss, once more on the same port (then a hit: the steady state of `npm start`). */
-async function start(dataDir: string, configPath: string, log: (line: string) => void): Promise<Started> {
+export async function start(dataDir: string, configPath: string, log: (line: string) => void): Promise<Started> {
   const port = await freePort();
   const first = await startWatched(port, dataDir, configPath);
   if (!first.missed) return { local: first.local, cache: 'hit', startMs: first.ms };

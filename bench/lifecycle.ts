@@ -1,21 +1,20 @@
 /**
  * 4. One full lifecycle over HTTP in local mode (request, TOTP MFA, approval by bob,
- * activation, expiring notice, expiry), counted from the execution history: state
+ * activation, one authorize call, expiring notice, expiry), counted from the execution history: state
  * transitions (StateEntered events) and Lambda invocations (TaskScheduled with
  * resourceType lambda, and LambdaFunctionScheduled for a plain function ARN resource).
  *
- * While it runs, every DynamoDB call made in this process (the handlers' clients and the
- * state machine's Activate integration) and every SNS publish (the outbox) is counted,
+ * While it runs, every DynamoDB call (the functions', through local mode's proxy, and the
+ * state machine's integrations) and every SNS publish (the outbox) is counted,
  * for the cost model. The TOTP enrolment happens before counting starts (once per user).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ClientRequest } from 'node:http';
 import { currentCode } from '../shared/domain/totp';
 import { fmtMs, sleep, target, type Row, type SectionResult } from './stats';
 import { FULL_ACTION, type BenchLocal } from './support';
 
 // ---------------------------------------------------------------------------------
-// Counting DynamoDB calls (both the low-level client and the DocumentClient)
+// Counting DynamoDB calls
 
 export interface DynamoDbOp {
   /** GetItem, Query, PutItem, UpdateItem, DeleteItem, TransactWriteItems, ... */
@@ -24,8 +23,6 @@ export interface DynamoDbOp {
   items: { action: 'Get' | 'Put' | 'Update' | 'Delete' | 'ConditionCheck' | 'Query'; kind: string; bytes?: number; key: string }[];
   transactional: boolean;
 }
-
-type Sendable = { send(command: unknown, ...rest: unknown[]): Promise<unknown> };
 
 const OPERATION: Record<string, string> = {
   GetCommand: 'GetItem',
@@ -50,13 +47,29 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+/** An item in DynamoDB JSON as the plain values it holds (`{ n: { N: '1' } }` → `{ n: '1' }`). */
+function plainDeep(v: unknown): unknown {
+  const p = plain(v);
+  if (Array.isArray(p)) return p.map(plainDeep);
+  if (p && typeof p === 'object') return Object.fromEntries(Object.entries(p).map(([k, x]) => [k, plainDeep(x)]));
+  return p;
+}
+
+/** The per-user items by sort key (docs/ARCHITECTURE.md, "The table"). */
+const USER_ITEMS: [string, string][] = [
+  ['TOTP', 'TOTP enrolment'],
+  ['RATE#', 'rate window'],
+  ['PENDING', 'pending places'],
+  ['MFAGUARD', 'wrong-code count'],
+];
+
 function kindOf(key: Record<string, unknown> | undefined): { kind: string; key: string } {
   const pk = String(plain(key?.pk) ?? '');
   const sk = String(plain(key?.sk) ?? '');
   const kind = pk.startsWith('GRANT#')
     ? 'grant slot'
     : pk.startsWith('USER#')
-      ? 'TOTP enrolment'
+      ? (USER_ITEMS.find(([prefix]) => sk.startsWith(prefix))?.[1] ?? 'user item')
       : pk.startsWith('IDEM#')
         ? 'idempotency key'
         : pk.startsWith('REQ#') && sk.startsWith('EVT#')
@@ -108,30 +121,51 @@ function describe(command: { constructor: { name: string }; input?: any }): Dyna
   };
 }
 
+/**
+ * Counts every DynamoDB call that leaves this process over HTTP, at the wire: the functions'
+ * calls (their worker threads send them to local mode's proxy, which forwards them from here)
+ * and the state machine's integrations alike, each once.
+ */
 export class DynamoDbCounter {
   readonly ops: DynamoDbOp[] = [];
   private restore: (() => void)[] = [];
 
   start(): void {
-    for (const cls of [DynamoDBClient, DynamoDBDocumentClient] as unknown as { prototype: Sendable }[]) {
-      const proto = cls.prototype;
-      const own = Object.hasOwn(proto, 'send');
-      const original = proto.send;
-      const ops = this.ops;
-      proto.send = function (this: Sendable, command: unknown, ...rest: unknown[]) {
-        ops.push(describe(command as { constructor: { name: string } }));
-        return original.call(this, command, ...rest);
-      };
-      this.restore.push(() => {
-        if (own) proto.send = original;
-        else delete (proto as Partial<Sendable>).send;
-      });
-    }
+    const proto = ClientRequest.prototype;
+    const { write, end } = proto;
+    const ops = this.ops;
+    const bodies = new WeakMap<ClientRequest, Buffer[]>();
+    const keep = (req: ClientRequest, chunk: unknown) => {
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+      bodies.set(req, [...(bodies.get(req) ?? []), Buffer.from(chunk)]);
+    };
+    proto.write = function (this: ClientRequest, chunk: unknown, ...rest: unknown[]) {
+      keep(this, chunk);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof write;
+    proto.end = function (this: ClientRequest, chunk?: unknown, ...rest: unknown[]) {
+      keep(this, chunk);
+      const target = this.getHeader('x-amz-target');
+      if (typeof target === 'string' && target.startsWith(DYNAMODB_TARGET))
+        ops.push(describeWire(target.slice(DYNAMODB_TARGET.length), Buffer.concat(bodies.get(this) ?? []).toString()));
+      return (end as (...a: unknown[]) => ClientRequest).call(this, chunk, ...rest);
+    } as typeof end;
+    this.restore.push(() => Object.assign(proto, { write, end }));
   }
 
   stop(): void {
     for (const r of this.restore.splice(0)) r();
   }
+}
+
+const DYNAMODB_TARGET = 'DynamoDB_20120810.';
+
+/** A call as sent (DynamoDB JSON), described as `describe` describes a command; items sized as the plain values they hold. */
+function describeWire(operation: string, body: string): DynamoDbOp {
+  const input = JSON.parse(body || '{}');
+  if (input.Item) input.Item = plainDeep(input.Item);
+  for (const t of input.TransactItems ?? []) if (t.Put?.Item) t.Put.Item = plainDeep(t.Put.Item);
+  return describe({ constructor: { name: `${operation}Command` }, input });
 }
 
 export interface CapacityLine {
@@ -199,6 +233,17 @@ async function untilParked(local: BenchLocal['local'], executionArn: string, sta
   }
 }
 
+/** Waits until the execution has entered `state`. */
+async function untilEntered(local: BenchLocal['local'], executionArn: string, state: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { events } = (await local.sfn.getExecutionHistory({ executionArn })) as { events: HistoryEvent[] };
+    if (events.some((e) => e.type.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === state)) return;
+    if (Date.now() > deadline) throw new Error(`execution ${executionArn} did not reach ${state} within 20 s`);
+    await sleep(10);
+  }
+}
+
 export async function benchLifecycle({ local, api }: BenchLocal): Promise<LifecycleFigures> {
   const alice = await local.idp.signToken('alice');
   const bob = await local.idp.signToken('bob');
@@ -233,6 +278,10 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
     await untilParked(local, local.sfn.executionArnFor(id), 'AwaitApproval');
     const decided = await api.expect(200, 'POST', `/v1/requests/${id}/decisions`, bob, { decision: 'approve', reason: 'bench' });
     apiCalls.push({ name: 'POST /v1/requests/{id}/decisions', ns: decided.ns });
+    // One authorize call on the live grant, counted like the rest: the grant slot, the request behind it (read once per
+    // container and slot) and the grant's first use recorded; the cost model adds the further calls' slot reads.
+    await untilEntered(local, local.sfn.executionArnFor(id), 'WaitUntilExpiring');
+    await api.expect(200, 'POST', '/v1/authorize', alice, { action: FULL_ACTION });
 
     // The execution is named after the request id; it ends after Expire.
     executionArn = (await local.sfn.listExecutions()).executions.find((e) => e.name === id)?.executionArn ?? local.sfn.executionArnFor(id);
@@ -308,7 +357,7 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
   ];
   return {
     section: {
-      title: `4. One full lifecycle (${FULL_ACTION}: request, TOTP MFA, approval, activation, expiring notice, expiry)`,
+      title: `4. One full lifecycle (${FULL_ACTION}: request, TOTP MFA, approval, activation, one authorize, expiring notice, expiry)`,
       rows,
       notes: [
         `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, ` +

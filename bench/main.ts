@@ -8,6 +8,9 @@
  * the 1,000 lifecycles, which run against local mode as its own process (started as
  * `npm start` starts it, so its memory is local mode's alone), then the cost model from
  * the counts.
+ *
+ * `npm run bench -- 6 8` runs only the sections named (local mode is started only when one
+ * needs it; the cost model needs section 4 and runs it too).
  */
 import os from 'node:os';
 import { benchAuthorize, type AuthorizeFigures } from './authorize';
@@ -20,8 +23,15 @@ import { benchLifecycle, type LifecycleFigures } from './lifecycle';
 import { benchPolicy } from './policy';
 import { renderSection, table, type SectionResult } from './stats';
 import { startBenchLocal, type BenchLocal } from './support';
+import { benchSustained } from './sustained';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The sections named on the command line, or all of them. */
+const picked = new Set(process.argv.slice(2).filter((a) => /^\d+$/.test(a)));
+/** Thrown to skip local mode when no picked section needs it. */
+const SKIPPED = new Error('no section needs local mode');
+const wanted = (section: number) => picked.size === 0 || picked.has(String(section)) || (section === 4 && picked.has('6'));
 
 async function main(): Promise<number> {
   const t0 = Date.now();
@@ -34,6 +44,7 @@ async function main(): Promise<number> {
   );
 
   const run = async <T>(title: string, fn: () => Promise<T>, toSection: (value: T) => SectionResult): Promise<T | undefined> => {
+    if (!wanted(Number.parseInt(title, 10))) return undefined;
     const started = Date.now();
     log(`▶ ${title}`);
     try {
@@ -70,6 +81,7 @@ async function main(): Promise<number> {
   let authorize: AuthorizeFigures | undefined;
   let facts: TemplateFacts | undefined;
   try {
+    if (![2, 3, 4, 8].some(wanted)) throw SKIPPED;
     log('▶ starting local mode (synth, DynamoDB Local, in memory)');
     const started = Date.now();
     bench = await startBenchLocal();
@@ -77,15 +89,15 @@ async function main(): Promise<number> {
     const b = bench;
     facts = templateFacts(b.local.template);
 
-    const verifier = await benchVerifier(b.local);
+    const verifier = wanted(2) || wanted(3) ? await benchVerifier(b.local) : undefined;
     await run(
       '3. JWT verify',
-      () => benchJwt(b.local, verifier),
+      () => benchJwt(b.local, verifier!),
       (s) => s,
     );
     authorize = await run(
       '2. authorize hot path',
-      () => benchAuthorize(b, verifier),
+      () => benchAuthorize(b, verifier!),
       (f) => f.section,
     );
     lifecycle = await run(
@@ -99,8 +111,10 @@ async function main(): Promise<number> {
       (f) => f.section,
     );
   } catch (err) {
-    errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    log(errors.at(-1)!);
+    if (err !== SKIPPED) {
+      errors.push(`local mode: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log(errors.at(-1)!);
+    }
   } finally {
     if (bench) {
       log('▶ closing local mode');
@@ -114,6 +128,11 @@ async function main(): Promise<number> {
     () => benchConcurrency(log),
     (s) => s,
   );
+  await run(
+    '9. Sustained authorize load',
+    () => benchSustained(log),
+    (s) => s,
+  );
   if (lifecycle && facts) {
     const figures = lifecycle;
     const template = facts;
@@ -122,7 +141,7 @@ async function main(): Promise<number> {
       async () => benchCost(figures, authorize?.handlerMedianNs ?? 100e6, template),
       (s) => s,
     );
-  } else {
+  } else if (wanted(6)) {
     errors.push('6. Cost model: skipped, the lifecycle section failed');
   }
 

@@ -5,7 +5,7 @@
 import { ConfigError } from '../shared/domain/errors';
 import { locateConfig } from '../shared/config/config-file';
 import { requirementsOf } from '../shared/domain/policy';
-import { describeCondition } from '../shared/config/condition-config';
+import { describeCondition } from '../shared/domain/condition-text';
 import type { Config } from '../shared/config/config';
 import { PortInUse } from './port-check';
 import { startLocal } from './server';

@@ -1,17 +1,17 @@
 /** POST /v1/authorize: the apps' hot path. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { authorizeBody } from '../../shared/web/api-schemas';
-import { errorResponse, header, json, parseBody } from '../../shared/web/http';
-import { runtime } from '../../shared/runtime';
+import { readAuthorizeBody } from '../../shared/web/authorize-body';
+import { errorResponse, header, json } from '../../shared/web/http';
+import { coreRuntime } from '../../shared/runtime-core';
 import { authorize, type AuthorizeResult } from '../../shared/usecases/authorize';
 import { instrumented } from '../../shared/observability';
 
 async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const started = Date.now();
   try {
-    const deps = runtime();
+    const deps = coreRuntime();
     const caller = await deps.verifier.verify(header(event, 'authorization'));
-    const result = await authorize(deps, caller, parseBody(event, authorizeBody));
+    const result = await authorize(deps, caller, await readAuthorizeBody(event));
     deps.metrics.count(result.allowed ? 'AuthorizeAllowed' : 'AuthorizeDenied');
     deps.metrics.duration('AuthorizeLatency', Date.now() - started);
     return json(200, result);

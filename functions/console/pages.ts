@@ -4,7 +4,7 @@
  * their own requests, and the audit page only opens for auditors.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { describeCondition } from '../../shared/config/condition-config';
+import { describeCondition } from '../../shared/domain/condition-text';
 import { explainFor } from '../../shared/domain/explain';
 import { groupMembers, type Principal } from '../../shared/domain/identity';
 import { requirementsOf } from '../../shared/domain/policy';

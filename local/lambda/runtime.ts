@@ -50,9 +50,19 @@ export interface LocalLambdaOptions {
 
 /**
  * Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six
- * added ~90 MB, measured), and local mode aims at 300 MB under the bench's 1,000 lifecycles.
+ * added ~90 MB, measured), a busy one far more (its young generation), and local mode aims at 300 MB under the
+ * bench's 1,000 lifecycles. On the machines local mode runs on, more than two containers of a function add
+ * memory, not throughput: the handlers wait on DynamoDB Local and the state machine, which share those cores.
  */
-export const DEFAULT_MAX_CONTAINERS = 4;
+export const DEFAULT_MAX_CONTAINERS = 2;
+
+/**
+ * A container's young generation, MB. V8's default lets each isolate's new space grow to tens of MB
+ * under allocation-heavy load (the AWS SDK's per-call objects), and a worker keeps those pages: with a
+ * dozen busy containers that was most of local mode's peak RSS (bench section 5). Short-lived garbage
+ * is collected sooner instead, at a small cost in scavenges.
+ */
+const YOUNG_GENERATION_MB = 4;
 
 /** A failed invocation, as the Lambda Invoke API reports it (`X-Amz-Function-Error` with this payload). */
 export class LambdaFunctionError extends Error {
@@ -106,7 +116,7 @@ class Container {
       // No tsx loader or flags of the parent: the container runs the bundle as Lambda's Node would.
       execArgv: [],
       // The function's MemorySize bounds its heap, as the container's memory does on Lambda.
-      resourceLimits: { maxOldGenerationSizeMb: fn.memorySize },
+      resourceLimits: { maxOldGenerationSizeMb: fn.memorySize, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       // Read here, line by line, then printed on the console as Node would have piped it.
       stdout: Boolean(onLogLine),
     });

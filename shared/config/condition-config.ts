@@ -1,7 +1,7 @@
 /**
  * Conditions on the requester's claims, as the config writes them (`requesters`, `deny[].when`,
  * `autoApprove`, `breakGlass.who`): the schema with its explanations, the checks run when the
- * config is validated, and a condition in words. Split from policy-config.ts.
+ * config is validated (a condition in words: domain/condition-text.ts). Split from policy-config.ts.
  */
 import * as z from 'zod';
 import { didYouMean } from '../domain/suggest';
@@ -200,22 +200,4 @@ export function unscopedListTests(c: Condition, path: (string | number)[] = []):
         '["<issuer name>"]',
     },
   ];
-}
-
-/** A condition in words: `groups contains "engineering" and not employment equals "contractor"`. */
-export function describeCondition(c: Condition): string {
-  if ('all' in c) return c.all.map((d) => wrap(d, 'all')).join(' and ');
-  if ('any' in c) return c.any.map((d) => wrap(d, 'any')).join(' or ');
-  if ('not' in c) return `not ${wrap(c.not, 'not')}`;
-  const from = c.issuers ? ` (from ${c.issuers.join(' or ')})` : '';
-  if ('equals' in c) return `${c.claim} equals ${JSON.stringify(c.equals)}${from}`;
-  if ('oneOf' in c) return `${c.claim} is one of ${c.oneOf.map((v) => JSON.stringify(v)).join(', ')}${from}`;
-  if ('contains' in c) return `${c.claim} contains ${JSON.stringify(c.contains)}${from}`;
-  return (c.exists ? `${c.claim} is present` : `${c.claim} is absent`) + from;
-}
-
-function wrap(c: Condition, parent: 'all' | 'any' | 'not'): string {
-  const text = describeCondition(c);
-  const compound = ('all' in c && c.all.length > 1) || ('any' in c && c.any.length > 1);
-  return compound && !(parent === 'all' && 'all' in c) && !(parent === 'any' && 'any' in c) ? `(${text})` : text;
 }

@@ -4,7 +4,7 @@
  * /v1/authorize (policy.ts); `npx jitgate explain` prints it, the console's policies page
  * shows it for the signed-in person.
  */
-import { describeCondition } from '../config/condition-config';
+import { describeCondition } from './condition-text';
 import type { Config } from '../config/config';
 import { compileGlob, specificity } from './glob';
 import type { Principal } from './identity';

@@ -16,7 +16,7 @@ import type { Condition, Config, Policy } from '../config/config';
 import { PolicyDenied } from './errors';
 import { compileGlob, isGlob, specificity } from './glob';
 import { claimValues, type Principal } from './identity';
-import { describeCondition } from '../config/condition-config';
+import { describeCondition } from './condition-text';
 import { nearest } from './suggest';
 
 export { globToRegex } from './glob';

@@ -4,7 +4,7 @@
  * Split from policy.ts, which matches the action to its policy and evaluates it.
  */
 import type { Policy } from '../config/config';
-import { describeCondition } from '../config/condition-config';
+import { describeCondition } from './condition-text';
 import { PolicyDenied, ValidationFailed } from './errors';
 import type { Principal } from './identity';
 import { matches, type Evaluation, type MfaRequirement, type Requirements } from './policy';

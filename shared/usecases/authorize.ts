@@ -12,7 +12,7 @@ import { outcomeEvent } from '../domain/notification';
 import { evaluate, type Requirements } from '../domain/policy';
 import { describeMfa, stillNeeded } from '../domain/request-checks';
 import { assertTransition, isPending, withState, type JitRequest } from '../domain/request';
-import type { Deps } from '../runtime';
+import type { CoreDeps } from '../runtime-core';
 import { load, withRetry } from './common';
 import { checkStepUp } from './requests';
 
@@ -38,7 +38,7 @@ export interface AuthorizeResult {
   pendingRequestId?: string;
 }
 
-export async function authorize(deps: Deps, principal: Principal, input: AuthorizeInput): Promise<AuthorizeResult> {
+export async function authorize(deps: CoreDeps, principal: Principal, input: AuthorizeInput): Promise<AuthorizeResult> {
   const resource = input.resource ?? ANY_RESOURCE;
   const now = deps.now();
   const evaluation = evaluate(deps.policies, principal, input.action, resource);
@@ -128,7 +128,7 @@ const MAX_VERIFIED = 10_000;
  * recorded then (`grant_used`); later uses are not (docs/ARCHITECTURE.md, "The audit chain").
  */
 async function checkSlot(
-  deps: Deps,
+  deps: CoreDeps,
   principal: Principal,
   action: string,
   resource: string,
@@ -164,7 +164,7 @@ async function checkSlot(
   return undefined;
 }
 
-async function recordFirstUse(deps: Deps, requestId: string, principal: Principal, now: Date): Promise<void> {
+async function recordFirstUse(deps: CoreDeps, requestId: string, principal: Principal, now: Date): Promise<void> {
   await withRetry(async () => {
     const stored = await load(deps, requestId);
     const r = stored.request;
@@ -177,7 +177,7 @@ async function recordFirstUse(deps: Deps, requestId: string, principal: Principa
 }
 
 /** The request holding the grant slot while it waits (one more read, only on the not-allowed path). */
-async function pendingRequest(deps: Deps, slot: GrantSlot | undefined): Promise<JitRequest | undefined> {
+async function pendingRequest(deps: CoreDeps, slot: GrantSlot | undefined): Promise<JitRequest | undefined> {
   if (slot?.status !== 'pending') return undefined;
   const stored = await deps.store.getRequest(slot.requestId);
   return stored && isPending(stored.request) ? stored.request : undefined;
@@ -192,7 +192,7 @@ export function missingOn(request: JitRequest): string[] {
   return missing.length ? missing : ['activation (moments away)'];
 }
 
-async function consume(deps: Deps, principal: Principal, requestId: string, now: Date): Promise<void> {
+async function consume(deps: CoreDeps, principal: Principal, requestId: string, now: Date): Promise<void> {
   const consumed = await withRetry(async () => {
     const stored = await load(deps, requestId);
     assertTransition(stored.request, 'consume');

@@ -6,10 +6,11 @@ import type { Principal } from '../domain/identity';
 import { hasPrivilege } from '../domain/privileges';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
+import type { CoreDeps } from '../runtime-core';
 import { activationNotice } from './outcomes';
 import type { StoredRequest } from './ports';
 
-export async function load(deps: Deps, id: string): Promise<StoredRequest> {
+export async function load(deps: CoreDeps, id: string): Promise<StoredRequest> {
   const stored = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.store.getRequest(id) : undefined;
   if (!stored) throw new NotFound(`no request ${id.slice(0, 64)}`);
   return stored;

@@ -3,7 +3,7 @@
  * Each policy is evaluated for the caller exactly as a request would be (deny rules,
  * requesters, autoApprove), so "mayRequest" here never disagrees with POST /v1/requests.
  */
-import { describeCondition } from '../config/condition-config';
+import { describeCondition } from '../domain/condition-text';
 import { decisionOf, evaluatePolicy, requirementsOf } from '../domain/policy';
 import { mayBreakGlass, stillNeeded } from '../domain/request-checks';
 import type { Principal } from '../domain/identity';

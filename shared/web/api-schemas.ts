@@ -1,5 +1,6 @@
 /** The API's input shapes (zod), in one place so handlers and the OpenAPI document agree. */
 import * as z from 'zod';
+import { ACTION_CHARACTERS, ACTION_PATTERN, MAX_ACTION_LENGTH } from '../domain/action';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '../domain/cursor';
 import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 
@@ -9,11 +10,7 @@ import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
  */
 export const apiSchemas = z.registry<{ id: string }>();
 
-const action = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and : . _ - /');
+const action = z.string().min(1).max(MAX_ACTION_LENGTH).regex(ACTION_PATTERN, ACTION_CHARACTERS);
 /** The resource grammar (shared/domain/resource.ts): refused, never normalised, so what is approved is what is used. */
 const resource = z
   .string()

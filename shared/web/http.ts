@@ -64,6 +64,11 @@ export function rawBody(event: APIGatewayProxyEvent): string {
 
 /** Parses and validates a JSON body; an absent body is `{}` so optional-only schemas accept it. */
 export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  return validate(schema, jsonBody(event), 'body');
+}
+
+/** A JSON body, parsed but not yet validated: its content type, syntax and keys checked; `{}` when absent. */
+export function jsonBody(event: APIGatewayProxyEvent): unknown {
   const text = rawBody(event);
   let data: unknown = {};
   if (text.trim().length > 0) {
@@ -82,7 +87,7 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
         { path: duplicate.slice(0, 40), message: 'duplicate key' },
       ]);
   }
-  return validate(schema, data, 'body');
+  return data;
 }
 
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {

@@ -2,7 +2,7 @@ import { parseConfig, type Config, type ConfigInput } from '../../../shared/conf
 import { commonMatch, compileGlob, specificity } from '../../../shared/domain/glob';
 import { evaluate, globToRegex, matches, PolicyIndex, requirementsOf } from '../../../shared/domain/policy';
 import { checkTicket, describeMfa, grantDuration, stillNeeded, ticketMatches } from '../../../shared/domain/request-checks';
-import { describeCondition } from '../../../shared/config/condition-config';
+import { describeCondition } from '../../../shared/domain/condition-text';
 import { findTies } from '../../../shared/config/policy-config';
 import { missingOn } from '../../../shared/usecases/authorize';
 import type { JitRequest } from '../../../shared/domain/request';

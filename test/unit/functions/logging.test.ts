@@ -26,6 +26,7 @@ const deps: Deps = {
   },
 };
 jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
+jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 
 // Imported after the mock: the handlers take their Deps from it.
 import { handler as api } from '../../../functions/api/index';
