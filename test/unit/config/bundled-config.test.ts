@@ -3,14 +3,13 @@
  * that is safe only because the schema's output, written as JSON and read back, is what the schema
  * would make of it again. Checked on the demo config and on the bench's, which has every step.
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { benchConfig } from '../../../bench/support';
 import { deployedConfig } from '../../../infra/deployed-config';
 import { bundledConfig } from '../../../shared/config/bundled-config';
 import { parseConfig } from '../../../shared/config/config';
+import { readDemoConfig } from '../../support/demo-config';
 
-const demo = parseConfig(JSON.parse(readFileSync(path.join(__dirname, '../../../jitgate.config.json'), 'utf8')), 'demo', { mode: 'local' });
+const demo = parseConfig(readDemoConfig(), 'demo', { mode: 'local' });
 
 test.each([
   ['the demo config, as local mode inlines it', JSON.stringify(demo), 'local'],
