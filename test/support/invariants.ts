@@ -231,16 +231,17 @@ export function describeViolations(violations: Violation[]): string {
 
 /**
  * Reads and checks: a violation that cannot resolve fails at once. The eventual ones are left out unless
- * `settleMs` is given; then they get until it has passed, the snapshot read again each time.
+ * `settleMs` is given; then they get until it has passed, the snapshot read again each time. `clock`: the
+ * time the store lives in, when not the real one (a TestClock).
  */
 export async function expectInvariants(
   read: () => Promise<Snapshot>,
-  opts: Omit<CheckOptions, 'now'> & { settleMs?: number } = {},
+  opts: Omit<CheckOptions, 'now'> & { settleMs?: number; clock?: () => Date } = {},
 ): Promise<{ requests: number; events: number }> {
   const deadline = Date.now() + (opts.settleMs ?? 0);
   for (;;) {
     const snapshot = await read();
-    const violations = checkInvariants(snapshot, { ...opts, now: new Date() });
+    const violations = checkInvariants(snapshot, { ...opts, now: opts.clock?.() ?? new Date() });
     const hard = violations.filter((v) => !v.eventual);
     if (hard.length) throw new Error(`invariants violated:\n${describeViolations(hard)}`);
     if (violations.length && opts.settleMs !== undefined && Date.now() >= deadline)

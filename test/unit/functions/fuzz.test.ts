@@ -18,7 +18,8 @@ import { demo } from '../../support/principals';
 import { fuzzEvents, type FuzzWorld } from '../../support/fuzz-events';
 import { LINK_BASE, world } from '../usecases/scenario';
 
-const PER_ROUTE = process.env.JITGATE_DEEP === '1' ? 50_000 : 10_000;
+const DEEP = process.env.JITGATE_DEEP === '1';
+const PER_ROUTE = DEEP ? 50_000 : 10_000;
 
 const people: Record<string, Principal> = {
   'Bearer alice-token': demo('alice'),
@@ -109,25 +110,29 @@ afterAll(() => {
 });
 
 describe.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', (_name, route) => {
-  test(`${PER_ROUTE} generated inputs: no 5xx, refusals explained, nothing changed by a refusal`, async () => {
-    const fuzz = await seed();
-    let refused = 0;
-    await quietly(() =>
-      fc.assert(
-        fc.asyncProperty(fuzzEvents(route, fuzz), async (event) => {
-          const before = fingerprint();
-          const res = await handlers[route.target](event, context);
-          const problem = problemIn(route, res);
-          if (problem) throw new Error(`${event.httpMethod} ${event.path}: ${problem}\nbody: ${String(event.body).slice(0, 300)}`);
-          if (res.statusCode >= 400) {
-            refused++;
-            if (fingerprint() !== before) throw new Error(`a refused input (${res.statusCode}) changed a request: ${res.body}`);
-          }
-        }),
-        { numRuns: PER_ROUTE },
-      ),
-    );
-    counts[`${route.method} ${route.path}`] = PER_ROUTE;
-    expect(refused).toBeGreaterThan(0);
-  }, 120_000);
+  test(
+    `${PER_ROUTE} generated inputs: no 5xx, refusals explained, nothing changed by a refusal`,
+    async () => {
+      const fuzz = await seed();
+      let refused = 0;
+      await quietly(() =>
+        fc.assert(
+          fc.asyncProperty(fuzzEvents(route, fuzz), async (event) => {
+            const before = fingerprint();
+            const res = await handlers[route.target](event, context);
+            const problem = problemIn(route, res);
+            if (problem) throw new Error(`${event.httpMethod} ${event.path}: ${problem}\nbody: ${String(event.body).slice(0, 300)}`);
+            if (res.statusCode >= 400) {
+              refused++;
+              if (fingerprint() !== before) throw new Error(`a refused input (${res.statusCode}) changed a request: ${res.body}`);
+            }
+          }),
+          { numRuns: PER_ROUTE },
+        ),
+      );
+      counts[`${route.method} ${route.path}`] = PER_ROUTE;
+      expect(refused).toBeGreaterThan(0);
+    },
+    DEEP ? 900_000 : 120_000,
+  );
 });
