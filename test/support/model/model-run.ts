@@ -240,7 +240,15 @@ export class ModelRun {
   }
 
   /** Allowed exactly while the model's request for it is active and not past its end; a use the test saw is kept. */
-  private async authorize(user: number, policy: PolicyName, resource: number, consume: boolean, c: Command | string): Promise<boolean> {
+  private async authorize(
+    user: number,
+    policy: PolicyName,
+    resource: number,
+    consume: boolean,
+    c: Command | string,
+    /** In a race the other command may end the grant first: a refusal is then no lost decision. */
+    racing = false,
+  ): Promise<boolean> {
     const p = POLICIES[policy];
     const r = this.requests.find((x) => x.user === user && x.policy === policy && x.resource === resource && x.status === 'active');
     const t0 = this.api.now();
@@ -260,7 +268,7 @@ export class ModelRun {
         r.expect = new Set(['consumed']);
         this.seen.endsSeen.set(r.id, t1);
       }
-    } else if (r && !r.expect && t1 < r.expiresAt! - SLACK_MS) {
+    } else if (r && !r.expect && !racing && t1 < r.expiresAt! - SLACK_MS) {
       throw new ModelMismatch(`refused while ${r.id} is active until ${iso(r.expiresAt)} (${res.json.reason}): ${show(c)}`);
     }
     return allowed;
@@ -275,7 +283,7 @@ export class ModelRun {
       if (what === 'deny') return this.decideRacing(r, by, 'deny', c);
       if (what === 'cancel') return this.cancelRacing(r, c);
       if (what === 'revoke') return this.revokeRacing(r, c);
-      return this.authorize(r.user, r.policy, r.resource, true, c).then((allowed) => (allowed ? 200 : 409));
+      return this.authorize(r.user, r.policy, r.resource, true, c, true).then((allowed) => (allowed ? 200 : 409));
     };
     const [a, b] = await Promise.all([run(first, 'bob'), run(second, 'carol')]);
     const wins = [a, b].filter((s) => s === 200).length;
@@ -288,7 +296,8 @@ export class ModelRun {
       (race === 'approve-approve' && p.approvals === 1 && before.approvers.size === 0);
     if (exclusive && wins > 1) throw new ModelMismatch(`both won (${a}, ${b}) on ${before.status} ${r.id}: ${show(c)}`);
     const windowOpen = before.status === 'active' ? !nearAny(r.expiresAt, this.api.now() - SETTLE_MS, this.api.now()) : true;
-    const contested = (before.status === 'active' && race.includes('consume')) || before.status === 'pending_approval';
+    // What the two compete for: a grant to use (or revoke), or a pending request to decide.
+    const contested = race.includes('consume') ? before.status === 'active' : before.status === 'pending_approval';
     if (exclusive && wins === 0 && contested && windowOpen && !nearAny(r.deadline, this.api.now() - SETTLE_MS, this.api.now()))
       throw new ModelMismatch(`neither won (${a}, ${b}) on ${before.status} ${r.id}: ${show(c)}`);
   }

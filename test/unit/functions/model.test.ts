@@ -42,6 +42,8 @@ async function runHistory(steps: Step[]): Promise<void> {
     endsSeen: seen.endsSeen,
     clock: () => new Date(target.now()),
     graceMs: 0,
+    // Nothing may wait any longer: a request still live now is stuck.
+    settleMs: 0,
   });
   totals.commands += seen.commands;
   totals.authorizes += seen.authorizes;
