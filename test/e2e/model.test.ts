@@ -22,6 +22,7 @@ import { SHARED_START_TIMEOUT_MS } from '../support/shared-local-mode';
 const DEEP = process.env.JITGATE_DEEP === '1';
 const RUNS = DEEP ? 150 : 5;
 const MAX_STEPS = DEEP ? 16 : 8;
+const TIMEOUT_MS = DEEP ? 7_200_000 : 600_000;
 
 let local: Running;
 let api: Client;
@@ -93,20 +94,24 @@ async function check(arbitrary: fc.Arbitrary<Step[]>, numRuns: number): Promise<
   }
 }
 
-test(`${RUNS} generated histories keep to the model and the invariants`, async () => {
-  await check(histories({ maxSteps: MAX_STEPS, restarts: DEEP }), RUNS);
-  // Liveness once the last history is over: nothing stays pending, active or running past its time.
-  const settled = await expectInvariants(snapshots.read, {
-    only: ours('alice-m'),
-    uses: seen.uses,
-    endsSeen: seen.endsSeen,
-    settleMs: 30_000,
-  });
-  console.log(
-    `model (local mode): ${histories_} histories run (shrinking included), ${seen.commands} commands, ` +
-      `${settled.requests} requests, ${seen.authorizes} authorize calls (${seen.uses.length} allowed, each checked)`,
-  );
-}, 600_000);
+test(
+  `${RUNS} generated histories keep to the model and the invariants`,
+  async () => {
+    await check(histories({ maxSteps: MAX_STEPS, restarts: DEEP }), RUNS);
+    // Liveness once the last history is over: nothing stays pending, active or running past its time.
+    const settled = await expectInvariants(snapshots.read, {
+      only: ours('alice-m'),
+      uses: seen.uses,
+      endsSeen: seen.endsSeen,
+      settleMs: 30_000,
+    });
+    console.log(
+      `model (local mode): ${histories_} histories run (shrinking included), ${seen.commands} commands, ` +
+        `${settled.requests} requests, ${seen.authorizes} authorize calls (${seen.uses.length} allowed, each checked)`,
+    );
+  },
+  TIMEOUT_MS,
+);
 
 // A restart costs a local-mode start (about a minute on a busy 2-core machine): deep runs only; e2e/restart.test.ts covers one in CI.
 (DEEP ? test : test.skip)(

@@ -18,6 +18,7 @@ import { ModelRun, type Observations } from '../../support/model/model-run';
 
 const DEEP = process.env.JITGATE_DEEP === '1';
 const RUNS = DEEP ? 5_000 : 300;
+const TIMEOUT_MS = DEEP ? 3_600_000 : 300_000;
 
 const config = parseConfig({ ...demoConfig, policies: [...demoConfig.policies, ...(modelPolicies() as typeof demoConfig.policies)] });
 let deps: Deps;
@@ -59,24 +60,28 @@ function quietly<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
-test(`${RUNS} generated histories on the in-memory ports keep to the model and the invariants`, async () => {
-  const seed = process.env.JITGATE_MODEL_SEED ? Number(process.env.JITGATE_MODEL_SEED) : undefined;
-  const details = await quietly(() =>
-    fc.check(fc.asyncProperty(histories({ maxSteps: DEEP ? 30 : 16, restarts: false }), runHistory), {
-      numRuns: RUNS,
-      ...(seed !== undefined ? { seed } : {}),
-    }),
-  );
-  if (details.failed) {
-    const steps = details.counterexample?.[0];
-    throw new Error(
-      `a history broke the model (seed ${details.seed}; replay with JITGATE_MODEL_SEED=${details.seed}):\n` +
-        `${steps ? describeHistory(steps) : '?'}\n\n${String(details.errorInstance)}`,
+test(
+  `${RUNS} generated histories on the in-memory ports keep to the model and the invariants`,
+  async () => {
+    const seed = process.env.JITGATE_MODEL_SEED ? Number(process.env.JITGATE_MODEL_SEED) : undefined;
+    const details = await quietly(() =>
+      fc.check(fc.asyncProperty(histories({ maxSteps: DEEP ? 30 : 16, restarts: false }), runHistory), {
+        numRuns: RUNS,
+        ...(seed !== undefined ? { seed } : {}),
+      }),
     );
-  }
-  console.log(
-    `model (memory): ${totals.histories} histories (shrinking included), ${totals.commands} commands, ${totals.requests} requests, ` +
-      `${totals.authorizes} authorize calls (${totals.uses} allowed, each checked)`,
-  );
-  expect(totals.uses).toBeGreaterThan(0);
-}, 300_000);
+    if (details.failed) {
+      const steps = details.counterexample?.[0];
+      throw new Error(
+        `a history broke the model (seed ${details.seed}; replay with JITGATE_MODEL_SEED=${details.seed}):\n` +
+          `${steps ? describeHistory(steps) : '?'}\n\n${String(details.errorInstance)}`,
+      );
+    }
+    console.log(
+      `model (memory): ${totals.histories} histories (shrinking included), ${totals.commands} commands, ${totals.requests} requests, ` +
+        `${totals.authorizes} authorize calls (${totals.uses} allowed, each checked)`,
+    );
+    expect(totals.uses).toBeGreaterThan(0);
+  },
+  TIMEOUT_MS,
+);
