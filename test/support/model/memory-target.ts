@@ -18,7 +18,8 @@ import { awaitApproval, endRequest, parkMfaToken } from '../../../shared/usecase
 import { ROUTES } from '../../../infra/api';
 import { depsForTest, type TestDeps } from '../memory/deps-for-test';
 import { devPerson } from '../principals';
-import type { ModelTarget, Res } from './model-run';
+import type { ModelTarget } from './model-run';
+import type { Res } from './model-rules';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
