@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { dynamoDbEndpoint } from '../support/dynamodb-items';
 import { localModeSnapshots } from '../support/invariant-sources';
 import { expectInvariants } from '../support/invariants';
 import { Client, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   port = await freePort();
   local = await startLocalMode({ port, dataDir, configPath });
   api = new Client(local.url, dataDir);
-  snapshots = localModeSnapshots(local.url, dynamodbOf(local));
+  snapshots = localModeSnapshots(local.url, dynamoDbEndpoint(local.output()));
 }, SHARED_START_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -50,18 +51,12 @@ afterAll(async () => {
   await local?.stop();
 });
 
-function dynamodbOf(running: Running): string {
-  const match = /DynamoDB Local\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(running.output());
-  if (!match) throw new Error(`no DynamoDB Local endpoint in local mode's output:\n${running.output()}`);
-  return match[1]!;
-}
-
 /** Local mode stops and starts again on the same data: executions resume, the table and outbox stay. */
 async function restart(): Promise<void> {
   await local.stop();
   local = await startLocalMode({ port, dataDir, configPath });
   snapshots.close();
-  snapshots = localModeSnapshots(local.url, dynamodbOf(local));
+  snapshots = localModeSnapshots(local.url, dynamoDbEndpoint(local.output()));
 }
 
 const ours = (prefix: string) => (r: { requester: { sub: string } }) => r.requester.sub.startsWith(prefix);
