@@ -44,6 +44,15 @@ function clf(d: Date): string {
   return `${date}:${time} +0000`;
 }
 
+/**
+ * A map from names the client chose: without a prototype, `__proto__`, `constructor` or `toString`
+ * are names like any other (an ordinary object made `?constructor=1` a 500). The worker receives a
+ * structured clone, an ordinary object with the same own keys.
+ */
+function ownKeys<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** An API Gateway REST (v1) proxy event for a request and the route it matched. */
 export function toProxyEvent(req: IncomingMessage, body: Buffer, match: RouteMatch, opts: ProxyEventOptions): APIGatewayProxyEvent {
   const rawUrl = req.url ?? '/';
@@ -56,8 +65,8 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, match: RouteMat
   const method = (req.method ?? 'GET').toUpperCase();
 
   // Headers keep the client's spelling (rawHeaders); single-valued ones carry the last value.
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = ownKeys<string>();
+  const multiValueHeaders = ownKeys<string[]>();
   const canonical = new Map<string, string>();
   const addHeader = (name: string, value: string) => {
     const lower = name.toLowerCase();
@@ -90,8 +99,8 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, match: RouteMat
   if (search) {
     const params = new URLSearchParams(search);
     for (const [k, v] of params) {
-      (queryStringParameters ??= {})[k] = v;
-      ((multiValueQueryStringParameters ??= {})[k] ??= []).push(v);
+      (queryStringParameters ??= ownKeys())[k] = v;
+      ((multiValueQueryStringParameters ??= ownKeys())[k] ??= []).push(v);
     }
   }
 

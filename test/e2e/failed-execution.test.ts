@@ -7,6 +7,8 @@ import { Client } from '../support/local-mode';
 import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 import { accessKeyFor } from '../../local/credentials';
 import { LOCAL_OPERATOR_ROLE } from '../../local/iam/roles';
+import { localModeSnapshots } from '../support/invariant-sources';
+import { expectInvariants } from '../support/invariants';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 
@@ -17,6 +19,17 @@ beforeAll(async () => {
   local = await sharedLocalMode('e2e');
   api = new Client(local.url, local.dataDir);
 }, SHARED_START_TIMEOUT_MS);
+
+// Whatever ended these executions, the requests they leave obey every invariant (the ones that wait, within 15 s).
+afterAll(async () => {
+  const mine = (r: { requester: { sub: string } }) => r.requester.sub.startsWith('alice-aborted');
+  const snapshots = localModeSnapshots(local.url, local.dynamodbEndpoint, mine);
+  try {
+    await expectInvariants(snapshots.read, { only: mine, settleMs: 15_000 });
+  } finally {
+    snapshots.close();
+  }
+}, 30_000);
 
 /**
  * A call to local mode's Step Functions endpoint, as @aws-sdk/client-sfn makes it, signed with the operator's

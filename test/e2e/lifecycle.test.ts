@@ -4,6 +4,8 @@
  */
 import { Client, decideByLink } from '../support/local-mode';
 import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
+import { localModeSnapshots } from '../support/invariant-sources';
+import { expectInvariants } from '../support/invariants';
 
 let local: SharedLocalMode;
 let api: Client;
@@ -14,6 +16,19 @@ beforeAll(async () => {
   api = new Client(local.url, local.dataDir);
   audrey = await api.token('audrey');
 }, SHARED_START_TIMEOUT_MS);
+
+// Every life above, whichever way it ended, leaves requests that obey the invariants (test/support/invariants.ts).
+afterAll(async () => {
+  const mine = (r: { requester: { sub: string } }) =>
+    /^(alice-(delete|payments|debug|reports|timeout|race-\d+|idem)|bob-self)$/.test(r.requester.sub);
+  const snapshots = localModeSnapshots(local.url, local.dynamodbEndpoint, mine);
+  try {
+    const checked = await expectInvariants(snapshots.read, { only: mine, settleMs: 15_000 });
+    expect(checked.requests).toBeGreaterThan(5);
+  } finally {
+    snapshots.close();
+  }
+}, 30_000);
 
 test('alice deletes project 42: MFA, bob approves by link (GET changes nothing), one use, audited', async () => {
   const alice = await api.token('alice', { as: 'delete' });

@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { dynamoDbEndpoint } from './dynamodb-items';
 import { e2eConfig, freePort, startLocalMode, tempDir, type Running } from './local-mode';
 
 const BROKER_ENV = 'JITGATE_TEST_LOCAL_MODES';
@@ -53,6 +54,8 @@ export type SharedConfig = keyof typeof CONFIGS;
 export interface SharedLocalMode {
   url: string;
   dataDir: string;
+  /** Its DynamoDB Local, to read the table directly (test/support/invariant-sources.ts). */
+  dynamodbEndpoint: string;
   /** What the shared local mode printed since this file connected (files running alongside print there too). */
   output(): Promise<string>;
 }
@@ -67,8 +70,10 @@ export async function sharedLocalMode(name: SharedConfig): Promise<SharedLocalMo
     if (res.status !== 200) throw new Error(`shared local mode "${name}": ${await res.text()}`);
     return res;
   };
-  const { url, dataDir, printed } = (await (await ask('start')).json()) as { url: string; dataDir: string; printed: number };
-  return { url, dataDir, output: async () => (await (await ask('output')).text()).slice(printed) };
+  const { url, dataDir, dynamodbEndpoint, printed } = (await (await ask('start')).json()) as Omit<SharedLocalMode, 'output'> & {
+    printed: number;
+  };
+  return { url, dataDir, dynamodbEndpoint, output: async () => (await (await ask('output')).text()).slice(printed) };
 }
 
 /** Runs in jest's main process (globalSetup): starts each named local mode once, on demand. */
@@ -99,7 +104,13 @@ export class LocalModeBroker {
     if (!Object.hasOwn(CONFIGS, name!)) throw new Error(`no shared config named "${name}"; known: ${Object.keys(CONFIGS).join(', ')}`);
     const running = await this.start(name as SharedConfig);
     if (what === 'output') return running.output();
-    return JSON.stringify({ url: running.url, dataDir: running.dataDir, printed: running.output().length });
+    const output = running.output();
+    return JSON.stringify({
+      url: running.url,
+      dataDir: running.dataDir,
+      dynamodbEndpoint: dynamoDbEndpoint(output),
+      printed: output.length,
+    });
   }
 
   private start(name: SharedConfig): Promise<Running> {

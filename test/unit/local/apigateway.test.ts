@@ -435,6 +435,20 @@ describe('proxy events and results over a real HTTP server', () => {
     });
   });
 
+  it('takes query and header names that are Object.prototype keys as plain names (they made a 500)', async () => {
+    nextResult = { statusCode: 200, body: '' };
+    const r = await call('GET', '/v1/items/1?__proto__=a&constructor=b&toString=c&constructor=d', [['__proto__', 'x']]);
+    expect(r.status).toBe(200);
+    const e = lastEvent!;
+    expect(Object.entries(e.queryStringParameters!)).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'd'],
+      ['toString', 'c'],
+    ]);
+    expect(Object.entries(e.multiValueQueryStringParameters!)).toContainEqual(['constructor', ['b', 'd']]);
+    expect(Object.entries(e.headers)).toContainEqual(['__proto__', 'x']);
+  });
+
   it('nulls what is absent', async () => {
     nextResult = { statusCode: 204, body: '' };
     const r = await call('GET', '/v1/items/1');
