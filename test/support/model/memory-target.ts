@@ -15,7 +15,7 @@ import { InvalidToken } from '../../../shared/domain/errors';
 import type { Principal } from '../../../shared/domain/identity';
 import type { Deps } from '../../../shared/runtime';
 import { awaitApproval, endRequest, parkMfaToken } from '../../../shared/usecases/workflow-steps';
-import { ROUTES } from '../../../infra/api';
+import { ROUTES, type Route } from '../../../infra/api';
 import { depsForTest, type TestDeps } from '../memory/deps-for-test';
 import { devPerson } from '../principals';
 import type { ModelTarget } from './model-run';
@@ -39,7 +39,7 @@ export class MemoryTarget implements ModelTarget {
 
   constructor(
     config: Config,
-    private readonly handlers: Record<'api' | 'authorize' | 'approve', Handler>,
+    private readonly handlers: Partial<Record<Route['target'], Handler>>,
   ) {
     this.world = depsForTest({ config, now: new Date() });
     this.deps = {
@@ -96,7 +96,9 @@ export class MemoryTarget implements ModelTarget {
       isBase64Encoded: false,
       requestContext: { stage: 'prod', domainName: '127.0.0.1:4000' },
     } as unknown as APIGatewayProxyEvent;
-    const result = await this.handlers[route.target](event, context);
+    const handle = this.handlers[route.target];
+    if (!handle) throw new Error(`the model drives no ${route.target} route (${route.method} ${route.path})`);
+    const result = await handle(event, context);
     const text = result.body ?? '';
     const res: Res = {
       status: result.statusCode,

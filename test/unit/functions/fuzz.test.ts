@@ -43,13 +43,16 @@ function freshWorld(): void {
   };
 }
 jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
+// authorize takes the lean part of the composition root (shared/runtime-core.ts).
+jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 
 // Imported after the mock: the handlers take their Deps from it.
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as authorize } from '../../../functions/authorize/index';
+import { handler as webConsole } from '../../../functions/console/index';
 
-const handlers = { api, approve, authorize };
+const handlers = { api, approve, authorize, console: webConsole };
 const context = { functionName: 'Fuzz', awsRequestId: 'fuzz', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
 /** What a refused input must leave alone: every request's status, approvals and MFA state, and the grant slots. */
@@ -87,12 +90,23 @@ function quietly<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
+/**
+ * The console's sign-in starts with the issuer's discovery document; the in-process world has no
+ * IdP, so there the answer is the one a person gets while their IdP is down: 503 with Retry-After.
+ */
+function reachesIdp(route: Route): boolean {
+  return route.target === 'console' && route.path === '/console/signin';
+}
+
 function problemIn(route: Route, res: APIGatewayProxyResult): string | undefined {
   if (typeof res?.statusCode !== 'number') return 'no status code';
+  if (res.statusCode === 503 && reachesIdp(route) && res.headers?.['retry-after']) return undefined;
   if (res.statusCode >= 500) return `answered ${res.statusCode}: ${res.body.slice(0, 300)}`;
   if (res.statusCode < 400) return undefined;
   const type = String(res.headers?.['content-type'] ?? res.headers?.['Content-Type'] ?? '');
-  if (route.target === 'approve') return type.startsWith('text/html') ? undefined : `a refused page as ${type}`;
+  // The approval page and the console answer people: a refusal is an HTML page, not a problem document.
+  if (route.target === 'approve' || route.target === 'console')
+    return type.startsWith('text/html') ? undefined : `a refused page as ${type}`;
   if (!type.startsWith('application/problem+json')) return `refused as ${type}, not a problem document`;
   const doc = JSON.parse(res.body) as Record<string, unknown>;
   for (const field of ['type', 'title', 'status', 'detail'])

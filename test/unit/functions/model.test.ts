@@ -24,6 +24,8 @@ const demoConfig = readDemoConfig();
 const config = parseConfig({ ...demoConfig, policies: [...demoConfig.policies, ...(modelPolicies() as typeof demoConfig.policies)] });
 let deps: Deps;
 jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
+// authorize takes the lean part of the composition root (shared/runtime-core.ts).
+jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 
 // Imported after the mock: the handlers take their Deps from it.
 import { handler as api } from '../../../functions/api/index';
