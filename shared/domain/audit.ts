@@ -15,6 +15,8 @@ export type AuditType =
   | 'totp_enrolled'
   | 'totp_confirmed'
   | 'approvers_notified'
+  /** Some approvers' messages could not be sent (`details.approvers`); the step sends them again on its retry. */
+  | 'approvers_not_reached'
   | 'approvers_reminded'
   | 'escalated'
   | 'approved'

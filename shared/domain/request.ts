@@ -62,6 +62,11 @@ export interface RequestBase {
   mfa: { required: boolean; passedAt?: string; failures: number };
   approvals: Approval[];
   notified: NotifiedApprover[];
+  /**
+   * Approvers (ids) whose message could not be sent: AwaitApproval records them, fails with
+   * DependencyUnavailable, and its Retry sends to them again (and only them).
+   */
+  unreached?: string[];
   autoApproved: boolean;
   /** When the undecided approvers were reminded (policies with `approvals.remindAfter`); set once, before sending. */
   remindedAt?: string;

@@ -9,6 +9,7 @@
 import { nudgePlan, undecidedApprovers, type NudgePlan } from '../domain/approvals';
 import { auditEvent, type AuditEvent } from '../domain/audit';
 import { Closed } from '../domain/closed';
+import { DependencyUnavailable } from '../domain/errors';
 import type { Config } from '../config/config';
 import { groupMembers } from '../domain/identity';
 import { grantTimesUntil } from '../domain/grant';
@@ -53,16 +54,39 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     return { request: next as PendingApproval, firstTime };
   });
 
-  if (firstTime) {
-    const key = await deps.linkKey();
-    const now = deps.now();
-    for (const approver of request.notified) {
-      const message = approverMessage(request, approver, personalLink(deps, key, request, approver, linkBase), { now });
-      await send(deps, approver.id, message);
-    }
-  }
+  const due = firstTime ? request.notified : request.notified.filter((n) => request.unreached?.includes(n.id));
+  if (due.length) await sendLinks(deps, request, due, linkBase);
   // Approvals that arrived before the token was parked may already complete the quorum.
   if (request.grantTimes) await deps.workflow.succeed(taskToken, request.grantTimes);
+}
+
+/**
+ * Sends each due approver their personal link. The approvers were recorded as notified before
+ * sending (so a link works the moment it arrives); the ones SNS refused are recorded as
+ * `unreached`, audited, and the step fails with DependencyUnavailable: its Retry (infra/
+ * workflow-states.ts) parks a fresh token and sends to them, and only them, again. Once all
+ * are reached, `unreached` is cleared.
+ */
+async function sendLinks(deps: Deps, request: PendingApproval, due: NotifiedApprover[], linkBase: string): Promise<void> {
+  const key = await deps.linkKey();
+  const now = deps.now();
+  const unreached: string[] = [];
+  for (const approver of due) {
+    const message = approverMessage(request, approver, personalLink(deps, key, request, approver, linkBase), { now });
+    await send(deps, approver.id, message).catch(() => unreached.push(approver.id));
+  }
+  if (!unreached.length && !request.unreached?.length) return;
+  await withRetry(async () => {
+    const s = await load(deps, request.id);
+    if (s.request.status !== 'pending_approval') return;
+    const audit = unreached.length
+      ? [auditEvent(request.id, 'approvers_not_reached', 'jitgate', deps.now(), { details: { approvers: unreached } })]
+      : [];
+    // The state argument is the whole request, so `unreached` goes on after it (the version stays as withState set it).
+    const next = { ...withState(s.request, s.request), unreached: unreached.length ? unreached : undefined } as JitRequest;
+    await deps.store.saveRequest(s, next, audit, s.tokens);
+  });
+  if (unreached.length) throw new DependencyUnavailable(`could not send ${unreached.length} approver message(s); retrying`);
 }
 
 function personalLink(deps: Deps, key: Buffer, request: PendingApproval, approver: NotifiedApprover, linkBase: string): string {

@@ -83,14 +83,15 @@ test(`${PER_ROUTE} generated inputs per route over HTTP: no 5xx, refusals explai
         const text = await res.text();
         if (res.status >= 500) throw new Error(`${method} ${event.path}${query}: ${res.status} ${text.slice(0, 300)}`);
         // An accepted input may change what it aims at (a valid cancel does); a refused one must not.
-        // Only a POST or the approval page (which must never change state on GET) could.
-        const now = method === 'POST' || route.target === 'approve' ? await statuses() : before;
+        // Only a POST, or a page for people (approval page, console: never a change on GET), could.
+        const now = method === 'POST' || route.target !== 'api' ? await statuses() : before;
         if (res.status < 400) before = now;
         else if (JSON.stringify(now) !== JSON.stringify(before))
           throw new Error(`${method} ${event.path}: refused with ${res.status}, yet the requests went ${before} → ${now}`);
         if (res.status < 400 || method === 'HEAD') return;
         const type = res.headers.get('content-type') ?? '';
-        if (route.target === 'approve' && type.startsWith('text/html')) return;
+        // The approval page and the console answer people: their refusals are HTML pages.
+        if ((route.target === 'approve' || route.target === 'console') && type.startsWith('text/html')) return;
         if (!type.startsWith('application/problem+json')) throw new Error(`${method} ${event.path}: ${res.status} as ${type}: ${text}`);
         const doc = JSON.parse(text);
         for (const field of ['type', 'title', 'status', 'detail'])

@@ -95,9 +95,10 @@ const MATRIX: Row[] = [
   { at: 'mfa', fault: ddb('TransactWriteItems', 'conflict', 1, BY_FUNCTION), outcome: 'absorbed' },
   // Three would be a 503 whose retry needs the next TOTP step, 30 s away: test/unit/usecases/handover.test.ts covers it.
   { at: 'mfa', fault: { service: 'sfn', operation: 'SendTaskSuccess', kind: 'throttle', times: 2 }, outcome: 'absorbed' },
-  // AwaitApproval records the approvers as notified before it sends their links, so a retry would not send
-  // them: an SNS error or a crash there is not retried, and the request fails (the requester is told).
-  { at: 'mfa', fault: { service: 'sns', operation: 'Publish', kind: 'throttle', times: 3 }, outcome: 'failed' },
+  // An approver SNS refused (after the SDK's own three attempts) is recorded as unreached; the step's Retry
+  // sends to them again. A crashed container is not retried (it may have sent): the request fails, and the
+  // requester is told.
+  { at: 'mfa', fault: { service: 'sns', operation: 'Publish', kind: 'throttle', times: 3 }, outcome: 'absorbed' },
   { at: 'mfa', fault: { service: 'lambda', operation: 'await-approval', kind: 'crash' }, outcome: 'failed' },
   { at: 'approve', fault: ddb('TransactWriteItems', 'unavailable', 3, BY_FUNCTION), outcome: 'retry-after' },
   { at: 'approve', fault: { service: 'sfn', operation: 'SendTaskSuccess', kind: 'unavailable', times: 3 }, outcome: 'retry-after' },

@@ -72,6 +72,7 @@ const DURING: Record<string, Phase[]> = {
   mfa_passed: ['pending'],
   mfa_failed: ['pending'],
   approvers_notified: ['pending'],
+  approvers_not_reached: ['pending'],
   approvers_reminded: ['pending'],
   escalated: ['pending'],
   approved: ['pending'],

@@ -62,6 +62,30 @@ describe('awaitApproval', () => {
     expect((await w.store.getRequest('req-1'))!.tokens).toEqual({ approvalTaskToken: 'T2' });
   });
 
+  test('an approver SNS refused is recorded and audited, the step fails to be retried, and the retry reaches only them', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
+    const notify = w.notifier.notifyApprover.bind(w.notifier);
+    w.notifier.notifyApprover = async (to, ...rest) => {
+      if (to === carol.id) throw new Error('ThrottlingException: Rate exceeded');
+      return notify(to, ...rest);
+    };
+    await expect(awaitApproval(w.deps, 'req-1', 'T1', LINK_BASE)).rejects.toMatchObject({ name: 'DependencyUnavailable' });
+    expect(w.notifier.sent.map((m) => m.to)).toEqual([bob.id]);
+    expect(w.store.peek('req-1')).toMatchObject({ status: 'pending_approval', unreached: [carol.id] });
+    expect(w.store.auditTrail('req-1').at(-1)).toMatchObject({ type: 'approvers_not_reached', details: { approvers: [carol.id] } });
+
+    // The state machine's Retry: a fresh token, and only carol's message.
+    w.notifier.notifyApprover = notify;
+    await awaitApproval(w.deps, 'req-1', 'T2', LINK_BASE);
+    expect(w.notifier.sent.map((m) => m.to)).toEqual([bob.id, carol.id]);
+    expect(w.store.peek('req-1')!.unreached).toBeUndefined();
+    // Reached now: a later segment sends nothing.
+    await awaitApproval(w.deps, 'req-1', 'T3', LINK_BASE);
+    expect(w.notifier.sent).toHaveLength(2);
+    expect((await w.store.getRequest('req-1'))!.tokens).toEqual({ approvalTaskToken: 'T3' });
+  });
+
   test('approvals that completed the quorum before the token was parked complete the step', async () => {
     const w = world();
     await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
