@@ -54,6 +54,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await local?.close();
+  const steps = new Set(MATRIX.map((row) => row.at)).size;
+  const services = new Set(MATRIX.map((row) => row.fault.service)).size;
+  console.log(`faults: ${MATRIX.length} rows (${services} services x ${steps} lifecycle steps), each lifecycle run to its end`);
 });
 
 type Step = 'create' | 'mfa' | 'approve' | 'activate' | 'consume' | 'expire';
