@@ -20,10 +20,11 @@ import { runtime, type Deps } from '../../shared/runtime';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { listPolicies } from '../../shared/usecases/policies';
-import { exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
+import { assertAuditor, exportAudit, readAudit, verifyAudit } from '../../shared/usecases/audit';
 import { askExtension } from '../../shared/usecases/extensions';
 import { cancelRequest, revokeGrant } from '../../shared/usecases/cancel-revoke';
-import { assertAuditor, createRequest, getRequest, listRequests } from '../../shared/usecases/requests';
+import { createRequest } from '../../shared/usecases/requests';
+import { getRequest, listRequests } from '../../shared/usecases/request-reads';
 import { openApiDocument } from '../../shared/web/openapi';
 import { instrumented } from '../../shared/observability';
 

@@ -1,9 +1,10 @@
 /** GET /v1/audit: the trail, filtered and paged with an opaque cursor. */
 import { decodeCursor, encodeCursor, type CursorShape, type PageKey } from '../domain/cursor';
-import { ValidationFailed } from '../domain/errors';
+import { Forbidden, ValidationFailed } from '../domain/errors';
 import type { Deps } from '../runtime';
-import { principalId } from '../domain/identity';
+import { principalId, type Principal } from '../domain/identity';
 import { verifyChains, type ExportLine, type VerifyReport } from '../domain/audit-chain';
+import { isAuditor } from './common';
 
 export async function readAudit(
   deps: Deps,
@@ -43,4 +44,8 @@ export async function exportAudit(deps: Deps, q: { since?: string }): Promise<Ex
     for (const e of c.events) lines.push({ kind: 'event', ...e });
   }
   return lines;
+}
+
+export function assertAuditor(deps: Deps, principal: Principal): void {
+  if (!isAuditor(deps, principal)) throw new Forbidden('only auditors can read the audit trail');
 }

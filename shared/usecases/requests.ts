@@ -1,13 +1,6 @@
-/** Asking for a sensitive action, and reading requests (cancel and revoke are in `cancel-revoke.ts`). */
+/** Asking for a sensitive action (reading requests is in `request-reads.ts`, cancel and revoke in `cancel-revoke.ts`). */
 import { auditEvent } from '../domain/audit';
-import {
-  DependencyUnavailable,
-  Forbidden,
-  IdempotencyKeyReused,
-  InsufficientAuthentication,
-  PolicyDenied,
-  ValidationFailed,
-} from '../domain/errors';
+import { DependencyUnavailable, IdempotencyKeyReused, InsufficientAuthentication, PolicyDenied } from '../domain/errors';
 import { ANY_RESOURCE } from '../domain/grant';
 import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
@@ -17,12 +10,11 @@ import { isPending, personRef, withState, type JitRequest } from '../domain/requ
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
 import type { Deps } from '../runtime';
-import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
 import { cancelRequest } from './cancel-revoke';
 import { executionInput } from './execution-input';
-import { addSeconds, assertVisible, grantStart, isAuditor, isEligibleApprover, load, withRetry } from './common';
+import { addSeconds, grantStart, load, withRetry } from './common';
 import { releasePending, reservePending, takeRate } from './limits';
 
 export interface NewRequest {
@@ -344,60 +336,4 @@ export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date
       maxAge,
     );
   }
-}
-
-export async function getRequest(deps: Deps, principal: Principal, id: string): Promise<RequestView> {
-  const { request } = await load(deps, id);
-  assertVisible(deps, request, principal);
-  return requestView(request);
-}
-
-/**
- * The requester's own requests, or the approver's inbox, a page at a time with an
- * opaque cursor. The inbox reads everyone's pending requests and keeps the caller's,
- * page after page until it has `limit` of them, so nobody's request can be pushed
- * out of it by someone else's flood.
- */
-export async function listRequests(
-  deps: Deps,
-  principal: Principal,
-  q: { role: 'requester' | 'approver'; status?: string; limit: number; cursor?: string },
-): Promise<{ requests: RequestView[]; cursor?: string }> {
-  if (q.role === 'requester') {
-    const cursor = q.cursor
-      ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], fixed: { sk: 'REQUEST', gsi1pk: `REQUESTER#${principal.id}` } })
-      : undefined;
-    const page = await deps.store.pageByRequester(principal.id, { limit: q.limit, status: q.status, cursor });
-    return { requests: page.requests.map(requestView), ...(page.next ? { cursor: encodeCursor(page.next) } : {}) };
-  }
-  let cursor = q.cursor
-    ? decodeCursor(q.cursor, { fields: ['pk', 'sk', 'gsi2pk', 'gsi2sk'], fixed: { sk: 'REQUEST', gsi2pk: 'PENDING' } })
-    : undefined;
-  const mine: RequestView[] = [];
-  for (;;) {
-    const page = await deps.store.pagePendingApproval({ limit: 100, cursor });
-    for (const { request, key } of page.entries) {
-      if (
-        (q.status && request.status !== q.status) ||
-        !isEligibleApprover(deps, request, principal) ||
-        request.approvals.some((a) => a.approver.id === principal.id)
-      )
-        continue;
-      mine.push(requestView(request));
-      // A full page ends right after its last request, so the next one starts there.
-      if (mine.length === q.limit)
-        return { requests: mine, ...(key === page.entries.at(-1)?.key && !page.next ? {} : { cursor: encodeCursor(key) }) };
-    }
-    if (!page.next) return { requests: mine };
-    cursor = page.next;
-  }
-}
-
-export function assertAuditor(deps: Deps, principal: Principal): void {
-  if (!isAuditor(deps, principal)) throw new Forbidden('only auditors can read the audit trail');
-}
-
-export function parseRole(value: string | undefined): 'requester' | 'approver' {
-  if (value === undefined || value === 'requester' || value === 'approver') return value ?? 'requester';
-  throw new ValidationFailed('role must be "requester" or "approver"', [{ path: 'role', message: 'requester or approver' }]);
 }

@@ -9,9 +9,10 @@
  * `JITGATE_SCREENSHOT=docs/approval-page-phone.png` (what `npm run screenshot` sets)
  * also saves the phone-sized screenshot linked from the README.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { approverConfig, linkClaims, SSO_ACTION } from '../support/approvers';
 
@@ -19,18 +20,6 @@ import { approverConfig, linkClaims, SSO_ACTION } from '../support/approvers';
 declare const document: any;
 declare const window: any;
 declare function getComputedStyle(element: any): any;
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// What this machine's Chromium needs to start headless, offline and quickly (see scripts/install-test-deps.sh).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let local: Running;
 let api: Client;
@@ -40,13 +29,10 @@ let context: BrowserContext;
 let problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run "bash scripts/install-test-deps.sh" (installs Debian's chromium)`);
   const dataDir = tempDir('jitgate-browser-');
-  // Playwright gives the browser a new, empty profile directory of its own (--user-data-dir).
   [local, browser] = await Promise.all([
     startLocalMode({ port: await freePort(), dataDir, configPath: approverConfig(dataDir) }),
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+    launchChromium(),
   ]);
   api = new Client(local.url, dataDir);
 }, 120_000);
@@ -66,31 +52,8 @@ afterEach(async () => {
   expect(problems).toEqual([]);
 });
 
-/**
- * Collects what would show a broken or blocked page: CSP violations and other console
- * errors, page errors, and failed subresources. A 4xx on the page itself is expected
- * (refusal pages), and Chrome reports it as "Failed to load resource": that one is left out.
- */
-function watch(page: Page): Page {
-  page.on('console', (m) => {
-    const text = m.text();
-    if (/Content[- ]Security[- ]Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-    else if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text))
-      problems.push(`console: ${text}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`request failed: ${r.resourceType()} ${new URL(r.url()).pathname}: ${r.failure()?.errorText}`),
-  );
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400)
-      problems.push(`subresource ${r.status()}: ${new URL(r.url()).pathname}`);
-  });
-  return page;
-}
-
 async function newPage(c: BrowserContext = context): Promise<Page> {
-  return watch(await c.newPage());
+  return watchPage(await c.newPage(), problems);
 }
 
 async function pendingRequest(as: string, body: Record<string, unknown>) {

@@ -14,9 +14,10 @@
  * `JITGATE_CONSOLE_SCREENSHOTS=docs` (what `npm run screenshot` sets) saves each page's
  * phone-sized screenshot as docs/console-<page>.png.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 
 // Browser globals, for the functions page.evaluate runs in the page (tsconfig has no DOM lib).
@@ -24,16 +25,6 @@ declare const document: any;
 declare const window: any;
 declare const axe: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844 };
 
@@ -44,13 +35,8 @@ let context: BrowserContext;
 let problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run "bash scripts/install-test-deps.sh" (installs Debian's chromium)`);
   const dataDir = tempDir('jitgate-console-browser-');
-  [local, browser] = await Promise.all([
-    startLocalMode({ port: await freePort(), dataDir }),
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
-  ]);
+  [local, browser] = await Promise.all([startLocalMode({ port: await freePort(), dataDir }), launchChromium()]);
   api = new Client(local.url, dataDir);
 }, 120_000);
 
@@ -70,19 +56,7 @@ afterEach(async () => {
 
 async function newPage(viewport = { width: 1024, height: 800 }): Promise<Page> {
   context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    const text = m.text();
-    if (/Content[- ]Security[- ]Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
-    else if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text))
-      problems.push(`console: ${text}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400)
-      problems.push(`subresource ${r.status()}: ${new URL(r.url()).pathname}`);
-  });
-  return page;
+  return watchPage(await context.newPage(), problems);
 }
 
 /** Signs `user` in through the console's button and the development IdP's picker; lands on `next` or the root. */

@@ -5,7 +5,8 @@
 import { timeline, type ShownRequest } from '../../../shared/domain/timeline';
 import { decide } from '../../../shared/usecases/decisions';
 import { cancelRequest, revokeGrant } from '../../../shared/usecases/cancel-revoke';
-import { createRequest, getRequest } from '../../../shared/usecases/requests';
+import { createRequest } from '../../../shared/usecases/requests';
+import { getRequest } from '../../../shared/usecases/request-reads';
 import { awaitApproval } from '../../../shared/usecases/workflow-steps';
 import { demo } from '../../support/principals';
 import { by, LINK_BASE, world } from '../usecases/scenario';
