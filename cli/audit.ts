@@ -6,9 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { chainsFromExport, verifyChains, type ExportLine, type VerifyReport } from '../shared/domain/audit-chain';
-import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { EXIT, parseOptions, UsageError, type CliIo, type Command } from './command';
 import { JitgateError, type JitgateClient } from '../client';
 import { CannotReach, connect, type ConnectionOptions } from './connection';
 import { describeApiError } from './output';
@@ -44,24 +43,19 @@ async function auditCommandRun(args: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = args;
   if (verb !== 'verify' && verb !== 'export')
     throw new UsageError(verb ? `unknown audit command "${verb}"; use verify or export` : 'say verify or export');
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        since: { type: 'string' },
-        file: { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        as: { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions({
+    args: rest,
+    strict: true,
+    options: {
+      since: { type: 'string' },
+      file: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      as: { type: 'string' },
+    },
+  });
   if (values.since !== undefined && Number.isNaN(Date.parse(values.since)))
     throw new UsageError(`--since takes an ISO time such as 2026-01-31T00:00:00Z (got "${values.since}")`);
   const since = values.since === undefined ? undefined : new Date(values.since).toISOString();

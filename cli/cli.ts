@@ -6,7 +6,6 @@
  * messages go to stderr.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../shared/domain/errors';
 import { DEMO_USERS, describeDemoUsers } from '../local/demo-users';
 import { auditCommand } from './audit';
@@ -14,7 +13,7 @@ import { explainCommand } from './explain';
 import { initCommand } from './init';
 import { createDevTokenSigner, UnknownDemoUser } from '../local/idp';
 import { subscriptionsCommand } from './subscriptions';
-import { duration, EXIT, UsageError, type CliIo, type Command } from './command';
+import { duration, EXIT, parseOptions, UsageError, type CliIo, type Command } from './command';
 import { developmentIssuer } from './development-issuer';
 import { requestCommands } from './requests';
 import { didYouMean } from './suggest';
@@ -112,25 +111,20 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
 }
 
 async function tokenCommand(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        amr: { type: 'string', multiple: true },
-        acr: { type: 'string' },
-        ttl: { type: 'string' },
-        aud: { type: 'string' },
-        'auth-age': { type: 'string' },
-        access: { type: 'boolean' },
-        claim: { type: 'string', multiple: true },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      amr: { type: 'string', multiple: true },
+      acr: { type: 'string' },
+      ttl: { type: 'string' },
+      aud: { type: 'string' },
+      'auth-age': { type: 'string' },
+      access: { type: 'boolean' },
+      claim: { type: 'string', multiple: true },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? 'name a demo user' : `one user at a time (got ${positionals.join(' ')})`);

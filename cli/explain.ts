@@ -8,14 +8,13 @@
  * 2 usage error, 1 the config is not valid.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config, IssuerConfig } from '../shared/config/config';
 import { ConfigFileMissing, locateConfig, readConfigFile, type ConfigLocation } from '../shared/config/config-file';
 import { explainFor, type Caller, type Explanation } from '../shared/domain/explain';
 import { toPrincipal } from '../shared/domain/identity';
 import { resourceProblem } from '../shared/domain/resource';
 import { describeMfa } from '../shared/domain/request-checks';
-import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { EXIT, parseOptions, UsageError, type CliIo, type Command } from './command';
 import { DEMO_USERS, demoUserClaims, findDemoUser } from '../local/demo-users';
 import { UnknownDemoUser } from '../local/idp';
 
@@ -49,23 +48,18 @@ policy, 2 usage error, 1 the config is not valid.
 };
 
 async function explain(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        user: { type: 'string' },
-        action: { type: 'string' },
-        resource: { type: 'string' },
-        config: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      user: { type: 'string' },
+      action: { type: 'string' },
+      resource: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
   const { values } = parsed;
   if (!values.user) throw new UsageError('name the caller with --user <demo user, token or claims JSON>');
   if (!values.action) throw new UsageError('name the action with --action <action>, e.g. --action projects:delete');

@@ -7,11 +7,10 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseConfig } from '../shared/config/config';
 import { locateConfig } from '../shared/config/config-file';
 import { PRESETS } from '../shared/config/issuer-config';
-import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { EXIT, parseOptions, UsageError, type CliIo, type Command } from './command';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const SCHEMA_FILE = path.join(REPO_ROOT, 'jitgate.schema.json');
@@ -52,33 +51,28 @@ Exit status: 0 written, 1 the file exists (without --force) or could not be writ
 };
 
 async function runInit(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        'issuer-preset': { type: 'string' },
-        'issuer-name': { type: 'string' },
-        'issuer-url': { type: 'string' },
-        audience: { type: 'string', multiple: true },
-        'token-use': { type: 'string' },
-        'user-pool-id': { type: 'string' },
-        'client-id': { type: 'string', multiple: true },
-        domain: { type: 'string' },
-        'authorization-server': { type: 'string' },
-        'tenant-id': { type: 'string' },
-        namespace: { type: 'string' },
-        approver: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        force: { type: 'boolean' },
-        print: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      'issuer-preset': { type: 'string' },
+      'issuer-name': { type: 'string' },
+      'issuer-url': { type: 'string' },
+      audience: { type: 'string', multiple: true },
+      'token-use': { type: 'string' },
+      'user-pool-id': { type: 'string' },
+      'client-id': { type: 'string', multiple: true },
+      domain: { type: 'string' },
+      'authorization-server': { type: 'string' },
+      'tenant-id': { type: 'string' },
+      namespace: { type: 'string' },
+      approver: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      force: { type: 'boolean' },
+      print: { type: 'boolean' },
+    },
+  });
   const v = parsed.values;
   const issuerName = v['issuer-name'] ?? v['issuer-preset'] ?? 'idp';
   if (!/^[a-z0-9-]+$/.test(issuerName)) throw new UsageError(`--issuer-name is lower-case letters, digits and - (got "${issuerName}")`);

@@ -13,7 +13,6 @@
  * Exit status: 0 every approver confirmed with authentication (or confirm succeeded),
  * 3 some approver needs attention, 2 usage error, 1 failure (AWS refused, bad config).
  */
-import { parseArgs } from 'node:util';
 import {
   ConfirmSubscriptionCommand,
   GetSubscriptionAttributesCommand,
@@ -23,7 +22,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { approvers, deployedConfig } from '../infra/deployed-config';
 import { locateConfig, readConfigFile } from '../shared/config/config-file';
-import { EXIT, UsageError, type CliIo, type Command } from './command';
+import { EXIT, parseOptions, UsageError, type CliIo, type Command } from './command';
 
 export const EXIT_ATTENTION = 3;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -79,17 +78,12 @@ needs attention, 2 usage error, 1 AWS refused or the config is not valid.
 };
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { topic: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { topic: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
+  });
   const { values, positionals } = parsed;
   if (positionals[0] === 'confirm') {
     if (positionals.length !== 2)

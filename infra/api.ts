@@ -108,18 +108,23 @@ export class JitgateApi extends Construct {
     const { table, key, stateMachine } = props;
 
     // --- the functions -----------------------------------------------------------
-    const api = jitgateFunction(this, 'ApiFunction', {
-      entry: 'api',
-      description: 'jitgate API: requests, decisions, MFA, enrolment, policies, audit',
-      configJson: props.configJson,
-      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
-    });
-    connect(api, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
-    // GET /v1/audit/verify and /export walk every chain, request items included (a request whose
-    // events were all deleted shows only on its item): one paged Scan, for auditors. Only this function.
-    api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
-    stateMachine.grantStartExecution(api);
-    stateMachine.grantTaskResponse(api);
+    // The api and the console call the same use cases (ask, decide, MFA, cancel, revoke, read and verify
+    // the audit trail), so they get the same rights. Audit verify and export walk every chain, request items
+    // included (a request whose events were all deleted shows only on its item): one paged Scan, for auditors.
+    const useCaseFunction = (fnId: string, entry: Target, description: string) => {
+      const fn = jitgateFunction(this, fnId, {
+        entry,
+        description,
+        configJson: props.configJson,
+        environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      });
+      connect(fn, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
+      stateMachine.grantStartExecution(fn);
+      stateMachine.grantTaskResponse(fn);
+      return fn;
+    };
+    const api = useCaseFunction('ApiFunction', 'api', 'jitgate API: requests, decisions, MFA, enrolment, policies, audit');
     // Executions are named after request ids: StopExecution on this state machine's executions.
     const executions = Stack.of(this).formatArn({
       service: 'states',
@@ -153,18 +158,12 @@ export class JitgateApi extends Construct {
     connect(approve, { table, key, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
     stateMachine.grantTaskResponse(approve);
 
-    // The console calls the same use cases as the api function (ask, decide, MFA, cancel, revoke,
-    // read and verify the audit trail) for a signed-in person; its own function keeps the api bundle as it is.
-    const consoleFn = jitgateFunction(this, 'ConsoleFunction', {
-      entry: 'console',
-      description: 'jitgate console: the web pages for requesters, approvers and auditors',
-      configJson: props.configJson,
-      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn },
-    });
-    connect(consoleFn, { table, key, approverTopic: props.approverTopic, eventsTopic: props.eventsTopic, linkKey: props.linkKeySecret });
-    consoleFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
-    stateMachine.grantStartExecution(consoleFn);
-    stateMachine.grantTaskResponse(consoleFn);
+    // Its own function keeps the api bundle as it is.
+    const consoleFn = useCaseFunction(
+      'ConsoleFunction',
+      'console',
+      'jitgate console: the web pages for requesters, approvers and auditors',
+    );
 
     this.functions = { api, authorize, approve, console: consoleFn };
 

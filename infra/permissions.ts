@@ -2,7 +2,8 @@
  * Table access for the functions: exactly the item operations the store (shared/adapters/store.ts
  * and the modules it composes) uses (Get, Query on the table and its two indexes, Put / Update / Delete /
  * ConditionCheck, alone or inside TransactWriteItems, which is authorized as the
- * operations it contains), on the table and its named indexes: no Scan, no batch
+ * operations it contains), on the table and its named indexes: no Scan (the api and console functions add one,
+ * on the table only, for audit verification: infra/api.ts), no batch
  * operations, no `index/*` wildcard. Plus the table key, for the encrypted items.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';

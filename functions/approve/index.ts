@@ -17,12 +17,12 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { decisionPage, messagePage, type PageMode, type PendingRequest } from '../../shared/web/approval-page';
-import { linkBaseFrom, rawBody } from '../../shared/web/http';
+import { rawBody } from '../../shared/web/http';
 import { checkCsrf, csrfToken, linkPurpose, verifyLink } from '../../shared/domain/links';
 import { isReviewOutcome, reviewerOf, reviewInputProblem, reviewRefusal } from '../../shared/domain/review';
 import { reviewPage } from '../../shared/web/review-page';
 import { runtime, type Deps } from '../../shared/runtime';
-import { clearCookie, cookieScope, linkHash, openSession, SESSION_COOKIE } from '../../shared/web/sso';
+import { approveBase, clearCookie, cookieScope, linkHash, openSession, SESSION_COOKIE } from '../../shared/web/sso';
 import { decide } from '../../shared/usecases/decisions';
 import { reviewBreakGlass } from '../../shared/usecases/reviews';
 import { correlate, instrumented } from '../../shared/observability';
@@ -37,7 +37,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   let hashed: string | undefined;
   try {
     const deps = runtime();
-    const base = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/approve/` : linkBaseFrom(event);
+    const base = approveBase(event, deps.publicUrl);
     if (event.resource === '/approve/callback') return await callback(deps, event, base);
 
     const link = event.pathParameters?.link ?? '';

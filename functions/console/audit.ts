@@ -6,9 +6,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditEvent } from '../../shared/domain/audit';
 import { compileGlob } from '../../shared/domain/glob';
-import { principalId } from '../../shared/domain/identity';
 import type { Deps } from '../../shared/runtime';
-import { readAudit, verifyAudit } from '../../shared/usecases/audit';
+import { readAudit, resolveActor, verifyAudit } from '../../shared/usecases/audit';
 import { auditQuery } from '../../shared/web/api-schemas';
 import { validate } from '../../shared/web/http';
 import { auditView, type AuditFilters } from '../../shared/web/console/audit';
@@ -51,9 +50,7 @@ function rest(deps: Deps, query: Query, action: string | undefined): ((e: AuditE
     tests.push((e) => e.action !== undefined && match(e.action));
   }
   if (query.requestId) {
-    const short = query.actor && /^([a-z0-9-]+):([^#]+)$/.exec(query.actor);
-    const issuer = short ? deps.config.issuers[short[1]!] : undefined;
-    const actor = short && issuer ? principalId(issuer.issuer, short[2]!) : query.actor;
+    const actor = resolveActor(deps, query.actor);
     if (actor) tests.push((e) => e.actor === actor);
     if (query.since) tests.push((e) => e.at >= query.since!);
     if (query.until) tests.push((e) => e.at <= `${query.until}\uffff`);

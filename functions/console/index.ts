@@ -16,7 +16,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { escapeHtml } from '../../shared/domain/html';
 import { JitgateError } from '../../shared/domain/errors';
 import { isAuditor } from '../../shared/usecases/common';
-import { correlate, instrumented } from '../../shared/observability';
+import { instrumented } from '../../shared/observability';
 import { runtime } from '../../shared/runtime';
 import { header, logger, rawBody } from '../../shared/web/http';
 import { sameOrigin } from '../../shared/web/same-origin';
@@ -54,7 +54,6 @@ async function route(deps: ReturnType<typeof runtime>, place: Place): Promise<AP
   const { event } = place;
   const method = event.httpMethod.toUpperCase() === 'HEAD' ? 'GET' : event.httpMethod.toUpperCase();
   const q = event.queryStringParameters ?? {};
-  if (event.pathParameters?.id) correlate(event.pathParameters.id);
   if (method === 'GET' && event.resource === '/console/signin') return await startSignIn(deps, place, q.next);
   if (method === 'GET' && event.resource === '/console/callback') return await finishSignIn(deps, place, q);
 

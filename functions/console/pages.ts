@@ -65,7 +65,7 @@ export const PAGES: Record<string, Page> = {
         action: p.action,
         ...(p.resource ? { resource: p.resource } : {}),
         ...(p.description ? { description: p.description } : {}),
-        forYou: explainFor(config, caller, p.action, p.resource ?? '*', c.place.now),
+        forYou: explainFor(config, caller, p.action, p.resource ?? '*', c.place.now, c.deps.policies),
         requirements,
         approvers: requirements.approvals.map((a) => ({
           ...a,

@@ -1,8 +1,7 @@
 /** Where a console call happens: the API's root as the browser sees it, the cookie scope, the key and the time. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Deps } from '../../shared/runtime';
-import { linkBaseFrom } from '../../shared/web/http';
-import { cookieScope, type CookieScope } from '../../shared/web/sso';
+import { approveBase, cookieScope, type CookieScope } from '../../shared/web/sso';
 import { ConsolePaths } from '../../shared/web/console/layout';
 
 export interface Place {
@@ -20,7 +19,7 @@ export interface Place {
 }
 
 export async function placeOf(deps: Deps, event: APIGatewayProxyEvent): Promise<Place> {
-  const linkBase = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/approve/` : linkBaseFrom(event);
+  const linkBase = approveBase(event, deps.publicUrl);
   const root = linkBase.replace(/approve\/$/, '');
   return {
     event,

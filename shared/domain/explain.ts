@@ -45,8 +45,15 @@ export interface Explanation {
 }
 
 /** The whole evaluation, as data: used by the CLI and by the table-driven policy tests. */
-export function explainFor(config: Config, caller: Caller, action: string, resource: string, now = new Date()): Explanation {
-  const index = new PolicyIndex(config);
+/** `index`: a caller that explains many actions (the console's policies page) passes the one it already built. */
+export function explainFor(
+  config: Config,
+  caller: Caller,
+  action: string,
+  resource: string,
+  now = new Date(),
+  index = new PolicyIndex(config),
+): Explanation {
   const e = evaluate(index, caller.principal, action, resource);
   const p = caller.principal;
   const deciding = e.policy;

@@ -5,9 +5,10 @@
  */
 import type { Policy } from '../config/config';
 import { describeCondition } from './condition-text';
-import { PolicyDenied, ValidationFailed } from './errors';
+import { InsufficientAuthentication, PolicyDenied, ValidationFailed } from './errors';
 import type { Principal } from './identity';
 import { matches, type Evaluation, type MfaRequirement, type Requirements } from './policy';
+import { signedInWithin } from './sign-in';
 import { visibleLength } from './visible';
 
 export interface RequestInput {
@@ -166,5 +167,21 @@ export function checkTicket(requirements: Requirements, ticket: string | undefin
     throw new ValidationFailed(`ticket ${JSON.stringify(text.slice(0, 100))} does not match ${spec.pattern}`, [
       { path: 'ticket', message: `must match ${spec.pattern}` },
     ]);
+  }
+}
+
+/** RFC 9470 step-up: the token must show a strong enough, recent enough sign-in. */
+export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date, clockSkewSeconds = 0): void {
+  if (typeof mfa === 'string') return;
+  const { acr, amr, maxAge } = mfa.stepUp;
+  const fresh = signedInWithin(principal, now, maxAge, clockSkewSeconds);
+  const acrOk = !acr || (principal.acr !== undefined && acr.includes(principal.acr));
+  const amrOk = !amr || amr.every((m) => principal.amr?.includes(m));
+  if (!fresh || !acrOk || !amrOk) {
+    throw new InsufficientAuthentication(
+      `sign in again${amr ? ` with ${amr.join(', ')}` : ''}${acr ? ` at ${acr.join(' or ')}` : ''}, within the last ${maxAge} s`,
+      acr ?? [],
+      maxAge,
+    );
   }
 }

@@ -10,10 +10,7 @@ export async function readAudit(
   deps: Deps,
   q: { requestId?: string; actor?: string; since?: string; until?: string; cursor?: string; limit: number },
 ) {
-  // Actors may be given as a full principal id or, for convenience, as "<issuer name>:<sub>".
-  let actor = q.actor;
-  const short = actor && /^([a-z0-9-]+):([^#]+)$/.exec(actor);
-  if (short && deps.config.issuers[short[1]!]) actor = principalId(deps.config.issuers[short[1]!]!.issuer, short[2]!);
+  const actor = resolveActor(deps, q.actor);
   // The cursor must be one this same query gave: its index's key fields and its partition.
   const shape: CursorShape = q.requestId
     ? { fields: ['pk', 'sk'], fixed: { pk: `REQ#${q.requestId}` } }
@@ -48,4 +45,11 @@ export async function exportAudit(deps: Deps, q: { since?: string }): Promise<Ex
 
 export function assertAuditor(deps: Deps, principal: Principal): void {
   if (!isAuditor(deps, principal)) throw new Forbidden('only auditors can read the audit trail');
+}
+
+/** Actors may be given as a full principal id or, for convenience, as "<issuer name>:<sub>". */
+export function resolveActor(deps: Deps, actor: string | undefined): string | undefined {
+  const short = actor && /^([a-z0-9-]+):([^#]+)$/.exec(actor);
+  const issuer = short ? deps.config.issuers[short[1]!] : undefined;
+  return short && issuer ? principalId(issuer.issuer, short[2]!) : actor;
 }

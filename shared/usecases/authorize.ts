@@ -10,11 +10,10 @@ import { ANY_RESOURCE, isLive, type GrantSlot } from '../domain/grant';
 import type { Principal } from '../domain/identity';
 import { outcomeEvent } from '../domain/notification';
 import { evaluate, type Requirements } from '../domain/policy';
-import { describeMfa, stillNeeded } from '../domain/request-checks';
+import { checkStepUp, describeMfa, stillNeeded } from '../domain/request-checks';
 import { assertTransition, isPending, withState, type JitRequest } from '../domain/request';
 import type { CoreDeps } from '../runtime-core';
 import { load, withRetry } from './common';
-import { checkStepUp } from './requests';
 
 export interface AuthorizeInput {
   action: string;

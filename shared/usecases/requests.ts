@@ -4,13 +4,12 @@ import { DependencyUnavailable, IdempotencyKeyReused, InsufficientAuthentication
 import { ANY_RESOURCE } from '../domain/grant';
 import { groupMembers, type Principal } from '../domain/identity';
 import { breakGlassMessage } from '../domain/notification';
-import { assertRequestable, evaluate, type MfaRequirement } from '../domain/policy';
-import { prepareRequest, type PreparedRequest } from '../domain/request-checks';
+import { assertRequestable, evaluate } from '../domain/policy';
+import { checkStepUp, prepareRequest, type PreparedRequest } from '../domain/request-checks';
 import { isPending, personRef, withState, type JitRequest } from '../domain/request';
 import { signLink } from '../domain/links';
 import { REVIEW_WINDOW_SECONDS } from '../domain/review';
 import type { Deps } from '../runtime';
-import { signedInWithin } from '../domain/sign-in';
 import { requestView, type RequestView } from '../domain/views';
 import { cancelRequest } from './cancel-revoke';
 import { executionInput } from './execution-input';
@@ -318,22 +317,6 @@ async function announceBreakGlass(deps: Deps, request: JitRequest, group: string
   } catch (err) {
     throw new DependencyUnavailable(
       `break-glass could not be announced to ${group} (${(err as Error).message}); no grant was started, try again`,
-    );
-  }
-}
-
-/** RFC 9470 step-up: the token must show a strong enough, recent enough sign-in. */
-export function checkStepUp(mfa: MfaRequirement, principal: Principal, now: Date, clockSkewSeconds = 0): void {
-  if (typeof mfa === 'string') return;
-  const { acr, amr, maxAge } = mfa.stepUp;
-  const fresh = signedInWithin(principal, now, maxAge, clockSkewSeconds);
-  const acrOk = !acr || (principal.acr !== undefined && acr.includes(principal.acr));
-  const amrOk = !amr || amr.every((m) => principal.amr?.includes(m));
-  if (!fresh || !acrOk || !amrOk) {
-    throw new InsufficientAuthentication(
-      `sign in again${amr ? ` with ${amr.join(', ')}` : ''}${acr ? ` at ${acr.join(' or ')}` : ''}, within the last ${maxAge} s`,
-      acr ?? [],
-      maxAge,
     );
   }
 }

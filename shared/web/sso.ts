@@ -24,7 +24,7 @@ import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { Config, IssuerConfig } from '../config/config';
 import { DependencyUnavailable, JitgateError } from '../domain/errors';
-import { header } from './http';
+import { header, linkBaseFrom } from './http';
 import { toPrincipal, type Principal } from '../domain/identity';
 import { decodeStrict, FetchJwksFetcher } from '../adapters/tokens';
 
@@ -83,7 +83,8 @@ export function linkHash(link: string): string {
   return createHash('sha256').update(link).digest('base64url').slice(0, 22);
 }
 
-function equalText(a: string, b: string): boolean {
+/** Compares secrets in constant time. */
+export function equalText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -356,10 +357,6 @@ export function callbackUrl(base: string): string {
 }
 
 /** The base URL of the approval pages as the browser sees them (custom domain, execute-api stage, or local). */
-export function approveBase(
-  event: APIGatewayProxyEvent,
-  publicUrl: string | undefined,
-  linkBaseFrom: (e: APIGatewayProxyEvent) => string,
-): string {
+export function approveBase(event: APIGatewayProxyEvent, publicUrl: string | undefined): string {
   return publicUrl ? `${publicUrl.replace(/\/$/, '')}/approve/` : linkBaseFrom(event);
 }

@@ -12,10 +12,10 @@
  * Forms carry a CSRF token: an HMAC of the session's random id under the purpose
  * `console-csrf`, so it is worthless without the cookie and changes with every sign-in.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Principal } from '../../domain/identity';
-import { readCookie, seal, setCookie, unseal, type CookieScope, type SignInTransaction } from '../sso';
+import { equalText, readCookie, seal, setCookie, unseal, type CookieScope, type SignInTransaction } from '../sso';
 
 export const CONSOLE_SESSION_COOKIE = 'jitgate_console';
 export const CONSOLE_SIGNIN_COOKIE = 'jitgate_console_signin';
@@ -68,10 +68,7 @@ export function csrfFor(session: ConsoleSession, key: Buffer): string {
 }
 
 export function csrfMatches(session: ConsoleSession, given: string | null | undefined, key: Buffer): boolean {
-  if (typeof given !== 'string') return false;
-  const expected = Buffer.from(csrfFor(session, key));
-  const actual = Buffer.from(given);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return typeof given === 'string' && equalText(given, csrfFor(session, key));
 }
 
 /**

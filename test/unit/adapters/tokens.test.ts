@@ -10,7 +10,7 @@ import { parseConfig } from '../../../shared/config/config';
 import { DependencyUnavailable, InsufficientAuthentication, InvalidToken } from '../../../shared/domain/errors';
 import type { Principal } from '../../../shared/domain/identity';
 import { createTokenVerifier, decode, duplicateKey } from '../../../shared/adapters/tokens';
-import { checkStepUp } from '../../../shared/usecases/requests';
+import { checkStepUp } from '../../../shared/domain/request-checks';
 import { b64url, forge } from '../../support/jwt-forge';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
