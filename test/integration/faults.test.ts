@@ -180,6 +180,14 @@ async function expectConsistent(id: string, status: keyof typeof EVENTS_FOR): Pr
   }
 }
 
+/** The request goes active, its one use is allowed and consumes it, and it ends consistent. */
+async function expectUsedOnce(token: string, id: string, body: { action: string; resource: string }): Promise<void> {
+  await api.waitForStatus(token, id, 'active');
+  const used = await api.call('POST', '/v1/authorize', { token, body: { action: body.action, resource: body.resource, consume: true } });
+  expect(used.json).toMatchObject({ allowed: true, grant: { requestId: id, consumed: true } });
+  await expectConsistent(id, 'consumed');
+}
+
 let rowNumber = 0;
 async function lifecycle(row: Row): Promise<void> {
   const n = ++rowNumber;
@@ -323,13 +331,7 @@ describe('DynamoDB Local dies after create, before approval', () => {
     // Nothing lost: the request, its parked task token and its chain are all still there.
     expect((await api.call('GET', `/v1/requests/${id}`, { token: alice })).json.status).toBe('pending_approval');
     succeeded('approve', await api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve' } }));
-    await api.waitForStatus(alice, id, 'active');
-    const used = await api.call('POST', '/v1/authorize', {
-      token: alice,
-      body: { action: body.action, resource: body.resource, consume: true },
-    });
-    expect(used.json).toMatchObject({ allowed: true, grant: { requestId: id, consumed: true } });
-    await expectConsistent(id, 'consumed');
+    await expectUsedOnce(alice, id, body);
   }, 180_000);
 });
 
@@ -352,13 +354,7 @@ describe('local mode crashes between two steps', () => {
     local = await restart();
     expect(local.resumed).toBeGreaterThan(0);
 
-    await api.waitForStatus(alice, id, 'active');
-    const used = await api.call('POST', '/v1/authorize', {
-      token: alice,
-      body: { action: body.action, resource: body.resource, consume: true },
-    });
-    expect(used.json).toMatchObject({ allowed: true, grant: { requestId: id, consumed: true } });
-    await expectConsistent(id, 'consumed');
+    await expectUsedOnce(alice, id, body);
   }, 180_000);
 });
 
