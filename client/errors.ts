@@ -4,11 +4,10 @@
  * (the last segment of its `type`) tells the finer cases apart (`self-approval`, `mfa-locked`).
  * The API side of this mapping is shared/domain/errors.ts and shared/web/http.ts.
  */
+import { problemCode } from '../shared/web/problem-type';
 import type { Problem, Request } from '../shared/web/response-schemas';
 
 export type { Problem };
-
-const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 
 /** Any answer from jitgate that is not a success. */
 export class JitgateError extends Error {
@@ -21,7 +20,7 @@ export class JitgateError extends Error {
     readonly headers: Headers = new Headers(),
   ) {
     super(problem.detail || problem.title);
-    this.code = problem.type.startsWith(PROBLEM_BASE) ? problem.type.slice(PROBLEM_BASE.length) : `http-${status}`;
+    this.code = problemCode(problem.type) ?? `http-${status}`;
   }
 }
 
@@ -174,7 +173,7 @@ const BY_STATUS: Record<number, ErrorClass> = {
 /** The error for a response that is not a success; `body` is its parsed JSON, if it had any. */
 export function errorFor(status: number, body: unknown, headers: Headers): JitgateError {
   const problem = asProblem(status, body);
-  const code = problem.type.startsWith(PROBLEM_BASE) ? problem.type.slice(PROBLEM_BASE.length) : '';
+  const code = problemCode(problem.type) ?? '';
   const Class = BY_CODE[code] ?? BY_STATUS[status] ?? JitgateError;
   return new Class(status, problem, headers);
 }

@@ -23,6 +23,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagEnv, nagRef } from './nag';
+import { problemType } from '../shared/web/problem-type';
 import { connect } from './permissions';
 
 export const STAGE_NAME = 'prod';
@@ -76,14 +77,12 @@ export const ROUTES: readonly Route[] = [
 export const HEALTH_PATH = '/health';
 
 const PROBLEM_JSON = 'application/problem+json';
-/** The same `type` URIs as the handlers' problem documents (shared/web/http.ts). */
-export const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 /** The handlers' security headers, on what API Gateway answers by itself too. */
 const SECURITY_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
 /** An RFC 9457 problem document as static JSON text (no VTL, so local mode can serve it as is). */
 export function problem(status: number, code: string, title: string, detail: string): string {
-  return JSON.stringify({ type: `${PROBLEM_BASE}${code}`, title, status, detail });
+  return JSON.stringify({ type: problemType(code), title, status, detail });
 }
 
 export interface JitgateApiProps {
@@ -372,7 +371,7 @@ function addProblemResponse(
 ): void {
   const message = '$context.error.messageString';
   const fields = [
-    `"type":${JSON.stringify(PROBLEM_BASE + doc.code)}`,
+    `"type":${JSON.stringify(problemType(doc.code))}`,
     `"title":${doc.title ? JSON.stringify(doc.title) : message}`,
     ...(doc.status ? [`"status":${doc.status}`] : []),
     `"detail":${doc.detail ? JSON.stringify(doc.detail) : message}`,

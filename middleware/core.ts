@@ -8,6 +8,7 @@
  * A missing token, a refusal, an unreachable jitgate, a timeout, a 5xx or an answer that is
  * not an AuthorizeResult all end in a response, never in the protected handler.
  */
+import { problemCode, problemType } from '../shared/web/problem-type';
 import {
   JitgateClient,
   JitgateError,
@@ -23,7 +24,6 @@ import {
 
 export type { AuthorizeResult };
 
-const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 /** Seconds to tell the app's caller to wait when jitgate did not say (503 without Retry-After, a network failure). */
 const DEFAULT_RETRY_AFTER = 5;
 
@@ -179,7 +179,7 @@ function fromError(err: unknown): Decision {
   // Another refusal in jitgate's own words (a 409 conflict) is the caller's to act on. A 4xx that is not
   // jitgate's problem document is API Gateway's (403 "Missing Authentication Token" for a wrong stage or
   // path): jitgate is not where `url` says, which the caller cannot fix.
-  if (err instanceof JitgateError && err.status < 500 && err.problem.type.startsWith(PROBLEM_BASE)) return passThrough(err, {});
+  if (err instanceof JitgateError && err.status < 500 && problemCode(err.problem.type) !== undefined) return passThrough(err, {});
   if (err instanceof JitgateError) return unavailable(`jitgate answered ${err.status}`);
   const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
   return unavailable(timedOut ? 'jitgate did not answer in time' : 'jitgate could not be reached');
@@ -203,7 +203,7 @@ function unavailable(detail: string, retryAfter = DEFAULT_RETRY_AFTER): Decision
 }
 
 function refuse(status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}, extra = {}): Decision {
-  const body = { type: `${PROBLEM_BASE}${code}`, title, status, detail, ...extra };
+  const body = { type: problemType(code), title, status, detail, ...extra };
   return { allowed: false, response: { status, headers: { ...problemHeaders(), ...headers }, body } };
 }
 

@@ -14,7 +14,7 @@ import {
   revokeBody,
 } from '../../shared/web/api-schemas';
 import { approverGroupsOf } from '../../shared/domain/approvals';
-import { errorResponse, header, json, linkBaseFrom, parseBody, validate } from '../../shared/web/http';
+import { errorResponse, header, json, linkBaseFrom, parseBody, problem, validate } from '../../shared/web/http';
 import type { Principal } from '../../shared/domain/identity';
 import { runtime, type Deps } from '../../shared/runtime';
 import { decide } from '../../shared/usecases/decisions';
@@ -108,17 +108,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
       return json(200, openApiDocument(linkBaseFrom(event).replace(/\/approve\/$/, '')));
     }
     const route = routes[`${event.httpMethod} ${event.resource}`];
-    if (!route)
-      return json(
-        404,
-        {
-          type: 'https://jitgate.dev/problems/not-found',
-          title: 'Not found',
-          status: 404,
-          detail: `no route ${event.httpMethod} ${event.path}`,
-        },
-        { 'content-type': 'application/problem+json' },
-      );
+    if (!route) return problem(404, 'not-found', 'Not found', `no route ${event.httpMethod} ${event.path}`);
     const deps = runtime();
     const caller = await deps.verifier.verify(header(event, 'authorization'));
     return await route(deps, caller, event, event.pathParameters?.id ?? '');

@@ -20,11 +20,11 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
 } from '../domain/errors';
+import { problemType } from './problem-type';
 
 export const logger = new Logger({ serviceName: 'jitgate' });
 
 export const MAX_BODY_BYTES = 64 * 1024;
-const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -111,7 +111,7 @@ export function problem(
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', ...SECURITY_HEADERS, ...headers },
-    body: JSON.stringify({ type: `${PROBLEM_BASE}${code}`, title, status, detail, ...extra }),
+    body: JSON.stringify({ type: problemType(code), title, status, detail, ...extra }),
   };
 }
 
