@@ -10,7 +10,7 @@
  * and a root `{proxy+}` answer 404, and gateway responses cover the rest (throttling
  * 429, unmatched routes 404, other 4xx/5xx).
  */
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,7 +22,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LOG_RETENTION, jitgateFunction } from './functions';
-import { acknowledge, nagEnv, nagRef } from './nag';
+import { acknowledge } from './nag';
 import { problemType } from '../shared/web/problem-type';
 import { connect } from './permissions';
 
@@ -124,21 +124,6 @@ export class JitgateApi extends Construct {
       return fn;
     };
     const api = useCaseFunction('ApiFunction', 'api', 'jitgate API: requests, decisions, MFA, enrolment, policies, audit');
-    // Executions are named after request ids: StopExecution on this state machine's executions.
-    const executions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${stateMachine.stateMachineName}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    api.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
-    const { region, account } = nagEnv(this);
-    acknowledge(
-      api.role!,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${nagRef(stateMachine, 'Name')}:*]`,
-      'states:StopExecution on the executions of the jitgate state machine only; ' +
-        'an execution is named after its request id, which is not known at deploy time.',
-    );
 
     const authorize = jitgateFunction(this, 'AuthorizeFunction', {
       entry: 'authorize',

@@ -5,7 +5,7 @@
  * `AwsSolutions-IAM5[Resource::<pattern>]` / `AwsSolutions-IAM5[Action::<pattern>]`
  * (cdk-nag 2's `appliesTo`).
  */
-import { CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** Acknowledges one cdk-nag rule (or one finding of it) on `scope` and its children, with the reason. */
@@ -18,17 +18,4 @@ export function nagRef(resource: IConstruct, attribute = 'Arn'): string {
   const cfn = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild as CfnResource | undefined);
   if (!cfn || !CfnResource.isCfnResource(cfn)) throw new Error(`${resource.node.path} has no CloudFormation resource`);
   return `<${Stack.of(cfn).getLogicalId(cfn)}.${attribute}>`;
-}
-
-/**
- * The region and account as cdk-nag spells them in a finding id: `<AWS::Region>` and
- * `<AWS::AccountId>` in an environment-agnostic stack, the literal values in a stack
- * deployed to a fixed environment (as a platform team's stack often is).
- */
-export function nagEnv(scope: IConstruct): { region: string; account: string } {
-  const stack = Stack.of(scope);
-  return {
-    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
-    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
-  };
 }
