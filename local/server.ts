@@ -39,7 +39,16 @@ import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns } from './sns';
 import { executionEventDelivery, statusChangeRules } from './execution-events';
 import { createStepFunctionsEndpoint, LocalStepFunctions } from './stepfunctions';
-import { approverSubscriptions, cachedTemplate, keysOnlyIdp, linkKeyHex, localConfig, timed, type LocalIdp } from './setup';
+import {
+  approverSubscriptions,
+  cachedTemplate,
+  keysOnlyIdp,
+  LOCAL_CACHE_DIR,
+  linkKeyHex,
+  localConfig,
+  timed,
+  type LocalIdp,
+} from './setup';
 
 export const TABLE_NAME = 'jitgate';
 export const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
@@ -224,6 +233,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     authorizeTask: (resource, parameters) => iam.checkTask(resource, parameters),
     definition: machine.definition,
     stateMachineArn: STATE_MACHINE_ARN,
+    validatedDefinitions: LOCAL_CACHE_DIR,
     invokeLambda,
     dynamodb: faultyDynamoDb(ddbClient, faults),
     publishSns: faultySnsPublish(sns.publishSns, faults),

@@ -41,6 +41,9 @@ export function localConfig(config: Config, baseUrl: string): { config: Config; 
  * infra code, the shared code it imports, the locked dependencies and the config,
  * so it is cached under node_modules/.cache keyed by a hash of all of them.
  */
+/** Where local mode keeps what it derives from the repository: synthesized templates, validated definitions. */
+export const LOCAL_CACHE_DIR = path.resolve(__dirname, '..', 'node_modules', '.cache', 'jitgate');
+
 export async function cachedTemplate(config: Config): Promise<CfnTemplate> {
   const root = path.resolve(__dirname, '..');
   // The stack is built from the deployed config (development issuers dropped), so the
@@ -53,7 +56,7 @@ export async function cachedTemplate(config: Config): Promise<CfnTemplate> {
       hash.update(f).update(readFileSync(path.join(root, dir, f)));
   }
   hash.update(readFileSync(path.join(root, 'package-lock.json')));
-  const cacheDir = path.join(root, 'node_modules', '.cache', 'jitgate');
+  const cacheDir = LOCAL_CACHE_DIR;
   const file = path.join(cacheDir, `template-${hash.digest('hex').slice(0, 32)}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
   // aws-cdk-lib is loaded only on a cache miss: it adds ~100 MB to the process.

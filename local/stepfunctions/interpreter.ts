@@ -22,6 +22,7 @@ import { ExecutionClosedError, StepFunctionsError, taskError } from './errors';
 import { newExecution, type Execution, type TokenRecord } from './execution';
 import { flushPending, recordLibraryEvent } from './history';
 import { TaskIntegrations } from './integrations';
+import { validateDefinition } from './validate';
 import { isObject, stringify, type Json } from './json';
 import { endInvocation, runTask, type TaskContext } from './tasks';
 import {
@@ -62,9 +63,7 @@ export class LocalStepFunctions {
     if (!isObject(definition) || typeof definition.StartAt !== 'string' || !isObject(definition.States)) {
       throw new Error('LocalStepFunctions: the definition has no StartAt/States');
     }
-    // Validate the definition as written (the interpreter's own validator; paths and ARNs are not checked
-    // because local ARNs and CDK's JSONPath forms are not always to its taste).
-    new StateMachine(definition as any, { validationOptions: { checkPaths: false, checkArn: false } });
+    validateDefinition(definition, options.validatedDefinitions);
     this.original = definition;
     const { prepared, bindings } = prepareDefinition(definition);
     this.prepared = prepared;

@@ -19,6 +19,8 @@ export interface LocalStepFunctionsOptions {
   /** The state machine definition (parsed ASL), e.g. from `stateMachineDefinition(template)` in `local/cfn.ts`. */
   definition: object;
   stateMachineArn: string;
+  /** Where definitions that passed validation are remembered (local/stepfunctions/validate.ts); absent: always validated. */
+  validatedDefinitions?: string;
   /**
    * Invoke a Lambda handler; `functionName` is the function's logical id, parsed from the ARN.
    * Throw to fail: the error's `name` becomes the Step Functions error.
