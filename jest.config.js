@@ -16,11 +16,13 @@ const shared = {
 
 const project = (name, extra = {}) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`], ...extra });
 
-// e2e files with the same config share one local mode per run (test/support/shared-local-mode.ts).
-const localModes = { globalSetup: '<rootDir>/test/setup/local-modes.ts', globalTeardown: '<rootDir>/test/setup/local-modes-teardown.ts' };
-
 module.exports = {
-  projects: [project('unit'), project('integration'), project('infra'), project('e2e', localModes), project('browser')],
+  projects: [project('unit'), project('integration'), project('infra'), project('e2e'), project('browser')],
+  // The run's broker (test/support/shared-local-mode.ts): one DynamoDB Local for every local mode the tests
+  // start, each with a table of its own, and one local mode per shared config for the e2e files. Both start
+  // on the first request, so a run of unit tests alone starts neither.
+  globalSetup: '<rootDir>/test/setup/local-modes.ts',
+  globalTeardown: '<rootDir>/test/setup/local-modes-teardown.ts',
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,

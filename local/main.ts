@@ -9,6 +9,7 @@ import { describeCondition } from '../shared/domain/condition-text';
 import type { Config } from '../shared/config/config';
 import { PortInUse } from './port-check';
 import { startLocal } from './server';
+import type { AttachedDynamoDb } from './dynamodb-local';
 import { describeConfigChoice } from './setup';
 
 function policySummary(config: Config): string[] {
@@ -50,6 +51,20 @@ function short(seconds: number): string {
   return `${seconds}s`;
 }
 
+/**
+ * JITGATE_DYNAMODB_ENDPOINT and JITGATE_DYNAMODB_TABLE: use a DynamoDB Local that is already running, with a table
+ * of this local mode's own (several local modes share one JVM: the test suite does).
+ */
+function attachFromEnv(env: NodeJS.ProcessEnv): AttachedDynamoDb | undefined {
+  const endpoint = env.JITGATE_DYNAMODB_ENDPOINT;
+  const table = env.JITGATE_DYNAMODB_TABLE;
+  if (endpoint === undefined && table === undefined) return undefined;
+  if (!endpoint || !table) {
+    throw new ConfigError('set both JITGATE_DYNAMODB_ENDPOINT and JITGATE_DYNAMODB_TABLE to use a running DynamoDB Local, or neither');
+  }
+  return { endpoint, table };
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${process.env.PORT}"`);
@@ -60,6 +75,7 @@ async function main(): Promise<void> {
     dataDir: process.env.JITGATE_DATA_DIR ?? '.jitgate',
     configPath: config,
     inMemory: process.env.JITGATE_IN_MEMORY === '1',
+    dynamodb: attachFromEnv(process.env),
     log: (line) => console.log(line),
   });
   const u = local.url;
@@ -72,7 +88,8 @@ async function main(): Promise<void> {
         ? `  console           ${u}/   (sign in as any demo user: requests, inbox, audit, policies)`
         : '  console           off: the config has no "consoleSignIn" (docs/console.md)',
       `  API               ${u}/v1/...   (OpenAPI: ${u}/openapi.json, health: ${u}/health)`,
-      `  DynamoDB Local    ${local.dynamodb.endpoint}  (data in ${process.env.JITGATE_DATA_DIR ?? '.jitgate'}/)`,
+      `  DynamoDB Local    ${local.dynamodb.endpoint}  (table ${local.tableName}, ` +
+        (process.env.JITGATE_DYNAMODB_ENDPOINT ? 'kept by whoever started it)' : `data in ${process.env.JITGATE_DATA_DIR ?? '.jitgate'}/)`),
       `  state machine     synthesized definition, run by aws-local-stepfunctions (${local.resumed} execution(s) resumed)`,
       `  OpenID provider   ${u}/dev/idp   (users: alice bob carol dave erin audrey)`,
       `  outbox            ${u}/dev/outbox.html  (JSON: ${u}/dev/outbox)`,

@@ -22,7 +22,8 @@ import { createDynamoDbProxy } from './dynamodb-proxy';
 import { refuseForeignHost } from './host-check';
 import { LocalIam } from './iam/authorizer';
 import { rolesFromTemplate } from './iam/roles';
-import { ensureTable, localDynamoDbClient, startDynamoDbLocal, type CfnTableProperties, type DynamoDbLocal } from './dynamodb-local';
+import { DEFAULT_TABLE_NAME, dynamoDbSource, ensureTable, localDynamoDbClient, type AttachedDynamoDb } from './dynamodb-local';
+import type { CfnTableProperties, DynamoDbLocal } from './dynamodb-local';
 import { DynamoDbSupervisor } from './dynamodb-local/supervisor';
 import { faultyAwsEndpoint, faultyDynamoDb, faultySnsPublish, LocalFaults } from './faults';
 import { healthHttpHandler, type HealthChecks } from './health';
@@ -50,7 +51,8 @@ import {
   type LocalIdp,
 } from './setup';
 
-export const TABLE_NAME = 'jitgate';
+/** The table of a local mode with a DynamoDB Local of its own. */
+export const TABLE_NAME = DEFAULT_TABLE_NAME;
 export const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 const REGION = 'us-east-1';
 
@@ -60,6 +62,8 @@ export interface LocalOptions {
   dataDir?: string;
   /** Keep DynamoDB in memory (tests, benchmarks). */
   inMemory?: boolean;
+  /** A DynamoDB Local another process runs, and this local mode's table in it (local/dynamodb-local/attach.ts). */
+  dynamodb?: AttachedDynamoDb;
   /**
    * The config file; default the demo config (`examples/demo/`), so a test or a benchmark never
    * runs whatever a user edited. `npm start` (local/main.ts) passes the location `locateConfig`
@@ -92,6 +96,8 @@ export interface LocalJitgate {
   sfn: LocalStepFunctions;
   /** The JVM running now: a new one (same port, same data) when the last went away. */
   readonly dynamodb: DynamoDbLocal;
+  /** The table in it: `jitgate`, or the one `dynamodb` named. */
+  tableName: string;
   /** Faults a test switches on (local/faults): none unless injected. */
   faults: LocalFaults;
   template: CfnTemplate;
@@ -125,9 +131,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   // The JVM starts in its own process while this one synthesizes: they overlap on two cores.
   let t = Date.now();
-  const startDynamoDb = (dynamodbPort?: number) =>
-    startDynamoDbLocal({ ...(options.inMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }), port: dynamodbPort });
-  const dynamodbStarting = startDynamoDb();
+  const source = dynamoDbSource({ attach: options.dynamodb, dataDir: options.inMemory ? undefined : path.join(dataDir, 'dynamodb') });
+  const { tableName } = source;
+  const dynamodbStarting = source.start();
   dynamodbStarting.catch(() => undefined);
   const synthesized = await cachedTemplate(config);
   const template = options.alterTemplate ? options.alterTemplate(structuredClone(synthesized)) : synthesized;
@@ -143,7 +149,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));
   if (tables.length !== 1) throw new Error(`expected one table in the stack, found ${tables.length}`);
-  const table = () => ensureTable(ddbClient, tables[0]!.resource.Properties as unknown as CfnTableProperties, TABLE_NAME);
+  const table = () => ensureTable(ddbClient, tables[0]!.resource.Properties as unknown as CfnTableProperties, tableName);
   await table();
   const faults = new LocalFaults();
 
@@ -173,7 +179,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   startupMs.bundles = bundleMs;
   const stateMachineId = findResources(template, 'AWS::StepFunctions::StateMachine')[0]?.logicalId;
   const resolver = localResolver(template, {
-    tableName: TABLE_NAME,
+    tableName,
     overrides: {
       ...Object.fromEntries(topics.map((id) => [id, topicArn(id)])),
       ...(stateMachineId ? { [stateMachineId]: STATE_MACHINE_ARN } : {}),
@@ -214,10 +220,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   warming.catch(() => undefined);
 
   const machine = findStateMachine(template, {
-    tableName: TABLE_NAME,
+    tableName,
     overrides: Object.fromEntries(topics.map((id) => [id, topicArn(id)])),
   });
-  const iam = new LocalIam(rolesFromTemplate(template, { tableName: TABLE_NAME, stateMachineArn: STATE_MACHINE_ARN }), log, {
+  const iam = new LocalIam(rolesFromTemplate(template, { tableName, stateMachineArn: STATE_MACHINE_ARN }), log, {
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT,
   });
@@ -253,13 +259,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
 
   // A DynamoDB Local that goes away is started again; executions that ended meanwhile are resumed.
   const supervisor = new DynamoDbSupervisor(dynamodb, {
-    start: startDynamoDb,
+    start: source.start,
     onRestarted: async () => {
       if (options.inMemory) log('local mode: DynamoDB Local ran in memory (inMemory): its data is lost, the table starts empty');
       await table();
       const isRunning = async (id: string) =>
         (await sfn.describeExecution({ executionArn: sfn.executionArnFor(id) }).catch(() => undefined))?.status === 'RUNNING';
-      const again = await resumeExecutions({ client: ddbClient, table: TABLE_NAME, sfn, linkBase: `${url}/approve/`, isRunning });
+      const again = await resumeExecutions({ client: ddbClient, table: tableName, sfn, linkBase: `${url}/approve/`, isRunning });
       if (again) log(`local mode: ${again} execution(s) resumed after DynamoDB Local came back`);
     },
     log,
@@ -355,7 +361,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   server.keepAliveTimeout = 5000;
 
   t = Date.now();
-  const resumed = await resumeExecutions({ client: ddbClient, table: TABLE_NAME, sfn, linkBase: `${url}/approve/` });
+  const resumed = await resumeExecutions({ client: ddbClient, table: tableName, sfn, linkBase: `${url}/approve/` });
   mark('resume', t);
   mark('total', t0);
 
@@ -370,6 +376,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     get dynamodb() {
       return supervisor.dynamodb;
     },
+    tableName,
     faults,
     template,
     iam,

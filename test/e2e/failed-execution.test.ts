@@ -23,7 +23,7 @@ beforeAll(async () => {
 // Whatever ended these executions, the requests they leave obey every invariant (the ones that wait, within 15 s).
 afterAll(async () => {
   const mine = (r: { requester: { sub: string } }) => r.requester.sub.startsWith('alice-aborted');
-  const snapshots = localModeSnapshots(local.url, local.dynamodbEndpoint, mine);
+  const snapshots = localModeSnapshots(local.url, local.table, mine);
   try {
     await expectInvariants(snapshots.read, { only: mine, settleMs: 15_000 });
   } finally {

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main as cli } from '../../cli/cli';
-import { dynamoDbEndpoint, tableCounter } from '../support/dynamodb-items';
+import { tableCounter } from '../support/dynamodb-items';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
@@ -67,7 +67,7 @@ beforeAll(async () => {
   port = await freePort();
   local = await startLocalMode({ port, dataDir, configPath });
   api = new Client(local.url, dataDir);
-  table = tableCounter(dynamoDbEndpoint(local.output()));
+  table = tableCounter(local.table);
 }, 120_000);
 
 afterAll(async () => {

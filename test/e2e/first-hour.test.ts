@@ -9,7 +9,8 @@ let client: Client;
 
 beforeAll(async () => {
   const dataDir = tempDir('jitgate-first-hour-');
-  local = await startLocalMode({ port: await freePort(), dataDir });
+  // As a newcomer's `npm start` runs: DynamoDB Local of its own, data in dataDir.
+  local = await startLocalMode({ port: await freePort(), dataDir, dynamodb: 'own' });
   client = new Client(local.url, dataDir);
 }, 120_000);
 

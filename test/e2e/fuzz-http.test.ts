@@ -105,7 +105,7 @@ test(`${PER_ROUTE} generated inputs per route over HTTP: no 5xx, refusals explai
       `${reconnects} sent again on a fresh connection`,
   );
   const mine = (r: { requester: { sub: string } }) => r.requester.sub === 'alice-fuzz';
-  const snapshots = localModeSnapshots(local.url, local.dynamodbEndpoint, mine);
+  const snapshots = localModeSnapshots(local.url, local.table, mine);
   try {
     await expectInvariants(snapshots.read, { only: mine });
   } finally {

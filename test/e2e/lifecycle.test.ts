@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const mine = (r: { requester: { sub: string } }) =>
     /^(alice-(delete|payments|debug|reports|timeout|race-\d+|idem)|bob-self)$/.test(r.requester.sub);
-  const snapshots = localModeSnapshots(local.url, local.dynamodbEndpoint, mine);
+  const snapshots = localModeSnapshots(local.url, local.table, mine);
   try {
     const checked = await expectInvariants(snapshots.read, { only: mine, settleMs: 15_000 });
     expect(checked.requests).toBeGreaterThan(5);

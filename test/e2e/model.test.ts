@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { dynamoDbEndpoint } from '../support/dynamodb-items';
+
 import { localModeSnapshots } from '../support/invariant-sources';
 import { expectInvariants } from '../support/invariants';
 import { Client, e2eConfig, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   port = await freePort();
   local = await startLocalMode({ port, dataDir, configPath });
   api = new Client(local.url, dataDir);
-  snapshots = localModeSnapshots(local.url, dynamoDbEndpoint(local.output()));
+  snapshots = localModeSnapshots(local.url, local.table);
 }, SHARED_START_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -54,9 +54,9 @@ afterAll(async () => {
 /** Local mode stops and starts again on the same data: executions resume, the table and outbox stay. */
 async function restart(): Promise<void> {
   await local.stop();
-  local = await startLocalMode({ port, dataDir, configPath });
+  local = await startLocalMode({ port, dataDir, configPath, dynamodb: local.table });
   snapshots.close();
-  snapshots = localModeSnapshots(local.url, dynamoDbEndpoint(local.output()));
+  snapshots = localModeSnapshots(local.url, local.table);
 }
 
 const ours = (prefix: string) => (r: { requester: { sub: string } }) => r.requester.sub.startsWith(prefix);

@@ -12,7 +12,8 @@ afterAll(async () => {
 test('a pending request and an active grant survive a restart; the old link still decides', async () => {
   const dataDir = tempDir('jitgate-restart-');
   const port = await freePort();
-  local = await startLocalMode({ port, dataDir });
+  // A JVM of its own, keeping its data in dataDir: what survives is what `npm start` keeps on disk.
+  local = await startLocalMode({ port, dataDir, dynamodb: 'own' });
   const api = new Client(local.url, dataDir);
   const alice = await api.token('alice');
 
@@ -29,7 +30,7 @@ test('a pending request and an active grant survive a restart; the old link stil
   await api.waitForStatus(alice, active.json.id, 'active');
 
   await local.stop();
-  local = await startLocalMode({ port, dataDir });
+  local = await startLocalMode({ port, dataDir, dynamodb: 'own' });
   expect(local.output()).toContain('2 execution(s) resumed');
 
   expect((await api.call('GET', `/v1/requests/${pending.json.id}`, { token: alice })).json.status).toBe('pending_approval');

@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { attackerKey, b64url, devKeys, forge, signingInput, type DevKeys } from '../support/jwt-forge';
-import { dynamoDbEndpoint, tableCounter } from '../support/dynamodb-items';
+import { tableCounter } from '../support/dynamodb-items';
 import { freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
@@ -52,7 +52,7 @@ beforeAll(async () => {
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   local = await startLocalMode({ port: await freePort(), dataDir, configPath });
   dev = { ...devKeys(dataDir), iss: `${local.url}/dev/idp` };
-  table = tableCounter(dynamoDbEndpoint(local.output()));
+  table = tableCounter(local.table);
 }, 120_000);
 
 afterAll(async () => {

@@ -26,6 +26,7 @@ import { startLocal, type LocalJitgate } from '../../local/server';
 import { LocalStepFunctions } from '../../local/stepfunctions';
 import { STATE } from '../../infra/states';
 import { freePort, tempDir } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -37,7 +38,7 @@ const TABLE = () => process.env.TABLE_NAME!;
 
 beforeAll(async () => {
   dataDir = tempDir('jitgate-audit-');
-  local = await startLocal({ port: await freePort(), dataDir, inMemory: true, idp: 'keys' });
+  local = await startLocal({ port: await freePort(), dataDir, inMemory: true, idp: 'keys', dynamodb: await sharedDynamoDb() });
   deps = depsOf(local, 'api');
   doc = DynamoDBDocumentClient.from(localDynamoDbClient(local.dynamodb.endpoint));
 }, 120_000);

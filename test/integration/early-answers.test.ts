@@ -18,6 +18,7 @@ import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
 import { createRequest } from '../../shared/usecases/requests';
 import { depsOf } from '../support/in-process';
 import { freePort, tempDir } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
     configPath,
     inMemory: true,
     idp: 'keys',
+    dynamodb: await sharedDynamoDb(),
     log: (line) => line.includes('ACCESS DENIED') && denials.push(line),
   });
   deps = depsOf(local, 'api');

@@ -14,13 +14,20 @@ import { findStateMachine } from '../../local/cfn';
 import { LocalStepFunctions, type ExecutionDescription } from '../../local/stepfunctions';
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { freePort, tempDir } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 let deps: Deps;
 
 beforeAll(async () => {
-  local = await startLocal({ port: await freePort(), dataDir: tempDir('jitgate-int-failed-'), inMemory: true, idp: 'keys' });
+  local = await startLocal({
+    port: await freePort(),
+    dataDir: tempDir('jitgate-int-failed-'),
+    inMemory: true,
+    idp: 'keys',
+    dynamodb: await sharedDynamoDb(),
+  });
   deps = depsOf(local, 'api');
 }, 120_000);
 

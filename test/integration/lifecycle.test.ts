@@ -13,13 +13,20 @@ import { awaitApproval, endRequest, parkMfaToken } from '../../shared/usecases/w
 import { startLocal, type LocalJitgate } from '../../local/server';
 import { depsOf } from '../support/in-process';
 import { freePort, tempDir } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
 let deps: Deps;
 
 beforeAll(async () => {
-  local = await startLocal({ port: await freePort(), dataDir: tempDir('jitgate-int-'), inMemory: true, idp: 'keys' });
+  local = await startLocal({
+    port: await freePort(),
+    dataDir: tempDir('jitgate-int-'),
+    inMemory: true,
+    idp: 'keys',
+    dynamodb: await sharedDynamoDb(),
+  });
   deps = depsOf(local, 'api');
 }, 120_000);
 

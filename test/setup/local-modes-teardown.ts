@@ -1,4 +1,4 @@
-/** globalTeardown of the e2e project: stops the local modes the broker started. */
+/** globalTeardown of the run: stops the local modes and the DynamoDB Local the broker started. */
 import type { LocalModeBroker } from '../support/shared-local-mode';
 
 export default async function stopLocalModes(): Promise<void> {

@@ -13,14 +13,15 @@ import { chainOf, fromItem, stripKeys } from '../../shared/adapters/table';
 import { JOURNAL, type ChainedEvent } from '../../shared/domain/audit-chain';
 import type { GrantSlot } from '../../shared/domain/grant';
 import type { Store, StoredRequest } from '../../shared/usecases/ports';
+import type { LocalTable } from './dynamodb-items';
 import type { Snapshot } from './invariants';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 
 /** Every item of local mode's table, with a consistent Scan, sorted into requests, slots and events. */
-export function tableSnapshots(dynamodbEndpoint: string, table = 'jitgate') {
+export function tableSnapshots({ endpoint, table }: LocalTable) {
   const client = new DynamoDBClient({
-    endpoint: dynamodbEndpoint,
+    endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -97,8 +98,8 @@ export async function executionStatuses(url: string, requestIds: string[]): Prom
 }
 
 /** Local mode's table and executions together: the reader `expectInvariants` takes. */
-export function localModeSnapshots(url: string, dynamodbEndpoint: string, only?: (r: StoredRequest['request']) => boolean) {
-  const table = tableSnapshots(dynamodbEndpoint);
+export function localModeSnapshots(url: string, where: LocalTable, only?: (r: StoredRequest['request']) => boolean) {
+  const table = tableSnapshots(where);
   return {
     async read(): Promise<Snapshot> {
       const snapshot = await table.read();

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { createDevTokenSigner, type SignTokenOptions } from '../../local/idp';
 import { currentCode } from '../../shared/domain/totp';
 import { DEMO_CONFIG_FILE } from './demo-config';
+import { localTable, type LocalTable } from './dynamodb-items';
+import { sharedDynamoDb } from './shared-dynamodb';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -37,6 +39,8 @@ export function linkRequestId(link: string): string | undefined {
 export interface Running {
   url: string;
   dataDir: string;
+  /** Its table: in the run's shared DynamoDB Local, or in a JVM of its own (`dynamodb: 'own'`). */
+  table: LocalTable;
   /** Process id of the local-mode Node process (DynamoDB Local's JVM runs under it). */
   pid: number;
   output: () => string;
@@ -53,10 +57,25 @@ export function localModeEnv(opts: { port: number; dataDir: string; configPath?:
   };
 }
 
-export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
+export interface LocalModeOptions {
+  port: number;
+  dataDir: string;
+  configPath?: string;
+  timeoutMs?: number;
+  /**
+   * `shared` (default): a new table in the run's one DynamoDB Local. `own`: a JVM of its own, with its data
+   * in `dataDir`, as `npm start` has. A table a local mode used before (`Running.table`): that table again, as
+   * a restarted local mode finds its data.
+   */
+  dynamodb?: 'shared' | 'own' | LocalTable;
+}
+
+export async function startLocalMode(opts: LocalModeOptions): Promise<Running> {
+  const shared = opts.dynamodb === 'own' ? undefined : typeof opts.dynamodb === 'object' ? opts.dynamodb : await sharedDynamoDb();
+  const attach = shared ? { JITGATE_DYNAMODB_ENDPOINT: shared.endpoint, JITGATE_DYNAMODB_TABLE: shared.table } : {};
   const child: ChildProcess = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
-    env: { ...process.env, ...localModeEnv(opts) },
+    env: { ...process.env, ...localModeEnv(opts), ...attach },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -83,6 +102,7 @@ export async function startLocalMode(opts: { port: number; dataDir: string; conf
   return {
     url: `http://127.0.0.1:${opts.port}`,
     dataDir: opts.dataDir,
+    table: localTable(out),
     pid: child.pid!,
     output: () => out,
     stop: () =>

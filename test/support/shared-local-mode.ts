@@ -14,10 +14,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { dynamoDbEndpoint } from './dynamodb-items';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { BROKER_ENV } from './shared-dynamodb';
+import { localTable, type LocalTable } from './dynamodb-items';
 import { e2eConfig, freePort, startLocalMode, tempDir, type Running } from './local-mode';
 
-const BROKER_ENV = 'JITGATE_TEST_LOCAL_MODES';
 /** Files wait in beforeAll for the one start they share; a loaded machine gets the time it needs once, not per file. */
 export const SHARED_START_TIMEOUT_MS = 240_000;
 
@@ -54,8 +55,8 @@ export type SharedConfig = keyof typeof CONFIGS;
 export interface SharedLocalMode {
   url: string;
   dataDir: string;
-  /** Its DynamoDB Local, to read the table directly (test/support/invariant-sources.ts). */
-  dynamodbEndpoint: string;
+  /** Its table, to read directly (test/support/invariant-sources.ts). */
+  table: LocalTable;
   /** What the shared local mode printed since this file connected (files running alongside print there too). */
   output(): Promise<string>;
 }
@@ -70,15 +71,16 @@ export async function sharedLocalMode(name: SharedConfig): Promise<SharedLocalMo
     if (res.status !== 200) throw new Error(`shared local mode "${name}": ${await res.text()}`);
     return res;
   };
-  const { url, dataDir, dynamodbEndpoint, printed } = (await (await ask('start')).json()) as Omit<SharedLocalMode, 'output'> & {
+  const { url, dataDir, table, printed } = (await (await ask('start')).json()) as Omit<SharedLocalMode, 'output'> & {
     printed: number;
   };
-  return { url, dataDir, dynamodbEndpoint, output: async () => (await (await ask('output')).text()).slice(printed) };
+  return { url, dataDir, table, output: async () => (await (await ask('output')).text()).slice(printed) };
 }
 
 /** Runs in jest's main process (globalSetup): starts each named local mode once, on demand. */
 export class LocalModeBroker {
   private readonly started = new Map<string, Promise<Running>>();
+  private dynamodb?: Promise<DynamoDbLocal>;
 
   private constructor(
     private readonly server: Server,
@@ -101,6 +103,10 @@ export class LocalModeBroker {
 
   private async handle(url: string): Promise<string> {
     const [, name, what] = url.split('/');
+    if (name === 'dynamodb') {
+      this.dynamodb ??= startDynamoDbLocal({ timeoutMs: SHARED_START_TIMEOUT_MS - 10_000 });
+      return (await this.dynamodb).endpoint;
+    }
     if (!Object.hasOwn(CONFIGS, name!)) throw new Error(`no shared config named "${name}"; known: ${Object.keys(CONFIGS).join(', ')}`);
     const running = await this.start(name as SharedConfig);
     if (what === 'output') return running.output();
@@ -108,7 +114,7 @@ export class LocalModeBroker {
     return JSON.stringify({
       url: running.url,
       dataDir: running.dataDir,
-      dynamodbEndpoint: dynamoDbEndpoint(output),
+      table: localTable(output),
       printed: output.length,
     });
   }
@@ -127,6 +133,7 @@ export class LocalModeBroker {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.started.values()].map(async (running) => (await running).stop()));
+    await (await this.dynamodb?.catch(() => undefined))?.stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     delete process.env[BROKER_ENV];
