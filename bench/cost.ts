@@ -117,6 +117,7 @@ const STATE_FUNCTION: Record<string, string> = {
   AwaitApproval: 'await-approval',
   AwaitApprovalUntilReminder: 'await-approval',
   Remind: 'await-approval',
+  Activate: 'activate',
   Expire: 'end-request',
   TimedOut: 'end-request',
 };

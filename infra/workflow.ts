@@ -69,20 +69,20 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/domain/execution-events';
-import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
 import { STATE } from './states';
 import {
   REMINDER_PATH,
+  activateTask,
   awaitApprovalTask,
   awaitApprovalUntilReminderTask,
-  endRequestTask,
+  expireTask,
   mfaChallengeTask,
-  notifyActivatedTask,
   notifyExpiringTask,
   remindTask,
+  timedOutTask,
 } from './workflow-states';
 
 export { STATE } from './states';
@@ -104,6 +104,7 @@ export class JitgateWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly mfaChallengeFunction: lambda.IFunction;
   readonly awaitApprovalFunction: lambda.IFunction;
+  readonly activateFunction: lambda.IFunction;
   readonly endRequestFunction: lambda.IFunction;
   readonly executionEndedFunction: lambda.IFunction;
 
@@ -133,6 +134,13 @@ export class JitgateWorkflow extends Construct {
       linkKey: props.linkKeySecret,
     });
 
+    const activateFunction = jitgateFunction(this, 'ActivateFunction', {
+      entry: 'activate',
+      description: 'jitgate Activate: commits the grant, audits, publishes grant.activated; applies an extension instead',
+      configJson: props.configJson,
+    });
+    connect(activateFunction, { table, key, eventsTopic: props.eventsTopic });
+
     const endRequest = jitgateFunction(this, 'EndRequestFunction', {
       entry: 'end-request',
       description: 'jitgate Expire/TimedOut: ends the request, audits, publishes the event',
@@ -142,6 +150,7 @@ export class JitgateWorkflow extends Construct {
 
     this.mfaChallengeFunction = mfaChallenge;
     this.awaitApprovalFunction = awaitApproval;
+    this.activateFunction = activateFunction;
     this.endRequestFunction = endRequest;
 
     // Closes the request of an execution that ended abnormally (see below: the rule).
@@ -155,18 +164,13 @@ export class JitgateWorkflow extends Construct {
 
     // The states, then the wiring.
     const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
-    const timedOut = endRequestTask(this, STATE.timedOut, endRequest, 'timed_out');
-    const expire = endRequestTask(this, STATE.expire, endRequest, 'expired');
-    const expiryMoved = new sfn.Choice(this, STATE.expiryMoved, { comment: 'Extended: wait for the new end; else the grant has ended' });
+    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'An extension applied to the grant it extends (or denied)' });
+    const timedOut = timedOutTask(this, endRequest);
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const notifyActivated = notifyActivatedTask(this, props.eventsTopic, waitUntilExpiring);
-    const activation = activateStates(this, table, { active: notifyActivated, closed });
-    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'Expired, consumed / revoked before its end, or an extension applied' });
-    const activate = new sfn.Choice(this, STATE.isExtension, { comment: 'An extension moves the end of the grant it extends' })
-      .when(sfn.Condition.isPresent('$.extends'), endRequestTask(this, STATE.applyExtension, endRequest, 'extended').next(ended))
-      .otherwise(activation.start);
+    const expire = expireTask(this, endRequest, waitUntilExpiring);
+    const activate = activateTask(this, activateFunction, { ended, closed });
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
@@ -184,12 +188,10 @@ export class JitgateWorkflow extends Construct {
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
-    activation.activate.next(notifyActivated);
-    notifyActivated.next(waitUntilExpiring);
+    activate.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
-    expire.next(expiryMoved.when(sfn.Condition.isPresent('$.grant.expiresAt'), waitUntilExpiring).otherwise(ended));
 
     // Vended logs go to a log group named under /aws/vendedlogs/states/: otherwise each
     // state machine adds its log group to the account's CloudWatch Logs resource policy,
@@ -210,7 +212,7 @@ export class JitgateWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    // Activate writes the CMK-encrypted table; NotifyActivated and NotifyExpiring publish to the CMK-encrypted topic.
+    // NotifyExpiring publishes to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
     // The parking steps answer their own task when the answer came first: an MFA code
@@ -257,7 +259,7 @@ export class JitgateWorkflow extends Construct {
       'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) ' +
         'and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
     );
-    for (const fn of [mfaChallenge, awaitApproval, endRequest]) {
+    for (const fn of [mfaChallenge, awaitApproval, activateFunction, endRequest]) {
       acknowledge(
         this.stateMachine,
         `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,
