@@ -169,6 +169,10 @@ const ACTIVATE_RETRY_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  // The container died (or ran out of time) mid-step: safe to run again, the commit is idempotent.
+  'Runtime.ExitError',
+  'Sandbox.Timedout',
   'DependencyUnavailable',
   'ConcurrentModification',
   sfn.Errors.TIMEOUT,

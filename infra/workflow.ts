@@ -3,24 +3,27 @@
  * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
  * with the execution input and each state's integration.
  *
- *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate ─> NotifyActivated
- *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire ─> ExpiryMoved ─> Ended [End]
- *   ExpiryMoved: the request's expiresAt is later than the one waited for (an approved extension,
- *   POST /v1/requests/{id}/extend) ─> WaitUntilExpiring with the new times: one execution, no gap
- *   and no overlap, and the requester is warned again before the new end
+ *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
- *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
- *   Activate is IsExtension ─> ReadRequest ─> Activate (infra/activate.ts); an extension
- *   (`$.extends`) goes IsExtension ─> ApplyExtension (end-request, outcome "extended") ─> Ended
- *   instead: no grant of its own, the end of the grant it extends moves; a cancelled transaction
- *   ─> RereadRequest ─> StillPending: pending → Activate, active → NotifyActivated, else Closed
+ *   "Closed" on MfaChallenge / AwaitApproval / Activate ─> Closed
+ *   "ExtensionApplied" on Activate ─> Ended: an extension (`$.extends`, POST /v1/requests/{id}/extend)
+ *   has no grant of its own; Activate moved the end of the grant it extends (or denied it)
+ *   "ExpiryMoved" on Expire ─> ExpiryMoved ─> NewExpiry ─> WaitUntilExpiring: the request's
+ *   expiresAt is later than the one waited for (an approved extension), so the same execution
+ *   waits for the new end, with no gap and no overlap, and warns the requester again before it
  *
  * The state machine owns activation: the API stores the grant's times and the
  * `grant.activated` message on the request when the last requirement is met, answers
- * with the request still pending, and never polls; Activate commits the grant and only
- * then NotifyActivated publishes the message (an SNS integration, no Lambda: the text
- * was the domain's, written with the times). That costs one transition per lifecycle
- * ($0.025 per 1,000) and saves the API up to 3 s of billed polling per completing call.
+ * with the request still pending, and never polls. Activate (functions/activate) reads
+ * the request, commits the grant and only then publishes the message: one Lambda
+ * invocation where the grant used to take four states (ReadRequest, a DynamoDB
+ * transaction hashed in ASL, NotifyActivated, and a Choice for extensions).
+ *
+ * The rarer turns (an extension, an extended grant's Expire, a request closed meanwhile)
+ * are errors caught by name (shared/domain/workflow-signals.ts), not Choice states: a
+ * Task has one `Next`, and a Choice after it would be one more transition ($0.025 per
+ * 1,000) on every lifecycle for what few need. The common path pays nothing for them.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -46,11 +49,13 @@
  * would have to be cut short by a failure raised from the approval branch, which turns
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
- * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
- * is 11 state transitions (ReadRequest and NotifyActivated included) and 3 Lambda
- * invocations. A policy with a reminder and an escalation adds 3 transitions and 2
- * invocations per nudge (Remind, NeedsApproval, the next segment's park): 17 transitions
- * and 7 invocations with MFA, approved after both nudges. No EventBridge schedule and no cron: the execution is the timer.
+ * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA and
+ * one approval is 9 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
+ * Activate, Expire). A policy with a reminder and an escalation adds 3 transitions and 2
+ * invocations per nudge (Remind, NeedsApproval, the next segment's park): 15 transitions
+ * and 8 invocations with MFA, approved after both nudges. Each extension of a grant adds 6
+ * transitions to the grant's execution (ExpiryMoved, NewExpiry, the two waits, NotifyExpiring
+ * and Expire again) and 1 invocation. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function in infra/workflow-states.ts, with its timeout,
  * retries and error names next to it. Local mode runs this very definition (from the synthesized
