@@ -205,8 +205,8 @@ export function activateTask(
 
 // ---------------------------------------------------------------------------------
 // NotifyExpiring: tell the requester (through the events topic) that the grant ends soon.
-// Best effort: a failed notification never holds up the grant nor its revocation. `requester` lets a requester-side subscription
-// filter, as on the events the functions publish.
+// Best effort: a failed notification never holds up the grant nor its revocation.
+// `requester` lets a requester-side subscription filter, as on the events the functions publish.
 
 const NOTIFY_TIMEOUT = Duration.seconds(30);
 

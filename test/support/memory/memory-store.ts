@@ -1,10 +1,11 @@
 /**
  * The use cases' Store in memory, with the contracts of the DynamoDB one
  * (shared/adapters/): a write is refused with ConcurrentModification unless the version
- * read is still the stored one; a request claims its grant slot when it is created and
- * frees it when it ends; audit events are hash-chained per request (the journal for
- * events of no request), so `verifyChains` holds here too. Everything is copied in and
- * out, so a test cannot change what is stored by holding on to a result.
+ * read is still the stored one; a request claims its grant slot when it is created,
+ * activates it when it becomes active and frees it when it ends; audit events are
+ * hash-chained per request (the journal for events of no request), so `verifyChains`
+ * holds here too. Everything is copied in and out, so a test cannot change what is
+ * stored by holding on to a result.
  */
 import type { AuditEvent } from '../../../shared/domain/audit';
 import {
