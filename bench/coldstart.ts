@@ -145,6 +145,7 @@ async function events(bench: BenchLocal): Promise<{ byEntry: Record<Entry, unkno
       console: proxy('GET', '/'),
       'mfa-challenge': { requestId: none, taskToken: 'cold-start' },
       'await-approval': { requestId: none, taskToken: 'cold-start', linkBase: `${local.url}/approve/` },
+      activate: { requestId: none },
       'end-request': { requestId: none, outcome: 'expired' },
       'execution-ended': {
         source: 'aws.states',

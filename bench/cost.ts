@@ -117,6 +117,7 @@ const STATE_FUNCTION: Record<string, string> = {
   AwaitApproval: 'await-approval',
   AwaitApprovalUntilReminder: 'await-approval',
   Remind: 'await-approval',
+  Activate: 'activate',
   Expire: 'end-request',
   TimedOut: 'end-request',
 };
@@ -167,10 +168,10 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
 
   const traces = apiRequests + 1; // each API request is a trace; the execution with its Lambda tasks is one more
   // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
-  // role a lifecycle uses (each function's, and the state machine's for Activate); SNS is counted per
-  // publish, each link-key read decrypts once
+  // role a lifecycle uses (each function's: the state machine's own calls publish to SNS only); SNS is
+  // counted per publish, each link-key read decrypts once
   // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
-  const roles = new Set(invocations.map((i) => i.entry)).size + 1;
+  const roles = new Set(invocations.map((i) => i.entry)).size;
   const kmsRequests = roles + lifecycle.sns.publishes + MODEL.linkKeyReadsPerLifecycle;
   const logGb = (lambdaRequests * MODEL.logBytesPerInvocation + apiRequests * MODEL.logBytesPerApiRequest) / 1024 ** 3;
   const mem = (entry: string) => `${facts.memoryMb[entry]} MB`;

@@ -363,7 +363,7 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
         `policy ${FULL_ACTION}: the demo config plus { mfa: totp, approvals: 1 from security-admins, grant: window, ` +
           'maxDuration 2 s }; alice requests, bob approves through the API',
         'Lambda invocations = TaskScheduled events with resourceType lambda (MfaChallenge, AwaitApproval) ' +
-          '+ LambdaFunctionScheduled (Expire: a plain function ARN resource)',
+          '+ LambdaFunctionScheduled (Activate, Expire: plain function ARN resources)',
       ],
     },
     transitions: entered.length,

@@ -30,6 +30,7 @@ export const ENTRIES = [
   'console',
   'mfa-challenge',
   'await-approval',
+  'activate',
   'end-request',
   'execution-ended',
 ] as const;

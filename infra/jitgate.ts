@@ -173,6 +173,7 @@ export class Jitgate extends Construct {
           ...Object.values(this.api.functions),
           wf.mfaChallengeFunction,
           wf.awaitApprovalFunction,
+          wf.activateFunction,
           wf.endRequestFunction,
           wf.executionEndedFunction,
         ],

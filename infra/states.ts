@@ -12,23 +12,18 @@ export const STATE = {
   awaitApprovalUntilReminder: 'AwaitApprovalUntilReminder',
   /** Sends the reminder / escalation that is due, then on to the next approval segment. */
   remind: 'Remind',
-  /** Before activation: an extension (`$.extends`) is applied to the grant it extends (ApplyExtension), never activated. */
-  isExtension: 'IsExtension',
-  applyExtension: 'ApplyExtension',
-  /** Reads the request item: the grant's times and the audit chain's head (infra/activate.ts). */
-  readRequest: 'ReadRequest',
+  /**
+   * Commits the grant and announces it (functions/activate); an extension is applied to the grant
+   * it extends instead (error ExtensionApplied ─> Ended).
+   */
   activate: 'Activate',
-  /** Publishes the requester's `grant.activated`, once Activate has committed. */
-  notifyActivated: 'NotifyActivated',
-  /** After a cancelled Activate: read again, then StillPending decides (retry, go on, or close). */
-  rereadRequest: 'RereadRequest',
-  stillPending: 'StillPending',
   waitUntilExpiring: 'WaitUntilExpiring',
   notifyExpiring: 'NotifyExpiring',
   waitUntilExpiry: 'WaitUntilExpiry',
   expire: 'Expire',
-  /** After Expire: the grant was extended (its end moved later) → WaitUntilExpiring again; else Ended. */
+  /** Expire failed with ExpiryMoved (the grant was extended): ExpiryMoved ─> NewExpiry ─> WaitUntilExpiring again. */
   expiryMoved: 'ExpiryMoved',
+  newExpiry: 'NewExpiry',
   ended: 'Ended',
   timedOut: 'TimedOut',
   closed: 'Closed',

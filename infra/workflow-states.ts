@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { CLOSED } from '../shared/domain/closed';
-import { OUTCOME_EVENTS } from '../shared/usecases/outcomes';
+import { EXPIRY_MOVED, EXTENSION_APPLIED } from '../shared/domain/workflow-signals';
 import { STATE } from './states';
 
 // ---------------------------------------------------------------------------------
@@ -150,35 +150,65 @@ export function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.I
 }
 
 // ---------------------------------------------------------------------------------
-// ReadRequest ─> Activate (infra/activate.ts): the grant's times and the audit chain's
-// head come from the request item, never from a task's output; the transaction is safe
-// to retry after a commit.
+// Activate (functions/activate, shared/usecases/activation.ts): reads the request itself,
+// commits the grant (request, slot and audit chain in one version-checked transaction),
+// publishes `grant.activated` and answers the grant's times at `$.grant`. Idempotent: a
+// retry after a commit finds the request active and answers the same times.
+//
+// A Task has exactly one successor. The two rarer outcomes choose another state by
+// failing with a named error, caught here: a Choice after Activate would cost one more
+// transition on every lifecycle to serve them. An extension is applied to the grant it
+// extends, not activated: `ExtensionApplied` ─> Ended. A request no longer pending
+// (cancelled, denied meanwhile): `Closed` ─> Closed. Anything else after the retries
+// (`RequirementsNotMet`: a task success sent before the requirements were met) fails the
+// execution, and the execution-ended rule closes the request as `failed`: no grant.
+
+const ACTIVATE_TIMEOUT = Duration.seconds(60);
+const ACTIVATE_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  // The container died (or ran out of time) mid-step: safe to run again, the commit is idempotent.
+  'Runtime.ExitError',
+  'Sandbox.Timedout',
+  'DependencyUnavailable',
+  'ConcurrentModification',
+  sfn.Errors.TIMEOUT,
+];
+
+export function activateTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  next: { ended: sfn.IChainable; closed: sfn.IChainable },
+): sfn.TaskStateBase {
+  return new tasks.LambdaInvoke(scope, STATE.activate, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ requestId: sfn.JsonPath.stringAt('$.requestId') }),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    resultPath: '$.grant',
+    taskTimeout: sfn.Timeout.duration(ACTIVATE_TIMEOUT),
+  })
+    .addRetry({
+      errors: ACTIVATE_RETRY_ERRORS,
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.minutes(1),
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addCatch(next.ended, { errors: [EXTENSION_APPLIED], resultPath: '$.error' })
+    .addCatch(next.closed, { errors: [CLOSED], resultPath: '$.error' });
+}
 
 // ---------------------------------------------------------------------------------
-// NotifyActivated and NotifyExpiring: tell the requester (through the events topic) that
-// the grant is active, then that it ends soon. Best effort: a failed notification never
-// holds up the grant nor its revocation. `requester` lets a requester-side subscription
-// filter, as on the events the functions publish.
+// NotifyExpiring: tell the requester (through the events topic) that the grant ends soon.
+// Best effort: a failed notification never holds up the grant nor its revocation.
+// `requester` lets a requester-side subscription filter, as on the events the functions publish.
 
 const NOTIFY_TIMEOUT = Duration.seconds(30);
-
-/**
- * The state machine owns activation, so it announces it, only once Activate has committed.
- * The text is the domain's (`activationNotice`, shared/usecases/outcomes.ts), stored on the
- * request by the write that completed it and read by ReadRequest: no Lambda to invoke.
- */
-export function notifyActivatedTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
-  return new tasks.SnsPublish(scope, STATE.notifyActivated, {
-    topic,
-    message: sfn.TaskInput.fromJsonPathAt('$.grant.notice'),
-    messageAttributes: {
-      event: { value: OUTCOME_EVENTS.activated },
-      requester: { value: sfn.JsonPath.stringAt('$.grant.requester') },
-    },
-    resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
-  }).addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
-}
 
 export function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sfn.IChainable): sfn.TaskStateBase {
   return new tasks.SnsPublish(scope, STATE.notifyExpiring, {
@@ -203,8 +233,7 @@ export function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sf
 
 // ---------------------------------------------------------------------------------
 // Expire and TimedOut: end-request marks the request expired / timed_out, audits and
-// publishes; Expire instead answers the new times when the grant was extended meanwhile.
-// It is idempotent (conditional writes), so it is retried hard: a grant must end.
+// publishes. It is idempotent (conditional writes), so it is retried hard: a grant must end.
 // (Authorization checks expiresAt anyway, so even a failed Expire is safe.)
 
 const END_REQUEST_TIMEOUT = Duration.seconds(60);
@@ -217,27 +246,65 @@ const END_REQUEST_RETRY_ERRORS = [
   sfn.Errors.TIMEOUT,
 ];
 
-export function endRequestTask(
-  scope: Construct,
-  name: string,
-  fn: lambda.IFunction,
-  outcome: 'expired' | 'timed_out' | 'extended',
-): sfn.TaskStateBase {
-  const expire = outcome === 'expired';
+export function timedOutTask(scope: Construct, fn: lambda.IFunction): sfn.TaskStateBase {
+  // Ends the execution with its answer.
+  return retryEndRequest(
+    endRequestTask(scope, STATE.timedOut, fn, { requestId: sfn.JsonPath.stringAt('$.requestId'), outcome: 'timed_out' }),
+  );
+}
+
+/**
+ * Expire ends the common path. When the grant was extended meanwhile (its end is later than
+ * the one waited for), end-request changes nothing and fails with `ExpiryMoved`, whose message
+ * is the new times: ExpiryMoved and NewExpiry put them at `$.grant`, then `waitAgain`
+ * (WaitUntilExpiring): one execution per grant however often it is extended, and the
+ * requester is warned again before the new end. A Choice after Expire would cost every
+ * lifecycle a transition for what only extended grants need.
+ */
+export function expireTask(scope: Construct, fn: lambda.IFunction, waitAgain: sfn.IChainable): sfn.TaskStateBase {
+  const expire = endRequestTask(scope, STATE.expire, fn, {
+    requestId: sfn.JsonPath.stringAt('$.requestId'),
+    outcome: 'expired',
+    waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt'),
+  });
+  // Lambda reports an error's Cause as the JSON error object, whose errorMessage is the
+  // times' JSON: two parses, and intrinsics cannot reach into what another one returns.
+  const moved = new sfn.Pass(scope, STATE.expiryMoved, {
+    comment: 'Expire found a later end (an extension): read the error object Lambda reported',
+    parameters: { error: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.moved.Cause')) },
+    resultPath: '$.moved',
+  });
+  const newExpiry = new sfn.Pass(scope, STATE.newExpiry, {
+    comment: 'The new times (the error message, {"grant": ...}) replace $.grant',
+    parameters: {
+      state: sfn.JsonPath.jsonMerge(
+        sfn.JsonPath.entirePayload,
+        sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.moved.error.errorMessage')),
+      ),
+    },
+    outputPath: '$.state',
+  });
+  moved.next(newExpiry).next(waitAgain);
+  // Tried before the retrier below, whose States.TaskFailed would otherwise retry it: not an
+  // error to retry but the answer (MaxAttempts 0), straight to the Catch.
+  return retryEndRequest(expire.addRetry({ errors: [EXPIRY_MOVED], maxAttempts: 0 })).addCatch(moved, {
+    errors: [EXPIRY_MOVED],
+    resultPath: '$.moved',
+  });
+}
+
+function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, payload: Record<string, unknown>): tasks.LambdaInvoke {
   return new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
-    payload: sfn.TaskInput.fromObject({
-      requestId: sfn.JsonPath.stringAt('$.requestId'),
-      outcome,
-      // Expire: the end this execution waited for; an extension moved the request's later, and the answer carries the new times.
-      ...(expire ? { waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt') } : {}),
-    }),
-    // Expire's answer replaces the times at `$.grant` (ExpiryMoved reads it); TimedOut ends with its answer.
-    ...(expire ? { resultPath: '$.grant' } : outcome === 'extended' ? { resultPath: sfn.JsonPath.DISCARD } : {}),
+    payload: sfn.TaskInput.fromObject(payload),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     taskTimeout: sfn.Timeout.duration(END_REQUEST_TIMEOUT),
-  }).addRetry({
+  });
+}
+
+function retryEndRequest(task: sfn.TaskStateBase): sfn.TaskStateBase {
+  return task.addRetry({
     errors: END_REQUEST_RETRY_ERRORS,
     interval: Duration.seconds(2),
     backoffRate: 2,

@@ -3,24 +3,27 @@
  * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
  * with the execution input and each state's integration.
  *
- *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate ─> NotifyActivated
- *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire ─> ExpiryMoved ─> Ended [End]
- *   ExpiryMoved: the request's expiresAt is later than the one waited for (an approved extension,
- *   POST /v1/requests/{id}/extend) ─> WaitUntilExpiring with the new times: one execution, no gap
- *   and no overlap, and the requester is warned again before the new end
+ *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
- *   "Closed" on MfaChallenge / AwaitApproval ─> Closed
- *   Activate is IsExtension ─> ReadRequest ─> Activate (infra/activate.ts); an extension
- *   (`$.extends`) goes IsExtension ─> ApplyExtension (end-request, outcome "extended") ─> Ended
- *   instead: no grant of its own, the end of the grant it extends moves; a cancelled transaction
- *   ─> RereadRequest ─> StillPending: pending → Activate, active → NotifyActivated, else Closed
+ *   "Closed" on MfaChallenge / AwaitApproval / Activate ─> Closed
+ *   "ExtensionApplied" on Activate ─> Ended: an extension (`$.extends`, POST /v1/requests/{id}/extend)
+ *   has no grant of its own; Activate moved the end of the grant it extends (or denied it)
+ *   "ExpiryMoved" on Expire ─> ExpiryMoved ─> NewExpiry ─> WaitUntilExpiring: the request's
+ *   expiresAt is later than the one waited for (an approved extension), so the same execution
+ *   waits for the new end, with no gap and no overlap, and warns the requester again before it
  *
  * The state machine owns activation: the API stores the grant's times and the
  * `grant.activated` message on the request when the last requirement is met, answers
- * with the request still pending, and never polls; Activate commits the grant and only
- * then NotifyActivated publishes the message (an SNS integration, no Lambda: the text
- * was the domain's, written with the times). That costs one transition per lifecycle
- * ($0.025 per 1,000) and saves the API up to 3 s of billed polling per completing call.
+ * with the request still pending, and never polls. Activate (functions/activate) reads
+ * the request, commits the grant and only then publishes the message: one Lambda
+ * invocation where the grant used to take four states (ReadRequest, a DynamoDB
+ * transaction hashed in ASL, NotifyActivated, and a Choice for extensions).
+ *
+ * The rarer turns (an extension, an extended grant's Expire, a request closed meanwhile)
+ * are errors caught by name (shared/domain/workflow-signals.ts), not Choice states: a
+ * Task has one `Next`, and a Choice after it would be one more transition ($0.025 per
+ * 1,000) on every lifecycle for what few need. The common path pays nothing for them.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -46,11 +49,13 @@
  * would have to be cut short by a failure raised from the approval branch, which turns
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
- * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA
- * is 11 state transitions (ReadRequest and NotifyActivated included) and 3 Lambda
- * invocations. A policy with a reminder and an escalation adds 3 transitions and 2
- * invocations per nudge (Remind, NeedsApproval, the next segment's park): 17 transitions
- * and 7 invocations with MFA, approved after both nudges. No EventBridge schedule and no cron: the execution is the timer.
+ * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA and
+ * one approval is 9 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
+ * Activate, Expire). A policy with a reminder and an escalation adds 3 transitions and 2
+ * invocations per nudge (Remind, NeedsApproval, the next segment's park): 15 transitions
+ * and 8 invocations with MFA, approved after both nudges. Each extension of a grant adds 6
+ * transitions to the grant's execution (ExpiryMoved, NewExpiry, the two waits, NotifyExpiring
+ * and Expire again) and 1 invocation. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function in infra/workflow-states.ts, with its timeout,
  * retries and error names next to it. Local mode runs this very definition (from the synthesized
@@ -69,20 +74,20 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ABNORMAL_STATUSES, EXECUTION_STATUS_CHANGE } from '../shared/domain/execution-events';
-import { activateStates } from './activate';
 import { LOG_RETENTION, jitgateFunction } from './functions';
 import { acknowledge, nagRef } from './nag';
 import { connect } from './permissions';
 import { STATE } from './states';
 import {
   REMINDER_PATH,
+  activateTask,
   awaitApprovalTask,
   awaitApprovalUntilReminderTask,
-  endRequestTask,
+  expireTask,
   mfaChallengeTask,
-  notifyActivatedTask,
   notifyExpiringTask,
   remindTask,
+  timedOutTask,
 } from './workflow-states';
 
 export { STATE } from './states';
@@ -104,6 +109,7 @@ export class JitgateWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly mfaChallengeFunction: lambda.IFunction;
   readonly awaitApprovalFunction: lambda.IFunction;
+  readonly activateFunction: lambda.IFunction;
   readonly endRequestFunction: lambda.IFunction;
   readonly executionEndedFunction: lambda.IFunction;
 
@@ -133,6 +139,13 @@ export class JitgateWorkflow extends Construct {
       linkKey: props.linkKeySecret,
     });
 
+    const activateFunction = jitgateFunction(this, 'ActivateFunction', {
+      entry: 'activate',
+      description: 'jitgate Activate: commits the grant, audits, publishes grant.activated; applies an extension instead',
+      configJson: props.configJson,
+    });
+    connect(activateFunction, { table, key, eventsTopic: props.eventsTopic });
+
     const endRequest = jitgateFunction(this, 'EndRequestFunction', {
       entry: 'end-request',
       description: 'jitgate Expire/TimedOut: ends the request, audits, publishes the event',
@@ -142,6 +155,7 @@ export class JitgateWorkflow extends Construct {
 
     this.mfaChallengeFunction = mfaChallenge;
     this.awaitApprovalFunction = awaitApproval;
+    this.activateFunction = activateFunction;
     this.endRequestFunction = endRequest;
 
     // Closes the request of an execution that ended abnormally (see below: the rule).
@@ -155,18 +169,13 @@ export class JitgateWorkflow extends Construct {
 
     // The states, then the wiring.
     const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
-    const timedOut = endRequestTask(this, STATE.timedOut, endRequest, 'timed_out');
-    const expire = endRequestTask(this, STATE.expire, endRequest, 'expired');
-    const expiryMoved = new sfn.Choice(this, STATE.expiryMoved, { comment: 'Extended: wait for the new end; else the grant has ended' });
+    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'An extension applied to the grant it extends (or denied)' });
+    const timedOut = timedOutTask(this, endRequest);
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const notifyActivated = notifyActivatedTask(this, props.eventsTopic, waitUntilExpiring);
-    const activation = activateStates(this, table, { active: notifyActivated, closed });
-    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'Expired, consumed / revoked before its end, or an extension applied' });
-    const activate = new sfn.Choice(this, STATE.isExtension, { comment: 'An extension moves the end of the grant it extends' })
-      .when(sfn.Condition.isPresent('$.extends'), endRequestTask(this, STATE.applyExtension, endRequest, 'extended').next(ended))
-      .otherwise(activation.start);
+    const expire = expireTask(this, endRequest, waitUntilExpiring);
+    const activate = activateTask(this, activateFunction, { ended, closed });
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
@@ -184,12 +193,10 @@ export class JitgateWorkflow extends Construct {
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
-    activation.activate.next(notifyActivated);
-    notifyActivated.next(waitUntilExpiring);
+    activate.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
     waitUntilExpiry.next(expire);
-    expire.next(expiryMoved.when(sfn.Condition.isPresent('$.grant.expiresAt'), waitUntilExpiring).otherwise(ended));
 
     // Vended logs go to a log group named under /aws/vendedlogs/states/: otherwise each
     // state machine adds its log group to the account's CloudWatch Logs resource policy,
@@ -210,7 +217,7 @@ export class JitgateWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    // Activate writes the CMK-encrypted table; NotifyActivated and NotifyExpiring publish to the CMK-encrypted topic.
+    // NotifyExpiring publishes to the CMK-encrypted topic.
     key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
     // The parking steps answer their own task when the answer came first: an MFA code
@@ -257,7 +264,7 @@ export class JitgateWorkflow extends Construct {
       'Vended log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, ... , logs:DescribeLogGroups) ' +
         'and X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) do not support resource-level permissions.',
     );
-    for (const fn of [mfaChallenge, awaitApproval, endRequest]) {
+    for (const fn of [mfaChallenge, awaitApproval, activateFunction, endRequest]) {
       acknowledge(
         this.stateMachine,
         `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,

@@ -65,8 +65,8 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
     case 'pending_mfa':
       return { startAt: STATE.mfaChallenge, input: first ? { ...input, reminder: first } : input };
     case 'pending_approval':
-      // An auto-approved request waits only for activation, with the times fixed at creation (ReadRequest reads them).
-      if (request.autoApproved && !request.mfa.required) return { startAt: request.extends ? STATE.isExtension : STATE.readRequest, input };
+      // An auto-approved request waits only for activation (an extension: to be applied), with the times fixed at creation.
+      if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input };
       if (first !== undefined) {
         // A nudge still to send: the segment until it (one overdue during the restart goes out at once).
         const nudges = nudgePlan(request, now);

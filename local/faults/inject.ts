@@ -153,7 +153,7 @@ function unreachable(error: unknown): boolean {
 /**
  * The state machine's DynamoDB client with the armed faults in front. DynamoDB Local being
  * down reaches the Task as DynamoDB's outage does on AWS, `DynamoDb.InternalServerError`
- * (which Activate and ReadRequest retry), not as a network error no Retry names.
+ * (which a Retry can name), not as a network error.
  */
 export function faultyDynamoDb(client: DynamoDBSender, faults: LocalFaults): DynamoDBSender {
   return {

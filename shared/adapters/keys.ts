@@ -1,8 +1,6 @@
 /**
  * The table's key layout (docs/ARCHITECTURE.md, "DynamoDB"): the one place an item's
- * keys are spelled. The store writes with these, and so does the state machine's
- * Activate step (infra/activate.ts), which applies them to JSONPaths; a layout change
- * here reaches both.
+ * keys are spelled: the store writes with these, and nothing else writes the table.
  */
 export const keys = {
   request: (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' }),

@@ -12,7 +12,7 @@ import type { GrantSlot } from '../domain/grant';
 import { TERMINAL, type JitRequest } from '../domain/request';
 import type { CreateOptions, CreateOutcome, RequestChange, RequestStore, StoredRequest, TaskTokens } from '../usecases/ports';
 import { auditIndexes, keys } from './keys';
-import { chainNext, chainOf, DynamoTable, fromItem, toItem } from './table';
+import { chainOf, DynamoTable, fromItem, toItem } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -157,6 +157,19 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
         },
       });
     }
+    // Activated: the slot authorize reads says so, with the end (only while it still belongs to this request).
+    if (after.status === 'active' && before.request.status !== 'active') {
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.grantSlot(after.requester.id, after.action, after.resource),
+          UpdateExpression: 'SET #status = :active, expiresAt = :exp',
+          ConditionExpression: 'requestId = :id',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active', ':exp': after.expiresAt, ':id': after.id },
+        },
+      });
+    }
     // An extended grant (its end moved later): authorize reads the slot's end.
     if (after.status === 'active' && before.request.status === 'active' && after.expiresAt !== before.request.expiresAt) {
       items.push({
@@ -176,7 +189,7 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
    * Audit events that change no request (a policy denial, a refused decision). Events of
    * an existing request join its chain: the head moves and the version goes up, in one
    * transaction conditioned on the version read, so they never fork the chain a
-   * concurrent `saveRequest` (or Activate) extends. Events of no stored request join the
+   * concurrent `saveRequest` extends. Events of no stored request join the
    * journal. One transaction per request the events name.
    */
   async recordAudit(events: AuditEvent[]): Promise<void> {
@@ -207,7 +220,7 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
             Update: {
               TableName: this.table,
               Key: keys.request(requestId),
-              UpdateExpression: 'SET #v = :next, auditSeq = :seq, auditHead = :head, chainNext = :chainNext',
+              UpdateExpression: 'SET #v = :next, auditSeq = :seq, auditHead = :head',
               ConditionExpression: '#v = :version',
               ExpressionAttributeNames: { '#v': 'version' },
               ExpressionAttributeValues: {
@@ -215,7 +228,6 @@ export class DynamoRequests extends DynamoTable implements RequestStore {
                 ':next': version + 1,
                 ':seq': chained.head.seq,
                 ':head': chained.head.head,
-                ':chainNext': chainNext(chained.head),
               },
             },
           },

@@ -23,6 +23,7 @@ const KEY_FIELDS = [
   'approvalTaskToken',
   'auditSeq',
   'auditHead',
+  // Written by versions whose Activate step ran in the state machine, without a Lambda.
   'chainNext',
 ];
 
@@ -71,7 +72,6 @@ export function toItem(request: JitRequest, tokens: TaskTokens, chain: ChainHead
   return {
     auditSeq: chain.seq,
     auditHead: chain.head,
-    chainNext: chainNext(chain),
     ...keys.request(request.id),
     gsi1pk: `REQUESTER#${request.requester.id}`,
     gsi1sk: request.createdAt,
@@ -92,15 +92,6 @@ export function chainOf(item: Record<string, unknown>): ChainHead {
   return typeof item.auditSeq === 'number' && typeof item.auditHead === 'string'
     ? { seq: item.auditSeq, head: item.auditHead }
     : EMPTY_CHAIN;
-}
-
-/**
- * What the state machine's Activate step writes next (infra/activate.ts): it reads the
- * request item and can neither add nor zero-pad, so the writer of the item precomputes
- * the next event's place. Meaningful only while the request is pending.
- */
-export function chainNext(chain: ChainHead): { seq: number; sk: string } {
-  return { seq: chain.seq + 1, sk: keys.auditEvent('', chain.seq + 1).sk };
 }
 
 export function stripKeys(item: Record<string, unknown>): Record<string, unknown> {

@@ -10,9 +10,8 @@
  * - the journal: events that belong to no request (a policy denial before any request
  *   exists), through one head item; those events are rare, so serializing them is cheap.
  *
- * The canonical form is the one function below, used by the writer (the store), the
- * verifier (API and CLI, online and on an exported file) and reproduced by the state
- * machine's Activate step with `States.Format` + `States.Hash` (infra/activate.ts). It is
+ * The canonical form is the one function below, used by the writer (the store) and the
+ * verifier (API and CLI, online and on an exported file). It is
  * versioned (`jitgate-audit-v1`), covers every stored field but `hash`, in sorted key
  * order, each value as canonical JSON, so no two events share a canonical form.
  */

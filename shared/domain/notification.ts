@@ -348,7 +348,7 @@ export function outcomeEvent(
 
 /**
  * A lifecycle event as subscribers receive it: its type, then its fields
- * (the SNS notifier and the state machine's NotifyActivated send this).
+ * (the SNS notifier sends this).
  */
 export function eventMessage(type: string, body: Record<string, unknown>): string {
   return JSON.stringify({ type, ...body });

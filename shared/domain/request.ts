@@ -9,8 +9,7 @@
  *
  * The status is a discriminated union: each status carries exactly the fields it
  * implies (`active` has `expiresAt`, `denied` has `decidedBy`). Every change goes
- * through `transition`, and the DynamoDB condition guarding it is derived from the
- * same table (`transitionCondition`), so the rule is never written twice.
+ * through `transition`: the one table of legal moves (`TRANSITIONS`).
  */
 import { AlreadyDecided } from './errors';
 import type { GrantTimes } from './grant';
@@ -86,8 +85,8 @@ export interface RequestBase {
   reviews?: BreakGlassReview[];
   /**
    * An extension: the id of the requester's active window grant (same action and resource) it
-   * asks more time for. It holds no grant slot; once its requirements are met, the state machine
-   * applies it (ApplyExtension): the original's `expiresAt` moves, and this request ends `applied`.
+   * asks more time for. It holds no grant slot; once its requirements are met, the state machine's
+   * Activate step applies it: the original's `expiresAt` moves, and this request ends `applied`.
    */
   extends?: string;
 }
@@ -156,20 +155,6 @@ export function assertTransition(request: JitRequest, name: TransitionName): voi
   if (!from.includes(request.status)) {
     throw new AlreadyDecided(`request ${request.id} is ${request.status}; it can no longer be changed this way`, request.status);
   }
-}
-
-/**
- * The DynamoDB ConditionExpression that admits exactly the statuses `name` may start
- * from. Used where the write happens outside the domain (the state machine's Activate step).
- */
-export function transitionCondition(name: TransitionName): {
-  expression: string;
-  names: Record<string, string>;
-  values: Record<string, string>;
-} {
-  const from: readonly RequestStatus[] = TRANSITIONS[name];
-  const values = Object.fromEntries(from.map((s, i) => [`:from${i}`, s]));
-  return { expression: `#status IN (${Object.keys(values).join(', ')})`, names: { '#status': 'status' }, values };
 }
 
 export function isPending(

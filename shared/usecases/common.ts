@@ -53,7 +53,7 @@ export function assertVisible(deps: Deps, request: JitRequest, p: Principal): vo
   throw new NotFound(`no request ${request.id}`);
 }
 
-/** What the request carries once its grant may start: the state machine's ReadRequest reads both. */
+/** What the request carries once its grant may start: the state machine's Activate step reads both. */
 export interface GrantStart {
   grantTimes: GrantTimes;
   activationNotice: string;

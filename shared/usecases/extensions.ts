@@ -2,9 +2,9 @@
  * More time on an active window grant (POST /v1/requests/{id}/extend). The extension is a
  * request of its own (`extends`: the grant's id; same action and resource) that goes through
  * the same policy, MFA and approvals as any request, in an execution of its own; where a
- * request would be activated, the state machine applies the extension instead (ApplyExtension:
- * `applyExtension` below): the grant's `expiresAt` moves later, and the grant's own execution,
- * which re-reads the end at Expire, waits on until the new one (infra/workflow.ts, ExpiryMoved).
+ * request would be activated, the Activate step applies the extension instead (`applyExtension`
+ * below, from shared/usecases/activation.ts): the grant's `expiresAt` moves later, and the grant's
+ * own execution, which re-reads the end at Expire, waits on until the new one (infra/workflow.ts, ExpiryMoved).
  */
 import { auditEvent } from '../domain/audit';
 import { assertExtendable, extendedEnd, maxGrantSeconds } from '../domain/extension';
@@ -50,10 +50,10 @@ export async function askExtension(
 }
 
 /**
- * The state machine's ApplyExtension step (end-request, outcome `extended`), once the
- * extension's requirements are met. One version-checked transaction over both requests,
- * safe to repeat: the extension ends `applied` with the grant's new end fixed on it, and the
- * grant's `expiresAt` (and its slot's) moves to that end. An extension whose grant has ended,
+ * What the state machine's Activate step does for an extension, once its requirements are
+ * met. One version-checked transaction over both requests, safe to repeat: the extension
+ * ends `applied` with the grant's new end fixed on it, and the grant's `expiresAt` (and
+ * its slot's) moves to that end. An extension whose grant has ended,
  * or that would now pass the maximum, is denied by jitgate instead.
  */
 export async function applyExtension(deps: Deps, extensionId: string): Promise<{ changed: boolean }> {

@@ -34,8 +34,8 @@ export async function tellRequester(
 
 /**
  * The `grant.activated` message, written on the request with the grant's times by the
- * write that completes its requirements. The state machine owns activation: it publishes
- * this text once its Activate step has committed (NotifyActivated, infra/workflow.ts),
+ * write that completes its requirements. The state machine owns activation: its Activate
+ * step publishes this text once it has committed (shared/usecases/activation.ts),
  * with no Lambda, while the words stay the domain's.
  */
 export function activationNotice(request: JitRequest, grant: GrantTimes): string {

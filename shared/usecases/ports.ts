@@ -155,7 +155,7 @@ export interface ExecutionInput {
   approvalTimeoutSeconds: number;
   linkBase: string;
   grant?: GrantTimes;
-  /** An extension: the id of the grant it extends; IsExtension sends it to ApplyExtension instead of Activate. */
+  /** An extension: the id of the grant it extends; Activate applies it instead of activating. */
   extends?: string;
   /** The requester's principal id, for the `requester` attribute of the events the state machine publishes (grant.expiring). */
   requester?: string;

@@ -16,6 +16,7 @@ import { grantTimesUntil } from '../domain/grant';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
+import { ExpiryMoved } from '../domain/workflow-signals';
 import type { Deps } from '../runtime';
 import type { ExecutionInput } from './ports';
 import { addSeconds, load, withRetry } from './common';
@@ -225,14 +226,12 @@ export function approversFor(config: Config, request: JitRequest): NotifiedAppro
 }
 
 /**
- * What Expire / TimedOut return. `expiresAt` and `expiringAt` only when Expire found the grant
- * still active with an end later than the one its execution waited for (the grant was extended):
- * nothing changed, and the state machine goes back to waiting (ExpiryMoved → WaitUntilExpiring).
+ * What Expire / TimedOut return: whether the request changed. Expire of a grant still active
+ * with an end later than the one its execution waited for (an extension was applied) changes
+ * nothing and throws `ExpiryMoved` with the new times: the state machine waits again.
  */
 export interface EndOutcome {
   changed: boolean;
-  expiresAt?: string;
-  expiringAt?: string;
 }
 
 export async function endRequest(
@@ -241,7 +240,7 @@ export async function endRequest(
   outcome: 'expired' | 'timed_out',
   waitedUntil?: string,
 ): Promise<EndOutcome> {
-  let moved: EndOutcome | undefined;
+  let moved: ExpiryMoved | undefined;
   const ended = await withRetry(async () => {
     const stored = await load(deps, requestId);
     const r = stored.request;
@@ -250,8 +249,7 @@ export async function endRequest(
       if (r.status !== 'active') return undefined; // consumed or revoked before it expired
       // Later than the end the execution waited for: not the clock's word (Lambda's and Step Functions' clocks may differ by a little).
       if (waitedUntil !== undefined && Date.parse(r.expiresAt) > Date.parse(waitedUntil)) {
-        const times = grantTimesUntil(r.activatedAt, r.expiresAt);
-        moved = { changed: false, expiresAt: times.expiresAt, expiringAt: times.expiringAt };
+        moved = new ExpiryMoved(grantTimesUntil(r.activatedAt, r.expiresAt));
         return undefined;
       }
       const next = withState(r, { status: 'expired', activatedAt: r.activatedAt, expiresAt: r.expiresAt, endedAt: now.toISOString() });
@@ -263,7 +261,7 @@ export async function endRequest(
     await deps.store.saveRequest(stored, next, [auditEvent(requestId, 'timed_out', 'jitgate', now)], {});
     return next;
   });
-  if (moved) return moved;
+  if (moved) throw moved;
   if (!ended) return { changed: false };
   if (ended.status === 'timed_out') deps.metrics.count('RequestsTimedOut');
   // The state change is what matters; a lost event must not make the state machine retry a finished step.

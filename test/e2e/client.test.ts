@@ -126,7 +126,7 @@ test('alice asks for prod:debug, bob approves, waitFor resolves once it is activ
   expect(extension).toMatchObject({ extends: created.id, status: 'pending_approval', durationSeconds: 300 });
   await bob.decide(extension.id, 'approve');
   const applied = await alice.waitFor(extension.id, 'applied', { timeoutMs: 30_000 });
-  // ApplyExtension fixes the end on the extension, then moves the grant's: moments apart.
+  // Activate applies the extension: the end fixed on it, then the grant's moved, moments apart.
   const grant = await waitFor(
     () => alice.getRequest(created.id),
     (r) => r.status === 'active' && active.status === 'active' && r.expiresAt !== active.expiresAt,

@@ -1,8 +1,8 @@
 /**
  * Extending an active window grant, end to end against local mode: alice's prod:debug grant,
  * approved by bob, gets more time through an extension bob approves too; the grant's own
- * execution then honours the new end (ExpiryMoved): still active past the old end, expired at
- * the new one. Short durations, a few seconds.
+ * execution then honours the new end (Expire fails with ExpiryMoved and waits again): still
+ * active past the old end, expired at the new one. Short durations, a few seconds.
  */
 import { Client } from '../support/local-mode';
 import { waitFor } from '../support/wait';
@@ -53,7 +53,7 @@ test('alice extends her window grant, bob approves: it ends at the new expiresAt
   const applied = await api.waitForStatus(alice, extensionId, 'applied');
   const newEnd = new Date(Date.parse(oldEnd) + 6000).toISOString();
   expect(applied.expiresAt).toBe(newEnd);
-  // ApplyExtension fixes the end on the extension, then moves the grant's: moments apart.
+  // Activate applies the extension: the end fixed on it, then the grant's moved, moments apart.
   const moved = await waitFor(
     async () => (await api.call('GET', `/v1/requests/${id}`, { token: alice })).json,
     (r) => r.expiresAt !== oldEnd,
@@ -61,7 +61,7 @@ test('alice extends her window grant, bob approves: it ends at the new expiresAt
     throw new Error(`${err}\n${await local.output()}`);
   });
   expect(moved).toMatchObject({ status: 'active', expiresAt: newEnd });
-  // Alice is told on the events topic, on the grant's id (published by ApplyExtension's function).
+  // Alice is told on the events topic, on the grant's id (published by the activate function, which applied it).
   const told = await waitFor(
     async () => (await api.outbox()).map((m) => JSON.parse(m.message.trim().startsWith('{') ? m.message : '{}')),
     (events) => events.some((e) => e.type === 'grant.extended' && e.requestId === id),

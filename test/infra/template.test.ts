@@ -3,8 +3,6 @@
  * the state machine definition, the API routes and the error contract at the edge.
  */
 import { Match, Template as Assertions } from 'aws-cdk-lib/assertions';
-import { CANONICAL_VERSION } from '../../shared/domain/audit-chain';
-import { TRANSITIONS, transitionCondition } from '../../shared/domain/request';
 import { ROUTES } from '../../infra/api';
 import { ENTRIES } from '../../infra/functions';
 import { STACK_NAME, synthesizeTemplate } from '../../infra/stack';
@@ -200,32 +198,31 @@ describe('the state machine', () => {
         },
         { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
       ],
-      Default: 'IsExtension',
+      Default: 'Activate',
     });
-    expect(s.AwaitApproval.Next).toBe('IsExtension');
-    expect(s.AwaitApprovalUntilReminder.Next).toBe('IsExtension');
-    // An extension moves the end of the grant it extends: no ReadRequest, no Activate, no grant of its own.
-    expect(s.IsExtension).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.extends', IsPresent: true, Next: 'ApplyExtension' }],
-      Default: 'ReadRequest',
-    });
-    expect(s.ApplyExtension).toMatchObject({ Next: 'Ended', ResultPath: null });
+    expect(s.AwaitApproval.Next).toBe('Activate');
+    expect(s.AwaitApprovalUntilReminder.Next).toBe('Activate');
     expect(s.Remind.Next).toBe('NeedsApproval');
-    expect(s.ReadRequest.Next).toBe('Activate');
-    expect(s.Activate.Next).toBe('NotifyActivated');
-    expect(s.NotifyActivated.Next).toBe('WaitUntilExpiring');
-    expect(s.RereadRequest.Next).toBe('StillPending');
+    expect(s.Activate.Next).toBe('WaitUntilExpiring');
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
     expect(s.WaitUntilExpiry).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiresAt', Next: 'Expire' });
-    expect(s.Expire.Next).toBe('ExpiryMoved');
-    expect(s.Expire.ResultPath).toBe('$.grant');
-    // An extension moved the end later: Expire answered the new times, and the same execution waits for them.
-    expect(s.ExpiryMoved).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.grant.expiresAt', IsPresent: true, Next: 'WaitUntilExpiring' }],
-      Default: 'Ended',
+    // The common path ends at Expire; an extension moved the end later: ExpiryMoved ─> NewExpiry ─> wait for the new times.
+    expect(s.Expire.End).toBe(true);
+    expect(s.Expire.Catch).toEqual([{ ErrorEquals: ['ExpiryMoved'], ResultPath: '$.moved', Next: 'ExpiryMoved' }]);
+    expect(s.ExpiryMoved).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String),
+      Parameters: { 'error.$': 'States.StringToJson($.moved.Cause)' },
+      ResultPath: '$.moved',
+      Next: 'NewExpiry',
+    });
+    expect(s.NewExpiry).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String),
+      Parameters: { 'state.$': 'States.JsonMerge($, States.StringToJson($.moved.error.errorMessage), false)' },
+      OutputPath: '$.state',
+      Next: 'WaitUntilExpiring',
     });
     expect(s.Ended).toMatchObject({ Type: 'Succeed' });
     expect(s.TimedOut.End).toBe(true);
@@ -288,102 +285,23 @@ describe('the state machine', () => {
     ]);
   });
 
-  test('ReadRequest: the grant times and the chain head come from the request item, replacing any task output', () => {
-    for (const name of ['ReadRequest', 'RereadRequest']) {
-      const state = definition().States[name];
-      expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:getItem$/);
-      const key = { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } };
-      expect(state.Parameters).toMatchObject({ Key: key, ConsistentRead: true });
-      expect(state.ResultPath).toBe('$.grant');
-      expect(state.ResultSelector).toEqual({
-        'requester.$': '$.Item.requester.M.id.S',
-        'action.$': '$.Item.action.S',
-        'resource.$': '$.Item.resource.S',
-        'notice.$': '$.Item.activationNotice.S',
-        'activatedAt.$': '$.Item.grantTimes.M.activatedAt.S',
-        'expiresAt.$': '$.Item.grantTimes.M.expiresAt.S',
-        'expiringAt.$': '$.Item.grantTimes.M.expiringAt.S',
-        'status.$': '$.Item.status.S',
-        chain: { 'head.$': '$.Item.auditHead.S', 'seq.$': '$.Item.chainNext.M.seq.N', 'sk.$': '$.Item.chainNext.M.sk.S' },
-      });
-    }
-  });
-
-  test('Activate: one DynamoDB transaction, no Lambda, hashed onto the audit chain, safe to retry', () => {
+  test('Activate: the activate function, its times at $.grant; ExtensionApplied ─> Ended, Closed ─> Closed, else retried', () => {
     const state = definition().States.Activate;
-    expect(state.Resource).toMatch(/:states:::aws-sdk:dynamodb:transactWriteItems$/);
-    expect(state.ResultPath).toBeNull();
-    expect(state.TimeoutSeconds).toBe(30);
-    const [request, slot, audit] = state.Parameters.TransactItems;
-    const condition = transitionCondition('activate');
-    const hash =
-      `States.Hash(States.Format('${CANONICAL_VERSION};actor="jitgate";at="{}";prev="{}";requestId="{}";seq={};type="activated"', ` +
-      `$.grant.activatedAt, $.grant.chain.head, $.requestId, $.grant.chain.seq), 'SHA-256')`;
-    expect(state.Parameters['ClientRequestToken.$']).toBe("States.Hash(States.Format('{}#{}', $.requestId, $.grant.chain.head), 'MD5')");
-    expect(request.Update).toMatchObject({
-      Key: { pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" }, sk: { S: 'REQUEST' } },
-      UpdateExpression:
-        'SET #status = :active, activatedAt = :at, expiresAt = :exp, #version = #version + :one, auditSeq = :seq, auditHead = :hash ' +
-        'REMOVE mfaTaskToken, approvalTaskToken, gsi2pk, gsi2sk',
-      ConditionExpression: `${condition.expression} AND auditHead = :prev`,
-    });
-    expect(request.Update.ExpressionAttributeValues).toEqual({
-      ...Object.fromEntries(Object.entries(condition.values).map(([k, v]) => [k, { S: v }])),
-      ':active': { S: 'active' },
-      ':at': { 'S.$': '$.grant.activatedAt' },
-      ':exp': { 'S.$': '$.grant.expiresAt' },
-      ':one': { N: '1' },
-      ':seq': { 'N.$': '$.grant.chain.seq' },
-      ':hash': { 'S.$': hash },
-      ':prev': { 'S.$': '$.grant.chain.head' },
-    });
-    expect(slot.Update).toMatchObject({
-      Key: { pk: { 'S.$': "States.Format('GRANT#{}#{}#{}', $.grant.requester, $.grant.action, $.grant.resource)" }, sk: { S: 'GRANT' } },
-      ConditionExpression: 'requestId = :rid',
-      ExpressionAttributeValues: { ':active': { S: 'active' }, ':exp': { 'S.$': '$.grant.expiresAt' }, ':rid': { 'S.$': '$.requestId' } },
-    });
-    expect(audit.Put.Item).toMatchObject({
-      pk: { 'S.$': "States.Format('REQ#{}', $.requestId)" },
-      gsi1pk: { S: 'AUDIT' },
-      gsi1sk: { 'S.$': "States.Format('{}#{}', $.grant.activatedAt, $.requestId)" },
-      gsi2pk: { S: 'ACTOR#jitgate' },
-      gsi2sk: { 'S.$': '$.grant.activatedAt' },
-    });
-    expect(audit.Put.Item).toMatchObject({
-      sk: { 'S.$': '$.grant.chain.sk' },
-      seq: { 'N.$': '$.grant.chain.seq' },
-      prev: { 'S.$': '$.grant.chain.head' },
-      hash: { 'S.$': hash },
-    });
-    expect(audit.Put.ConditionExpression).toBe('attribute_not_exists(pk)');
-    for (const item of [request.Update, slot.Update, audit.Put]) expect(item.TableName).toMatch(/^<Ref:DataTable/);
+    expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'activate')}.Arn>`);
+    expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId' });
+    expect(state.ResultPath).toBe('$.grant');
+    expect(state.TimeoutSeconds).toBe(60);
+    expect(state.Catch).toEqual([
+      { ErrorEquals: ['ExtensionApplied'], ResultPath: '$.error', Next: 'Ended' },
+      { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
+    ]);
+    expect(state.Retry).toHaveLength(1);
     expect(state.Retry[0].ErrorEquals).toEqual(
-      expect.arrayContaining(['DynamoDb.ProvisionedThroughputExceededException', 'DynamoDb.InternalServerError']),
+      expect.arrayContaining(['Lambda.ServiceException', 'DependencyUnavailable', 'ConcurrentModification', 'States.Timeout']),
     );
-    expect(state.Catch).toEqual([{ ErrorEquals: ['DynamoDb.TransactionCanceledException'], ResultPath: '$.error', Next: 'RereadRequest' }]);
-    // After a cancellation the item decides: pending again → retry with the new head; already active → go on; else Closed.
-    expect(definition().States.StillPending).toMatchObject({
-      Type: 'Choice',
-      Choices: [
-        { Or: TRANSITIONS.activate.map((s) => ({ Variable: '$.grant.status', StringEquals: s })), Next: 'Activate' },
-        { Variable: '$.grant.status', StringEquals: 'active', Next: 'NotifyActivated' },
-      ],
-      Default: 'Closed',
-    });
-  });
-
-  test('NotifyActivated: sns:publish of the notice the request item holds, once Activate committed; a failure goes on', () => {
-    const state = definition().States.NotifyActivated;
-    expect(state.Resource).toMatch(/:states:::sns:publish$/);
-    expect(state.TimeoutSeconds).toBe(30);
-    expect(state.ResultPath).toBeNull();
-    expect(state.Parameters['Message.$']).toBe('$.grant.notice');
-    expect(state.Parameters.MessageAttributes).toEqual({
-      event: { DataType: 'String', StringValue: 'grant.activated' },
-      requester: { DataType: 'String', 'StringValue.$': '$.grant.requester' },
-    });
-    expect(state.Parameters.TopicArn).toBe(definition().States.NotifyExpiring.Parameters.TopicArn);
-    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'WaitUntilExpiring' }]);
+    // Not the TaskFailed wildcard: RequirementsNotMet (and any bug) fails the execution, which closes the request as failed.
+    expect(state.Retry[0].ErrorEquals).not.toContain('States.TaskFailed');
+    expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
   });
 
   test('NotifyExpiring: sns:publish grant.expiring to the events topic; a failure goes on to WaitUntilExpiry', () => {
@@ -412,15 +330,21 @@ describe('the state machine', () => {
   test.each([
     ['Expire', 'expired', { 'waitedUntil.$': '$.grant.expiresAt' }],
     ['TimedOut', 'timed_out', {}],
-    ['ApplyExtension', 'extended', {}],
   ])('%s: end-request with outcome %s, retried with backoff', (name, outcome, extra) => {
     const state = definition().States[name];
     expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'end-request')}.Arn>`);
     expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId', outcome, ...extra });
     expect(state.TimeoutSeconds).toBe(60);
-    expect(state.Retry).toHaveLength(1);
-    expect(state.Retry[0].ErrorEquals).toContain('States.TaskFailed');
-    expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
+    const retry = state.Retry.at(-1);
+    expect(retry.ErrorEquals).toContain('States.TaskFailed');
+    expect(retry.BackoffRate).toBeGreaterThan(1);
+  });
+
+  test('Expire: ExpiryMoved is matched before the States.TaskFailed retrier, never retried, and caught', () => {
+    const state = definition().States.Expire;
+    expect(state.Retry).toHaveLength(2);
+    expect(state.Retry[0]).toEqual({ ErrorEquals: ['ExpiryMoved'], MaxAttempts: 0 });
+    expect(definition().States.TimedOut.Retry).toHaveLength(1);
   });
 
   test('every Task has an explicit timeout', () => {

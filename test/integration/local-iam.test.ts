@@ -1,7 +1,7 @@
 /**
- * Local mode enforces the template's IAM: a copy of the synthesized template with one
- * grant taken from a function's role and one from the state machine's role, and the
- * calls those grants covered refused exactly as AWS refuses them.
+ * Local mode enforces the template's IAM: a copy of the synthesized template with a grant
+ * taken from two functions' roles (authorize's, and activate's, which the state machine
+ * invokes), and the calls those grants covered refused exactly as AWS refuses them.
  */
 import { DynamoDBClient, GetItemCommand, ScanCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
@@ -19,7 +19,7 @@ let local: LocalJitgate;
 const log: string[] = [];
 
 type Statement = { Action: string | string[]; Resource: unknown };
-/** The DefaultPolicy of the role whose function has this entry (or of the state machine's role), and its statements. */
+/** The DefaultPolicy of the role whose function has this entry, and its statements. */
 function policyOf(template: CfnTemplate, roleRef: (t: CfnTemplate) => string): Statement[] {
   const roleId = roleRef(template);
   const policy = Object.values(template.Resources!).find(
@@ -32,12 +32,6 @@ const roleOfEntry = (entry: string) => (t: CfnTemplate) =>
     Object.values(t.Resources!).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['jitgate:entry'] === entry)!.Properties![
       'Role'
     ] as { 'Fn::GetAtt': [string] }
-  )['Fn::GetAtt'][0];
-const stateMachineRole = (t: CfnTemplate) =>
-  (
-    Object.values(t.Resources!).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!.Properties!['RoleArn'] as {
-      'Fn::GetAtt': [string];
-    }
   )['Fn::GetAtt'][0];
 const without = (statements: Statement[], action: string) => {
   const i = statements.findIndex((s) => ([] as string[]).concat(s.Action).includes(action));
@@ -53,9 +47,9 @@ beforeAll(async () => {
     idp: 'keys',
     log: (line) => log.push(line),
     alterTemplate: (template) => {
-      // The authorize function loses its table writes (consuming a grant); the state machine may no longer Put (Activate's audit event).
+      // The authorize function loses its table writes (consuming a grant); so does activate (committing one).
       without(policyOf(template, roleOfEntry('functions/authorize/index.ts')), 'dynamodb:UpdateItem');
-      without(policyOf(template, stateMachineRole), 'dynamodb:PutItem');
+      without(policyOf(template, roleOfEntry('functions/activate/index.ts')), 'dynamodb:PutItem');
       return template;
     },
   });
@@ -170,43 +164,41 @@ test('SNS: a role may publish only to its topics (AuthorizationErrorException, a
   expect((refused as Error).message).toContain(`is not authorized to perform: sns:Publish on resource: ${approverTopic}`);
 });
 
-test(
-  'the state machine role without dynamodb:PutItem: ' + 'Activate fails as on AWS, the execution FAILS, ' + 'the request ends failed',
-  async () => {
-    const deps = depsOf(local, 'api');
-    const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
-    const { request } = await createRequest(
-      deps,
-      alice,
-      { action: 'reports:read', resource: 'reports/q1' },
-      { linkBase: `${local.url}/approve/` },
-    );
-    const executionArn = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${request.id}`;
-    const execution = await waitFor(
-      () => local.sfn.describeExecution({ executionArn }),
-      (d) => d.status !== 'RUNNING',
-      { timeoutMs: 20_000, intervalMs: 100 },
-    );
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('DynamoDb.DynamoDbException');
-    expect(execution.cause).toMatch(
-      new RegExp(
-        'assumed-role/.+/jitgate is not authorized to perform: dynamodb:PutItem on resource: ' +
-          'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action',
-      ),
-    );
-    expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+ \(jitgate\): dynamodb:PutItem/));
-    // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
-    const stored = await waitFor(
-      () => deps.store.getRequest(request.id),
-      (s) => s?.request.status === 'failed',
-      { timeoutMs: 20_000, intervalMs: 100 },
-    );
-    expect(stored?.request.status).toBe('failed');
-    const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
-    expect(audit.events.map((e) => e.type)).not.toContain('activated');
-    expect(audit.events.find((e) => e.type === 'failed')).toMatchObject({
-      details: { executionStatus: 'FAILED', error: 'DynamoDb.DynamoDbException' },
-    });
-  },
-);
+test('the activate function without table writes: Activate fails as on AWS, the execution FAILS, the request ends failed', async () => {
+  const deps = depsOf(local, 'api');
+  const alice = devPerson(local.config, 'alice-iam', { groups: ['engineering'] });
+  const { request } = await createRequest(
+    deps,
+    alice,
+    { action: 'reports:read', resource: 'reports/q1' },
+    { linkBase: `${local.url}/approve/` },
+  );
+  const executionArn = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${request.id}`;
+  const execution = await waitFor(
+    () => local.sfn.describeExecution({ executionArn }),
+    (d) => d.status !== 'RUNNING',
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
+  expect(execution.status).toBe('FAILED');
+  // The function's error (the SDK's AccessDeniedException) is no error its Retry names.
+  expect(execution.error).toBe('AccessDeniedException');
+  expect(execution.cause).toMatch(
+    new RegExp(
+      'assumed-role/.+ is not authorized to perform: dynamodb:PutItem on resource: ' +
+        'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action',
+    ),
+  );
+  expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+: dynamodb:PutItem/));
+  // Nothing of the transaction was written; the execution's end closes the request as failed, audited with the denial.
+  const stored = await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.request.status === 'failed',
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
+  expect(stored?.request.status).toBe('failed');
+  const audit = await deps.store.listAudit({ requestId: request.id, limit: 100 });
+  expect(audit.events.map((e) => e.type)).not.toContain('activated');
+  expect(audit.events.find((e) => e.type === 'failed')).toMatchObject({
+    details: { executionStatus: 'FAILED', error: 'AccessDeniedException' },
+  });
+});

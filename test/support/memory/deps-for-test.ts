@@ -1,10 +1,9 @@
 /**
  * `Deps` for use-case tests, all in memory: the store, the workflow and the notifier
  * record what they were asked, the clock stands still until told, ids count up. The
- * workflow plays the state machine's Activate and NotifyActivated steps, which run no
- * Lambda: right after start when nothing is needed, and after a task token's success
- * once the request has its grant times; the committed grant's stored `activationNotice`
- * is then published as `grant.activated`; an extension is applied instead (ApplyExtension).
+ * workflow plays the state machine's Activate step (`activateGrant`): right after start
+ * when nothing is needed, and after a task token's success; it commits the grant and
+ * publishes `grant.activated`, or applies an extension instead.
  * Everything else the state machine would do next (AwaitApproval after MFA, Expire,
  * TimedOut) the test calls itself, as the step it is.
  */
@@ -13,8 +12,9 @@ import type { TokenVerifier } from '../../../shared/adapters/tokens';
 import { InvalidToken } from '../../../shared/domain/errors';
 import { PolicyIndex } from '../../../shared/domain/policy';
 import type { Deps } from '../../../shared/runtime';
-import { applyExtension } from '../../../shared/usecases/extensions';
-import type { LifecycleEvent } from '../../../shared/usecases/ports';
+import { activateGrant } from '../../../shared/usecases/activation';
+import { CLOSED } from '../../../shared/domain/closed';
+import { EXTENSION_APPLIED, REQUIREMENTS_NOT_MET } from '../../../shared/domain/workflow-signals';
 import { readDemoConfig } from '../demo-config';
 import { SequentialIds, TestClock } from './clock-and-ids';
 import { MemoryNotifier } from './memory-notifier';
@@ -43,18 +43,12 @@ export function depsForTest(opts: { config?: Config; now?: Date | string; public
   const config = opts.config ?? parseConfig(readDemoConfig());
   const store = new MemoryStore();
   const notifier = new MemoryNotifier();
-  // Activate, then NotifyActivated: the notice the deciding write stored goes out once the grant is committed.
+  // Activate: a request no longer pending (Closed), an extension settled (ExtensionApplied) or not yet
+  // complete (RequirementsNotMet) ends its execution there; the state machine catches the first two.
   const activate = async (requestId: string) => {
-    // IsExtension: an extension is applied to the grant it extends (ApplyExtension), never activated.
-    if (store.peek(requestId)?.extends !== undefined) {
-      await applyExtension(deps, requestId);
-      return;
-    }
-    const notice = store.peek(requestId)?.activationNotice;
-    const requester = store.peek(requestId)?.requester.id;
-    if (!store.activate(requestId) || notice === undefined || requester === undefined) return;
-    const { type, ...body } = JSON.parse(notice) as { type: LifecycleEvent } & Record<string, unknown>;
-    await notifier.publishEvent(type, requester, body);
+    await activateGrant(deps, requestId).catch((err: Error) => {
+      if (err.name !== CLOSED && err.name !== EXTENSION_APPLIED && err.name !== REQUIREMENTS_NOT_MET) throw err;
+    });
   };
   const workflow = new MemoryWorkflow({
     afterStart: async (input) => {

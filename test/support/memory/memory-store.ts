@@ -1,12 +1,13 @@
 /**
  * The use cases' Store in memory, with the contracts of the DynamoDB one
  * (shared/adapters/): a write is refused with ConcurrentModification unless the version
- * read is still the stored one; a request claims its grant slot when it is created and
- * frees it when it ends; audit events are hash-chained per request (the journal for
- * events of no request), so `verifyChains` holds here too. Everything is copied in and
- * out, so a test cannot change what is stored by holding on to a result.
+ * read is still the stored one; a request claims its grant slot when it is created,
+ * activates it when it becomes active and frees it when it ends; audit events are
+ * hash-chained per request (the journal for events of no request), so `verifyChains`
+ * holds here too. Everything is copied in and out, so a test cannot change what is
+ * stored by holding on to a result.
  */
-import { auditEvent, type AuditEvent } from '../../../shared/domain/audit';
+import type { AuditEvent } from '../../../shared/domain/audit';
 import {
   chainEvents,
   EMPTY_CHAIN,
@@ -18,7 +19,7 @@ import {
 import type { PageKey } from '../../../shared/domain/cursor';
 import { ConcurrentModification } from '../../../shared/domain/errors';
 import type { GrantSlot } from '../../../shared/domain/grant';
-import { TERMINAL, TRANSITIONS, withState, type JitRequest } from '../../../shared/domain/request';
+import { TERMINAL, type JitRequest } from '../../../shared/domain/request';
 import type {
   AuditFilter,
   AuditPage,
@@ -89,6 +90,9 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     for (const { before, after } of changes) {
       const current = this.requests.get(after.id);
       if (!current || current.request.version !== before.request.version) throw new ConcurrentModification();
+      // As DynamoDB's condition on the slot: an activation needs the slot to be this request's.
+      const activates = after.status === 'active' && before.request.status !== 'active';
+      if (activates && this.slots.get(slotOf(after))?.requestId !== after.id) throw new ConcurrentModification();
     }
     for (const change of changes) this.apply(change);
   }
@@ -100,6 +104,9 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     const slot = this.slots.get(slotOf(after));
     if (after.status !== before.request.status && TERMINAL.includes(after.status) && slot?.requestId === after.id)
       this.slots.delete(slotOf(after));
+    // Activated: the slot too, with the end authorize reads.
+    if (slot && after.status === 'active' && before.request.status !== 'active')
+      this.slots.set(slotOf(after), { ...slot, status: 'active', expiresAt: after.expiresAt });
     // An extended grant: authorize reads the slot's end.
     if (slot && after.status === 'active' && before.request.status === 'active' && slot.requestId === after.id)
       this.slots.set(slotOf(after), { ...slot, expiresAt: after.expiresAt });
@@ -125,28 +132,21 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     }
   }
 
-  /**
-   * What the state machine's Activate step does without a Lambda (infra/activate.ts):
-   * a pending request whose requirements fixed its grant times becomes active, its
-   * slot too, with an `activated` event on its chain. False when there is nothing to activate.
-   */
-  activate(requestId: string): boolean {
-    const stored = this.requests.get(requestId);
-    const r = stored?.request;
-    const from: readonly string[] = TRANSITIONS.activate;
-    if (!stored || !r?.grantTimes || !from.includes(r.status)) return false;
-    const { activatedAt, expiresAt } = r.grantTimes;
-    const chained = chainEvents([auditEvent(requestId, 'activated', 'jitgate', new Date(activatedAt))], stored.chain ?? EMPTY_CHAIN);
-    this.requests.set(requestId, { request: withState(r, { status: 'active', activatedAt, expiresAt }), tokens: {}, chain: chained.head });
-    this.chains.get(requestId)!.push(...chained.events);
-    this.slots.set(slotOf(r), { requestId, status: 'active', mode: r.requirements.grant.mode, expiresAt });
-    return true;
-  }
-
   /** A request as earlier steps left it, for a test that starts mid-way; its chain starts here. */
   put(stored: StoredRequest): void {
-    this.requests.set(stored.request.id, copy({ ...stored, chain: stored.chain ?? EMPTY_CHAIN }));
-    if (!this.chains.has(stored.request.id)) this.chains.set(stored.request.id, []);
+    const r = stored.request;
+    this.requests.set(r.id, copy({ ...stored, chain: stored.chain ?? EMPTY_CHAIN }));
+    if (!this.chains.has(r.id)) this.chains.set(r.id, []);
+    // Its slot, as createRequest (and Activate) left it.
+    if (r.extends === undefined && !TERMINAL.includes(r.status) && !this.slots.has(slotOf(r))) {
+      const mode = r.requirements.grant.mode;
+      this.slots.set(
+        slotOf(r),
+        r.status === 'active'
+          ? { requestId: r.id, status: 'active', mode, expiresAt: r.expiresAt }
+          : { requestId: r.id, status: 'pending', mode },
+      );
+    }
   }
 
   /** The request as stored now, for assertions that need no await. */

@@ -360,10 +360,10 @@ describe('resuming after a restart', () => {
     expect(resumePlan(pendingRequest('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.awaitApproval);
   });
 
-  test('an auto-approved extension resumes at IsExtension (ApplyExtension), never straight at ReadRequest (Activate)', () => {
+  test('an auto-approved request resumes at Activate; an extension too, with `extends` (Activate applies it)', () => {
     const r = { ...pendingRequest('vault:peek'), autoApproved: true };
-    expect(resumePlan(r, 'http://x/approve/', at(5)).startAt).toBe(STATE.readRequest);
+    expect(resumePlan(r, 'http://x/approve/', at(5)).startAt).toBe(STATE.activate);
     const extension = resumePlan({ ...r, extends: 'grant-1' }, 'http://x/approve/', at(5));
-    expect(extension).toMatchObject({ startAt: STATE.isExtension, input: { extends: 'grant-1' } });
+    expect(extension).toMatchObject({ startAt: STATE.activate, input: { extends: 'grant-1' } });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { grantTimes, isLive } from '../../../shared/domain/grant';
 import { checkCsrf, csrfToken, signLink, verifyLink } from '../../../shared/domain/links';
-import { assertTransition, transitionCondition, type JitRequest } from '../../../shared/domain/request';
+import { assertTransition, type JitRequest } from '../../../shared/domain/request';
 import { checkTotp, currentCode, newTotpSecret } from '../../../shared/domain/totp';
 
 const key = randomBytes(32);
@@ -66,12 +66,5 @@ describe('request transitions', () => {
   it('refuse moves from the wrong status with 409', () => {
     expect(() => assertTransition({ id: 'r', status: 'denied' } as JitRequest, 'recordApproval')).toThrow('is denied');
     expect(() => assertTransition({ id: 'r', status: 'active' } as JitRequest, 'consume')).not.toThrow();
-  });
-  it('derive the DynamoDB condition from the same table', () => {
-    expect(transitionCondition('activate')).toEqual({
-      expression: '#status IN (:from0, :from1)',
-      names: { '#status': 'status' },
-      values: { ':from0': 'pending_mfa', ':from1': 'pending_approval' },
-    });
   });
 });
