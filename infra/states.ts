@@ -14,17 +14,13 @@ export const STATE = {
   remind: 'Remind',
   /**
    * Commits the grant and announces it (functions/activate); an extension is applied to the grant
-   * it extends instead (error ExtensionApplied ─> Ended).
+   * it extends instead, and the execution waits for that grant's new end.
    */
   activate: 'Activate',
   waitUntilExpiring: 'WaitUntilExpiring',
   notifyExpiring: 'NotifyExpiring',
   waitUntilExpiry: 'WaitUntilExpiry',
   expire: 'Expire',
-  /** Expire failed with ExpiryMoved (the grant was extended): ExpiryMoved ─> NewExpiry ─> WaitUntilExpiring again. */
-  expiryMoved: 'ExpiryMoved',
-  newExpiry: 'NewExpiry',
-  ended: 'Ended',
   timedOut: 'TimedOut',
   closed: 'Closed',
 } as const;

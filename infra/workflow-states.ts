@@ -10,7 +10,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { CLOSED } from '../shared/domain/closed';
-import { EXPIRY_MOVED, EXTENSION_APPLIED } from '../shared/domain/workflow-signals';
 import { STATE } from './states';
 
 // ---------------------------------------------------------------------------------
@@ -152,14 +151,13 @@ export function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.I
 // ---------------------------------------------------------------------------------
 // Activate (functions/activate, shared/usecases/activation.ts): reads the request itself,
 // commits the grant (request, slot and audit chain in one version-checked transaction),
-// publishes `grant.activated` and answers the grant's times at `$.grant`. Idempotent: a
-// retry after a commit finds the request active and answers the same times.
+// publishes `grant.activated` and answers the grant at `$.grant`: whose it is and its times.
+// Idempotent: a retry after a commit finds the request active and answers the same times.
 //
-// A Task has exactly one successor. The two rarer outcomes choose another state by
-// failing with a named error, caught here: a Choice after Activate would cost one more
-// transition on every lifecycle to serve them. An extension is applied to the grant it
-// extends, not activated: `ExtensionApplied` ─> Ended. A request no longer pending
-// (cancelled, denied meanwhile): `Closed` ─> Closed. Anything else after the retries
+// An extension is applied to the grant it extends, not activated: its answer is that grant,
+// and this execution waits for its new end and expires it (the grant's own execution stops
+// at the old end: Expire finds the end moved). A request no longer pending (cancelled,
+// denied meanwhile), or an extension denied: `Closed` ─> Closed. Anything else after the retries
 // (`RequirementsNotMet`: a task success sent before the requirements were met) fails the
 // execution, and the execution-ended rule closes the request as `failed`: no grant.
 
@@ -178,11 +176,7 @@ const ACTIVATE_RETRY_ERRORS = [
   sfn.Errors.TIMEOUT,
 ];
 
-export function activateTask(
-  scope: Construct,
-  fn: lambda.IFunction,
-  next: { ended: sfn.IChainable; closed: sfn.IChainable },
-): sfn.TaskStateBase {
+export function activateTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable): sfn.TaskStateBase {
   return new tasks.LambdaInvoke(scope, STATE.activate, {
     lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject({ requestId: sfn.JsonPath.stringAt('$.requestId') }),
@@ -199,8 +193,7 @@ export function activateTask(
       maxDelay: Duration.minutes(1),
       jitterStrategy: sfn.JitterType.FULL,
     })
-    .addCatch(next.ended, { errors: [EXTENSION_APPLIED], resultPath: '$.error' })
-    .addCatch(next.closed, { errors: [CLOSED], resultPath: '$.error' });
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 // ---------------------------------------------------------------------------------
@@ -215,14 +208,14 @@ export function notifyExpiringTask(scope: Construct, topic: sns.ITopic, next: sf
     topic,
     message: sfn.TaskInput.fromObject({
       type: 'grant.expiring',
-      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      requestId: sfn.JsonPath.stringAt('$.grant.requestId'),
       requester: sfn.JsonPath.stringAt('$.requester'),
       expiresAt: sfn.JsonPath.stringAt('$.grant.expiresAt'),
       // How to ask for more time (window grants: POST /v1/requests/{id}/extend, approved like the grant was).
       extend: sfn.JsonPath.format(
         'jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend',
-        sfn.JsonPath.stringAt('$.requestId'),
-        sfn.JsonPath.stringAt('$.requestId'),
+        sfn.JsonPath.stringAt('$.grant.requestId'),
+        sfn.JsonPath.stringAt('$.grant.requestId'),
       ),
     }),
     messageAttributes: { event: { value: 'grant.expiring' }, requester: { value: sfn.JsonPath.stringAt('$.requester') } },
@@ -254,43 +247,20 @@ export function timedOutTask(scope: Construct, fn: lambda.IFunction): sfn.TaskSt
 }
 
 /**
- * Expire ends the common path. When the grant was extended meanwhile (its end is later than
- * the one waited for), end-request changes nothing and fails with `ExpiryMoved`, whose message
- * is the new times: ExpiryMoved and NewExpiry put them at `$.grant`, then `waitAgain`
- * (WaitUntilExpiring): one execution per grant however often it is extended, and the
- * requester is warned again before the new end. A Choice after Expire would cost every
- * lifecycle a transition for what only extended grants need.
+ * Expire ends the execution: the grant at `$.grant` (Activate's answer: for an extension, the
+ * grant it extends) is marked expired, unless its end moved later than the one waited for (an
+ * extension was applied, and that extension's execution now waits for the new end): then
+ * nothing changes. No Choice after it, and no error for the moved end: an error would count
+ * against the function errors alarm at every extension.
  */
-export function expireTask(scope: Construct, fn: lambda.IFunction, waitAgain: sfn.IChainable): sfn.TaskStateBase {
-  const expire = endRequestTask(scope, STATE.expire, fn, {
-    requestId: sfn.JsonPath.stringAt('$.requestId'),
-    outcome: 'expired',
-    waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt'),
-  });
-  // Lambda reports an error's Cause as the JSON error object, whose errorMessage is the
-  // times' JSON: two parses, and intrinsics cannot reach into what another one returns.
-  const moved = new sfn.Pass(scope, STATE.expiryMoved, {
-    comment: 'Expire found a later end (an extension): read the error object Lambda reported',
-    parameters: { error: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.moved.Cause')) },
-    resultPath: '$.moved',
-  });
-  const newExpiry = new sfn.Pass(scope, STATE.newExpiry, {
-    comment: 'The new times (the error message, {"grant": ...}) replace $.grant',
-    parameters: {
-      state: sfn.JsonPath.jsonMerge(
-        sfn.JsonPath.entirePayload,
-        sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.moved.error.errorMessage')),
-      ),
-    },
-    outputPath: '$.state',
-  });
-  moved.next(newExpiry).next(waitAgain);
-  // Tried before the retrier below, whose States.TaskFailed would otherwise retry it: not an
-  // error to retry but the answer (MaxAttempts 0), straight to the Catch.
-  return retryEndRequest(expire.addRetry({ errors: [EXPIRY_MOVED], maxAttempts: 0 })).addCatch(moved, {
-    errors: [EXPIRY_MOVED],
-    resultPath: '$.moved',
-  });
+export function expireTask(scope: Construct, fn: lambda.IFunction): sfn.TaskStateBase {
+  return retryEndRequest(
+    endRequestTask(scope, STATE.expire, fn, {
+      requestId: sfn.JsonPath.stringAt('$.grant.requestId'),
+      outcome: 'expired',
+      waitedUntil: sfn.JsonPath.stringAt('$.grant.expiresAt'),
+    }),
+  );
 }
 
 function endRequestTask(scope: Construct, name: string, fn: lambda.IFunction, payload: Record<string, unknown>): tasks.LambdaInvoke {

@@ -7,11 +7,10 @@
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval / Activate ─> Closed
- *   "ExtensionApplied" on Activate ─> Ended: an extension (`$.extends`, POST /v1/requests/{id}/extend)
- *   has no grant of its own; Activate moved the end of the grant it extends (or denied it)
- *   "ExpiryMoved" on Expire ─> ExpiryMoved ─> NewExpiry ─> WaitUntilExpiring: the request's
- *   expiresAt is later than the one waited for (an approved extension), so the same execution
- *   waits for the new end, with no gap and no overlap, and warns the requester again before it
+ *   An extension (`$.extends`, POST /v1/requests/{id}/extend) takes the same path: Activate
+ *   applies it to the grant it extends and answers that grant, so this execution warns the
+ *   requester before the new end and expires the grant then; the grant's own execution,
+ *   at the old end, finds the end moved and stops (Expire changes nothing)
  *
  * The state machine owns activation: the API stores the grant's times and the
  * `grant.activated` message on the request when the last requirement is met, answers
@@ -20,10 +19,9 @@
  * invocation where the grant used to take four states (ReadRequest, a DynamoDB
  * transaction hashed in ASL, NotifyActivated, and a Choice for extensions).
  *
- * The rarer turns (an extension, an extended grant's Expire, a request closed meanwhile)
- * are errors caught by name (shared/domain/workflow-signals.ts), not Choice states: a
- * Task has one `Next`, and a Choice after it would be one more transition ($0.025 per
- * 1,000) on every lifecycle for what few need. The common path pays nothing for them.
+ * No Choice follows a Task on the common path (one more transition, $0.025 per 1,000, on
+ * every lifecycle), and no normal turn is an error (a Lambda error counts against the
+ * function errors alarm): an extension is the same path with another grant at `$.grant`.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -53,9 +51,9 @@
  * one approval is 9 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
  * Activate, Expire). A policy with a reminder and an escalation adds 3 transitions and 2
  * invocations per nudge (Remind, NeedsApproval, the next segment's park): 15 transitions
- * and 8 invocations with MFA, approved after both nudges. Each extension of a grant adds 6
- * transitions to the grant's execution (ExpiryMoved, NewExpiry, the two waits, NotifyExpiring
- * and Expire again) and 1 invocation. No EventBridge schedule and no cron: the execution is the timer.
+ * and 8 invocations with MFA, approved after both nudges. An extension is a lifecycle of its
+ * own (its approval, Activate applying it, the waits for the new end, Expire); the grant's own
+ * Expire still runs once at the old end. No EventBridge schedule and no cron: the execution is the timer.
  *
  * Each state is built by one small function in infra/workflow-states.ts, with its timeout,
  * retries and error names next to it. Local mode runs this very definition (from the synthesized
@@ -169,13 +167,12 @@ export class JitgateWorkflow extends Construct {
 
     // The states, then the wiring.
     const closed = new sfn.Succeed(this, STATE.closed, { comment: 'Denied, cancelled or locked out: nothing left to do' });
-    const ended = new sfn.Succeed(this, STATE.ended, { comment: 'An extension applied to the grant it extends (or denied)' });
     const timedOut = timedOutTask(this, endRequest);
     const waitUntilExpiry = new sfn.Wait(this, STATE.waitUntilExpiry, { time: sfn.WaitTime.timestampPath('$.grant.expiresAt') });
     const notifyExpiring = notifyExpiringTask(this, props.eventsTopic, waitUntilExpiry);
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
-    const expire = expireTask(this, endRequest, waitUntilExpiring);
-    const activate = activateTask(this, activateFunction, { ended, closed });
+    const expire = expireTask(this, endRequest);
+    const activate = activateTask(this, activateFunction, closed);
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);

@@ -60,7 +60,10 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
       // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
       return {
         startAt: STATE.waitUntilExpiry,
-        input: { ...input, grant: { activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt } },
+        input: {
+          ...input,
+          grant: { requestId: request.id, activatedAt: request.activatedAt, expiresAt: request.expiresAt, expiringAt: request.expiresAt },
+        },
       };
     case 'pending_mfa':
       return { startAt: STATE.mfaChallenge, input: first ? { ...input, reminder: first } : input };

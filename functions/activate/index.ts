@@ -1,10 +1,9 @@
-/** State machine step Activate: the grant starts (an extension is applied instead); answers the grant's times. */
+/** State machine step Activate: the grant starts (an extension is applied instead); answers the grant to wait on. */
 import { runtime } from '../../shared/runtime';
 import { instrumented } from '../../shared/observability';
-import { activateGrant } from '../../shared/usecases/activation';
-import type { GrantTimes } from '../../shared/domain/grant';
+import { activateGrant, type ExecutionGrant } from '../../shared/usecases/activation';
 
 export const handler = instrumented(
-  async (event: { requestId: string }): Promise<GrantTimes> => activateGrant(runtime(), event.requestId),
+  async (event: { requestId: string }): Promise<ExecutionGrant> => activateGrant(runtime(), event.requestId),
   (event) => event.requestId,
 );

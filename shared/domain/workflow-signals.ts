@@ -1,32 +1,10 @@
 /**
- * Errors a workflow step throws to choose the state machine's next state. A Lambda task
- * has one successor (`Next`); any other needs either a Choice state on the common path
- * (one more transition on every lifecycle) or a Catch on a named error, which costs
- * nothing when not raised. These are the rare turns, so they are errors, caught by name
- * (infra/workflow.ts): each spells its name out, as a minified bundle would mangle the class's.
+ * Errors a workflow step throws that the state machine tells apart by name; each spells its
+ * name out, as a minified bundle would mangle the class's. A thrown error is a Lambda function
+ * error, which the errors alarm counts, so the normal turns of a lifecycle (an extension, an
+ * end that moved) are answers, never errors: only what must not happen is thrown.
  */
-import type { GrantTimes } from './grant';
-
-export const EXTENSION_APPLIED = 'ExtensionApplied';
-export const EXPIRY_MOVED = 'ExpiryMoved';
 export const REQUIREMENTS_NOT_MET = 'RequirementsNotMet';
-
-/** Activate, for an extension: it was applied to the grant it extends (or denied); the execution ends. */
-export class ExtensionApplied extends Error {
-  override readonly name = EXTENSION_APPLIED;
-}
-
-/**
- * Expire, for a grant whose end moved later (an extension was applied) than the one its
- * execution waited for. The message is `{"grant": <the new times>}` as JSON: the state
- * machine reads it from the error's Cause, merges it into its state and waits again.
- */
-export class ExpiryMoved extends Error {
-  override readonly name = EXPIRY_MOVED;
-  constructor(readonly grant: GrantTimes) {
-    super(JSON.stringify({ grant }));
-  }
-}
 
 /**
  * Activate, for a pending request with no grant times: a task success was sent before its

@@ -10,14 +10,16 @@
  * finds the request active and answers the same times, and tells nobody twice. Then the
  * requester hears `grant.activated` (the notice stored with the times; best effort).
  *
- * An extension is never activated: it is applied to the grant it extends (or denied),
- * and the step ends the execution with `ExtensionApplied` (see shared/domain/workflow-signals.ts).
+ * An extension is never activated: it is applied to the grant it extends, and its execution
+ * then waits for that grant's new end and expires it (the grant's own execution, at the old end,
+ * finds the end moved and stops quietly). So the answer names the request whose grant the Waits
+ * and Expire are about. An extension denied meanwhile (its grant ended first) ends in Closed.
  */
 import { auditEvent } from '../domain/audit';
 import { Closed } from '../domain/closed';
 import { grantTimesUntil, type GrantTimes } from '../domain/grant';
 import { TRANSITIONS, withState, type JitRequest, type RequestStatus } from '../domain/request';
-import { ExtensionApplied, RequirementsNotMet } from '../domain/workflow-signals';
+import { RequirementsNotMet } from '../domain/workflow-signals';
 import type { Deps } from '../runtime';
 import { load, withRetry } from './common';
 import { applyExtension } from './extensions';
@@ -28,8 +30,13 @@ const ACTIVATES_FROM: readonly RequestStatus[] = TRANSITIONS.activate;
 type Active = Extract<JitRequest, { status: 'active' }>;
 type Found = { kind: 'extension'; extends: string } | { kind: 'active'; request: Active; committed: boolean };
 
-/** Activates the request's grant; the times the Waits and NotifyExpiring use. */
-export async function activateGrant(deps: Deps, requestId: string): Promise<GrantTimes> {
+/** The grant an execution waits on after Activate: whose it is (Expire ends that request) and its times. */
+export interface ExecutionGrant extends GrantTimes {
+  requestId: string;
+}
+
+/** Activates the request's grant (an extension: applies it); the grant the Waits, NotifyExpiring and Expire use. */
+export async function activateGrant(deps: Deps, requestId: string): Promise<ExecutionGrant> {
   const found = await withRetry(async (): Promise<Found> => {
     const stored = await load(deps, requestId);
     const r = stored.request;
@@ -47,10 +54,15 @@ export async function activateGrant(deps: Deps, requestId: string): Promise<Gran
   if (found.kind === 'extension') {
     // Applied, denied, or settled by an earlier try: applyExtension is safe to repeat.
     await applyExtension(deps, requestId);
-    throw new ExtensionApplied(`extension ${requestId} is settled; the grant it extends (${found.extends}) runs in its own execution`);
+    const extension = (await load(deps, requestId)).request;
+    const grant = (await load(deps, found.extends)).request;
+    if (extension.status !== 'applied' || grant.status !== 'active') {
+      throw new Closed(`extension ${requestId} is ${extension.status} and the grant it extends is ${grant.status}: nothing to wait for`);
+    }
+    return { requestId: grant.id, ...grantTimesUntil(grant.activatedAt, grant.expiresAt) };
   }
   if (found.committed) await announce(deps, found.request);
-  return grantTimesUntil(found.request.activatedAt, found.request.expiresAt);
+  return { requestId, ...grantTimesUntil(found.request.activatedAt, found.request.expiresAt) };
 }
 
 /** The `grant.activated` message the completing write stored, on the events topic. */

@@ -3,8 +3,9 @@
  * request of its own (`extends`: the grant's id; same action and resource) that goes through
  * the same policy, MFA and approvals as any request, in an execution of its own; where a
  * request would be activated, the Activate step applies the extension instead (`applyExtension`
- * below, from shared/usecases/activation.ts): the grant's `expiresAt` moves later, and the grant's
- * own execution, which re-reads the end at Expire, waits on until the new one (infra/workflow.ts, ExpiryMoved).
+ * below, from shared/usecases/activation.ts): the grant's `expiresAt` moves later, and the extension's
+ * execution waits for the new end and expires the grant; the grant's own execution, at the old end, finds
+ * the end moved and stops (infra/workflow.ts).
  */
 import { auditEvent } from '../domain/audit';
 import { assertExtendable, extendedEnd, maxGrantSeconds } from '../domain/extension';

@@ -154,7 +154,11 @@ export interface ExecutionInput {
   mfaTimeoutSeconds: number;
   approvalTimeoutSeconds: number;
   linkBase: string;
-  grant?: GrantTimes;
+  /**
+   * The grant's times; after Activate (or when local mode resumes an active grant), also whose grant
+   * it is (`requestId`: for an extension, the grant it extends), which NotifyExpiring and Expire name.
+   */
+  grant?: GrantTimes & { requestId?: string };
   /** An extension: the id of the grant it extends; Activate applies it instead of activating. */
   extends?: string;
   /** The requester's principal id, for the `requester` attribute of the events the state machine publishes (grant.expiring). */

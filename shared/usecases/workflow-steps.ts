@@ -16,7 +16,6 @@ import { grantTimesUntil } from '../domain/grant';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
 import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
-import { ExpiryMoved } from '../domain/workflow-signals';
 import type { Deps } from '../runtime';
 import type { ExecutionInput } from './ports';
 import { addSeconds, load, withRetry } from './common';
@@ -226,12 +225,15 @@ export function approversFor(config: Config, request: JitRequest): NotifiedAppro
 }
 
 /**
- * What Expire / TimedOut return: whether the request changed. Expire of a grant still active
- * with an end later than the one its execution waited for (an extension was applied) changes
- * nothing and throws `ExpiryMoved` with the new times: the state machine waits again.
+ * What Expire / TimedOut return. `expiresAt` and `expiringAt` only when Expire found the grant
+ * still active with an end later than the one its execution waited for (an extension was
+ * applied): nothing changed. The extension's own execution waits for the new end and expires
+ * the grant; an execution started before extensions did so reads the times and waits again.
  */
 export interface EndOutcome {
   changed: boolean;
+  expiresAt?: string;
+  expiringAt?: string;
 }
 
 export async function endRequest(
@@ -240,7 +242,7 @@ export async function endRequest(
   outcome: 'expired' | 'timed_out',
   waitedUntil?: string,
 ): Promise<EndOutcome> {
-  let moved: ExpiryMoved | undefined;
+  let moved: EndOutcome | undefined;
   const ended = await withRetry(async () => {
     const stored = await load(deps, requestId);
     const r = stored.request;
@@ -249,7 +251,8 @@ export async function endRequest(
       if (r.status !== 'active') return undefined; // consumed or revoked before it expired
       // Later than the end the execution waited for: not the clock's word (Lambda's and Step Functions' clocks may differ by a little).
       if (waitedUntil !== undefined && Date.parse(r.expiresAt) > Date.parse(waitedUntil)) {
-        moved = new ExpiryMoved(grantTimesUntil(r.activatedAt, r.expiresAt));
+        const times = grantTimesUntil(r.activatedAt, r.expiresAt);
+        moved = { changed: false, expiresAt: times.expiresAt, expiringAt: times.expiringAt };
         return undefined;
       }
       const next = withState(r, { status: 'expired', activatedAt: r.activatedAt, expiresAt: r.expiresAt, endedAt: now.toISOString() });
@@ -261,7 +264,7 @@ export async function endRequest(
     await deps.store.saveRequest(stored, next, [auditEvent(requestId, 'timed_out', 'jitgate', now)], {});
     return next;
   });
-  if (moved) throw moved;
+  if (moved) return moved;
   if (!ended) return { changed: false };
   if (ended.status === 'timed_out') deps.metrics.count('RequestsTimedOut');
   // The state change is what matters; a lost event must not make the state machine retry a finished step.

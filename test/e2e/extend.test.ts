@@ -1,8 +1,8 @@
 /**
  * Extending an active window grant, end to end against local mode: alice's prod:debug grant,
- * approved by bob, gets more time through an extension bob approves too; the grant's own
- * execution then honours the new end (Expire fails with ExpiryMoved and waits again): still
- * active past the old end, expired at the new one. Short durations, a few seconds.
+ * approved by bob, gets more time through an extension bob approves too; the extension's
+ * execution then waits for the new end and expires the grant (the grant's own execution stops
+ * at the old end): still active past the old end, expired at the new one. Short durations.
  */
 import { Client } from '../support/local-mode';
 import { waitFor } from '../support/wait';

@@ -207,24 +207,15 @@ describe('the state machine', () => {
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
     expect(s.WaitUntilExpiry).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiresAt', Next: 'Expire' });
-    // The common path ends at Expire; an extension moved the end later: ExpiryMoved ─> NewExpiry ─> wait for the new times.
+    // The path ends at Expire, which ends the grant at $.grant (an extension's: the grant it extends); no Choice, no Catch.
     expect(s.Expire.End).toBe(true);
-    expect(s.Expire.Catch).toEqual([{ ErrorEquals: ['ExpiryMoved'], ResultPath: '$.moved', Next: 'ExpiryMoved' }]);
-    expect(s.ExpiryMoved).toEqual({
-      Type: 'Pass',
-      Comment: expect.any(String),
-      Parameters: { 'error.$': 'States.StringToJson($.moved.Cause)' },
-      ResultPath: '$.moved',
-      Next: 'NewExpiry',
+    expect(s.Expire.Catch).toBeUndefined();
+    expect(s.Expire.Parameters).toEqual({
+      'requestId.$': '$.grant.requestId',
+      outcome: 'expired',
+      'waitedUntil.$': '$.grant.expiresAt',
     });
-    expect(s.NewExpiry).toEqual({
-      Type: 'Pass',
-      Comment: expect.any(String),
-      Parameters: { 'state.$': 'States.JsonMerge($, States.StringToJson($.moved.error.errorMessage), false)' },
-      OutputPath: '$.state',
-      Next: 'WaitUntilExpiring',
-    });
-    expect(s.Ended).toMatchObject({ Type: 'Succeed' });
+    expect(Object.keys(s)).not.toEqual(expect.arrayContaining(['Ended']));
     expect(s.TimedOut.End).toBe(true);
     expect(s.Closed).toMatchObject({ Type: 'Succeed' });
   });
@@ -285,16 +276,13 @@ describe('the state machine', () => {
     ]);
   });
 
-  test('Activate: the activate function, its times at $.grant; ExtensionApplied ─> Ended, Closed ─> Closed, else retried', () => {
+  test('Activate: the activate function, the grant to wait on at $.grant; Closed ─> Closed, else retried', () => {
     const state = definition().States.Activate;
     expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'activate')}.Arn>`);
     expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId' });
     expect(state.ResultPath).toBe('$.grant');
     expect(state.TimeoutSeconds).toBe(60);
-    expect(state.Catch).toEqual([
-      { ErrorEquals: ['ExtensionApplied'], ResultPath: '$.error', Next: 'Ended' },
-      { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
-    ]);
+    expect(state.Catch).toEqual([{ ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' }]);
     expect(state.Retry).toHaveLength(1);
     expect(state.Retry[0].ErrorEquals).toEqual(
       expect.arrayContaining(['Lambda.ServiceException', 'DependencyUnavailable', 'ConcurrentModification', 'States.Timeout']),
@@ -310,11 +298,12 @@ describe('the state machine', () => {
     expect(state.TimeoutSeconds).toBe(30);
     expect(state.ResultPath).toBeNull();
     expect(state.Parameters.Message).toEqual({
+      // The grant's request (an extension's execution warns about the grant it extended).
       type: 'grant.expiring',
-      'requestId.$': '$.requestId',
+      'requestId.$': '$.grant.requestId',
       'requester.$': '$.requester',
       'expiresAt.$': '$.grant.expiresAt',
-      'extend.$': "States.Format('jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend', $.requestId, $.requestId)",
+      'extend.$': "States.Format('jitgate extend {} --duration 15m, or POST /v1/requests/{}/extend', $.grant.requestId, $.grant.requestId)",
     });
     expect(state.Parameters.MessageAttributes).toEqual({
       event: { DataType: 'String', StringValue: 'grant.expiring' },
@@ -328,23 +317,23 @@ describe('the state machine', () => {
   });
 
   test.each([
-    ['Expire', 'expired', { 'waitedUntil.$': '$.grant.expiresAt' }],
-    ['TimedOut', 'timed_out', {}],
-  ])('%s: end-request with outcome %s, retried with backoff', (name, outcome, extra) => {
+    ['Expire', { 'requestId.$': '$.grant.requestId', outcome: 'expired', 'waitedUntil.$': '$.grant.expiresAt' }],
+    ['TimedOut', { 'requestId.$': '$.requestId', outcome: 'timed_out' }],
+  ])('%s: end-request, retried with backoff', (name, parameters) => {
     const state = definition().States[name];
     expect(state.Resource).toBe(`<GetAtt:${functionWithEntry(template, 'end-request')}.Arn>`);
-    expect(state.Parameters).toEqual({ 'requestId.$': '$.requestId', outcome, ...extra });
+    expect(state.Parameters).toEqual(parameters);
     expect(state.TimeoutSeconds).toBe(60);
     const retry = state.Retry.at(-1);
     expect(retry.ErrorEquals).toContain('States.TaskFailed');
     expect(retry.BackoffRate).toBeGreaterThan(1);
   });
 
-  test('Expire: ExpiryMoved is matched before the States.TaskFailed retrier, never retried, and caught', () => {
-    const state = definition().States.Expire;
-    expect(state.Retry).toHaveLength(2);
-    expect(state.Retry[0]).toEqual({ ErrorEquals: ['ExpiryMoved'], MaxAttempts: 0 });
-    expect(definition().States.TimedOut.Retry).toHaveLength(1);
+  test('Expire and TimedOut: one retrier each, States.TaskFailed included (the step is idempotent)', () => {
+    for (const name of ['Expire', 'TimedOut']) {
+      expect(definition().States[name].Retry).toHaveLength(1);
+      expect(definition().States[name].Retry[0].ErrorEquals).toContain('States.TaskFailed');
+    }
   });
 
   test('every Task has an explicit timeout', () => {

@@ -14,7 +14,7 @@ import { PolicyIndex } from '../../../shared/domain/policy';
 import type { Deps } from '../../../shared/runtime';
 import { activateGrant } from '../../../shared/usecases/activation';
 import { CLOSED } from '../../../shared/domain/closed';
-import { EXTENSION_APPLIED, REQUIREMENTS_NOT_MET } from '../../../shared/domain/workflow-signals';
+import { REQUIREMENTS_NOT_MET } from '../../../shared/domain/workflow-signals';
 import { readDemoConfig } from '../demo-config';
 import { SequentialIds, TestClock } from './clock-and-ids';
 import { MemoryNotifier } from './memory-notifier';
@@ -43,11 +43,11 @@ export function depsForTest(opts: { config?: Config; now?: Date | string; public
   const config = opts.config ?? parseConfig(readDemoConfig());
   const store = new MemoryStore();
   const notifier = new MemoryNotifier();
-  // Activate: a request no longer pending (Closed), an extension settled (ExtensionApplied) or not yet
-  // complete (RequirementsNotMet) ends its execution there; the state machine catches the first two.
+  // Activate: a request no longer pending or an extension denied (Closed), or one not yet complete
+  // (RequirementsNotMet), ends its execution there; the state machine catches the first.
   const activate = async (requestId: string) => {
     await activateGrant(deps, requestId).catch((err: Error) => {
-      if (err.name !== CLOSED && err.name !== EXTENSION_APPLIED && err.name !== REQUIREMENTS_NOT_MET) throw err;
+      if (err.name !== CLOSED && err.name !== REQUIREMENTS_NOT_MET) throw err;
     });
   };
   const workflow = new MemoryWorkflow({

@@ -2,10 +2,10 @@
  * The Activate step (shared/usecases/activation.ts) on the memory ports: the grant starts
  * with the times the request holds, once, however often the step runs; a request no longer
  * pending is Closed, one whose requirements were not met has nothing to activate; an
- * extension is applied to the grant it extends and ends its execution (ExtensionApplied).
+ * extension is applied to the grant it extends, whose new end its execution then waits for.
  */
 import { verifyChains } from '../../../shared/domain/audit-chain';
-import { grantTimes } from '../../../shared/domain/grant';
+import { grantTimes, grantTimesUntil } from '../../../shared/domain/grant';
 import { withState } from '../../../shared/domain/request';
 import { activateGrant } from '../../../shared/usecases/activation';
 import { cancelRequest } from '../../../shared/usecases/cancel-revoke';
@@ -41,7 +41,7 @@ test('the grant starts with the times the request holds: request and slot active
   const times = w.store.peek('req-1')!.grantTimes!;
   w.clock.advance(5);
 
-  expect(await activateGrant(w.deps, 'req-1')).toEqual(times);
+  expect(await activateGrant(w.deps, 'req-1')).toEqual({ requestId: 'req-1', ...times });
   expect(w.store.peek('req-1')).toMatchObject({ status: 'active', activatedAt: times.activatedAt, expiresAt: times.expiresAt });
   expect((await w.store.getRequest('req-1'))!.tokens).toEqual({});
   expect(await w.store.getGrantSlot(alice.id, 'prod:debug', '*')).toMatchObject({
@@ -110,7 +110,7 @@ test('a slot no longer held by this request refuses the activation (ConcurrentMo
   expect(w.store.peek('req-9')).toMatchObject({ status: 'pending_approval' });
 });
 
-test('an extension is applied to the grant it extends, never activated: ExtensionApplied, also when repeated', async () => {
+test('an extension is applied to the grant it extends, never activated: its execution waits on that grant, repeated or not', async () => {
   const w = await completed(600);
   await activateGrant(w.deps, 'req-1');
   const before = (w.store.peek('req-1') as { expiresAt: string }).expiresAt;
@@ -121,13 +121,15 @@ test('an extension is applied to the grant it extends, never activated: Extensio
   const start = grantTimes(300, w.clock.now());
   await w.store.saveRequest(stored, withState(stored.request, stored.request, { grantTimes: start }), []);
 
-  await expect(activateGrant(w.deps, 'req-2')).rejects.toMatchObject({ name: 'ExtensionApplied' });
   const after = new Date(Date.parse(before) + 300_000).toISOString();
+  const grant = w.store.peek('req-1') as { activatedAt: string };
+  const waitFor = { requestId: 'req-1', ...grantTimesUntil(grant.activatedAt, after) };
+  expect(await activateGrant(w.deps, 'req-2')).toMatchObject(waitFor);
   expect(w.store.peek('req-2')).toMatchObject({ status: 'applied', expiresAt: after });
   expect(w.store.peek('req-1')).toMatchObject({ status: 'active', expiresAt: after });
   expect(activatedEvents(w)).toHaveLength(1);
 
-  await expect(activateGrant(w.deps, 'req-2')).rejects.toMatchObject({ name: 'ExtensionApplied' });
+  expect(await activateGrant(w.deps, 'req-2')).toMatchObject(waitFor);
   expect(w.store.peek('req-1')).toMatchObject({ expiresAt: after });
   expect(w.notifier.events.filter((e) => e.type === 'grant.extended')).toHaveLength(1);
 });
