@@ -48,6 +48,14 @@ export const PRICES = {
 
 /** Assumptions of the model. */
 export const MODEL = {
+  /**
+   * X-Ray: Lambda's active tracing samples 1 request a second and 5% of the rest, and that rate cannot be
+   * changed (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html); the state machine uses the
+   * account's default rule, the same. So beyond the first request each second, 5% of the traces are recorded.
+   */
+  xraySampledFraction: 0.05,
+  /** The reservoir's ceiling: one trace a second, all month, even when the 5% would be fewer. */
+  xrayReservoirTracesPerMonth: 30 * 24 * 3600,
   /** How often an app calls POST /v1/authorize during one grant. */
   authorizeCallsPerLifecycle: 10,
   /** Floor for a billed invocation: local durations (loopback DynamoDB) understate AWS ones. */
@@ -166,7 +174,9 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   const rru = lifecycle.dynamodb.rru + (n - 1) + 1;
   const wru = lifecycle.dynamodb.wru;
 
-  const traces = apiRequests + 1; // each API request is a trace; the execution with its Lambda tasks is one more
+  // Each API request is a trace; the execution with its Lambda tasks is one more. Sampled: see MODEL.
+  const tracesOffered = apiRequests + 1;
+  const traces = tracesOffered * MODEL.xraySampledFraction;
   // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
   // role a lifecycle uses (each function's: the state machine's own calls publish to SNS only); SNS is
   // counted per publish, each link-key read decrypts once
@@ -216,7 +226,12 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
       price: '$2.00 / 100,000 emails',
       usd: lifecycle.sns.emailDeliveries * PRICES.snsPerEmail,
     },
-    { name: 'X-Ray traces', qty: `${traces} traces`, price: '$5.00 / 1M traces recorded', usd: traces * PRICES.xrayPerTrace },
+    {
+      name: 'X-Ray traces',
+      qty: `${traces.toFixed(2)} traces (5% of ${tracesOffered})`,
+      price: '$5.00 / 1M traces recorded',
+      usd: traces * PRICES.xrayPerTrace,
+    },
     { name: 'KMS requests', qty: `≤ ${kmsRequests} requests`, price: '$0.03 / 10,000 requests', usd: kmsRequests * PRICES.kmsPerRequest },
     {
       name: 'Secrets Manager reads',
@@ -260,11 +275,11 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     PRICES.lambdaPerRequest +
     (billedMs(authorizeHandlerNs / 1e6) / 1000) * memoryGb('authorize') * PRICES.lambdaPerGbSecondArm +
     PRICES.dynamoPerRru +
-    PRICES.xrayPerTrace;
+    MODEL.xraySampledFraction * PRICES.xrayPerTrace;
   rows.push({
     name: '  marginal: 1,000 more authorize calls',
     value: fmtUsd(1000 * authorizeUsd),
-    detail: `API Gateway + Lambda (${mem('authorize')}) + one RRU + one X-Ray trace each (the trace costs more than the request)`,
+    detail: `API Gateway + Lambda (${mem('authorize')}) + one RRU + 5% of an X-Ray trace each`,
   });
   rows.push({
     name: '  the lifecycle without its authorize calls',
@@ -319,7 +334,9 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
       'upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, ' +
         'and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ' +
         `${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); ` +
-        `every API request traced (X-Ray's default sampling keeps 1 per second and 5% beyond)`,
+        `X-Ray: 5% of the traces beyond one a second (Lambda's fixed sampling; the state machine's default rule), plus the ` +
+        `one-a-second reservoir, at most ${fmtUsd(MODEL.xrayReservoirTracesPerMonth * PRICES.xrayPerTrace, 2)} a month ` +
+        'and only when a traced request comes every second',
       `logs: ${MODEL.logBytesPerInvocation} B per invocation, ${MODEL.logBytesPerApiRequest} B access log per API request; ` +
         'the state machine logs ERROR only; storage after ingestion ($0.03 / GB-month) is not counted',
       'idle: counted from the template (KMS keys, secrets, alarms, API methods); DynamoDB storage and PITR of a few MB, ' +
