@@ -1,6 +1,6 @@
 /**
  * Starts local mode the way `npm start` does (a separate Node process running
- * local/main.ts through tsx), on a free port with its own data directory, and
+ * local/start.cjs: local/main.ts, bundled), on a free port with its own data directory, and
  * gives tests an HTTP client and demo tokens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,7 @@ function startArgs(): string[] {
   const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
   const [command, ...args] = script.split(/\s+/);
   if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "node ..."`);
-  return args.map((a) => (a.endsWith('.ts') ? path.join(ROOT, a) : a));
+  return args.map((a) => (/\.(ts|cjs)$/.test(a) ? path.join(ROOT, a) : a));
 }
 
 /** The request a personal link is for: its payload is readable, only its signature is secret. */
