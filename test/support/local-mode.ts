@@ -16,12 +16,21 @@ const ROOT = path.resolve(__dirname, '../..');
 /** One way to find a free port: the one local mode uses. */
 export { freePort } from '../../local/dynamodb-local';
 
-/** The node arguments of `npm start` (package.json), so tests run local mode exactly as users do. */
-function startArgs(): string[] {
+/**
+ * The variables and node arguments of `npm start` (package.json: `NAME=value ... node <args>`), so
+ * tests run local mode exactly as users do.
+ */
+export function npmStart(): { env: Record<string, string>; args: string[] } {
   const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "node ..."`);
-  return args.map((a) => (/\.(ts|cjs)$/.test(a) ? path.join(ROOT, a) : a));
+  const words = script.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? '')) {
+    const [name, value] = words.shift()!.split('=') as [string, string];
+    env[name] = value;
+  }
+  const [command, ...args] = words;
+  if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "[NAME=value ...] node ..."`);
+  return { env, args: args.map((a) => (/\.(ts|cjs)$/.test(a) ? path.join(ROOT, a) : a)) };
 }
 
 /** The request a personal link is for: its payload is readable, only its signature is secret. */
@@ -54,9 +63,10 @@ export function localModeEnv(opts: { port: number; dataDir: string; configPath?:
 }
 
 export async function startLocalMode(opts: { port: number; dataDir: string; configPath?: string; timeoutMs?: number }): Promise<Running> {
-  const child: ChildProcess = spawn(process.execPath, startArgs(), {
+  const start = npmStart();
+  const child: ChildProcess = spawn(process.execPath, start.args, {
     cwd: ROOT,
-    env: { ...process.env, ...localModeEnv(opts) },
+    env: { ...process.env, ...start.env, ...localModeEnv(opts) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
