@@ -14,7 +14,6 @@
 const { createHash } = require('node:crypto');
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
-const v8 = require('node:v8');
 
 const ROOT = path.resolve(__dirname, '..');
 const ENTRY = 'local/main.ts';
@@ -141,10 +140,6 @@ function prune() {
 
 localModeBundle().then(
   (bundle) => {
-    // package.json's command line holds what must be set before Node starts (malloc, the main heap's
-    // sizes); V8 reads this one as it grows and collects each heap, so set now it holds for the main
-    // isolate and every container started after (docs/ARCHITECTURE.md).
-    v8.setFlagsFromString('--optimize-for-size');
     process.setSourceMapsEnabled(true);
     require(bundle);
   },
