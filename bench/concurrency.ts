@@ -1,6 +1,6 @@
 /**
  * 5. 1,000 concurrent lifecycles against local mode as its own process, started the way
- * `npm start` starts it (`node --import tsx local/main.ts`, through `startLocalMode` of
+ * `npm start` starts it (`node local/start.cjs`, through `startLocalMode` of
  * test/support/local-mode.ts) with a temporary data directory and a config file holding
  * what the section needs (the demo issuer and approver groups, and the prod:debug policy).
  *

@@ -9,10 +9,15 @@
  * `/token`, ... and still writes `/dev/idp/...` into discovery and redirects
  * (it derives the mount path from `originalUrl` minus `url`).
  *
+ * oidc-provider (with Koa, ~30 MB of local mode's memory) is loaded by the first request that
+ * needs it, a sign-in; the JWKS every function's verifier fetches is served from the same keys
+ * without it, byte for byte as oidc-provider serves it (`jwksResponse`).
+ *
  * Never deployed; nothing here reaches the network.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEMO_USERS, demoUserClaims, findDemoUser } from '../demo-users';
+import type { JWK } from 'jose';
+import { DEMO_USERS, demoUserClaims, findDemoUser, type DemoUser } from '../demo-users';
 import { loadOrCreateCookieKeys, loadOrCreateSigningKeys } from './keys';
 import type { InteractionDetails, OidcProvider } from './oidc-provider-types';
 import { DEV_ACR, DEV_AMR, esc, FormTooLarge, page, pickerPage, readForm, send } from './picker';
@@ -30,13 +35,67 @@ export interface DevIdp extends DevTokenSigner {
   close(): Promise<void>;
 }
 
+type Mounted = Pick<DevIdp, 'handle' | 'close'>;
+
 export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const { issuer, dataDir, users = DEMO_USERS } = options;
-  const issuerUrl = new URL(issuer);
-  const mountPath = issuerUrl.pathname.replace(/\/$/, '');
+  const mountPath = new URL(issuer).pathname.replace(/\/$/, '');
   const keys = await loadOrCreateSigningKeys(dataDir);
   const signer = signerFor({ issuer, dataDir, users }, keys);
   const cookieKeys = await loadOrCreateCookieKeys(dataDir);
+  const jwks = jwksResponse(signer.jwks());
+  let full: Promise<Mounted> | undefined;
+  return {
+    ...signer,
+    handle(req, res) {
+      if (req.method === 'GET' && (req.url ?? '').split('?')[0] === `${mountPath}/.well-known/jwks.json`) {
+        res.writeHead(200, jwks.headers).end(jwks.body);
+        return;
+      }
+      full ??= mountOidcProvider({ issuer, users, keys, cookieKeys });
+      full.then(
+        (idp) => idp.handle(req, res),
+        (err: Error) => {
+          console.error('[dev idp] oidc-provider failed to start:', err);
+          if (!res.headersSent)
+            send(res, 503, page('Sign-in unavailable', '<h1>The development IdP failed to start</h1><p>See the server console.</p>'));
+        },
+      );
+    },
+    async close() {
+      await (await full?.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/**
+ * The JWKS as oidc-provider serves it: members in its order (kty, use, kid, alg, then the key's
+ * own, sorted), open to every origin.
+ */
+function jwksResponse(set: { keys: JWK[] }): { headers: Record<string, string>; body: string } {
+  const keys = set.keys.map(({ kty, use, kid, alg, ...rest }) => ({
+    kty,
+    use,
+    kid,
+    alg,
+    ...Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1))),
+  }));
+  return {
+    headers: { 'content-type': 'application/jwk-set+json; charset=utf-8', 'access-control-allow-origin': '*', vary: 'Origin' },
+    body: JSON.stringify({ keys }),
+  };
+}
+
+/** oidc-provider under the issuer's path, as the first sign-in mounts it (exported for the test that compares the JWKS). */
+export async function mountOidcProvider(options: {
+  issuer: string;
+  users?: readonly DemoUser[];
+  keys: JWK[];
+  cookieKeys: string[];
+}): Promise<Mounted> {
+  const { issuer, users = DEMO_USERS, keys, cookieKeys } = options;
+  const issuerUrl = new URL(issuer);
+  const mountPath = issuerUrl.pathname.replace(/\/$/, '');
 
   // oidc-provider is ESM only and heavy; importing it here keeps `local/idp/` loadable
   // from CommonJS (jest) for `createDevTokenSigner`. A non-literal specifier also spares
@@ -192,7 +251,6 @@ export async function createDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   }
 
   return {
-    ...signer,
     handle(req, res) {
       const url = req.url ?? '/';
       if (url !== mountPath && !url.startsWith(`${mountPath}/`) && !url.startsWith(`${mountPath}?`)) {

@@ -49,9 +49,10 @@ export interface LocalLambdaOptions {
 }
 
 /**
- * Containers per function unless told otherwise: each warm one costs about 15 MB of local mode's memory (six
- * added ~90 MB, measured), a busy one far more (its young generation), and local mode aims at 300 MB under the
- * bench's 1,000 lifecycles. On the machines local mode runs on, more than two containers of a function add
+ * Containers per function unless told otherwise: each warm one costs about 12 MB of local mode's memory under
+ * `npm start`'s flags (a bare worker ~8 MB, the bundle's code and module state the rest; 20 MB without
+ * MALLOC_ARENA_MAX), a busy one about twice that (the garbage of its invocations), and local mode aims at
+ * 300 MB under the bench's 1,000 lifecycles. On the machines local mode runs on, more than two containers of a function add
  * memory, not throughput: the handlers wait on DynamoDB Local and the state machine, which share those cores.
  */
 export const DEFAULT_MAX_CONTAINERS = 2;

@@ -22,9 +22,18 @@ import http from 'node:http';
 const idpModule = await import(process.env.IDP_MODULE);
 // tsx compiles the .ts as CommonJS (the package has no "type"), so its exports arrive on default.
 const { createDevIdp } = idpModule.default ?? idpModule;
+const providerModule = await import(process.env.PROVIDER_MODULE);
+const { mountOidcProvider } = providerModule.default ?? providerModule;
+const keysModule = await import(process.env.KEYS_MODULE);
+const { loadOrCreateSigningKeys, loadOrCreateCookieKeys } = keysModule.default ?? keysModule;
 let idp;
+// oidc-provider mounted at once under /test/full, to compare with what createDevIdp serves without it.
+let full;
 const server = http.createServer(async (req, res) => {
-  if (req.url.startsWith('/test/sign')) {
+  if (req.url.startsWith('/test/full/')) {
+    req.url = req.url.slice('/test/full'.length);
+    full.handle(req, res);
+  } else if (req.url.startsWith('/test/sign')) {
     const q = new URL(req.url, 'http://x').searchParams;
     res.end(await idp.signToken(q.get('user'), JSON.parse(q.get('opts') ?? '{}')));
   } else if (req.url.startsWith('/dev/idp')) idp.handle(req, res);
@@ -32,7 +41,10 @@ const server = http.createServer(async (req, res) => {
 });
 server.listen(0, '127.0.0.1', async () => {
   const { port } = server.address();
-  idp = await createDevIdp({ issuer: 'http://127.0.0.1:' + port + '/dev/idp', dataDir: process.env.DATA_DIR });
+  const issuer = 'http://127.0.0.1:' + port + '/dev/idp';
+  idp = await createDevIdp({ issuer, dataDir: process.env.DATA_DIR });
+  const dir = process.env.DATA_DIR;
+  full = await mountOidcProvider({ issuer, keys: await loadOrCreateSigningKeys(dir), cookieKeys: await loadOrCreateCookieKeys(dir) });
   process.stdout.write(JSON.stringify({ port }) + '\\n');
 });
 process.stdin.on('end', () => process.exit(0));
@@ -56,7 +68,12 @@ beforeAll(async () => {
   copyFileSync(DEMO_CONFIG_FILE, path.join(project, 'jitgate.config.json'));
   child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SERVER], {
     cwd: root,
-    env: cleanEnv({ IDP_MODULE: path.join(root, 'local/idp/index.ts'), DATA_DIR: path.join(project, '.jitgate') }),
+    env: cleanEnv({
+      IDP_MODULE: path.join(root, 'local/idp/index.ts'),
+      PROVIDER_MODULE: path.join(root, 'local/idp/provider.ts'),
+      KEYS_MODULE: path.join(root, 'local/idp/keys.ts'),
+      DATA_DIR: path.join(project, '.jitgate'),
+    }),
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -119,6 +136,15 @@ describe('the development IdP at /dev/idp', () => {
     for (const key of jwks.keys) expect(key).not.toHaveProperty('d');
     const persisted = JSON.parse(readFileSync(path.join(project, '.jitgate/idp-keys.json'), 'utf8')) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toEqual(persisted.keys.map((k) => publicJwk(k)));
+  });
+
+  test('serves the JWKS without loading oidc-provider, byte for byte and header for header as oidc-provider does', async () => {
+    const own = await fetch(jwksUri);
+    const theirs = await fetch(`${origin}/test/full/dev/idp/.well-known/jwks.json`);
+    expect(own.status).toBe(theirs.status);
+    expect(await own.text()).toBe(await theirs.text());
+    for (const header of ['content-type', 'access-control-allow-origin', 'vary'])
+      expect(own.headers.get(header)).toBe(theirs.headers.get(header));
   });
 
   test("signToken's tokens verify with aws-jwt-verify against the served JWKS", async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assertPortFree, PortInUse } from '../../local/port-check';
 import { startLocal } from '../../local/server';
+import { npmStart } from '../support/local-mode';
 
 const ROOT = path.resolve(__dirname, '../..');
 let taken: Server;
@@ -49,10 +50,9 @@ test('startLocal on a taken port fails within a second, before it creates its da
 });
 
 test('npm start on a taken port prints the message and exits 1', async () => {
-  const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
-  const [, ...args] = script.split(/\s+/);
-  const env = { ...process.env, PORT: String(port), JITGATE_DATA_DIR: path.join(dir, 'npm') };
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = npmStart();
+  const env = { ...process.env, ...start.env, PORT: String(port), JITGATE_DATA_DIR: path.join(dir, 'npm') };
+  const child = spawn(process.execPath, start.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

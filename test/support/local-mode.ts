@@ -1,6 +1,6 @@
 /**
  * Starts local mode the way `npm start` does (a separate Node process running
- * local/main.ts through tsx), on a free port with its own data directory, and
+ * local/start.cjs: local/main.ts, bundled), on a free port with its own data directory, and
  * gives tests an HTTP client and demo tokens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,12 +18,21 @@ const ROOT = path.resolve(__dirname, '../..');
 /** One way to find a free port: the one local mode uses. */
 export { freePort } from '../../local/dynamodb-local';
 
-/** The node arguments of `npm start` (package.json), so tests run local mode exactly as users do. */
-function startArgs(): string[] {
+/**
+ * The variables and node arguments of `npm start` (package.json: `NAME=value ... node <args>`), so
+ * tests run local mode exactly as users do.
+ */
+export function npmStart(): { env: Record<string, string>; args: string[] } {
   const script: string = require(path.join(ROOT, 'package.json')).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "node ..."`);
-  return args.map((a) => (a.endsWith('.ts') ? path.join(ROOT, a) : a));
+  const words = script.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? '')) {
+    const [name, value] = words.shift()!.split('=') as [string, string];
+    env[name] = value;
+  }
+  const [command, ...args] = words;
+  if (command !== 'node') throw new Error(`npm start is "${script}"; test/support/local-mode.ts expects "[NAME=value ...] node ..."`);
+  return { env, args: args.map((a) => (/\.(ts|cjs)$/.test(a) ? path.join(ROOT, a) : a)) };
 }
 
 /** The request a personal link is for: its payload is readable, only its signature is secret. */
@@ -73,9 +82,10 @@ export interface LocalModeOptions {
 export async function startLocalMode(opts: LocalModeOptions): Promise<Running> {
   const shared = opts.dynamodb === 'own' ? undefined : typeof opts.dynamodb === 'object' ? opts.dynamodb : await sharedDynamoDb();
   const attach = shared ? { JITGATE_DYNAMODB_ENDPOINT: shared.endpoint, JITGATE_DYNAMODB_TABLE: shared.table } : {};
-  const child: ChildProcess = spawn(process.execPath, startArgs(), {
+  const start = npmStart();
+  const child: ChildProcess = spawn(process.execPath, start.args, {
     cwd: ROOT,
-    env: { ...process.env, ...localModeEnv(opts), ...attach },
+    env: { ...process.env, ...start.env, ...localModeEnv(opts), ...attach },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
