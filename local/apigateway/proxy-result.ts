@@ -1,7 +1,7 @@
 /** Lambda proxy result (or a mock route's response, or a failed function) → HTTP response, as API Gateway writes it. */
 import type { ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { LambdaFunctionError } from '../lambda/runtime';
+import { LambdaFunctionError } from '../lambda/container';
 import type { MockRouteMatch } from './router';
 
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);

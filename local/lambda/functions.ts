@@ -14,7 +14,7 @@
  */
 import { findResources, resolveIntrinsics, type CfnTemplate, type IntrinsicResolver } from '../cfn';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../credentials';
-import type { LocalFunction } from './runtime';
+import type { LocalFunction } from './container';
 
 /** CloudFormation's defaults when a function leaves them out (AWS::Lambda::Function). */
 const DEFAULT_TIMEOUT_SECONDS = 3;

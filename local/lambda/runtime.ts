@@ -16,24 +16,7 @@
  * code pages and libuv pool (a child process costs ~40 MB before loading anything);
  * `terminate()` stops a worker as surely as a kill, so timeouts stay enforceable.
  */
-import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { Worker } from 'node:worker_threads';
-import type { ContainerData, ContainerMessage, Invocation, LambdaErrorPayload } from './worker';
-
-export interface LocalFunction {
-  /** The function's logical id, also its local function name. */
-  logicalId: string;
-  functionArn: string;
-  /** Absolute path of its bundle. */
-  bundle: string;
-  /** `Handler` of the template (`index.handler`). */
-  handler: string;
-  /** Exactly the variables the container sees. */
-  environment: Record<string, string>;
-  timeoutSeconds: number;
-  memorySize: number;
-}
+import { Container, LambdaFunctionError, type LocalFunction, type Pending } from './container';
 
 export interface LocalLambdaOptions {
   functions: LocalFunction[];
@@ -41,6 +24,8 @@ export interface LocalLambdaOptions {
   workerFile: string;
   /** Containers per function at most; more invocations queue. */
   maxContainers?: number;
+  /** A container idle this long is shut down, as Lambda reclaims idle ones (default IDLE_RECLAIM_MS). */
+  idleMs?: number;
   /**
    * Each line a function writes to stdout (its Powertools log lines and EMF metrics), after it
    * is printed on local mode's console as before: local/metrics.ts reads the metrics from them.
@@ -58,180 +43,11 @@ export interface LocalLambdaOptions {
 export const DEFAULT_MAX_CONTAINERS = 2;
 
 /**
- * A container's young generation, MB. V8's default lets each isolate's new space grow to tens of MB
- * under allocation-heavy load (the AWS SDK's per-call objects), and a worker keeps those pages: with a
- * dozen busy containers that was most of local mode's peak RSS (bench section 5). Short-lived garbage
- * is collected sooner instead, at a small cost in scavenges.
+ * Lambda reclaims a container nobody called for a while (minutes; AWS does not say how many), and the next
+ * call is a cold start. Local mode does so after a minute: the containers of functions a session does not
+ * call (the console, the approval page...) and a burst's second containers then give their memory back.
  */
-const YOUNG_GENERATION_MB = 4;
-
-/** A failed invocation, as the Lambda Invoke API reports it (`X-Amz-Function-Error` with this payload). */
-export class LambdaFunctionError extends Error {
-  readonly errorType: string;
-  readonly trace: string[];
-  constructor(payload: LambdaErrorPayload) {
-    super(payload.errorMessage);
-    this.name = payload.errorType;
-    this.errorType = payload.errorType;
-    this.trace = payload.trace;
-    this.stack = [`${payload.errorType}: ${payload.errorMessage}`, ...payload.trace.slice(1)].join('\n    ');
-  }
-}
-
-interface Pending {
-  payload: unknown;
-  /** The container dies as this invocation starts (local/faults). */
-  crash?: boolean;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-class Container {
-  readonly worker: Worker;
-  readonly ready: Promise<void>;
-  busy = false;
-  dead = false;
-  private current?: { id: number; pending: Pending; timer: NodeJS.Timeout };
-  private nextId = 1;
-
-  constructor(
-    private readonly fn: LocalFunction,
-    workerFile: string,
-    private readonly onGone: (c: Container) => void,
-    onLogLine?: (functionName: string, line: string) => void,
-    readonly clockOffsetMs = 0,
-  ) {
-    const data: ContainerData = {
-      clockOffsetMs,
-      bundle: fn.bundle,
-      handlerExport: fn.handler.split('.').pop() ?? 'handler',
-      functionName: fn.logicalId,
-      functionArn: fn.functionArn,
-      memorySize: fn.memorySize,
-      logGroupName: `/aws/lambda/${fn.logicalId}`,
-      logStreamName: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
-    };
-    this.worker = new Worker(workerFile, {
-      workerData: data,
-      env: { ...fn.environment },
-      // No tsx loader or flags of the parent: the container runs the bundle as Lambda's Node would.
-      execArgv: [],
-      // The function's MemorySize bounds its heap, as the container's memory does on Lambda.
-      resourceLimits: { maxOldGenerationSizeMb: fn.memorySize, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-      // Read here, line by line, then printed on the console as Node would have piped it.
-      stdout: Boolean(onLogLine),
-    });
-    if (onLogLine) {
-      createInterface({ input: this.worker.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-        process.stdout.write(`${line}\n`);
-        onLogLine(fn.logicalId, line);
-      });
-    }
-    this.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: ContainerMessage) => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'init-error') {
-          reject(new LambdaFunctionError(message.error));
-          this.discard();
-        }
-      };
-      this.worker.once('message', onMessage);
-      this.worker.once('exit', (code) =>
-        reject(
-          new LambdaFunctionError({
-            errorType: 'Runtime.ExitError',
-            errorMessage: `RequestId: init Error: Runtime exited with error: exit status ${code}`,
-            trace: [],
-          }),
-        ),
-      );
-    });
-    this.ready.catch(() => undefined);
-    this.worker.on('message', (message: ContainerMessage) => this.onMessage(message));
-    this.worker.on('error', (err) =>
-      this.fail({
-        errorType: (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : err.name,
-        errorMessage: err.message,
-        trace: [],
-      }),
-    );
-    this.worker.on('exit', (code) =>
-      this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}`, trace: [] }),
-    );
-  }
-
-  invoke(pending: Pending): void {
-    this.busy = true;
-    const id = this.nextId++;
-    const requestId = randomUUID();
-    const timeoutMs = this.fn.timeoutSeconds * 1000;
-    const timer = setTimeout(() => {
-      this.fail({
-        errorType: 'Sandbox.Timedout',
-        errorMessage: `RequestId: ${requestId} Error: Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`,
-        trace: [],
-      });
-    }, timeoutMs);
-    this.current = { id, pending, timer };
-    let event: string;
-    try {
-      event = JSON.stringify(pending.payload ?? null);
-    } catch (err) {
-      this.settle(id, {
-        errorType: 'InvalidRequestContentException',
-        errorMessage: `Could not serialize the request payload: ${(err as Error).message}`,
-        trace: [],
-      });
-      return;
-    }
-    this.worker.postMessage({ type: 'invoke', id, requestId, event, deadline: Date.now() + timeoutMs } satisfies Invocation);
-    if (pending.crash) this.crash();
-  }
-
-  private onMessage(message: ContainerMessage): void {
-    if (message.type === 'result')
-      this.settle(message.id, message.ok ? undefined : message.error, message.ok ? message.payload : undefined);
-    else if (message.type === 'crash') this.fail(message.error);
-  }
-
-  private settle(id: number, error: LambdaErrorPayload | undefined, payload?: string): void {
-    const current = this.current;
-    if (!current || current.id !== id) return;
-    clearTimeout(current.timer);
-    this.current = undefined;
-    this.busy = false;
-    if (error) current.pending.reject(new LambdaFunctionError(error));
-    else current.pending.resolve(JSON.parse(payload ?? 'null'));
-    if (!this.dead) this.release();
-  }
-
-  /** The container ends; an invocation in flight fails with `error`. */
-  private fail(error: LambdaErrorPayload): void {
-    const current = this.current;
-    this.discard();
-    if (current) {
-      clearTimeout(current.timer);
-      this.current = undefined;
-      current.pending.reject(new LambdaFunctionError(error));
-    }
-  }
-
-  /** local/faults: a runtime that dies mid-invocation. */
-  crash(): void {
-    if (this.current) this.fail({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: signal: killed', trace: [] });
-  }
-
-  discard(): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.busy = true;
-    void this.worker.terminate();
-    this.onGone(this);
-  }
-
-  /** Set by the pool: called when this container is free for the next invocation. */
-  release: () => void = () => undefined;
-}
+export const IDLE_RECLAIM_MS = 60_000;
 
 class FunctionPool {
   private readonly containers = new Set<Container>();
@@ -242,6 +58,7 @@ class FunctionPool {
     readonly fn: LocalFunction,
     private readonly workerFile: string,
     private readonly max: number,
+    private readonly idleMs: number,
     private readonly onLogLine?: (functionName: string, line: string) => void,
   ) {}
 
@@ -300,6 +117,7 @@ class FunctionPool {
       if (this.containers.size < this.max) this.spawn();
       return;
     }
+    for (const c of this.containers) if (!c.busy && !c.dead) c.idleTimer ??= setTimeout(() => c.discard(), this.idleMs).unref();
   }
 
   /** The next containers start with this clock; idle ones with another go, busy ones once done. */
@@ -327,7 +145,9 @@ export class LocalLambda {
   constructor(options: LocalLambdaOptions) {
     const max = options.maxContainers ?? DEFAULT_MAX_CONTAINERS;
     if (!Number.isInteger(max) || max < 1) throw new Error(`maxContainers must be a whole number of at least 1, got ${max}`);
-    for (const fn of options.functions) this.pools.set(fn.logicalId, new FunctionPool(fn, options.workerFile, max, options.onLogLine));
+    const idleMs = options.idleMs ?? IDLE_RECLAIM_MS;
+    for (const fn of options.functions)
+      this.pools.set(fn.logicalId, new FunctionPool(fn, options.workerFile, max, idleMs, options.onLogLine));
   }
 
   /** One warm container per function; rejects naming the function whose code does not load. */

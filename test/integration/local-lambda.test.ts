@@ -14,6 +14,7 @@ import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import { buildBundles, type BuiltBundles } from '../../local/lambda/bundles';
 import { localFunctions } from '../../local/lambda/functions';
 import { LocalLambda } from '../../local/lambda/runtime';
+import { waitFor } from '../support/wait';
 import { LocalStepFunctions } from '../../local/stepfunctions';
 import { parseConfig } from '../../shared/config/config';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
@@ -55,14 +56,14 @@ let cacheDir: string;
 let built: BuiltBundles;
 const runtimes: LocalLambda[] = [];
 
-function start(t: CfnTemplate, bundles: BuiltBundles, maxContainers?: number): LocalLambda {
+function start(t: CfnTemplate, bundles: BuiltBundles, maxContainers?: number, idleMs?: number): LocalLambda {
   const functions = localFunctions(t, {
     resolver: localResolver(t, { tableName: 'jitgate' }),
     bundles: bundles.bundles,
     endpoints: ENDPOINTS,
     region: 'us-east-1',
   });
-  const lambda = new LocalLambda({ functions, workerFile: bundles.worker, ...(maxContainers ? { maxContainers } : {}) });
+  const lambda = new LocalLambda({ functions, workerFile: bundles.worker, ...(maxContainers ? { maxContainers } : {}), idleMs });
   runtimes.push(lambda);
   return lambda;
 }
@@ -129,6 +130,20 @@ test('a warm container is reused one invocation at a time; concurrent calls star
   const results = await Promise.all([1, 2, 3, 4].map(() => lambda.invoke('Other', { do: 'wait', ms: 300 })));
   expect(results).toEqual(['waited', 'waited', 'waited', 'waited']);
   expect(lambda.containers().Other).toBe(2);
+}, 60_000);
+
+test('a container nobody called for idleMs is shut down, as Lambda reclaims idle ones: the next call is a cold start', async () => {
+  const lambda = start(template, built, 2, 300);
+  expect(await lambda.invoke('Other', { do: 'count' })).toBe(1);
+  expect(await lambda.invoke('Other', { do: 'count' })).toBe(2);
+  expect(lambda.containers().Other).toBe(1);
+  await waitFor(
+    async () => lambda.containers().Other,
+    (n) => n === 0,
+    { what: 'the idle container to be reclaimed', timeoutMs: 10_000 },
+  );
+  // A fresh module scope: the count starts again.
+  expect(await lambda.invoke('Other', { do: 'count' })).toBe(1);
 }, 60_000);
 
 test("a thrown error's name reaches the Step Functions Lambda integration as the error Retry and Catch match on", async () => {
