@@ -19,20 +19,13 @@
  * multipart message. Local mode's SNS stand-in does the same (the outbox records the
  * `email` entry for email subscriptions).
  */
-import type { PublishCommandInput, SNSClient, SNSClientConfig } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { eventMessage } from '../domain/notification';
 import type { LifecycleEvent, Notifier } from '../usecases/ports';
 
-/**
- * The SNS client is loaded at the first publish, not with the bundle: evaluating it (the SDK's
- * Query protocol) cost the authorize function's cold start some 45 ms of import (bench section 8),
- * and authorize publishes only when it consumes a one-time grant.
- */
 export class SnsNotifier implements Notifier {
-  private loaded?: Promise<(input: PublishCommandInput) => Promise<unknown>>;
-
   constructor(
-    private readonly clientConfig: SNSClientConfig,
+    private readonly client: SNSClient,
     private readonly approverTopicArn: string,
     private readonly eventsTopicArn: string,
   ) {}
@@ -40,29 +33,24 @@ export class SnsNotifier implements Notifier {
   async notifyApprover(approverId: string, subject: string, text: string, html?: string): Promise<void> {
     // SNS email subjects: ASCII, no newlines, at most 100 characters.
     const safeSubject = subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-    await this.publish({
-      TopicArn: this.approverTopicArn,
-      Subject: safeSubject,
-      ...(html === undefined ? { Message: text } : { MessageStructure: 'json', Message: approverEnvelope(subject, text, html) }),
-      MessageAttributes: { approver: { DataType: 'String', StringValue: approverId } },
-    });
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.approverTopicArn,
+        Subject: safeSubject,
+        ...(html === undefined ? { Message: text } : { MessageStructure: 'json', Message: approverEnvelope(subject, text, html) }),
+        MessageAttributes: { approver: { DataType: 'String', StringValue: approverId } },
+      }),
+    );
   }
 
   async publishEvent(type: LifecycleEvent, requester: string, body: Record<string, unknown>): Promise<void> {
-    await this.publish({
-      TopicArn: this.eventsTopicArn,
-      Message: eventMessage(type, body),
-      MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
-    });
-  }
-
-  private async publish(input: PublishCommandInput): Promise<void> {
-    this.loaded ??= import('@aws-sdk/client-sns').then(({ SNSClient: Client, PublishCommand }) => {
-      const client: SNSClient = new Client(this.clientConfig);
-      return (i: PublishCommandInput) => client.send(new PublishCommand(i));
-    });
-    const send = await this.loaded;
-    await send(input);
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.eventsTopicArn,
+        Message: eventMessage(type, body),
+        MessageAttributes: { event: { DataType: 'String', StringValue: type }, requester: { DataType: 'String', StringValue: requester } },
+      }),
+    );
   }
 }
 
