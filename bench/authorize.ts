@@ -66,7 +66,8 @@ export async function benchAuthorize({ local, api }: BenchLocal, verifier: Bench
     JITGATE_CONFIG_JSON: JSON.stringify(local.config),
     JITGATE_CONFIG_MODE: 'local',
   });
-  const { handler } = await import('../functions/authorize/index');
+  // handler.ts, not the entry: index.ts's prefetch awaits at its top level, which tsx's CommonJS cannot load.
+  const { handler } = await import('../functions/authorize/handler');
   const first = (await handler(event)) as APIGatewayProxyResult;
   const decision = JSON.parse(first.body) as { allowed?: boolean; reason?: string };
   if (first.statusCode !== 200 || decision.allowed !== true) throw new Error(`authorize handler: ${first.statusCode} ${first.body}`);

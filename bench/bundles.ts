@@ -1,5 +1,6 @@
 /**
- * 1. Lambda bundles: minified size and cold module-load time.
+ * 1. Lambda bundles: minified size and cold module-load time, reported without a target
+ * (the spec targets the cold start, section 8, not the size).
  *
  * The esbuild options are not copied here: they are read from infra/functions.ts at run
  * time by building each function's NodejsFunction in a throwaway stack with CDK's
@@ -19,11 +20,10 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { ENTRIES, REPO_ROOT, jitgateFunction, type Entry } from '../infra/functions';
 import { deployedConfig } from '../infra/deployed-config';
 import { parseConfig } from '../shared/config/config';
-import { fmtKb, median, target, type Row, type SectionResult } from './stats';
+import { fmtKb, median, type Row, type SectionResult } from './stats';
 import { DEMO_CONFIG_FILE } from '../shared/config/config-file';
 
 export const OUT_DIR = path.join(REPO_ROOT, 'bench', '.out');
-const SIZE_LIMIT_BYTES = 250 * 1024;
 const LOAD_RUNS = 5;
 
 /** What NodejsFunction hands to CDK's Bundling (its `bundling` props plus entry, runtime, ...). */
@@ -273,8 +273,8 @@ export async function benchBundles(log: (line: string) => void): Promise<Section
       rows.push({
         name: isEntry ? `${label} bundle` : `(${label}, for comparison)`,
         value: fmtKb(b.bytes),
+        // A figure, not a target: the spec targets the cold start (section 8), which bundling the SDK speeds up at the cost of size.
         detail: `cold import median ${median(ms).toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}); largest: ${top}`,
-        ...(isEntry ? { target: target('≤ 250 KB', b.bytes <= SIZE_LIMIT_BYTES) } : {}),
       });
     }
     const notInlined = ENTRIES.filter((e) => !built.get(e)!.configInlined);

@@ -10,10 +10,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { emfMetrics } from './adapters/metrics';
 import { SnsNotifier } from './adapters/notifier';
 import { DynamoStore } from './adapters/store';
-import { createTokenVerifier, type TokenVerifier } from './adapters/tokens';
-import { bundledConfig } from './config/bundled-config';
+import type { TokenVerifier } from './adapters/tokens';
 import type { Config } from './config/config';
 import { PolicyIndex } from './domain/policy';
+import { containerVerifier, resetContainerVerifier, verifierFromBundle, type ConfiguredVerifier } from './runtime-verifier';
 import type { Clock, Ids, Metrics, Notifier, Store } from './usecases/ports';
 
 export interface CoreDeps extends Clock, Ids {
@@ -40,13 +40,15 @@ export const CLIENT_OPTIONS = {
 let core: CoreDeps | undefined;
 
 export function coreRuntime(): CoreDeps {
-  core ??= coreFromEnv(process.env);
+  // The verifier the authorize function made at init (runtime-verifier.ts), with the JWKS it fetched meanwhile.
+  core ??= coreFromEnv(process.env, containerVerifier());
   return core;
 }
 
 /** For tests that change the environment between runs. */
 export function resetCoreRuntime(): void {
   core = undefined;
+  resetContainerVerifier();
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -55,15 +57,11 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return v;
 }
 
-export function coreFromEnv(env: NodeJS.ProcessEnv): CoreDeps {
-  // esbuild inlines the literal expressions `process.env.JITGATE_CONFIG_JSON` and `..._MODE` when it
-  // bundles (infra/bundling.ts: at synth, and at `npm start` for local mode); no size limit, unlike
-  // Lambda environment variables, which never carry them. Validated there, under the rules the bundle names.
-  const config = bundledConfig(process.env.JITGATE_CONFIG_JSON, process.env.JITGATE_CONFIG_MODE === 'local' ? 'local' : 'deploy');
+export function coreFromEnv(env: NodeJS.ProcessEnv, { config, verifier }: ConfiguredVerifier = verifierFromBundle()): CoreDeps {
   return {
     config,
     policies: new PolicyIndex(config),
-    verifier: createTokenVerifier(config),
+    verifier,
     store: new DynamoStore(new DynamoDBClient(CLIENT_OPTIONS), required(env, 'TABLE_NAME')),
     notifier: new SnsNotifier(new SNSClient(CLIENT_OPTIONS), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
     metrics: emfMetrics,

@@ -1,30 +1,8 @@
-/** POST /v1/authorize: the apps' hot path. */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { readAuthorizeBody } from '../../shared/web/authorize-body';
-import { errorResponse, header, json } from '../../shared/web/http';
-import { coreRuntime } from '../../shared/runtime-core';
-import { authorize, type AuthorizeResult } from '../../shared/usecases/authorize';
-import { instrumented } from '../../shared/observability';
+/**
+ * The authorize function's Lambda entry: its handler (handler.ts), loaded after prefetch.ts has
+ * asked the issuers for their signing keys. The order of the two imports is the point: the
+ * bundle evaluates them in this order, so the keys are fetched while the rest loads.
+ */
+import './prefetch';
 
-async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const started = Date.now();
-  try {
-    const deps = coreRuntime();
-    const caller = await deps.verifier.verify(header(event, 'authorization'));
-    const result = await authorize(deps, caller, await readAuthorizeBody(event));
-    deps.metrics.count(result.allowed ? 'AuthorizeAllowed' : 'AuthorizeDenied');
-    deps.metrics.duration('AuthorizeLatency', Date.now() - started);
-    return json(200, result);
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
-
-/** The request behind the answer: the grant used, or the caller's pending request. */
-function requestIdOf(_event: APIGatewayProxyEvent, result?: APIGatewayProxyResult): unknown {
-  if (result?.statusCode !== 200) return undefined;
-  const answer = JSON.parse(result.body) as Partial<AuthorizeResult>;
-  return answer.grant?.requestId ?? answer.pendingRequestId;
-}
-
-export const handler = instrumented(handle, requestIdOf);
+export { handler } from './handler';

@@ -13,6 +13,9 @@
  * one refetch, rate-limited by aws-jwt-verify's penalty box (one per JWKS URI per 10 s),
  * so a key rotation at the IdP needs no redeploy and garbage `kid`s cannot flood it.
  *
+ * `prefetch` asks every issuer for its JWKS ahead of the first token (the authorize function
+ * does at init, shared/runtime-verifier.ts); a `verify` meanwhile waits for that same fetch.
+ *
  * A token that passed every check is remembered until its `exp` (token-cache.ts), so the
  * same token sent again skips all of the above but the size and Bearer checks.
  */
@@ -87,6 +90,16 @@ export interface TokenVerifier {
   verify(authorization: string | undefined): Promise<Principal>;
 }
 
+/** The verifier this module makes: the use cases only verify; the composition root also prefetches. */
+export interface JwksVerifier extends TokenVerifier {
+  /**
+   * Fetches every issuer's JWKS into the cache now. Never rejects: a JWKS that could not be
+   * fetched is not cached, so the first `verify` that needs it fetches it again and fails as it
+   * would have without the prefetch (503), or succeeds.
+   */
+  prefetch(): Promise<void>;
+}
+
 export interface TokenVerifierOptions {
   /** One cache for every issuer (tests seed it with `addJwks`); default: aws-jwt-verify's for https, a fetch-based one for http. */
   jwksCache?: JwksCache;
@@ -99,13 +112,13 @@ export interface TokenVerifierOptions {
 interface TrustedIssuer {
   name: string;
   config: IssuerConfig;
-  /** aws-jwt-verify for this issuer alone: its JWKS, audience, clock skew. */
-  verifier: { verify(token: string): Promise<JwtPayload> };
+  /** aws-jwt-verify for this issuer alone: its JWKS, audience, clock skew; `hydrate` fetches its JWKS into the cache. */
+  verifier: { verify(token: string): Promise<JwtPayload>; hydrate(): Promise<void> };
 }
 
 type Header = Record<string, unknown> & { alg: string; kid: string };
 
-export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): TokenVerifier {
+export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): JwksVerifier {
   const httpsCache = options.jwksCache ?? new SimpleJwksCache();
   const httpCache = options.jwksCache ?? new SimpleJwksCache({ fetcher: new FetchJwksFetcher() });
   const now = options.now ?? Date.now;
@@ -125,6 +138,10 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
   }
 
   return {
+    async prefetch() {
+      // One per issuer (Cognito's two issuer forms share one); aws-jwt-verify shares a fetch in flight with a verify.
+      await Promise.allSettled([...new Set(byIss.values())].map((issuer) => issuer.verifier.hydrate()));
+    },
     async verify(authorization) {
       // 1. Shape.
       const token = bearer(authorization);

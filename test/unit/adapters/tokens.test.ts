@@ -242,6 +242,48 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
     await expect(v(another)).resolves.toMatchObject({ sub: 's' });
   });
 
+  test('prefetch fetches the JWKS once, ahead of the first token; a verify meanwhile waits for that same fetch', async () => {
+    const make = () =>
+      createTokenVerifier(
+        parseConfig({ issuers: { idp: { issuer: url, audience: ['a'], jwksUri: `${url}/keys` } } }, 'test', { mode: 'local' }),
+      );
+    const claims = { iss: url, aud: 'a', sub: 's' };
+    const before = fetches;
+    const early = make();
+    await early.prefetch();
+    expect(fetches - before).toBe(1);
+    await expect(early.verify(`Bearer ${rs(claims)}`)).resolves.toMatchObject({ sub: 's' });
+    expect(fetches - before).toBe(1);
+
+    const meanwhile = make();
+    const [, principal] = await Promise.all([meanwhile.prefetch(), meanwhile.verify(`Bearer ${rs({ ...claims, jti: 'meanwhile' })}`)]);
+    expect(principal).toMatchObject({ sub: 's' });
+    expect(fetches - before).toBe(2);
+  });
+
+  test('a prefetch that fails rejects nothing and is not cached: the first verify fetches again', async () => {
+    // Unavailable for the prefetch, up for the verify.
+    let answers = 0;
+    const flaky = createServer((_req, res) => {
+      answers++;
+      res.writeHead(answers === 1 ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(answers === 1 ? '{}' : JSON.stringify({ keys: [jwks.keys[0]] }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const iss = `http://127.0.0.1:${(flaky.address() as { port: number }).port}`;
+      const early = createTokenVerifier(
+        parseConfig({ issuers: { idp: { issuer: iss, audience: ['a'], jwksUri: `${iss}/keys` } } }, 'test', { mode: 'local' }),
+      );
+      await expect(early.prefetch()).resolves.toBeUndefined();
+      expect(answers).toBe(1);
+      await expect(early.verify(`Bearer ${rs({ iss, aud: 'a', sub: 's' })}`)).resolves.toMatchObject({ sub: 's' });
+      expect(answers).toBe(2);
+    } finally {
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+
   test('an unreachable JWKS is 503 (DependencyUnavailable), not 401', async () => {
     const closed = await new Promise<number>((resolve) => {
       const s = createServer();
@@ -254,6 +296,8 @@ describe('JWKS: cached, refreshed on an unknown kid (rate-limited), a dependency
     const down = createTokenVerifier(
       parseConfig({ issuers: { idp: { issuer: iss, audience: ['a'], jwksUri: `${iss}/keys` } } }, 'test', { mode: 'local' }),
     );
+    // The same after a prefetch that could not fetch it either.
+    await expect(down.prefetch()).resolves.toBeUndefined();
     const err = await down.verify(`Bearer ${rs({ iss, aud: 'a', sub: 's' })}`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DependencyUnavailable);
     expect((err as DependencyUnavailable).status).toBe(503);

@@ -49,7 +49,7 @@ jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 // Imported after the mock: the handlers take their Deps from it.
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
-import { handler as authorize } from '../../../functions/authorize/index';
+import { handler as authorize } from '../../../functions/authorize/handler';
 import { handler as webConsole } from '../../../functions/console/index';
 
 const handlers = { api, approve, authorize, console: webConsole };

@@ -32,7 +32,7 @@ jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as awaitApproval } from '../../../functions/await-approval/index';
-import { handler as authorize } from '../../../functions/authorize/index';
+import { handler as authorize } from '../../../functions/authorize/handler';
 import { handler as mfaChallenge } from '../../../functions/mfa-challenge/index';
 
 const context = {

@@ -30,7 +30,7 @@ jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 // Imported after the mock: the handlers take their Deps from it.
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
-import { handler as authorize } from '../../../functions/authorize/index';
+import { handler as authorize } from '../../../functions/authorize/handler';
 
 const totals = { histories: 0, commands: 0, authorizes: 0, uses: 0, requests: 0 };
 
