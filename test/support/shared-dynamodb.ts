@@ -2,12 +2,11 @@
  * One DynamoDB Local for the whole test run, held by the broker in jest's main process
  * (test/support/shared-local-mode.ts, started by the globalSetup).
  */
+import { randomBytes } from 'node:crypto';
 import type { AttachedDynamoDb } from '../../local/dynamodb-local';
 
 /** Where the broker listens: set by the globalSetup, inherited by jest's workers. */
 export const BROKER_ENV = 'JITGATE_TEST_LOCAL_MODES';
-
-let tables = 0;
 
 /**
  * The run's DynamoDB Local, started by the first local mode that asks, and a table of this local
@@ -19,5 +18,6 @@ export async function sharedDynamoDb(): Promise<AttachedDynamoDb | undefined> {
   if (!broker) return undefined;
   const res = await fetch(`${broker}/dynamodb/start`, { method: 'POST' });
   if (res.status !== 200) throw new Error(`shared DynamoDB Local: ${await res.text()}`);
-  return { endpoint: await res.text(), table: `jitgate-${process.pid}-${++tables}` };
+  // Random, not counted: jest gives each test file a fresh copy of this module, and a worker runs many files.
+  return { endpoint: await res.text(), table: `jitgate-${randomBytes(6).toString('hex')}` };
 }
