@@ -34,7 +34,7 @@ import { Outbox, outboxHttpHandler } from './outbox';
 import { LocalMetrics, metricsHttpHandler } from './metrics';
 import { buildBundles } from './lambda/bundles';
 import { localFunctions, secretsReadAs } from './lambda/functions';
-import { LocalLambda } from './lambda/runtime';
+import { containersFor, LocalLambda } from './lambda/runtime';
 import { resumeExecutions } from './resume';
 import { createSecretsManagerEndpoint } from './secretsmanager';
 import { createSnsEndpoint, LocalSns } from './sns';
@@ -194,6 +194,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   }));
   // What the functions print reaches the console, and their EMF metrics GET /dev/metrics.
   const metrics = new LocalMetrics();
+  const router = buildRouter(template);
   const lambda = new LocalLambda({
     onLogLine: (_fn, line) => metrics.record(line),
     functions: localFunctions(template, {
@@ -208,7 +209,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
       },
     }),
     workerFile: built.worker,
-    ...(options.lambdaContainers !== undefined ? { maxContainers: options.lambdaContainers } : {}),
+    maxContainers: options.lambdaContainers ?? containersFor(new Set(router.routes.map((route) => route.target))),
   });
   const entryName = (logicalId: string) => entries[logicalId]?.split('/')[1] ?? logicalId;
   const invokeLambda = (logicalId: string, payload: unknown) =>
@@ -284,7 +285,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     sns: async () => ({ status: 'up', topics: topics.length }),
     idp: async () => ({ status: 'up', issuer }),
   };
-  const router = buildRouter(template);
   const guarded = {
     iam,
     stateMachineArn: STATE_MACHINE_ARN,

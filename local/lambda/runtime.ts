@@ -22,8 +22,8 @@ export interface LocalLambdaOptions {
   functions: LocalFunction[];
   /** The bundled bootstrap (local/lambda/bundles.ts `worker`). */
   workerFile: string;
-  /** Containers per function at most; more invocations queue. */
-  maxContainers?: number;
+  /** Containers per function at most (one figure, or one per function); more invocations queue. */
+  maxContainers?: number | ((fn: LocalFunction) => number);
   /** A container idle this long is shut down, as Lambda reclaims idle ones (default IDLE_RECLAIM_MS). */
   idleMs?: number;
   /**
@@ -41,6 +41,16 @@ export interface LocalLambdaOptions {
  * memory, not throughput: the handlers wait on DynamoDB Local and the state machine, which share those cores.
  */
 export const DEFAULT_MAX_CONTAINERS = 2;
+
+/**
+ * Local mode's choice: two containers for the functions behind the API, where concurrent requests race on
+ * the same items as on AWS (the model tests rely on it), and one for the state machine's steps, whose
+ * invocations are short and independent: a second one added memory, not throughput (bench section 5:
+ * 7.7 lifecycles/s either way, and 262 MB at the peak with one container per function against 327 MB).
+ */
+export function containersFor(behindApi: ReadonlySet<string>): (fn: LocalFunction) => number {
+  return (fn) => (behindApi.has(fn.logicalId) ? DEFAULT_MAX_CONTAINERS : 1);
+}
 
 /**
  * Lambda reclaims a container nobody called for a while (minutes; AWS does not say how many), and the next
@@ -143,11 +153,13 @@ export class LocalLambda {
   private readonly gates = new Map<string, Promise<void>>();
 
   constructor(options: LocalLambdaOptions) {
-    const max = options.maxContainers ?? DEFAULT_MAX_CONTAINERS;
-    if (!Number.isInteger(max) || max < 1) throw new Error(`maxContainers must be a whole number of at least 1, got ${max}`);
+    const given = options.maxContainers ?? DEFAULT_MAX_CONTAINERS;
     const idleMs = options.idleMs ?? IDLE_RECLAIM_MS;
-    for (const fn of options.functions)
+    for (const fn of options.functions) {
+      const max = typeof given === 'function' ? given(fn) : given;
+      if (!Number.isInteger(max) || max < 1) throw new Error(`maxContainers must be a whole number of at least 1, got ${max}`);
       this.pools.set(fn.logicalId, new FunctionPool(fn, options.workerFile, max, idleMs, options.onLogLine));
+    }
   }
 
   /** One warm container per function; rejects naming the function whose code does not load. */

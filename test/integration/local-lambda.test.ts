@@ -13,7 +13,7 @@ import { localResolver, type CfnTemplate } from '../../local/cfn';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import { buildBundles, type BuiltBundles } from '../../local/lambda/bundles';
 import { localFunctions } from '../../local/lambda/functions';
-import { LocalLambda } from '../../local/lambda/runtime';
+import { containersFor, LocalLambda, type LocalLambdaOptions } from '../../local/lambda/runtime';
 import { waitFor } from '../support/wait';
 import { LocalStepFunctions } from '../../local/stepfunctions';
 import { parseConfig } from '../../shared/config/config';
@@ -56,7 +56,7 @@ let cacheDir: string;
 let built: BuiltBundles;
 const runtimes: LocalLambda[] = [];
 
-function start(t: CfnTemplate, bundles: BuiltBundles, maxContainers?: number, idleMs?: number): LocalLambda {
+function start(t: CfnTemplate, bundles: BuiltBundles, maxContainers?: LocalLambdaOptions['maxContainers'], idleMs?: number): LocalLambda {
   const functions = localFunctions(t, {
     resolver: localResolver(t, { tableName: 'jitgate' }),
     bundles: bundles.bundles,
@@ -130,6 +130,15 @@ test('a warm container is reused one invocation at a time; concurrent calls star
   const results = await Promise.all([1, 2, 3, 4].map(() => lambda.invoke('Other', { do: 'wait', ms: 300 })));
   expect(results).toEqual(['waited', 'waited', 'waited', 'waited']);
   expect(lambda.containers().Other).toBe(2);
+}, 60_000);
+
+test("local mode gives the functions behind the API two containers and the state machine's steps one: their calls queue", async () => {
+  const lambda = start(template, built, containersFor(new Set(['Short'])));
+  const results = await Promise.all([1, 2, 3].map(() => lambda.invoke('Other', { do: 'wait', ms: 200 })));
+  expect(results).toEqual(['waited', 'waited', 'waited']);
+  expect(lambda.containers().Other).toBe(1);
+  await Promise.all([1, 2, 3].map(() => lambda.invoke('Short', { do: 'count' })));
+  expect(lambda.containers().Short).toBe(2);
 }, 60_000);
 
 test('a container nobody called for idleMs is shut down, as Lambda reclaims idle ones: the next call is a cold start', async () => {
