@@ -12,7 +12,7 @@
  * esbuild version hash the same, and whose recorded files are unchanged, builds nothing.
  */
 const { createHash } = require('node:crypto');
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -93,14 +93,24 @@ async function localModeBundle() {
   const cached = readManifest(manifestFile);
   if (cached) {
     const current = hashInputs(Object.keys(cached.inputs));
-    if (current && JSON.stringify(current) === JSON.stringify(cached.inputs)) return used(cached.bundle, manifestFile);
+    // The bundle and its map must still be there (a cache cleaned by hand keeps no promise of the manifest's).
+    const kept = [cached.bundle, `${cached.bundle}.map`].every((f) => existsSync(path.join(CACHE_DIR, f)));
+    if (kept && current && JSON.stringify(current) === JSON.stringify(cached.inputs)) return used(cached.bundle, manifestFile);
   }
   mkdirSync(CACHE_DIR, { recursive: true });
   // Named after its inputs, so a bundle another start is running is never overwritten.
   const staging = path.join(CACHE_DIR, `.staging-${process.pid}.cjs`);
-  const result = await esbuild.build(buildOptions(staging));
-  // esbuild's service is a process of its own; local mode starts it again if its functions need bundling.
-  await esbuild.stop();
+  let result;
+  try {
+    result = await esbuild.build(buildOptions(staging));
+  } catch (err) {
+    rmSync(staging, { force: true });
+    rmSync(`${staging}.map`, { force: true });
+    throw err;
+  } finally {
+    // esbuild's service is a process of its own; local mode starts it again if its functions need bundling.
+    await esbuild.stop();
+  }
   const files = Object.keys(result.metafile.inputs)
     .filter((f) => !f.split('/').includes('node_modules'))
     .sort();
