@@ -214,8 +214,8 @@ export class JitgateWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    // NotifyExpiring publishes to the CMK-encrypted topic.
-    key.grant(this.stateMachine, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    // NotifyExpiring publishes to the CMK-encrypted topic: what grantPublish gives a publisher (infra/permissions.ts).
+    key.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
 
     // The parking steps answer their own task when the answer came first: an MFA code
     // entered before the token was parked, a quorum already complete when the next
