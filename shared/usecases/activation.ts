@@ -20,7 +20,7 @@ import { Closed } from '../domain/closed';
 import { grantTimesUntil, type GrantTimes } from '../domain/grant';
 import { TRANSITIONS, withState, type JitRequest, type RequestStatus } from '../domain/request';
 import { RequirementsNotMet } from '../domain/workflow-signals';
-import type { Deps } from '../runtime';
+import type { CoreDeps } from '../runtime-core';
 import { load, withRetry } from './common';
 import { applyExtension } from './extensions';
 import { OUTCOME_EVENTS } from './outcomes';
@@ -36,7 +36,7 @@ export interface ExecutionGrant extends GrantTimes {
 }
 
 /** Activates the request's grant (an extension: applies it); the grant the Waits, NotifyExpiring and Expire use. */
-export async function activateGrant(deps: Deps, requestId: string): Promise<ExecutionGrant> {
+export async function activateGrant(deps: CoreDeps, requestId: string): Promise<ExecutionGrant> {
   const found = await withRetry(async (): Promise<Found> => {
     const stored = await load(deps, requestId);
     const r = stored.request;
@@ -66,7 +66,7 @@ export async function activateGrant(deps: Deps, requestId: string): Promise<Exec
 }
 
 /** The `grant.activated` message the completing write stored, on the events topic. */
-async function announce(deps: Deps, request: JitRequest): Promise<void> {
+async function announce(deps: CoreDeps, request: JitRequest): Promise<void> {
   if (request.activationNotice === undefined) return;
   const { type: _type, ...body } = JSON.parse(request.activationNotice) as Record<string, unknown>;
   await deps.notifier.publishEvent(OUTCOME_EVENTS.activated, request.requester.id, body).catch(() => undefined);

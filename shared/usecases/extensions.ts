@@ -15,6 +15,7 @@ import type { Principal } from '../domain/identity';
 import { isPending, withState, type JitRequest } from '../domain/request';
 import type { RequestView } from '../domain/views';
 import type { Deps } from '../runtime';
+import type { CoreDeps } from '../runtime-core';
 import { assertVisible, load, withRetry } from './common';
 import { tellRequester } from './outcomes';
 import { createRequest } from './requests';
@@ -57,7 +58,7 @@ export async function askExtension(
  * its slot's) moves to that end. An extension whose grant has ended,
  * or that would now pass the maximum, is denied by jitgate instead.
  */
-export async function applyExtension(deps: Deps, extensionId: string): Promise<{ changed: boolean }> {
+export async function applyExtension(deps: CoreDeps, extensionId: string): Promise<{ changed: boolean }> {
   // Both requests at once: the extension is `applied` exactly when the grant's end has moved.
   // A grant that expired (or was revoked) meanwhile makes the write lose, and the retry sees
   // the grant ended and denies the extension instead.

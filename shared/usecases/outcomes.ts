@@ -7,7 +7,7 @@
 import type { GrantTimes } from '../domain/grant';
 import { eventMessage, outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
-import type { Deps } from '../runtime';
+import type { CoreDeps } from '../runtime-core';
 import type { LifecycleEvent } from './ports';
 
 export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
@@ -23,7 +23,7 @@ export const OUTCOME_EVENTS: Record<Outcome, LifecycleEvent> = {
 };
 
 export async function tellRequester(
-  deps: Deps,
+  deps: CoreDeps,
   request: JitRequest,
   outcome: Outcome,
   extra: Parameters<typeof outcomeEvent>[2] = {},
