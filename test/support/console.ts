@@ -4,7 +4,7 @@
  */
 import { CookieClient, csrfOf, type Hop } from './approvers';
 
-export interface ConsoleUser {
+interface ConsoleUser {
   client: CookieClient;
   /** The page the sign-in landed on. */
   landed: { status: number; url: string; html: string; hops: Hop[] };

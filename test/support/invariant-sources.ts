@@ -19,7 +19,7 @@ import type { Snapshot } from './invariants';
 const STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:jitgate';
 
 /** Every item of local mode's table, with a consistent Scan, sorted into requests, slots and events. */
-export function tableSnapshots({ endpoint, table }: LocalTable) {
+function tableSnapshots({ endpoint, table }: LocalTable) {
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -73,7 +73,7 @@ export async function storeSnapshot(store: Store): Promise<Snapshot> {
  * Each request's execution status from local mode's Step Functions endpoint (DescribeExecution, signed with the
  * operator's key, as failed-execution.test.ts does); an execution it does not know (ended before a restart) is left out.
  */
-export async function executionStatuses(url: string, requestIds: string[]): Promise<Map<string, string>> {
+async function executionStatuses(url: string, requestIds: string[]): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
   await Promise.all(
     requestIds.map(async (id) => {

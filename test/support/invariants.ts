@@ -226,7 +226,7 @@ function checkSlots(snapshot: Snapshot, requests: StoredRequest[], byId: Map<str
 }
 
 /** A readable list, one violation a line. */
-export function describeViolations(violations: Violation[]): string {
+function describeViolations(violations: Violation[]): string {
   return violations.map((v) => `- ${v.invariant}${v.requestId ? ` [${v.requestId}]` : ''}: ${v.detail}`).join('\n');
 }
 

@@ -3,8 +3,8 @@
  * called in process with API Gateway proxy events, on the in-memory ports of depsForTest, and a
  * TestClock that only `sleep` moves. Before each call and after each tick of the clock it plays
  * the state machine's steps that are due: park the MFA token (MfaChallenge), ask for approval
- * (AwaitApproval), time out a pending request (TimedOut), expire a grant (Expire). Activate and
- * NotifyActivated are depsForTest's. So a history that took seconds on local mode takes
+ * (AwaitApproval), time out a pending request (TimedOut), expire a grant (Expire). Activate is
+ * depsForTest's (its workflow runs activateGrant). So a history that took seconds on local mode takes
  * milliseconds, and hundreds of them run in CI.
  *
  * The caller routes `runtime()` to `deps` (jest.mock, as test/unit/functions/logging.test.ts does).

@@ -202,7 +202,7 @@ describe('denials', () => {
     const notice = JSON.parse(f.stored().activationNotice!);
     expect(notice).toMatchObject({ type: 'grant.activated', requester: id('alice'), outcome: 'activated', action: 'vault:open' });
     expect(notice.expiresAt).toBe(f.stored().grantTimes?.expiresAt);
-    // The workflow (here the in-memory one playing Activate and NotifyActivated) commits the grant and publishes
+    // The workflow (here the in-memory one playing Activate) commits the grant and publishes
     // that notice, as stored; the decision itself publishes nothing, so it is the only event.
     expect(f.stored()).toMatchObject({ status: 'active', expiresAt: notice.expiresAt });
     const { type, ...body } = notice;

@@ -51,6 +51,7 @@ import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as authorize } from '../../../functions/authorize/handler';
 import { handler as webConsole } from '../../../functions/console/index';
+import { quietly } from '../../support/quiet';
 
 const handlers = { api, approve, authorize, console: webConsole };
 const context = { functionName: 'Fuzz', awsRequestId: 'fuzz', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
@@ -80,14 +81,6 @@ async function seed(): Promise<FuzzWorld> {
     links: [link.slice(link.indexOf('/approve/') + '/approve/'.length)],
     tokens: Object.keys(people),
   };
-}
-
-/** Log lines off while thousands of cases run: the handlers log one line each. */
-function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(() => true), jest.spyOn(console, 'log').mockImplementation()];
-  return run().finally(() => {
-    for (const s of spies) s.mockRestore();
-  });
 }
 
 /**

@@ -31,6 +31,7 @@ jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 import { handler as api } from '../../../functions/api/index';
 import { handler as approve } from '../../../functions/approve/index';
 import { handler as authorize } from '../../../functions/authorize/handler';
+import { quietly } from '../../support/quiet';
 
 const totals = { histories: 0, commands: 0, authorizes: 0, uses: 0, requests: 0 };
 
@@ -53,14 +54,6 @@ async function runHistory(steps: Step[]): Promise<void> {
   totals.authorizes += seen.authorizes;
   totals.uses += seen.uses.length;
   totals.requests += checked.requests;
-}
-
-/** Log lines off while hundreds of histories run: the handlers log one line per call. */
-function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(() => true), jest.spyOn(console, 'log').mockImplementation()];
-  return run().finally(() => {
-    for (const s of spies) s.mockRestore();
-  });
 }
 
 test(
