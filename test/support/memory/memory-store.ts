@@ -155,6 +155,14 @@ export class MemoryStore extends MemoryUserRecords implements Store {
     return stored && copy(stored.request);
   }
 
+  /**
+   * Reads every stored request in place, in the order stored, without peek's copy: for a check over
+   * every request after each of thousands of steps (the fuzz's "a refusal changed nothing").
+   */
+  summarize<T>(read: (request: Readonly<JitRequest>) => T): T[] {
+    return [...this.requests.values()].map((stored) => read(stored.request));
+  }
+
   /** The request whose step waits on this task token, if any. */
   requestWaitingOn(token: string): string | undefined {
     for (const [id, { tokens }] of this.requests) if (tokens.mfaTaskToken === token || tokens.approvalTaskToken === token) return id;

@@ -58,13 +58,7 @@ const context = { functionName: 'Fuzz', awsRequestId: 'fuzz', getRemainingTimeIn
 
 /** What a refused input must leave alone: every request's status, approvals and MFA state, and the grant slots. */
 function fingerprint(): string {
-  const parts: string[] = [];
-  for (let i = 1; ; i++) {
-    const r = w.store.peek(`req-${i}`);
-    if (!r) break;
-    parts.push(`${r.id}:${r.status}:${r.approvals.length}:${r.mfa.failures}:${r.mfa.passedAt ?? ''}`);
-  }
-  return parts.join(' ');
+  return w.store.summarize((r) => `${r.id}:${r.status}:${r.approvals.length}:${r.mfa.failures}:${r.mfa.passedAt ?? ''}`).join(' ');
 }
 
 /** Stores a pending request (approval asked, a link sent) and an active grant to aim at. */
