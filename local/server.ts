@@ -140,11 +140,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   mark('synth', t);
   const dynamodb = await dynamodbStarting;
   mark('dynamodb', t);
-  // Each function runs its deployed bundle, with the config local mode validated inlined
-  // (development issuer at this port). Built once the JVM is up: on two busy cores esbuild
-  // would slow DynamoDB Local's start, which has a deadline.
+  // The deployed bundles with local mode's config inlined, into the data dir; built after the JVM is up (esbuild would slow its start).
   const entries = lambdaEntries(template);
-  const bundling = timed(buildBundles({ entries: Object.values(entries), configJson: JSON.stringify(config), configMode: 'local' }));
+  const [configJson, configDir] = [JSON.stringify(config), path.join(dataDir, 'bundles')];
+  const bundling = timed(buildBundles({ entries: Object.values(entries), configJson, configMode: 'local', configDir }));
   bundling.catch(() => undefined);
   const ddbClient = localDynamoDbClient(dynamodb.endpoint);
   const tables = findResources(template, 'AWS::DynamoDB::Table').concat(findResources(template, 'AWS::DynamoDB::GlobalTable'));

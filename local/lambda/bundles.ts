@@ -7,13 +7,20 @@
  * Cache: node_modules/.cache/jitgate/bundles/<content hash>/, never changed once written
  * (running containers may start more workers from it). `<options hash>.json` next to it
  * records the files the last build read (esbuild's metafile) with their hashes; a start
- * whose options (config included), lockfile and esbuild version hash the same, and whose
- * recorded inputs are unchanged, reuses the directory and builds nothing.
+ * whose options, lockfile and esbuild version hash the same, and whose recorded inputs are
+ * unchanged, reuses the directory and builds nothing.
+ *
+ * The config is not part of that key. Local mode's config names its port (the development
+ * issuer's URL), so a cache keyed on it rebuilt every bundle at each new port (~1.7 s of
+ * esbuild) and kept 2 MB for every port ever used. The code is built once with a placeholder
+ * inlined; each start writes a copy of the bundles with the config's own string literal in its
+ * place, printed by esbuild's printer: the bytes a build with that config makes
+ * (test/infra/bundle.test.ts compares them with CDK's).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
+import { build, transform, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
 import { esbuildOptions, functionBundling } from '../../infra/bundling';
 import type { ConfigMode } from '../../shared/config/issuer-issues';
 
@@ -40,6 +47,11 @@ export interface BuildBundlesOptions {
   configJson: string;
   configMode: ConfigMode;
   cacheDir?: string;
+  /**
+   * Where the copy with this config goes: a directory of its own, whose other entries are removed
+   * (local mode passes one inside its data directory). By default, beside the cached code.
+   */
+  configDir?: string;
 }
 
 interface Manifest {
@@ -48,6 +60,9 @@ interface Manifest {
 }
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Inlined in place of the config while the code is built; swapped for the config's literal after. */
+const CONFIG_PLACEHOLDER = '{"jitgate-config-placeholder":"built once, the config is copied in per start"}';
 
 /** `functions/api/index.ts` → `api/index` (the output path under the bundle directory). */
 function outName(entry: string): string {
@@ -78,9 +93,58 @@ function sourceInputs(metafile: Metafile): string[] {
 }
 
 export async function buildBundles(options: BuildBundlesOptions): Promise<BuiltBundles> {
+  const code = await buildCode(options);
+  const functionOptions = esbuildOptions(functionBundling(options.configJson, options.configMode));
+  const placeholder = await stringLiteral(CONFIG_PLACEHOLDER, functionOptions);
+  const literal = await stringLiteral(options.configJson, functionOptions);
+  const configDir = path.resolve(options.configDir ?? path.join(code.dir, 'configs'));
+  const dir = path.join(configDir, sha(code.dir + literal).slice(0, 32));
+  if (!existsSync(dir)) {
+    const staging = `${dir}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      for (const file of Object.values(code.bundles)) {
+        const target = path.join(staging, path.relative(code.dir, file));
+        mkdirSync(path.dirname(target), { recursive: true });
+        writeFileSync(target, readFileSync(file, 'utf8').split(placeholder).join(literal));
+      }
+      renameSync(staging, dir);
+    } catch (err) {
+      // Another start with the same config and code may have written it first.
+      if (!existsSync(dir)) throw err;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  touch(dir);
+  if (options.configDir) removeOthers(configDir, path.basename(dir));
+  return {
+    ...code,
+    bundles: Object.fromEntries(Object.entries(code.bundles).map(([e, f]) => [e, path.join(dir, path.relative(code.dir, f))])),
+  };
+}
+
+/**
+ * A string as esbuild prints it in a minified bundle with these options (its quotes and escapes):
+ * what `define` puts where the code reads `process.env.JITGATE_CONFIG_JSON`.
+ */
+async function stringLiteral(text: string, options: BuildOptions): Promise<string> {
+  const { code } = await transform(`x(${JSON.stringify(text)})`, {
+    minify: true,
+    charset: options.charset,
+    target: options.target,
+    platform: options.platform,
+    format: options.format,
+  });
+  const printed = /^x\(([\s\S]*)\);\n$/.exec(code)?.[1];
+  if (!printed) throw new Error(`esbuild printed an unexpected call: ${code.slice(0, 80)}`);
+  return printed;
+}
+
+/** The code, with the placeholder config: cached by everything but the config. */
+async function buildCode(options: BuildBundlesOptions): Promise<BuiltBundles> {
   const cacheDir = options.cacheDir ?? BUNDLE_CACHE_DIR;
   const entries = [...new Set(options.entries)].sort();
-  const functionOptions = esbuildOptions(functionBundling(options.configJson, options.configMode));
+  const functionOptions = esbuildOptions(functionBundling(CONFIG_PLACEHOLDER, options.configMode));
   const optionsHash = sha(
     JSON.stringify({ esbuildVersion, entries, functionOptions, worker: workerOptions() }) +
       sha(readFileSync(path.join(ROOT, 'package-lock.json'))),
@@ -135,6 +199,11 @@ export async function buildBundles(options: BuildBundlesOptions): Promise<BuiltB
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Local mode's data directory keeps only the bundles it runs now. */
+function removeOthers(dir: string, keep: string): void {
+  for (const name of readdirSync(dir)) if (name !== keep) rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
 function readManifest(file: string): Manifest | undefined {
