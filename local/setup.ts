@@ -37,32 +37,33 @@ export function localConfig(config: Config, baseUrl: string): { config: Config; 
 }
 
 /**
- * Synthesizing the stack takes seconds; its template is a pure function of the
- * infra code, the shared code it imports, the locked dependencies and the config,
- * so it is cached under node_modules/.cache keyed by a hash of all of them.
+ * Synthesizing the stack takes seconds, so its template is cached under node_modules/.cache, keyed
+ * by what it is a function of: every source under infra/ and shared/ (the stack imports config,
+ * domain and web modules too), the lockfile, and the deployed config (development issuers dropped,
+ * so the template does not change with local mode's port: one entry serves every port).
  */
-/** Where local mode keeps what it derives from the repository: synthesized templates, validated definitions. */
-export const LOCAL_CACHE_DIR = path.resolve(__dirname, '..', 'node_modules', '.cache', 'jitgate');
-
-export async function cachedTemplate(config: Config): Promise<CfnTemplate> {
-  const root = path.resolve(__dirname, '..');
-  // The stack is built from the deployed config (development issuers dropped), so the
-  // template does not change with local mode's port: one cache entry serves every port.
+export function templateKey(root: string, config: Config): string {
   const hash = createHash('sha256').update(JSON.stringify(deployedConfig(config)));
-  for (const dir of ['infra', 'shared', 'shared/adapters', 'shared/usecases']) {
-    for (const f of readdirSync(path.join(root, dir))
+  for (const dir of ['infra', 'shared']) {
+    for (const f of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((n) => n.endsWith('.ts'))
       .sort())
       hash.update(f).update(readFileSync(path.join(root, dir, f)));
   }
   hash.update(readFileSync(path.join(root, 'package-lock.json')));
-  const cacheDir = LOCAL_CACHE_DIR;
-  const file = path.join(cacheDir, `template-${hash.digest('hex').slice(0, 32)}.json`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Where local mode keeps what it derives from the repository: synthesized templates, validated definitions. */
+export const LOCAL_CACHE_DIR = path.resolve(__dirname, '..', 'node_modules', '.cache', 'jitgate');
+
+export async function cachedTemplate(config: Config): Promise<CfnTemplate> {
+  const file = path.join(LOCAL_CACHE_DIR, `template-${templateKey(path.resolve(__dirname, '..'), config)}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
   // aws-cdk-lib is loaded only on a cache miss: it adds ~100 MB to the process.
   const { synthesizeTemplate } = await import('../infra/stack');
   const template = synthesizeTemplate(config, { bundle: false }) as CfnTemplate;
-  mkdirSync(cacheDir, { recursive: true });
+  mkdirSync(LOCAL_CACHE_DIR, { recursive: true });
   writeFileSync(`${file}.${process.pid}`, JSON.stringify(template));
   renameSync(`${file}.${process.pid}`, file);
   return template;
