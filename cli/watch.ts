@@ -89,9 +89,8 @@ function stepsOf(r: Request, style: Style): [string, string][] {
     ]);
   }
   if (r.autoApproved) steps.push(['auto', `${style.dim(r.createdAt)}  auto-approved by policy ${r.policy.action}`]);
-  if (r.grantTimes) {
-    steps.push(['active', `${style.dim(r.grantTimes.activatedAt)}  ${style.green('active')} until ${r.grantTimes.expiresAt}`]);
-  }
+  // Not grantTimes: those are set when the quorum is complete, before the state machine activates the grant.
+  if ('activatedAt' in r) steps.push(['active', `${style.dim(r.activatedAt)}  ${style.green('active')} until ${r.expiresAt}`]);
   if (r.firstUsedAt) steps.push(['used', `${style.dim(r.firstUsedAt)}  first used`]);
   if (TERMINAL.includes(r.status)) {
     // A denial by an approver was printed with its reason a line above.
