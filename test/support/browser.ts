@@ -39,9 +39,12 @@ export function watchPage(page: Page, problems: string[]): Page {
       problems.push(`console: ${text}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`request failed: ${r.resourceType()} ${new URL(r.url()).pathname}: ${r.failure()?.errorText}`),
-  );
+  page.on('requestfailed', (r) => {
+    // The console's live update polls with fetch; leaving the page cancels a poll in flight (ERR_ABORTED),
+    // which is the browser's doing, not a failure of the server or of the page.
+    if (r.resourceType() === 'fetch' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.resourceType()} ${new URL(r.url()).pathname}: ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => {
     if (r.request().resourceType() !== 'document' && r.status() >= 400)
       problems.push(`subresource ${r.status()}: ${new URL(r.url()).pathname}`);
