@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, watchPage } from '../support/browser';
-import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, freePort, startLocalMode, tempDir, type Running, warmDevIdp } from '../support/local-mode';
 import { approverConfig, linkClaims, SSO_ACTION } from '../support/approvers';
 
 // Browser globals, for the functions page.evaluate runs in the page (tsconfig has no DOM lib).
@@ -35,6 +35,7 @@ beforeAll(async () => {
     launchChromium(),
   ]);
   api = new Client(local.url, dataDir);
+  await warmDevIdp(local);
 }, 120_000);
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, watchPage } from '../support/browser';
-import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, freePort, startLocalMode, tempDir, type Running, warmDevIdp } from '../support/local-mode';
 
 // Browser globals, for the functions page.evaluate runs in the page (tsconfig has no DOM lib).
 declare const document: any;
@@ -38,6 +38,7 @@ beforeAll(async () => {
   const dataDir = tempDir('jitgate-console-browser-');
   [local, browser] = await Promise.all([startLocalMode({ port: await freePort(), dataDir }), launchChromium()]);
   api = new Client(local.url, dataDir);
+  await warmDevIdp(local);
 }, 120_000);
 
 afterAll(async () => {

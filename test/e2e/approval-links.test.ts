@@ -9,7 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { csrfToken } from '../../shared/domain/links';
-import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { Client, freePort, startLocalMode, tempDir, type Running, warmDevIdp } from '../support/local-mode';
 import { approverConfig, CookieClient, csrfOf, linkClaims, linkKey, makeLink, SSO_ACTION, titleOf } from '../support/approvers';
 
 let local: Running;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   const dataDir = tempDir('jitgate-links-');
   local = await startLocalMode({ port: await freePort(), dataDir, configPath: approverConfig(dataDir) });
   api = new Client(local.url, dataDir);
+  await warmDevIdp(local);
   audrey = await api.token('audrey');
   key = linkKey(dataDir);
 }, 120_000);

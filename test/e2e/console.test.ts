@@ -5,7 +5,7 @@
  * The console knows people by the demo users' plain names, so each test uses its own
  * request ids and never counts what other files, sharing this local mode, may add.
  */
-import { Client } from '../support/local-mode';
+import { Client, warmDevIdp } from '../support/local-mode';
 import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
 import { consoleSignIn, mainText, offeredActions, policyChoice, requestIdOf } from '../support/console';
 import { titleOf } from '../support/approvers';
@@ -16,6 +16,7 @@ let api: Client;
 beforeAll(async () => {
   local = await sharedLocalMode('e2e');
   api = new Client(local.url, local.dataDir);
+  await warmDevIdp(local);
 }, SHARED_START_TIMEOUT_MS);
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${local.url}${path}`, { headers, redirect: 'manual' });

@@ -125,6 +125,17 @@ export async function startLocalMode(opts: LocalModeOptions): Promise<Running> {
   };
 }
 
+/**
+ * The development IdP loads oidc-provider on its first request other than its JWKS (local/idp/provider.ts).
+ * On a loaded two-core machine that load can outlast the 3 s the console and the approval page give the
+ * IdP's discovery document, and the first sign-in is a 503 asking the person to try again. Files that sign
+ * in through the IdP ask for the document once first, as that person's second try would.
+ */
+export async function warmDevIdp(local: Pick<Running, 'url'>): Promise<void> {
+  const res = await fetch(`${local.url}/dev/idp/.well-known/openid-configuration`, { signal: AbortSignal.timeout(60_000) });
+  if (!res.ok) throw new Error(`the development IdP answered its discovery document with ${res.status}`);
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
