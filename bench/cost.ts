@@ -175,6 +175,7 @@ interface Invocation {
 /** Which function a lifecycle step ran in: API routes go to `api`, state machine tasks to their function. */
 const STATE_FUNCTION: Record<string, string> = {
   MfaChallenge: 'mfa-challenge',
+  MfaChallengeThenNeedsApproval: 'mfa-challenge',
   AwaitApproval: 'await-approval',
   AwaitApprovalUntilReminder: 'await-approval',
   Remind: 'await-approval',

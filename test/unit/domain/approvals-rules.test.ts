@@ -360,6 +360,21 @@ describe('resuming after a restart', () => {
     expect(resumePlan(pendingRequest('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.awaitApproval);
   });
 
+  test('a request waiting for its MFA answer resumes in the MfaChallenge state the start would have chosen for it', () => {
+    const waitingForMfa = (action: string) =>
+      ({
+        ...pendingRequest(action),
+        status: 'pending_mfa',
+        mfaDeadline: at(10).toISOString(),
+        mfa: { required: true, failures: 0 },
+      }) as unknown as JitRequest;
+    // A plain approval next: straight on to AwaitApproval, no Choice between.
+    expect(resumePlan(waitingForMfa('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.mfaChallenge);
+    // Reminders to send: NeedsApproval picks the segment after the answer (the first one, as for a new request).
+    const nudged = resumePlan(waitingForMfa('vault:open'), 'http://x/approve/', at(5));
+    expect(nudged).toMatchObject({ startAt: STATE.mfaChallengeThenNeedsApproval, input: { reminder: { afterSeconds: 600 } } });
+  });
+
   test('an auto-approved request resumes at Activate; an extension too, with `extends` (Activate applies it)', () => {
     const r = { ...pendingRequest('vault:peek'), autoApproved: true };
     expect(resumePlan(r, 'http://x/approve/', at(5)).startAt).toBe(STATE.activate);
