@@ -97,6 +97,7 @@ export { STATE } from './states';
 
 const MFA = sfn.Condition.booleanEquals('$.mfa', true);
 const APPROVAL = sfn.Condition.booleanEquals('$.approval', true);
+const REMINDER = sfn.Condition.isPresent(REMINDER_PATH);
 const and = (...conditions: sfn.Condition[]) => sfn.Condition.and(...conditions);
 
 /** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
@@ -189,17 +190,19 @@ export class JitgateWorkflow extends Construct {
     const routeApproval = (choice: sfn.Choice) =>
       choice
         // Only policies with a reminder or an escalation still to send carry `$.reminder`.
-        .when(and(APPROVAL, sfn.Condition.isPresent(REMINDER_PATH)), awaitUntilReminder)
+        .when(and(APPROVAL, REMINDER), awaitUntilReminder)
         .when(APPROVAL, awaitApprovalState)
         .otherwise(activate);
     const needsApproval = routeApproval(new sfn.Choice(this, STATE.needsApproval));
     const mfaChallengeState = mfaChallengeTask(this, STATE.mfaChallenge, mfaChallenge, timedOut, closed);
     const mfaChallengeThenChoice = mfaChallengeTask(this, STATE.mfaChallengeThenNeedsApproval, mfaChallenge, timedOut, closed);
     // The start routes every request to its first step at once: MFA and a plain approval (the common
-    // lifecycle) go MfaChallenge → AwaitApproval with no Choice between them.
+    // lifecycle) go MfaChallenge → AwaitApproval with no Choice between them. Reminders are tested for
+    // presence first (no IsPresent: false, which aws-local-stepfunctions 3 evaluates as never true).
     const route = routeApproval(
       new sfn.Choice(this, STATE.route)
-        .when(and(MFA, APPROVAL, sfn.Condition.isNotPresent(REMINDER_PATH)), mfaChallengeState)
+        .when(and(MFA, APPROVAL, REMINDER), mfaChallengeThenChoice)
+        .when(and(MFA, APPROVAL), mfaChallengeState)
         .when(MFA, mfaChallengeThenChoice),
     );
 

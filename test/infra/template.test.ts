@@ -198,7 +198,14 @@ describe('the state machine', () => {
           And: [
             { Variable: '$.mfa', BooleanEquals: true },
             { Variable: '$.approval', BooleanEquals: true },
-            { Variable: '$.reminder', IsPresent: false },
+            { Variable: '$.reminder', IsPresent: true },
+          ],
+          Next: 'MfaChallengeThenNeedsApproval',
+        },
+        {
+          And: [
+            { Variable: '$.mfa', BooleanEquals: true },
+            { Variable: '$.approval', BooleanEquals: true },
           ],
           Next: 'MfaChallenge',
         },
