@@ -5,7 +5,7 @@
  * so a lost event never fails or repeats the step that caused it.
  */
 import type { GrantTimes } from '../domain/grant';
-import { eventMessage, outcomeEvent, type Outcome } from '../domain/notification';
+import { outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { CoreDeps } from '../runtime-core';
 import type { LifecycleEvent } from './ports';
@@ -33,17 +33,24 @@ export async function tellRequester(
 }
 
 /**
- * The `grant.activated` message, written on the request with the grant's times by the
- * write that completes its requirements. The state machine owns activation: its Activate
- * step publishes this text once it has committed (shared/usecases/activation.ts),
- * with no Lambda, while the words stay the domain's.
+ * The `grant.activated` message, derived from the request the Activate step committed (its
+ * approvals and the grant's times): nothing about it needs storing on the request, whose every
+ * write after the last requirement it made half a kilobyte larger (and their copies in the indexes).
  */
-export function activationNotice(request: JitRequest, grant: GrantTimes): string {
+function activationBody(request: JitRequest, grant: Pick<GrantTimes, 'activatedAt' | 'expiresAt'>): Record<string, unknown> {
   const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approver.id);
-  const body = outcomeEvent(request, 'activated', {
+  return outcomeEvent(request, 'activated', {
     activatedAt: grant.activatedAt,
     expiresAt: grant.expiresAt,
     ...(approvedBy.length ? { approvedBy } : {}),
   });
-  return eventMessage(OUTCOME_EVENTS.activated, body);
+}
+
+/** Tells the requester their grant is active (best effort, as every outcome). */
+export async function announceActivation(
+  deps: CoreDeps,
+  request: JitRequest,
+  grant: Pick<GrantTimes, 'activatedAt' | 'expiresAt'>,
+): Promise<void> {
+  await deps.notifier.publishEvent(OUTCOME_EVENTS.activated, request.requester.id, activationBody(request, grant)).catch(() => undefined);
 }
