@@ -61,6 +61,6 @@ export async function activateGrant(deps: CoreDeps, requestId: string): Promise<
     }
     return { requestId: grant.id, ...grantTimesUntil(grant.activatedAt, grant.expiresAt) };
   }
-  if (found.committed) await announceActivation(deps, found.request, found.request);
+  if (found.committed) await announceActivation(deps, found.request);
   return { requestId, ...grantTimesUntil(found.request.activatedAt, found.request.expiresAt) };
 }

@@ -4,7 +4,6 @@
  * local mode the outbox records it). Best effort: the state change is what matters,
  * so a lost event never fails or repeats the step that caused it.
  */
-import type { GrantTimes } from '../domain/grant';
 import { outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { CoreDeps } from '../runtime-core';
@@ -33,24 +32,16 @@ export async function tellRequester(
 }
 
 /**
- * The `grant.activated` message, derived from the request the Activate step committed (its
- * approvals and the grant's times): nothing about it needs storing on the request, whose every
- * write after the last requirement it made half a kilobyte larger (and their copies in the indexes).
+ * Tells the requester their grant is active: the `grant.activated` message, derived from the
+ * request the Activate step committed (its times, who approved). Nothing about it is stored on
+ * the request, whose every write after the last requirement it made half a kilobyte larger (and
+ * their copies in the indexes).
  */
-function activationBody(request: JitRequest, grant: Pick<GrantTimes, 'activatedAt' | 'expiresAt'>): Record<string, unknown> {
+export async function announceActivation(deps: CoreDeps, request: Extract<JitRequest, { status: 'active' }>): Promise<void> {
   const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approver.id);
-  return outcomeEvent(request, 'activated', {
-    activatedAt: grant.activatedAt,
-    expiresAt: grant.expiresAt,
+  await tellRequester(deps, request, 'activated', {
+    activatedAt: request.activatedAt,
+    expiresAt: request.expiresAt,
     ...(approvedBy.length ? { approvedBy } : {}),
   });
-}
-
-/** Tells the requester their grant is active (best effort, as every outcome). */
-export async function announceActivation(
-  deps: CoreDeps,
-  request: JitRequest,
-  grant: Pick<GrantTimes, 'activatedAt' | 'expiresAt'>,
-): Promise<void> {
-  await deps.notifier.publishEvent(OUTCOME_EVENTS.activated, request.requester.id, activationBody(request, grant)).catch(() => undefined);
 }
