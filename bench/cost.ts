@@ -84,7 +84,8 @@ export const MODEL = {
   tableKeyRequestsPerCallerMonth: (30 * 24 * 60) / 5,
   /**
    * SNS reuses a topic's data key for up to 5 minutes per publishing principal, two KMS requests each time:
-   * R = B / D × (2 × P) per topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+   * R = B / D × (2 × P) per topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). AWS
+   * gives it as an estimate ("actual costs might be higher because of the distributed nature of Amazon SNS").
    */
   topicKeyRequestsPerPublisherMonth: ((30 * 24 * 60) / 5) * 2,
   /** Targets. */
@@ -357,9 +358,9 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     name: '  busy month: KMS requests of cached keys',
     value: `≤ ${fmtUsd(kmsCachedKeysPerMonth * PRICES.kmsPerRequest, 2)}`,
     detail:
-      `at most ${kmsCachedKeysPerMonth.toLocaleString('en-US')} a month, whatever the number of lifecycles: the table key, ` +
+      `${kmsCachedKeysPerMonth.toLocaleString('en-US')} a month at most, whatever the number of lifecycles: the table key, ` +
       `once per 5 minutes per caller (${facts.tableCallers} roles), and the topics' data keys, twice per 5 minutes per ` +
-      `publisher and topic (${facts.topicPublishers} pairs); none while idle`,
+      `publisher and topic (${facts.topicPublishers} pairs; AWS's estimate, which it says may run higher); none while idle`,
   });
   rows.push({
     name: '  with aws.detailedMetrics on',
