@@ -4,9 +4,11 @@
  * invocations and their measured durations, API calls, DynamoDB calls with item sizes,
  * SNS publishes and email deliveries) and from the synthesized template (each
  * function's memory size, the KMS keys, secrets, alarms and API methods it deploys).
- * Free tiers are ignored. Where AWS's behaviour depends on caching (KMS data keys,
- * containers keeping the link key), the model takes the upper bound and says so.
+ * Free tiers are ignored. KMS keys AWS caches for minutes (the table's, the topics') are a
+ * monthly ceiling beside the per-lifecycle figure; where the cache is the containers' (the
+ * link key), the model takes the upper bound and says so.
  */
+import { indexWrites, type IndexSpec } from './dynamodb-capacity';
 import type { LifecycleFigures } from './lifecycle';
 import { fmtUsd, target, type Row, type SectionResult } from './stats';
 
@@ -74,6 +76,18 @@ export const MODEL = {
    * caches it, so this is the most.
    */
   linkKeyReadsPerLifecycle: 3,
+  /**
+   * DynamoDB keeps a table's plaintext key for each caller and asks KMS again only after five minutes without
+   * a call from that caller (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html):
+   * at most one Decrypt per caller (role) every 5 minutes, however many lifecycles run.
+   */
+  tableKeyRequestsPerCallerMonth: (30 * 24 * 60) / 5,
+  /**
+   * SNS reuses a topic's data key for up to 5 minutes per publishing principal, two KMS requests each time:
+   * R = B / D × (2 × P) per topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). AWS
+   * gives it as an estimate ("actual costs might be higher because of the distributed nature of Amazon SNS").
+   */
+  topicKeyRequestsPerPublisherMonth: ((30 * 24 * 60) / 5) * 2,
   /** Targets. */
   maxUsdPer1000Lifecycles: 0.4,
   maxIdleUsdPerMonth: 3,
@@ -89,6 +103,13 @@ export interface TemplateFacts {
   /** API Gateway methods: with detailed metrics on, each is billed as custom metrics. */
   apiMethods: number;
   detailedMetrics: boolean;
+  /** The table's key attributes and its global secondary indexes, with their projections. */
+  tableKeys: string[];
+  indexes: IndexSpec[];
+  /** Roles allowed to call DynamoDB: each is a caller DynamoDB keeps the table key for. */
+  tableCallers: number;
+  /** (role, topic) pairs allowed sns:Publish: each is a publishing principal SNS keeps a data key for. */
+  topicPublishers: number;
 }
 
 export function templateFacts(template: {
@@ -102,6 +123,35 @@ export function templateFacts(template: {
     if (entry) memoryMb[entry] = Number(fn.Properties?.MemorySize ?? 128); // Lambda's default
   }
   const stages = ofType('AWS::ApiGateway::Stage');
+  const table = ofType('AWS::DynamoDB::Table')[0]?.Properties ?? {};
+  const tableCallers = new Set<string>();
+  const topicPublishers = new Set<string>();
+  for (const policy of ofType('AWS::IAM::Policy')) {
+    const role = JSON.stringify(policy.Properties?.Roles ?? []);
+    for (const statement of policy.Properties?.PolicyDocument?.Statement ?? []) {
+      const actions: string[] = [statement.Action].flat();
+      if (actions.some((a) => a.startsWith('dynamodb:'))) tableCallers.add(role);
+      if (actions.includes('sns:Publish'))
+        for (const topic of [statement.Resource].flat()) topicPublishers.add(`${role} ${JSON.stringify(topic)}`);
+    }
+  }
+  const keyNames = (schema: { AttributeName: string }[] = []) => schema.map((k) => k.AttributeName);
+  const indexes: IndexSpec[] = (table.GlobalSecondaryIndexes ?? []).map(
+    (g: {
+      IndexName: string;
+      KeySchema: { AttributeName: string }[];
+      Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+    }) => ({
+      name: g.IndexName,
+      keys: keyNames(g.KeySchema),
+      projection:
+        g.Projection?.ProjectionType === 'INCLUDE'
+          ? (g.Projection.NonKeyAttributes ?? [])
+          : g.Projection?.ProjectionType === 'ALL'
+            ? 'ALL'
+            : 'KEYS_ONLY',
+    }),
+  );
   return {
     memoryMb,
     kmsKeys: ofType('AWS::KMS::Key').length,
@@ -109,6 +159,10 @@ export function templateFacts(template: {
     alarms: ofType('AWS::CloudWatch::Alarm').length + ofType('AWS::CloudWatch::CompositeAlarm').length,
     apiMethods: ofType('AWS::ApiGateway::Method').length,
     detailedMetrics: stages.some((s) => (s.Properties?.MethodSettings ?? []).some((m: { MetricsEnabled?: boolean }) => m.MetricsEnabled)),
+    tableKeys: keyNames(table.KeySchema),
+    indexes,
+    tableCallers: tableCallers.size,
+    topicPublishers: topicPublishers.size,
   };
 }
 
@@ -122,6 +176,7 @@ interface Invocation {
 /** Which function a lifecycle step ran in: API routes go to `api`, state machine tasks to their function. */
 const STATE_FUNCTION: Record<string, string> = {
   MfaChallenge: 'mfa-challenge',
+  MfaChallengeThenNeedsApproval: 'mfa-challenge',
   AwaitApproval: 'await-approval',
   AwaitApprovalUntilReminder: 'await-approval',
   Remind: 'await-approval',
@@ -129,6 +184,11 @@ const STATE_FUNCTION: Record<string, string> = {
   Expire: 'end-request',
   TimedOut: 'end-request',
 };
+
+const gsiDetail = (byIndex: Record<string, number>) =>
+  Object.entries(byIndex)
+    .map(([name, wru]) => `${name} ${wru} WRU`)
+    .join(', ');
 
 export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: number, facts: TemplateFacts): SectionResult {
   const n = MODEL.authorizeCallsPerLifecycle;
@@ -160,16 +220,9 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   const gbSeconds = invocations.reduce((s, i) => s + i.count * (billedMs(i.ms) / 1000) * memoryGb(i.entry), 0);
   const apiRequests = apiCalls.length + 2 + n;
 
-  // DynamoDB: the base table as counted, plus the GSIs each write lands in (both project ALL,
-  // so a GSI write costs the item's size again). The page's GET reads the request once more.
-  const gsisOf = (kind: string) => (kind === 'audit event' ? 2 : kind === 'request' ? 2 : 0);
-  let gsiWru = 0;
-  for (const line of lifecycle.dynamodb.lines) {
-    if (line.wru === 0) continue;
-    const transactional = line.what.startsWith('TransactWriteItems: ');
-    const kind = line.what.replace(/^TransactWriteItems: /, '').replace(/^\S+ /, '');
-    gsiWru += (transactional ? line.wru / 2 : line.wru) * gsisOf(kind);
-  }
+  // DynamoDB: the base table as counted, plus what each write cost the indexes (from the item before and after it).
+  const gsi = indexWrites(lifecycle.dynamodb.ops, facts.indexes, facts.tableKeys);
+  const gsiWru = gsi.total;
   // The lifecycle made the first authorize call; each further one is a consistent GetItem of the grant slot (< 4 KB); the page's GET.
   const rru = lifecycle.dynamodb.rru + (n - 1) + 1;
   const wru = lifecycle.dynamodb.wru;
@@ -177,12 +230,10 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
   // Each API request is a trace; the execution with its Lambda tasks is one more. Sampled: see MODEL.
   const tracesOffered = apiRequests + 1;
   const traces = tracesOffered * MODEL.xraySampledFraction;
-  // DynamoDB keeps a table's key for each caller (role) for 5 minutes, so at most one Decrypt per
-  // role a lifecycle uses (each function's: the state machine's own calls publish to SNS only); SNS is
-  // counted per publish, each link-key read decrypts once
-  // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
-  const roles = new Set(invocations.map((i) => i.entry)).size;
-  const kmsRequests = roles + lifecycle.sns.publishes + MODEL.linkKeyReadsPerLifecycle;
+  // KMS per lifecycle: Secrets Manager decrypts the secret's data key in KMS on each read of the link key
+  // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html). The table's key
+  // and the topics' data keys are cached by AWS, so they cost per month, not per lifecycle: see kmsCachedKeysPerMonth.
+  const kmsRequests = MODEL.linkKeyReadsPerLifecycle;
   const logGb = (lambdaRequests * MODEL.logBytesPerInvocation + apiRequests * MODEL.logBytesPerApiRequest) / 1024 ** 3;
   const mem = (entry: string) => `${facts.memoryMb[entry]} MB`;
 
@@ -232,7 +283,12 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
       price: '$5.00 / 1M traces recorded',
       usd: traces * PRICES.xrayPerTrace,
     },
-    { name: 'KMS requests', qty: `≤ ${kmsRequests} requests`, price: '$0.03 / 10,000 requests', usd: kmsRequests * PRICES.kmsPerRequest },
+    {
+      name: 'KMS requests',
+      qty: `≤ ${kmsRequests} requests (link-key reads)`,
+      price: '$0.03 / 10,000 requests',
+      usd: kmsRequests * PRICES.kmsPerRequest,
+    },
     {
       name: 'Secrets Manager reads',
       qty: `≤ ${MODEL.linkKeyReadsPerLifecycle} calls`,
@@ -261,6 +317,8 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     },
   ];
   const idleTotal = idle.reduce((s, i) => s + i.usd, 0);
+  const kmsCachedKeysPerMonth =
+    facts.tableCallers * MODEL.tableKeyRequestsPerCallerMonth + facts.topicPublishers * MODEL.topicKeyRequestsPerPublisherMonth;
   const detailedIfOn = facts.apiMethods * MODEL.detailedMetricsPerMethod * PRICES.metricPerMonth;
 
   const rows: Row[] = items.map((i) => ({ name: i.name, value: fmtUsd(i.usd * 1000), detail: `${i.qty} per lifecycle × ${i.price}` }));
@@ -297,6 +355,14 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
     target: target(`< $${MODEL.maxIdleUsdPerMonth.toFixed(2)}`, idleTotal < MODEL.maxIdleUsdPerMonth),
   });
   rows.push({
+    name: '  busy month: KMS requests of cached keys',
+    value: `≤ ${fmtUsd(kmsCachedKeysPerMonth * PRICES.kmsPerRequest, 2)}`,
+    detail:
+      `${kmsCachedKeysPerMonth.toLocaleString('en-US')} a month at most, whatever the number of lifecycles: the table key, ` +
+      `once per 5 minutes per caller (${facts.tableCallers} roles), and the topics' data keys, twice per 5 minutes per ` +
+      `publisher and topic (${facts.topicPublishers} pairs; AWS's estimate, which it says may run higher); none while idle`,
+  });
+  rows.push({
     name: '  with aws.detailedMetrics on',
     value: `+${fmtUsd(detailedIfOn, 2)}`,
     detail: `${facts.apiMethods} methods × ${MODEL.detailedMetricsPerMethod} metrics × $0.30`,
@@ -328,12 +394,13 @@ export function benchCost(lifecycle: LifecycleFigures, authorizeHandlerNs: numbe
       `Lambda duration per invocation = max(${MODEL.minBilledMs} ms, measured locally) ` +
         `at each function's memory size from the template; local durations run against DynamoDB Local on loopback and understate ` +
         'AWS latency',
-      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; ' +
-        'requests and audit events are written to both GSIs (projection ALL; an upper bound for requests, ' +
-        'which sit in gsi2 only while pending); item sizes ≈ their JSON size',
-      'upper bounds where AWS caches: one KMS request per SNS publish, per link-key read, ' +
-        'and per role using the table (DynamoDB keeps the table key per caller for 5 minutes); ' +
-        `${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once); ` +
+      'DynamoDB: consistent read ≤ 4 KB = 1 RRU; write = 1 WRU per KB, twice inside TransactWriteItems; item sizes as ' +
+        'DynamoDB counts them (names + values); each index write from the item before and after it (entering, leaving, ' +
+        `a changed key twice, changed projected attributes once, nothing otherwise): ${gsiDetail(gsi.byIndex)}`,
+      'KMS: one Decrypt per link-key read (Secrets Manager decrypts the data key on each read); the table key and ' +
+        "the topics' data keys are reused by AWS for 5 minutes per caller, a monthly ceiling (the busy-month row), " +
+        `not a cost per lifecycle; ${MODEL.linkKeyReadsPerLifecycle} Secrets Manager reads (each container reads the key once, ` +
+        'so this is the most); ' +
         `X-Ray: 5% of the traces beyond one a second (Lambda's fixed sampling; the state machine's default rule), plus the ` +
         `one-a-second reservoir, at most ${fmtUsd(MODEL.xrayReservoirTracesPerMonth * PRICES.xrayPerTrace, 2)} a month ` +
         'and only when a traced request comes every second',

@@ -10,19 +10,12 @@
  */
 import { ClientRequest } from 'node:http';
 import { currentCode } from '../shared/domain/totp';
+import { capacity, itemBytes, type DynamoDbOp } from './dynamodb-capacity';
 import { fmtMs, sleep, target, type Row, type SectionResult } from './stats';
 import { FULL_ACTION, type BenchLocal } from './support';
 
 // ---------------------------------------------------------------------------------
 // Counting DynamoDB calls
-
-export interface DynamoDbOp {
-  /** GetItem, Query, PutItem, UpdateItem, DeleteItem, TransactWriteItems, ... */
-  operation: string;
-  /** What the keys name: request, grant slot, audit event, TOTP enrolment, idempotency key. */
-  items: { action: 'Get' | 'Put' | 'Update' | 'Delete' | 'ConditionCheck' | 'Query'; kind: string; bytes?: number; key: string }[];
-  transactional: boolean;
-}
 
 const OPERATION: Record<string, string> = {
   GetCommand: 'GetItem',
@@ -45,14 +38,6 @@ function plain(v: unknown): unknown {
       return (v as Record<string, unknown>)[keys[0]!];
   }
   return v;
-}
-
-/** An item in DynamoDB JSON as the plain values it holds (`{ n: { N: '1' } }` → `{ n: '1' }`). */
-function plainDeep(v: unknown): unknown {
-  const p = plain(v);
-  if (Array.isArray(p)) return p.map(plainDeep);
-  if (p && typeof p === 'object') return Object.fromEntries(Object.entries(p).map(([k, x]) => [k, plainDeep(x)]));
-  return p;
 }
 
 /** The per-user items by sort key (docs/ARCHITECTURE.md, "The table"). */
@@ -80,9 +65,6 @@ function kindOf(key: Record<string, unknown> | undefined): { kind: string; key: 
   return { kind, key: `${pk}|${sk}` };
 }
 
-/** Approximate DynamoDB item size: attribute names plus values, as JSON text. */
-const sizeOf = (item: unknown) => Buffer.byteLength(JSON.stringify(item ?? {}));
-
 function describe(command: { constructor: { name: string }; input?: any }): DynamoDbOp {
   const name = command.constructor.name;
   const operation = OPERATION[name] ?? name.replace(/Command$/, '');
@@ -92,7 +74,7 @@ function describe(command: { constructor: { name: string }; input?: any }): Dyna
       const action = (['Put', 'Update', 'Delete', 'ConditionCheck'] as const).find((a) => t[a])!;
       const body = t[action];
       const k = kindOf(action === 'Put' ? body.Item : body.Key);
-      return { action, ...k, ...(action === 'Put' ? { bytes: sizeOf(body.Item) } : {}) };
+      return { action, ...k, ...(action === 'Put' ? { image: body.Item, bytes: itemBytes(body.Item) } : {}) };
     });
     return { operation, items, transactional: true };
   }
@@ -113,7 +95,7 @@ function describe(command: { constructor: { name: string }; input?: any }): Dyna
       {
         action,
         ...k,
-        ...(action === 'Put' ? { bytes: sizeOf(input.Item) } : {}),
+        ...(action === 'Put' ? { image: input.Item, bytes: itemBytes(input.Item) } : {}),
         ...(action === 'Query' ? { kind: `query ${input.IndexName ?? 'table'}` } : {}),
       },
     ],
@@ -160,43 +142,9 @@ export class DynamoDbCounter {
 
 const DYNAMODB_TARGET = 'DynamoDB_20120810.';
 
-/** A call as sent (DynamoDB JSON), described as `describe` describes a command; items sized as the plain values they hold. */
+/** A call as sent (DynamoDB JSON), described as `describe` describes a command, items sized as DynamoDB sizes them. */
 function describeWire(operation: string, body: string): DynamoDbOp {
-  const input = JSON.parse(body || '{}');
-  if (input.Item) input.Item = plainDeep(input.Item);
-  for (const t of input.TransactItems ?? []) if (t.Put?.Item) t.Put.Item = plainDeep(t.Put.Item);
-  return describe({ constructor: { name: `${operation}Command` }, input });
-}
-
-export interface CapacityLine {
-  what: string;
-  count: number;
-  rru: number;
-  wru: number;
-}
-
-/**
- * On-demand capacity units from the counted calls: a consistent read of up to 4 KB is
- * 1 RRU; a write is 1 WRU per KB of the item; in a transaction, twice that. Item sizes
- * come from the Puts seen (the largest version of each key); an item never seen is 1 KB.
- */
-export function capacity(ops: readonly DynamoDbOp[]): { lines: CapacityLine[]; rru: number; wru: number } {
-  const sizes = new Map<string, number>();
-  for (const op of ops) for (const i of op.items) if (i.bytes !== undefined) sizes.set(i.key, Math.max(sizes.get(i.key) ?? 0, i.bytes));
-  const lines = new Map<string, CapacityLine>();
-  for (const op of ops) {
-    for (const i of op.items) {
-      const bytes = i.bytes ?? sizes.get(i.key) ?? 1024;
-      const what = `${op.transactional ? 'TransactWriteItems: ' : ''}${i.action} ${i.kind}`;
-      const line = lines.get(what) ?? { what, count: 0, rru: 0, wru: 0 };
-      line.count++;
-      if (i.action === 'Get' || i.action === 'Query') line.rru += Math.max(1, Math.ceil(bytes / 4096));
-      else line.wru += Math.max(1, Math.ceil(bytes / 1024)) * (op.transactional ? 2 : 1);
-      lines.set(what, line);
-    }
-  }
-  const all = [...lines.values()].sort((a, b) => a.what.localeCompare(b.what));
-  return { lines: all, rru: all.reduce((s, l) => s + l.rru, 0), wru: all.reduce((s, l) => s + l.wru, 0) };
+  return describe({ constructor: { name: `${operation}Command` }, input: JSON.parse(body || '{}') });
 }
 
 // ---------------------------------------------------------------------------------
@@ -210,7 +158,7 @@ export interface LifecycleFigures {
   apiCalls: { name: string; ns: number }[];
   /** Lambda tasks the state machine ran and how long each took, ms (from the history). */
   lambdaTasks: { state: string; ms: number }[];
-  dynamodb: ReturnType<typeof capacity> & { calls: number };
+  dynamodb: ReturnType<typeof capacity> & { calls: number; ops: DynamoDbOp[] };
   sns: { publishes: number; emailDeliveries: number };
 }
 
@@ -329,7 +277,7 @@ export async function benchLifecycle({ local, api }: BenchLocal): Promise<Lifecy
     publishes: new Set(records.map((r) => r.messageId)).size,
     emailDeliveries: records.filter((r) => r.deliveredTo?.includes('@')).length,
   };
-  const dynamodb = { ...capacity(counter.ops), calls: counter.ops.length };
+  const dynamodb = { ...capacity(counter.ops), calls: counter.ops.length, ops: counter.ops };
 
   const rows: Row[] = [
     {

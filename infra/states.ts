@@ -4,8 +4,12 @@
  */
 /** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
 export const STATE = {
-  needsMfa: 'NeedsMfa',
+  /** The start: routes each execution straight to its first step, so no request passes two Choices before it waits. */
+  route: 'Route',
+  /** MfaChallenge of a request whose next step is the plain AwaitApproval (MFA and approvals, no nudges): no Choice between them. */
   mfaChallenge: 'MfaChallenge',
+  /** MfaChallenge of every other request with MFA (no approval, or reminders): NeedsApproval picks what follows. */
+  mfaChallengeThenNeedsApproval: 'MfaChallengeThenNeedsApproval',
   needsApproval: 'NeedsApproval',
   awaitApproval: 'AwaitApproval',
   /** AwaitApproval cut short at the next reminder or escalation (policies with `approvals.remindAfter` / `approvals.escalate`). */

@@ -20,13 +20,15 @@ import { STATE } from './states';
 const MFA_TIMEOUT_PATH = '$.mfaTimeoutSeconds';
 const APPROVAL_TIMEOUT_PATH = '$.approvalTimeoutSeconds';
 
+/** One of the two MfaChallenge states (`STATE.mfaChallenge`, `STATE.mfaChallengeThenNeedsApproval`): the same task, another next step. */
 export function mfaChallengeTask(
   scope: Construct,
+  name: string,
   fn: lambda.IFunction,
   timedOut: sfn.IChainable,
   closed: sfn.IChainable,
 ): sfn.TaskStateBase {
-  const task = new tasks.LambdaInvoke(scope, STATE.mfaChallenge, {
+  const task = new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     payload: sfn.TaskInput.fromObject({

@@ -3,8 +3,11 @@
  * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
  * with the execution input and each state's integration.
  *
- *   NeedsMfa ─> MfaChallenge ─> NeedsApproval ─> AwaitApproval ─> Activate
+ *   Route ─> MfaChallenge ─> AwaitApproval ─> Activate
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
+ *   Route sends each request to its first step: no MFA ─> AwaitApproval (or Activate, when
+ *   nobody approves); MFA but no plain approval next (none, or reminders) ─>
+ *   MfaChallengeThenNeedsApproval ─> NeedsApproval, which picks what follows
  *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
  *   "Closed" on MfaChallenge / AwaitApproval / Activate ─> Closed
  *   An extension (`$.extends`, POST /v1/requests/{id}/extend) takes the same path: Activate
@@ -22,6 +25,8 @@
  * No Choice follows a Task on the common path (one more transition, $0.025 per 1,000, on
  * every lifecycle), and no normal turn is an error (a Lambda error counts against the
  * function errors alarm): an extension is the same path with another grant at `$.grant`.
+ * So the start routes at once, and MfaChallenge is two states, one Task with two next
+ * steps: a Choice after it would cost every lifecycle with MFA one more transition.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
@@ -48,10 +53,10 @@
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
  * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA and
- * one approval is 9 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
- * Activate, Expire). A policy with a reminder and an escalation adds 3 transitions and 2
- * invocations per nudge (Remind, NeedsApproval, the next segment's park): 15 transitions
- * and 8 invocations with MFA, approved after both nudges. An extension is a lifecycle of its
+ * one approval is 8 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
+ * Activate, Expire); without MFA, 7. A policy with a reminder and an escalation adds 3
+ * transitions and 2 invocations per nudge (Remind, NeedsApproval, the next segment's park):
+ * 15 transitions and 8 invocations with MFA, approved after both nudges. An extension is a lifecycle of its
  * own (its approval, Activate applying it, the waits for the new end, Expire); the grant's own
  * Expire still runs once at the old end. No EventBridge schedule and no cron: the execution is the timer.
  *
@@ -89,6 +94,11 @@ import {
 } from './workflow-states';
 
 export { STATE } from './states';
+
+const MFA = sfn.Condition.booleanEquals('$.mfa', true);
+const APPROVAL = sfn.Condition.booleanEquals('$.approval', true);
+const REMINDER = sfn.Condition.isPresent(REMINDER_PATH);
+const and = (...conditions: sfn.Condition[]) => sfn.Condition.and(...conditions);
 
 /** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
 export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
@@ -176,17 +186,28 @@ export class JitgateWorkflow extends Construct {
     const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
     const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
     const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
-    const needsApproval = new sfn.Choice(this, STATE.needsApproval)
-      // Only policies with a reminder or an escalation still to send carry `$.reminder`.
-      .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.approval', true), sfn.Condition.isPresent(REMINDER_PATH)), awaitUntilReminder)
-      .when(sfn.Condition.booleanEquals('$.approval', true), awaitApprovalState)
-      .otherwise(activate);
-    const mfaChallengeState = mfaChallengeTask(this, mfaChallenge, timedOut, closed);
-    const needsMfa = new sfn.Choice(this, STATE.needsMfa)
-      .when(sfn.Condition.booleanEquals('$.mfa', true), mfaChallengeState)
-      .otherwise(needsApproval);
+    // Which approval step comes next: the segment until a nudge, the plain wait, or none.
+    const routeApproval = (choice: sfn.Choice) =>
+      choice
+        // Only policies with a reminder or an escalation still to send carry `$.reminder`.
+        .when(and(APPROVAL, REMINDER), awaitUntilReminder)
+        .when(APPROVAL, awaitApprovalState)
+        .otherwise(activate);
+    const needsApproval = routeApproval(new sfn.Choice(this, STATE.needsApproval));
+    const mfaChallengeState = mfaChallengeTask(this, STATE.mfaChallenge, mfaChallenge, timedOut, closed);
+    const mfaChallengeThenChoice = mfaChallengeTask(this, STATE.mfaChallengeThenNeedsApproval, mfaChallenge, timedOut, closed);
+    // The start routes every request to its first step at once: MFA and a plain approval (the common
+    // lifecycle) go MfaChallenge → AwaitApproval with no Choice between them. Reminders are tested for
+    // presence first (no IsPresent: false, which aws-local-stepfunctions 3 evaluates as never true).
+    const route = routeApproval(
+      new sfn.Choice(this, STATE.route)
+        .when(and(MFA, APPROVAL, REMINDER), mfaChallengeThenChoice)
+        .when(and(MFA, APPROVAL), mfaChallengeState)
+        .when(MFA, mfaChallengeThenChoice),
+    );
 
-    mfaChallengeState.next(needsApproval);
+    mfaChallengeState.next(awaitApprovalState);
+    mfaChallengeThenChoice.next(needsApproval);
     awaitApprovalState.next(activate);
     awaitUntilReminder.next(activate);
     remind.next(needsApproval);
@@ -210,7 +231,7 @@ export class JitgateWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'jitgate: one execution per request, named after the request id',
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(needsMfa),
+      definitionBody: sfn.DefinitionBody.fromChainable(route),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });

@@ -66,7 +66,10 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
         },
       };
     case 'pending_mfa':
-      return { startAt: STATE.mfaChallenge, input: first ? { ...input, reminder: first } : input };
+      // The MfaChallenge state whose next step fits the request, as the start's Choice would pick it.
+      return first || !input.approval
+        ? { startAt: STATE.mfaChallengeThenNeedsApproval, input: first ? { ...input, reminder: first } : input }
+        : { startAt: STATE.mfaChallenge, input };
     case 'pending_approval':
       // An auto-approved request waits only for activation (an extension: to be applied), with the times fixed at creation.
       if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input };

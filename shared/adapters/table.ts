@@ -25,6 +25,9 @@ const KEY_FIELDS = [
   'auditHead',
   // Written by versions whose Activate step ran in the state machine, without a Lambda.
   'chainNext',
+  // Written by versions that stored the grant.activated message with the grant's times; Activate now
+  // derives it from the request. Dropped on read, so the next write of such a request no longer carries it.
+  'activationNotice',
 ];
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {

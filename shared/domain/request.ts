@@ -77,8 +77,6 @@ export interface RequestBase {
    * from a task's output: whoever can call SendTaskSuccess cannot choose `expiresAt`.
    */
   grantTimes?: GrantTimes;
-  /** The `grant.activated` message, written with `grantTimes`; the state machine publishes it once the grant is active. */
-  activationNotice?: string;
   /** When a window grant was first used (`authorize`); recorded once, with a `grant_used` audit event. */
   firstUsedAt?: string;
   /** Break-glass only: the post-hoc reviews by members of the policy's notify group, one each. */

@@ -45,8 +45,7 @@ const STATE_FIELDS: { [S in RequestStatus]: readonly Exclude<keyof Extract<Reque
  * (or `mfaDeadline`) of the status it left; the API shows the status's fields, as typed.
  */
 function ownFields(request: JitRequest): Omit<JitRequest, 'version'> {
-  // The notice is the state machine's to publish, not part of the document.
-  const { version: _version, activationNotice: _notice, ...base } = baseOf(request);
+  const { version: _version, ...base } = baseOf(request);
   const state: Record<string, unknown> = { status: request.status };
   for (const f of STATE_FIELDS[request.status] as readonly string[]) {
     const value = (request as unknown as Record<string, unknown>)[f];

@@ -8,7 +8,7 @@
  * grant slot → active with the end authorize reads, and the `activated` event on the
  * request's audit chain. Safe to repeat: a retry after a commit whose answer was lost
  * finds the request active and answers the same times, and tells nobody twice. Then the
- * requester hears `grant.activated` (the notice stored with the times; best effort).
+ * requester hears `grant.activated` (derived from the committed request; best effort).
  *
  * An extension is never activated: it is applied to the grant it extends, and its execution
  * then waits for that grant's new end and expires it (the grant's own execution, at the old end,
@@ -23,7 +23,7 @@ import { RequirementsNotMet } from '../domain/workflow-signals';
 import type { CoreDeps } from '../runtime-core';
 import { load, withRetry } from './common';
 import { applyExtension } from './extensions';
-import { OUTCOME_EVENTS } from './outcomes';
+import { announceActivation } from './outcomes';
 
 const ACTIVATES_FROM: readonly RequestStatus[] = TRANSITIONS.activate;
 
@@ -61,13 +61,6 @@ export async function activateGrant(deps: CoreDeps, requestId: string): Promise<
     }
     return { requestId: grant.id, ...grantTimesUntil(grant.activatedAt, grant.expiresAt) };
   }
-  if (found.committed) await announce(deps, found.request);
+  if (found.committed) await announceActivation(deps, found.request);
   return { requestId, ...grantTimesUntil(found.request.activatedAt, found.request.expiresAt) };
-}
-
-/** The `grant.activated` message the completing write stored, on the events topic. */
-async function announce(deps: CoreDeps, request: JitRequest): Promise<void> {
-  if (request.activationNotice === undefined) return;
-  const { type: _type, ...body } = JSON.parse(request.activationNotice) as Record<string, unknown>;
-  await deps.notifier.publishEvent(OUTCOME_EVENTS.activated, request.requester.id, body).catch(() => undefined);
 }

@@ -7,7 +7,6 @@ import { hasPrivilege } from '../domain/privileges';
 import type { JitRequest } from '../domain/request';
 import type { Deps } from '../runtime';
 import type { CoreDeps } from '../runtime-core';
-import { activationNotice } from './outcomes';
 import type { StoredRequest } from './ports';
 
 export async function load(deps: CoreDeps, id: string): Promise<StoredRequest> {
@@ -53,10 +52,9 @@ export function assertVisible(deps: Deps, request: JitRequest, p: Principal): vo
   throw new NotFound(`no request ${request.id}`);
 }
 
-/** What the request carries once its grant may start: the state machine's Activate step reads both. */
+/** What the request carries once its grant may start: the state machine's Activate step reads it. */
 export interface GrantStart {
   grantTimes: GrantTimes;
-  activationNotice: string;
 }
 
 /** Are all requirements met, so the grant can start? Then its start, fixed now by whoever completed the last one. */
@@ -67,14 +65,12 @@ export function completion(request: JitRequest, now: Date): GrantStart | undefin
 }
 
 /**
- * The grant's times and the requester's `grant.activated` message, stored on the request
- * in the write that completes it. The API answers with that request, still pending: the
- * state machine activates it moments later and publishes the message, and a caller who
- * wants to see `active` polls GET /v1/requests/{id}.
+ * The grant's times, stored on the request in the write that completes it. The API answers
+ * with that request, still pending: the state machine activates it moments later and tells
+ * the requester, and a caller who wants to see `active` polls GET /v1/requests/{id}.
  */
 export function grantStart(request: JitRequest, now: Date): GrantStart {
-  const times = grantTimes(request.durationSeconds, now);
-  return { grantTimes: times, activationNotice: activationNotice(request, times) };
+  return { grantTimes: grantTimes(request.durationSeconds, now) };
 }
 
 export function addSeconds(now: Date, seconds: number): string {

@@ -4,8 +4,7 @@
  * local mode the outbox records it). Best effort: the state change is what matters,
  * so a lost event never fails or repeats the step that caused it.
  */
-import type { GrantTimes } from '../domain/grant';
-import { eventMessage, outcomeEvent, type Outcome } from '../domain/notification';
+import { outcomeEvent, type Outcome } from '../domain/notification';
 import type { JitRequest } from '../domain/request';
 import type { CoreDeps } from '../runtime-core';
 import type { LifecycleEvent } from './ports';
@@ -33,17 +32,16 @@ export async function tellRequester(
 }
 
 /**
- * The `grant.activated` message, written on the request with the grant's times by the
- * write that completes its requirements. The state machine owns activation: its Activate
- * step publishes this text once it has committed (shared/usecases/activation.ts),
- * with no Lambda, while the words stay the domain's.
+ * Tells the requester their grant is active: the `grant.activated` message, derived from the
+ * request the Activate step committed (its times, who approved). Nothing about it is stored on
+ * the request, whose every write after the last requirement it made half a kilobyte larger (and
+ * their copies in the indexes).
  */
-export function activationNotice(request: JitRequest, grant: GrantTimes): string {
+export async function announceActivation(deps: CoreDeps, request: Extract<JitRequest, { status: 'active' }>): Promise<void> {
   const approvedBy = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approver.id);
-  const body = outcomeEvent(request, 'activated', {
-    activatedAt: grant.activatedAt,
-    expiresAt: grant.expiresAt,
+  await tellRequester(deps, request, 'activated', {
+    activatedAt: request.activatedAt,
+    expiresAt: request.expiresAt,
     ...(approvedBy.length ? { approvedBy } : {}),
   });
-  return eventMessage(OUTCOME_EVENTS.activated, body);
 }

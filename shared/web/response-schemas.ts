@@ -378,8 +378,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? SameKeys<A, B> : false) :
 type SameKeys<A, B> = [Keys<A>] extends [Keys<B>] ? ([Keys<B>] extends [Keys<A>] ? true : false) : false;
 type Keys<T> = T extends unknown ? keyof T : never;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-// The activation notice is the state machine's to publish (shared/domain/views.ts leaves it out).
-type RequestDocument = DistributiveOmit<JitRequest, 'version' | 'activationNotice'> & {
+type RequestDocument = DistributiveOmit<JitRequest, 'version'> & {
   approvalsProgress: GroupProgress[];
   waitingFor: RequestView['waitingFor'];
 };

@@ -174,32 +174,49 @@ describe('the state machine', () => {
 
   test('exactly the states of the architecture', () => {
     expect(Object.keys(definition().States).sort()).toEqual(Object.values(STATE).sort());
-    expect(definition().StartAt).toBe('NeedsMfa');
+    expect(definition().StartAt).toBe('Route');
   });
 
   test('the path of a request', () => {
     const s = definition().States;
-    expect(s.NeedsMfa).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallenge' }],
-      Default: 'NeedsApproval',
-    });
-    expect(s.MfaChallenge.Next).toBe('NeedsApproval');
     // Policies with a reminder or escalation carry $.reminder and wait in segments; all others take AwaitApproval as before.
-    expect(s.NeedsApproval).toMatchObject({
+    const approvalRoutes = [
+      {
+        And: [
+          { Variable: '$.approval', BooleanEquals: true },
+          { Variable: '$.reminder', IsPresent: true },
+        ],
+        Next: 'AwaitApprovalUntilReminder',
+      },
+      { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
+    ];
+    // The start routes each request to its first step: MFA with a plain approval goes MfaChallenge → AwaitApproval, no Choice between.
+    expect(s.Route).toMatchObject({
       Type: 'Choice',
       Choices: [
         {
           And: [
+            { Variable: '$.mfa', BooleanEquals: true },
             { Variable: '$.approval', BooleanEquals: true },
             { Variable: '$.reminder', IsPresent: true },
           ],
-          Next: 'AwaitApprovalUntilReminder',
+          Next: 'MfaChallengeThenNeedsApproval',
         },
-        { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
+        {
+          And: [
+            { Variable: '$.mfa', BooleanEquals: true },
+            { Variable: '$.approval', BooleanEquals: true },
+          ],
+          Next: 'MfaChallenge',
+        },
+        { Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallengeThenNeedsApproval' },
+        ...approvalRoutes,
       ],
       Default: 'Activate',
     });
+    expect(s.MfaChallenge.Next).toBe('AwaitApproval');
+    expect(s.MfaChallengeThenNeedsApproval.Next).toBe('NeedsApproval');
+    expect(s.NeedsApproval).toMatchObject({ Type: 'Choice', Choices: approvalRoutes, Default: 'Activate' });
     expect(s.AwaitApproval.Next).toBe('Activate');
     expect(s.AwaitApprovalUntilReminder.Next).toBe('Activate');
     expect(s.Remind.Next).toBe('NeedsApproval');
@@ -222,6 +239,7 @@ describe('the state machine', () => {
 
   test.each([
     ['MfaChallenge', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }],
+    ['MfaChallengeThenNeedsApproval', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }],
     [
       'AwaitApproval',
       '$.approvalTimeoutSeconds',
@@ -234,7 +252,7 @@ describe('the state machine', () => {
     expect(state.TimeoutSecondsPath).toBe(timeoutPath);
     expect(state.ResultPath).toBe('$.grant');
     expect(state.Parameters.Payload).toEqual(payload);
-    const entry = name === 'MfaChallenge' ? 'mfa-challenge' : 'await-approval';
+    const entry = name.startsWith('MfaChallenge') ? 'mfa-challenge' : 'await-approval';
     expect(state.Parameters.FunctionName).toBe(`<GetAtt:${functionWithEntry(template, entry)}.Arn>`);
     expect(state.Catch).toEqual([
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },

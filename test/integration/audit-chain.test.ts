@@ -11,7 +11,6 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, Update
 import { devPerson } from '../support/principals';
 import { keys } from '../../shared/adapters/keys';
 import { grantTimes } from '../../shared/domain/grant';
-import { activationNotice } from '../../shared/usecases/outcomes';
 import { withState } from '../../shared/domain/request';
 import type { Deps } from '../../shared/runtime';
 import { depsOf } from '../support/in-process';
@@ -202,8 +201,7 @@ test('Activate: a response lost after the commit is retried safely; the grant st
   );
   // As the deciding approval would: the grant's times go on the request (2 s long), then Activate runs.
   const times = grantTimes(2, new Date());
-  const start = { grantTimes: times, activationNotice: activationNotice(parked!.request, times) };
-  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, start), []);
+  await deps.store.saveRequest(parked!, withState(parked!.request, parked!.request, { grantTimes: times }), []);
 
   let activations = 0;
   const entries = lambdaEntries(local.template);

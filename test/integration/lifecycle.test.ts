@@ -166,6 +166,11 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
   expect(execution.status).toBe('SUCCEEDED');
   const history = await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(request.id) });
   expect(history.events.map((e) => e.type)).toContain('SucceedStateEntered');
+  // MFA and a plain approval: the start goes straight to MfaChallenge, whose next step is AwaitApproval (no Choice between).
+  const entered = history.events
+    .filter((e) => e.type.endsWith('StateEntered'))
+    .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
+  expect(entered).toEqual(['Route', 'MfaChallenge', 'Closed']);
 });
 
 test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {

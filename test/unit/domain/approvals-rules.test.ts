@@ -195,18 +195,20 @@ describe('denials', () => {
     const f = fakes(pendingRequest('vault:open'));
     await decide(f.deps, as(demo('bob')), 'req-1', 'deny', undefined);
     const approved = await decide(f.deps, as(dan()), 'req-1', 'approve', undefined);
-    // The answer is the request as decided; the state machine activates it and publishes the notice stored with it.
+    // The answer is the request as decided; the state machine activates it and tells the requester.
     expect(approved).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
-    expect(approved).not.toHaveProperty('activationNotice');
     expect(f.workflow).toEqual(['succeed T1']);
-    const notice = JSON.parse(f.stored().activationNotice!);
-    expect(notice).toMatchObject({ type: 'grant.activated', requester: id('alice'), outcome: 'activated', action: 'vault:open' });
-    expect(notice.expiresAt).toBe(f.stored().grantTimes?.expiresAt);
-    // The workflow (here the in-memory one playing Activate) commits the grant and publishes
-    // that notice, as stored; the decision itself publishes nothing, so it is the only event.
-    expect(f.stored()).toMatchObject({ status: 'active', expiresAt: notice.expiresAt });
-    const { type, ...body } = notice;
-    expect(f.events).toEqual([{ type, requester: id('alice'), body }]);
+    // The workflow (here the in-memory one playing Activate) commits the grant at the times the
+    // decision fixed and publishes the notice; the decision itself publishes nothing, so it is the only event.
+    const expiresAt = f.stored().grantTimes?.expiresAt;
+    expect(f.stored()).toMatchObject({ status: 'active', expiresAt });
+    expect(f.events).toEqual([
+      {
+        type: 'grant.activated',
+        requester: id('alice'),
+        body: expect.objectContaining({ outcome: 'activated', action: 'vault:open', expiresAt, approvedBy: [id('dan')] }),
+      },
+    ]);
   });
 });
 
@@ -358,6 +360,21 @@ describe('resuming after a restart', () => {
     expect(done.input.approvalTimeoutSeconds).toBe(240);
     expect(done.input.reminder).toBeUndefined();
     expect(resumePlan(pendingRequest('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.awaitApproval);
+  });
+
+  test('a request waiting for its MFA answer resumes in the MfaChallenge state the start would have chosen for it', () => {
+    const waitingForMfa = (action: string) =>
+      ({
+        ...pendingRequest(action),
+        status: 'pending_mfa',
+        mfaDeadline: at(10).toISOString(),
+        mfa: { required: true, failures: 0 },
+      }) as unknown as JitRequest;
+    // A plain approval next: straight on to AwaitApproval, no Choice between.
+    expect(resumePlan(waitingForMfa('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.mfaChallenge);
+    // Reminders to send: NeedsApproval picks the segment after the answer (the first one, as for a new request).
+    const nudged = resumePlan(waitingForMfa('vault:open'), 'http://x/approve/', at(5));
+    expect(nudged).toMatchObject({ startAt: STATE.mfaChallengeThenNeedsApproval, input: { reminder: { afterSeconds: 600 } } });
   });
 
   test('an auto-approved request resumes at Activate; an extension too, with `extends` (Activate applies it)', () => {

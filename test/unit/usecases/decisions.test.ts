@@ -23,7 +23,7 @@ test('quorum: vault:open needs two security admins; the first approval waits, th
   expect(await decide(w.deps, by(bob), 'req-1', 'approve', undefined)).toMatchObject({ status: 'pending_approval' });
   expect(w.workflow.answers).toEqual([]);
   const view = await decide(w.deps, by(carol), 'req-1', 'approve', 'checked the ticket');
-  // The answer is the request as decided; the workflow (here in memory) activates it and publishes the stored notice.
+  // The answer is the request as decided; the workflow (here in memory) activates it and publishes the notice.
   expect(view).toMatchObject({ status: 'pending_approval', waitingFor: { activation: true } });
   expect(w.workflow.answers).toEqual([expect.objectContaining({ token: 'T-approval', succeeded: true })]);
   expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });

@@ -1,7 +1,6 @@
 /** The steps the state machine runs through Lambda: each idempotent, each telling nobody twice. */
 import { grantTimes } from '../../../shared/domain/grant';
 import { decide } from '../../../shared/usecases/decisions';
-import { activationNotice } from '../../../shared/usecases/outcomes';
 import { createRequest } from '../../../shared/usecases/requests';
 import { awaitApproval, endRequest, parkMfaToken, remindApprovers } from '../../../shared/usecases/workflow-steps';
 import { demo } from '../../support/principals';
@@ -25,7 +24,6 @@ describe('parkMfaToken', () => {
       ...stored.request,
       mfa: { ...stored.request.mfa, passedAt: now },
       grantTimes: times,
-      activationNotice: activationNotice(stored.request, times),
       version: stored.request.version + 1,
     };
     await w.store.saveRequest(stored, passed, []);
