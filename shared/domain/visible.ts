@@ -15,7 +15,8 @@ export function showHidden(text: string): string {
 
 /**
  * Made on first use, not at module scope: a Segmenter loads ICU's break rules, ~15 ms of the
- * authorize function's cold start (bench section 8), which imports this module but seldom counts.
+ * authorize function's cold start (bench section 8), which imports this module through
+ * request-checks.ts and never counts (justifications are counted when a request is created).
  */
 let graphemes: Intl.Segmenter | undefined;
 
