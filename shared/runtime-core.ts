@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { emfMetrics } from './adapters/metrics';
 import { SnsNotifier } from './adapters/notifier';
 import { DynamoStore } from './adapters/store';
@@ -63,7 +62,7 @@ export function coreFromEnv(env: NodeJS.ProcessEnv, { config, verifier }: Config
     policies: new PolicyIndex(config),
     verifier,
     store: new DynamoStore(new DynamoDBClient(CLIENT_OPTIONS), required(env, 'TABLE_NAME')),
-    notifier: new SnsNotifier(new SNSClient(CLIENT_OPTIONS), env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
+    notifier: new SnsNotifier(CLIENT_OPTIONS, env.APPROVER_TOPIC_ARN ?? '', env.EVENTS_TOPIC_ARN ?? ''),
     metrics: emfMetrics,
     now: () => new Date(),
     newId: () => randomUUID(),

@@ -13,7 +13,12 @@ export function showHidden(text: string): string {
   return text.replace(HIDDEN, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/**
+ * Made on first use, not at module scope: a Segmenter loads ICU's break rules, ~15 ms of the
+ * authorize function's cold start (bench section 8), which imports this module through
+ * request-checks.ts and never counts (justifications are counted when a request is created).
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * How many characters a reader sees: user-perceived characters (a letter with its
@@ -24,6 +29,7 @@ export function visibleLength(text: string): number {
   const seen = text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
   let n = 0;
   // Segmented first: a zero-width joiner inside an emoji sequence belongs to it; one on its own shows nothing.
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(seen)) if (segment.replace(HIDDEN, '').length > 0) n++;
   return n;
 }
