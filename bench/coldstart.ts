@@ -33,7 +33,12 @@ import { fmtRatio, median, target, type Row, type SectionResult } from './stats'
 import type { BenchLocal } from './support';
 
 const OUT_DIR = path.join(REPO_ROOT, 'bench', '.out-coldstart');
-const RUNS = 5;
+/**
+ * Cold starts per bundle. With 5, the ratio moved between 1.34x and 1.72x from one run to the next on an
+ * idle machine, one slow start being a fifth of a bundle's samples; with 11, one is less than a tenth
+ * (1.46x and 1.67x in two runs: the machine's own noise remains).
+ */
+const RUNS = 11;
 /** The target: authorize's cold start within this factor of the minimal GetItem bundle, same bundling. */
 const AUTHORIZE_VS_MINIMAL = 1.3;
 const MINIMAL = 'minimal GetItem';
