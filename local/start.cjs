@@ -11,7 +11,6 @@
  * last build read (esbuild's metafile) with their hashes; a start whose options, lockfile and
  * esbuild version hash the same, and whose recorded files are unchanged, builds nothing.
  */
-const { createHash } = require('node:crypto');
 const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
@@ -21,7 +20,7 @@ const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'jitgate', 'local-mo
 /** Files of the cache not used for this long are removed when a start builds. */
 const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
 
-const sha = (data) => createHash('sha256').update(data).digest('hex');
+const { hashInputs: hashFiles, sha } = require('./build-cache.cjs');
 
 /**
  * A module finds files next to its source (`__dirname`: the demo config, the worker's source, the
@@ -58,17 +57,7 @@ function buildOptions(outfile) {
   };
 }
 
-function hashInputs(files) {
-  const out = {};
-  for (const file of files) {
-    try {
-      out[file] = sha(readFileSync(path.join(ROOT, file)));
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
-}
+const hashInputs = (files) => hashFiles(ROOT, files);
 
 function readManifest(file) {
   try {

@@ -17,11 +17,12 @@
  * place, printed by esbuild's printer: the bytes a build with that config makes
  * (test/infra/bundle.test.ts compares them with CDK's).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, transform, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
 import { esbuildOptions, functionBundling } from '../../infra/bundling';
+import { hashInputs as hashFiles, sha } from '../build-cache.cjs';
 import type { ConfigMode } from '../../shared/config/issuer-issues';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -59,8 +60,6 @@ interface Manifest {
   inputs: Record<string, string>;
 }
 
-const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
 /** Inlined in place of the config while the code is built; swapped for the config's literal after. */
 const CONFIG_PLACEHOLDER = '{"jitgate-config-placeholder":"built once, the config is copied in per start"}';
 
@@ -75,17 +74,7 @@ function workerOptions(): BuildOptions {
   return { bundle: true, platform: 'node', format: 'esm', target: `node${process.versions.node.split('.')[0]}`, logLevel: 'warning' };
 }
 
-function hashInputs(files: string[]): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  for (const file of files) {
-    try {
-      out[file] = sha(readFileSync(path.join(ROOT, file)));
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
-}
+const hashInputs = (files: string[]) => hashFiles(ROOT, files);
 
 function sourceInputs(metafile: Metafile): string[] {
   // Dependencies are pinned by the lockfile, which is part of the options hash.
