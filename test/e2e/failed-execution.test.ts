@@ -81,7 +81,7 @@ test('an aborted execution: the request ends failed, audited with the cause, the
     },
   });
 
-  const told = (await api.outbox()).filter((m) => m.message.includes(id) && m.message.includes('request.failed'));
+  const told = await api.messages((m) => m.message.includes(id) && m.message.includes('request.failed'));
   expect(told).toHaveLength(1);
   expect(JSON.parse(told[0]!.message)).toMatchObject({
     type: 'request.failed',

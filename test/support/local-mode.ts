@@ -12,6 +12,7 @@ import { currentCode } from '../../shared/domain/totp';
 import { DEMO_CONFIG_FILE } from './demo-config';
 import { localTable, type LocalTable } from './dynamodb-items';
 import { sharedDynamoDb } from './shared-dynamodb';
+import { waitFor } from './wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -159,6 +160,15 @@ export function e2eConfig(dir: string): string {
   return file;
 }
 
+/** A message as local mode's outbox records it (`GET /dev/outbox`). */
+export interface OutboxMessage {
+  deliveredTo?: string;
+  message: string;
+  links: string[];
+  topicArn: string;
+  attributes?: Record<string, unknown>;
+}
+
 export class Client {
   constructor(
     readonly url: string,
@@ -221,36 +231,42 @@ export class Client {
     return Object.assign(next, { wrong });
   }
 
-  async outbox(
-    to?: string,
-  ): Promise<{ deliveredTo?: string; message: string; links: string[]; topicArn: string; attributes?: Record<string, unknown> }[]> {
+  async outbox(to?: string): Promise<OutboxMessage[]> {
     const res = await this.call('GET', `/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ''}`);
     return res.json.messages;
   }
 
+  /**
+   * The outbox messages (to `to`, or all) that `match` accepts, once there is at least one: a handler publishes
+   * after it commits, so a message may trail the status that a test has just read.
+   */
+  async messages(match: (m: OutboxMessage) => boolean, opts: { to?: string; timeoutMs?: number; what?: string } = {}) {
+    const { to, timeoutMs = 15_000, what = 'a matching message in the outbox' } = opts;
+    return waitFor(
+      async () => (await this.outbox(to)).filter(match),
+      (found) => found.length > 0,
+      { timeoutMs, what, intervalMs: 100 },
+    );
+  }
+
   /** The personal link sent to `email` for request `id`. */
   async linkFor(email: string, id: string, timeoutMs = 30_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const messages = await this.outbox(email);
-      for (const m of messages) {
-        const link = m.links.find((l) => l.includes('/approve/'));
-        if (link && linkRequestId(link) === id) return link;
-      }
-      if (Date.now() > deadline) throw new Error(`no link for ${email} and request ${id}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const links = await waitFor(
+      async () => (await this.outbox(email)).flatMap((m) => m.links.filter((l) => l.includes('/approve/') && linkRequestId(l) === id)),
+      (found) => found.length > 0,
+      { timeoutMs, what: `a link for ${email} and request ${id}`, intervalMs: 100 },
+    );
+    return links[0]!;
   }
 
   async waitForStatus(token: string, id: string, status: string, timeoutMs = 30_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await this.call('GET', `/v1/requests/${id}`, { token });
-      if (res.json?.status === status) return res.json;
-      // The whole document: what it still waits for tells where the lifecycle stopped.
-      if (Date.now() > deadline) throw new Error(`request ${id} is ${res.json?.status}, not ${status}: ${JSON.stringify(res.json)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // On timeout the whole last document is printed: what it still waits for tells where the lifecycle stopped.
+    const res = await waitFor(
+      () => this.call('GET', `/v1/requests/${id}`, { token }),
+      (r) => r.json?.status === status,
+      { timeoutMs, what: `request ${id} to be ${status}`, intervalMs: 100 },
+    );
+    return res.json;
   }
 }
 
