@@ -15,7 +15,7 @@ type EndEvent = { requestId: string; outcome: 'expired' | 'timed_out'; waitedUnt
 export const handler = instrumented(
   async (event: EndEvent): Promise<EndOutcome> =>
     event.outcome === 'extended'
-      ? applyExtension(runtime(), event.requestId)
+      ? applyExtension(runtime(), event.requestId).then(({ changed }) => ({ changed }))
       : endRequest(runtime(), event.requestId, event.outcome, event.waitedUntil),
   (event) => event.requestId,
 );

@@ -147,10 +147,15 @@ export const TRANSITIONS = {
 
 export type TransitionName = keyof typeof TRANSITIONS;
 
+/** Whether `name` may start from the request's status. */
+export function mayStart(request: JitRequest, name: TransitionName): boolean {
+  const from: readonly RequestStatus[] = TRANSITIONS[name];
+  return from.includes(request.status);
+}
+
 /** Throws `AlreadyDecided` (409) unless `name` may start from the request's status. */
 export function assertTransition(request: JitRequest, name: TransitionName): void {
-  const from: readonly RequestStatus[] = TRANSITIONS[name];
-  if (!from.includes(request.status)) {
+  if (!mayStart(request, name)) {
     throw new AlreadyDecided(`request ${request.id} is ${request.status}; it can no longer be changed this way`, request.status);
   }
 }

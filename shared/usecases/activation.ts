@@ -18,14 +18,12 @@
 import { auditEvent } from '../domain/audit';
 import { Closed } from '../domain/closed';
 import { grantTimesUntil, type GrantTimes } from '../domain/grant';
-import { TRANSITIONS, withState, type JitRequest, type RequestStatus } from '../domain/request';
+import { mayStart, withState, type JitRequest } from '../domain/request';
 import { RequirementsNotMet } from '../domain/workflow-signals';
 import type { CoreDeps } from '../runtime-core';
 import { load, withRetry } from './common';
 import { applyExtension } from './extensions';
 import { announceActivation } from './outcomes';
-
-const ACTIVATES_FROM: readonly RequestStatus[] = TRANSITIONS.activate;
 
 type Active = Extract<JitRequest, { status: 'active' }>;
 type Found = { kind: 'extension'; extends: string } | { kind: 'active'; request: Active; committed: boolean };
@@ -43,7 +41,7 @@ export async function activateGrant(deps: CoreDeps, requestId: string): Promise<
     if (r.extends !== undefined) return { kind: 'extension', extends: r.extends };
     // Only the state machine activates, so an active request is this step's own earlier commit.
     if (r.status === 'active') return { kind: 'active', request: r, committed: false };
-    if (!ACTIVATES_FROM.includes(r.status)) throw new Closed(`request is ${r.status}`);
+    if (!mayStart(r, 'activate')) throw new Closed(`request is ${r.status}`);
     if (!r.grantTimes) throw new RequirementsNotMet(`request ${requestId} is ${r.status} and has no grant times: nothing to activate`);
     const { activatedAt, expiresAt } = r.grantTimes;
     const next = withState(r, { status: 'active', activatedAt, expiresAt }) as Active;
@@ -52,10 +50,11 @@ export async function activateGrant(deps: CoreDeps, requestId: string): Promise<
     return { kind: 'active', request: next, committed: true };
   });
   if (found.kind === 'extension') {
-    // Applied, denied, or settled by an earlier try: applyExtension is safe to repeat.
-    await applyExtension(deps, requestId);
-    const extension = (await load(deps, requestId)).request;
-    const grant = (await load(deps, found.extends)).request;
+    // Applied, denied, or settled by an earlier try: applyExtension is safe to repeat. What it read or
+    // wrote is what it answers; only a repeated step (the extension found applied) reads the grant again.
+    const applied = await applyExtension(deps, requestId);
+    const extension = applied.extension ?? (await load(deps, requestId)).request;
+    const grant = applied.grant ?? (await load(deps, found.extends)).request;
     if (extension.status !== 'applied' || grant.status !== 'active') {
       throw new Closed(`extension ${requestId} is ${extension.status} and the grant it extends is ${grant.status}: nothing to wait for`);
     }

@@ -58,31 +58,41 @@ export async function askExtension(
  * its slot's) moves to that end. An extension whose grant has ended,
  * or that would now pass the maximum, is denied by jitgate instead.
  */
-export async function applyExtension(deps: CoreDeps, extensionId: string): Promise<{ changed: boolean }> {
+export interface ExtensionApplied {
+  /** False when the request is no pending or applied extension: nothing was done. */
+  changed: boolean;
+  /** The extension as this call left it: applied, or denied. */
+  extension?: JitRequest;
+  /** The grant it extends, as this call read or moved it (absent when a repeated step found the extension applied). */
+  grant?: JitRequest;
+}
+
+export async function applyExtension(deps: CoreDeps, extensionId: string): Promise<ExtensionApplied> {
   // Both requests at once: the extension is `applied` exactly when the grant's end has moved.
   // A grant that expired (or was revoked) meanwhile makes the write lose, and the retry sees
   // the grant ended and denies the extension instead.
   // `moved`: the grant as this call extended it (a repeated step finds the extension applied and moves nothing).
-  const decided = await withRetry(async (): Promise<{ request: JitRequest; moved?: { grant: JitRequest; from: string } } | undefined> => {
+  type Decided = { request: JitRequest; grant?: JitRequest; moved?: { from: string } };
+  const decided = await withRetry(async (): Promise<Decided | undefined> => {
     const stored = await load(deps, extensionId);
     const ext = stored.request;
     if (ext.status === 'applied') return { request: ext };
     if (!isPending(ext) || ext.extends === undefined) return undefined;
     const now = deps.now();
-    const deny = async (reason: string) => {
+    const deny = async (reason: string, grant?: JitRequest) => {
       const denied = withState(ext, { status: 'denied', decidedAt: now.toISOString(), decidedBy: 'jitgate', reason });
       await deps.store.saveRequest(stored, denied, [auditEvent(extensionId, 'denied', 'jitgate', now, { reason })]);
-      return { request: denied };
+      return { request: denied, ...(grant ? { grant } : {}) };
     };
     if (!ext.grantTimes) return deny('its requirements were not met');
     const storedGrant = await load(deps, ext.extends);
     const grant = storedGrant.request;
-    if (grant.status !== 'active') return deny(`the grant it extends (${grant.id}) is ${grant.status}`);
+    if (grant.status !== 'active') return deny(`the grant it extends (${grant.id}) is ${grant.status}`, grant);
     let to: string;
     try {
       to = extendedEnd(grant, ext.durationSeconds, maxGrantSeconds(grant));
     } catch (err) {
-      if (err instanceof ValidationFailed) return deny(err.message);
+      if (err instanceof ValidationFailed) return deny(err.message, grant);
       throw err;
     }
     const applied = withState(ext, { status: 'applied', appliedAt: now.toISOString(), expiresAt: to });
@@ -103,14 +113,14 @@ export async function applyExtension(deps: CoreDeps, extensionId: string): Promi
         audit: [auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to } })],
       },
     ]);
-    return { request: applied, moved: { grant: moved, from: grant.expiresAt } };
+    return { request: applied, grant: moved, moved: { from: grant.expiresAt } };
   });
   if (decided === undefined) return { changed: false };
-  const { request, moved } = decided;
+  const { request, grant, moved } = decided;
   if (request.status === 'denied') await tellRequester(deps, request, 'denied', { reason: request.reason });
   // On the grant's own id: subscribers follow a grant, and its end is what moved.
-  if (moved && moved.grant.status === 'active') {
-    await tellRequester(deps, moved.grant, 'extended', { extension: extensionId, from: moved.from, expiresAt: moved.grant.expiresAt });
+  if (moved && grant?.status === 'active') {
+    await tellRequester(deps, grant, 'extended', { extension: extensionId, from: moved.from, expiresAt: grant.expiresAt });
   }
-  return { changed: true };
+  return { changed: true, extension: request, ...(grant ? { grant } : {}) };
 }

@@ -3,7 +3,7 @@
  * same from the handlers, from API Gateway's own answers and from the app middleware, and
  * read back by the client to pick its error class.
  */
-export const PROBLEM_BASE = 'https://jitgate.dev/problems/';
+const PROBLEM_BASE = 'https://jitgate.dev/problems/';
 
 export function problemType(code: string): string {
   return `${PROBLEM_BASE}${code}`;

@@ -132,7 +132,12 @@ test('an extension is applied to the grant it extends, never activated: its exec
   const after = new Date(Date.parse(before) + 300_000).toISOString();
   const grant = w.store.peek('req-1') as { activatedAt: string };
   const waitFor = { requestId: 'req-1', ...grantTimesUntil(grant.activatedAt, after) };
+  const reads = jest.spyOn(w.store, 'getRequest');
   expect(await activateGrant(w.deps, 'req-2')).toMatchObject(waitFor);
+  // The extension once to route it, then the extension and its grant once each to apply it: the step
+  // answers with what it wrote, not with what it reads again.
+  expect(reads.mock.calls.map(([id]) => id)).toEqual(['req-2', 'req-2', 'req-1']);
+  reads.mockRestore();
   expect(w.store.peek('req-2')).toMatchObject({ status: 'applied', expiresAt: after });
   expect(w.store.peek('req-1')).toMatchObject({ status: 'active', expiresAt: after });
   expect(activatedEvents(w)).toHaveLength(1);

@@ -70,7 +70,7 @@ test('asked, approved by the same policy, applied: the end moves by the duration
   ]);
   expect(extended[0]!.body.summary).toMatch(/^Extended: prod:debug on \* is active until .* UTC\.$/);
   // The step repeated (Step Functions retries it) moves nothing and tells nothing again.
-  expect(await applyExtension(w.deps, 'req-2')).toEqual({ changed: true });
+  expect(await applyExtension(w.deps, 'req-2')).toMatchObject({ changed: true, extension: { status: 'applied' } });
   expect(w.notifier.events.filter((e) => e.type === 'grant.extended')).toHaveLength(1);
 
   // The grant's own execution, at the old end: nothing ends, it waits for the new one; there, it expires.
