@@ -7,28 +7,25 @@
  */
 import './polyfills';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../shared/config/config';
 import { assertPortFree } from './port-check';
-import { redactUrl } from '../shared/domain/links';
 import { resolveIssuers } from '../shared/config/issuers';
 import { DEMO_CONFIG_FILE, readConfigFile, type ConfigLocation } from '../shared/config/config-file';
-import { buildRouter, proxyIntegrationFailure, toProxyEvent, writeProxyResult } from './apigateway';
+import { buildRouter } from './apigateway';
 import { findResources, findStateMachine, lambdaEntries, localResolver, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from './cfn';
 import { guardAwsEndpoint } from './aws-guard';
 import { createDynamoDbProxy } from './dynamodb-proxy';
-import { refuseForeignHost } from './host-check';
 import { LocalIam } from './iam/authorizer';
 import { rolesFromTemplate } from './iam/roles';
 import { DEFAULT_TABLE_NAME, dynamoDbSource, ensureTable, localDynamoDbClient, type AttachedDynamoDb } from './dynamodb-local';
 import type { CfnTableProperties, DynamoDbLocal } from './dynamodb-local';
 import { DynamoDbSupervisor } from './dynamodb-local/supervisor';
 import { faultyAwsEndpoint, faultyDynamoDb, faultySnsPublish, LocalFaults } from './faults';
-import { healthHttpHandler, type HealthChecks } from './health';
+import { createFrontDoor } from './front-door';
+import type { HealthChecks } from './health';
 import { createDevIdp } from './idp';
-import { BodyTooLargeError, readBody, sendProblem } from './http-util';
 import { narrate } from './narration';
 import { Outbox, outboxHttpHandler } from './outbox';
 import { LocalMetrics, metricsHttpHandler } from './metrics';
@@ -297,61 +294,16 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     dynamodb: guardAwsEndpoint('dynamodb', faultyAwsEndpoint('dynamodb', dynamodbProxy, faults, crashCaller), guarded),
     secretsmanager: guardAwsEndpoint('secretsmanager', createSecretsManagerEndpoint(secrets), guarded),
   };
-  const outboxEndpoint = outboxHttpHandler(outbox);
-  const metricsEndpoint = metricsHttpHandler(metrics);
-
-  // API Gateway takes headers far beyond Node's 16 KiB default; a 100 KB bearer token must reach the handler (and get its 401), not a 431.
-  const server: Server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
-    void serve(req, res).catch((err: Error) => {
-      // Approval links are credentials: never print one (only the outbox prints links, on purpose).
-      log(`local mode: ${req.method} ${redactUrl(req.url ?? '/')} failed: ${err.stack ?? err.message}`);
-      if (!res.headersSent) sendProblem(res, 500, 'Internal error', 'local mode failed to handle this request; see the console');
-      else res.end();
-    });
+  const server = createFrontDoor({
+    port,
+    idp,
+    devPages: [outboxHttpHandler(outbox), metricsHttpHandler(metrics)],
+    health,
+    awsEndpoints,
+    router,
+    invokeLambda,
+    log,
   });
-
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname = (req.url ?? '/').split('?')[0]!;
-    if (pathname.startsWith('/dev/') && refuseForeignHost(req, res, port)) return;
-    if (pathname === '/dev/idp' || pathname.startsWith('/dev/idp/')) return idp.handle(req, res);
-    if (await outboxEndpoint(req, res)) return;
-    if (metricsEndpoint(req, res)) return;
-    if (await healthHttpHandler(health, req, res)) return;
-    // The AWS SDK posts to the endpoint's path with a trailing slash.
-    const service = /^\/dev\/aws\/(sfn|sns|dynamodb|secretsmanager)\/?$/.exec(pathname)?.[1] as keyof typeof awsEndpoints | undefined;
-    if (service) {
-      // DynamoDB takes requests up to 16 MB (BatchWriteItem); the others stay under 1 MiB.
-      let body: string;
-      try {
-        body = (await readBody(req, service === 'dynamodb' ? 16 * 1024 * 1024 : undefined)).toString('utf8');
-      } catch (error) {
-        if (error instanceof BodyTooLargeError)
-          return sendProblem(res, 413, 'Payload too large', `the ${service} endpoint takes at most ${error.limit} bytes`);
-        throw error;
-      }
-      return awsEndpoints[service](req, res, body);
-    }
-    const match = router.match(req.method ?? 'GET', pathname);
-    if (!match) return sendProblem(res, 404, 'Not found', `no route ${req.method} ${pathname}`);
-    // API Gateway's own payload limit is 10 MB; the handlers enforce 64 KiB with a 413 problem document.
-    let body: Buffer;
-    try {
-      body = await readBody(req, 10 * 1024 * 1024);
-    } catch {
-      return sendProblem(res, 413, 'Payload too large', 'the body is larger than API Gateway accepts');
-    }
-    if (match.kind === 'mock') {
-      res.writeHead(match.statusCode, match.headers);
-      res.end(match.body);
-      return;
-    }
-    const event = toProxyEvent(req, body, match, { stage: 'prod', domainName: `127.0.0.1:${port}` });
-    const result = await invokeLambda(match.functionLogicalId, event).catch((err: Error) => {
-      log(`local mode: function ${match.functionLogicalId} failed: ${err.name}: ${err.message}`);
-      return proxyIntegrationFailure(err);
-    });
-    writeProxyResult(res, result as Parameters<typeof writeProxyResult>[1]);
-  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
