@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { csrfToken } from '../../shared/domain/links';
 import { Client, freePort, startLocalMode, tempDir, type Running, warmDevIdp } from '../support/local-mode';
 import { approverConfig, CookieClient, csrfOf, linkClaims, linkKey, makeLink, SSO_ACTION, titleOf } from '../support/approvers';
+import { waitFor } from '../support/wait';
 
 let local: Running;
 let api: Client;
@@ -41,7 +42,15 @@ async function pendingDebug(as: string, requester?: string) {
   });
   expect(created.status).toBe(201);
   expect(created.json.status).toBe('pending_approval');
-  return { token, id: created.json.id as string };
+  const id = created.json.id as string;
+  // Pending from its creation, but the AwaitApproval step has yet to notify the approvers (and audit it):
+  // a snapshot taken before that would see the step's own write as a change.
+  await waitFor(
+    () => api.auditTypes(id),
+    (types) => types.includes('approvers_notified'),
+    { what: `the approvers of ${id} notified` },
+  );
+  return { token, id };
 }
 
 /** What must not change: the request's status and approvals, and its audit trail. */

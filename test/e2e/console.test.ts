@@ -7,7 +7,7 @@
  */
 import { Client, warmDevIdp } from '../support/local-mode';
 import { SHARED_START_TIMEOUT_MS, sharedLocalMode, type SharedLocalMode } from '../support/shared-local-mode';
-import { consoleSignIn, mainText, offeredActions, policyChoice, requestIdOf } from '../support/console';
+import { consoleSignIn, inboxPageWith, mainText, offeredActions, policyChoice, requestIdOf } from '../support/console';
 import { titleOf } from '../support/approvers';
 
 let local: SharedLocalMode;
@@ -103,7 +103,7 @@ test('ask from the form, approve from the inbox, watch the timeline: alice and b
   expect((await erin.post(`/console/requests/${id}/approve`, {})).status).toBe(404);
 
   const bob = await consoleSignIn(local.url, 'bob', 'console/inbox');
-  expect(bob.landed.html).toContain(`id="approve-${id}"`);
+  expect(await inboxPageWith(bob, id)).toContain(`id="approve-${id}"`);
   const approved = await bob.post(`/console/requests/${id}/approve`, { reason: 'go ahead' });
   expect(approved.status).toBe(200);
   expect(new URL(approved.url).pathname).toBe('/console/inbox');

@@ -28,6 +28,20 @@ export async function consoleSignIn(url: string, user: string, next?: string): P
   };
 }
 
+/**
+ * The inbox page that lists request `id`, following its "Older" links: in a local mode other
+ * files share, their pending requests (newer, visible to the same approvers) can fill the first page.
+ */
+export async function inboxPageWith(user: ConsoleUser, id: string, maxPages = 20): Promise<string> {
+  let path: string | undefined = '/console/inbox';
+  for (let i = 0; i < maxPages && path; i++) {
+    const page = await user.get(path);
+    if (page.html.includes(`id="approve-${id}"`)) return page.html;
+    path = /<a href="([^"]+)" rel="next">Older<\/a>/.exec(page.html)?.[1]?.replaceAll('&amp;', '&');
+  }
+  throw new Error(`request ${id} is in none of the first ${maxPages} inbox pages`);
+}
+
 /** The index of the choice for `action` in the new-request form, or undefined when the form does not offer it. */
 export function policyChoice(html: string, action: string): string | undefined {
   const re = /<input type="radio" name="policy" id="policy-(\d+)"[^>]*><label[^>]*><code>([^<]*)<\/code>/g;
