@@ -80,7 +80,21 @@ async function seed(): Promise<FuzzWorld> {
 /**
  * The console's sign-in starts with the issuer's discovery document; the in-process world has no
  * IdP, so there the answer is the one a person gets while their IdP is down: 503 with Retry-After.
+ * No socket is opened for it: the demo issuer's port (127.0.0.1:4000, `npm start`'s) may be
+ * serving a real local mode on a developer's machine, which would answer.
  */
+const realFetch = globalThis.fetch;
+beforeAll(() => {
+  globalThis.fetch = async () => {
+    throw new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4000'), { code: 'ECONNREFUSED' }),
+    });
+  };
+});
+afterAll(() => {
+  globalThis.fetch = realFetch;
+});
+
 function reachesIdp(route: Route): boolean {
   return route.target === 'console' && route.path === '/console/signin';
 }
