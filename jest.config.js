@@ -1,7 +1,9 @@
 /**
- * Unit, integration, infrastructure, end-to-end and browser tests, compiled by swc (no type check
- * here: `tsc --noEmit` runs first in `npm test`). One jest project per folder, so
- * `npm run test:unit` (or `jest --selectProjects unit`) runs the unit tests alone, without local mode.
+ * Unit, generative, integration, infrastructure, end-to-end and browser tests, compiled by swc (no
+ * type check here: `tsc --noEmit` runs first in `npm test`). One jest project per folder, so
+ * `npm run test:unit` (or `jest --selectProjects unit`) runs the unit tests alone, in seconds and
+ * without local mode; the generated inputs and histories that run through the handlers in process
+ * (fuzzing, the model-based histories: most of a minute) are `generative`.
  * The npm scripts put `--maxWorkers` after `--selectProjects` to end its list of names, so that
  * `npm run test:unit -- test/unit/domain/policy.test.ts` runs that file rather than read it as a project.
  */
@@ -17,7 +19,7 @@ const shared = {
 const project = (name, extra = {}) => ({ ...shared, displayName: name, roots: [`<rootDir>/test/${name}`], ...extra });
 
 module.exports = {
-  projects: [project('unit'), project('integration'), project('infra'), project('e2e'), project('browser')],
+  projects: [project('unit'), project('generative'), project('integration'), project('infra'), project('e2e'), project('browser')],
   // The run's broker (test/support/shared-local-mode.ts): one DynamoDB Local for every local mode the tests
   // start, each with a table of its own, and one local mode per shared config for the e2e files. Both start
   // on the first request, so a run of unit tests alone starts neither.

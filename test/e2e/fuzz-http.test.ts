@@ -1,5 +1,5 @@
 /**
- * A sample of test/unit/functions/fuzz.test.ts's generated inputs over real HTTP to local mode:
+ * A sample of test/generative/fuzz.test.ts's generated inputs over real HTTP to local mode:
  * through API Gateway's routing (mock 404/405 included) into the deployed bundles, with real
  * tokens. Never a 5xx (a function error would be API Gateway's 502); every API refusal a problem
  * document; the approval page's a 4xx page; a refused input leaves the requests aimed at as they

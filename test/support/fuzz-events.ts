@@ -2,7 +2,7 @@
  * Generated API Gateway proxy events for one route of infra/api.ts: mostly near-valid (a valid body
  * or query with fields dropped, retyped or added, keyed on the route's zod schema in
  * shared/web/api-schemas.ts), some wholly random (JSON, text, bytes, wrong methods, forged ids and
- * links, junk headers). Used in process (test/unit/functions/fuzz.test.ts) and over HTTP
+ * links, junk headers). Used in process (test/generative/fuzz.test.ts) and over HTTP
  * (test/e2e/fuzz-http.test.ts).
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';

@@ -8,15 +8,15 @@
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
-import type { Principal } from '../../../shared/domain/identity';
-import { InvalidToken } from '../../../shared/domain/errors';
-import type { Deps } from '../../../shared/runtime';
-import { ROUTES, type Route } from '../../../infra/api';
-import { createRequest } from '../../../shared/usecases/requests';
-import { awaitApproval } from '../../../shared/usecases/workflow-steps';
-import { demo } from '../../support/principals';
-import { fuzzEvents, type FuzzWorld } from '../../support/fuzz-events';
-import { LINK_BASE, world } from '../usecases/scenario';
+import type { Principal } from '../../shared/domain/identity';
+import { InvalidToken } from '../../shared/domain/errors';
+import type { Deps } from '../../shared/runtime';
+import { ROUTES, type Route } from '../../infra/api';
+import { createRequest } from '../../shared/usecases/requests';
+import { awaitApproval } from '../../shared/usecases/workflow-steps';
+import { demo } from '../support/principals';
+import { fuzzEvents, type FuzzWorld } from '../support/fuzz-events';
+import { LINK_BASE, world } from '../unit/usecases/scenario';
 
 const DEEP = process.env.JITGATE_DEEP === '1';
 const PER_ROUTE = DEEP ? 50_000 : 10_000;
@@ -42,16 +42,16 @@ function freshWorld(): void {
     },
   };
 }
-jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
+jest.mock('../../shared/runtime', () => ({ runtime: () => deps }));
 // authorize takes the lean part of the composition root (shared/runtime-core.ts).
-jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
+jest.mock('../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 
 // Imported after the mock: the handlers take their Deps from it.
-import { handler as api } from '../../../functions/api/index';
-import { handler as approve } from '../../../functions/approve/index';
-import { handler as authorize } from '../../../functions/authorize/handler';
-import { handler as webConsole } from '../../../functions/console/index';
-import { quietly } from '../../support/quiet';
+import { handler as api } from '../../functions/api/index';
+import { handler as approve } from '../../functions/approve/index';
+import { handler as authorize } from '../../functions/authorize/handler';
+import { handler as webConsole } from '../../functions/console/index';
+import { quietly } from '../support/quiet';
 
 const handlers = { api, approve, authorize, console: webConsole };
 const context = { functionName: 'Fuzz', awsRequestId: 'fuzz', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;

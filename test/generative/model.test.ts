@@ -7,14 +7,14 @@
  * its seed (`JITGATE_MODEL_SEED` replays it).
  */
 import fc from 'fast-check';
-import { parseConfig } from '../../../shared/config/config';
-import type { Deps } from '../../../shared/runtime';
-import { readDemoConfig } from '../../support/demo-config';
-import { storeSnapshot } from '../../support/invariant-sources';
-import { expectInvariants } from '../../support/invariants';
-import { describeHistory, histories, modelPolicies, USERS, type Step } from '../../support/model/history';
-import { MemoryTarget } from '../../support/model/memory-target';
-import { ModelRun, type Observations } from '../../support/model/model-run';
+import { parseConfig } from '../../shared/config/config';
+import type { Deps } from '../../shared/runtime';
+import { readDemoConfig } from '../support/demo-config';
+import { storeSnapshot } from '../support/invariant-sources';
+import { expectInvariants } from '../support/invariants';
+import { describeHistory, histories, modelPolicies, USERS, type Step } from '../support/model/history';
+import { MemoryTarget } from '../support/model/memory-target';
+import { ModelRun, type Observations } from '../support/model/model-run';
 
 const DEEP = process.env.JITGATE_DEEP === '1';
 const RUNS = DEEP ? 5_000 : 300;
@@ -23,15 +23,15 @@ const TIMEOUT_MS = DEEP ? 3_600_000 : 300_000;
 const demoConfig = readDemoConfig();
 const config = parseConfig({ ...demoConfig, policies: [...demoConfig.policies, ...(modelPolicies() as typeof demoConfig.policies)] });
 let deps: Deps;
-jest.mock('../../../shared/runtime', () => ({ runtime: () => deps }));
+jest.mock('../../shared/runtime', () => ({ runtime: () => deps }));
 // authorize takes the lean part of the composition root (shared/runtime-core.ts).
-jest.mock('../../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
+jest.mock('../../shared/runtime-core', () => ({ coreRuntime: () => deps }));
 
 // Imported after the mock: the handlers take their Deps from it.
-import { handler as api } from '../../../functions/api/index';
-import { handler as approve } from '../../../functions/approve/index';
-import { handler as authorize } from '../../../functions/authorize/handler';
-import { quietly } from '../../support/quiet';
+import { handler as api } from '../../functions/api/index';
+import { handler as approve } from '../../functions/approve/index';
+import { handler as authorize } from '../../functions/authorize/handler';
+import { quietly } from '../support/quiet';
 
 const totals = { histories: 0, commands: 0, authorizes: 0, uses: 0, requests: 0 };
 
