@@ -305,10 +305,25 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
     log,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  // Everything but the server, stopped in order: by close(), and when the port was taken while the parts started.
+  const stopParts = async () => {
+    await sfn.close();
+    await executionEvents.idle();
+    await lambda.close();
+    await idp.close();
+    dynamodbProxy.close();
+    ddbClient.destroy();
+    await supervisor.stop();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    await stopParts();
+    throw err;
+  }
   server.keepAliveTimeout = 5000;
 
   t = Date.now();
@@ -339,13 +354,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await sfn.close();
-      await executionEvents.idle();
-      await lambda.close();
-      await idp.close();
-      dynamodbProxy.close();
-      ddbClient.destroy();
-      await supervisor.stop();
+      await stopParts();
     },
   };
 }

@@ -1,9 +1,15 @@
-/** A second `npm start` on a taken port says so at once, before DynamoDB Local or anything else starts. */
+/**
+ * A second `npm start` on a taken port says so at once, before DynamoDB Local or anything else starts;
+ * a port taken later, while the parts start, fails the start without leaving them running.
+ */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../local/dynamodb-local';
+import { DynamoDbSupervisor } from '../../local/dynamodb-local/supervisor';
+import { LocalLambda } from '../../local/lambda/runtime';
 import { assertPortFree, PortInUse } from '../../local/port-check';
 import { startLocal } from '../../local/server';
 import { npmStart } from '../support/local-mode';
@@ -61,3 +67,28 @@ test('npm start on a taken port prints the message and exits 1', async () => {
   expect(out.trim()).toBe(inUse(port));
   expect(existsSync(path.join(dir, 'npm'))).toBe(false);
 }, 60_000);
+
+test('a port taken while local mode starts: the start fails with EADDRINUSE and stops what it had started', async () => {
+  const late = await freePort();
+  // It hangs up on whoever connects: the containers warming up call local mode's endpoints on that port.
+  const squatter = createServer((socket) => socket.destroy());
+  const stops = [jest.spyOn(LocalLambda.prototype, 'close'), jest.spyOn(DynamoDbSupervisor.prototype, 'stop')];
+  try {
+    const starting = startLocal({
+      port: late,
+      dataDir: path.join(dir, 'late'),
+      inMemory: true,
+      idp: 'keys',
+      // Runs after the port check: another program takes the port while the parts start.
+      alterTemplate: (template) => {
+        squatter.listen(late, '127.0.0.1');
+        return template;
+      },
+    });
+    await expect(starting).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    for (const stop of stops) expect(stop).toHaveBeenCalledTimes(1);
+  } finally {
+    for (const stop of stops) stop.mockRestore();
+    await new Promise((resolve) => squatter.close(resolve));
+  }
+}, 120_000);
