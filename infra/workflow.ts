@@ -60,6 +60,13 @@
  * own (its approval, Activate applying it, the waits for the new end, Expire); the grant's own
  * Expire still runs once at the old end. No EventBridge schedule and no cron: the execution is the timer.
  *
+ * Why WaitUntilExpiring is a state of its own, and not the timeout of Activate run as a
+ * `.waitForTaskToken` task (one transition, $0.025 per 1,000 lifecycles, less): the Waits and
+ * Expire would then read the grant's times from the approval's task answer, not from Activate's
+ * answer, and whoever can send SendTaskSuccess could set them; an Expire sent early finds the end
+ * "moved", changes nothing, and the grant would stay active. Activate reads the times from the
+ * request for that reason (shared/usecases/activation.ts).
+ *
  * Each state is built by one small function in infra/workflow-states.ts, with its timeout,
  * retries and error names next to it. Local mode runs this very definition (from the synthesized
  * template), so everything the states read and write is part of the contract.
