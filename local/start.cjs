@@ -11,16 +11,14 @@
  * last build read (esbuild's metafile) with their hashes; a start whose options, lockfile and
  * esbuild version hash the same, and whose recorded files are unchanged, builds nothing.
  */
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const ENTRY = 'local/main.ts';
 const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'jitgate', 'local-mode');
-/** Files of the cache not used for this long are removed when a start builds. */
-const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
 
-const { hashInputs: hashFiles, sha } = require('./build-cache.cjs');
+const { hashInputs: hashFiles, prune, sha } = require('./build-cache.cjs');
 
 /**
  * A module finds files next to its source (`__dirname`: the demo config, the worker's source, the
@@ -112,7 +110,8 @@ async function localModeBundle() {
   renameSync(staging, path.join(CACHE_DIR, bundle));
   writeFileSync(`${manifestFile}.${process.pid}`, JSON.stringify({ bundle, inputs }));
   renameSync(`${manifestFile}.${process.pid}`, manifestFile);
-  prune();
+  // The bundles and manifests of older sources, once unused for a week.
+  prune(CACHE_DIR);
   return used(bundle, manifestFile);
 }
 
@@ -122,19 +121,6 @@ function used(bundle, manifestFile) {
   for (const file of [bundle, `${bundle}.map`]) utimesSync(path.join(CACHE_DIR, file), now, now);
   utimesSync(manifestFile, now, now);
   return path.join(CACHE_DIR, bundle);
-}
-
-/** Removes the bundles and manifests of older sources, once unused for a week (the bundle directories of local/lambda alike). */
-function prune() {
-  const cutoff = Date.now() - PRUNE_AFTER_MS;
-  for (const name of readdirSync(CACHE_DIR)) {
-    const file = path.join(CACHE_DIR, name);
-    try {
-      if (statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
-    } catch {
-      /* removed meanwhile by another start */
-    }
-  }
 }
 
 localModeBundle().then(

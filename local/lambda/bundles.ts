@@ -18,17 +18,15 @@
  * (test/infra/bundle.test.ts compares them with CDK's).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, transform, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
 import { esbuildOptions, functionBundling } from '../../infra/bundling';
-import { hashInputs as hashFiles, sha } from '../build-cache.cjs';
+import { hashInputs as hashFiles, prune, sha } from '../build-cache.cjs';
 import type { ConfigMode } from '../../shared/config/issuer-issues';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const BUNDLE_CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'jitgate', 'bundles');
-/** Bundle directories not used for this long are removed at start. */
-const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
 const WORKER_SOURCE = path.join(__dirname, 'worker.ts');
 
 export interface BuiltBundles {
@@ -213,19 +211,4 @@ function writeAtomically(file: string, text: string): void {
 function touch(dir: string): void {
   const now = new Date();
   utimesSync(dir, now, now);
-}
-
-/** Removes bundle directories (and their manifests) unused for a week. */
-function prune(cacheDir: string, keep: Set<string>): void {
-  const cutoff = Date.now() - PRUNE_AFTER_MS;
-  for (const name of readdirSync(cacheDir)) {
-    // (A staging directory of a build under way is fresh; one left by a crash ages out like the rest.)
-    if (keep.has(name)) continue;
-    const file = path.join(cacheDir, name);
-    try {
-      if (statSync(file).mtimeMs < cutoff) rmSync(file, { recursive: true, force: true });
-    } catch {
-      /* removed meanwhile by another start */
-    }
-  }
 }
