@@ -17,7 +17,7 @@ import { cloneJson, containsString, deepReplace, isObject, stringify, type Json 
  * accepts up to 2,048. The size matters here: a parked token is stored on the request item, and
  * DynamoDB bills each write by the item's size (bench/cost.ts counts it from what local mode writes).
  */
-export function awsShapedTaskToken(): string {
+function awsShapedTaskToken(): string {
   return `AQCEAAAAKgAAAAMAAAAAAAAAA${randomBytes(482).toString('base64')}`.slice(0, 668);
 }
 

@@ -71,8 +71,9 @@ export async function applyExtension(deps: CoreDeps, extensionId: string): Promi
   // Both requests at once: the extension is `applied` exactly when the grant's end has moved.
   // A grant that expired (or was revoked) meanwhile makes the write lose, and the retry sees
   // the grant ended and denies the extension instead.
-  // `moved`: the grant as this call extended it (a repeated step finds the extension applied and moves nothing).
-  type Decided = { request: JitRequest; grant?: JitRequest; moved?: { from: string } };
+  // `grant`: the grant as this call read or extended it; `movedFrom`: its old end, when this call moved it
+  // (a repeated step finds the extension applied and moves nothing).
+  type Decided = { request: JitRequest; grant?: JitRequest; movedFrom?: string };
   const decided = await withRetry(async (): Promise<Decided | undefined> => {
     const stored = await load(deps, extensionId);
     const ext = stored.request;
@@ -113,14 +114,14 @@ export async function applyExtension(deps: CoreDeps, extensionId: string): Promi
         audit: [auditEvent(grant.id, 'extended', 'jitgate', now, { details: { extension: extensionId, from: grant.expiresAt, to } })],
       },
     ]);
-    return { request: applied, grant: moved, moved: { from: grant.expiresAt } };
+    return { request: applied, grant: moved, movedFrom: grant.expiresAt };
   });
   if (decided === undefined) return { changed: false };
-  const { request, grant, moved } = decided;
+  const { request, grant, movedFrom } = decided;
   if (request.status === 'denied') await tellRequester(deps, request, 'denied', { reason: request.reason });
   // On the grant's own id: subscribers follow a grant, and its end is what moved.
-  if (moved && grant?.status === 'active') {
-    await tellRequester(deps, grant, 'extended', { extension: extensionId, from: moved.from, expiresAt: grant.expiresAt });
+  if (movedFrom !== undefined && grant?.status === 'active') {
+    await tellRequester(deps, grant, 'extended', { extension: extensionId, from: movedFrom, expiresAt: grant.expiresAt });
   }
   return { changed: true, extension: request, ...(grant ? { grant } : {}) };
 }

@@ -251,12 +251,13 @@ export class Client {
 
   /** The personal link sent to `email` for request `id`. */
   async linkFor(email: string, id: string, timeoutMs = 30_000): Promise<string> {
-    const links = await waitFor(
-      async () => (await this.outbox(email)).flatMap((m) => m.links.filter((l) => l.includes('/approve/') && linkRequestId(l) === id)),
-      (found) => found.length > 0,
-      { timeoutMs, what: `a link for ${email} and request ${id}`, intervalMs: 100 },
-    );
-    return links[0]!;
+    const linksIn = (m: OutboxMessage) => m.links.filter((l) => l.includes('/approve/') && linkRequestId(l) === id);
+    const [mail] = await this.messages((m) => linksIn(m).length > 0, {
+      to: email,
+      timeoutMs,
+      what: `a link for ${email} and request ${id}`,
+    });
+    return linksIn(mail!)[0]!;
   }
 
   async waitForStatus(token: string, id: string, status: string, timeoutMs = 30_000): Promise<any> {
