@@ -104,9 +104,8 @@ interface Invocation {
 /** Which function a lifecycle step ran in: API routes go to `api`, state machine tasks to their function. */
 const STATE_FUNCTION: Record<string, string> = {
   MfaChallenge: 'mfa-challenge',
-  MfaChallengeThenNeedsApproval: 'mfa-challenge',
   AwaitApproval: 'await-approval',
-  AwaitApprovalUntilReminder: 'await-approval',
+  AwaitApprovalWithoutNudges: 'await-approval',
   Remind: 'await-approval',
   Activate: 'activate',
   Expire: 'end-request',

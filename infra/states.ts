@@ -4,18 +4,19 @@
  */
 /** The state names: the contract with local mode (resuming moves `StartAt` to one of them). */
 export const STATE = {
-  /** The start: routes each execution straight to its first step, so no request passes two Choices before it waits. */
-  route: 'Route',
-  /** MfaChallenge of a request whose next step is the plain AwaitApproval (MFA and approvals, no nudges): no Choice between them. */
+  /** The start of every execution: waits for the MFA answer, or answers itself when the request has no MFA. */
   mfaChallenge: 'MfaChallenge',
-  /** MfaChallenge of every other request with MFA (no approval, or reminders): NeedsApproval picks what follows. */
-  mfaChallengeThenNeedsApproval: 'MfaChallengeThenNeedsApproval',
-  needsApproval: 'NeedsApproval',
+  /**
+   * Waits for the approvals, or answers itself when nothing is to be approved; with a reminder or an
+   * escalation still to send, only until it (`$.approvalWaitSeconds`).
+   */
   awaitApproval: 'AwaitApproval',
-  /** AwaitApproval cut short at the next reminder or escalation (policies with `approvals.remindAfter` / `approvals.escalate`). */
-  awaitApprovalUntilReminder: 'AwaitApprovalUntilReminder',
-  /** Sends the reminder / escalation that is due, then on to the next approval segment. */
+  /** AwaitApproval's timeout: a nudge is due (`$.reminder`) ─> Remind; otherwise the window closed ─> TimedOut. */
+  approvalWaitEnded: 'ApprovalWaitEnded',
+  /** Sends the reminder / escalation that is due, then back to AwaitApproval until the next one or the window's close. */
   remind: 'Remind',
+  /** Where a failed Remind goes: the approval wait for the rest of the window, without further nudges. */
+  awaitApprovalWithoutNudges: 'AwaitApprovalWithoutNudges',
   /**
    * Commits the grant and announces it (functions/activate); an extension is applied to the grant
    * it extends instead, and the execution waits for that grant's new end.

@@ -13,22 +13,21 @@ import { CLOSED } from '../shared/domain/closed';
 import { STATE } from './states';
 
 // ---------------------------------------------------------------------------------
-// MfaChallenge and AwaitApproval: a Lambda stores the task token, then the execution
-// waits until SendTaskSuccess (output → $.grant), SendTaskFailure "Closed", or the
-// timeout the execution input gives.
+// MfaChallenge and AwaitApproval: a Lambda stores the task token (or answers the task
+// itself when there is nothing to wait for), then the execution waits until SendTaskSuccess
+// (output → $.grant), SendTaskFailure "Closed", or the timeout the execution input gives.
 
 const MFA_TIMEOUT_PATH = '$.mfaTimeoutSeconds';
+const APPROVAL_WAIT_PATH = '$.approvalWaitSeconds';
 const APPROVAL_TIMEOUT_PATH = '$.approvalTimeoutSeconds';
 
-/** One of the two MfaChallenge states (`STATE.mfaChallenge`, `STATE.mfaChallengeThenNeedsApproval`): the same task, another next step. */
 export function mfaChallengeTask(
   scope: Construct,
-  name: string,
   fn: lambda.IFunction,
   timedOut: sfn.IChainable,
   closed: sfn.IChainable,
 ): sfn.TaskStateBase {
-  const task = new tasks.LambdaInvoke(scope, name, {
+  const task = new tasks.LambdaInvoke(scope, STATE.mfaChallenge, {
     lambdaFunction: fn,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     payload: sfn.TaskInput.fromObject({
@@ -38,16 +37,37 @@ export function mfaChallengeTask(
     taskTimeout: sfn.Timeout.at(MFA_TIMEOUT_PATH),
     resultPath: '$.grant',
   });
-  return catchTimeoutAndClosed(task, timedOut, closed);
+  return retryPark(task)
+    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
+/**
+ * AwaitApproval waits `$.approvalWaitSeconds`: the whole window, or, while a reminder or an
+ * escalation is still to send, until it. Its timeout goes to ApprovalWaitEnded, which tells
+ * the two apart; the state goes on unchanged.
+ */
 export function awaitApprovalTask(
+  scope: Construct,
+  fn: lambda.IFunction,
+  waitEnded: sfn.IChainable,
+  closed: sfn.IChainable,
+): sfn.TaskStateBase {
+  return retryPark(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_WAIT_PATH))
+    .addCatch(waitEnded, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+}
+
+/** After a failed Remind: the approval wait for `$.approvalTimeoutSeconds`, no nudge any more. */
+export function awaitApprovalWithoutNudgesTask(
   scope: Construct,
   fn: lambda.IFunction,
   timedOut: sfn.IChainable,
   closed: sfn.IChainable,
 ): sfn.TaskStateBase {
-  return catchTimeoutAndClosed(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_TIMEOUT_PATH), timedOut, closed);
+  return retryPark(approvalWait(scope, STATE.awaitApprovalWithoutNudges, fn, APPROVAL_TIMEOUT_PATH))
+    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, timeoutPath: string): tasks.LambdaInvoke {
@@ -64,7 +84,6 @@ function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, time
   });
 }
 
-/** The window closed → TimedOut; denied / cancelled / locked out → Closed. The error lands in $.error. */
 /**
  * Parking a token is a version-checked write that races the answers it waits for (MFA
  * codes, decisions); a step that lost every one of its quick in-process retries, or found
@@ -72,26 +91,22 @@ function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, time
  */
 const PARK_RETRY_ERRORS = ['ConcurrentModification', 'DependencyUnavailable'];
 
-function catchTimeoutAndClosed(task: sfn.TaskStateBase, timedOut: sfn.IChainable, closed: sfn.IChainable): sfn.TaskStateBase {
-  return task
-    .addRetry({
-      errors: PARK_RETRY_ERRORS,
-      interval: Duration.seconds(1),
-      backoffRate: 2,
-      maxAttempts: 3,
-      jitterStrategy: sfn.JitterType.FULL,
-    })
-    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+function retryPark(task: sfn.TaskStateBase): sfn.TaskStateBase {
+  return task.addRetry({
+    errors: PARK_RETRY_ERRORS,
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 3,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
 }
 
 // ---------------------------------------------------------------------------------
-// Reminder segments (see the top of infra/workflow.ts): AwaitApprovalUntilReminder waits
-// until the next nudge; its timeout runs Remind, which sends what is due and returns the
-// state for the next segment (ResultPath `$`: the function returns the whole state).
+// Reminder segments (see the top of infra/workflow.ts): AwaitApproval's wait ends at the
+// next nudge; ApprovalWaitEnded runs Remind, which sends what is due and returns the state
+// for the next wait (ResultPath `$`: the function returns the whole state).
 
 export const REMINDER_PATH = '$.reminder';
-const REMINDER_TIMEOUT_PATH = '$.reminder.afterSeconds';
 const REMIND_TIMEOUT = Duration.seconds(60);
 const REMIND_RETRY_ERRORS = [
   'Lambda.ServiceException',
@@ -101,27 +116,6 @@ const REMIND_RETRY_ERRORS = [
   'DependencyUnavailable',
   sfn.Errors.TIMEOUT,
 ];
-
-export function awaitApprovalUntilReminderTask(
-  scope: Construct,
-  fn: lambda.IFunction,
-  remind: sfn.IChainable,
-  closed: sfn.IChainable,
-): sfn.TaskStateBase {
-  return (
-    approvalWait(scope, STATE.awaitApprovalUntilReminder, fn, REMINDER_TIMEOUT_PATH)
-      .addRetry({
-        errors: PARK_RETRY_ERRORS,
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 3,
-        jitterStrategy: sfn.JitterType.FULL,
-      })
-      // The segment's end is the nudge, not the window's: the state goes on unchanged.
-      .addCatch(remind, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
-      .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
-  );
-}
 
 export function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.IChainable, fallback: sfn.IChainable): sfn.TaskStateBase {
   return (
@@ -143,9 +137,9 @@ export function remindTask(scope: Construct, fn: lambda.IFunction, closed: sfn.I
       // No longer pending (denied, cancelled between two segments): end quietly.
       .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' })
       // A reminder that cannot be sent must not cost the requester their approval: wait for
-      // the rest of the window without further nudges. (AwaitApproval's timeout is then the
-      // whole window again, so TimedOut may come late; decisions after the deadline are
-      // refused all the same.)
+      // the rest of the window without further nudges. (`approvalTimeoutSeconds` is the window
+      // as the execution started with it, so TimedOut may come late; decisions after the
+      // deadline are refused all the same.)
       .addCatch(fallback, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
   );
 }

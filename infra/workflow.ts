@@ -3,12 +3,12 @@
  * header is its description; docs/ARCHITECTURE.md ("The state machine") draws it once,
  * with the execution input and each state's integration.
  *
- *   Route ─> MfaChallenge ─> AwaitApproval ─> Activate
+ *   MfaChallenge ─> AwaitApproval ─> Activate
  *     ─> WaitUntilExpiring ─> NotifyExpiring ─> WaitUntilExpiry ─> Expire [End]
- *   Route sends each request to its first step: no MFA ─> AwaitApproval (or Activate, when
- *   nobody approves); MFA but no plain approval next (none, or reminders) ─>
- *   MfaChallengeThenNeedsApproval ─> NeedsApproval, which picks what follows
- *   States.Timeout on MfaChallenge / AwaitApproval ─> TimedOut [End]
+ *   Every execution takes this path: MfaChallenge answers its own task at once when the
+ *   request has no MFA, AwaitApproval when nothing is to be approved (auto-approved)
+ *   States.Timeout on MfaChallenge ─> TimedOut [End]; on AwaitApproval ─> ApprovalWaitEnded,
+ *   a Choice: a nudge is due ─> Remind (below), otherwise the window closed ─> TimedOut
  *   "Closed" on MfaChallenge / AwaitApproval / Activate ─> Closed
  *   An extension (`$.extends`, POST /v1/requests/{id}/extend) takes the same path: Activate
  *   applies it to the grant it extends and answers that grant, so this execution warns the
@@ -22,43 +22,45 @@
  * invocation where the grant used to take four states (ReadRequest, a DynamoDB
  * transaction hashed in ASL, NotifyActivated, and a Choice for extensions).
  *
- * No Choice follows a Task on the common path (one more transition, $0.025 per 1,000, on
- * every lifecycle), and no normal turn is an error (a Lambda error counts against the
- * function errors alarm): an extension is the same path with another grant at `$.grant`.
- * So the start routes at once, and MfaChallenge is two states, one Task with two next
- * steps: a Choice after it would cost every lifecycle with MFA one more transition.
+ * No Choice on the common path: each is a transition ($0.025 per 1,000) on every lifecycle.
+ * So there is no Choice at the start to skip the steps a request does not need: a step with
+ * nothing to wait for answers itself (an invocation, $0.0002 per 1,000, and a SendTaskSuccess,
+ * which is free). And no normal turn is an error (a Lambda error counts against the function
+ * errors alarm): an extension is the same path with another grant at `$.grant`.
  *
  * Reminders and escalation (`approvals.remindAfter`, `approvals.escalate`) cut the
  * approval wait into segments that end at each nudge:
  *
- *   NeedsApproval ─($.reminder present)─> AwaitApprovalUntilReminder ─> Activate
- *     States.Timeout ─> Remind ─> NeedsApproval  (the next segment, or the last one:
- *                                                 the plain AwaitApproval, as above)
+ *   AwaitApproval (its wait: `$.approvalWaitSeconds`, until the next nudge) ─> Activate
+ *     States.Timeout ─> ApprovalWaitEnded ($.reminder present) ─> Remind ─> AwaitApproval
+ *     (the next segment, or the last one, until the window's close: its timeout ─> TimedOut)
+ *     Remind fails ─> AwaitApprovalWithoutNudges (`$.approvalTimeoutSeconds`) ─> Activate
  *
- * AwaitApprovalUntilReminder is AwaitApproval with `$.reminder.afterSeconds` as its
- * timeout; the same function parks the token (a fresh one per segment, as a retry or a
- * resumed execution would) and notifies the approvers only the first time. Its timeout
- * is the nudge: Remind (a plain invoke of the same function) sends what is due,
- * records it on the request (`remindedAt` / `escalatedAt`, version-checked, so a
- * retried step sends nothing twice), and returns the execution state with the next
- * `reminder.afterSeconds`, or without `reminder` and with `approvalTimeoutSeconds` set
- * to what is left of the window; the Choice then takes the plain AwaitApproval, whose
- * timeout goes to TimedOut as always. A decision that arrives between two segments
- * finds the old token gone; the next segment's step sees the decision when it parks
- * its token (denied: Closed; quorum complete: it completes the task itself).
+ * Each segment parks a fresh token (as a retry or a resumed execution would) and the
+ * function notifies the approvers only the first time. Remind (a plain invoke of the same
+ * function) sends what is due, records it on the request (`remindedAt` / `escalatedAt`,
+ * version-checked, so a retried step sends nothing twice), and returns the execution state
+ * with the next `approvalWaitSeconds` and `reminder`, or without `reminder` and with the
+ * wait set to what is left of the window. A decision that arrives between two segments
+ * finds the old token gone; the next segment's step sees the decision when it parks its
+ * token (denied: Closed; quorum complete: it completes the task itself).
  *
  * Why segments, and not a Parallel state with a Wait/Remind branch beside the
  * approval task: a Parallel ends only when every branch has, so the reminder branch
  * would have to be cut short by a failure raised from the approval branch, which turns
  * every approval into an error path and adds states (Parallel, a Fail, a Pass to
  * recover the grant) to the common path. Segments keep policies without reminders on
- * exactly the path above (the Choice sees no `$.reminder`): a full lifecycle with MFA and
- * one approval is 8 state transitions and 4 Lambda invocations (MfaChallenge, AwaitApproval,
- * Activate, Expire); without MFA, 7. A policy with a reminder and an escalation adds 3
- * transitions and 2 invocations per nudge (Remind, NeedsApproval, the next segment's park):
- * 15 transitions and 8 invocations with MFA, approved after both nudges. An extension is a lifecycle of its
- * own (its approval, Activate applying it, the waits for the new end, Expire); the grant's own
- * Expire still runs once at the old end. No EventBridge schedule and no cron: the execution is the timer.
+ * exactly the path above: a full lifecycle is 7 state transitions and 4 Lambda invocations
+ * (MfaChallenge, AwaitApproval, Activate, Expire), whatever its policy asks for. A policy with a
+ * reminder and an escalation adds 3 transitions and 2 invocations per nudge
+ * (ApprovalWaitEnded, Remind, the next segment's park): 13 transitions and 8 invocations with
+ * MFA, approved after both nudges. An extension is a lifecycle of its own (its approval,
+ * Activate applying it, the waits for the new end, Expire); the grant's own Expire still runs
+ * once at the old end. No EventBridge schedule and no cron: the execution is the timer.
+ *
+ * Executions started before an update keep the definition they started with, and call the
+ * updated functions: the steps accept the inputs of earlier definitions (Remind still sets
+ * `reminder.afterSeconds` and `approvalTimeoutSeconds` as they read them).
  *
  * Why WaitUntilExpiring is a state of its own, and not the timeout of Activate run as a
  * `.waitForTaskToken` task (one transition, $0.025 per 1,000 lifecycles, less): the Waits and
@@ -92,7 +94,7 @@ import {
   REMINDER_PATH,
   activateTask,
   awaitApprovalTask,
-  awaitApprovalUntilReminderTask,
+  awaitApprovalWithoutNudgesTask,
   expireTask,
   mfaChallengeTask,
   notifyExpiringTask,
@@ -101,11 +103,6 @@ import {
 } from './workflow-states';
 
 export { STATE } from './states';
-
-const MFA = sfn.Condition.booleanEquals('$.mfa', true);
-const APPROVAL = sfn.Condition.booleanEquals('$.approval', true);
-const REMINDER = sfn.Condition.isPresent(REMINDER_PATH);
-const and = (...conditions: sfn.Condition[]) => sfn.Condition.and(...conditions);
 
 /** Where Step Functions' log groups belong (AWS's vended-logs prefix). */
 export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
@@ -190,34 +187,19 @@ export class JitgateWorkflow extends Construct {
     const waitUntilExpiring = new sfn.Wait(this, STATE.waitUntilExpiring, { time: sfn.WaitTime.timestampPath('$.grant.expiringAt') });
     const expire = expireTask(this, endRequest);
     const activate = activateTask(this, activateFunction, closed);
-    const awaitApprovalState = awaitApprovalTask(this, awaitApproval, timedOut, closed);
-    const remind = remindTask(this, awaitApproval, closed, awaitApprovalState);
-    const awaitUntilReminder = awaitApprovalUntilReminderTask(this, awaitApproval, remind, closed);
-    // Which approval step comes next: the segment until a nudge, the plain wait, or none.
-    const routeApproval = (choice: sfn.Choice) =>
-      choice
-        // Only policies with a reminder or an escalation still to send carry `$.reminder`.
-        .when(and(APPROVAL, REMINDER), awaitUntilReminder)
-        .when(APPROVAL, awaitApprovalState)
-        .otherwise(activate);
-    const needsApproval = routeApproval(new sfn.Choice(this, STATE.needsApproval));
-    const mfaChallengeState = mfaChallengeTask(this, STATE.mfaChallenge, mfaChallenge, timedOut, closed);
-    const mfaChallengeThenChoice = mfaChallengeTask(this, STATE.mfaChallengeThenNeedsApproval, mfaChallenge, timedOut, closed);
-    // The start routes every request to its first step at once: MFA and a plain approval (the common
-    // lifecycle) go MfaChallenge → AwaitApproval with no Choice between them. Reminders are tested for
-    // presence first (no IsPresent: false, which aws-local-stepfunctions 3 evaluates as never true).
-    const route = routeApproval(
-      new sfn.Choice(this, STATE.route)
-        .when(and(MFA, APPROVAL, REMINDER), mfaChallengeThenChoice)
-        .when(and(MFA, APPROVAL), mfaChallengeState)
-        .when(MFA, mfaChallengeThenChoice),
-    );
+    const withoutNudges = awaitApprovalWithoutNudgesTask(this, awaitApproval, timedOut, closed);
+    const remind = remindTask(this, awaitApproval, closed, withoutNudges);
+    // AwaitApproval's wait ended: at a nudge while `$.reminder` is present, else at the window's close.
+    const waitEnded = new sfn.Choice(this, STATE.approvalWaitEnded)
+      .when(sfn.Condition.isPresent(REMINDER_PATH), remind)
+      .otherwise(timedOut);
+    const awaitApprovalState = awaitApprovalTask(this, awaitApproval, waitEnded, closed);
+    const mfaChallengeState = mfaChallengeTask(this, mfaChallenge, timedOut, closed);
 
     mfaChallengeState.next(awaitApprovalState);
-    mfaChallengeThenChoice.next(needsApproval);
     awaitApprovalState.next(activate);
-    awaitUntilReminder.next(activate);
-    remind.next(needsApproval);
+    remind.next(awaitApprovalState);
+    withoutNudges.next(activate);
     activate.next(waitUntilExpiring);
     waitUntilExpiring.next(notifyExpiring);
     notifyExpiring.next(waitUntilExpiry);
@@ -238,7 +220,7 @@ export class JitgateWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'jitgate: one execution per request, named after the request id',
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(route),
+      definitionBody: sfn.DefinitionBody.fromChainable(mfaChallengeState),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });

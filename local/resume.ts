@@ -6,7 +6,6 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { nudgePlan } from '../shared/domain/approvals';
 import type { ExecutionInput } from '../shared/usecases/ports';
 import type { JitRequest } from '../shared/domain/request';
 import { executionInput } from '../shared/usecases/execution-input';
@@ -53,8 +52,7 @@ export async function resumeExecutions(opts: {
 
 /** Which state a request's execution was in, and the input that state expects. */
 export function resumePlan(request: JitRequest, linkBase: string, now: Date): { startAt: string; input: ExecutionInput } {
-  // The first approval segment as for a new request; a resumed wait for approval picks its segment below.
-  const { reminder: first, ...input } = executionInput(request, linkBase, now);
+  const input = executionInput(request, linkBase, now);
   switch (request.status) {
     case 'active':
       // The expiring notice, if due, went out before the restart or is moot now; wait for the end.
@@ -66,20 +64,11 @@ export function resumePlan(request: JitRequest, linkBase: string, now: Date): { 
         },
       };
     case 'pending_mfa':
-      // The MfaChallenge state whose next step fits the request, as the start's Choice would pick it.
-      return first || !input.approval
-        ? { startAt: STATE.mfaChallengeThenNeedsApproval, input: first ? { ...input, reminder: first } : input }
-        : { startAt: STATE.mfaChallenge, input };
+      return { startAt: STATE.mfaChallenge, input };
     case 'pending_approval':
       // An auto-approved request waits only for activation (an extension: to be applied), with the times fixed at creation.
       if (request.autoApproved && !request.mfa.required) return { startAt: STATE.activate, input };
-      if (first !== undefined) {
-        // A nudge still to send: the segment until it (one overdue during the restart goes out at once).
-        const nudges = nudgePlan(request, now);
-        const afterSeconds = nudges.due.length ? 1 : nudges.next?.inSeconds;
-        if (afterSeconds !== undefined)
-          return { startAt: STATE.awaitApprovalUntilReminder, input: { ...input, reminder: { afterSeconds } } };
-      }
+      // The input's wait ends at the next nudge still to send (one overdue during the restart goes out at once).
       return { startAt: STATE.awaitApproval, input };
     default:
       throw new Error(`request ${request.id} is ${request.status}; nothing to resume`);

@@ -1,7 +1,7 @@
 /**
  * State machine steps around approval:
- * - AwaitApproval / AwaitApprovalUntilReminder (.waitForTaskToken): park the token and,
- *   the first time, notify each approver;
+ * - AwaitApproval / AwaitApprovalWithoutNudges (.waitForTaskToken): park the token and,
+ *   the first time, notify each approver (nothing to approve: answer the task at once);
  * - Remind (plain invoke): send the reminder / escalation that is due and return the
  *   execution state for the next approval segment.
  * One function for both: the same table, topic and link key, and one cold start fewer.

@@ -1,4 +1,4 @@
-/** State machine step MfaChallenge (.waitForTaskToken): park the token until the requester answers. */
+/** State machine step MfaChallenge (.waitForTaskToken): park the token until the requester answers; no MFA: answer at once. */
 import { runtime } from '../../shared/runtime';
 import { parkMfaToken } from '../../shared/usecases/workflow-steps';
 import { instrumented } from '../../shared/observability';

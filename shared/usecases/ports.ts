@@ -149,10 +149,22 @@ export interface Store extends RequestStore, UserRecords, StoreQueries {}
 /** One execution per request: its input, and the state each step hands to the next. */
 export interface ExecutionInput {
   requestId: string;
-  mfa: boolean;
-  approval: boolean;
+  /**
+   * MfaChallenge's timeout: until the MFA window closes; for a request without MFA (the step
+   * answers itself at once), a bound on that answer (`SELF_ANSWER_SECONDS`).
+   */
   mfaTimeoutSeconds: number;
+  /**
+   * Until the approval window closes (nothing to approve: a bound on AwaitApproval's own answer).
+   * AwaitApprovalWithoutNudges waits this long when a Remind step fails.
+   */
   approvalTimeoutSeconds: number;
+  /**
+   * How long AwaitApproval waits now: until the next nudge (`reminder.afterSeconds`) while one
+   * is still to send, else `approvalTimeoutSeconds`. Its own field because AwaitApproval is one
+   * state for both, and a state has one timeout path.
+   */
+  approvalWaitSeconds: number;
   linkBase: string;
   /**
    * The grant's times; after Activate (or when local mode resumes an active grant), also whose grant
@@ -164,11 +176,10 @@ export interface ExecutionInput {
   /** The requester's principal id, for the `requester` attribute of the events the state machine publishes (grant.expiring). */
   requester?: string;
   /**
-   * Present while the policy still has a reminder or escalation to send
-   * (`approvals.remindAfter`, `approvals.escalate`): the current approval segment
-   * (AwaitApprovalUntilReminder) ends after this many seconds, at the next one. The
-   * Remind step replaces it, or removes it and sets `approvalTimeoutSeconds` to what is
-   * left of the window (infra/workflow.ts).
+   * Present while the policy still has a reminder or escalation to send (`approvals.remindAfter`,
+   * `approvals.escalate`): AwaitApproval's wait ends after this many seconds, at the next one, and
+   * its timeout runs Remind, which replaces it, or removes it and waits for what is left of the
+   * window (infra/workflow.ts).
    */
   reminder?: { afterSeconds: number };
 }

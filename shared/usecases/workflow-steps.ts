@@ -23,21 +23,35 @@ import { tellRequester } from './outcomes';
 
 type PendingApproval = Extract<JitRequest, { status: 'pending_approval' }>;
 
+/**
+ * MfaChallenge, where every execution starts: parks the token until the requester answers.
+ * A request without MFA has nothing to wait for: the step answers its own task at once (no
+ * write), so no Choice is needed to skip it (a transition on every lifecycle).
+ */
 export async function parkMfaToken(deps: Deps, requestId: string, taskToken: string): Promise<void> {
   const stored = await withRetry(async () => {
     const s = await load(deps, requestId);
+    if (!s.request.mfa.required && isPending(s.request)) return s;
     if (s.request.status !== 'pending_mfa') throw new Closed(`request is ${s.request.status}`);
     await deps.store.saveRequest(s, withState(s.request, s.request), [], { ...s.tokens, mfaTaskToken: taskToken });
     return s;
   });
-  // The answer came before the token was parked: complete the step now.
-  if (stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, stored.request.grantTimes ?? {});
+  // No MFA, or the answer came before the token was parked: complete the step now.
+  if (!stored.request.mfa.required || stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, stored.request.grantTimes ?? {});
 }
 
+const isPending = (request: JitRequest) => request.status === 'pending_mfa' || request.status === 'pending_approval';
+
+/**
+ * AwaitApproval: parks the token and, the first time, notifies each approver. A request
+ * with nothing to approve (auto-approved by its policy) answers its own task at once with
+ * the grant's times, fixed at creation or at the MFA answer.
+ */
 export async function awaitApproval(deps: Deps, requestId: string, taskToken: string, linkBase: string): Promise<void> {
   const { request, firstTime } = await withRetry(async () => {
     const s = await load(deps, requestId);
-    if (s.request.status !== 'pending_mfa' && s.request.status !== 'pending_approval') throw new Closed(`request is ${s.request.status}`);
+    if (!isPending(s.request)) throw new Closed(`request is ${s.request.status}`);
+    if (s.request.autoApproved) return { request: s.request, firstTime: false };
     const now = deps.now();
     const firstTime = s.request.notified.length === 0;
     const notified = firstTime ? approversFor(deps.config, s.request) : s.request.notified;
@@ -54,10 +68,15 @@ export async function awaitApproval(deps: Deps, requestId: string, taskToken: st
     return { request: next as PendingApproval, firstTime };
   });
 
-  const due = firstTime ? request.notified : request.notified.filter((n) => request.unreached?.includes(n.id));
-  if (due.length) await sendLinks(deps, request, due, linkBase);
+  if (request.autoApproved) {
+    await deps.workflow.succeed(taskToken, request.grantTimes ?? {});
+    return;
+  }
+  const approving = request as PendingApproval;
+  const due = firstTime ? approving.notified : approving.notified.filter((n) => approving.unreached?.includes(n.id));
+  if (due.length) await sendLinks(deps, approving, due, linkBase);
   // Approvals that arrived before the token was parked may already complete the quorum.
-  if (request.grantTimes) await deps.workflow.succeed(taskToken, request.grantTimes);
+  if (approving.grantTimes) await deps.workflow.succeed(taskToken, approving.grantTimes);
 }
 
 /**
@@ -103,9 +122,9 @@ function send(deps: Deps, to: string, message: Message): Promise<void> {
  * The state machine's Remind step (infra/workflow.ts), run when an approval segment
  * times out at a nudge: sends what is due (the reminder to the approvers who have not
  * decided and could still count; the escalation to the escalation group), records it,
- * and returns the execution state for the next segment: `reminder.afterSeconds` until
- * the next nudge, or, when none is left, no `reminder` and `approvalTimeoutSeconds` until
- * the window closes (what the state machine then does: infra/workflow.ts).
+ * and returns the execution state for the next segment: `approvalWaitSeconds` until the
+ * next nudge (and `reminder`), or, when none is left, no `reminder` and the wait until the
+ * window closes (what the state machine then does: infra/workflow.ts).
  *
  * Recorded before sending (at most once): a retried step finds `remindedAt` /
  * `escalatedAt` set and sends nothing again.
@@ -176,11 +195,16 @@ export async function remindApprovers(deps: Deps, state: ExecutionInput): Promis
   return nextSegment(state, sent.request.status === 'pending_approval' ? nudgePlan(sent.request, deps.now()) : undefined);
 }
 
-/** The execution state for the next approval segment. */
+/**
+ * The execution state for the next approval segment. `reminder.afterSeconds` and
+ * `approvalTimeoutSeconds` keep their meaning for executions started before AwaitApproval
+ * read `approvalWaitSeconds` (they keep their definition, and call this function).
+ */
 export function nextSegment(state: ExecutionInput, plan: NudgePlan | undefined): ExecutionInput {
   const { reminder: _done, ...rest } = state;
-  if (plan?.next) return { ...rest, reminder: { afterSeconds: plan.next.inSeconds } };
-  return { ...rest, approvalTimeoutSeconds: plan?.closesInSeconds ?? 1 };
+  if (plan?.next) return { ...rest, approvalWaitSeconds: plan.next.inSeconds, reminder: { afterSeconds: plan.next.inSeconds } };
+  const closesInSeconds = plan?.closesInSeconds ?? 1;
+  return { ...rest, approvalTimeoutSeconds: closesInSeconds, approvalWaitSeconds: closesInSeconds };
 }
 
 interface EscalationRecipient {

@@ -174,52 +174,23 @@ describe('the state machine', () => {
 
   test('exactly the states of the architecture', () => {
     expect(Object.keys(definition().States).sort()).toEqual(Object.values(STATE).sort());
-    expect(definition().StartAt).toBe('Route');
+    // Every execution starts at MfaChallenge: no Choice at the start (a transition on every lifecycle).
+    expect(definition().StartAt).toBe('MfaChallenge');
   });
 
   test('the path of a request', () => {
     const s = definition().States;
-    // Policies with a reminder or escalation carry $.reminder and wait in segments; all others take AwaitApproval as before.
-    const approvalRoutes = [
-      {
-        And: [
-          { Variable: '$.approval', BooleanEquals: true },
-          { Variable: '$.reminder', IsPresent: true },
-        ],
-        Next: 'AwaitApprovalUntilReminder',
-      },
-      { Variable: '$.approval', BooleanEquals: true, Next: 'AwaitApproval' },
-    ];
-    // The start routes each request to its first step: MFA with a plain approval goes MfaChallenge → AwaitApproval, no Choice between.
-    expect(s.Route).toMatchObject({
-      Type: 'Choice',
-      Choices: [
-        {
-          And: [
-            { Variable: '$.mfa', BooleanEquals: true },
-            { Variable: '$.approval', BooleanEquals: true },
-            { Variable: '$.reminder', IsPresent: true },
-          ],
-          Next: 'MfaChallengeThenNeedsApproval',
-        },
-        {
-          And: [
-            { Variable: '$.mfa', BooleanEquals: true },
-            { Variable: '$.approval', BooleanEquals: true },
-          ],
-          Next: 'MfaChallenge',
-        },
-        { Variable: '$.mfa', BooleanEquals: true, Next: 'MfaChallengeThenNeedsApproval' },
-        ...approvalRoutes,
-      ],
-      Default: 'Activate',
-    });
+    // One path for every policy: the steps a request does not need answer themselves.
     expect(s.MfaChallenge.Next).toBe('AwaitApproval');
-    expect(s.MfaChallengeThenNeedsApproval.Next).toBe('NeedsApproval');
-    expect(s.NeedsApproval).toMatchObject({ Type: 'Choice', Choices: approvalRoutes, Default: 'Activate' });
     expect(s.AwaitApproval.Next).toBe('Activate');
-    expect(s.AwaitApprovalUntilReminder.Next).toBe('Activate');
-    expect(s.Remind.Next).toBe('NeedsApproval');
+    // AwaitApproval's wait ended: a nudge is due while $.reminder is present, else the window closed.
+    expect(s.ApprovalWaitEnded).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.reminder', IsPresent: true, Next: 'Remind' }],
+      Default: 'TimedOut',
+    });
+    expect(s.Remind.Next).toBe('AwaitApproval');
+    expect(s.AwaitApprovalWithoutNudges.Next).toBe('Activate');
     expect(s.Activate.Next).toBe('WaitUntilExpiring');
     expect(s.WaitUntilExpiring).toEqual({ Type: 'Wait', TimestampPath: '$.grant.expiringAt', Next: 'NotifyExpiring' });
     expect(s.NotifyExpiring.Next).toBe('WaitUntilExpiry');
@@ -237,15 +208,14 @@ describe('the state machine', () => {
     expect(s.Closed).toMatchObject({ Type: 'Succeed' });
   });
 
+  const approvalPayload = { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token', 'linkBase.$': '$.linkBase' };
   test.each([
-    ['MfaChallenge', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }],
-    ['MfaChallengeThenNeedsApproval', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }],
-    [
-      'AwaitApproval',
-      '$.approvalTimeoutSeconds',
-      { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token', 'linkBase.$': '$.linkBase' },
-    ],
-  ])('%s: lambda:invoke.waitForTaskToken, timeout from the input, result in $.grant', (name, timeoutPath, payload) => {
+    ['MfaChallenge', '$.mfaTimeoutSeconds', { 'requestId.$': '$.requestId', 'taskToken.$': '$$.Task.Token' }, 'TimedOut'],
+    // Until the next nudge or the window's close; the state unchanged for Remind.
+    ['AwaitApproval', '$.approvalWaitSeconds', approvalPayload, 'ApprovalWaitEnded'],
+    // After a failed Remind: the window as the execution started with it.
+    ['AwaitApprovalWithoutNudges', '$.approvalTimeoutSeconds', approvalPayload, 'TimedOut'],
+  ])('%s: lambda:invoke.waitForTaskToken, timeout from the input, result in $.grant', (name, timeoutPath, payload, onTimeout) => {
     const state = definition().States[name];
     expect(state.Type).toBe('Task');
     expect(state.Resource).toMatch(/:states:::lambda:invoke\.waitForTaskToken$/);
@@ -255,7 +225,7 @@ describe('the state machine', () => {
     const entry = name.startsWith('MfaChallenge') ? 'mfa-challenge' : 'await-approval';
     expect(state.Parameters.FunctionName).toBe(`<GetAtt:${functionWithEntry(template, entry)}.Arn>`);
     expect(state.Catch).toEqual([
-      { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
+      { ErrorEquals: ['States.Timeout'], ResultPath: onTimeout === 'TimedOut' ? '$.error' : null, Next: onTimeout },
       { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
     ]);
     // A park that lost its write races (or found DynamoDB down) is tried again with a fresh token, not a failed execution.
@@ -264,19 +234,6 @@ describe('the state machine', () => {
         expect.objectContaining({ ErrorEquals: ['ConcurrentModification', 'DependencyUnavailable'], MaxAttempts: 3 }),
       ]),
     );
-  });
-
-  test('AwaitApprovalUntilReminder: AwaitApproval cut at the next nudge; its timeout runs Remind, the state unchanged', () => {
-    const s = definition().States;
-    const state = s.AwaitApprovalUntilReminder;
-    expect(state.Resource).toMatch(/:states:::lambda:invoke\.waitForTaskToken$/);
-    expect(state.TimeoutSecondsPath).toBe('$.reminder.afterSeconds');
-    expect(state.ResultPath).toBe('$.grant');
-    expect(state.Parameters).toEqual(s.AwaitApproval.Parameters);
-    expect(state.Catch).toEqual([
-      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'Remind' },
-      { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
-    ]);
   });
 
   test('Remind: the await-approval function with the whole state, which it returns for the next segment', () => {
@@ -290,7 +247,7 @@ describe('the state machine', () => {
     expect(state.Retry[0].ErrorEquals).not.toContain('Closed');
     expect(state.Catch).toEqual([
       { ErrorEquals: ['Closed'], ResultPath: '$.error', Next: 'Closed' },
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AwaitApproval' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AwaitApprovalWithoutNudges' },
     ]);
   });
 

@@ -170,7 +170,7 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
   const entered = history.events
     .filter((e) => e.type.endsWith('StateEntered'))
     .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
-  expect(entered).toEqual(['Route', 'MfaChallenge', 'Closed']);
+  expect(entered).toEqual(['MfaChallenge', 'Closed']);
 });
 
 test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {

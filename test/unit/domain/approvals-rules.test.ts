@@ -273,10 +273,9 @@ describe('when reminders and escalation are due', () => {
 describe('the Remind step', () => {
   const state: ExecutionInput = {
     requestId: 'req-1',
-    mfa: false,
-    approval: true,
     mfaTimeoutSeconds: 600,
     approvalTimeoutSeconds: 3600,
+    approvalWaitSeconds: 600,
     linkBase: 'http://127.0.0.1:4000/approve/',
     requester: id('alice'),
     reminder: { afterSeconds: 600 },
@@ -294,7 +293,8 @@ describe('the Remind step', () => {
     expect(undecidedApprovers(f.stored()).map((a) => a.sub)).toEqual(['carol', 'dan']);
 
     const next = await remindApprovers(f.deps, state);
-    expect(next).toEqual({ ...state, reminder: { afterSeconds: 2700 } });
+    // The next wait ends at the escalation; the whole window stays where a failed Remind finds it.
+    expect(next).toEqual({ ...state, approvalWaitSeconds: 2700, reminder: { afterSeconds: 2700 } });
     expect(f.sent.map((m) => m.to)).toEqual([id('carol'), id('dan')]);
     for (const m of f.sent) {
       expect(m.subject).toBe('Reminder: approval needed: vault:open by Alice');
@@ -305,13 +305,13 @@ describe('the Remind step', () => {
     expect(f.audit).toEqual([expect.objectContaining({ type: 'approvers_reminded', details: { approvers: [id('carol'), id('dan')] } })]);
 
     // A retried step sends nothing again.
-    expect(await remindApprovers(f.deps, state)).toEqual({ ...state, reminder: { afterSeconds: 2700 } });
+    expect(await remindApprovers(f.deps, state)).toEqual(next);
     expect(f.sent).toHaveLength(2);
 
     f.setNow(at(55));
-    const last = await remindApprovers(f.deps, { ...state, reminder: { afterSeconds: 2700 } });
-    // No nudge left: the plain AwaitApproval waits for the rest of the window.
-    expect(last).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 300 });
+    const last = await remindApprovers(f.deps, next);
+    // No nudge left: AwaitApproval waits for the rest of the window.
+    expect(last).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 300, approvalWaitSeconds: 300 });
     expect('reminder' in last).toBe(false);
     const escalation = f.sent.slice(2);
     // Carol is also an approver: her personal link. Lena is only in the escalation group: told, no link. Alice asked: never.
@@ -350,19 +350,22 @@ describe('the Remind step', () => {
 });
 
 describe('resuming after a restart', () => {
-  test('a request with a nudge still to send resumes in its reminder segment; without, in AwaitApproval', () => {
+  test('a request waiting for approvals resumes in AwaitApproval: until the next nudge still to send, else the window closes', () => {
     const r = pendingRequest('vault:open');
     const plan = resumePlan(r, 'http://x/approve/', at(5));
-    expect(plan.startAt).toBe(STATE.awaitApprovalUntilReminder);
-    expect(plan.input).toMatchObject({ requester: id('alice'), reminder: { afterSeconds: 300 } });
+    expect(plan.startAt).toBe(STATE.awaitApproval);
+    expect(plan.input).toMatchObject({ requester: id('alice'), approvalWaitSeconds: 300, reminder: { afterSeconds: 300 } });
     const done = resumePlan({ ...r, remindedAt: at(10).toISOString(), escalatedAt: at(55).toISOString() }, 'http://x/approve/', at(56));
     expect(done.startAt).toBe(STATE.awaitApproval);
-    expect(done.input.approvalTimeoutSeconds).toBe(240);
+    expect(done.input).toMatchObject({ approvalTimeoutSeconds: 240, approvalWaitSeconds: 240 });
     expect(done.input.reminder).toBeUndefined();
+    // A nudge overdue during the restart: at once.
+    const overdue = resumePlan(r, 'http://x/approve/', at(20));
+    expect(overdue.input).toMatchObject({ approvalWaitSeconds: 1, reminder: { afterSeconds: 1 } });
     expect(resumePlan(pendingRequest('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.awaitApproval);
   });
 
-  test('a request waiting for its MFA answer resumes in the MfaChallenge state the start would have chosen for it', () => {
+  test('a request waiting for its MFA answer resumes in MfaChallenge, with the first approval wait of a new request', () => {
     const waitingForMfa = (action: string) =>
       ({
         ...pendingRequest(action),
@@ -370,11 +373,12 @@ describe('resuming after a restart', () => {
         mfaDeadline: at(10).toISOString(),
         mfa: { required: true, failures: 0 },
       }) as unknown as JitRequest;
-    // A plain approval next: straight on to AwaitApproval, no Choice between.
-    expect(resumePlan(waitingForMfa('vault:peek'), 'http://x/approve/', at(5)).startAt).toBe(STATE.mfaChallenge);
-    // Reminders to send: NeedsApproval picks the segment after the answer (the first one, as for a new request).
+    const plain = resumePlan(waitingForMfa('vault:peek'), 'http://x/approve/', at(5));
+    expect(plain).toMatchObject({ startAt: STATE.mfaChallenge, input: { mfaTimeoutSeconds: 300, approvalWaitSeconds: 3600 } });
+    expect(plain.input.reminder).toBeUndefined();
+    // Reminders to send: the first wait ends at the first nudge, counted from when AwaitApproval starts.
     const nudged = resumePlan(waitingForMfa('vault:open'), 'http://x/approve/', at(5));
-    expect(nudged).toMatchObject({ startAt: STATE.mfaChallengeThenNeedsApproval, input: { reminder: { afterSeconds: 600 } } });
+    expect(nudged).toMatchObject({ startAt: STATE.mfaChallenge, input: { approvalWaitSeconds: 600, reminder: { afterSeconds: 600 } } });
   });
 
   test('an auto-approved request resumes at Activate; an extension too, with `extends` (Activate applies it)', () => {

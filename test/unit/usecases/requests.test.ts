@@ -20,7 +20,8 @@ describe('createRequest', () => {
     // The answer waits only for activation, which the execution does (here the in-memory workflow, right after start).
     expect(request).toMatchObject({ id: 'req-1', status: 'pending_approval', autoApproved: true, waitingFor: { activation: true } });
     expect(w.store.peek('req-1')).toMatchObject({ status: 'active' });
-    expect(w.workflow.started).toEqual([expect.objectContaining({ requestId: 'req-1', mfa: false, approval: false, requester: alice.id })]);
+    // The grant's times in the input: MfaChallenge and AwaitApproval answer themselves.
+    expect(w.workflow.started).toEqual([expect.objectContaining({ requestId: 'req-1', grant: expect.anything(), requester: alice.id })]);
     // Each once; the execution may announce the grant before the API has published request.created.
     expect(w.notifier.events.map((e) => e.type).sort()).toEqual(['grant.activated', 'request.created']);
     expect(await w.store.getGrantSlot(alice.id, 'reports:read', '*')).toMatchObject({ requestId: 'req-1', status: 'active' });
@@ -39,7 +40,7 @@ describe('createRequest', () => {
     expect(request.status).toBe('pending_approval');
     // The state machine finds the items from the request id (shared/adapters/keys.ts); local mode's resume builds the same input.
     expect(w.workflow.started).toEqual([executionInput((await w.store.getRequest('req-1'))!.request, LINK_BASE, w.clock.now())]);
-    expect(w.workflow.started[0]).toMatchObject({ requestId: 'req-1', approval: true, requester: alice.id });
+    expect(w.workflow.started[0]).toMatchObject({ requestId: 'req-1', approvalWaitSeconds: 1800, requester: alice.id });
     expect(w.notifier.events.map((e) => e.type)).toEqual(['request.created']);
   });
 

@@ -1,5 +1,6 @@
 /** The steps the state machine runs through Lambda: each idempotent, each telling nobody twice. */
 import { grantTimes } from '../../../shared/domain/grant';
+import { cancelRequest } from '../../../shared/usecases/cancel-revoke';
 import { decide } from '../../../shared/usecases/decisions';
 import { createRequest } from '../../../shared/usecases/requests';
 import { awaitApproval, endRequest, parkMfaToken, remindApprovers } from '../../../shared/usecases/workflow-steps';
@@ -41,14 +42,41 @@ describe('parkMfaToken', () => {
     expect(w.workflow.answers).toEqual([]);
   });
 
-  test('a request no longer waiting for MFA closes the step', async () => {
+  test('a request without MFA: the step answers its own task at once and writes nothing', async () => {
     const w = world();
     await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
-    await expect(parkMfaToken(w.deps, 'req-1', 'T-mfa')).rejects.toMatchObject({ name: 'Closed' });
+    const before = await w.store.getRequest('req-1');
+    await parkMfaToken(w.deps, 'req-1', 'T-mfa');
+    expect(w.workflow.answers).toEqual([{ token: 'T-mfa', succeeded: true, output: {} }]);
+    expect(await w.store.getRequest('req-1')).toEqual(before);
+  });
+
+  test('a request no longer pending closes the step, with or without MFA', async () => {
+    for (const action of ['prod:debug', 'door:open']) {
+      const w = world();
+      await createRequest(w.deps, alice, { action }, { linkBase: LINK_BASE });
+      await cancelRequest(w.deps, alice, 'req-1');
+      await expect(parkMfaToken(w.deps, 'req-1', 'T-mfa')).rejects.toMatchObject({ name: 'Closed' });
+      expect(w.workflow.answers).toEqual([]);
+    }
   });
 });
 
 describe('awaitApproval', () => {
+  test('nothing to approve (auto-approved, MFA answered): the step answers with the grant, notifies and parks nothing', async () => {
+    const w = world();
+    await createRequest(w.deps, alice, { action: 'door:open' }, { linkBase: LINK_BASE });
+    const stored = (await w.store.getRequest('req-1'))!;
+    const times = grantTimes(3600, w.clock.now());
+    const passed = { ...stored.request, mfa: { ...stored.request.mfa, passedAt: w.clock.now().toISOString() }, grantTimes: times };
+    await w.store.saveRequest(stored, { ...passed, version: stored.request.version + 1 }, []);
+    const before = await w.store.getRequest('req-1');
+    await awaitApproval(w.deps, 'req-1', 'T-a', LINK_BASE);
+    expect(w.workflow.answers).toEqual([{ token: 'T-a', succeeded: true, output: times }]);
+    expect(w.notifier.sent).toEqual([]);
+    expect(await w.store.getRequest('req-1')).toEqual(before);
+  });
+
   test('notifies each approver once with a personal link; a re-parked token notifies nobody again', async () => {
     const w = world();
     await createRequest(w.deps, alice, { action: 'prod:debug' }, { linkBase: LINK_BASE });
@@ -109,10 +137,10 @@ describe('remindApprovers', () => {
     await createRequest(w.deps, alice, { action: 'vault:peek' }, { linkBase: LINK_BASE });
     await awaitApproval(w.deps, 'req-1', 'T1', LINK_BASE);
     const state = w.workflow.started[0]!;
-    expect(state.reminder).toEqual({ afterSeconds: 600 });
+    expect(state).toMatchObject({ approvalWaitSeconds: 600, reminder: { afterSeconds: 600 }, approvalTimeoutSeconds: 3600 });
     w.clock.advance(600);
     const next = await remindApprovers(w.deps, state);
-    expect(next).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 3000 });
+    expect(next).toEqual({ ...state, reminder: undefined, approvalTimeoutSeconds: 3000, approvalWaitSeconds: 3000 });
     expect(w.notifier.sent.slice(2).map((m) => m.subject)).toEqual([
       'Reminder: approval needed: vault:peek by Alice',
       'Reminder: approval needed: vault:peek by Alice',
