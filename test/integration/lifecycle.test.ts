@@ -166,11 +166,42 @@ test('five wrong MFA codes deny the request and close its execution; a code is a
   expect(execution.status).toBe('SUCCEEDED');
   const history = await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(request.id) });
   expect(history.events.map((e) => e.type)).toContain('SucceedStateEntered');
-  // MFA and a plain approval: the start goes straight to MfaChallenge, whose next step is AwaitApproval (no Choice between).
+  // Every execution starts at MfaChallenge: no Choice before it.
   const entered = history.events
     .filter((e) => e.type.endsWith('StateEntered'))
     .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
   expect(entered).toEqual(['MfaChallenge', 'Closed']);
+});
+
+const enteredStates = async (requestId: string) =>
+  (await local.sfn.getExecutionHistory({ executionArn: local.sfn.executionArnFor(requestId) })).events
+    .filter((e) => e.type.endsWith('StateEntered'))
+    .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
+
+test('every request takes one path: the steps it does not need answer their own tasks, as IAM allows them', async () => {
+  // Auto-approved, no MFA: MfaChallenge and AwaitApproval answer at once, parking nothing and notifying nobody.
+  const dave = person('dave-auto', { groups: ['engineering'] });
+  const auto = (await createRequest(deps, dave, { action: 'reports:read', resource: 'r/1' }, { linkBase: linkBase() })).request;
+  await waitFor(
+    () => enteredStates(auto.id),
+    (states) => states.includes('WaitUntilExpiring'),
+  );
+  expect(await enteredStates(auto.id)).toEqual(['MfaChallenge', 'AwaitApproval', 'Activate', 'WaitUntilExpiring']);
+  const active = await deps.store.getRequest(auto.id);
+  expect(active?.request.status).toBe('active');
+  expect(active?.tokens).toEqual({});
+  const audit = await deps.store.listAudit({ requestId: auto.id, limit: 50 });
+  expect(audit.events.map((e) => e.type)).toEqual(['created', 'activated']);
+
+  // No MFA, one approval: MfaChallenge answers at once, AwaitApproval parks its token and waits.
+  const erin = person('erin-debug', { groups: ['engineering'] });
+  const debug = (await createRequest(deps, erin, { action: 'prod:debug', resource: 'one-path/1' }, { linkBase: linkBase() })).request;
+  const parked = await waitFor(
+    () => deps.store.getRequest(debug.id),
+    (s) => s?.tokens.approvalTaskToken !== undefined,
+  );
+  expect(parked?.tokens.mfaTaskToken).toBeUndefined();
+  expect(await enteredStates(debug.id)).toEqual(['MfaChallenge', 'AwaitApproval']);
 });
 
 test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {
