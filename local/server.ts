@@ -108,6 +108,18 @@ export interface LocalJitgate {
 }
 
 export async function startLocal(options: LocalOptions = {}): Promise<LocalJitgate> {
+  // A start that fails after it launched its own DynamoDB Local (a bad template, a bundle that
+  // does not build, a container that does not warm) must not leave the JVM running.
+  const launched: { dynamodb?: Promise<DynamoDbLocal> } = {};
+  try {
+    return await startParts(options, launched);
+  } catch (err) {
+    await (await launched.dynamodb?.catch(() => undefined))?.stop();
+    throw err;
+  }
+}
+
+async function startParts(options: LocalOptions, launched: { dynamodb?: Promise<DynamoDbLocal> }): Promise<LocalJitgate> {
   const t0 = Date.now();
   const startupMs: Record<string, number> = {};
   const mark = (what: string, since: number) => (startupMs[what] = Date.now() - since);
@@ -132,6 +144,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalJitga
   const { tableName } = source;
   const dynamodbStarting = source.start();
   dynamodbStarting.catch(() => undefined);
+  launched.dynamodb = dynamodbStarting;
   const synthesized = await cachedTemplate(config);
   const template = options.alterTemplate ? options.alterTemplate(structuredClone(synthesized)) : synthesized;
   mark('synth', t);

@@ -2,7 +2,7 @@
  * A second `npm start` on a taken port says so at once, before DynamoDB Local or anything else starts;
  * a port taken later, while the parts start, fails the start without leaving them running.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -91,4 +91,25 @@ test('a port taken while local mode starts: the start fails with EADDRINUSE and 
     for (const stop of stops) stop.mockRestore();
     await new Promise((resolve) => squatter.close(resolve));
   }
+}, 120_000);
+
+test('a start that fails after it launched its own DynamoDB Local stops the JVM', async () => {
+  const dbPath = path.join(dir, 'two-tables', 'dynamodb');
+  const jvmsOnDbPath = () =>
+    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('DynamoDBLocal') && line.includes(dbPath));
+  // A template local mode refuses (two tables), found only after the JVM was launched.
+  const starting = startLocal({
+    port: await freePort(),
+    dataDir: path.join(dir, 'two-tables'),
+    idp: 'keys',
+    alterTemplate: (template) => {
+      const [id, table] = Object.entries(template.Resources ?? {}).find(([, r]) => r.Type === 'AWS::DynamoDB::Table')!;
+      return { ...template, Resources: { ...template.Resources, [`${id}Copy`]: table } };
+    },
+  });
+  await expect(starting).rejects.toThrow('expected one table in the stack, found 2');
+  // stop() has sent SIGTERM and waited for the exit.
+  expect(jvmsOnDbPath()).toEqual([]);
 }, 120_000);
