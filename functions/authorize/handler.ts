@@ -11,7 +11,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   try {
     const deps = coreRuntime();
     const caller = await deps.verifier.verify(header(event, 'authorization'));
-    const result = await authorize(deps, caller, await readAuthorizeBody(event));
+    const result = await authorize(deps, caller, readAuthorizeBody(event));
     deps.metrics.count(result.allowed ? 'AuthorizeAllowed' : 'AuthorizeDenied');
     deps.metrics.duration('AuthorizeLatency', Date.now() - started);
     return json(200, result);

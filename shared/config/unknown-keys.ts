@@ -51,11 +51,15 @@ export function unknownKeysMessage(
 ): string {
   // A schema with its own message for this (a condition's, say) has said what to write instead.
   if (!issue.message.startsWith('Unrecognized key')) return issue.message;
-  const known = knownKeysAt(schema, issue.path);
-  const hints = issue.keys.flatMap((key) => {
+  return withKnownKeys(issue.message, issue.keys, knownKeysAt(schema, issue.path));
+}
+
+/** An unrecognized-key message with the nearest known key for each key it names, or the known keys. */
+export function withKnownKeys(message: string, keys: readonly string[], known: readonly string[]): string {
+  const hints = keys.flatMap((key) => {
     const near = nearest(key, known);
-    return near === undefined ? [] : [issue.keys.length === 1 ? `did you mean "${near}"?` : `"${key}": did you mean "${near}"?`];
+    return near === undefined ? [] : [keys.length === 1 ? `did you mean "${near}"?` : `"${key}": did you mean "${near}"?`];
   });
-  if (hints.length) return `${issue.message} (${hints.join('; ')})`;
-  return known.length ? `${issue.message}; the keys here are ${known.join(', ')}` : issue.message;
+  if (hints.length) return `${message} (${hints.join('; ')})`;
+  return known.length ? `${message}; the keys here are ${known.join(', ')}` : message;
 }
