@@ -10,7 +10,7 @@ import { principalId, type Principal } from '../../../shared/domain/identity';
 import { requirementsOf } from '../../../shared/domain/policy';
 import type { Approval, JitRequest } from '../../../shared/domain/request';
 import { decide } from '../../../shared/usecases/decisions';
-import { approversFor, escalationRecipients, remindApprovers } from '../../../shared/usecases/workflow-steps';
+import { approversFor, escalationRecipients, nextSegment, remindApprovers } from '../../../shared/usecases/workflow-steps';
 import { findLinks } from '../../../local/outbox';
 import { resumePlan } from '../../../local/resume';
 import { STATE } from '../../../infra/states';
@@ -326,6 +326,22 @@ describe('the Remind step', () => {
     });
     expect(await remindApprovers(f.deps, last)).toEqual(last);
     expect(f.sent).toHaveLength(4);
+  });
+
+  test('an execution started on the earlier definition gets from Remind the fields that definition reads', () => {
+    // Its NeedsApproval read $.approval and $.reminder; AwaitApprovalUntilReminder waited $.reminder.afterSeconds, the
+    // plain AwaitApproval $.approvalTimeoutSeconds. It calls the updated function with its own state.
+    const earlier = { requestId: 'req-1', mfa: false, approval: true, mfaTimeoutSeconds: 600, approvalTimeoutSeconds: 3600 };
+    const old = { ...earlier, linkBase: 'http://x/approve/', reminder: { afterSeconds: 600 } } as unknown as ExecutionInput;
+    const plan = (next?: number) => ({
+      due: [],
+      closesInSeconds: 300,
+      ...(next ? { next: { kind: 'escalate' as const, at: '', inSeconds: next } } : {}),
+    });
+    expect(nextSegment(old, plan(2700))).toMatchObject({ ...earlier, reminder: { afterSeconds: 2700 } });
+    const last = nextSegment(old, plan());
+    expect(last).toMatchObject({ ...earlier, approvalTimeoutSeconds: 300 });
+    expect('reminder' in last).toBe(false);
   });
 
   test('escalation skips whoever has decided already', () => {
