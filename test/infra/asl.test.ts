@@ -5,9 +5,8 @@
  * resolved to well-formed us-east-1 ARNs.
  */
 import { findStateMachine } from '../../local/cfn';
-import { synthesizeTemplate } from '../../infra/stack';
 import { STATE } from '../../infra/workflow';
-import { configWithHttpsIssuer } from './support';
+import { httpsIssuerTemplate } from './support';
 
 // asl-validator is CommonJS with `module.exports = validator` and no type declarations of that shape.
 const aslValidator = require('asl-validator') as (
@@ -22,8 +21,8 @@ const aslValidator = require('asl-validator') as (
 const ALL_CHECKS = { checkPaths: true, checkArn: true };
 
 let definition: Record<string, any>;
-beforeAll(() => {
-  const template = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
+beforeAll(async () => {
+  const template = await httpsIssuerTemplate();
   definition = findStateMachine(template, { region: 'us-east-1', accountId: '123456789012' }).definition;
 });
 

@@ -11,8 +11,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthesizeTemplate } from '../../infra/stack';
-import { configWithHttpsIssuer } from './support';
+import { httpsIssuerTemplate } from './support';
 
 /**
  * Warnings ignored, each with why it is not ours to fix.
@@ -66,7 +65,7 @@ const file = (name: string) => path.join(dir, name);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jitgate-cfn-lint-'));
-  fs.writeFileSync(file('default.json'), JSON.stringify(synthesizeTemplate(configWithHttpsIssuer(), { bundle: false })));
+  fs.writeFileSync(file('default.json'), JSON.stringify(await httpsIssuerTemplate()));
   fs.writeFileSync(
     file('broken.json'),
     JSON.stringify({

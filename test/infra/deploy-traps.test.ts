@@ -8,13 +8,13 @@ import { Match, Template as Assertions } from 'aws-cdk-lib/assertions';
 import { synthesizeTemplate } from '../../infra/stack';
 import { VENDED_LOGS_PREFIX } from '../../infra/workflow';
 import { parseConfig } from '../../shared/config/config';
-import { configWithHttpsIssuer, flatten, resourcesOf, type Template } from './support';
+import { configWithHttpsIssuer, flatten, httpsIssuerTemplate, resourcesOf, type Template } from './support';
 
 const withAws = (aws: Record<string, unknown>) => parseConfig({ ...configWithHttpsIssuer(), aws });
 
 let defaults: Template;
-beforeAll(() => {
-  defaults = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
+beforeAll(async () => {
+  defaults = await httpsIssuerTemplate();
 });
 
 describe('the state machine log group', () => {

@@ -1,6 +1,7 @@
 /** Shared by the infra tests: the configs they synthesize and readers over the template. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cachedTemplate } from '../../local/setup';
 import { parseConfig, type Config } from '../../shared/config/config';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
 
@@ -25,6 +26,15 @@ export function configWithHttpsIssuer(): Config {
 }
 
 export type Template = Record<string, any>;
+
+/**
+ * `configWithHttpsIssuer()`'s template without bundling, which most infra files read. It comes from local
+ * mode's template cache (local/setup.ts: keyed by every source under infra/ and shared/, the lockfile and the
+ * deployed config), so a run synthesizes it once, not once per file; nag.test.ts synthesizes it every run.
+ */
+export async function httpsIssuerTemplate(): Promise<Template> {
+  return cachedTemplate(configWithHttpsIssuer());
+}
 type Resource = { Type: string; Properties: Record<string, any>; Metadata?: Record<string, any> };
 
 export function resourcesOf(template: Template, type: string): Array<[string, Resource]> {

@@ -10,9 +10,9 @@ import { STATE } from '../../infra/workflow';
 import {
   CORP_ISSUER,
   apiMethods,
-  configWithHttpsIssuer,
   demoConfig,
   flatten,
+  httpsIssuerTemplate,
   resourcesOf,
   stateMachineDefinition,
   type Template,
@@ -21,8 +21,8 @@ import {
 let template: Template;
 let assertions: Assertions;
 
-beforeAll(() => {
-  template = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
+beforeAll(async () => {
+  template = await httpsIssuerTemplate();
   assertions = Assertions.fromJSON(template);
 });
 

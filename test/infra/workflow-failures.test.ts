@@ -3,13 +3,12 @@
  * may answer their own task (IAM), and an execution that ends abnormally closes its
  * request (EventBridge rule → execution-ended function) and raises an alarm.
  */
-import { synthesizeTemplate } from '../../infra/stack';
-import { configWithHttpsIssuer, resourcesOf, type Template } from './support';
+import { httpsIssuerTemplate, resourcesOf, type Template } from './support';
 
 let template: Template;
 
-beforeAll(() => {
-  template = synthesizeTemplate(configWithHttpsIssuer(), { bundle: false });
+beforeAll(async () => {
+  template = await httpsIssuerTemplate();
 });
 
 function functionIdFor(entry: string): string {

@@ -8,11 +8,12 @@ import { GetExecutionHistoryCommand, SFNClient, SendTaskSuccessCommand } from '@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { accessKeyFor, LOCAL_SECRET_ACCESS_KEY } from '../../local/credentials';
 import type { CfnTemplate } from '../../local/cfn';
-import { startLocal, STATE_MACHINE_ARN, TABLE_NAME, type LocalJitgate } from '../../local/server';
+import { startLocal, STATE_MACHINE_ARN, type LocalJitgate } from '../../local/server';
 import { devPerson } from '../support/principals';
 import { depsOf } from '../support/in-process';
 import { createRequest } from '../../shared/usecases/requests';
 import { freePort, tempDir } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
 
 let local: LocalJitgate;
@@ -45,6 +46,8 @@ beforeAll(async () => {
     dataDir: tempDir('jitgate-iam-'),
     inMemory: true,
     idp: 'keys',
+    // A table of its own in the run's DynamoDB Local: the policies name it, whatever it is called.
+    dynamodb: await sharedDynamoDb(),
     log: (line) => log.push(line),
     alterTemplate: (template) => {
       // The authorize function loses its table writes (consuming a grant); so does activate (committing one).
@@ -77,10 +80,10 @@ test('a function role without the grant gets AccessDeniedException, worded as AW
     .send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          { ConditionCheck: { TableName: TABLE_NAME, Key: key, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { ConditionCheck: { TableName: local.tableName, Key: key, ConditionExpression: 'attribute_not_exists(pk)' } },
           {
             Update: {
-              TableName: TABLE_NAME,
+              TableName: local.tableName,
               Key: key,
               UpdateExpression: 'SET used = :t',
               ExpressionAttributeValues: { ':t': { BOOL: true } },
@@ -90,7 +93,7 @@ test('a function role without the grant gets AccessDeniedException, worded as AW
       }),
     )
     .catch((e: Error) => e);
-  const table = `arn:aws:dynamodb:local:000000000000:table/${TABLE_NAME}`;
+  const table = `arn:aws:dynamodb:local:000000000000:table/${local.tableName}`;
   expect((refused as Error).name).toBe('AccessDeniedException');
   expect((refused as Error).message).toBe(
     `User: arn:aws:sts::000000000000:assumed-role/${role}/${fn} is not authorized to perform: dynamodb:UpdateItem on resource: ` +
@@ -98,7 +101,7 @@ test('a function role without the grant gets AccessDeniedException, worded as AW
   );
   expect(log).toContainEqual(expect.stringContaining(`ACCESS DENIED for role ${role} (${fn}): dynamodb:UpdateItem on ${table}`));
   // Nothing reached DynamoDB Local.
-  expect((await ddb.send(new GetItemCommand({ TableName: TABLE_NAME, Key: key, ConsistentRead: true }))).Item).toBeUndefined();
+  expect((await ddb.send(new GetItemCommand({ TableName: local.tableName, Key: key, ConsistentRead: true }))).Item).toBeUndefined();
   ddb.destroy();
   // The api role has no GetExecutionHistory grant at all.
   const sfn = new SFNClient({
@@ -135,16 +138,16 @@ test('DynamoDB through local mode: each role may do what its policies say, on th
       maxAttempts: 1,
     });
   const authorize = client('functions/authorize/index.ts');
-  const got = await authorize.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: 'GRANT#x' }, sk: { S: 'GRANT' } } }));
+  const got = await authorize.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: 'GRANT#x' }, sk: { S: 'GRANT' } } }));
   expect(got.Item).toBeUndefined();
   // No role may Scan: the grant table is read item by item.
-  const scan = await authorize.send(new ScanCommand({ TableName: TABLE_NAME })).catch((e: Error) => e);
+  const scan = await authorize.send(new ScanCommand({ TableName: local.tableName })).catch((e: Error) => e);
   expect((scan as Error).name).toBe('AccessDeniedException');
-  expect((scan as Error).message).toMatch(
-    /is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate because/,
+  expect((scan as Error).message).toContain(
+    `is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:local:000000000000:table/${local.tableName} because`,
   );
-  const index = await authorize.send(new ScanCommand({ TableName: TABLE_NAME, IndexName: 'gsi9' })).catch((e: Error) => e);
-  expect((index as Error).message).toMatch(/on resource: arn:aws:dynamodb:local:000000000000:table\/jitgate\/index\/gsi9 /);
+  const index = await authorize.send(new ScanCommand({ TableName: local.tableName, IndexName: 'gsi9' })).catch((e: Error) => e);
+  expect((index as Error).message).toContain(`on resource: arn:aws:dynamodb:local:000000000000:table/${local.tableName}/index/gsi9 `);
   authorize.destroy();
 });
 
@@ -185,7 +188,7 @@ test('the activate function without table writes: Activate fails as on AWS, the 
   expect(execution.cause).toMatch(
     new RegExp(
       'assumed-role/.+ is not authorized to perform: dynamodb:PutItem on resource: ' +
-        'arn:aws:dynamodb:local:000000000000:table/jitgate because no identity-based policy allows the dynamodb:PutItem action',
+        `arn:aws:dynamodb:local:000000000000:table/${local.tableName} because no identity-based policy allows the dynamodb:PutItem action`,
     ),
   );
   expect(log).toContainEqual(expect.stringMatching(/ACCESS DENIED for role .+: dynamodb:PutItem/));

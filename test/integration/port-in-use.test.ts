@@ -13,6 +13,7 @@ import { LocalLambda } from '../../local/lambda/runtime';
 import { assertPortFree, PortInUse } from '../../local/port-check';
 import { startLocal } from '../../local/server';
 import { npmStart } from '../support/local-mode';
+import { sharedDynamoDb } from '../support/shared-dynamodb';
 
 const ROOT = path.resolve(__dirname, '../..');
 let taken: Server;
@@ -79,6 +80,8 @@ test('a port taken while local mode starts: the start fails with EADDRINUSE and 
       dataDir: path.join(dir, 'late'),
       inMemory: true,
       idp: 'keys',
+      // A table in the run's DynamoDB Local: the supervisor is stopped all the same, without a JVM started to be stopped.
+      dynamodb: await sharedDynamoDb(),
       // Runs after the port check: another program takes the port while the parts start.
       alterTemplate: (template) => {
         squatter.listen(late, '127.0.0.1');

@@ -27,7 +27,9 @@ import {
 function synthesizeApi(): { template: CfnTemplate; ids: Record<'api' | 'authorize' | 'approve', string> } {
   const outdir = mkdtempSync(join(tmpdir(), 'jitgate-cdk-'));
   try {
-    const app = new App({ outdir });
+    // Without CDK's own template checks (on by default): this stack is a shape for the router, and the checks
+    // load a validation engine that costs seconds of CPU per test file (infra/stack.ts leaves them off too).
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'ApiShape');
     const fn = (id: string) =>
       new lambda.Function(stack, id, {
