@@ -41,14 +41,15 @@ function approversConfig(dir: string): string {
     },
     policies: [
       ...demo.policies,
-      // Reminder at 2 s, escalation 3 s before a 7 s window closes (at 4 s), two denials needed.
+      // Reminder at 2 s, escalation 6 s before a 10 s window closes (at 4 s), two denials needed. The 6 s after the
+      // escalation leave room for a loaded machine: a Remind step that runs after the window closed sends nothing.
       {
         action: 'e2e:nudge',
         approvals: {
           groups: { 'security-admins': 1 },
-          window: '7s',
+          window: '10s',
           remindAfter: '2s',
-          escalate: { group: 'security-leads', before: '3s' },
+          escalate: { group: 'security-leads', before: '6s' },
           denials: 2,
         },
         grant: { mode: 'once', useWithin: '1m' },
@@ -117,7 +118,7 @@ test('the state machine reminds the undecided approvers, then escalates, once ea
   expect(denied.status).toBe(200);
   expect(denied.json.status).toBe('pending_approval');
 
-  await api.waitForStatus(alice, id, 'timed_out', 15_000);
+  await api.waitForStatus(alice, id, 'timed_out', 20_000);
   const messages = await approverMessages(id);
   const kinds = messages.map((m) => `${m.subject!.split(':')[0]} → ${m.deliveredTo}`);
   expect(kinds).toEqual([
@@ -126,7 +127,7 @@ test('the state machine reminds the undecided approvers, then escalates, once ea
     'Approval needed → carol@example.com',
     // The reminder at 2 s: only Carol, since Bob has decided.
     'Reminder → carol@example.com',
-    // The escalation 3 s before the end, to security-leads: Carol (an approver too: her link), Audrey (told only).
+    // The escalation 6 s before the end (at 4 s), to security-leads: Carol (an approver too: her link), Audrey (told only).
     'Escalation → carol@example.com',
     'Escalation → audrey@example.com',
   ]);
