@@ -5,6 +5,8 @@
  */
 import { devPerson } from '../support/principals';
 import type { Deps } from '../../shared/runtime';
+import { parseConfig } from '../../shared/config/config';
+import { PolicyIndex } from '../../shared/domain/policy';
 import { currentCode } from '../../shared/domain/totp';
 import { decide } from '../../shared/usecases/decisions';
 import { answerMfa, confirmTotp, enrolTotp } from '../../shared/usecases/mfa';
@@ -15,6 +17,7 @@ import { depsOf } from '../support/in-process';
 import { freePort, tempDir } from '../support/local-mode';
 import { sharedDynamoDb } from '../support/shared-dynamodb';
 import { waitFor } from '../support/wait';
+import { readDemoConfig } from '../support/demo-config';
 
 let local: LocalJitgate;
 let deps: Deps;
@@ -202,6 +205,34 @@ test('every request takes one path: the steps it does not need answer their own 
   );
   expect(parked?.tokens.mfaTaskToken).toBeUndefined();
   expect(await enteredStates(debug.id)).toEqual(['MfaChallenge', 'AwaitApproval']);
+});
+
+test('MFA and nothing to approve: after the answer, AwaitApproval answers itself with the grant', async () => {
+  // A policy the demo lacks: the API side evaluates it in process; the functions read what the request item says.
+  const [doorOpen] = parseConfig({
+    ...readDemoConfig(),
+    policies: [{ action: 'door:open', mfa: 'totp', autoApprove: true, grant: { mode: 'window', maxDuration: '1h' } }],
+  }).policies;
+  const config = { ...local.config, policies: [...local.config.policies, doorOpen!] };
+  const api: Deps = { ...deps, config, policies: new PolicyIndex(config) };
+  const frank = person('frank-door', { groups: ['engineering'], auth_time: Math.floor(Date.now() / 1000) });
+  const { secret } = await enrolTotp(api, frank);
+  await confirmTotp(api, frank, currentCode(secret, new Date()));
+  const { request } = await createRequest(api, frank, { action: 'door:open', resource: 'doors/1' }, { linkBase: linkBase() });
+  await waitFor(
+    () => deps.store.getRequest(request.id),
+    (s) => s?.tokens.mfaTaskToken !== undefined,
+  );
+  // The next time step's code: the confirmation used the current one.
+  await answerMfa(api, frank, request.id, currentCode(secret, new Date(Date.now() + 30_000)));
+  await waitFor(
+    () => enteredStates(request.id),
+    (states) => states.includes('WaitUntilExpiring'),
+  );
+  expect(await enteredStates(request.id)).toEqual(['MfaChallenge', 'AwaitApproval', 'Activate', 'WaitUntilExpiring']);
+  const audit = await deps.store.listAudit({ requestId: request.id, limit: 50 });
+  expect(audit.events.map((e) => e.type)).toEqual(['created', 'mfa_passed', 'activated']);
+  expect((await deps.store.getRequest(request.id))?.request.status).toBe('active');
 });
 
 test('a writer that read the request before the MFA token was parked loses its write, so the token is never dropped', async () => {
