@@ -9,6 +9,7 @@ import path from 'node:path';
 import { main } from '../../cli/cli';
 import { DEMO_CONFIG_FILE } from '../support/demo-config';
 import { Client, freePort, startLocalMode, tempDir, type Running } from '../support/local-mode';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ANSI = /\u001b\[/;
@@ -96,7 +97,12 @@ test("alice asks for prod:debug; status, list (--mine, --pending, bob's --inbox)
   expect(ids(await json(['list', '--inbox', '--as', 'alice']))).not.toContain(id);
 
   // Human text: the id, where it stands, who may approve; the next step on stderr.
-  const text = await jitgate(['status', id, '--as', 'alice']);
+  // Who may approve is named once AwaitApproval has notified them, a step after the request's creation.
+  const text = await waitFor(
+    () => jitgate(['status', id, '--as', 'alice']),
+    (run) => run.code !== 0 || run.stdout.includes('(Bob, Carol)'),
+    { what: `the approvers of ${id} named` },
+  );
   expect(text.code).toBe(0);
   expect(text.stdout).toMatch(/status\s+pending approval, waiting for approval: 1 from security-admins \(Bob, Carol\)/);
 
