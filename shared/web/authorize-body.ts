@@ -9,24 +9,26 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { withKnownKeys } from '../config/unknown-keys';
 import { ACTION_CHARACTERS, ACTION_PATTERN, MAX_ACTION_LENGTH } from '../domain/action';
-import { ValidationFailed } from '../domain/errors';
 import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 import type { AuthorizeInput } from '../usecases/authorize';
-import { jsonBody } from './http';
+import { jsonBody, validationFailed } from './http';
 
 const KEYS = ['action', 'resource', 'consume'];
 
 export function readAuthorizeBody(event: APIGatewayProxyEvent): AuthorizeInput {
   const data = jsonBody(event);
-  const plain = plainAuthorizeBody(data);
-  if (plain) return plain;
   const errors = authorizeBodyErrors(data);
-  throw new ValidationFailed(`the body is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  if (errors.length) throw validationFailed('body', errors);
+  return asAuthorizeInput(data);
 }
 
 /** The body as `authorizeBody` would output it, or undefined unless it is valid. */
 export function plainAuthorizeBody(data: unknown): AuthorizeInput | undefined {
-  if (authorizeBodyErrors(data).length) return undefined;
+  return authorizeBodyErrors(data).length ? undefined : asAuthorizeInput(data);
+}
+
+/** A body without errors, as the schema outputs it (no key that was absent). */
+function asAuthorizeInput(data: unknown): AuthorizeInput {
   const { action, resource, consume } = data as { action: string; resource?: string; consume?: boolean };
   return { action, ...(resource === undefined ? {} : { resource }), ...(consume === undefined ? {} : { consume }) };
 }

@@ -97,7 +97,12 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, where: s
     path: i.path.join('.') || where,
     message: i.code === 'unrecognized_keys' ? unknownKeysMessage(schema, i) : i.message,
   }));
-  throw new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  throw validationFailed(where, errors);
+}
+
+/** The 400 for input that is not valid, each error with where it is (`action`, `body`) and what is wrong. */
+export function validationFailed(where: string, errors: { path: string; message: string }[]): ValidationFailed {
+  return new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 
 export function problem(
