@@ -11,7 +11,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { csrfToken } from '../../shared/domain/links';
 import { Client, freePort, startLocalMode, tempDir, type Running, warmDevIdp } from '../support/local-mode';
 import { approverConfig, CookieClient, csrfOf, linkClaims, linkKey, makeLink, SSO_ACTION, titleOf } from '../support/approvers';
-import { waitFor } from '../support/wait';
 
 let local: Running;
 let api: Client;
@@ -45,11 +44,7 @@ async function pendingDebug(as: string, requester?: string) {
   const id = created.json.id as string;
   // Pending from its creation, but the AwaitApproval step has yet to notify the approvers (and audit it):
   // a snapshot taken before that would see the step's own write as a change.
-  await waitFor(
-    () => api.auditTypes(id),
-    (types) => types.includes('approvers_notified'),
-    { what: `the approvers of ${id} notified` },
-  );
+  await api.approversNotified(id);
   return { token, id };
 }
 

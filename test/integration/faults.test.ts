@@ -223,11 +223,7 @@ async function lifecycle(row: Row): Promise<void> {
   // Pending from creation without MFA, but the fault is meant for the decision: before it is armed, the steps
   // ahead of it have run (MfaChallenge answering itself, AwaitApproval parking its token in the write that
   // audits approvers_notified), so neither takes its hits.
-  await waitFor(
-    () => api.auditTypes(id),
-    (types) => types.includes('approvers_notified'),
-    { what: `the approvers of ${id} notified` },
-  );
+  await api.approversNotified(id);
   const approve = () => api.call('POST', `/v1/requests/${id}/decisions`, { token: bob, body: { decision: 'approve' } });
   if (row.at === 'activate') {
     local.faults.clear();

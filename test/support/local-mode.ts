@@ -211,6 +211,18 @@ export class Client {
   }
 
   /**
+   * Waits until AwaitApproval has notified the approvers of `id`: its token is parked in the same write. A request
+   * is pending_approval from creation when it has no MFA, a step or two before that.
+   */
+  async approversNotified(id: string): Promise<void> {
+    await waitFor(
+      () => this.auditTypes(id),
+      (types) => types.includes('approvers_notified'),
+      { what: `the approvers of ${id} notified` },
+    );
+  }
+
+  /**
    * Enrols and confirms a TOTP authenticator; returns a function giving the next unused code (`.wrong()`
    * gives one that is not valid now).
    */
