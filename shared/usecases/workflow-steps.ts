@@ -15,7 +15,7 @@ import { groupMembers } from '../domain/identity';
 import { grantTimesUntil } from '../domain/grant';
 import { signLink } from '../domain/links';
 import { approverMessage, escalationNotice, type Message } from '../domain/notification';
-import { withState, type JitRequest, type NotifiedApprover } from '../domain/request';
+import { isPending, withState, type JitRequest, type NotifiedApprover } from '../domain/request';
 import type { Deps } from '../runtime';
 import type { ExecutionInput } from './ports';
 import { addSeconds, load, withRetry } from './common';
@@ -39,8 +39,6 @@ export async function parkMfaToken(deps: Deps, requestId: string, taskToken: str
   // No MFA, or the answer came before the token was parked: complete the step now.
   if (!stored.request.mfa.required || stored.request.mfa.passedAt) await deps.workflow.succeed(taskToken, stored.request.grantTimes ?? {});
 }
-
-const isPending = (request: JitRequest) => request.status === 'pending_mfa' || request.status === 'pending_approval';
 
 /**
  * AwaitApproval: parks the token and, the first time, notifies each approver. A request
