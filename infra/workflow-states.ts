@@ -37,9 +37,7 @@ export function mfaChallengeTask(
     taskTimeout: sfn.Timeout.at(MFA_TIMEOUT_PATH),
     resultPath: '$.grant',
   });
-  return retryPark(task)
-    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+  return parkingWait(task, timedOut, closed);
 }
 
 /**
@@ -53,9 +51,7 @@ export function awaitApprovalTask(
   waitEnded: sfn.IChainable,
   closed: sfn.IChainable,
 ): sfn.TaskStateBase {
-  return retryPark(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_WAIT_PATH))
-    .addCatch(waitEnded, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD })
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+  return parkingWait(approvalWait(scope, STATE.awaitApproval, fn, APPROVAL_WAIT_PATH), waitEnded, closed, sfn.JsonPath.DISCARD);
 }
 
 /** After a failed Remind: the approval wait for `$.approvalTimeoutSeconds`, no nudge any more. */
@@ -65,9 +61,7 @@ export function awaitApprovalWithoutNudgesTask(
   timedOut: sfn.IChainable,
   closed: sfn.IChainable,
 ): sfn.TaskStateBase {
-  return retryPark(approvalWait(scope, STATE.awaitApprovalWithoutNudges, fn, APPROVAL_TIMEOUT_PATH))
-    .addCatch(timedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
-    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
+  return parkingWait(approvalWait(scope, STATE.awaitApprovalWithoutNudges, fn, APPROVAL_TIMEOUT_PATH), timedOut, closed);
 }
 
 function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, timeoutPath: string): tasks.LambdaInvoke {
@@ -91,14 +85,27 @@ function approvalWait(scope: Construct, name: string, fn: lambda.IFunction, time
  */
 const PARK_RETRY_ERRORS = ['ConcurrentModification', 'DependencyUnavailable'];
 
-function retryPark(task: sfn.TaskStateBase): sfn.TaskStateBase {
-  return task.addRetry({
-    errors: PARK_RETRY_ERRORS,
-    interval: Duration.seconds(1),
-    backoffRate: 2,
-    maxAttempts: 3,
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+/**
+ * A wait on a parked token: retried when the park lost (above); its timeout goes to `onTimeout`
+ * (with the error in $.error, or the state unchanged), denied / cancelled / locked out ("Closed")
+ * to Closed.
+ */
+function parkingWait(
+  task: sfn.TaskStateBase,
+  onTimeout: sfn.IChainable,
+  closed: sfn.IChainable,
+  timeoutResultPath: string = '$.error',
+): sfn.TaskStateBase {
+  return task
+    .addRetry({
+      errors: PARK_RETRY_ERRORS,
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addCatch(onTimeout, { errors: [sfn.Errors.TIMEOUT], resultPath: timeoutResultPath })
+    .addCatch(closed, { errors: [CLOSED], resultPath: '$.error' });
 }
 
 // ---------------------------------------------------------------------------------
