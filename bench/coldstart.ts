@@ -63,7 +63,7 @@ interface Variant {
 interface Sample {
   importMs: number;
   invokeMs: number;
-  /** CPU time of the whole process (every thread) over the import and the first call: less moved by the machine's noise. */
+  /** CPU time of the whole process (every thread) over the import and the first call: the work, without the waits. */
   cpuMs: number;
   outcome: string;
 }
