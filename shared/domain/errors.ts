@@ -19,6 +19,12 @@ export abstract class JitgateError extends Error {
   }
 }
 
+/** One thing wrong with an input: where (`action`, `body`, `policies.0.window`) and what. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
 export class ValidationFailed extends JitgateError {
   override readonly name = 'ValidationFailed';
   readonly status = 400;
@@ -26,7 +32,7 @@ export class ValidationFailed extends JitgateError {
   readonly title = 'The request is not valid';
   constructor(
     message: string,
-    readonly errors: { path: string; message: string }[] = [],
+    readonly errors: FieldError[] = [],
   ) {
     super(message);
   }

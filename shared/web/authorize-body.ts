@@ -8,6 +8,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { withKnownKeys } from '../config/unknown-keys';
+import type { FieldError } from '../domain/errors';
 import { ACTION_CHARACTERS, ACTION_PATTERN, MAX_ACTION_LENGTH } from '../domain/action';
 import { MAX_RESOURCE_LENGTH, resourceProblem } from '../domain/resource';
 import type { AuthorizeInput } from '../usecases/authorize';
@@ -16,30 +17,23 @@ import { jsonBody, validationFailed } from './http';
 const KEYS = ['action', 'resource', 'consume'];
 
 export function readAuthorizeBody(event: APIGatewayProxyEvent): AuthorizeInput {
-  const data = jsonBody(event);
+  const verdict = authorizeBodyVerdict(jsonBody(event));
+  if ('errors' in verdict) throw validationFailed('body', verdict.errors);
+  return verdict.data;
+}
+
+/**
+ * What `validate(authorizeBody, data, 'body')` gives: the body as the schema outputs it (no key
+ * that was absent), or the errors it reports, in its order and words.
+ */
+export function authorizeBodyVerdict(data: unknown): { data: AuthorizeInput } | { errors: FieldError[] } {
   const errors = authorizeBodyErrors(data);
-  if (errors.length) throw validationFailed('body', errors);
-  return asAuthorizeInput(data);
-}
-
-/** The body as `authorizeBody` would output it, or undefined unless it is valid. */
-export function plainAuthorizeBody(data: unknown): AuthorizeInput | undefined {
-  return authorizeBodyErrors(data).length ? undefined : asAuthorizeInput(data);
-}
-
-/** A body without errors, as the schema outputs it (no key that was absent). */
-function asAuthorizeInput(data: unknown): AuthorizeInput {
+  if (errors.length) return { errors };
   const { action, resource, consume } = data as { action: string; resource?: string; consume?: boolean };
-  return { action, ...(resource === undefined ? {} : { resource }), ...(consume === undefined ? {} : { consume }) };
+  return { data: { action, ...(resource === undefined ? {} : { resource }), ...(consume === undefined ? {} : { consume }) } };
 }
 
-interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** What `validate(authorizeBody, data, 'body')` reports, in its order and words; none for a valid body. */
-export function authorizeBodyErrors(data: unknown): FieldError[] {
+function authorizeBodyErrors(data: unknown): FieldError[] {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return [{ path: 'body', message: invalid('object', data) }];
   const body = data as Record<string, unknown>;
   const errors: FieldError[] = [];

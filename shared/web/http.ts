@@ -19,6 +19,7 @@ import {
   TooManyPending,
   UnsupportedMediaType,
   ValidationFailed,
+  type FieldError,
 } from '../domain/errors';
 import { problemType } from './problem-type';
 
@@ -101,7 +102,7 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, where: s
 }
 
 /** The 400 for input that is not valid, each error with where it is (`action`, `body`) and what is wrong. */
-export function validationFailed(where: string, errors: { path: string; message: string }[]): ValidationFailed {
+export function validationFailed(where: string, errors: FieldError[]): ValidationFailed {
   return new ValidationFailed(`the ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 

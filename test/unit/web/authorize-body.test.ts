@@ -4,13 +4,13 @@
  * with the same output, and refuse the rest with the same errors the API's `validate` gives.
  */
 import fc from 'fast-check';
-import { ValidationFailed } from '../../../shared/domain/errors';
+import { ValidationFailed, type FieldError } from '../../../shared/domain/errors';
 import { authorizeBody } from '../../../shared/web/api-schemas';
-import { authorizeBodyErrors, plainAuthorizeBody } from '../../../shared/web/authorize-body';
+import { authorizeBodyVerdict } from '../../../shared/web/authorize-body';
 import { validate } from '../../../shared/web/http';
 
 /** The schema's verdict as the API reports it: the output, or the errors. */
-type Verdict = { data: unknown } | { errors: { path: string; message: string }[] };
+type Verdict = { data: unknown } | { errors: FieldError[] };
 
 function bySchema(body: unknown): Verdict {
   try {
@@ -24,10 +24,7 @@ function bySchema(body: unknown): Verdict {
   }
 }
 
-function byReader(body: unknown): Verdict {
-  const plain = plainAuthorizeBody(body);
-  return plain ? { data: plain } : { errors: authorizeBodyErrors(body) };
-}
+const byReader = (body: unknown): Verdict => authorizeBodyVerdict(body);
 
 const bodies: unknown[] = [
   { action: 'prod:debug' },
